@@ -1,0 +1,107 @@
+import type { Tensor } from '../tensor.js';
+
+/**
+ * The contract every backend implements. `ops.ts` validates arguments and resolves options (padding,
+ * output sizes) into the plain `*Info` records below before calling a backend, so a backend receives only
+ * consistent shapes; the native backend still re-checks every size before it touches memory.
+ * Outputs are always new tensors of the input's dtype (the native backend accepts float32 only).
+ */
+
+/** A resolved 2-D convolution. x (N,H,W,C) nhwc, filter (KH,KW,C/G,OC) hwio -> y (N,OH,OW,OC). */
+export interface Conv2DInfo {
+  batch: number;
+  inH: number;
+  inW: number;
+  inC: number;
+  outH: number;
+  outW: number;
+  outC: number;
+  kH: number;
+  kW: number;
+  strideH: number;
+  strideW: number;
+  dilH: number;
+  dilW: number;
+  padTop: number;
+  padBottom: number;
+  padLeft: number;
+  padRight: number;
+  groups: number;
+}
+
+/** A resolved 2-D pooling. x (N,H,W,C) -> y (N,OH,OW,C). Padded cells never win a max and never count in an average. */
+export interface Pool2DInfo {
+  batch: number;
+  inH: number;
+  inW: number;
+  channels: number;
+  outH: number;
+  outW: number;
+  poolH: number;
+  poolW: number;
+  strideH: number;
+  strideW: number;
+  padTop: number;
+  padBottom: number;
+  padLeft: number;
+  padRight: number;
+}
+
+export type UnaryKind = 'relu' | 'leakyRelu' | 'elu' | 'sigmoid' | 'tanh';
+export type ActivationKind = UnaryKind | 'linear';
+
+/** What a fused op applies to its result before storing it: y = act(y + bias). */
+export interface Epilogue {
+  /** Shape [outChannels] (the last axis of the output). */
+  bias?: Tensor;
+  activation?: ActivationKind;
+  /** Slope for leakyRelu (default 0.2), alpha for elu (default 1). */
+  alpha?: number;
+}
+
+export interface Backend {
+  readonly name: 'reference' | 'native';
+
+  /** a (M,K) or (K,M) if transposeA, b (K,N) or (N,K) if transposeB -> (M,N), then the epilogue. */
+  matmul(a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean, epilogue?: Epilogue): Tensor;
+  /** x (..., C) + bias (C). */
+  biasAdd(x: Tensor, bias: Tensor): Tensor;
+  /** dy (..., C) -> (C): the sum over every axis but the last. */
+  biasGrad(dy: Tensor): Tensor;
+
+  conv2d(x: Tensor, filter: Tensor, info: Conv2DInfo, epilogue?: Epilogue): Tensor;
+  /** dy (N,OH,OW,OC), filter (KH,KW,C/G,OC) -> dx (N,H,W,C). */
+  conv2dBackwardInput(dy: Tensor, filter: Tensor, info: Conv2DInfo): Tensor;
+  /** x (N,H,W,C), dy (N,OH,OW,OC) -> dfilter (KH,KW,C/G,OC). */
+  conv2dBackwardFilter(x: Tensor, dy: Tensor, info: Conv2DInfo): Tensor;
+
+  maxPool2d(x: Tensor, info: Pool2DInfo): Tensor;
+  /** Routes dy to the first maximum of each window of x (row-major order within the window). */
+  maxPool2dBackward(dy: Tensor, x: Tensor, info: Pool2DInfo): Tensor;
+  avgPool2d(x: Tensor, info: Pool2DInfo): Tensor;
+  avgPool2dBackward(dy: Tensor, info: Pool2DInfo): Tensor;
+  /** x (N,H,W,C) -> (N,C). */
+  globalAvgPool2d(x: Tensor): Tensor;
+  /** dy (N,C) -> dx (N,H,W,C) for inputShape. */
+  globalAvgPool2dBackward(dy: Tensor, inputShape: readonly number[]): Tensor;
+  globalMaxPool2d(x: Tensor): Tensor;
+  /** Routes dy to the first maximum over H,W of each (n, c). */
+  globalMaxPool2dBackward(dy: Tensor, x: Tensor): Tensor;
+
+  /** Elementwise activation; alpha is leakyRelu's slope or elu's alpha. */
+  unary(kind: UnaryKind, x: Tensor, alpha: number): Tensor;
+  /**
+   * dx = dy * f'(.) where `saved` is the forward INPUT x for relu, leakyRelu and elu, and the forward
+   * OUTPUT y for sigmoid and tanh (their derivatives are cheapest from y).
+   */
+  unaryBackward(kind: UnaryKind, dy: Tensor, saved: Tensor, alpha: number): Tensor;
+
+  /** Softmax over the last axis of x (..., C). */
+  softmax(x: Tensor): Tensor;
+  /** dx = y * (dy - sum(dy * y)) over the last axis, from the softmax output y. */
+  softmaxBackward(dy: Tensor, y: Tensor): Tensor;
+  /** logits (N,C), labels: class ids in [0, C). Mean loss over N and dlogits = (softmax - onehot) / N. */
+  softmaxCrossEntropySparse(logits: Tensor, labels: Int32Array): { loss: number; grad: Tensor };
+  /** logits (N,C), targets (N,C) probabilities (one-hot or soft). */
+  softmaxCrossEntropyDense(logits: Tensor, targets: Tensor): { loss: number; grad: Tensor };
+}

@@ -1,0 +1,34 @@
+/**
+ * The one error type convkit throws for bad input. `where` names the op or layer, so a message reads
+ * `conv2d: expected filter in-channels 3 (x has 3 channels, groups 1) but received 4`.
+ */
+export class ConvkitError extends Error {
+  override readonly name = 'ConvkitError';
+  constructor(
+    message: string,
+    readonly where?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Throws `${where}: expected ${expected} but received ${received}`. */
+export function fail(where: string, expected: string, received: unknown): never {
+  throw new ConvkitError(`${where}: expected ${expected} but received ${describe(received)}`, where);
+}
+
+export function describe(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(describe).join(', ')}]`;
+  if (typeof v === 'string') return `'${v}'`;
+  if (v === null || v === undefined) return String(v);
+  if (typeof v === 'object') {
+    const ctor = (v as object).constructor?.name;
+    if (ctor && ctor !== 'Object') return ctor;
+    try {
+      return JSON.stringify(v);
+    } catch {
+      return 'object';
+    }
+  }
+  return String(v);
+}
