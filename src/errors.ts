@@ -12,9 +12,13 @@ export class ConvkitError extends Error {
   }
 }
 
-/** Throws `${where}: expected ${expected} but received ${received}`. */
+/**
+ * Throws `${where}: expected ${expected} but received ${received}`. A string `received` is taken as already
+ * described; any other value goes through describe().
+ */
 export function fail(where: string, expected: string, received: unknown): never {
-  throw new ConvkitError(`${where}: expected ${expected} but received ${describe(received)}`, where);
+  const got = typeof received === 'string' ? received : describe(received);
+  throw new ConvkitError(`${where}: expected ${expected} but received ${got}`, where);
 }
 
 export function describe(v: unknown): string {

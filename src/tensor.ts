@@ -1,4 +1,4 @@
-import { ConvkitError, fail } from './errors.js';
+import { ConvkitError, describe, fail } from './errors.js';
 import { Rng } from './random.js';
 
 export type DType = 'float32' | 'float64';
@@ -86,7 +86,7 @@ export function sizeOf(shape: Shape): number {
 }
 
 export function checkShape(where: string, shape: Shape): void {
-  if (!Array.isArray(shape) && !Object.isFrozen(shape)) fail(where, 'a shape (array of sizes)', shape);
+  if (!Array.isArray(shape) && !Object.isFrozen(shape)) fail(where, 'a shape (array of sizes)', describe(shape));
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) fail(where, 'a shape of non-negative integers', [...shape]);
   }
@@ -108,7 +108,7 @@ function inferShape(where: string, shape: Shape, size: number): number[] {
 function arrayOf(dtype: DType, n: number): FloatArray {
   if (dtype === 'float32') return new Float32Array(n);
   if (dtype === 'float64') return new Float64Array(n);
-  return fail('tensor', "dtype 'float32' or 'float64'", dtype);
+  return fail('tensor', "dtype 'float32' or 'float64'", describe(dtype));
 }
 
 /**
@@ -133,7 +133,7 @@ export function tensor(data: ArrayLike<number> | unknown[] | FloatArray, shape?:
     } else if (v !== null && typeof v === 'object' && 'length' in (v as object)) {
       for (const e of Array.from(v as ArrayLike<number>)) flat.push(e);
     } else {
-      fail('tensor', 'numbers', v);
+      fail('tensor', 'numbers', describe(v));
     }
   };
   walk(data, 0);

@@ -1,0 +1,28 @@
+/**
+ * The pure-TypeScript reference backend: obvious loops, float64 accumulation, the oracle the native
+ * kernels are tested against and the fallback when the addon cannot load. Given float64 tensors it
+ * computes entirely in float64, which the finite-difference gradient checks rely on.
+ */
+import type { Backend } from '../types.js';
+import { unary, unaryBackward } from './activation.js';
+import { conv2d, conv2dBackwardFilter, conv2dBackwardInput } from './conv.js';
+import { biasAdd, biasGrad, matmul } from './matmul.js';
+import * as pool from './pool.js';
+import { softmax, softmaxBackward, softmaxCrossEntropyDense, softmaxCrossEntropySparse } from './softmax.js';
+
+export const referenceBackend: Backend = {
+  name: 'reference',
+  matmul,
+  biasAdd,
+  biasGrad,
+  conv2d,
+  conv2dBackwardInput,
+  conv2dBackwardFilter,
+  ...pool,
+  unary,
+  unaryBackward,
+  softmax,
+  softmaxBackward,
+  softmaxCrossEntropySparse,
+  softmaxCrossEntropyDense,
+};

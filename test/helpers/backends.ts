@@ -1,0 +1,21 @@
+import { loadNative, nativeInfo, setNativeIsa, setNativeThreads } from '../../src/native.js';
+
+/** True when the addon loaded; parity suites skip (and say why) otherwise. */
+export const nativeAvailable = loadNative().addon !== undefined;
+export const nativeSkipReason = loadNative().error?.message ?? '';
+
+/**
+ * The native configurations every parity test runs under: each ISA the CPU has (or only the one
+ * CONVKIT_ISA forces) at 1 thread and at 2 threads.
+ */
+export function nativeVariants(): { isa: string; threads: number; label: string }[] {
+  if (!nativeAvailable) return [];
+  const forced = process.env.CONVKIT_ISA;
+  const isas = forced ? [nativeInfo().isa] : nativeInfo().availableIsas;
+  return isas.flatMap((isa) => [1, 2].map((threads) => ({ isa, threads, label: `${isa} x${threads}` })));
+}
+
+export function useNativeVariant(v: { isa: string; threads: number }): void {
+  setNativeIsa(v.isa);
+  setNativeThreads(v.threads);
+}
