@@ -1,0 +1,121 @@
+// conv2d forward, backward-input and backward-filter (NHWC, fp32) on real networks' layers, verified
+// against the reference backend on the first image before timing; GFLOP/s and % of the measured peak,
+// and the tfjs CPU and WASM backends on the same layer in the same run.
+import { convkit, useThreads } from './lib/convkit.js';
+import { fmt, pct, printTable, timeMedian } from './lib/harness.js';
+import { withTfBackend } from './contenders/tfjs.js';
+
+const { ops, randomNormal, withBackend } = convkit;
+
+export const CONV_LAYERS = [
+  // name, x [N,H,W,C], filter [KH,KW,C/G,OC], opts, memory-bound
+  ['LeNet conv1 5x5 1->6', [64, 28, 28, 1], [5, 5, 1, 6], { padding: 'valid' }, true],
+  ['Fashion conv2 5x5 32->64 same', [64, 14, 14, 32], [5, 5, 32, 64], { padding: 'same' }, false],
+  ['ResNet 3x3 64->64 pad1', [8, 56, 56, 64], [3, 3, 64, 64], { padding: 'same' }, false],
+  ['VGG 3x3 128->128 pad1', [8, 28, 28, 128], [3, 3, 128, 128], { padding: 'same' }, false],
+  ['strided 3x3/2 64->128', [8, 56, 56, 64], [3, 3, 64, 128], { padding: 'same', strides: 2 }, false],
+  ['1x1 256->256', [8, 14, 14, 256], [1, 1, 256, 256], { padding: 'valid' }, false],
+  ['depthwise 3x3 64', [8, 56, 56, 64], [3, 3, 1, 64], { padding: 'same', groups: 64 }, true],
+];
+
+function closeEnough(what, got, want, scale, k) {
+  const f = (2 * Math.sqrt(k) + 2) * 2 ** -24;
+  for (let i = 0; i < want.size; i++) {
+    if (!(Math.abs(got.data[i] - want.data[i]) <= f * scale.data[i] + 1e-30)) {
+      throw new Error(`${what}: element ${i} is ${got.data[i]}, reference ${want.data[i]}`);
+    }
+  }
+}
+
+const abs = (t) => new convkit.Tensor(Float32Array.from(t.data, Math.abs), t.shape);
+
+function verify(name, x, w, dy, opts) {
+  const x1 = x.slice(0, 1);
+  const dy1 = dy.slice(0, 1);
+  const [kh, kw, cin, oc] = w.shape;
+  const g = opts.groups ?? 1;
+  const [, oh, ow] = dy.shape;
+  const checks = [
+    ['fwd', () => ops.conv2d(x, w, opts).slice(0, 1), () => ops.conv2d(x1, w, opts), () => ops.conv2d(abs(x1), abs(w), opts), kh * kw * cin],
+    ['bwd-input', () => ops.conv2dBackwardInput(dy, w, x.shape, opts).slice(0, 1), () => ops.conv2dBackwardInput(dy1, w, x1.shape, opts), () => ops.conv2dBackwardInput(abs(dy1), abs(w), x1.shape, opts), (kh * kw * oc) / g],
+    ['bwd-filter', () => ops.conv2dBackwardFilter(x1, dy1, w.shape, opts), () => ops.conv2dBackwardFilter(x1, dy1, w.shape, opts), () => ops.conv2dBackwardFilter(abs(x1), abs(dy1), w.shape, opts), oh * ow],
+  ];
+  for (const [pass, nat, ref, scale, k] of checks) {
+    closeEnough(`${name} ${pass}`, withBackend('native', nat), withBackend('reference', ref), withBackend('reference', scale), k);
+  }
+}
+
+export async function benchConv({ threadCounts, peaks, contenders = true }) {
+  const rows = [];
+  for (const [name, xs, fs, opts, memoryBound] of CONV_LAYERS) {
+    const x = randomNormal(xs, { seed: 1 });
+    const w = randomNormal(fs, { seed: 2, stddev: 0.1 });
+    const yShape = ops.conv2dOutputShape(xs, fs, opts);
+    const dy = randomNormal(yShape, { seed: 3 });
+    withBackend('native', () => verify(name, x, w, dy, opts));
+    const flops = 2 * yShape[0] * yShape[1] * yShape[2] * yShape[3] * fs[0] * fs[1] * fs[2];
+    const bytes = 4 * (x.size + w.size + dy.size);
+    const passes = {
+      fwd: () => ops.conv2d(x, w, opts),
+      'bwd-input': () => ops.conv2dBackwardInput(dy, w, xs, opts),
+      'bwd-filter': () => ops.conv2dBackwardFilter(x, dy, fs, opts),
+    };
+    const tfTimes = contenders ? await tfjsConvTimes(xs, fs, opts) : {};
+    for (const [pass, fn] of Object.entries(passes)) {
+      const row = [`${name} ${pass}`];
+      let best;
+      for (const t of threadCounts) {
+        useThreads(t);
+        const s = withBackend('native', () => timeMedian(fn, { warmup: 2, runs: 7, budget: 4 }));
+        best = s;
+        row.push(fmt(flops / s / 1e9), pct(flops / s / 1e9 / peaks[t]));
+      }
+      row.push(memoryBound ? fmt(bytes / best / 1e9) : '');
+      for (const be of ['wasm', 'cpu']) {
+        const ts = tfTimes[be]?.[pass];
+        row.push(ts ? `${fmt(ts / best)}x` : '-');
+      }
+      rows.push(row);
+    }
+  }
+  printTable(
+    'conv2d (GFLOP/s, % of measured FMA peak; GB/s of compulsory traffic for memory-bound layers; speed-up over tfjs at all threads)',
+    ['layer / pass', ...threadCounts.flatMap((t) => [`${t}T GFLOP/s`, `${t}T %peak`]), 'GB/s', 'vs tfjs-wasm', 'vs tfjs-cpu'],
+    rows,
+  );
+  return rows;
+}
+
+/** tfjs forward and its own backprop kernels (not tf.grad, which would add a forward pass to the time). */
+async function tfjsConvTimes(xs, fs, opts) {
+  const out = {};
+  const strides = opts.strides ?? 1;
+  const depthwise = (opts.groups ?? 1) > 1;
+  for (const be of ['wasm', 'cpu']) {
+    out[be] = await withTfBackend(be, (tf) => {
+      const x = tf.randomNormal(xs);
+      const w = depthwise ? tf.randomNormal([fs[0], fs[1], fs[3], 1]) : tf.randomNormal(fs);
+      const y = depthwise ? tf.depthwiseConv2d(x, w, strides, opts.padding) : tf.conv2d(x, w, strides, opts.padding);
+      const dy = tf.randomNormal(y.shape);
+      const attrs = { strides, pad: opts.padding, dataFormat: 'NHWC', dilations: 1, dimRoundingMode: undefined };
+      const run = (kernel, inputs, extra) => tf.engine().runKernel(kernel, inputs, { ...attrs, ...extra });
+      const passes = depthwise
+        ? {
+            fwd: () => tf.depthwiseConv2d(x, w, strides, opts.padding),
+            'bwd-input': () => run('DepthwiseConv2dNativeBackpropInput', { dy, filter: w }, { inputShape: xs }),
+            'bwd-filter': () => run('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { filterShape: w.shape }),
+          }
+        : {
+            fwd: () => tf.conv2d(x, w, strides, opts.padding),
+            'bwd-input': () => run('Conv2DBackpropInput', { dy, filter: w }, { inputShape: xs }),
+            'bwd-filter': () => run('Conv2DBackpropFilter', { x, dy }, { filterShape: fs }),
+          };
+      const budget = be === 'cpu' ? 8 : 4;
+      const r = {};
+      for (const [pass, fn] of Object.entries(passes)) r[pass] = timeMedian(() => tf.tidy(() => fn().dataSync()), { warmup: 1, runs: 3, budget });
+      tf.dispose([x, w, y, dy]);
+      return r;
+    });
+  }
+  return out;
+}

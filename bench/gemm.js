@@ -1,0 +1,49 @@
+// SGEMM C = A·B (row-major, fp32) at M=N=K in {256..2048} and the GEMM shapes of the demo networks,
+// on 1 thread and on all threads; each verified against float64 dot products before it is timed.
+import { convkit, useThreads } from './lib/convkit.js';
+import { fmt, pct, printTable, timeMedian, verifySampled } from './lib/harness.js';
+
+const { ops, randomNormal, setBackend } = convkit;
+
+export const GEMM_SHAPES = [
+  ['square 256', 256, 256, 256],
+  ['square 512', 512, 512, 512],
+  ['square 1024', 1024, 1024, 1024],
+  ['square 2048', 2048, 2048, 2048],
+  // tutorial network, batch 64: dense 3136->1024 forward, its weight gradient, conv2 as im2col GEMM
+  ['tutorial dense1 fwd (64x1024x3136)', 64, 1024, 3136],
+  ['tutorial dense1 dW (3136x1024x64)', 3136, 1024, 64],
+  ['tutorial conv2 im2col (12544x64x800)', 12544, 64, 800],
+  // LeNet-5, batch 64: conv2 as im2col GEMM, dense 400->120
+  ['lenet conv2 im2col (6400x16x150)', 6400, 16, 150],
+  ['lenet dense1 fwd (64x120x400)', 64, 120, 400],
+];
+
+export function benchGemm({ threadCounts, peaks }) {
+  setBackend('native');
+  const rows = [];
+  for (const [name, m, n, k] of GEMM_SHAPES) {
+    const a = randomNormal([m, k], { seed: 1 });
+    const b = randomNormal([k, n], { seed: 2 });
+    const row = [name];
+    for (const t of threadCounts) {
+      useThreads(t);
+      const c = ops.matmul(a, b);
+      verifySampled(name, c.data, (i) => dot(a.data, b.data, i, n, k, false), (i) => dot(a.data, b.data, i, n, k, true), k);
+      const flops = 2 * m * n * k;
+      const s = timeMedian(() => ops.matmul(a, b), { warmup: 1, runs: 7, budget: 6 });
+      row.push(fmt(flops / s / 1e9), pct(flops / s / 1e9 / peaks[t]));
+    }
+    rows.push(row);
+  }
+  printTable('SGEMM (GFLOP/s, % of measured FMA peak)', ['shape', ...threadCounts.flatMap((t) => [`${t}T GFLOP/s`, `${t}T %peak`])], rows);
+  return rows;
+}
+
+function dot(A, B, i, n, k, absolute) {
+  const r = Math.floor(i / n);
+  const c = i % n;
+  let s = 0;
+  for (let p = 0; p < k; p++) s += absolute ? Math.abs(A[r * k + p] * B[p * n + c]) : A[r * k + p] * B[p * n + c];
+  return s;
+}

@@ -1,0 +1,60 @@
+// Shared benchmark plumbing: warm-up, median of several timed runs, and table printing.
+import { performance } from 'node:perf_hooks';
+
+/** Median seconds of `runs` timed calls after `warmup` untimed ones; stops early past `budget` seconds. */
+export function timeMedian(fn, { warmup = 1, runs = 5, budget = 10 } = {}) {
+  for (let i = 0; i < warmup; i++) fn();
+  const times = [];
+  const start = performance.now();
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    fn();
+    times.push((performance.now() - t0) / 1e3);
+    if ((performance.now() - start) / 1e3 > budget && times.length >= 3) break;
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+export async function timeMedianAsync(fn, { warmup = 1, runs = 5, budget = 10 } = {}) {
+  for (let i = 0; i < warmup; i++) await fn();
+  const times = [];
+  const start = performance.now();
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await fn();
+    times.push((performance.now() - t0) / 1e3);
+    if ((performance.now() - start) / 1e3 > budget && times.length >= 3) break;
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+export function printTable(title, header, rows) {
+  const cells = [header, ...rows].map((r) => r.map((c) => String(c)));
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  const line = (r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(`\n${title}`);
+  console.log(line(cells[0]));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of cells.slice(1)) console.log(line(r));
+}
+
+export const fmt = (v, digits = 1) => (v === undefined || Number.isNaN(v) ? '-' : v.toFixed(digits));
+export const pct = (v) => (v === undefined || Number.isNaN(v) ? '-' : `${(100 * v).toFixed(0)}%`);
+
+/**
+ * Checks `sampleCount` random elements of a float32 result against float64 values computed by
+ * `expectedAt(i)`, with the tolerance the parity suite uses for dot products of length k.
+ */
+export function verifySampled(what, actual, expectedAt, absAt, k, sampleCount = 200) {
+  const tolFactor = (2 * Math.sqrt(k) + 2) * 2 ** -24;
+  for (let s = 0; s < sampleCount; s++) {
+    const i = Math.floor(((s * 2654435761) % 4294967296) / 4294967296 * actual.length);
+    const want = expectedAt(i);
+    const tol = tolFactor * absAt(i) + 1e-30;
+    if (!(Math.abs(actual[i] - want) <= tol)) {
+      throw new Error(`${what}: element ${i} is ${actual[i]}, expected ${want} (tol ${tol.toExponential(2)})`);
+    }
+  }
+}

@@ -1,0 +1,31 @@
+// `npm run bench`: the FMA peak probe, SGEMM, conv2d layers and whole networks, each printed with its
+// ratio to this machine's measured peak and to the contenders measured in the same run.
+// Usage: node bench/run.js [gemm] [conv] [nets] [--no-contenders] [--threads 1,2]
+import os from 'node:os';
+import { convkit, measurePeak } from './lib/convkit.js';
+import { fmt, printTable } from './lib/harness.js';
+import { benchGemm } from './gemm.js';
+import { benchConv } from './conv.js';
+
+const args = process.argv.slice(2);
+const sections = args.filter((a) => !a.startsWith('--') && !/^[\d,]+$/.test(a));
+const want = (s) => sections.length === 0 || sections.includes(s);
+const contenders = !args.includes('--no-contenders');
+const ti = args.indexOf('--threads');
+const maxThreads = convkit.nativeInfo().threads;
+const threadCounts = ti >= 0 ? args[ti + 1].split(',').map(Number) : [...new Set([1, maxThreads])];
+
+const info = convkit.nativeInfo();
+console.log(`convkit bench: ${os.cpus()[0].model}, ${os.cpus().length} cores, node ${process.version}`);
+console.log(`native: isa ${info.isa}, threads ${info.threads}, compiler ${info.compiler}`);
+
+const peaks = {};
+for (const t of threadCounts) peaks[t] = measurePeak(t);
+printTable('FMA peak (measured now: independent vector FMA chains, fp32)', ['threads', 'GFLOP/s'], threadCounts.map((t) => [t, fmt(peaks[t])]));
+
+if (want('gemm')) benchGemm({ threadCounts, peaks });
+if (want('conv')) await benchConv({ threadCounts, peaks, contenders });
+if (want('nets')) {
+  const { benchNetworks } = await import('./networks.js');
+  await benchNetworks({ threadCounts, peaks, contenders });
+}
