@@ -13,3 +13,5 @@ export type { BackendName } from './backend/index.js';
 export type { Backend, Conv2DInfo, Pool2DInfo, Epilogue, UnaryKind, ActivationKind } from './backend/types.js';
 export { nativeInfo } from './native.js';
 export * as ops from './ops.js';
+export { createBatcher } from './serve/batcher.js';
+export type { Batcher, BatcherOptions, BatchPredictor } from './serve/batcher.js';
