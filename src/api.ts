@@ -1,0 +1,23 @@
+/**
+ * The training API: layers, sequential models, losses, metrics, optimizers, initializers, callbacks,
+ * save/load and data. `src/index.ts` re-exports all of it.
+ * @example
+ * import { sequential, layers, optimizers, losses, data } from 'convkit';
+ * const { xTrain, yTrain, xTest, yTest } = await data.mnistDigits({ train: 8000, test: 2000, seed: 1 });
+ */
+export * as layers from './layers/index.js';
+export * as losses from './losses/index.js';
+export * as optimizers from './optimizers/index.js';
+export * as callbacks from './callbacks/index.js';
+export * as data from './data/index.js';
+export * as regularizers from './layers/regularizers.js';
+export * as metrics from './model/metrics.js';
+export * as architectures from './model/architectures.js';
+export * as initializers from './initializers/index.js';
+export { Sequential, sequential } from './model/sequential.js';
+export type { CompileArgs, FitOptions, History, ModelConfig, SequentialOptions } from './model/sequential.js';
+export { loadModel } from './model/io.js';
+export type { Callback, Logs } from './callbacks/index.js';
+export type { Layer, Param } from './layers/index.js';
+export type { Loss } from './losses/index.js';
+export type { Optimizer } from './optimizers/index.js';

@@ -1,0 +1,47 @@
+import * as ops from '../ops.js';
+import type { Tensor } from '../tensor.js';
+import { oneOf } from '../validate.js';
+
+export type ActivationName = ops.ActivationName;
+export const ACTIVATION_NAMES: readonly ActivationName[] = ['linear', 'relu', 'leakyRelu', 'elu', 'sigmoid', 'tanh', 'softmax'];
+
+/**
+ * An activation applied after a layer's affine part, fused into the op when the kernel can and its derivative
+ * can be taken from the output: relu and leakyRelu (alpha > 0) keep the sign of their input, so y stands in
+ * for x in their backward; sigmoid and tanh use y anyway. elu and softmax run as a separate op.
+ */
+export class ActivationStep {
+  readonly kind: ActivationName;
+  readonly alpha: number | undefined;
+  readonly fused: boolean;
+  private z: Tensor | undefined;
+  private y: Tensor | undefined;
+
+  constructor(where: string, kind: ActivationName | undefined, alpha: number | undefined) {
+    this.kind = oneOf(where, 'activation', kind ?? 'linear', ACTIVATION_NAMES);
+    this.alpha = alpha;
+    this.fused = this.kind !== 'elu' && this.kind !== 'softmax' && !(this.kind === 'leakyRelu' && alpha !== undefined && alpha <= 0);
+  }
+
+  /** The options to pass to a fused op (conv2d, matmul). */
+  epilogue(): { activation?: ops.ActivationKind; alpha?: number } {
+    return this.fused ? { activation: this.kind as ops.ActivationKind, alpha: this.alpha } : {};
+  }
+
+  /** Takes the op's result (already activated when fused) and returns the layer output. */
+  after(opResult: Tensor): Tensor {
+    this.z = this.fused ? undefined : opResult;
+    this.y = this.fused ? opResult : ops.activation(this.kind, opResult, this.alpha);
+    return this.y;
+  }
+
+  /** dy -> dz, the gradient at the op's pre-activation result. */
+  backward(dy: Tensor): Tensor {
+    const y = this.y!;
+    return ops.activationBackward(this.kind, dy, this.z ?? y, y, this.alpha);
+  }
+
+  config(): { activation: ActivationName; alpha?: number } {
+    return this.alpha === undefined ? { activation: this.kind } : { activation: this.kind, alpha: this.alpha };
+  }
+}

@@ -1,0 +1,155 @@
+import { fail } from '../errors.js';
+import type { InitializerSpec } from '../initializers/index.js';
+import * as ops from '../ops.js';
+import type { Shape, Tensor } from '../tensor.js';
+import { pair, positiveInt } from '../validate.js';
+import { ActivationStep, type ActivationName } from './activations.js';
+import { initializerOf, Layer, type ForwardContext, type LayerArgs, type Param } from './layer.js';
+import { getRegularizer, type Regularizer } from './regularizers.js';
+
+export interface Conv2DArgs extends LayerArgs {
+  filters: number;
+  kernelSize: number | [number, number];
+  strides?: number | [number, number];
+  padding?: ops.Padding;
+  dilationRate?: number | [number, number];
+  /** Grouped convolution: input and output channels split into `groups` independent blocks. */
+  groups?: number;
+  useBias?: boolean;
+  activation?: ActivationName;
+  /** leakyRelu slope or elu alpha. */
+  alpha?: number;
+  kernelInitializer?: InitializerSpec;
+  biasInitializer?: InitializerSpec;
+  kernelRegularizer?: Regularizer;
+}
+
+/**
+ * 2-D convolution over NHWC input with an HWIO kernel [kh, kw, inChannels / groups, filters], then bias and
+ * activation (fused into one op where possible).
+ */
+export class Conv2D extends Layer {
+  static override readonly className: string = 'Conv2D';
+  /** Output channels (a depthwise layer sets it at build time from the input channels). */
+  filters: number;
+  readonly kernelSize: [number, number];
+  readonly opts: ops.Conv2DOptions;
+  readonly useBias: boolean;
+  protected readonly act: ActivationStep;
+  private readonly args: Conv2DArgs;
+  private kernel!: Param;
+  private bias: Param | undefined;
+  private x: Tensor | undefined;
+
+  constructor(args: Conv2DArgs, prefix = 'conv2d') {
+    super(args, prefix);
+    this.args = args;
+    this.filters = positiveInt(this.where, 'filters', args.filters);
+    this.kernelSize = pair(this.where, 'kernelSize', args.kernelSize);
+    this.opts = {
+      strides: args.strides ?? 1,
+      padding: args.padding ?? 'valid',
+      dilations: args.dilationRate ?? 1,
+      groups: args.groups ?? 1,
+    };
+    this.useBias = args.useBias ?? true;
+    this.act = new ActivationStep(this.where, args.activation, args.alpha);
+  }
+
+  protected kernelShape(inChannels: number): number[] {
+    const groups = this.opts.groups!;
+    if (inChannels % groups !== 0) fail(this.where, `input channels divisible by groups ${groups}`, inChannels);
+    return [...this.kernelSize, inChannels / groups, this.filters];
+  }
+
+  computeOutputShape(inputShape: Shape): number[] {
+    if (inputShape.length !== 3) fail(this.where, 'input of shape [N, height, width, channels] (nhwc)', `[N, ${inputShape.join(', ')}]`);
+    try {
+      return ops.conv2dOutputShape([1, ...inputShape], this.kernelShape(inputShape[2]), this.opts).slice(1);
+    } catch (e) {
+      return fail(this.where, `an input that fits its kernel, strides and padding (${(e as Error).message})`, `[N, ${inputShape.join(', ')}]`);
+    }
+  }
+
+  protected override createWeights(): void {
+    const kernelReg = getRegularizer(this.where, this.args.kernelRegularizer);
+    this.kernel = this.addWeight('kernel', this.kernelShape(this.inputShape[2]), initializerOf(this.where, this.args.kernelInitializer, 'glorotUniform'), true, kernelReg);
+    if (this.useBias) this.bias = this.addWeight('bias', [this.filters], initializerOf(this.where, this.args.biasInitializer, 'zeros'));
+  }
+
+  forward(x: Tensor, _ctx: ForwardContext): Tensor {
+    this.checkInput(x);
+    this.x = x;
+    return this.act.after(ops.conv2d(x, this.kernel.value, { ...this.opts, bias: this.bias?.value, ...this.act.epilogue() }));
+  }
+
+  backward(dy: Tensor, needInputGrad: boolean): Tensor | undefined {
+    const x = this.saved(this.x);
+    const dz = this.act.backward(dy);
+    this.kernel.grad = ops.conv2dBackwardFilter(x, dz, this.kernel.value.shape, this.opts);
+    if (this.bias) this.bias.grad = ops.biasGrad(dz);
+    return needInputGrad ? ops.conv2dBackwardInput(dz, this.kernel.value, x.shape, this.opts) : undefined;
+  }
+
+  protected ownConfig(): Record<string, unknown> {
+    const a = this.args;
+    return {
+      filters: this.filters,
+      kernelSize: a.kernelSize,
+      strides: this.opts.strides,
+      padding: this.opts.padding,
+      dilationRate: this.opts.dilations,
+      groups: this.opts.groups,
+      useBias: this.useBias,
+      ...this.act.config(),
+      kernelInitializer: initializerOf(this.where, a.kernelInitializer, 'glorotUniform').getConfig(),
+      biasInitializer: initializerOf(this.where, a.biasInitializer, 'zeros').getConfig(),
+      kernelRegularizer: getRegularizer(this.where, a.kernelRegularizer)?.getConfig(),
+    };
+  }
+}
+
+export interface DepthwiseConv2DArgs extends Omit<Conv2DArgs, 'filters' | 'groups' | 'kernelInitializer' | 'kernelRegularizer'> {
+  /** Output channels per input channel (default 1). */
+  depthMultiplier?: number;
+  depthwiseInitializer?: InitializerSpec;
+  depthwiseRegularizer?: Regularizer;
+}
+
+/**
+ * Depthwise convolution: each input channel convolved with its own `depthMultiplier` filters. Stored as a
+ * grouped conv (groups = channels), so the kernel is hwio [kh, kw, 1, channels * depthMultiplier] and output
+ * channel c * depthMultiplier + m comes from input channel c (Keras's order).
+ */
+export class DepthwiseConv2D extends Conv2D {
+  static override readonly className: string = 'DepthwiseConv2D';
+  readonly depthMultiplier: number;
+
+  constructor(args: DepthwiseConv2DArgs) {
+    const depthMultiplier = args.depthMultiplier ?? 1;
+    const channels = args.inputShape?.[2];
+    super(
+      {
+        ...args,
+        // filters and groups depend on the input channels; fixed at build time (see kernelShape).
+        filters: 1,
+        kernelInitializer: args.depthwiseInitializer,
+        kernelRegularizer: args.depthwiseRegularizer,
+        groups: channels ?? 1,
+      },
+      'depthwise_conv2d',
+    );
+    this.depthMultiplier = positiveInt(this.where, 'depthMultiplier', depthMultiplier);
+  }
+
+  protected override kernelShape(inChannels: number): number[] {
+    this.filters = inChannels * this.depthMultiplier;
+    this.opts.groups = inChannels;
+    return [...this.kernelSize, 1, this.filters];
+  }
+
+  protected override ownConfig(): Record<string, unknown> {
+    const { filters: _f, groups: _g, kernelInitializer, kernelRegularizer, ...rest } = super.ownConfig();
+    return { ...rest, depthMultiplier: this.depthMultiplier, depthwiseInitializer: kernelInitializer, depthwiseRegularizer: kernelRegularizer };
+  }
+}

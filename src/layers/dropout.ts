@@ -1,0 +1,64 @@
+import { fail } from '../errors.js';
+import { deriveSeed } from '../initializers/seed.js';
+import { Rng } from '../random.js';
+import { zeros, type Shape, type Tensor } from '../tensor.js';
+import { Layer, type ForwardContext, type LayerArgs } from './layer.js';
+
+export interface DropoutArgs extends LayerArgs {
+  /** Fraction of inputs zeroed in training, in [0, 1). */
+  rate: number;
+  /** Mask seed; defaults to one derived from the model seed and the layer's position. */
+  seed?: number;
+}
+
+/**
+ * Inverted dropout: in training each input is zeroed with probability `rate` and the rest scaled by
+ * 1 / (1 - rate), so inference is the identity. The mask is drawn from (seed, optimizer step): the same step
+ * always draws the same mask, which makes runs reproducible and resumable.
+ * @example layers.dropout({ rate: 0.4 })
+ */
+export class Dropout extends Layer {
+  static override readonly className = 'Dropout';
+  readonly rate: number;
+  private readonly ownSeed: number | undefined;
+  private mask: Tensor | undefined;
+
+  constructor(args: DropoutArgs) {
+    super(args, 'dropout');
+    if (typeof args?.rate !== 'number' || !(args.rate >= 0 && args.rate < 1)) fail(this.where, 'rate in [0, 1)', args?.rate);
+    this.rate = args.rate;
+    this.ownSeed = args.seed;
+  }
+  computeOutputShape(inputShape: Shape): number[] {
+    return [...inputShape];
+  }
+  forward(x: Tensor, ctx: ForwardContext): Tensor {
+    this.checkInput(x);
+    if (!ctx.training || this.rate === 0) {
+      this.mask = undefined;
+      return x;
+    }
+    const rng = new Rng(deriveSeed(this.ownSeed ?? this.seed, ctx.step));
+    const scale = 1 / (1 - this.rate);
+    const mask = zeros(x.shape, x.dtype);
+    const y = zeros(x.shape, x.dtype);
+    for (let i = 0; i < x.size; i++) {
+      if (rng.next() >= this.rate) {
+        mask.data[i] = scale;
+        y.data[i] = x.data[i] * scale;
+      }
+    }
+    this.mask = mask;
+    return y;
+  }
+  backward(dy: Tensor): Tensor {
+    const mask = this.mask;
+    if (!mask) return dy;
+    const dx = zeros(dy.shape, dy.dtype);
+    for (let i = 0; i < dy.size; i++) dx.data[i] = dy.data[i] * mask.data[i];
+    return dx;
+  }
+  protected ownConfig(): Record<string, unknown> {
+    return { rate: this.rate, seed: this.ownSeed };
+  }
+}

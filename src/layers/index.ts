@@ -1,0 +1,80 @@
+import { fail } from '../errors.js';
+import { Activation, PReLU, type ActivationArgs, type PReLUArgs } from './activation.js';
+import { BatchNormalization, type BatchNormalizationArgs } from './batch-normalization.js';
+import { Conv2D, DepthwiseConv2D, type Conv2DArgs, type DepthwiseConv2DArgs } from './conv2d.js';
+import { Dense, type DenseArgs } from './dense.js';
+import { Dropout, type DropoutArgs } from './dropout.js';
+import type { Layer, LayerArgs, LayerConfig } from './layer.js';
+import { AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D, type Pooling2DArgs } from './pooling.js';
+import { Flatten, Reshape, type ReshapeArgs } from './shape-layers.js';
+
+export { Layer, type LayerArgs, type LayerConfig, type Param, type ForwardContext, type BuildContext } from './layer.js';
+export {
+  Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense, DepthwiseConv2D, Dropout, Flatten, GlobalAveragePooling2D,
+  GlobalMaxPooling2D, MaxPooling2D, PReLU, Reshape,
+};
+export type {
+  ActivationArgs, BatchNormalizationArgs, Conv2DArgs, DenseArgs, DepthwiseConv2DArgs, DropoutArgs, PReLUArgs, Pooling2DArgs, ReshapeArgs,
+};
+
+/**
+ * 2-D convolution (nhwc input, hwio kernel).
+ * @example layers.conv2d({ filters: 32, kernelSize: 5, padding: 'same', activation: 'relu', inputShape: [28, 28, 1] })
+ * @throws ConvkitError naming the layer for bad arguments, or when its input does not fit.
+ */
+export const conv2d = (args: Conv2DArgs): Conv2D => new Conv2D(args);
+/** @example layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'same' }) */
+export const depthwiseConv2d = (args: DepthwiseConv2DArgs): DepthwiseConv2D => new DepthwiseConv2D(args);
+/** @example layers.maxPooling2d({ poolSize: 2 }) */
+export const maxPooling2d = (args: Pooling2DArgs = {}): MaxPooling2D => new MaxPooling2D(args);
+/** @example layers.averagePooling2d({ poolSize: 2, strides: 2 }) */
+export const averagePooling2d = (args: Pooling2DArgs = {}): AveragePooling2D => new AveragePooling2D(args);
+/** @example layers.globalAveragePooling2d() */
+export const globalAveragePooling2d = (args: LayerArgs = {}): GlobalAveragePooling2D => new GlobalAveragePooling2D(args);
+/** @example layers.globalMaxPooling2d() */
+export const globalMaxPooling2d = (args: LayerArgs = {}): GlobalMaxPooling2D => new GlobalMaxPooling2D(args);
+/** @example layers.dense({ units: 10 }) */
+export const dense = (args: DenseArgs): Dense => new Dense(args);
+/** @example layers.flatten() */
+export const flatten = (args: LayerArgs = {}): Flatten => new Flatten(args);
+/** @example layers.reshape({ targetShape: [784] }) */
+export const reshape = (args: ReshapeArgs): Reshape => new Reshape(args);
+/** @example layers.activation({ activation: 'relu' }) */
+export const activation = (args: ActivationArgs): Activation => new Activation(args);
+/** @example layers.prelu() */
+export const prelu = (args: PReLUArgs = {}): PReLU => new PReLU(args);
+/** @example layers.dropout({ rate: 0.5 }) */
+export const dropout = (args: DropoutArgs): Dropout => new Dropout(args);
+/** @example layers.batchNormalization() */
+export const batchNormalization = (args: BatchNormalizationArgs = {}): BatchNormalization => new BatchNormalization(args);
+
+type LayerClass = { new (config: never): Layer; readonly className: string };
+
+const REGISTRY = new Map<string, LayerClass>(
+  [Conv2D, DepthwiseConv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, Dense, Flatten, Reshape, Activation, PReLU, Dropout, BatchNormalization].map(
+    (c) => [c.className, c as LayerClass],
+  ),
+);
+
+/**
+ * Makes a custom layer class loadable from model.json.
+ * @example registerLayer(MyLayer) // MyLayer.className = 'MyLayer'
+ */
+export function registerLayer(cls: LayerClass): void {
+  if (typeof cls?.className !== 'string' || cls.className === '') fail('registerLayer', 'a Layer class with a static className', cls);
+  REGISTRY.set(cls.className, cls);
+}
+
+/**
+ * Rebuilds a layer from `layer.getConfig()` output.
+ * @throws ConvkitError for an unknown className (the message lists the known ones).
+ */
+export function layerFromConfig(config: LayerConfig): Layer {
+  const cls = REGISTRY.get(config?.className);
+  if (!cls) fail('layerFromConfig', `a known layer className (${[...REGISTRY.keys()].join(', ')})`, config?.className);
+  return new cls(stripUndefined(config.config ?? {}) as never);
+}
+
+function stripUndefined(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null));
+}

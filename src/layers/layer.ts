@@ -1,0 +1,198 @@
+import { ConvkitError, fail } from '../errors.js';
+import { getInitializer, type Initializer, type InitializerSpec } from '../initializers/index.js';
+import { deriveSeed } from '../initializers/seed.js';
+import { Tensor, type DType, type Shape } from '../tensor.js';
+import type { Regularizer } from './regularizers.js';
+
+/**
+ * A weight of a layer. Optimizers update `value.data` in place; `grad` is written by the layer's backward.
+ * Non-trainable weights (BatchNorm's moving statistics) are saved and loaded but never get a gradient.
+ */
+export interface Param {
+  /** `<layer name>/<weight name>`, unique within a model; the key in weights.bin and in optimizer state. */
+  readonly name: string;
+  value: Tensor;
+  grad: Tensor | undefined;
+  readonly trainable: boolean;
+  readonly regularizer?: Regularizer;
+}
+
+/** What every layer accepts. `inputShape` excludes the batch axis and is needed on a model's first layer. */
+export interface LayerArgs {
+  name?: string;
+  inputShape?: number[];
+}
+
+export interface BuildContext {
+  dtype: DType;
+  /** Base seed for this layer's initializers and dropout masks (derived from the model seed and layer index). */
+  seed: number;
+}
+
+export interface ForwardContext {
+  training: boolean;
+  /** The optimizer step; dropout draws its mask from (seed, step) so a resumed run draws the same masks. */
+  step: number;
+}
+
+export interface LayerConfig {
+  className: string;
+  config: Record<string, unknown>;
+}
+
+const counters = new Map<string, number>();
+
+/** Keras-style default names: conv2d_1, conv2d_2, ... */
+function autoName(prefix: string): string {
+  const n = (counters.get(prefix) ?? 0) + 1;
+  counters.set(prefix, n);
+  return `${prefix}_${n}`;
+}
+
+/**
+ * The base of every layer: build (creates weights for an input shape), forward (keeps what backward needs),
+ * backward (returns dx and fills each param's grad), weights and config for a JSON round trip.
+ * Shapes here exclude the batch axis unless they are a tensor's shape.
+ */
+export abstract class Layer {
+  /** The registry key in model.json; every concrete layer sets it. */
+  static readonly className: string;
+  readonly name: string;
+  readonly declaredInputShape: number[] | undefined;
+  protected built = false;
+  protected dtype: DType = 'float32';
+  protected seed = 0;
+  private _inputShape: number[] = [];
+  private _outputShape: number[] = [];
+  private readonly weights: Param[] = [];
+
+  constructor(args: LayerArgs, defaultPrefix: string) {
+    this.name = args.name ?? autoName(defaultPrefix);
+    if (args.inputShape !== undefined) {
+      if (!Array.isArray(args.inputShape) || args.inputShape.some((d) => !Number.isInteger(d) || d < 1)) {
+        fail(this.where, 'inputShape as an array of positive integers (without the batch axis)', args.inputShape);
+      }
+      this.declaredInputShape = [...args.inputShape];
+    }
+  }
+
+  get className(): string {
+    return (this.constructor as typeof Layer).className;
+  }
+  /** How errors name this layer: `Conv2D 'conv2d_1'`. */
+  get where(): string {
+    return `${this.className} '${this.name}'`;
+  }
+  get inputShape(): number[] {
+    return [...this._inputShape];
+  }
+  get outputShape(): number[] {
+    return [...this._outputShape];
+  }
+  get isBuilt(): boolean {
+    return this.built;
+  }
+
+  /** Creates weights for inputs of `inputShape` (no batch axis); called once by the model. */
+  build(inputShape: Shape, ctx: BuildContext): void {
+    if (this.built) throw new ConvkitError(`${this.where}: already built; a layer instance belongs to one model`, this.where);
+    if (this.declaredInputShape && !sameShape(this.declaredInputShape, inputShape)) {
+      fail(this.where, `input shape [${this.declaredInputShape.join(', ')}] (its inputShape)`, `[${inputShape.join(', ')}] from the layer before`);
+    }
+    this.dtype = ctx.dtype;
+    this.seed = ctx.seed;
+    this._inputShape = [...inputShape];
+    this._outputShape = this.computeOutputShape(inputShape);
+    this.createWeights();
+    this.built = true;
+  }
+
+  /** The output shape (no batch axis) for an input shape; throws naming the layer when the input does not fit. */
+  abstract computeOutputShape(inputShape: Shape): number[];
+
+  /** Layers with weights override this and call addWeight. */
+  protected createWeights(): void {}
+
+  protected addWeight(name: string, shape: Shape, init: Initializer, trainable = true, regularizer?: Regularizer): Param {
+    const param: Param = {
+      name: `${this.name}/${name}`,
+      value: init.init(shape, this.dtype, deriveSeed(this.seed, this.weights.length)),
+      grad: undefined,
+      trainable,
+      regularizer,
+    };
+    this.weights.push(param);
+    return param;
+  }
+
+  /** x (N, ...inputShape) -> y (N, ...outputShape). */
+  abstract forward(x: Tensor, ctx: ForwardContext): Tensor;
+  /**
+   * dy (N, ...outputShape) -> dx (N, ...inputShape), from the state the last forward kept; fills each
+   * trainable param's grad. With needInputGrad false a layer may skip dx (the model's first layer).
+   */
+  abstract backward(dy: Tensor, needInputGrad: boolean): Tensor | undefined;
+
+  /** All weights in creation order (the order of getWeights and of weights.bin). */
+  params(): Param[] {
+    return this.weights;
+  }
+
+  countParams(): number {
+    return this.weights.reduce((n, p) => n + p.value.size, 0);
+  }
+
+  /** Copies of the weights, in params() order. */
+  getWeights(): Tensor[] {
+    return this.weights.map((p) => p.value.clone());
+  }
+
+  /**
+   * Replaces the weights (copied, cast to the model's dtype).
+   * @throws ConvkitError naming the layer and weight when the count or a shape differs.
+   */
+  setWeights(weights: Tensor[]): void {
+    if (!Array.isArray(weights) || weights.length !== this.weights.length) {
+      fail(`${this.where}.setWeights`, `${this.weights.length} tensors`, Array.isArray(weights) ? weights.length : weights);
+    }
+    weights.forEach((w, i) => {
+      const p = this.weights[i];
+      if (!(w instanceof Tensor)) fail(`${this.where}.setWeights`, `a Tensor for ${p.name}`, w);
+      if (!sameShape(w.shape, p.value.shape)) {
+        fail(`${this.where}.setWeights`, `${p.name} of shape [${p.value.shape.join(', ')}]`, `[${w.shape.join(', ')}]`);
+      }
+    });
+    weights.forEach((w, i) => this.weights[i].value.data.set(w.data));
+  }
+
+  /** The constructor arguments that rebuild this layer (JSON-safe). */
+  getConfig(): LayerConfig {
+    return { className: this.className, config: { name: this.name, inputShape: this.declaredInputShape, ...this.ownConfig() } };
+  }
+
+  protected abstract ownConfig(): Record<string, unknown>;
+
+  /** Checks a forward input against the built input shape. */
+  protected checkInput(x: Tensor): void {
+    if (!this.built) throw new ConvkitError(`${this.where}: not built; add it to a model (sequential) first`, this.where);
+    if (!(x instanceof Tensor)) fail(this.where, 'a Tensor', x);
+    if (x.rank !== this._inputShape.length + 1 || !sameShape(x.shape.slice(1), this._inputShape)) {
+      fail(this.where, `input of shape [N, ${this._inputShape.join(', ')}]`, `[${x.shape.join(', ')}]`);
+    }
+    if (x.dtype !== this.dtype) fail(this.where, `input of dtype ${this.dtype} (the model's)`, x.dtype);
+  }
+
+  /** Throws when backward runs before forward. */
+  protected saved<T>(v: T | undefined): T {
+    if (v === undefined) throw new ConvkitError(`${this.where}: backward called before forward`, this.where);
+    return v;
+  }
+}
+
+export function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+export function initializerOf(where: string, spec: InitializerSpec | undefined, fallback: InitializerSpec): Initializer {
+  return getInitializer(where, spec ?? fallback);
+}

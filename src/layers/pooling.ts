@@ -1,0 +1,118 @@
+import { fail } from '../errors.js';
+import * as ops from '../ops.js';
+import type { Shape, Tensor } from '../tensor.js';
+import { pair } from '../validate.js';
+import { Layer, type ForwardContext, type LayerArgs } from './layer.js';
+
+export interface Pooling2DArgs extends LayerArgs {
+  /** Default 2. */
+  poolSize?: number | [number, number];
+  /** Default poolSize. */
+  strides?: number | [number, number];
+  /** Default 'valid'. */
+  padding?: ops.Padding;
+}
+
+function checkNhwc(where: string, inputShape: Shape): void {
+  if (inputShape.length !== 3) fail(where, 'input of shape [N, height, width, channels] (nhwc)', `[N, ${inputShape.join(', ')}]`);
+}
+
+abstract class Pooling2D extends Layer {
+  protected readonly opts: ops.Pool2DOptions;
+  protected x: Tensor | undefined;
+
+  constructor(args: Pooling2DArgs, prefix: string) {
+    super(args, prefix);
+    const poolSize = args.poolSize ?? 2;
+    pair(this.where, 'poolSize', poolSize);
+    this.opts = { poolSize, strides: args.strides ?? poolSize, padding: args.padding ?? 'valid' };
+  }
+
+  computeOutputShape(inputShape: Shape): number[] {
+    checkNhwc(this.where, inputShape);
+    try {
+      return ops.pool2dOutputShape([1, ...inputShape], this.opts).slice(1);
+    } catch (e) {
+      return fail(this.where, `an input that fits its pool size, strides and padding (${(e as Error).message})`, `[N, ${inputShape.join(', ')}]`);
+    }
+  }
+
+  protected ownConfig(): Record<string, unknown> {
+    return { ...this.opts };
+  }
+}
+
+/** Max over each window; backward routes the gradient to the first maximum. @example layers.maxPooling2d({ poolSize: 2 }) */
+export class MaxPooling2D extends Pooling2D {
+  static override readonly className = 'MaxPooling2D';
+  constructor(args: Pooling2DArgs = {}) {
+    super(args, 'max_pooling2d');
+  }
+  forward(x: Tensor, _ctx: ForwardContext): Tensor {
+    this.checkInput(x);
+    this.x = x;
+    return ops.maxPool2d(x, this.opts);
+  }
+  backward(dy: Tensor): Tensor {
+    return ops.maxPool2dBackward(dy, this.saved(this.x), this.opts);
+  }
+}
+
+/** Mean over each window (padded cells left out of the divisor). */
+export class AveragePooling2D extends Pooling2D {
+  static override readonly className = 'AveragePooling2D';
+  constructor(args: Pooling2DArgs = {}) {
+    super(args, 'average_pooling2d');
+  }
+  forward(x: Tensor, _ctx: ForwardContext): Tensor {
+    this.checkInput(x);
+    this.x = x;
+    return ops.avgPool2d(x, this.opts);
+  }
+  backward(dy: Tensor): Tensor {
+    return ops.avgPool2dBackward(dy, this.saved(this.x).shape, this.opts);
+  }
+}
+
+abstract class GlobalPooling2D extends Layer {
+  protected x: Tensor | undefined;
+  computeOutputShape(inputShape: Shape): number[] {
+    checkNhwc(this.where, inputShape);
+    return [inputShape[2]];
+  }
+  protected ownConfig(): Record<string, unknown> {
+    return {};
+  }
+}
+
+/** (N,H,W,C) -> (N,C), the mean over H and W. */
+export class GlobalAveragePooling2D extends GlobalPooling2D {
+  static override readonly className = 'GlobalAveragePooling2D';
+  constructor(args: LayerArgs = {}) {
+    super(args, 'global_average_pooling2d');
+  }
+  forward(x: Tensor, _ctx: ForwardContext): Tensor {
+    this.checkInput(x);
+    this.x = x;
+    return ops.globalAvgPool2d(x);
+  }
+  backward(dy: Tensor): Tensor {
+    return ops.globalAvgPool2dBackward(dy, this.saved(this.x).shape);
+  }
+}
+
+/** (N,H,W,C) -> (N,C), the max over H and W. */
+export class GlobalMaxPooling2D extends GlobalPooling2D {
+  static override readonly className = 'GlobalMaxPooling2D';
+  constructor(args: LayerArgs = {}) {
+    super(args, 'global_max_pooling2d');
+  }
+  forward(x: Tensor, _ctx: ForwardContext): Tensor {
+    this.checkInput(x);
+    this.x = x;
+    return ops.globalMaxPool2d(x);
+  }
+  backward(dy: Tensor): Tensor {
+    return ops.globalMaxPool2dBackward(dy, this.saved(this.x));
+  }
+}

@@ -1,0 +1,448 @@
+import type { Callback, Logs, TrainParams } from '../callbacks/index.js';
+import { progressBar } from '../callbacks/index.js';
+import type { Augmenter } from '../data/augment.js';
+import { ConvkitError, fail } from '../errors.js';
+import { deriveSeed } from '../initializers/seed.js';
+import { layerFromConfig } from '../layers/index.js';
+import type { Layer, LayerConfig, Param } from '../layers/layer.js';
+import { sameShape } from '../layers/layer.js';
+import { getLoss, gatherLabels, gatherRows, labelCount, type Labels, type Loss, type LossConfig } from '../losses/index.js';
+import { getOptimizer, type Optimizer, type OptimizerConfig } from '../optimizers/index.js';
+import { Rng } from '../random.js';
+import { Tensor, zeros, type DType } from '../tensor.js';
+import { saveModel } from './io.js';
+import { correctCount, type MetricName } from './metrics.js';
+
+export interface SequentialOptions {
+  /** float32 (default) or float64 (for gradient checks on the reference backend). */
+  dtype?: DType;
+  /** Seeds the initializers, dropout masks, shuffling and augmentation. Default 1. */
+  seed?: number;
+  name?: string;
+}
+
+export interface ModelConfig {
+  name: string;
+  dtype: DType;
+  seed: number;
+  layers: LayerConfig[];
+}
+
+export interface CompileArgs {
+  optimizer: Optimizer | OptimizerConfig | string;
+  loss: Loss | LossConfig | string;
+  metrics?: MetricName[];
+}
+
+export interface FitOptions {
+  /** Default 32. */
+  batchSize?: number;
+  /** Epochs to run in this call (a loaded model continues its epoch count). Default 1. */
+  epochs?: number;
+  /** Reshuffle the training samples every epoch, seeded by (seed, epoch). Default true. */
+  shuffle?: boolean;
+  /** Fraction of the samples, taken from the end before shuffling (as Keras does), held out for validation. */
+  validationSplit?: number;
+  validationData?: [Tensor, Labels];
+  callbacks?: Callback[];
+  /** 0 silent, 1 progress bar on a TTY (a line per epoch otherwise), 2 a line per epoch. Default 1. */
+  verbose?: 0 | 1 | 2;
+  /** Default the model's seed. */
+  seed?: number;
+  /** Applied to each training batch with a generator seeded by (seed, epoch, batch). */
+  augment?: Augmenter;
+}
+
+export interface History {
+  /** Global epoch indices run by this call. */
+  epoch: number[];
+  history: Record<string, number[]>;
+}
+
+const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+// Domain tags so the streams derived from one seed never coincide.
+const SEED_LAYER = 1;
+const SEED_SHUFFLE = 2;
+const SEED_AUGMENT = 3;
+
+let modelCount = 0;
+
+/**
+ * A stack of layers, each feeding the next. Keras's Sequential: summary, compile, fit, evaluate, predict,
+ * save. Backprop is explicit per layer; forward/backward/params are public for custom training loops.
+ */
+export class Sequential {
+  readonly layers: readonly Layer[];
+  readonly dtype: DType;
+  readonly seed: number;
+  readonly name: string;
+  /** Set by a callback to end fit after the current epoch. */
+  stopTraining = false;
+  /** Epochs trained so far, saved with the model so a resumed fit continues the count (and its shuffles). */
+  epochsTrained = 0;
+  private compiled: { optimizer: Optimizer; loss: Loss; metrics: MetricName[] } | undefined;
+
+  constructor(layers: Layer[], opts: SequentialOptions = {}) {
+    if (!Array.isArray(layers) || layers.length === 0) fail('sequential', 'a non-empty array of layers', layers);
+    this.dtype = opts.dtype ?? 'float32';
+    if (this.dtype !== 'float32' && this.dtype !== 'float64') fail('sequential', "dtype 'float32' or 'float64'", this.dtype);
+    this.seed = opts.seed ?? 1;
+    if (!Number.isFinite(this.seed)) fail('sequential', 'a finite seed', this.seed);
+    this.name = opts.name ?? `sequential_${++modelCount}`;
+    const names = new Set<string>();
+    let shape = layers[0]?.declaredInputShape;
+    if (!shape) fail('sequential', 'inputShape on the first layer (e.g. inputShape: [28, 28, 1])', 'none');
+    layers.forEach((layer, i) => {
+      if (!(layer && typeof layer.build === 'function')) fail('sequential', `a layer at index ${i}`, layer);
+      if (names.has(layer.name)) fail('sequential', 'unique layer names', `'${layer.name}' twice`);
+      names.add(layer.name);
+      layer.build(shape!, { dtype: this.dtype, seed: deriveSeed(this.seed, SEED_LAYER, i) });
+      shape = layer.outputShape;
+    });
+    this.layers = [...layers];
+  }
+
+  /** Input shape without the batch axis. */
+  get inputShape(): number[] {
+    return this.layers[0].inputShape;
+  }
+  get outputShape(): number[] {
+    return this.layers[this.layers.length - 1].outputShape;
+  }
+  get optimizer(): Optimizer | undefined {
+    return this.compiled?.optimizer;
+  }
+  get loss(): Loss | undefined {
+    return this.compiled?.loss;
+  }
+
+  /** Every weight of every layer, in layer order. */
+  params(): Param[] {
+    return this.layers.flatMap((l) => l.params());
+  }
+
+  countParams(): number {
+    return this.layers.reduce((n, l) => n + l.countParams(), 0);
+  }
+
+  /**
+   * A Keras-style table of layers, output shapes and parameter counts; printed with `print` and returned.
+   * @example model.summary()
+   */
+  summary(print: ((line: string) => void) | null = console.log): string {
+    const rows = this.layers.map((l) => [`${l.name} (${l.className})`, `[null, ${l.outputShape.join(', ')}]`, l.countParams().toLocaleString('en-US')]);
+    const head = ['Layer (type)', 'Output Shape', 'Param #'];
+    const w = [0, 1, 2].map((c) => Math.max(head[c].length, ...rows.map((r) => r[c].length)) + 3);
+    const line = (r: string[]): string => r[0].padEnd(w[0]) + r[1].padEnd(w[1]) + r[2];
+    const total = w[0] + w[1] + w[2];
+    const trainable = this.params().filter((p) => p.trainable).reduce((n, p) => n + p.value.size, 0);
+    const all = this.countParams();
+    const text = [
+      `Model: "${this.name}"`,
+      '_'.repeat(total),
+      line(head),
+      '='.repeat(total),
+      ...rows.flatMap((r, i) => [line(r), i < rows.length - 1 ? '_'.repeat(total) : '='.repeat(total)]),
+      `Total params: ${all.toLocaleString('en-US')}`,
+      `Trainable params: ${trainable.toLocaleString('en-US')}`,
+      `Non-trainable params: ${(all - trainable).toLocaleString('en-US')}`,
+    ].join('\n');
+    print?.(text);
+    return text;
+  }
+
+  /**
+   * Chooses the optimizer, loss and metrics for fit/evaluate. Recompiling replaces the optimizer state.
+   * @example model.compile({ optimizer: optimizers.adam(), loss: losses.sparseCategoricalCrossentropy({ fromLogits: true }), metrics: ['accuracy'] })
+   * @throws ConvkitError for an unknown optimizer, loss or metric.
+   */
+  compile(args: CompileArgs): void {
+    if (!args || typeof args !== 'object') fail('compile', '{ optimizer, loss, metrics? }', args);
+    const metrics = args.metrics ?? [];
+    for (const m of metrics) if (m !== 'accuracy' && m !== 'loss') fail('compile', "metrics from 'accuracy', 'loss'", m);
+    this.compiled = { optimizer: getOptimizer(args.optimizer), loss: getLoss(args.loss), metrics: metrics.filter((m) => m !== 'loss') };
+  }
+
+  /** Runs the layers. Training mode uses batch statistics and dropout; `step` picks the dropout masks. */
+  forward(x: Tensor, opts: { training?: boolean; step?: number } = {}): Tensor {
+    const ctx = { training: opts.training ?? false, step: opts.step ?? this.compiled?.optimizer.iterations ?? 0 };
+    let y = this.checkX('forward', x);
+    for (const layer of this.layers) y = layer.forward(y, ctx);
+    return y;
+  }
+
+  /**
+   * Backpropagates dL/dy from the last forward, filling every param's grad; returns dL/dx (the model input)
+   * unless `inputGradient` is false (training skips the first layer's input gradient).
+   */
+  backward(dy: Tensor, opts: { inputGradient?: boolean } = {}): Tensor | undefined {
+    const wantInput = opts.inputGradient ?? true;
+    let g: Tensor | undefined = dy;
+    for (let i = this.layers.length - 1; i >= 0; i--) g = this.layers[i].backward(g!, i > 0 || wantInput);
+    return g;
+  }
+
+  /** Copies of every weight, in layer order (kernel then bias; BatchNorm's moving statistics included). */
+  getWeights(): Tensor[] {
+    return this.layers.flatMap((l) => l.getWeights());
+  }
+
+  /**
+   * Replaces every weight (same order and shapes as getWeights).
+   * @throws ConvkitError naming the layer and weight whose shape differs, or the count.
+   */
+  setWeights(weights: Tensor[]): void {
+    const total = this.params().length;
+    if (!Array.isArray(weights) || weights.length !== total) fail(`${this.name}.setWeights`, `${total} tensors`, Array.isArray(weights) ? weights.length : weights);
+    let at = 0;
+    for (const l of this.layers) {
+      const n = l.params().length;
+      l.setWeights(weights.slice(at, at + n).map((w) => (w instanceof Tensor ? w.cast(this.dtype) : w)));
+      at += n;
+    }
+  }
+
+  /**
+   * One optimizer step on one batch; resolves to that batch's loss (and metrics, measured in training mode).
+   * @example const { loss } = await model.trainOnBatch(xBatch, yBatch)
+   * @throws ConvkitError when not compiled or the shapes or labels do not fit.
+   */
+  async trainOnBatch(x: Tensor, y: Labels): Promise<Logs> {
+    const { optimizer, metrics } = this.requireCompiled('trainOnBatch');
+    const xb = this.checkX('trainOnBatch', x).cast(this.dtype);
+    this.checkLabels('trainOnBatch', xb, y);
+    const r = this.trainStep(xb, y, optimizer);
+    await nextTick();
+    return metrics.includes('accuracy') ? { loss: r.loss, accuracy: r.correct / xb.shape[0] } : { loss: r.loss };
+  }
+
+  /**
+   * Trains for `epochs` epochs in batches, yielding to the event loop between batches.
+   * @example const history = await model.fit(xTrain, yTrain, { batchSize: 64, epochs: 5, validationSplit: 0.1 })
+   * @throws ConvkitError when not compiled, or for mismatched x/labels or bad options.
+   */
+  async fit(x: Tensor, y: Labels, opts: FitOptions = {}): Promise<History> {
+    const { optimizer, metrics } = this.requireCompiled('fit');
+    const batchSize = positive('fit', 'batchSize', opts.batchSize ?? 32);
+    const epochs = positive('fit', 'epochs', opts.epochs ?? 1);
+    const seed = opts.seed ?? this.seed;
+    let xAll = this.checkX('fit', x).cast(this.dtype);
+    this.checkLabels('fit', xAll, y);
+    let yAll = y;
+    let validation = opts.validationData ? this.checkValidation(opts.validationData) : undefined;
+    if (opts.validationSplit !== undefined) {
+      const split = opts.validationSplit;
+      if (!(split > 0 && split < 1)) fail('fit', 'validationSplit in (0, 1)', split);
+      const n = xAll.shape[0];
+      const cut = Math.floor(n * (1 - split));
+      if (cut < 1 || cut >= n) fail('fit', `a validationSplit leaving samples on both sides (${n} samples)`, split);
+      const range = (a: number, b: number): Int32Array => Int32Array.from({ length: b - a }, (_, i) => a + i);
+      validation = [xAll.slice(cut, n), gatherLabels(yAll, range(cut, n))];
+      yAll = gatherLabels(yAll, range(0, cut));
+      xAll = xAll.slice(0, cut);
+    }
+    const n = xAll.shape[0];
+    const steps = Math.ceil(n / batchSize);
+    const initialEpoch = this.epochsTrained;
+    const callbacks = [...(opts.callbacks ?? [])];
+    const verbose = opts.verbose ?? 1;
+    if (verbose !== 0) callbacks.push(progressBar({ verbose }));
+    for (const cb of callbacks) cb.setModel?.(this);
+    const params: TrainParams = { epochs, initialEpoch, stepsPerEpoch: steps, samples: n };
+    for (const cb of callbacks) await cb.onTrainBegin?.(params);
+    const history: History = { epoch: [], history: {} };
+    this.stopTraining = false;
+    let logs: Logs = {};
+    for (let epoch = initialEpoch; epoch < initialEpoch + epochs && !this.stopTraining; epoch++) {
+      for (const cb of callbacks) await cb.onEpochBegin?.(epoch);
+      const order = Int32Array.from({ length: n }, (_, i) => i);
+      if (opts.shuffle ?? true) new Rng(deriveSeed(seed, SEED_SHUFFLE, epoch)).shuffle(order);
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      for (let b = 0; b < steps; b++) {
+        const idx = order.subarray(b * batchSize, Math.min((b + 1) * batchSize, n));
+        let xb = gatherRows(xAll, idx);
+        if (opts.augment) xb = opts.augment.apply(xb, new Rng(deriveSeed(seed, SEED_AUGMENT, epoch, b)));
+        const r = this.trainStep(xb, gatherLabels(yAll, idx), optimizer);
+        lossSum += r.loss * idx.length;
+        correct += r.correct;
+        seen += idx.length;
+        const batchLogs: Logs = { loss: lossSum / seen };
+        if (metrics.includes('accuracy')) batchLogs.accuracy = correct / seen;
+        for (const cb of callbacks) await cb.onBatchEnd?.(b, batchLogs);
+        logs = batchLogs;
+        await nextTick();
+      }
+      if (validation) {
+        const v = await this.evaluate(validation[0], validation[1], { batchSize: Math.max(batchSize, 128) });
+        for (const [k, val] of Object.entries(v)) logs[`val_${k}`] = val;
+      }
+      this.epochsTrained = epoch + 1;
+      history.epoch.push(epoch);
+      for (const [k, v] of Object.entries(logs)) (history.history[k] ??= []).push(v);
+      for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs);
+    }
+    for (const cb of callbacks) await cb.onTrainEnd?.(logs);
+    return history;
+  }
+
+  /**
+   * Loss (with any regularization penalty) and metrics over a dataset, in inference mode.
+   * @example const { loss, accuracy } = await model.evaluate(xTest, yTest)
+   * @throws ConvkitError when not compiled or x and the labels disagree.
+   */
+  async evaluate(x: Tensor, y: Labels, opts: { batchSize?: number } = {}): Promise<Logs> {
+    const { loss, metrics } = this.requireCompiled('evaluate');
+    const xs = this.checkX('evaluate', x);
+    this.checkLabels('evaluate', xs, y);
+    const batchSize = positive('evaluate', 'batchSize', opts.batchSize ?? 128);
+    const n = xs.shape[0];
+    let lossSum = 0;
+    let correct = 0;
+    for (let start = 0; start < n; start += batchSize) {
+      const end = Math.min(start + batchSize, n);
+      const idx = Int32Array.from({ length: end - start }, (_, i) => start + i);
+      const out = this.forward(xs.slice(start, end).cast(this.dtype), { training: false });
+      const yb = gatherLabels(y, idx);
+      lossSum += loss.compute(out, yb).loss * (end - start);
+      if (metrics.includes('accuracy')) correct += correctCount(out, yb, this.accuracyThreshold());
+      await nextTick();
+    }
+    const logs: Logs = { loss: lossSum / n + this.regularizationPenalty() };
+    if (metrics.includes('accuracy')) logs.accuracy = correct / n;
+    return logs;
+  }
+
+  /**
+   * The model's outputs for x, computed in batches in inference mode.
+   * @example const probs = await model.predict(xTest, { batchSize: 256 })
+   * @throws ConvkitError when x does not have the model's input shape.
+   */
+  async predict(x: Tensor, opts: { batchSize?: number } = {}): Promise<Tensor> {
+    const xs = this.checkX('predict', x);
+    const batchSize = positive('predict', 'batchSize', opts.batchSize ?? 128);
+    const n = xs.shape[0];
+    const out = zeros([n, ...this.outputShape], this.dtype);
+    const row = out.size / n;
+    for (let start = 0; start < n; start += batchSize) {
+      const end = Math.min(start + batchSize, n);
+      out.data.set(this.forward(xs.slice(start, end).cast(this.dtype)).data, start * row);
+      await nextTick();
+    }
+    return out;
+  }
+
+  /**
+   * A new, uncompiled model of layers [0, k) with copies of their weights: the features a trained network
+   * computes at layer k, e.g. as input to another classifier.
+   * @example const features = await model.truncate(6).predict(x)
+   * @throws ConvkitError for k outside [1, layers.length].
+   */
+  truncate(k: number): Sequential {
+    if (!Number.isInteger(k) || k < 1 || k > this.layers.length) fail('truncate', `a layer count in [1, ${this.layers.length}]`, k);
+    const kept = this.layers.slice(0, k);
+    const copy = new Sequential(
+      kept.map((l, i) => layerFromConfig(withInputShape(l.getConfig(), i === 0 ? l.inputShape : undefined))),
+      { dtype: this.dtype, seed: this.seed, name: `${this.name}_features` },
+    );
+    copy.setWeights(kept.flatMap((l) => l.getWeights()));
+    return copy;
+  }
+
+  /** The layers' configs: everything but weights needed to rebuild the model. */
+  getConfig(): ModelConfig {
+    return { name: this.name, dtype: this.dtype, seed: this.seed, layers: this.layers.map((l) => l.getConfig()) };
+  }
+
+  /** The compile arguments as JSON, or undefined when not compiled. */
+  getTrainingConfig(): { optimizer: OptimizerConfig; loss: LossConfig; metrics: MetricName[] } | undefined {
+    const c = this.compiled;
+    return c && { optimizer: c.optimizer.getConfig(), loss: c.loss.getConfig(), metrics: c.metrics };
+  }
+
+  /**
+   * Writes model.json and weights.bin into dir (created if needed), each through a temporary file and a
+   * rename, with the optimizer state so fit can resume exactly after loadModel.
+   * @example await model.save('out/digits')
+   * @throws Error from the file system; files already in dir stay as they were.
+   */
+  async save(dir: string): Promise<void> {
+    await saveModel(this, dir);
+  }
+
+  private trainStep(x: Tensor, y: Labels, optimizer: Optimizer): { loss: number; correct: number } {
+    const { loss, metrics } = this.compiled!;
+    const out = this.forward(x, { training: true, step: optimizer.iterations });
+    const r = loss.compute(out, y);
+    if (!Number.isFinite(r.loss)) {
+      throw new ConvkitError(`fit: the loss became ${r.loss} at step ${optimizer.iterations}; lower the learning rate or check the data`, 'fit');
+    }
+    this.backward(r.grad, { inputGradient: false });
+    let penalty = 0;
+    for (const p of this.params()) {
+      if (!p.regularizer || !p.grad) continue;
+      penalty += p.regularizer.penalty(p.value);
+      p.regularizer.addGradient(p.value, p.grad);
+    }
+    optimizer.apply(this.params());
+    return { loss: r.loss + penalty, correct: metrics.includes('accuracy') ? correctCount(out, y, this.accuracyThreshold()) : 0 };
+  }
+
+  private regularizationPenalty(): number {
+    return this.params().reduce((s, p) => s + (p.regularizer ? p.regularizer.penalty(p.value) : 0), 0);
+  }
+
+  /** Binary accuracy thresholds logits at 0 and probabilities at 0.5. */
+  private accuracyThreshold(): number {
+    const loss = this.compiled?.loss;
+    return loss?.className === 'binaryCrossentropy' && loss.fromLogits ? 0 : 0.5;
+  }
+
+  private requireCompiled(where: string): { optimizer: Optimizer; loss: Loss; metrics: MetricName[] } {
+    if (!this.compiled) throw new ConvkitError(`${where}: the model is not compiled; call model.compile({ optimizer, loss }) first`, where);
+    return this.compiled;
+  }
+
+  private checkX(where: string, x: Tensor): Tensor {
+    if (!(x instanceof Tensor)) fail(where, 'x as a Tensor', x);
+    if (!sameShape(x.shape.slice(1), this.inputShape) || x.shape[0] < 1) {
+      fail(where, `x of shape [N, ${this.inputShape.join(', ')}]`, `[${x.shape.join(', ')}]`);
+    }
+    return x;
+  }
+
+  private checkLabels(where: string, x: Tensor, y: Labels): void {
+    const n = labelCount(where, y);
+    if (n !== x.shape[0]) fail(where, `${x.shape[0]} labels (one per sample of x)`, n);
+  }
+
+  private checkValidation(v: [Tensor, Labels]): [Tensor, Labels] {
+    if (!Array.isArray(v) || v.length !== 2) fail('fit', 'validationData as [x, y]', v);
+    this.checkLabels('fit validationData', this.checkX('fit validationData', v[0]), v[1]);
+    return v;
+  }
+}
+
+function positive(where: string, name: string, v: number): number {
+  if (!Number.isInteger(v) || v < 1) fail(where, `${name} to be a positive integer`, v);
+  return v;
+}
+
+function withInputShape(c: LayerConfig, inputShape: number[] | undefined): LayerConfig {
+  return { className: c.className, config: { ...c.config, inputShape } };
+}
+
+/**
+ * A model from a list of layers; the first needs `inputShape` (no batch axis).
+ * @example
+ * const model = sequential([
+ *   layers.conv2d({ filters: 8, kernelSize: 3, activation: 'relu', inputShape: [28, 28, 1] }),
+ *   layers.flatten(),
+ *   layers.dense({ units: 10 }),
+ * ], { seed: 1 });
+ * @throws ConvkitError when a layer's input does not fit (the message names the layer and both shapes).
+ */
+export function sequential(layers: Layer[], opts: SequentialOptions = {}): Sequential {
+  return new Sequential(layers, opts);
+}

@@ -1,0 +1,249 @@
+import { fail } from '../errors.js';
+import type { FloatArray } from '../tensor.js';
+import { finiteNumber } from '../validate.js';
+import { learningRateFromConfig, Optimizer, type OptimizerArgs, type OptimizerConfig } from './optimizer.js';
+import { cosineDecay, exponentialDecay, stepDecay } from './schedules.js';
+
+export { Optimizer, type LearningRate, type OptimizerArgs, type OptimizerConfig } from './optimizer.js';
+export type { LearningRateSchedule } from './schedules.js';
+/** Learning-rate schedules: pass one as `learningRate`. */
+export const schedules = { stepDecay, exponentialDecay, cosineDecay };
+
+function inUnit(where: string, name: string, v: number): number {
+  if (!(finiteNumber(where, name, v) >= 0 && v < 1)) fail(where, `${name} in [0, 1)`, v);
+  return v;
+}
+
+export interface SgdArgs extends OptimizerArgs {
+  momentum?: number;
+  nesterov?: boolean;
+  /** Keras's legacy time decay: lr_t = lr / (1 + decay · t). */
+  decay?: number;
+}
+
+/**
+ * Stochastic gradient descent, Keras's rule: v = momentum·v - lr·g; w += v, or with nesterov
+ * w += momentum·v - lr·g. Without momentum, w -= lr·g. Default learningRate 0.01.
+ * @example optimizers.sgd({ learningRate: 0.05, momentum: 0.9, nesterov: true })
+ * @throws ConvkitError for momentum outside [0, 1) or a non-finite rate.
+ */
+export class SGD extends Optimizer {
+  readonly className = 'sgd';
+  protected readonly slotNames: readonly string[];
+  readonly momentum: number;
+  readonly nesterov: boolean;
+  readonly decay: number;
+  constructor(args: SgdArgs = {}) {
+    super('sgd', args, 0.01);
+    this.momentum = inUnit('sgd', 'momentum', args.momentum ?? 0);
+    this.nesterov = args.nesterov ?? false;
+    this.decay = finiteNumber('sgd', 'decay', args.decay ?? 0);
+    this.slotNames = this.momentum > 0 ? ['velocity'] : [];
+  }
+  override currentLearningRate(): number {
+    return super.currentLearningRate() / (1 + this.decay * this.iterations);
+  }
+  protected update(w: FloatArray, g: FloatArray, scale: number, [v]: FloatArray[], lr: number): void {
+    const mu = this.momentum;
+    for (let i = 0; i < w.length; i++) {
+      const gi = g[i] * scale;
+      if (mu === 0) {
+        w[i] -= lr * gi;
+      } else {
+        v[i] = mu * v[i] - lr * gi;
+        w[i] += this.nesterov ? mu * v[i] - lr * gi : v[i];
+      }
+    }
+  }
+  protected ruleConfig(): Record<string, unknown> {
+    return { momentum: this.momentum, nesterov: this.nesterov, decay: this.decay };
+  }
+}
+
+export interface AdamArgs extends OptimizerArgs {
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+}
+
+/**
+ * Adam with Keras's bias correction folded into the step: m = b1·m + (1-b1)·g, v = b2·v + (1-b2)·g²,
+ * w -= lr·sqrt(1-b2^t)/(1-b1^t) · m / (sqrt(v) + epsilon). Defaults lr 0.001, b1 0.9, b2 0.999, epsilon 1e-7.
+ * @example optimizers.adam({ learningRate: 1e-3 })
+ */
+export class Adam extends Optimizer {
+  readonly className: string = 'adam';
+  protected readonly slotNames = ['m', 'v'];
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  constructor(args: AdamArgs = {}, where = 'adam') {
+    super(where, args, 0.001);
+    this.beta1 = inUnit(where, 'beta1', args.beta1 ?? 0.9);
+    this.beta2 = inUnit(where, 'beta2', args.beta2 ?? 0.999);
+    this.epsilon = finiteNumber(where, 'epsilon', args.epsilon ?? 1e-7);
+  }
+  protected update(w: FloatArray, g: FloatArray, scale: number, [m, v]: FloatArray[], lr: number, t: number): void {
+    const { beta1: b1, beta2: b2, epsilon } = this;
+    const alpha = (lr * Math.sqrt(1 - b2 ** t)) / (1 - b1 ** t);
+    for (let i = 0; i < w.length; i++) {
+      const gi = g[i] * scale;
+      m[i] = b1 * m[i] + (1 - b1) * gi;
+      v[i] = b2 * v[i] + (1 - b2) * gi * gi;
+      w[i] -= (alpha * m[i]) / (Math.sqrt(v[i]) + epsilon);
+    }
+  }
+  protected ruleConfig(): Record<string, unknown> {
+    return { beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
+  }
+}
+
+/**
+ * Adam with decoupled weight decay (default 0.004, Keras's): w -= lr·weightDecay·w, then the Adam step.
+ * @example optimizers.adamW({ learningRate: 1e-3, weightDecay: 0.01 })
+ */
+export class AdamW extends Adam {
+  override readonly className = 'adamW';
+  constructor(args: AdamArgs = {}) {
+    super({ ...args, weightDecay: args.weightDecay ?? 0.004 }, 'adamW');
+  }
+}
+
+export interface RmspropArgs extends OptimizerArgs {
+  rho?: number;
+  momentum?: number;
+  epsilon?: number;
+}
+
+/**
+ * RMSprop: v = rho·v + (1-rho)·g²; step = lr·g / sqrt(v + epsilon); with momentum m = momentum·m + step and
+ * w -= m, else w -= step. Defaults lr 0.001, rho 0.9, epsilon 1e-7.
+ * @example optimizers.rmsprop({ learningRate: 1e-3 })
+ */
+export class RMSprop extends Optimizer {
+  readonly className = 'rmsprop';
+  protected readonly slotNames: readonly string[];
+  readonly rho: number;
+  readonly momentum: number;
+  readonly epsilon: number;
+  constructor(args: RmspropArgs = {}) {
+    super('rmsprop', args, 0.001);
+    this.rho = inUnit('rmsprop', 'rho', args.rho ?? 0.9);
+    this.momentum = inUnit('rmsprop', 'momentum', args.momentum ?? 0);
+    this.epsilon = finiteNumber('rmsprop', 'epsilon', args.epsilon ?? 1e-7);
+    this.slotNames = this.momentum > 0 ? ['velocity', 'momentum'] : ['velocity'];
+  }
+  protected update(w: FloatArray, g: FloatArray, scale: number, [v, m]: FloatArray[], lr: number): void {
+    for (let i = 0; i < w.length; i++) {
+      const gi = g[i] * scale;
+      v[i] = this.rho * v[i] + (1 - this.rho) * gi * gi;
+      const step = (lr * gi) / Math.sqrt(v[i] + this.epsilon);
+      if (m) {
+        m[i] = this.momentum * m[i] + step;
+        w[i] -= m[i];
+      } else {
+        w[i] -= step;
+      }
+    }
+  }
+  protected ruleConfig(): Record<string, unknown> {
+    return { rho: this.rho, momentum: this.momentum, epsilon: this.epsilon };
+  }
+}
+
+export interface AdagradArgs extends OptimizerArgs {
+  initialAccumulatorValue?: number;
+  epsilon?: number;
+}
+
+/**
+ * Adagrad: a += g²; w -= lr·g / sqrt(a + epsilon). Defaults lr 0.001, initial accumulator 0.1, epsilon 1e-7.
+ * @example optimizers.adagrad({ learningRate: 0.01 })
+ */
+export class Adagrad extends Optimizer {
+  readonly className = 'adagrad';
+  protected readonly slotNames = ['accumulator'];
+  readonly initialAccumulatorValue: number;
+  readonly epsilon: number;
+  constructor(args: AdagradArgs = {}) {
+    super('adagrad', args, 0.001);
+    this.initialAccumulatorValue = finiteNumber('adagrad', 'initialAccumulatorValue', args.initialAccumulatorValue ?? 0.1);
+    this.epsilon = finiteNumber('adagrad', 'epsilon', args.epsilon ?? 1e-7);
+  }
+  protected override initialSlotValue(): number {
+    return this.initialAccumulatorValue;
+  }
+  protected update(w: FloatArray, g: FloatArray, scale: number, [a]: FloatArray[], lr: number): void {
+    for (let i = 0; i < w.length; i++) {
+      const gi = g[i] * scale;
+      a[i] += gi * gi;
+      w[i] -= (lr * gi) / Math.sqrt(a[i] + this.epsilon);
+    }
+  }
+  protected ruleConfig(): Record<string, unknown> {
+    return { initialAccumulatorValue: this.initialAccumulatorValue, epsilon: this.epsilon };
+  }
+}
+
+export interface AdadeltaArgs extends OptimizerArgs {
+  rho?: number;
+  epsilon?: number;
+}
+
+/**
+ * Adadelta: a = rho·a + (1-rho)·g²; d = -sqrt(u + eps) / sqrt(a + eps) · g; u = rho·u + (1-rho)·d²;
+ * w += lr·d. Defaults lr 0.001 (Keras's; 1.0 is the paper's), rho 0.95, epsilon 1e-7.
+ * @example optimizers.adadelta({ learningRate: 1 })
+ */
+export class Adadelta extends Optimizer {
+  readonly className = 'adadelta';
+  protected readonly slotNames = ['accumulatedGrad', 'accumulatedDelta'];
+  readonly rho: number;
+  readonly epsilon: number;
+  constructor(args: AdadeltaArgs = {}) {
+    super('adadelta', args, 0.001);
+    this.rho = inUnit('adadelta', 'rho', args.rho ?? 0.95);
+    this.epsilon = finiteNumber('adadelta', 'epsilon', args.epsilon ?? 1e-7);
+  }
+  protected update(w: FloatArray, g: FloatArray, scale: number, [a, u]: FloatArray[], lr: number): void {
+    const { rho, epsilon } = this;
+    for (let i = 0; i < w.length; i++) {
+      const gi = g[i] * scale;
+      a[i] = rho * a[i] + (1 - rho) * gi * gi;
+      const d = (-Math.sqrt(u[i] + epsilon) / Math.sqrt(a[i] + epsilon)) * gi;
+      u[i] = rho * u[i] + (1 - rho) * d * d;
+      w[i] += lr * d;
+    }
+  }
+  protected ruleConfig(): Record<string, unknown> {
+    return { rho: this.rho, epsilon: this.epsilon };
+  }
+}
+
+/** @example optimizers.sgd({ learningRate: 0.05, momentum: 0.9, nesterov: true }) */
+export const sgd = (args: SgdArgs = {}): SGD => new SGD(args);
+/** @example optimizers.adam({ learningRate: 1e-3 }) */
+export const adam = (args: AdamArgs = {}): Adam => new Adam(args);
+/** @example optimizers.adamW({ weightDecay: 0.01 }) */
+export const adamW = (args: AdamArgs = {}): AdamW => new AdamW(args);
+/** @example optimizers.rmsprop({ learningRate: 1e-3 }) */
+export const rmsprop = (args: RmspropArgs = {}): RMSprop => new RMSprop(args);
+/** @example optimizers.adagrad({ learningRate: 0.01 }) */
+export const adagrad = (args: AdagradArgs = {}): Adagrad => new Adagrad(args);
+/** @example optimizers.adadelta({ learningRate: 1 }) */
+export const adadelta = (args: AdadeltaArgs = {}): Adadelta => new Adadelta(args);
+
+const REGISTRY: Record<string, (args: never) => Optimizer> = { sgd, adam, adamW, rmsprop, adagrad, adadelta };
+
+/**
+ * An optimizer from an instance, a name ('adam') or a saved config.
+ * @throws ConvkitError for an unknown name.
+ */
+export function getOptimizer(spec: Optimizer | OptimizerConfig | string): Optimizer {
+  if (spec instanceof Optimizer) return spec;
+  const [name, config] = typeof spec === 'string' ? [spec, {}] : [spec?.className, spec?.config ?? {}];
+  const make = REGISTRY[name as string];
+  if (!make) fail('compile', `an optimizer, one of ${Object.keys(REGISTRY).join(', ')}`, spec);
+  const args = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined && v !== null));
+  return make({ ...args, learningRate: learningRateFromConfig(args.learningRate) } as never);
+}

@@ -1,0 +1,159 @@
+import { fail } from '../errors.js';
+import type { Param } from '../layers/layer.js';
+import { Tensor, type FloatArray } from '../tensor.js';
+import { finiteNumber } from '../validate.js';
+import { scheduleFromConfig, type LearningRateSchedule, type ScheduleConfig } from './schedules.js';
+
+export type LearningRate = number | LearningRateSchedule;
+
+/** Options every optimizer takes. */
+export interface OptimizerArgs {
+  learningRate?: LearningRate;
+  /** Rescale each parameter's gradient so its L2 norm is at most this. */
+  clipNorm?: number;
+  /** Rescale all gradients together so their joint L2 norm is at most this. */
+  globalClipNorm?: number;
+  /** Decoupled weight decay: w -= lr · weightDecay · w before each update (AdamW's rule, for every optimizer). */
+  weightDecay?: number;
+}
+
+export interface OptimizerConfig {
+  className: string;
+  config: Record<string, unknown>;
+}
+
+/**
+ * The shared part of every optimizer: learning rate (or schedule), clipping, weight decay, the step counter
+ * and per-parameter slots (momentum, moments, accumulators) keyed by parameter name, which is what makes the
+ * state savable. Updates are in place on each param's value.
+ */
+export abstract class Optimizer {
+  abstract readonly className: string;
+  /** Names of the per-parameter state arrays the rule keeps, e.g. ['m', 'v'] for Adam. */
+  protected abstract readonly slotNames: readonly string[];
+  /** Optimizer steps taken so far (batches); schedules and Adam's bias correction read it. */
+  iterations = 0;
+  learningRate: LearningRate;
+  readonly clipNorm: number | undefined;
+  readonly globalClipNorm: number | undefined;
+  readonly weightDecay: number;
+  private readonly slots = new Map<string, FloatArray[]>();
+
+  protected constructor(where: string, args: OptimizerArgs, defaultLearningRate: number) {
+    this.learningRate = args.learningRate ?? defaultLearningRate;
+    if (typeof this.learningRate === 'number') finiteNumber(where, 'learningRate', this.learningRate);
+    this.clipNorm = optionalPositive(where, 'clipNorm', args.clipNorm);
+    this.globalClipNorm = optionalPositive(where, 'globalClipNorm', args.globalClipNorm);
+    this.weightDecay = finiteNumber(where, 'weightDecay', args.weightDecay ?? 0);
+  }
+
+  /** The learning rate this step uses. */
+  currentLearningRate(): number {
+    return typeof this.learningRate === 'number' ? this.learningRate : this.learningRate.at(this.iterations);
+  }
+
+  /** Value a slot starts at (Adagrad's accumulator starts above zero). */
+  protected initialSlotValue(_slot: number): number {
+    return 0;
+  }
+
+  /**
+   * One rule step on one parameter. `g` is the raw gradient, to be multiplied by `scale` (clipping);
+   * `t` is the 1-based step number.
+   */
+  protected abstract update(w: FloatArray, g: FloatArray, scale: number, slots: FloatArray[], lr: number, t: number): void;
+
+  /**
+   * Applies one step to every trainable param that has a gradient, then counts the step.
+   * @throws ConvkitError when a gradient's size differs from its value's.
+   */
+  apply(params: Param[]): void {
+    const live = params.filter((p) => p.trainable && p.grad !== undefined);
+    for (const p of live) if (p.grad!.size !== p.value.size) fail(this.className, `a gradient of ${p.value.size} values for ${p.name}`, p.grad!.size);
+    const norms = live.map((p) => l2norm(p.grad!.data));
+    const globalNorm = Math.sqrt(norms.reduce((s, n) => s + n * n, 0));
+    const globalScale = this.globalClipNorm !== undefined && globalNorm > this.globalClipNorm ? this.globalClipNorm / globalNorm : 1;
+    const lr = this.currentLearningRate();
+    const t = this.iterations + 1;
+    live.forEach((p, i) => {
+      const scale = globalScale * (this.clipNorm !== undefined && norms[i] > this.clipNorm ? this.clipNorm / norms[i] : 1);
+      const w = p.value.data;
+      if (this.weightDecay !== 0) for (let k = 0; k < w.length; k++) w[k] -= lr * this.weightDecay * w[k];
+      this.update(w, p.grad!.data, scale, this.slotsFor(p), lr, t);
+    });
+    this.iterations++;
+  }
+
+  private slotsFor(p: Param): FloatArray[] {
+    let s = this.slots.get(p.name);
+    if (!s || s[0]?.length !== p.value.size || s[0]?.constructor !== p.value.data.constructor) {
+      const make = p.value.dtype === 'float64' ? Float64Array : Float32Array;
+      s = this.slotNames.map((_, i) => new make(p.value.size).fill(this.initialSlotValue(i)));
+      this.slots.set(p.name, s);
+    }
+    return s;
+  }
+
+  /** The per-parameter state as named tensors `<param name>/<slot>`, for saving. */
+  getSlotWeights(params: Param[]): { name: string; tensor: Tensor }[] {
+    const out: { name: string; tensor: Tensor }[] = [];
+    for (const p of params) {
+      const s = this.slots.get(p.name);
+      if (!s) continue;
+      this.slotNames.forEach((slot, i) => out.push({ name: `${p.name}/${slot}`, tensor: new Tensor(s[i], p.value.shape) }));
+    }
+    return out;
+  }
+
+  /**
+   * Restores state saved by getSlotWeights (values copied, cast to each param's dtype).
+   * @throws ConvkitError naming the slot when it belongs to no param or has the wrong size.
+   */
+  setSlotWeights(params: Param[], weights: { name: string; tensor: Tensor }[]): void {
+    const byName = new Map(weights.map((w) => [w.name, w.tensor]));
+    const used = new Set<string>();
+    for (const p of params) {
+      const found = this.slotNames.map((slot) => byName.get(`${p.name}/${slot}`));
+      if (found.every((t) => t === undefined)) continue;
+      const make = p.value.dtype === 'float64' ? Float64Array : Float32Array;
+      const arrays = found.map((t, i) => {
+        const name = `${p.name}/${this.slotNames[i]}`;
+        if (!t) fail(this.className, `optimizer state ${name}`, 'nothing');
+        if (t.size !== p.value.size) fail(this.className, `optimizer state ${name} with ${p.value.size} values`, t.size);
+        used.add(name);
+        return make.from(t.data);
+      });
+      this.slots.set(p.name, arrays);
+    }
+    const stray = weights.find((w) => !used.has(w.name));
+    if (stray) fail(this.className, `optimizer state only for this model's parameters`, stray.name);
+  }
+
+  getConfig(): OptimizerConfig {
+    const lr = typeof this.learningRate === 'number' ? this.learningRate : this.learningRate.getConfig();
+    return {
+      className: this.className,
+      config: { learningRate: lr, clipNorm: this.clipNorm, globalClipNorm: this.globalClipNorm, weightDecay: this.weightDecay, ...this.ruleConfig() },
+    };
+  }
+
+  protected abstract ruleConfig(): Record<string, unknown>;
+}
+
+/** A learning rate from its saved form (a number or a schedule config). */
+export function learningRateFromConfig(v: unknown): LearningRate | undefined {
+  if (v === undefined || typeof v === 'number') return v;
+  return scheduleFromConfig(v as ScheduleConfig);
+}
+
+function optionalPositive(where: string, name: string, v: number | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!(finiteNumber(where, name, v) > 0)) fail(where, `${name} > 0`, v);
+  return v;
+}
+
+function l2norm(a: FloatArray): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
+  return Math.sqrt(s);
+}
