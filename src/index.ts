@@ -15,3 +15,4 @@ export { nativeInfo } from './native.js';
 export * as ops from './ops.js';
 export { createBatcher } from './serve/batcher.js';
 export type { Batcher, BatcherOptions, BatchPredictor } from './serve/batcher.js';
+export * from './api.js';
