@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getBackend, setBackend, type BackendName } from '../../src/backend/index.js';
+import * as layers from '../../src/layers/index.js';
+import type { Layer } from '../../src/layers/layer.js';
+import { sequential } from '../../src/model/sequential.js';
+import { randomNormal } from '../../src/tensor.js';
+import { checkModelGradients } from '../helpers/gradcheck-model.js';
+
+// Each case: a layer (with inputShape) and optionally layers after it; the model is float64 on the reference backend.
+const cases: [string, () => Layer[], number[]][] = [
+  ['conv2d same relu', () => [layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same', activation: 'relu', inputShape: [5, 5, 2] })], [5, 5, 2]],
+  [
+    'conv2d strided, grouped, elu',
+    () => [layers.conv2d({ filters: 4, kernelSize: [3, 2], strides: 2, groups: 2, activation: 'elu', inputShape: [7, 6, 4] })],
+    [7, 6, 4],
+  ],
+  [
+    'conv2d dilated, explicit padding, sigmoid, no bias',
+    () => [layers.conv2d({ filters: 2, kernelSize: 3, dilationRate: 2, padding: [[1, 2], [2, 0]], activation: 'sigmoid', useBias: false, inputShape: [6, 6, 2] })],
+    [6, 6, 2],
+  ],
+  ['conv2d leakyRelu', () => [layers.conv2d({ filters: 2, kernelSize: 2, activation: 'leakyRelu', alpha: 0.1, inputShape: [4, 4, 3] })], [4, 4, 3]],
+  ['depthwiseConv2d', () => [layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'same', activation: 'tanh', inputShape: [5, 5, 3] })], [5, 5, 3]],
+  ['maxPooling2d', () => [layers.maxPooling2d({ poolSize: 2, inputShape: [6, 6, 3] })], [6, 6, 3]],
+  ['averagePooling2d same', () => [layers.averagePooling2d({ poolSize: 3, strides: 2, padding: 'same', inputShape: [5, 5, 2] })], [5, 5, 2]],
+  ['globalAveragePooling2d', () => [layers.globalAveragePooling2d({ inputShape: [4, 3, 5] })], [4, 3, 5]],
+  ['globalMaxPooling2d', () => [layers.globalMaxPooling2d({ inputShape: [4, 3, 5] })], [4, 3, 5]],
+  ['flatten + dense', () => [layers.flatten({ inputShape: [3, 3, 2] }), layers.dense({ units: 4, activation: 'tanh' })], [3, 3, 2]],
+  ['dense on rank-3 input', () => [layers.dense({ units: 3, activation: 'relu', inputShape: [4, 5] })], [4, 5]],
+  ['dense softmax', () => [layers.dense({ units: 5, activation: 'softmax', inputShape: [6] })], [6]],
+  ['reshape', () => [layers.reshape({ targetShape: [2, -1], inputShape: [3, 4] }), layers.dense({ units: 2 })], [3, 4]],
+  ...(['relu', 'leakyRelu', 'elu', 'sigmoid', 'tanh', 'softmax', 'linear'] as const).map(
+    (a): [string, () => Layer[], number[]] => [`activation ${a}`, () => [layers.dense({ units: 4, inputShape: [3] }), layers.activation({ activation: a })], [3]],
+  ),
+  ['prelu', () => [layers.prelu({ inputShape: [3, 3, 4] })], [3, 3, 4]],
+  ['dropout (training)', () => [layers.dense({ units: 8, inputShape: [5] }), layers.dropout({ rate: 0.5 })], [5]],
+  ['batchNormalization nhwc', () => [layers.batchNormalization({ inputShape: [3, 3, 4] }), layers.dense({ units: 2, activation: 'tanh' })], [3, 3, 4]],
+  ['batchNormalization 2-D', () => [layers.dense({ units: 3, inputShape: [4] }), layers.batchNormalization({ momentum: 0.9 }), layers.activation({ activation: 'tanh' })], [4]],
+];
+
+describe('layer gradients through the model API (reference, float64, central differences)', () => {
+  let previous: BackendName;
+  beforeAll(() => {
+    previous = getBackend();
+    setBackend('reference');
+  });
+  afterAll(() => setBackend(previous));
+
+  it.each(cases)('%s', (_, make, inputShape) => {
+    const model = sequential(make(), { dtype: 'float64', seed: 5 });
+    const x = randomNormal([3, ...inputShape], { seed: 11, dtype: 'float64' });
+    const checked = checkModelGradients(model, x);
+    expect(checked).toEqual(['input', ...model.params().filter((p) => p.trainable).map((p) => p.name)]);
+  });
+
+  it('a wrong backward fails the check (the check can fail)', () => {
+    const model = sequential([layers.dense({ units: 3, inputShape: [4] })], { dtype: 'float64' });
+    const x = randomNormal([2, 4], { seed: 1, dtype: 'float64' });
+    const layer = model.layers[0];
+    const original = layer.backward.bind(layer);
+    layer.backward = (dy, need) => {
+      const dx = original(dy, need);
+      layer.params()[0].grad!.data[0] += 1e-3;
+      return dx;
+    };
+    expect(() => checkModelGradients(model, x)).toThrow(/gradcheck/);
+  });
+});
