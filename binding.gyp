@@ -1,0 +1,41 @@
+{
+  'includes': ['native/sources.gypi'],
+  'target_defaults': {
+    'include_dirs': ['native', 'native/include'],
+    'cflags': ['<@(ck_common_flags)'],
+    'cflags!': ['-O2'],
+    'cflags_cc': ['-std=c++17'],
+    'cflags_cc!': ['-fno-exceptions', '-std=gnu++17'],
+  },
+  'targets': [
+    {
+      'target_name': 'ck_scalar',
+      'type': 'static_library',
+      'sources': ['<@(ck_scalar_sources)'],
+    },
+    {
+      'target_name': 'ck_avx2',
+      'type': 'static_library',
+      'sources': ['<@(ck_avx2_sources)'],
+      'cflags': ['<@(ck_avx2_flags)'],
+    },
+    {
+      'target_name': 'ck_avx512',
+      'type': 'static_library',
+      'sources': ['<@(ck_avx512_sources)'],
+      'cflags': ['<@(ck_avx512_flags)'],
+    },
+    {
+      'target_name': 'convkit',
+      'sources': ['<@(ck_common_sources)', '<@(ck_binding_sources)'],
+      'dependencies': [
+        "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except",
+        'ck_scalar',
+        'ck_avx2',
+        'ck_avx512',
+      ],
+      'libraries': ['-pthread'],
+      'ldflags': ['-pthread'],
+    },
+  ],
+}

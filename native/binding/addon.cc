@@ -1,0 +1,67 @@
+// The exports table. Context-aware: no static JS handles, so the addon loads in every worker_thread; the
+// kernel tables and the thread pool are process-wide C++ state.
+#include <napi.h>
+
+#include "binding/marshal.h"
+#include "convkit/isa.h"
+#include "runtime/target-flags.h"
+
+namespace {
+
+// nativeInfo() -> { isa, availableIsas, threads, compiler, buildFlags: { avx512, avx2, scalar } }
+Napi::Value NativeInfo(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("isa", ck_isa_name(ck_isa_current()));
+  Napi::Array available = Napi::Array::New(env);
+  uint32_t k = 0;
+  for (int i = CK_ISA_COUNT - 1; i >= 0; --i)
+    if (ck_isa_supported(static_cast<ck_isa>(i))) available.Set(k++, ck_isa_name(static_cast<ck_isa>(i)));
+  out.Set("availableIsas", available);
+  out.Set("threads", double(ck_threads()));
+#if defined(__clang__)
+  out.Set("compiler", "clang " __clang_version__);
+#else
+  out.Set("compiler", "gcc " __VERSION__);
+#endif
+  Napi::Object flags = Napi::Object::New(env);
+  flags.Set("avx512", ck_target_flags_avx512());
+  flags.Set("avx2", ck_target_flags_avx2());
+  flags.Set("scalar", ck_target_flags_scalar());
+  out.Set("buildFlags", flags);
+  return out;
+}
+
+// setIsa(name) -> the ISA now in use: name, or the best supported one if name is above what the CPU has.
+Napi::Value SetIsa(const Napi::CallbackInfo& info) {
+  const Args args(info, "setIsa");
+  const std::string name = args.string(0, "name");
+  ck_isa isa;
+  if (!ck_isa_parse(name.c_str(), &isa)) args.range_error("name must be one of scalar, avx2, avx512; received '" + name + "'");
+  return Napi::String::New(info.Env(), ck_isa_name(ck_isa_select(isa)));
+}
+
+// setThreads(n) -> the thread count now in use (n in [1, 256]).
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  const Args args(info, "setThreads");
+  const size_t n = args.dim(0, "n", 1);
+  if (n > 256) args.range_error("n must be at most 256, received " + std::to_string(n));
+  ck_set_threads(n);
+  return Napi::Number::New(info.Env(), double(ck_threads()));
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  ck_isa_current();  // choose the kernels (and print them under CONVKIT_DEBUG) at load
+  exports.Set("nativeInfo", Napi::Function::New(env, NativeInfo, "nativeInfo"));
+  exports.Set("setIsa", Napi::Function::New(env, SetIsa, "setIsa"));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
+  ck_register_matmul_ops(env, exports);
+  ck_register_conv_ops(env, exports);
+  ck_register_pool_ops(env, exports);
+  ck_register_activation_ops(env, exports);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(convkit, Init)

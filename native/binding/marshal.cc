@@ -1,0 +1,119 @@
+#include "binding/marshal.h"
+
+#include <cmath>
+#include <cstring>
+
+void Args::type_error(const std::string& msg) const {
+  throw Napi::TypeError::New(env(), std::string(op_) + ": " + msg);
+}
+
+void Args::range_error(const std::string& msg) const {
+  throw Napi::RangeError::New(env(), std::string(op_) + ": " + msg);
+}
+
+Napi::Value Args::at(size_t i, const char* name) const {
+  if (i >= info_.Length()) type_error(std::string("missing argument ") + name);
+  return info_[i];
+}
+
+F32 Args::f32(size_t i, const char* name) const {
+  const Napi::Value v = at(i, name);
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    type_error(std::string(name) + " must be a Float32Array");
+  Napi::Float32Array a = v.As<Napi::Float32Array>();
+  return {a.Data(), a.ElementLength()};
+}
+
+F32 Args::f32_or_null(size_t i, const char* name) const {
+  if (i >= info_.Length() || info_[i].IsNull() || info_[i].IsUndefined()) return {nullptr, 0};
+  return f32(i, name);
+}
+
+std::vector<int32_t> Args::i32_copy(size_t i, const char* name) const {
+  const Napi::Value v = at(i, name);
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    type_error(std::string(name) + " must be an Int32Array");
+  Napi::Int32Array a = v.As<Napi::Int32Array>();
+  std::vector<int32_t> out(a.ElementLength());
+  if (!out.empty()) std::memcpy(out.data(), a.Data(), out.size() * sizeof(int32_t));
+  return out;
+}
+
+bool Args::boolean(size_t i, const char* name) const {
+  const Napi::Value v = at(i, name);
+  if (!v.IsBoolean()) type_error(std::string(name) + " must be a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+
+double Args::number(size_t i, const char* name) const {
+  const Napi::Value v = at(i, name);
+  if (!v.IsNumber()) type_error(std::string(name) + " must be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d)) range_error(std::string(name) + " must be finite, received " + std::to_string(d));
+  return d;
+}
+
+std::string Args::string(size_t i, const char* name) const {
+  const Napi::Value v = at(i, name);
+  if (!v.IsString()) type_error(std::string(name) + " must be a string");
+  return v.As<Napi::String>().Utf8Value();
+}
+
+size_t Args::integer(const Napi::Value& v, const std::string& name, size_t lo) const {
+  if (!v.IsNumber()) type_error(name + " must be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= double(lo) && d <= double(kMaxDim) && std::floor(d) == d))
+    range_error(name + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(kMaxDim) +
+                "], received " + v.ToString().Utf8Value());
+  return size_t(d);
+}
+
+size_t Args::dim(size_t i, const char* name, size_t lo) const { return integer(at(i, name), name, lo); }
+
+Napi::Object Args::object(size_t i, const char* name) const {
+  const Napi::Value v = at(i, name);
+  if (!v.IsObject() || v.IsArray() || v.IsTypedArray()) type_error(std::string(name) + " must be an object");
+  return v.As<Napi::Object>();
+}
+
+size_t Args::field(const Napi::Object& obj, const char* obj_name, const char* field, size_t lo) const {
+  return integer(obj.Get(field), std::string(obj_name) + "." + field, lo);
+}
+
+std::vector<size_t> Args::dims(size_t i, const char* name, size_t count, size_t lo) const {
+  const Napi::Value v = at(i, name);
+  if (!v.IsArray()) type_error(std::string(name) + " must be an array");
+  Napi::Array a = v.As<Napi::Array>();
+  if (a.Length() != count)
+    range_error(std::string(name) + " must have " + std::to_string(count) + " entries, received " +
+                std::to_string(a.Length()));
+  std::vector<size_t> out(count);
+  for (uint32_t k = 0; k < count; ++k) out[k] = integer(a.Get(k), std::string(name) + "[" + std::to_string(k) + "]", lo);
+  return out;
+}
+
+ck_act Args::activation(size_t i, const char* name, bool allow_linear) const {
+  static const struct {
+    const char* name;
+    ck_act act;
+  } kActs[] = {{"linear", CK_ACT_LINEAR},   {"relu", CK_ACT_RELU},       {"leakyRelu", CK_ACT_LEAKY_RELU},
+               {"elu", CK_ACT_ELU},         {"sigmoid", CK_ACT_SIGMOID}, {"tanh", CK_ACT_TANH}};
+  const std::string s = string(i, name);
+  for (const auto& a : kActs)
+    if (s == a.name && (allow_linear || a.act != CK_ACT_LINEAR)) return a.act;
+  range_error(std::string(name) + " must be one of " + (allow_linear ? "linear, " : "") +
+              "relu, leakyRelu, elu, sigmoid, tanh; received '" + s + "'");
+}
+
+size_t Args::product(std::initializer_list<size_t> factors, const char* what) const {
+  size_t p = 1;
+  for (size_t f : factors)
+    if (__builtin_mul_overflow(p, f, &p)) range_error(std::string(what) + " overflows");
+  return p;
+}
+
+void Args::expect_length(const F32& a, const char* name, size_t expected, const char* formula) const {
+  if (a.length != expected)
+    range_error(std::string(name) + " must have " + std::to_string(expected) + " elements (" + formula +
+                "), received " + std::to_string(a.length));
+}

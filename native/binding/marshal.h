@@ -1,0 +1,85 @@
+// Argument checking and marshalling shared by the op files. Nothing from JavaScript is trusted: every size is
+// re-read, checked as an integer in range, multiplied with overflow checks and compared with the length of
+// the typed array it describes. Failures throw a TypeError (wrong kind of value) or RangeError (wrong value)
+// whose message starts with the op and names the field.
+//
+// Order matters: read every plain value (numbers, strings, info objects; their getters may run JS) BEFORE
+// taking typed-array pointers, so no JS runs between taking a pointer and the kernel using it.
+#pragma once
+
+#include <napi.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include "convkit/ops.h"
+
+// Largest accepted dimension, stride, padding or dilation.
+constexpr size_t kMaxDim = 2147483647;
+
+struct F32 {
+  float* data;
+  size_t length;
+};
+
+class Args {
+ public:
+  Args(const Napi::CallbackInfo& info, const char* op) : info_(info), op_(op) {}
+
+  Napi::Env env() const { return info_.Env(); }
+  const char* op() const { return op_; }
+
+  [[noreturn]] void type_error(const std::string& msg) const;
+  [[noreturn]] void range_error(const std::string& msg) const;
+
+  // A Float32Array argument.
+  F32 f32(size_t i, const char* name) const;
+  // A Float32Array argument, or null/undefined -> {nullptr, 0}.
+  F32 f32_or_null(size_t i, const char* name) const;
+  // An Int32Array argument, copied (a SharedArrayBuffer could change under a range check otherwise).
+  std::vector<int32_t> i32_copy(size_t i, const char* name) const;
+  bool boolean(size_t i, const char* name) const;
+  // A finite number.
+  double number(size_t i, const char* name) const;
+  std::string string(size_t i, const char* name) const;
+  // An integer in [lo, kMaxDim].
+  size_t dim(size_t i, const char* name, size_t lo) const;
+  // Field `field` of the object argument i, an integer in [lo, kMaxDim].
+  size_t field(const Napi::Object& obj, const char* obj_name, const char* field, size_t lo) const;
+  Napi::Object object(size_t i, const char* name) const;
+  // An array of exactly `count` integers, each in [lo, kMaxDim].
+  std::vector<size_t> dims(size_t i, const char* name, size_t count, size_t lo) const;
+  // An activation name; 'linear' only when allow_linear.
+  ck_act activation(size_t i, const char* name, bool allow_linear) const;
+
+  // The product of factors, or a RangeError naming `what` if it overflows.
+  size_t product(std::initializer_list<size_t> factors, const char* what) const;
+  // RangeError unless a.length == expected.
+  void expect_length(const F32& a, const char* name, size_t expected, const char* formula) const;
+
+ private:
+  Napi::Value at(size_t i, const char* name) const;
+  size_t integer(const Napi::Value& v, const std::string& name, size_t lo) const;
+
+  const Napi::CallbackInfo& info_;
+  const char* op_;
+};
+
+// Runs a kernel call, turning C++ failures (out of memory) into JS errors.
+template <class Fn>
+void run_native(const Args& args, Fn&& fn) {
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(args.env(), std::string(args.op()) + ": native failure: " + e.what());
+  }
+}
+
+// Exports of each op group.
+void ck_register_matmul_ops(Napi::Env env, Napi::Object exports);
+void ck_register_conv_ops(Napi::Env env, Napi::Object exports);
+void ck_register_pool_ops(Napi::Env env, Napi::Object exports);
+void ck_register_activation_ops(Napi::Env env, Napi::Object exports);

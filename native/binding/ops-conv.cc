@@ -1,0 +1,104 @@
+// conv2d, conv2dBackwardInput, conv2dBackwardFilter: x (N,H,W,C) nhwc, filter (KH,KW,C/G,OC) hwio, y (N,OH,OW,OC).
+#include "binding/marshal.h"
+
+namespace {
+
+struct ConvSizes {
+  ck_conv2d_info s;
+  size_t x, filter, y;  // element counts
+};
+
+// Reads and checks an info record (src/backend/types.ts Conv2DInfo): every field an integer in range,
+// groups dividing both channel counts, and outH/outW equal to what the geometry gives.
+ConvSizes read_conv_info(const Args& args, size_t i) {
+  const Napi::Object o = args.object(i, "info");
+  ck_conv2d_info s;
+  s.batch = args.field(o, "info", "batch", 0);
+  s.in_h = args.field(o, "info", "inH", 1);
+  s.in_w = args.field(o, "info", "inW", 1);
+  s.in_c = args.field(o, "info", "inC", 1);
+  s.out_h = args.field(o, "info", "outH", 1);
+  s.out_w = args.field(o, "info", "outW", 1);
+  s.out_c = args.field(o, "info", "outC", 1);
+  s.k_h = args.field(o, "info", "kH", 1);
+  s.k_w = args.field(o, "info", "kW", 1);
+  s.stride_h = args.field(o, "info", "strideH", 1);
+  s.stride_w = args.field(o, "info", "strideW", 1);
+  s.dil_h = args.field(o, "info", "dilH", 1);
+  s.dil_w = args.field(o, "info", "dilW", 1);
+  s.pad_top = args.field(o, "info", "padTop", 0);
+  s.pad_bottom = args.field(o, "info", "padBottom", 0);
+  s.pad_left = args.field(o, "info", "padLeft", 0);
+  s.pad_right = args.field(o, "info", "padRight", 0);
+  s.groups = args.field(o, "info", "groups", 1);
+  if (s.in_c % s.groups != 0 || s.out_c % s.groups != 0)
+    args.range_error("info.groups " + std::to_string(s.groups) + " must divide info.inC " + std::to_string(s.in_c) +
+                     " and info.outC " + std::to_string(s.out_c));
+  // All fields are < 2^31, so these stay far from 64-bit overflow.
+  const auto out_size = [&](size_t in, size_t pa, size_t pb, size_t k, size_t dil, size_t stride, const char* name,
+                            size_t got) {
+    const size_t extent = dil * (k - 1) + 1, padded = in + pa + pb;
+    if (padded < extent)
+      args.range_error(std::string("the dilated kernel (") + std::to_string(extent) + ") is larger than the padded input (" +
+                       std::to_string(padded) + ") along " + name);
+    const size_t want = (padded - extent) / stride + 1;
+    if (got != want)
+      args.range_error(std::string("info.") + name + " must be " + std::to_string(want) + " for this geometry, received " +
+                       std::to_string(got));
+  };
+  out_size(s.in_h, s.pad_top, s.pad_bottom, s.k_h, s.dil_h, s.stride_h, "outH", s.out_h);
+  out_size(s.in_w, s.pad_left, s.pad_right, s.k_w, s.dil_w, s.stride_w, "outW", s.out_w);
+  ConvSizes z;
+  z.s = s;
+  z.x = args.product({s.batch, s.in_h, s.in_w, s.in_c}, "batch*inH*inW*inC");
+  z.filter = args.product({s.k_h, s.k_w, s.in_c / s.groups, s.out_c}, "kH*kW*(inC/groups)*outC");
+  z.y = args.product({s.batch, s.out_h, s.out_w, s.out_c}, "batch*outH*outW*outC");
+  return z;
+}
+
+// conv2d(x, filter, y, info, bias|null, activation, alpha)
+void Conv2d(const Napi::CallbackInfo& info) {
+  const Args args(info, "conv2d");
+  const ConvSizes z = read_conv_info(args, 3);
+  const ck_act act = args.activation(5, "activation", true);
+  const float alpha = float(args.number(6, "alpha"));
+  const F32 x = args.f32(0, "x"), filter = args.f32(1, "filter"), y = args.f32(2, "y");
+  const F32 bias = args.f32_or_null(4, "bias");
+  args.expect_length(x, "x", z.x, "batch*inH*inW*inC");
+  args.expect_length(filter, "filter", z.filter, "kH*kW*(inC/groups)*outC");
+  args.expect_length(y, "y", z.y, "batch*outH*outW*outC");
+  if (bias.data != nullptr) args.expect_length(bias, "bias", z.s.out_c, "outC");
+  const ck_epilogue ep{bias.data, act, alpha};
+  const bool fused = bias.data != nullptr || act != CK_ACT_LINEAR;
+  run_native(args, [&] { ck_conv2d_fwd(y.data, x.data, filter.data, z.s, fused ? &ep : nullptr); });
+}
+
+// conv2dBackwardInput(dy, filter, dx, info)
+void Conv2dBackwardInput(const Napi::CallbackInfo& info) {
+  const Args args(info, "conv2dBackwardInput");
+  const ConvSizes z = read_conv_info(args, 3);
+  const F32 dy = args.f32(0, "dy"), filter = args.f32(1, "filter"), dx = args.f32(2, "dx");
+  args.expect_length(dy, "dy", z.y, "batch*outH*outW*outC");
+  args.expect_length(filter, "filter", z.filter, "kH*kW*(inC/groups)*outC");
+  args.expect_length(dx, "dx", z.x, "batch*inH*inW*inC");
+  run_native(args, [&] { ck_conv2d_bwd_input(dx.data, dy.data, filter.data, z.s); });
+}
+
+// conv2dBackwardFilter(x, dy, dfilter, info)
+void Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
+  const Args args(info, "conv2dBackwardFilter");
+  const ConvSizes z = read_conv_info(args, 3);
+  const F32 x = args.f32(0, "x"), dy = args.f32(1, "dy"), dfilter = args.f32(2, "dfilter");
+  args.expect_length(x, "x", z.x, "batch*inH*inW*inC");
+  args.expect_length(dy, "dy", z.y, "batch*outH*outW*outC");
+  args.expect_length(dfilter, "dfilter", z.filter, "kH*kW*(inC/groups)*outC");
+  run_native(args, [&] { ck_conv2d_bwd_filter(dfilter.data, x.data, dy.data, z.s); });
+}
+
+}  // namespace
+
+void ck_register_conv_ops(Napi::Env env, Napi::Object exports) {
+  exports.Set("conv2d", Napi::Function::New(env, Conv2d, "conv2d"));
+  exports.Set("conv2dBackwardInput", Napi::Function::New(env, Conv2dBackwardInput, "conv2dBackwardInput"));
+  exports.Set("conv2dBackwardFilter", Napi::Function::New(env, Conv2dBackwardFilter, "conv2dBackwardFilter"));
+}

@@ -1,0 +1,141 @@
+// maxPool2d, avgPool2d (+ backward) over nhwc; global average / max pooling (+ backward).
+#include "binding/marshal.h"
+
+namespace {
+
+struct PoolSizes {
+  ck_pool2d_info s;
+  size_t x, y;
+};
+
+// Reads and checks a Pool2DInfo: every field an integer in range and outH/outW equal to what the geometry gives.
+PoolSizes read_pool_info(const Args& args, size_t i) {
+  const Napi::Object o = args.object(i, "info");
+  ck_pool2d_info s;
+  s.batch = args.field(o, "info", "batch", 0);
+  s.in_h = args.field(o, "info", "inH", 1);
+  s.in_w = args.field(o, "info", "inW", 1);
+  s.channels = args.field(o, "info", "channels", 1);
+  s.out_h = args.field(o, "info", "outH", 1);
+  s.out_w = args.field(o, "info", "outW", 1);
+  s.pool_h = args.field(o, "info", "poolH", 1);
+  s.pool_w = args.field(o, "info", "poolW", 1);
+  s.stride_h = args.field(o, "info", "strideH", 1);
+  s.stride_w = args.field(o, "info", "strideW", 1);
+  s.pad_top = args.field(o, "info", "padTop", 0);
+  s.pad_bottom = args.field(o, "info", "padBottom", 0);
+  s.pad_left = args.field(o, "info", "padLeft", 0);
+  s.pad_right = args.field(o, "info", "padRight", 0);
+  const auto out_size = [&](size_t in, size_t pa, size_t pb, size_t k, size_t stride, const char* name, size_t got) {
+    const size_t padded = in + pa + pb;
+    if (padded < k)
+      args.range_error(std::string("the pool window (") + std::to_string(k) + ") is larger than the padded input (" +
+                       std::to_string(padded) + ") along " + name);
+    const size_t want = (padded - k) / stride + 1;
+    if (got != want)
+      args.range_error(std::string("info.") + name + " must be " + std::to_string(want) + " for this geometry, received " +
+                       std::to_string(got));
+  };
+  out_size(s.in_h, s.pad_top, s.pad_bottom, s.pool_h, s.stride_h, "outH", s.out_h);
+  out_size(s.in_w, s.pad_left, s.pad_right, s.pool_w, s.stride_w, "outW", s.out_w);
+  PoolSizes z;
+  z.s = s;
+  z.x = args.product({s.batch, s.in_h, s.in_w, s.channels}, "batch*inH*inW*channels");
+  z.y = args.product({s.batch, s.out_h, s.out_w, s.channels}, "batch*outH*outW*channels");
+  return z;
+}
+
+// maxPool2d(x, y, info) / avgPool2d(x, y, info)
+template <void (*Kernel)(float*, const float*, const ck_pool2d_info&)>
+void PoolForward(const Napi::CallbackInfo& info, const char* op) {
+  const Args args(info, op);
+  const PoolSizes z = read_pool_info(args, 2);
+  const F32 x = args.f32(0, "x"), y = args.f32(1, "y");
+  args.expect_length(x, "x", z.x, "batch*inH*inW*channels");
+  args.expect_length(y, "y", z.y, "batch*outH*outW*channels");
+  run_native(args, [&] { Kernel(y.data, x.data, z.s); });
+}
+
+void MaxPool2d(const Napi::CallbackInfo& info) { PoolForward<ck_maxpool2d_fwd>(info, "maxPool2d"); }
+void AvgPool2d(const Napi::CallbackInfo& info) { PoolForward<ck_avgpool2d_fwd>(info, "avgPool2d"); }
+
+// maxPool2dBackward(dy, x, dx, info)
+void MaxPool2dBackward(const Napi::CallbackInfo& info) {
+  const Args args(info, "maxPool2dBackward");
+  const PoolSizes z = read_pool_info(args, 3);
+  const F32 dy = args.f32(0, "dy"), x = args.f32(1, "x"), dx = args.f32(2, "dx");
+  args.expect_length(dy, "dy", z.y, "batch*outH*outW*channels");
+  args.expect_length(x, "x", z.x, "batch*inH*inW*channels");
+  args.expect_length(dx, "dx", z.x, "batch*inH*inW*channels");
+  run_native(args, [&] { ck_maxpool2d_bwd(dx.data, dy.data, x.data, z.s); });
+}
+
+// avgPool2dBackward(dy, dx, info)
+void AvgPool2dBackward(const Napi::CallbackInfo& info) {
+  const Args args(info, "avgPool2dBackward");
+  const PoolSizes z = read_pool_info(args, 2);
+  const F32 dy = args.f32(0, "dy"), dx = args.f32(1, "dx");
+  args.expect_length(dy, "dy", z.y, "batch*outH*outW*channels");
+  args.expect_length(dx, "dx", z.x, "batch*inH*inW*channels");
+  run_native(args, [&] { ck_avgpool2d_bwd(dx.data, dy.data, z.s); });
+}
+
+// shape [N, H, W, C] of x -> {N, H*W, C} and the element counts of x (N,H,W,C) and y (N,C)
+struct GlobalSizes {
+  size_t batch, hw, channels, x, y;
+};
+
+GlobalSizes read_global_shape(const Args& args, size_t i) {
+  const std::vector<size_t> d = args.dims(i, "shape", 4, 0);
+  if (d[3] == 0) args.range_error("shape[3] (channels) must be at least 1");
+  return {d[0], args.product({d[1], d[2]}, "H*W"), d[3], args.product({d[0], d[1], d[2], d[3]}, "N*H*W*C"),
+          args.product({d[0], d[3]}, "N*C")};
+}
+
+// globalAvgPool2d(x, y, shape) / globalMaxPool2d(x, y, shape)
+template <void (*Kernel)(float*, const float*, size_t, size_t, size_t)>
+void GlobalForward(const Napi::CallbackInfo& info, const char* op) {
+  const Args args(info, op);
+  const GlobalSizes z = read_global_shape(args, 2);
+  const F32 x = args.f32(0, "x"), y = args.f32(1, "y");
+  args.expect_length(x, "x", z.x, "N*H*W*C");
+  args.expect_length(y, "y", z.y, "N*C");
+  run_native(args, [&] { Kernel(y.data, x.data, z.batch, z.hw, z.channels); });
+}
+
+void GlobalAvgPool2d(const Napi::CallbackInfo& info) { GlobalForward<ck_global_avgpool_fwd>(info, "globalAvgPool2d"); }
+void GlobalMaxPool2d(const Napi::CallbackInfo& info) { GlobalForward<ck_global_maxpool_fwd>(info, "globalMaxPool2d"); }
+
+// globalAvgPool2dBackward(dy, dx, shape)
+void GlobalAvgPool2dBackward(const Napi::CallbackInfo& info) {
+  const Args args(info, "globalAvgPool2dBackward");
+  const GlobalSizes z = read_global_shape(args, 2);
+  const F32 dy = args.f32(0, "dy"), dx = args.f32(1, "dx");
+  args.expect_length(dy, "dy", z.y, "N*C");
+  args.expect_length(dx, "dx", z.x, "N*H*W*C");
+  run_native(args, [&] { ck_global_avgpool_bwd(dx.data, dy.data, z.batch, z.hw, z.channels); });
+}
+
+// globalMaxPool2dBackward(dy, x, dx, shape)
+void GlobalMaxPool2dBackward(const Napi::CallbackInfo& info) {
+  const Args args(info, "globalMaxPool2dBackward");
+  const GlobalSizes z = read_global_shape(args, 3);
+  const F32 dy = args.f32(0, "dy"), x = args.f32(1, "x"), dx = args.f32(2, "dx");
+  args.expect_length(dy, "dy", z.y, "N*C");
+  args.expect_length(x, "x", z.x, "N*H*W*C");
+  args.expect_length(dx, "dx", z.x, "N*H*W*C");
+  run_native(args, [&] { ck_global_maxpool_bwd(dx.data, dy.data, x.data, z.batch, z.hw, z.channels); });
+}
+
+}  // namespace
+
+void ck_register_pool_ops(Napi::Env env, Napi::Object exports) {
+  exports.Set("maxPool2d", Napi::Function::New(env, MaxPool2d, "maxPool2d"));
+  exports.Set("maxPool2dBackward", Napi::Function::New(env, MaxPool2dBackward, "maxPool2dBackward"));
+  exports.Set("avgPool2d", Napi::Function::New(env, AvgPool2d, "avgPool2d"));
+  exports.Set("avgPool2dBackward", Napi::Function::New(env, AvgPool2dBackward, "avgPool2dBackward"));
+  exports.Set("globalAvgPool2d", Napi::Function::New(env, GlobalAvgPool2d, "globalAvgPool2d"));
+  exports.Set("globalAvgPool2dBackward", Napi::Function::New(env, GlobalAvgPool2dBackward, "globalAvgPool2dBackward"));
+  exports.Set("globalMaxPool2d", Napi::Function::New(env, GlobalMaxPool2d, "globalMaxPool2d"));
+  exports.Set("globalMaxPool2dBackward", Napi::Function::New(env, GlobalMaxPool2dBackward, "globalMaxPool2dBackward"));
+}

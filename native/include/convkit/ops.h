@@ -1,0 +1,85 @@
+// The operators convkit runs natively, as plain C++ over raw float32 buffers.
+// Callers (the binding, the C++ tests) must pass consistent sizes: these functions only assert.
+// Layouts: activations nhwc, conv filters hwio (KH,KW,C/G,OC), matrices row-major.
+// Unless a comment says "accumulates", every function overwrites its output.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+enum ck_act : int {
+  CK_ACT_LINEAR = 0,
+  CK_ACT_RELU,
+  CK_ACT_LEAKY_RELU,
+  CK_ACT_ELU,
+  CK_ACT_SIGMOID,
+  CK_ACT_TANH,
+  CK_ACT_COUNT
+};
+
+// What a fused op applies before storing: y = act(y + bias). bias (OC) may be null.
+struct ck_epilogue {
+  const float* bias = nullptr;
+  ck_act act = CK_ACT_LINEAR;
+  float alpha = 0.0f;  // leakyRelu slope / elu alpha
+};
+
+struct ck_conv2d_info {
+  size_t batch, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w;
+  size_t stride_h, stride_w, dil_h, dil_w, pad_top, pad_bottom, pad_left, pad_right, groups;
+};
+
+struct ck_pool2d_info {
+  size_t batch, in_h, in_w, channels, out_h, out_w, pool_h, pool_w;
+  size_t stride_h, stride_w, pad_top, pad_bottom, pad_left, pad_right;
+};
+
+// a (M,K) [lda] or, if trans_a, (K,M); b (K,N) [ldb] or, if trans_b, (N,K) -> c (M,N) [ldc].
+// c = act(a.b + bias), or c += a.b when accumulate (then ep must be null). Uses the thread pool.
+void ck_gemm(float* c, size_t ldc, const float* a, size_t lda, bool trans_a, const float* b, size_t ldb,
+             bool trans_b, size_t m, size_t n, size_t k, bool accumulate, const ck_epilogue* ep);
+
+// x (rows,C) + bias (C) -> y (rows,C)
+void ck_bias_add(float* y, const float* x, const float* bias, size_t rows, size_t channels);
+// dy (rows,C) -> dbias (C), summed over rows
+void ck_bias_grad(float* dbias, const float* dy, size_t rows, size_t channels);
+
+// x (N,H,W,C), filter (KH,KW,C/G,OC) -> y (N,OH,OW,OC), then the epilogue
+void ck_conv2d_fwd(float* y, const float* x, const float* filter, const ck_conv2d_info& info, const ck_epilogue* ep);
+// dy (N,OH,OW,OC), filter (KH,KW,C/G,OC) -> dx (N,H,W,C)
+void ck_conv2d_bwd_input(float* dx, const float* dy, const float* filter, const ck_conv2d_info& info);
+// x (N,H,W,C), dy (N,OH,OW,OC) -> dfilter (KH,KW,C/G,OC)
+void ck_conv2d_bwd_filter(float* dfilter, const float* x, const float* dy, const ck_conv2d_info& info);
+
+// x (N,H,W,C) -> y (N,OH,OW,C); the first maximum in row-major window order wins, padding never does.
+// A window with no in-bounds cell yields 0.
+void ck_maxpool2d_fwd(float* y, const float* x, const ck_pool2d_info& info);
+// dy (N,OH,OW,C), x (N,H,W,C) -> dx (N,H,W,C): dy routed to each window's first maximum
+void ck_maxpool2d_bwd(float* dx, const float* dy, const float* x, const ck_pool2d_info& info);
+// x (N,H,W,C) -> y (N,OH,OW,C); divides by the number of in-bounds cells (0 cells -> 0)
+void ck_avgpool2d_fwd(float* y, const float* x, const ck_pool2d_info& info);
+// dy (N,OH,OW,C) -> dx (N,H,W,C)
+void ck_avgpool2d_bwd(float* dx, const float* dy, const ck_pool2d_info& info);
+
+// x (N,HW,C) -> y (N,C)
+void ck_global_avgpool_fwd(float* y, const float* x, size_t batch, size_t hw, size_t channels);
+// dy (N,C) -> dx (N,HW,C)
+void ck_global_avgpool_bwd(float* dx, const float* dy, size_t batch, size_t hw, size_t channels);
+// x (N,HW,C) -> y (N,C)
+void ck_global_maxpool_fwd(float* y, const float* x, size_t batch, size_t hw, size_t channels);
+// dy (N,C), x (N,HW,C) -> dx (N,HW,C): dy routed to the first maximum over HW
+void ck_global_maxpool_bwd(float* dx, const float* dy, const float* x, size_t batch, size_t hw, size_t channels);
+
+// x (n) -> y (n); kind is not CK_ACT_LINEAR
+void ck_unary_fwd(float* y, const float* x, size_t n, ck_act kind, float alpha);
+// dy (n), saved (n) -> dx (n); saved is x for relu/leakyRelu/elu and y for sigmoid/tanh
+void ck_unary_bwd(float* dx, const float* dy, const float* saved, size_t n, ck_act kind, float alpha);
+
+// x (rows,C) -> y (rows,C), softmax over C
+void ck_softmax_fwd(float* y, const float* x, size_t rows, size_t channels);
+// dy (rows,C), y (rows,C) -> dx (rows,C) = y * (dy - sum(dy * y))
+void ck_softmax_bwd(float* dx, const float* dy, const float* y, size_t rows, size_t channels);
+// logits (N,C), labels (N) in [0,C) -> dlogits (N,C) = (softmax - onehot) / N; returns the mean loss
+double ck_softmax_xent_sparse(float* dlogits, const float* logits, const int32_t* labels, size_t n, size_t channels);
+// logits (N,C), targets (N,C) -> dlogits (N,C) = (softmax - targets) / N; returns the mean loss
+double ck_softmax_xent_dense(float* dlogits, const float* logits, const float* targets, size_t n, size_t channels);

@@ -1,0 +1,8 @@
+#include "kernels/f32-gemm/f32-gemm-ukernel.h"
+#include "simd/avx512.h"
+
+// 28 zmm accumulators + 2 for the B row + 1 broadcast of the 32 registers.
+void ck_f32_gemm_ukernel_14x32__avx512f(size_t mr, size_t nr, size_t kc, const float* a, const float* b, float* c,
+                                        size_t ldc, const ck_gemm_params* params) {
+  ck_f32_gemm_ukernel<ck_simd_avx512, 14, 32>(mr, nr, kc, a, b, c, ldc, params);
+}

@@ -1,0 +1,6 @@
+#include "kernels/f32-gemm/f32-gemm-ukernel.h"
+
+void ck_f32_gemm_ukernel_4x8__scalar(size_t mr, size_t nr, size_t kc, const float* a, const float* b, float* c,
+                                     size_t ldc, const ck_gemm_params* params) {
+  ck_f32_gemm_ukernel<ck_simd_scalar, 4, 8>(mr, nr, kc, a, b, c, ldc, params);
+}

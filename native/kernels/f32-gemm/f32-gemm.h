@@ -1,0 +1,33 @@
+// The f32 GEMM microkernel contract (see docs/kernels.md for the packing diagram).
+//
+//   c[0:mr, 0:nr] (row stride ldc)  (=|+=)  a_packed (kc x MR) . b_packed (kc x NR), then the epilogue
+//
+// a_packed: one MR-row micropanel, k-major: a[k*MR + i] = A(i, k). Rows >= mr are zero.
+// b_packed: one NR-column micropanel, k-major: b[k*NR + j] = B(k, j). Columns >= nr are zero.
+// Both panels are read in full (MR and NR values per k), so packing pads them; no alignment is required.
+// c is read (if accumulate) and written only within mr x nr. 1 <= mr <= MR, 1 <= nr <= NR, kc >= 0.
+// Microkernels do not allocate, spawn threads or throw.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+// Applied as each tile is stored. bias (nr values starting at this tile's first column) may be null;
+// act is CK_ACT_LINEAR, CK_ACT_RELU or CK_ACT_LEAKY_RELU (the runtime applies the other activations
+// to the stored tile).
+struct ck_gemm_params {
+  const float* bias;
+  int act;
+  float alpha;
+  bool accumulate;
+};
+
+typedef void (*ck_f32_gemm_ukernel_fn)(size_t mr, size_t nr, size_t kc, const float* a_packed,
+                                        const float* b_packed, float* c, size_t ldc, const ck_gemm_params* params);
+
+// CK_GEMM_UKERNEL(isa, fn, mr, nr, kc, mc, nc): the variant and the cache blocking it is tuned with.
+#define CK_GEMM_UKERNEL(isa, fn, mr, nr, kc, mc, nc)                                              \
+  void fn(size_t mr_, size_t nr_, size_t kc_, const float* a_packed, const float* b_packed, float* c, \
+          size_t ldc, const ck_gemm_params* params);
+#include "kernels/f32-gemm/f32-gemm.inc"
+#undef CK_GEMM_UKERNEL

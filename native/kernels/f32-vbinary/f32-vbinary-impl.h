@@ -1,0 +1,38 @@
+// The elementwise binary microkernels, written once against a SIMD vocabulary; loop tails use the scalar one.
+#pragma once
+
+#include "kernels/f32-vbinary/f32-vbinary.h"
+#include "simd/scalar.h"
+
+template <class V, class Op>
+inline void ck_f32_vbinary(size_t n, const float* a, const float* b, float* y) {
+  size_t i = 0;
+  for (; i + V::width <= n; i += V::width) V::store(y + i, Op::template apply<V>(V::load(a + i), V::load(b + i)));
+  for (; i < n; ++i) y[i] = Op::template apply<ck_simd_scalar>(a[i], b[i]);
+}
+
+struct ck_op_add {
+  template <class T>
+  static typename T::reg apply(typename T::reg a, typename T::reg b) { return T::add(a, b); }
+};
+struct ck_op_max {
+  template <class T>
+  static typename T::reg apply(typename T::reg a, typename T::reg b) { return T::max(b, a); }
+};
+
+template <class V>
+inline void ck_f32_vmulc(size_t n, const float* a, float c, float* y) {
+  size_t i = 0;
+  const typename V::reg vc = V::set1(c);
+  for (; i + V::width <= n; i += V::width) V::store(y + i, V::mul(V::load(a + i), vc));
+  for (; i < n; ++i) y[i] = a[i] * c;
+}
+
+#define CK_DEFINE_VBINARY_UKERNELS(sfx, V)                                              \
+  void ck_f32_vadd_ukernel__##sfx(size_t n, const float* a, const float* b, float* y) { \
+    ck_f32_vbinary<V, ck_op_add>(n, a, b, y);                                           \
+  }                                                                                     \
+  void ck_f32_vmax_ukernel__##sfx(size_t n, const float* a, const float* b, float* y) { \
+    ck_f32_vbinary<V, ck_op_max>(n, a, b, y);                                           \
+  }                                                                                     \
+  void ck_f32_vmulc_ukernel__##sfx(size_t n, const float* a, float c, float* y) { ck_f32_vmulc<V>(n, a, c, y); }

@@ -1,0 +1,3 @@
+#include "kernels/f32-vunary/f32-vunary-impl.h"
+
+CK_DEFINE_VUNARY_UKERNELS(scalar, ck_simd_scalar)

@@ -1,0 +1,172 @@
+// 2-D convolution lowered onto the GEMM: im2col tiles of a few hundred output pixels at a time (so the
+// lowered matrix never exists in full), one GEMM per tile and group. 1x1 / stride 1 / no padding is a plain
+// GEMM over x. Determinism: forward and backward-input tasks own disjoint outputs; backward-filter tasks own
+// disjoint filter blocks and sum over pixels in fixed blocks of kPixelBlock, in order.
+#include <algorithm>
+#include <cstring>
+
+#include "convkit/ops.h"
+#include "runtime/gemm.h"
+#include "runtime/parallel.h"
+#include "runtime/scratch.h"
+
+namespace {
+
+constexpr size_t kPixelBlock = 256;  // backward-filter reduction block: fixed, never derived from threads
+
+struct Geometry {
+  size_t cg, ocg, kc;  // channels per group, out channels per group, GEMM depth KH*KW*cg
+  size_t ohw, m;       // pixels per image, N*OH*OW
+};
+
+Geometry geometry(const ck_conv2d_info& s) {
+  Geometry g;
+  g.cg = s.in_c / s.groups;
+  g.ocg = s.out_c / s.groups;
+  g.kc = s.k_h * s.k_w * g.cg;
+  g.ohw = s.out_h * s.out_w;
+  g.m = s.batch * g.ohw;
+  return g;
+}
+
+// Rows of the pointwise shortcut's GEMM are pixels of x itself.
+bool is_pointwise(const ck_conv2d_info& s) {
+  return s.k_h == 1 && s.k_w == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 && s.pad_left == 0 &&
+         s.pad_bottom == 0 && s.pad_right == 0 && s.groups == 1 && s.out_h == s.in_h && s.out_w == s.in_w;
+}
+
+// Visits output pixel rows [r0, r1) x lowered columns [k0, k1) of group grp as contiguous channel runs:
+// fn(row, col, src_or_null, run) where src points into x (null for padding) and run channels follow.
+template <class Fn>
+void for_each_run(const ck_conv2d_info& s, const Geometry& geo, size_t grp, size_t r0, size_t r1, size_t k0,
+                  size_t k1, Fn&& fn) {
+  for (size_t r = r0; r < r1; ++r) {
+    const size_t n = r / geo.ohw, p = r % geo.ohw;
+    const ptrdiff_t oh = ptrdiff_t(p / s.out_w), ow = ptrdiff_t(p % s.out_w);
+    for (size_t col = k0; col < k1;) {
+      const size_t ci = col % geo.cg, t = col / geo.cg;
+      const ptrdiff_t kw = ptrdiff_t(t % s.k_w), kh = ptrdiff_t(t / s.k_w);
+      const size_t run = std::min(geo.cg - ci, k1 - col);
+      const ptrdiff_t ih = oh * ptrdiff_t(s.stride_h) - ptrdiff_t(s.pad_top) + kh * ptrdiff_t(s.dil_h);
+      const ptrdiff_t iw = ow * ptrdiff_t(s.stride_w) - ptrdiff_t(s.pad_left) + kw * ptrdiff_t(s.dil_w);
+      const bool inside = ih >= 0 && ih < ptrdiff_t(s.in_h) && iw >= 0 && iw < ptrdiff_t(s.in_w);
+      const size_t off = inside ? ((n * s.in_h + size_t(ih)) * s.in_w + size_t(iw)) * s.in_c + grp * geo.cg + ci : 0;
+      fn(r, col, inside ? off : SIZE_MAX, run);
+      col += run;
+    }
+  }
+}
+
+// cols[(r - r0) * ld + (col - k0)] = lowered x for rows [r0, r1), columns [k0, k1) of group grp.
+void im2col(float* cols, size_t ld, const float* x, const ck_conv2d_info& s, const Geometry& geo, size_t grp,
+            size_t r0, size_t r1, size_t k0, size_t k1) {
+  for_each_run(s, geo, grp, r0, r1, k0, k1, [&](size_t r, size_t col, size_t off, size_t run) {
+    float* dst = cols + (r - r0) * ld + (col - k0);
+    if (off == SIZE_MAX)
+      std::memset(dst, 0, run * sizeof(float));
+    else
+      std::memcpy(dst, x + off, run * sizeof(float));
+  });
+}
+
+// dx += the lowered gradient dcols (rows [r0, r1), all columns) of group grp, in row-major order.
+void col2im(float* dx, const float* dcols, const ck_dispatch& d, const ck_conv2d_info& s, const Geometry& geo,
+            size_t grp, size_t r0, size_t r1) {
+  for_each_run(s, geo, grp, r0, r1, 0, geo.kc, [&](size_t r, size_t col, size_t off, size_t run) {
+    if (off != SIZE_MAX) d.vadd(run, dx + off, dcols + (r - r0) * geo.kc + col, dx + off);
+  });
+}
+
+// Pixel rows per im2col tile: keep the tile near 256 KiB.
+size_t tile_rows(const Geometry& geo) { return std::clamp<size_t>(65536 / std::max<size_t>(geo.kc, 1), 16, 1024); }
+
+}  // namespace
+
+void ck_conv2d_fwd(float* y, const float* x, const float* filter, const ck_conv2d_info& s, const ck_epilogue* ep) {
+  const ck_dispatch& d = ck_kernels();
+  const Geometry geo = geometry(s);
+  if (geo.m == 0) return;
+  if (is_pointwise(s)) {
+    ck_gemm_parallel(d, {y, s.out_c, x, s.in_c, false, filter, s.out_c, false, geo.m, s.out_c, s.in_c, false, ep});
+    return;
+  }
+  const size_t rows = tile_rows(geo);
+  const size_t tiles = (geo.m + rows - 1) / rows;
+  ck_parallel_for(tiles * s.groups, [&](size_t t) {
+    const size_t grp = t % s.groups, r0 = (t / s.groups) * rows, r1 = std::min(geo.m, r0 + rows);
+    float* cols = ck_scratch(CK_SCRATCH_IM2COL, (r1 - r0) * geo.kc);
+    im2col(cols, geo.kc, x, s, geo, grp, r0, r1, 0, geo.kc);
+    ck_epilogue gep;
+    if (ep != nullptr) {
+      gep = *ep;
+      if (gep.bias != nullptr) gep.bias += grp * geo.ocg;
+    }
+    const ck_gemm_args g{y + r0 * s.out_c + grp * geo.ocg, s.out_c, cols, geo.kc, false, filter + grp * geo.ocg,
+                         s.out_c, false, r1 - r0, geo.ocg, geo.kc, false, ep ? &gep : nullptr};
+    ck_gemm_block(d, g, 0, g.m, 0, g.n);
+  });
+}
+
+void ck_conv2d_bwd_input(float* dx, const float* dy, const float* filter, const ck_conv2d_info& s) {
+  const ck_dispatch& d = ck_kernels();
+  const Geometry geo = geometry(s);
+  const size_t in_hw = s.in_h * s.in_w;
+  if (is_pointwise(s)) {
+    // dx (M,C) = dy (M,OC) . filter (C,OC)^T
+    ck_gemm_parallel(d, {dx, s.in_c, dy, s.out_c, false, filter, s.out_c, true, geo.m, s.in_c, s.out_c, false, nullptr});
+    return;
+  }
+  // One (image, group) owns dx[n, :, :, group channels]: col2im's overlapping adds stay inside one task, in
+  // order. With fewer of those than threads, the GEMMs inside are split over the pool instead.
+  const size_t jobs = s.batch * s.groups;
+  const bool outer = jobs >= ck_threads();
+  const size_t rows = tile_rows(geo);
+  auto job = [&](size_t t) {
+    const size_t n = t / s.groups, grp = t % s.groups;
+    for (size_t p = 0; p < in_hw; ++p) std::memset(dx + (n * in_hw + p) * s.in_c + grp * geo.cg, 0, geo.cg * sizeof(float));
+    for (size_t r0 = n * geo.ohw; r0 < (n + 1) * geo.ohw; r0 += rows) {
+      const size_t r1 = std::min((n + 1) * geo.ohw, r0 + rows);
+      float* dcols = ck_scratch(CK_SCRATCH_IM2COL, (r1 - r0) * geo.kc);
+      // dcols (rows, KH*KW*cg) = dy (rows, ocg) . filter_g (KH*KW*cg, ocg)^T
+      const ck_gemm_args g{dcols, geo.kc, dy + r0 * s.out_c + grp * geo.ocg, s.out_c, false, filter + grp * geo.ocg,
+                           s.out_c, true, r1 - r0, geo.kc, geo.ocg, false, nullptr};
+      if (outer)
+        ck_gemm_block(d, g, 0, g.m, 0, g.n);
+      else
+        ck_gemm_parallel(d, g);
+      col2im(dx, dcols, d, s, geo, grp, r0, r1);
+    }
+  };
+  if (outer)
+    ck_parallel_for(jobs, job);
+  else
+    for (size_t t = 0; t < jobs; ++t) job(t);
+}
+
+void ck_conv2d_bwd_filter(float* dfilter, const float* x, const float* dy, const ck_conv2d_info& s) {
+  const ck_dispatch& d = ck_kernels();
+  const Geometry geo = geometry(s);
+  if (geo.m == 0) {
+    std::memset(dfilter, 0, geo.kc * s.out_c * sizeof(float));
+    return;
+  }
+  // Tasks own blocks of filter rows (lowered columns) of one group; any split gives the same sums.
+  const size_t threads = ck_threads();
+  const size_t per_group = std::max<size_t>(1, std::min((2 * threads + s.groups - 1) / s.groups,
+                                                        (geo.kc + d.gemm.mr - 1) / d.gemm.mr));
+  const size_t kb = (geo.kc + per_group - 1) / per_group;
+  const size_t blocks = (geo.kc + kb - 1) / kb;
+  ck_parallel_for(blocks * s.groups, [&](size_t t) {
+    const size_t grp = t % s.groups, k0 = (t / s.groups) * kb, k1 = std::min(geo.kc, k0 + kb);
+    float* cols = ck_scratch(CK_SCRATCH_IM2COL, kPixelBlock * (k1 - k0));
+    for (size_t r0 = 0; r0 < geo.m; r0 += kPixelBlock) {
+      const size_t r1 = std::min(geo.m, r0 + kPixelBlock);
+      im2col(cols, k1 - k0, x, s, geo, grp, r0, r1, k0, k1);
+      // dfilter_g[k0:k1] (+)= cols (rows, k1-k0)^T . dy (rows, ocg)
+      const ck_gemm_args g{dfilter + k0 * s.out_c + grp * geo.ocg, s.out_c, cols, k1 - k0, true,
+                           dy + r0 * s.out_c + grp * geo.ocg, s.out_c, false, k1 - k0, geo.ocg, r1 - r0, r0 > 0,
+                           nullptr};
+      ck_gemm_block(d, g, 0, g.m, 0, g.n);
+    }
+  });
+}

@@ -1,0 +1,106 @@
+#include "runtime/dispatch.h"
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+
+namespace {
+
+ck_dispatch make_table(ck_isa isa) {
+  ck_dispatch d{};
+  d.isa = isa;
+#define CK_GEMM_UKERNEL(i, fn, mr, nr, kc, mc, nc) \
+  if (i == isa && d.gemm.ukernel == nullptr) d.gemm = {fn, mr, nr, kc, mc, nc};
+#include "kernels/f32-gemm/f32-gemm.inc"
+#undef CK_GEMM_UKERNEL
+#define CK_VBINARY_UKERNELS(i, sfx)         \
+  if (i == isa) {                           \
+    d.vadd = ck_f32_vadd_ukernel__##sfx;    \
+    d.vmax = ck_f32_vmax_ukernel__##sfx;    \
+    d.vmulc = ck_f32_vmulc_ukernel__##sfx;  \
+  }
+#include "kernels/f32-vbinary/f32-vbinary.inc"
+#undef CK_VBINARY_UKERNELS
+#define CK_VUNARY_UKERNELS(i, sfx)                                        \
+  if (i == isa) {                                                         \
+    d.unary[CK_ACT_RELU] = ck_f32_vrelu_ukernel__##sfx;                   \
+    d.unary[CK_ACT_LEAKY_RELU] = ck_f32_vlrelu_ukernel__##sfx;            \
+    d.unary[CK_ACT_ELU] = ck_f32_velu_ukernel__##sfx;                     \
+    d.unary[CK_ACT_SIGMOID] = ck_f32_vsigmoid_ukernel__##sfx;             \
+    d.unary[CK_ACT_TANH] = ck_f32_vtanh_ukernel__##sfx;                   \
+    d.unary_bwd[CK_ACT_RELU] = ck_f32_vrelu_bwd_ukernel__##sfx;           \
+    d.unary_bwd[CK_ACT_LEAKY_RELU] = ck_f32_vlrelu_bwd_ukernel__##sfx;    \
+    d.unary_bwd[CK_ACT_ELU] = ck_f32_velu_bwd_ukernel__##sfx;             \
+    d.unary_bwd[CK_ACT_SIGMOID] = ck_f32_vsigmoid_bwd_ukernel__##sfx;     \
+    d.unary_bwd[CK_ACT_TANH] = ck_f32_vtanh_bwd_ukernel__##sfx;           \
+  }
+#include "kernels/f32-vunary/f32-vunary.inc"
+#undef CK_VUNARY_UKERNELS
+#define CK_SOFTMAX_UKERNELS(i, sfx)                    \
+  if (i == isa) {                                      \
+    d.softmax = ck_f32_softmax_ukernel__##sfx;         \
+    d.softmax_bwd = ck_f32_softmax_bwd_ukernel__##sfx; \
+  }
+#include "kernels/f32-softmax/f32-softmax.inc"
+#undef CK_SOFTMAX_UKERNELS
+  return d;
+}
+
+struct Tables {
+  ck_dispatch by_isa[CK_ISA_COUNT];
+  Tables() {
+    for (int i = 0; i < CK_ISA_COUNT; ++i) by_isa[i] = make_table(static_cast<ck_isa>(i));
+  }
+};
+
+const Tables& tables() {
+  static const Tables t;
+  return t;
+}
+
+// CONVKIT_ISA picks a level; above the CPU's it falls back to the best supported, an unknown name falls back
+// to the best with a warning (a typo in an environment variable should not stop a program from loading).
+ck_isa initial_isa() {
+  const ck_isa best = ck_isa_best();
+  const char* env = std::getenv("CONVKIT_ISA");
+  ck_isa chosen = best;
+  if (env != nullptr && *env != '\0') {
+    ck_isa requested;
+    if (!ck_isa_parse(env, &requested)) {
+      std::fprintf(stderr, "convkit: CONVKIT_ISA='%s' is not one of scalar, avx2, avx512; using %s\n", env,
+                   ck_isa_name(best));
+    } else if (requested > best) {
+      std::fprintf(stderr, "convkit: CONVKIT_ISA=%s is not supported by this CPU; using %s\n", env,
+                   ck_isa_name(best));
+    } else {
+      chosen = requested;
+    }
+  }
+  const char* debug = std::getenv("CONVKIT_DEBUG");
+  if (debug != nullptr && *debug != '\0' && *debug != '0') {
+    std::fprintf(stderr, "convkit: isa %s (best supported %s, CONVKIT_ISA=%s), gemm %zux%zu, %zu threads\n",
+                 ck_isa_name(chosen), ck_isa_name(best), env ? env : "unset", tables().by_isa[chosen].gemm.mr,
+                 tables().by_isa[chosen].gemm.nr, ck_threads());
+  }
+  return chosen;
+}
+
+std::atomic<const ck_dispatch*>& current() {
+  static std::atomic<const ck_dispatch*> cur{&tables().by_isa[initial_isa()]};
+  return cur;
+}
+
+}  // namespace
+
+const ck_dispatch& ck_kernels() { return *current().load(std::memory_order_acquire); }
+
+const ck_dispatch& ck_kernels_for(ck_isa isa) { return tables().by_isa[isa]; }
+
+ck_isa ck_isa_current() { return ck_kernels().isa; }
+
+ck_isa ck_isa_select(ck_isa requested) {
+  const ck_isa best = ck_isa_best();
+  const ck_isa chosen = requested > best ? best : requested;
+  current().store(&tables().by_isa[chosen], std::memory_order_release);
+  return chosen;
+}

@@ -1,0 +1,32 @@
+// The dispatch table: one set of microkernel pointers per ISA, filled from the kernel registries (*.inc).
+// Operators read the current table once per call; ck_isa_select() switches it.
+#pragma once
+
+#include "convkit/isa.h"
+#include "convkit/ops.h"
+#include "kernels/f32-gemm/f32-gemm.h"
+#include "kernels/f32-softmax/f32-softmax.h"
+#include "kernels/f32-vbinary/f32-vbinary.h"
+#include "kernels/f32-vunary/f32-vunary.h"
+
+struct ck_gemm_config {
+  ck_f32_gemm_ukernel_fn ukernel;
+  size_t mr, nr, kc, mc, nc;
+};
+
+struct ck_dispatch {
+  ck_isa isa;
+  ck_gemm_config gemm;
+  ck_f32_vbinary_fn vadd;
+  ck_f32_vbinary_fn vmax;
+  ck_f32_vmulc_fn vmulc;
+  ck_f32_vunary_fn unary[CK_ACT_COUNT];          // [CK_ACT_LINEAR] is null
+  ck_f32_vunary_bwd_fn unary_bwd[CK_ACT_COUNT];  // [CK_ACT_LINEAR] is null
+  ck_f32_softmax_fn softmax;
+  ck_f32_softmax_bwd_fn softmax_bwd;
+};
+
+// The table in use (chosen at load from the CPU and CONVKIT_ISA).
+const ck_dispatch& ck_kernels();
+// The table of one ISA, whether or not the CPU supports it.
+const ck_dispatch& ck_kernels_for(ck_isa isa);

@@ -1,0 +1,121 @@
+// Row-wise operators: bias, activations, softmax and the softmax cross-entropy losses.
+// Tasks own disjoint rows (or, for biasGrad, disjoint channels summed over all rows in order).
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "convkit/ops.h"
+#include "runtime/dispatch.h"
+#include "runtime/parallel.h"
+
+namespace {
+
+constexpr size_t kChunk = 16384;  // floats per elementwise task
+
+// Runs fn(r0, r1) over row blocks of about kChunk floats.
+template <class Fn>
+void for_row_blocks(size_t rows, size_t channels, Fn&& fn) {
+  const size_t per = std::max<size_t>(1, kChunk / std::max<size_t>(channels, 1));
+  ck_parallel_for((rows + per - 1) / per, [&](size_t t) { fn(t * per, std::min(rows, (t + 1) * per)); });
+}
+
+}  // namespace
+
+void ck_bias_add(float* y, const float* x, const float* bias, size_t rows, size_t channels) {
+  const ck_dispatch& d = ck_kernels();
+  for_row_blocks(rows, channels, [&](size_t r0, size_t r1) {
+    for (size_t r = r0; r < r1; ++r) d.vadd(channels, x + r * channels, bias, y + r * channels);
+  });
+}
+
+void ck_bias_grad(float* dbias, const float* dy, size_t rows, size_t channels) {
+  const ck_dispatch& d = ck_kernels();
+  // Each task sums its channel block over every row, rows in order.
+  const size_t per = std::max<size_t>(64, (channels + ck_threads() - 1) / ck_threads());
+  ck_parallel_for((channels + per - 1) / per, [&](size_t t) {
+    const size_t c0 = t * per, cn = std::min(channels, c0 + per) - c0;
+    std::memset(dbias + c0, 0, cn * sizeof(float));
+    for (size_t r = 0; r < rows; ++r) d.vadd(cn, dbias + c0, dy + r * channels + c0, dbias + c0);
+  });
+}
+
+void ck_unary_fwd(float* y, const float* x, size_t n, ck_act kind, float alpha) {
+  const ck_f32_vunary_fn fn = ck_kernels().unary[kind];
+  ck_parallel_for((n + kChunk - 1) / kChunk, [&](size_t t) {
+    const size_t i = t * kChunk;
+    fn(std::min(kChunk, n - i), x + i, y + i, alpha);
+  });
+}
+
+void ck_unary_bwd(float* dx, const float* dy, const float* saved, size_t n, ck_act kind, float alpha) {
+  const ck_f32_vunary_bwd_fn fn = ck_kernels().unary_bwd[kind];
+  ck_parallel_for((n + kChunk - 1) / kChunk, [&](size_t t) {
+    const size_t i = t * kChunk;
+    fn(std::min(kChunk, n - i), dy + i, saved + i, dx + i, alpha);
+  });
+}
+
+void ck_softmax_fwd(float* y, const float* x, size_t rows, size_t channels) {
+  const ck_dispatch& d = ck_kernels();
+  for_row_blocks(rows, channels, [&](size_t r0, size_t r1) {
+    for (size_t r = r0; r < r1; ++r) d.softmax(channels, x + r * channels, y + r * channels);
+  });
+}
+
+void ck_softmax_bwd(float* dx, const float* dy, const float* y, size_t rows, size_t channels) {
+  const ck_dispatch& d = ck_kernels();
+  for_row_blocks(rows, channels, [&](size_t r0, size_t r1) {
+    for (size_t r = r0; r < r1; ++r) d.softmax_bwd(channels, dy + r * channels, y + r * channels, dx + r * channels);
+  });
+}
+
+namespace {
+
+// log(sum(exp(x))) of one row, in double with the max subtracted.
+double log_sum_exp(const float* x, size_t c) {
+  float mx = x[0];
+  for (size_t j = 1; j < c; ++j) mx = std::max(mx, x[j]);
+  double s = 0.0;
+  for (size_t j = 0; j < c; ++j) s += std::exp(double(x[j]) - double(mx));
+  return double(mx) + std::log(s);
+}
+
+// Shared by both losses: grad = (softmax - target) / N per row, loss = mean over rows of row_loss.
+// target(r, j) and row_loss(r, lse) describe the labels.
+template <class Target, class RowLoss>
+double softmax_xent(float* dlogits, const float* logits, size_t n, size_t c, Target&& target, RowLoss&& row_loss) {
+  const ck_dispatch& d = ck_kernels();
+  std::vector<double> losses(n);
+  const float float_n = float(n);
+  for_row_blocks(n, c, [&](size_t r0, size_t r1) {
+    for (size_t r = r0; r < r1; ++r) {
+      const float* x = logits + r * c;
+      float* g = dlogits + r * c;
+      d.softmax(c, x, g);
+      for (size_t j = 0; j < c; ++j) g[j] = (g[j] - target(r, j)) / float_n;
+      losses[r] = row_loss(r, log_sum_exp(x, c));
+    }
+  });
+  double total = 0.0;
+  for (double l : losses) total += l;  // in row order, whatever the threads
+  return n > 0 ? total / double(n) : 0.0;
+}
+
+}  // namespace
+
+double ck_softmax_xent_sparse(float* dlogits, const float* logits, const int32_t* labels, size_t n, size_t c) {
+  return softmax_xent(
+      dlogits, logits, n, c, [&](size_t r, size_t j) { return size_t(labels[r]) == j ? 1.0f : 0.0f; },
+      [&](size_t r, double lse) { return lse - double(logits[r * c + size_t(labels[r])]); });
+}
+
+double ck_softmax_xent_dense(float* dlogits, const float* logits, const float* targets, size_t n, size_t c) {
+  return softmax_xent(
+      dlogits, logits, n, c, [&](size_t r, size_t j) { return targets[r * c + j]; },
+      [&](size_t r, double lse) {
+        double l = 0.0;
+        for (size_t j = 0; j < c; ++j) l += double(targets[r * c + j]) * (lse - double(logits[r * c + j]));
+        return l;
+      });
+}

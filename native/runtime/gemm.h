@@ -1,0 +1,30 @@
+// BLIS-style GEMM driver over a dispatch table's microkernel: cache blocking (NC, KC, MC), packing of A into
+// MR-row and of B into NR-column micropanels (transposes are absorbed by the packing), the fused epilogue on
+// the last KC block. See docs/kernels.md.
+#pragma once
+
+#include <cstddef>
+
+#include "convkit/ops.h"
+#include "runtime/dispatch.h"
+
+// a (M,K) [lda] or, if trans_a, (K,M); b (K,N) [ldb] or, if trans_b, (N,K) -> c (M,N) [ldc]
+struct ck_gemm_args {
+  float* c;
+  size_t ldc;
+  const float* a;
+  size_t lda;
+  bool trans_a;
+  const float* b;
+  size_t ldb;
+  bool trans_b;
+  size_t m, n, k;
+  bool accumulate;         // c += a.b (then ep must be null) instead of c = a.b
+  const ck_epilogue* ep;  // bias indexed by the column of c; may be null
+};
+
+// Single-threaded: computes rows [m0,m1) x columns [n0,n1) of c. Each element's sum runs over k in KC blocks
+// in order, so the result does not depend on how callers split rows and columns.
+void ck_gemm_block(const ck_dispatch& d, const ck_gemm_args& g, size_t m0, size_t m1, size_t n0, size_t n1);
+// Splits c into disjoint blocks over the thread pool.
+void ck_gemm_parallel(const ck_dispatch& d, const ck_gemm_args& g);

@@ -1,0 +1,146 @@
+#include "runtime/parallel.h"
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "convkit/isa.h"
+
+namespace {
+
+thread_local bool t_in_task = false;
+
+size_t default_threads() {
+  if (const char* env = std::getenv("CONVKIT_THREADS")) {
+    char* end = nullptr;
+    const long v = std::strtol(env, &end, 10);
+    if (end != env && *end == '\0' && v >= 1) return std::min<long>(v, 256);
+  }
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+class Pool {
+ public:
+  Pool() : threads_(default_threads()) {}
+
+  size_t threads() const { return threads_.load(); }
+
+  void resize(size_t n) {
+    std::lock_guard<std::mutex> run(run_mu_);
+    stop_workers();
+    threads_ = n;
+  }
+
+  void run(size_t n, const std::function<void(size_t)>& fn) {
+    std::unique_lock<std::mutex> run(run_mu_, std::try_to_lock);
+    if (n == 1 || t_in_task || threads_ == 1 || !run.owns_lock()) {
+      for (size_t i = 0; i < n; ++i) fn(i);
+      return;
+    }
+    if (workers_.size() + 1 != threads_) start_workers();
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      fn_ = &fn;
+      n_ = n;
+      next_.store(0);
+      error_ = nullptr;
+      active_ = workers_.size();
+      ++generation_;
+    }
+    work_cv_.notify_all();
+    t_in_task = true;
+    drain();
+    t_in_task = false;
+    std::unique_lock<std::mutex> lk(mu_);
+    done_cv_.wait(lk, [&] { return active_ == 0; });
+    fn_ = nullptr;
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  void drain() {
+    for (;;) {
+      const size_t i = next_.fetch_add(1);
+      if (i >= n_) return;
+      try {
+        (*fn_)(i);
+      } catch (...) {
+        std::lock_guard<std::mutex> lk(mu_);
+        if (!error_) error_ = std::current_exception();
+      }
+    }
+  }
+
+  void worker() {
+    t_in_task = true;
+    size_t seen = 0;
+    std::unique_lock<std::mutex> lk(mu_);
+    for (;;) {
+      work_cv_.wait(lk, [&] { return stop_ || generation_ != seen; });
+      if (stop_) return;
+      seen = generation_;
+      lk.unlock();
+      drain();
+      lk.lock();
+      if (--active_ == 0) done_cv_.notify_one();
+    }
+  }
+
+  void start_workers() {
+    stop_workers();
+    for (size_t i = 1; i < threads_; ++i) workers_.emplace_back([this] { worker(); });
+  }
+
+  void stop_workers() {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      stop_ = true;
+    }
+    work_cv_.notify_all();
+    for (auto& t : workers_) t.join();
+    workers_.clear();
+    std::lock_guard<std::mutex> lk(mu_);
+    stop_ = false;
+    generation_ = 0;
+  }
+
+  std::atomic<size_t> threads_;
+  std::mutex run_mu_;  // one parallel_for (or resize) at a time
+  std::mutex mu_;      // guards the job fields below
+  std::condition_variable work_cv_, done_cv_;
+  std::vector<std::thread> workers_;
+  const std::function<void(size_t)>* fn_ = nullptr;
+  size_t n_ = 0;
+  std::atomic<size_t> next_{0};
+  size_t active_ = 0;
+  size_t generation_ = 0;
+  bool stop_ = false;
+  std::exception_ptr error_;
+};
+
+// Never destroyed: idle workers block on a condition variable and die with the process, so exit order
+// (static destructors, addon unload) cannot deadlock on a join.
+Pool& pool() {
+  static Pool* p = new Pool();
+  return *p;
+}
+
+}  // namespace
+
+void ck_parallel_for(size_t n, const std::function<void(size_t task)>& fn) {
+  if (n != 0) pool().run(n, fn);
+}
+
+size_t ck_threads() { return pool().threads(); }
+
+void ck_set_threads(size_t n) { pool().resize(std::min<size_t>(std::max<size_t>(n, 1), 256)); }

@@ -1,0 +1,159 @@
+// Pooling. Windows are clipped to the input (padding never wins a max nor counts in an average); cells are
+// visited in row-major window order and a later cell replaces the max only when strictly greater.
+// Forward tasks own output rows; backward tasks own whole images, so the overlapping window adds into dx
+// happen in one task, in order.
+#include <algorithm>
+#include <cstring>
+
+#include "convkit/ops.h"
+#include "runtime/dispatch.h"
+#include "runtime/parallel.h"
+#include "runtime/scratch.h"
+
+namespace {
+
+struct Window {
+  size_t h0, h1, w0, w1;  // in-bounds input rows [h0,h1) and columns [w0,w1)
+  size_t count() const { return (h1 - h0) * (w1 - w0); }
+};
+
+Window window(const ck_pool2d_info& s, size_t oh, size_t ow) {
+  const ptrdiff_t top = ptrdiff_t(oh * s.stride_h) - ptrdiff_t(s.pad_top);
+  const ptrdiff_t left = ptrdiff_t(ow * s.stride_w) - ptrdiff_t(s.pad_left);
+  Window w;
+  w.h0 = size_t(std::clamp<ptrdiff_t>(top, 0, ptrdiff_t(s.in_h)));
+  w.h1 = size_t(std::clamp<ptrdiff_t>(top + ptrdiff_t(s.pool_h), ptrdiff_t(w.h0), ptrdiff_t(s.in_h)));
+  w.w0 = size_t(std::clamp<ptrdiff_t>(left, 0, ptrdiff_t(s.in_w)));
+  w.w1 = size_t(std::clamp<ptrdiff_t>(left + ptrdiff_t(s.pool_w), ptrdiff_t(w.w0), ptrdiff_t(s.in_w)));
+  return w;
+}
+
+// Calls fn(out_pixel_offset, window) for every output pixel of image n.
+template <class Fn>
+void for_each_window(const ck_pool2d_info& s, size_t n, size_t oh, Fn&& fn) {
+  for (size_t ow = 0; ow < s.out_w; ++ow) fn(((n * s.out_h + oh) * s.out_w + ow) * s.channels, window(s, oh, ow));
+}
+
+size_t cell(const ck_pool2d_info& s, size_t n, size_t h, size_t w) { return ((n * s.in_h + h) * s.in_w + w) * s.channels; }
+
+// Index (into x) of the first maximum of each channel over the window; written to idx[0..C).
+void argmax(size_t* idx, float* best, const float* x, const ck_pool2d_info& s, size_t n, const Window& w) {
+  const size_t c_n = s.channels;
+  const size_t first = cell(s, n, w.h0, w.w0);
+  for (size_t c = 0; c < c_n; ++c) {
+    idx[c] = first + c;
+    best[c] = x[first + c];
+  }
+  for (size_t h = w.h0; h < w.h1; ++h)
+    for (size_t ww = w.w0; ww < w.w1; ++ww) {
+      const size_t base = cell(s, n, h, ww);
+      for (size_t c = 0; c < c_n; ++c)
+        if (x[base + c] > best[c]) {
+          best[c] = x[base + c];
+          idx[c] = base + c;
+        }
+    }
+}
+
+void zero(float* p, size_t n) { std::memset(p, 0, n * sizeof(float)); }
+
+}  // namespace
+
+void ck_maxpool2d_fwd(float* y, const float* x, const ck_pool2d_info& s) {
+  const ck_dispatch& d = ck_kernels();
+  const size_t c_n = s.channels;
+  ck_parallel_for(s.batch * s.out_h, [&](size_t t) {
+    const size_t n = t / s.out_h;
+    for_each_window(s, n, t % s.out_h, [&](size_t out, const Window& w) {
+      if (w.count() == 0) return zero(y + out, c_n);
+      std::memcpy(y + out, x + cell(s, n, w.h0, w.w0), c_n * sizeof(float));
+      for (size_t h = w.h0; h < w.h1; ++h)
+        for (size_t ww = w.w0; ww < w.w1; ++ww) d.vmax(c_n, y + out, x + cell(s, n, h, ww), y + out);
+    });
+  });
+}
+
+void ck_maxpool2d_bwd(float* dx, const float* dy, const float* x, const ck_pool2d_info& s) {
+  const size_t c_n = s.channels, in_image = s.in_h * s.in_w * c_n;
+  ck_parallel_for(s.batch, [&](size_t n) {
+    zero(dx + n * in_image, in_image);
+    size_t* idx = reinterpret_cast<size_t*>(ck_scratch(CK_SCRATCH_ROW, 3 * c_n));
+    float* best = reinterpret_cast<float*>(idx + c_n);
+    for (size_t oh = 0; oh < s.out_h; ++oh)
+      for_each_window(s, n, oh, [&](size_t out, const Window& w) {
+        if (w.count() == 0) return;
+        argmax(idx, best, x, s, n, w);
+        for (size_t c = 0; c < c_n; ++c) dx[idx[c]] += dy[out + c];
+      });
+  });
+}
+
+void ck_avgpool2d_fwd(float* y, const float* x, const ck_pool2d_info& s) {
+  const ck_dispatch& d = ck_kernels();
+  const size_t c_n = s.channels;
+  ck_parallel_for(s.batch * s.out_h, [&](size_t t) {
+    const size_t n = t / s.out_h;
+    for_each_window(s, n, t % s.out_h, [&](size_t out, const Window& w) {
+      zero(y + out, c_n);
+      if (w.count() == 0) return;
+      for (size_t h = w.h0; h < w.h1; ++h)
+        for (size_t ww = w.w0; ww < w.w1; ++ww) d.vadd(c_n, y + out, x + cell(s, n, h, ww), y + out);
+      d.vmulc(c_n, y + out, 1.0f / float(w.count()), y + out);
+    });
+  });
+}
+
+void ck_avgpool2d_bwd(float* dx, const float* dy, const ck_pool2d_info& s) {
+  const ck_dispatch& d = ck_kernels();
+  const size_t c_n = s.channels, in_image = s.in_h * s.in_w * c_n;
+  ck_parallel_for(s.batch, [&](size_t n) {
+    zero(dx + n * in_image, in_image);
+    float* share = ck_scratch(CK_SCRATCH_ROW, c_n);
+    for (size_t oh = 0; oh < s.out_h; ++oh)
+      for_each_window(s, n, oh, [&](size_t out, const Window& w) {
+        if (w.count() == 0) return;
+        d.vmulc(c_n, dy + out, 1.0f / float(w.count()), share);
+        for (size_t h = w.h0; h < w.h1; ++h)
+          for (size_t ww = w.w0; ww < w.w1; ++ww) {
+            float* dst = dx + cell(s, n, h, ww);
+            d.vadd(c_n, dst, share, dst);
+          }
+      });
+  });
+}
+
+void ck_global_avgpool_fwd(float* y, const float* x, size_t batch, size_t hw, size_t channels) {
+  const ck_dispatch& d = ck_kernels();
+  ck_parallel_for(batch, [&](size_t n) {
+    float* out = y + n * channels;
+    zero(out, channels);
+    for (size_t p = 0; p < hw; ++p) d.vadd(channels, out, x + (n * hw + p) * channels, out);
+    if (hw > 0) d.vmulc(channels, out, 1.0f / float(hw), out);
+  });
+}
+
+void ck_global_avgpool_bwd(float* dx, const float* dy, size_t batch, size_t hw, size_t channels) {
+  const ck_dispatch& d = ck_kernels();
+  ck_parallel_for(batch, [&](size_t n) {
+    if (hw == 0) return;
+    float* first = dx + n * hw * channels;
+    d.vmulc(channels, dy + n * channels, 1.0f / float(hw), first);
+    for (size_t p = 1; p < hw; ++p) std::memcpy(first + p * channels, first, channels * sizeof(float));
+  });
+}
+
+void ck_global_maxpool_fwd(float* y, const float* x, size_t batch, size_t hw, size_t channels) {
+  const ck_dispatch& d = ck_kernels();
+  ck_parallel_for(batch, [&](size_t n) {
+    float* out = y + n * channels;
+    if (hw == 0) return zero(out, channels);
+    std::memcpy(out, x + n * hw * channels, channels * sizeof(float));
+    for (size_t p = 1; p < hw; ++p) d.vmax(channels, out, x + (n * hw + p) * channels, out);
+  });
+}
+
+void ck_global_maxpool_bwd(float* dx, const float* dy, const float* x, size_t batch, size_t hw, size_t channels) {
+  // The same first-maximum rule as a pool window covering the whole image.
+  const ck_pool2d_info s{batch, 1, hw, channels, 1, 1, 1, hw, 1, 1, 0, 0, 0, 0};
+  ck_maxpool2d_bwd(dx, dy, x, s);
+}

@@ -1,0 +1,10 @@
+// Per-thread scratch buffers (packed GEMM panels, im2col tiles), kept between calls so steady-state
+// operators do not allocate. 64-byte aligned. Distinct slots may be live at once; one slot is one buffer.
+#pragma once
+
+#include <cstddef>
+
+enum ck_scratch_slot { CK_SCRATCH_PACK_A = 0, CK_SCRATCH_PACK_B, CK_SCRATCH_IM2COL, CK_SCRATCH_ROW, CK_SCRATCH_COUNT };
+
+// A buffer of at least `count` floats for this thread; contents are unspecified. Throws std::bad_alloc.
+float* ck_scratch(ck_scratch_slot slot, size_t count);

@@ -1,0 +1,33 @@
+// The SIMD vocabulary, scalar edition: one float per "register". Kernels written against this vocabulary
+// (see avx2.h, avx512.h) compile unchanged for every ISA; loop tails use this one.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+
+#define CK_RESTRICT __restrict__
+
+struct ck_simd_scalar {
+  using reg = float;
+  static constexpr size_t width = 1;
+
+  static reg zero() { return 0.0f; }
+  static reg set1(float v) { return v; }
+  static reg load(const float* p) { return *p; }
+  static void store(float* p, reg v) { *p = v; }
+  static reg add(reg a, reg b) { return a + b; }
+  static reg sub(reg a, reg b) { return a - b; }
+  static reg mul(reg a, reg b) { return a * b; }
+  static reg div(reg a, reg b) { return a / b; }
+  // a * b + c. Unfused here: the build uses -ffp-contract=off so scalar results do not depend on the compiler.
+  static reg fmadd(reg a, reg b, reg c) { return a * b + c; }
+  // a > b ? a : b, so the first of equal values (a NaN in b) is kept as the instruction does.
+  static reg max(reg a, reg b) { return a > b ? a : b; }
+  static reg min(reg a, reg b) { return a < b ? a : b; }
+  // x > 0 ? a : b
+  static reg select_pos(reg x, reg a, reg b) { return x > 0.0f ? a : b; }
+  static float reduce_add(reg v) { return v; }
+  static float reduce_max(reg v) { return v; }
+  static reg exp(reg x) { return std::exp(x); }
+  static reg tanh(reg x) { return std::tanh(x); }
+};

@@ -1,0 +1,41 @@
+// Vectorized exp and tanh over a SIMD vocabulary V that provides round_nearest(), pow2(n) and abs() besides
+// the basic arithmetic. Polynomials from Cephes (expf: ~1 ulp on the clamped range; tanhf small-|x| branch).
+#pragma once
+
+template <class V>
+inline typename V::reg ck_vexp(typename V::reg x) {
+  using reg = typename V::reg;
+  // exp(88) < FLT_MAX and 2^-126 is the smallest normal: the result saturates instead of overflowing.
+  x = V::min(V::max(x, V::set1(-87.3f)), V::set1(88.0f));
+  const reg n = V::round_nearest(V::mul(x, V::set1(1.44269504088896341f)));
+  // r = x - n ln2, with ln2 split in two so n * ln2_hi is exact.
+  reg r = V::fmadd(n, V::set1(-0.693359375f), x);
+  r = V::fmadd(n, V::set1(2.12194440e-4f), r);
+  reg p = V::set1(1.9875691500e-4f);
+  p = V::fmadd(p, r, V::set1(1.3981999507e-3f));
+  p = V::fmadd(p, r, V::set1(8.3334519073e-3f));
+  p = V::fmadd(p, r, V::set1(4.1665795894e-2f));
+  p = V::fmadd(p, r, V::set1(1.6666665459e-1f));
+  p = V::fmadd(p, r, V::set1(5.0000001201e-1f));
+  p = V::fmadd(V::mul(p, r), r, V::add(r, V::set1(1.0f)));
+  return V::mul(p, V::pow2(n));
+}
+
+template <class V>
+inline typename V::reg ck_vtanh(typename V::reg x) {
+  using reg = typename V::reg;
+  const reg ax = V::abs(x);
+  // |x| >= 0.625: 1 - 2 / (exp(2|x|) + 1), sign restored; exact to rounding there.
+  const reg e = ck_vexp<V>(V::add(ax, ax));
+  reg big = V::sub(V::set1(1.0f), V::div(V::set1(2.0f), V::add(e, V::set1(1.0f))));
+  big = V::copysign(big, x);
+  // |x| < 0.625: odd polynomial, no cancellation near 0.
+  const reg z = V::mul(x, x);
+  reg p = V::set1(-5.70498872745e-3f);
+  p = V::fmadd(p, z, V::set1(2.06390887954e-2f));
+  p = V::fmadd(p, z, V::set1(-5.37397155531e-2f));
+  p = V::fmadd(p, z, V::set1(1.33314422036e-1f));
+  p = V::fmadd(p, z, V::set1(-3.33332819422e-1f));
+  const reg small = V::fmadd(V::mul(p, z), x, x);
+  return V::select_lt(ax, V::set1(0.625f), small, big);
+}

@@ -1,0 +1,143 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import type { Conv2DInfo, Pool2DInfo } from './backend/types.js';
+import { ConvkitError } from './errors.js';
+
+/** An activation the native epilogue can fuse. */
+export type NativeActivation = 'linear' | 'relu' | 'leakyRelu' | 'elu' | 'sigmoid' | 'tanh';
+export type NativeIsa = 'avx512' | 'avx2' | 'scalar';
+
+export interface NativeInfo {
+  /** The ISA the kernels run with now. */
+  isa: NativeIsa;
+  /** Every ISA this CPU (and OS) supports, best first; 'scalar' always. */
+  availableIsas: NativeIsa[];
+  threads: number;
+  compiler: string;
+  /** The code-generation flags each ISA's kernels were compiled with. */
+  buildFlags: { avx512: string; avx2: string; scalar: string };
+}
+
+/**
+ * The addon's exports (native/binding/). Outputs are preallocated Float32Arrays passed in; every size is
+ * re-checked natively and a mismatch throws a RangeError (wrong value) or TypeError (wrong kind) naming the field.
+ * Shapes: `[N, H, W, C]` arrays for the global pools.
+ */
+export interface NativeAddon {
+  nativeInfo(): NativeInfo;
+  /** Switches kernels; a level above the CPU's gives the best supported. Returns the ISA in use. */
+  setIsa(name: string): NativeIsa;
+  /** Returns the thread count in use (1..256). */
+  setThreads(n: number): number;
+
+  matmul(a: Float32Array, b: Float32Array, y: Float32Array, m: number, k: number, n: number, transposeA: boolean,
+    transposeB: boolean, bias: Float32Array | null, activation: NativeActivation, alpha: number): void;
+  biasAdd(x: Float32Array, bias: Float32Array, y: Float32Array): void;
+  biasGrad(dy: Float32Array, dbias: Float32Array): void;
+
+  conv2d(x: Float32Array, filter: Float32Array, y: Float32Array, info: Conv2DInfo, bias: Float32Array | null,
+    activation: NativeActivation, alpha: number): void;
+  conv2dBackwardInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, info: Conv2DInfo): void;
+  conv2dBackwardFilter(x: Float32Array, dy: Float32Array, dfilter: Float32Array, info: Conv2DInfo): void;
+
+  maxPool2d(x: Float32Array, y: Float32Array, info: Pool2DInfo): void;
+  maxPool2dBackward(dy: Float32Array, x: Float32Array, dx: Float32Array, info: Pool2DInfo): void;
+  avgPool2d(x: Float32Array, y: Float32Array, info: Pool2DInfo): void;
+  avgPool2dBackward(dy: Float32Array, dx: Float32Array, info: Pool2DInfo): void;
+  globalAvgPool2d(x: Float32Array, y: Float32Array, shape: readonly number[]): void;
+  globalAvgPool2dBackward(dy: Float32Array, dx: Float32Array, shape: readonly number[]): void;
+  globalMaxPool2d(x: Float32Array, y: Float32Array, shape: readonly number[]): void;
+  globalMaxPool2dBackward(dy: Float32Array, x: Float32Array, dx: Float32Array, shape: readonly number[]): void;
+
+  unary(kind: string, x: Float32Array, y: Float32Array, alpha: number): void;
+  unaryBackward(kind: string, dy: Float32Array, saved: Float32Array, dx: Float32Array, alpha: number): void;
+  softmax(x: Float32Array, y: Float32Array, channels: number): void;
+  softmaxBackward(dy: Float32Array, y: Float32Array, dx: Float32Array, channels: number): void;
+  /** Returns the mean loss; fills grad. */
+  softmaxCrossEntropySparse(logits: Float32Array, labels: Int32Array, grad: Float32Array, classes: number): number;
+  softmaxCrossEntropyDense(logits: Float32Array, targets: Float32Array, grad: Float32Array, classes: number): number;
+}
+
+let cached: { addon?: NativeAddon; error?: Error } | undefined;
+
+/** The directory of convkit's package.json: sources run from src/, compiled code from dist/src/. */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'convkit') return dir;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no convkit package.json above ${fileURLToPath(import.meta.url)}`);
+    dir = parent;
+  }
+}
+
+function explain(cause: unknown): ConvkitError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  const err = new ConvkitError(
+    [
+      `native: could not load the convkit addon (${process.platform}-${process.arch}, Node ${process.versions.node}): ${reason}`,
+      'Possible solutions:',
+      '- Build it for this machine: `npm rebuild convkit` (or `npx node-gyp rebuild` in a clone).',
+      '- Building needs Python 3, make and a C++17 compiler (g++ >= 9 or clang >= 10) on an x86-64 CPU;',
+      '  on Debian/Ubuntu: `apt-get install python3 make g++`.',
+      '- If you installed with --ignore-scripts, run `npm rebuild convkit` once.',
+      "- Meanwhile the pure-TypeScript backend works everywhere: setBackend('reference').",
+    ].join('\n'),
+    'native',
+  );
+  err.cause = cause;
+  return err;
+}
+
+/**
+ * Loads the addon once (build/Release or a prebuild, via node-gyp-build) and caches the outcome.
+ * Never throws: on failure `error` explains why and how to fix it.
+ * @example const { addon, error } = loadNative(); if (addon) console.log(addon.nativeInfo().isa);
+ */
+export function loadNative(): { addon?: NativeAddon; error?: Error } {
+  if (cached) return cached;
+  try {
+    const require = createRequire(import.meta.url);
+    const load = require('node-gyp-build') as (dir: string) => NativeAddon;
+    cached = { addon: load(packageRoot()) };
+  } catch (cause) {
+    cached = { error: explain(cause) };
+  }
+  return cached;
+}
+
+function addonOrThrow(): NativeAddon {
+  const { addon, error } = loadNative();
+  if (!addon) throw error;
+  return addon;
+}
+
+/**
+ * What the native kernels run with.
+ * @throws ConvkitError when the addon cannot be loaded (the message says how to fix it).
+ */
+export function nativeInfo(): NativeInfo {
+  return addonOrThrow().nativeInfo();
+}
+
+/**
+ * Forces an ISA for the native kernels ('avx512' | 'avx2' | 'scalar'); a level above the CPU's gives the
+ * best supported one. Returns the ISA now in use. The CONVKIT_ISA environment variable sets it at load.
+ * @example setNativeIsa('scalar')
+ * @throws ConvkitError when the addon cannot be loaded; RangeError for an unknown name.
+ */
+export function setNativeIsa(name: NativeIsa): NativeIsa {
+  return addonOrThrow().setIsa(name);
+}
+
+/**
+ * Sets the native thread count (1..256; CONVKIT_THREADS sets it at load). Results do not depend on it.
+ * @throws ConvkitError when the addon cannot be loaded; RangeError for a count out of range.
+ */
+export function setNativeThreads(n: number): number {
+  return addonOrThrow().setThreads(n);
+}
