@@ -131,7 +131,7 @@ export async function loadModel(dir: string): Promise<Sequential> {
   }
   if (bytes.length < manifest.byteLength) throw err(dir, `weights.bin is truncated: ${bytes.length} bytes, expected ${manifest.byteLength}`);
   if (bytes.length > manifest.byteLength) throw err(dir, `weights.bin has ${bytes.length} bytes, expected ${manifest.byteLength}: it belongs to another model.json`);
-  if (crc32(bytes) !== manifest.crc32) throw err(dir, 'weights.bin is corrupt: its CRC-32 does not match the one recorded in model.json');
+  if (crc32(bytes) !== manifest.crc32) throw err(dir, 'weights.bin is corrupt or from another save: its CRC-32 does not match the one model.json records');
 
   const config = json.modelConfig;
   if (!config || !Array.isArray(config.layers)) throw err(dir, 'model.json has no modelConfig.layers');
