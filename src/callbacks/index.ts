@@ -116,7 +116,7 @@ export interface EarlyStoppingArgs {
   /** Default val_loss when validation runs, else loss. */
   monitor?: string;
   minDelta?: number;
-  /** Epochs without improvement to allow before stopping. Default 0. */
+  /** Stop after this many epochs in a row without improvement (Keras semantics; 0 acts as 1). Default 0. */
   patience?: number;
   /** 'auto' maximizes metrics named like accuracy and minimizes the rest. */
   mode?: Mode;
@@ -153,7 +153,7 @@ export function earlyStopping(args: EarlyStoppingArgs = {}): Callback {
         if (args.restoreBestWeights) bestWeights = model.getWeights();
         return;
       }
-      if (++wait > patience) {
+      if (++wait >= Math.max(patience, 1)) {
         model.stopTraining = true;
         if (bestWeights) model.setWeights(bestWeights);
       }
