@@ -1,5 +1,7 @@
 import { fail } from '../errors.js';
 import * as layers from '../layers/index.js';
+import { sparseCategoricalCrossentropy, type Loss } from '../losses/index.js';
+import { adam, schedules, type Optimizer } from '../optimizers/index.js';
 import { Sequential, type SequentialOptions } from './sequential.js';
 
 export interface ArchitectureArgs extends SequentialOptions {
@@ -62,4 +64,24 @@ export function architecture(name: string, args: ArchitectureArgs = {}): Sequent
   const make = PRESETS[name as ArchitectureName];
   if (!make) fail('architecture', `one of ${Object.keys(PRESETS).join(', ')}`, name);
   return make(args);
+}
+
+export interface TrainingRecipe {
+  epochs: number;
+  batchSize: number;
+  optimizer: Optimizer;
+  loss: Loss;
+}
+
+/**
+ * How `npm run demo` (and `convkit train --arch lenet5`) trains lenet5 on the digits: Adam from 2e-3 with a
+ * cosine decay to 1e-4 over the run, batches of 32, 6 epochs, softmax cross-entropy on logits.
+ * @example const r = architectures.digitsRecipe(xTrain.shape[0]); model.compile({ optimizer: r.optimizer, loss: r.loss, metrics: ['accuracy'] })
+ */
+export function digitsRecipe(trainSamples: number, overrides: { epochs?: number; batchSize?: number; learningRate?: number } = {}): TrainingRecipe {
+  const epochs = overrides.epochs ?? 6;
+  const batchSize = overrides.batchSize ?? 32;
+  const decaySteps = Math.max(1, epochs * Math.ceil(trainSamples / batchSize));
+  const learningRate = schedules.cosineDecay({ initialLearningRate: overrides.learningRate ?? 2e-3, decaySteps, alpha: 0.05 });
+  return { epochs, batchSize, optimizer: adam({ learningRate }), loss: sparseCategoricalCrossentropy({ fromLogits: true }) };
 }
