@@ -42,7 +42,10 @@
       'native/binding/ops-pool.cc',
     ],
     'ck_test_sources': [
+      'native/tests/conv-test.cc',
+      'native/tests/gemm-test.cc',
       'native/tests/main.cc',
+      'native/tests/ops-test.cc',
     ],
     'ck_common_flags': ['-O3', '-ffp-contract=off', '-fPIC'],
     'ck_avx2_flags': ['-mavx2', '-mfma'],

@@ -1,0 +1,134 @@
+// conv2d forward / backward-input / backward-filter against double-precision loops, under every ISA,
+// bit-identical at 1 and 2 threads.
+#include <cmath>
+#include <string>
+
+#include "convkit/ops.h"
+#include "tests/harness.h"
+#include "tests/util.h"
+
+namespace {
+
+size_t out_size(size_t in, size_t pa, size_t pb, size_t k, size_t dil, size_t stride) {
+  return (in + pa + pb - dil * (k - 1) - 1) / stride + 1;
+}
+
+// N, H, W, C, OC, KH, KW, strides, dilations, pads (top, bottom, left, right), groups
+ck_conv2d_info make(size_t n, size_t h, size_t w, size_t c, size_t oc, size_t kh, size_t kw, size_t sh, size_t sw,
+                    size_t dh, size_t dw, size_t pt, size_t pb, size_t pl, size_t pr, size_t g) {
+  return {n, h, w, c, out_size(h, pt, pb, kh, dh, sh), out_size(w, pl, pr, kw, dw, sw), oc, kh, kw, sh, sw, dh, dw,
+          pt, pb, pl, pr, g};
+}
+
+struct Naive {
+  std::vector<double> y, dx, dfilter, y_scale, dx_scale, df_scale;
+};
+
+// All three results from one loop over (n, oh, ow, oc, kh, kw, ci), with |product| sums as error scales.
+Naive naive(const ck_conv2d_info& s, const std::vector<float>& x, const std::vector<float>& f,
+            const std::vector<float>& dy) {
+  const size_t cg = s.in_c / s.groups, ocg = s.out_c / s.groups;
+  Naive r;
+  r.y.assign(s.batch * s.out_h * s.out_w * s.out_c, 0);
+  r.y_scale = r.y;
+  r.dx.assign(x.size(), 0);
+  r.dx_scale = r.dx;
+  r.dfilter.assign(f.size(), 0);
+  r.df_scale = r.dfilter;
+  for (size_t n = 0; n < s.batch; ++n)
+    for (size_t oh = 0; oh < s.out_h; ++oh)
+      for (size_t ow = 0; ow < s.out_w; ++ow)
+        for (size_t oc = 0; oc < s.out_c; ++oc) {
+          const size_t yi = ((n * s.out_h + oh) * s.out_w + ow) * s.out_c + oc, g = oc / ocg;
+          for (size_t kh = 0; kh < s.k_h; ++kh)
+            for (size_t kw = 0; kw < s.k_w; ++kw) {
+              const long ih = long(oh * s.stride_h + kh * s.dil_h) - long(s.pad_top);
+              const long iw = long(ow * s.stride_w + kw * s.dil_w) - long(s.pad_left);
+              if (ih < 0 || iw < 0 || ih >= long(s.in_h) || iw >= long(s.in_w)) continue;
+              for (size_t ci = 0; ci < cg; ++ci) {
+                const size_t xi = ((n * s.in_h + size_t(ih)) * s.in_w + size_t(iw)) * s.in_c + g * cg + ci;
+                const size_t fi = ((kh * s.k_w + kw) * cg + ci) * s.out_c + oc;
+                r.y[yi] += double(x[xi]) * f[fi];
+                r.y_scale[yi] += std::fabs(double(x[xi]) * f[fi]);
+                r.dx[xi] += double(dy[yi]) * f[fi];
+                r.dx_scale[xi] += std::fabs(double(dy[yi]) * f[fi]);
+                r.dfilter[fi] += double(x[xi]) * dy[yi];
+                r.df_scale[fi] += std::fabs(double(x[xi]) * dy[yi]);
+              }
+            }
+        }
+  return r;
+}
+
+std::string name(const ck_conv2d_info& s) {
+  return "conv N" + std::to_string(s.batch) + " " + std::to_string(s.in_h) + "x" + std::to_string(s.in_w) + "x" +
+         std::to_string(s.in_c) + " -> " + std::to_string(s.out_c) + " k" + std::to_string(s.k_h) + "x" +
+         std::to_string(s.k_w) + " s" + std::to_string(s.stride_h) + "," + std::to_string(s.stride_w) + " d" +
+         std::to_string(s.dil_h) + "," + std::to_string(s.dil_w) + " g" + std::to_string(s.groups) + " isa " +
+         ck_isa_name(ck_isa_current());
+}
+
+void check(const ck_conv2d_info& s, uint32_t seed) {
+  const size_t cg = s.in_c / s.groups;
+  const std::vector<float> x = ck_random(s.batch * s.in_h * s.in_w * s.in_c, seed);
+  const std::vector<float> f = ck_random(s.k_h * s.k_w * cg * s.out_c, seed + 1);
+  const std::vector<float> dy = ck_random(s.batch * s.out_h * s.out_w * s.out_c, seed + 2);
+  const std::vector<float> bias = ck_random(s.out_c, seed + 3);
+  const Naive want = naive(s, x, f, dy);
+  const double rtol = 1e-5 * std::sqrt(double(s.k_h * s.k_w * cg));
+
+  const auto fwd = [&] {
+    std::vector<float> y(dy.size(), NAN);
+    const ck_epilogue ep{bias.data(), CK_ACT_RELU, 0};
+    ck_conv2d_fwd(y.data(), x.data(), f.data(), s, &ep);
+    return y;
+  };
+  std::vector<double> y_want = want.y;
+  for (size_t i = 0; i < y_want.size(); ++i) y_want[i] = std::max(0.0, y_want[i] + bias[i % s.out_c]);
+  std::vector<double> y_scale = want.y_scale;
+  for (double& v : y_scale) v += 1;
+  const std::vector<float> y = fwd();
+  long bad = ck_first_mismatch(y, y_want, 1e-6, rtol, y_scale);
+  CK_CHECK(bad < 0, name(s) + " forward (bias + relu): " + ck_describe_mismatch(y, y_want, bad));
+  CK_CHECK(ck_same_for_thread_counts(fwd), name(s) + " forward: 1 and 2 threads differ");
+
+  const auto bwd_input = [&] {
+    std::vector<float> dx(x.size(), NAN);
+    ck_conv2d_bwd_input(dx.data(), dy.data(), f.data(), s);
+    return dx;
+  };
+  const std::vector<float> dx = bwd_input();
+  bad = ck_first_mismatch(dx, want.dx, 1e-6, rtol * 4, want.dx_scale);
+  CK_CHECK(bad < 0, name(s) + " backward input: " + ck_describe_mismatch(dx, want.dx, bad));
+  CK_CHECK(ck_same_for_thread_counts(bwd_input), name(s) + " backward input: 1 and 2 threads differ");
+
+  const auto bwd_filter = [&] {
+    std::vector<float> df(f.size(), NAN);
+    ck_conv2d_bwd_filter(df.data(), x.data(), dy.data(), s);
+    return df;
+  };
+  const std::vector<float> df = bwd_filter();
+  bad = ck_first_mismatch(df, want.dfilter, 1e-6, 1e-5 * std::sqrt(double(s.batch * s.out_h * s.out_w)), want.df_scale);
+  CK_CHECK(bad < 0, name(s) + " backward filter: " + ck_describe_mismatch(df, want.dfilter, bad));
+  CK_CHECK(ck_same_for_thread_counts(bwd_filter), name(s) + " backward filter: 1 and 2 threads differ");
+}
+
+}  // namespace
+
+CK_TEST(conv2d_against_loops) {
+  const ck_conv2d_info configs[] = {
+      make(2, 7, 6, 3, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),     // same padding
+      make(1, 9, 8, 4, 6, 3, 2, 2, 2, 1, 1, 0, 1, 1, 0, 1),     // stride 2, asymmetric padding
+      make(2, 9, 9, 3, 4, 3, 3, 1, 2, 2, 2, 2, 2, 1, 3, 1),     // dilation 2
+      make(2, 6, 5, 4, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2),     // groups 2
+      make(1, 6, 7, 4, 8, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 4),     // depthwise, multiplier 2
+      make(2, 5, 4, 8, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1),     // pointwise: plain GEMM
+      make(1, 12, 12, 40, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),  // depth 360 > KC
+      make(3, 20, 20, 2, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),   // several im2col tiles and pixel blocks
+      make(1, 4, 4, 3, 2, 5, 5, 1, 1, 1, 1, 3, 3, 3, 3, 1),     // padding wider than the input
+  };
+  ck_for_each_isa([&](ck_isa) {
+    uint32_t seed = 1;
+    for (const auto& s : configs) check(s, seed += 10);
+  });
+}

@@ -1,0 +1,134 @@
+// Every registered GEMM microkernel (kernels/f32-gemm/f32-gemm.inc) the CPU supports, through the blocked
+// driver, against a double-precision triple loop, on shapes at and around MR, NR, KC, MC and NC.
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "runtime/gemm.h"
+#include "tests/harness.h"
+#include "tests/util.h"
+
+namespace {
+
+struct Variant {
+  ck_isa isa;
+  const char* name;
+  ck_gemm_config cfg;
+};
+
+std::vector<Variant> variants() {
+  std::vector<Variant> out;
+#define CK_GEMM_UKERNEL(isa, fn, mr, nr, kc, mc, nc) \
+  if (ck_isa_supported(isa)) out.push_back({isa, #fn, {fn, mr, nr, kc, mc, nc}});
+#include "kernels/f32-gemm/f32-gemm.inc"
+#undef CK_GEMM_UKERNEL
+  return out;
+}
+
+struct Shape {
+  size_t m, n, k;
+  bool ta, tb;
+  bool accumulate;
+  ck_act act;
+  bool bias;
+};
+
+std::string describe(const Variant& v, const Shape& s) {
+  return std::string(v.name) + " m=" + std::to_string(s.m) + " n=" + std::to_string(s.n) + " k=" + std::to_string(s.k) +
+         " ta=" + std::to_string(s.ta) + " tb=" + std::to_string(s.tb) + " acc=" + std::to_string(s.accumulate) +
+         " act=" + std::to_string(s.act) + " bias=" + std::to_string(s.bias);
+}
+
+double activate(double v, ck_act act, double alpha) {
+  switch (act) {
+    case CK_ACT_RELU: return v > 0 ? v : 0;
+    case CK_ACT_LEAKY_RELU: return v > 0 ? v : alpha * v;
+    case CK_ACT_ELU: return v > 0 ? v : alpha * (std::exp(v) - 1);
+    case CK_ACT_SIGMOID: return 1 / (1 + std::exp(-v));
+    case CK_ACT_TANH: return std::tanh(v);
+    default: return v;
+  }
+}
+
+// Runs one shape with padded leading dimensions (so strides are exercised) and checks it.
+void check_shape(const ck_dispatch& base, const Variant& v, const Shape& s, uint32_t seed) {
+  ck_dispatch d = base;
+  d.gemm = v.cfg;
+  const size_t a_rows = s.ta ? s.k : s.m, a_cols = s.ta ? s.m : s.k;
+  const size_t b_rows = s.tb ? s.n : s.k, b_cols = s.tb ? s.k : s.n;
+  const size_t lda = a_cols + 3, ldb = b_cols + 1, ldc = s.n + 2;
+  const std::vector<float> a = ck_random(a_rows * lda, seed), b = ck_random(b_rows * ldb, seed + 1);
+  const std::vector<float> bias = ck_random(s.n, seed + 2);
+  const std::vector<float> c0 = ck_random(s.m * ldc, seed + 3);
+  const float alpha = 0.3f;
+  std::vector<double> want(c0.begin(), c0.end()), scale(c0.size(), 1.0);
+  for (size_t i = 0; i < s.m; ++i)
+    for (size_t j = 0; j < s.n; ++j) {
+      double acc = 0, mag = 0;
+      for (size_t p = 0; p < s.k; ++p) {
+        const double x = a[s.ta ? p * lda + i : i * lda + p], y = b[s.tb ? j * ldb + p : p * ldb + j];
+        acc += x * y;
+        mag += std::fabs(x * y);
+      }
+      double& w = want[i * ldc + j];
+      w = s.accumulate ? w + acc : activate(acc + (s.bias ? bias[j] : 0.0), s.act, alpha);
+      scale[i * ldc + j] = mag + 1;
+    }
+  const ck_epilogue ep{s.bias ? bias.data() : nullptr, s.act, alpha};
+  const bool fused = !s.accumulate && (s.bias || s.act != CK_ACT_LINEAR);
+  const ck_gemm_args g{nullptr, ldc, a.data(), lda, s.ta, b.data(), ldb, s.tb, s.m, s.n, s.k, s.accumulate,
+                       fused ? &ep : nullptr};
+  const auto run = [&] {
+    std::vector<float> c = c0;
+    ck_gemm_args gg = g;
+    gg.c = c.data();
+    ck_gemm_parallel(d, gg);
+    return c;
+  };
+  const std::vector<float> got = run();
+  // Sums are float32 in blocks of KC: allow a few ulps of the absolute-product sum.
+  const long bad = ck_first_mismatch(got, want, 1e-6, 1e-5 * std::sqrt(double(s.k) + 1), scale);
+  CK_CHECK(bad < 0, describe(v, s) + ": " + ck_describe_mismatch(got, want, bad));
+  CK_CHECK(ck_same_for_thread_counts(run), describe(v, s) + ": 1 and 2 threads differ");
+}
+
+}  // namespace
+
+CK_TEST(gemm_micro_tile_edges) {
+  for (const Variant& v : variants()) {
+    const ck_dispatch& base = ck_kernels_for(v.isa);
+    const size_t MR = v.cfg.mr, NR = v.cfg.nr, KC = v.cfg.kc;
+    uint32_t seed = 1;
+    for (size_t m : {size_t(1), MR - 1, MR, MR + 1, 2 * MR + 1})
+      for (size_t n : {size_t(1), NR - 1, NR, NR + 1, 2 * NR + 3})
+        for (size_t k : {size_t(0), size_t(1), size_t(7), KC, KC + 1})
+          check_shape(base, v, {m, n, k, false, false, false, CK_ACT_LINEAR, false}, seed++);
+  }
+}
+
+CK_TEST(gemm_transposes_accumulate_epilogues) {
+  for (const Variant& v : variants()) {
+    const ck_dispatch& base = ck_kernels_for(v.isa);
+    const size_t MR = v.cfg.mr, NR = v.cfg.nr;
+    uint32_t seed = 100;
+    for (int t = 0; t < 4; ++t)
+      for (int acc = 0; acc < 2; ++acc)
+        check_shape(base, v, {2 * MR + 3, NR + 5, 33, bool(t & 1), bool(t & 2), bool(acc), CK_ACT_LINEAR, false}, seed++);
+    for (int act = CK_ACT_LINEAR; act < CK_ACT_COUNT; ++act)
+      for (int bias = 0; bias < 2; ++bias)
+        check_shape(base, v, {MR + 2, 2 * NR + 1, 20, false, true, false, ck_act(act), bool(bias)}, seed++);
+  }
+}
+
+CK_TEST(gemm_cache_block_edges) {
+  for (const Variant& v : variants()) {
+    const ck_dispatch& base = ck_kernels_for(v.isa);
+    const size_t MR = v.cfg.mr, NR = v.cfg.nr, KC = v.cfg.kc, MC = v.cfg.mc, NC = v.cfg.nc;
+    // Several KC and MC blocks with ragged ends, bias + relu on the last KC block only.
+    check_shape(base, v, {MC + MR + 1, 2 * NR + 3, 2 * KC + 5, false, false, false, CK_ACT_RELU, true}, 7);
+    check_shape(base, v, {MC - 1, NR, KC - 1, true, false, false, CK_ACT_LINEAR, false}, 8);
+    // Past NC, thin in M and K.
+    check_shape(base, v, {MR + 1, NC + NR + 1, 3, false, true, false, CK_ACT_LEAKY_RELU, true}, 9);
+    check_shape(base, v, {2, NC - 1, KC + 1, false, false, true, CK_ACT_LINEAR, false}, 10);
+  }
+}

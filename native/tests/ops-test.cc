@@ -1,0 +1,206 @@
+// Pooling, activations, softmax, losses and bias ops against double-precision loops, under every ISA,
+// bit-identical at 1 and 2 threads.
+#include <cmath>
+#include <string>
+
+#include "convkit/ops.h"
+#include "tests/harness.h"
+#include "tests/util.h"
+
+namespace {
+
+// Values on a coarse grid so pooling windows contain ties.
+std::vector<float> with_ties(size_t n, uint32_t seed) {
+  std::vector<float> v = ck_random(n, seed);
+  for (float& x : v) x = std::round(x * 3) / 3;
+  return v;
+}
+
+struct PoolWant {
+  std::vector<double> max_y, max_dx, avg_y, avg_dx;
+};
+
+PoolWant naive_pool(const ck_pool2d_info& s, const std::vector<float>& x, const std::vector<float>& dy) {
+  PoolWant w;
+  w.max_y.assign(dy.size(), 0);
+  w.avg_y.assign(dy.size(), 0);
+  w.max_dx.assign(x.size(), 0);
+  w.avg_dx.assign(x.size(), 0);
+  for (size_t n = 0; n < s.batch; ++n)
+    for (size_t oh = 0; oh < s.out_h; ++oh)
+      for (size_t ow = 0; ow < s.out_w; ++ow)
+        for (size_t c = 0; c < s.channels; ++c) {
+          const size_t yi = ((n * s.out_h + oh) * s.out_w + ow) * s.channels + c;
+          long best = -1;
+          double sum = 0;
+          std::vector<size_t> cells;
+          for (size_t ph = 0; ph < s.pool_h; ++ph)
+            for (size_t pw = 0; pw < s.pool_w; ++pw) {
+              const long ih = long(oh * s.stride_h + ph) - long(s.pad_top);
+              const long iw = long(ow * s.stride_w + pw) - long(s.pad_left);
+              if (ih < 0 || iw < 0 || ih >= long(s.in_h) || iw >= long(s.in_w)) continue;
+              const size_t xi = ((n * s.in_h + size_t(ih)) * s.in_w + size_t(iw)) * s.channels + c;
+              if (best < 0 || x[xi] > x[size_t(best)]) best = long(xi);
+              sum += x[xi];
+              cells.push_back(xi);
+            }
+          if (cells.empty()) continue;
+          w.max_y[yi] = x[size_t(best)];
+          w.max_dx[size_t(best)] += dy[yi];
+          w.avg_y[yi] = sum / double(cells.size());
+          for (size_t xi : cells) w.avg_dx[xi] += dy[yi] / double(cells.size());
+        }
+  return w;
+}
+
+template <class Fn>
+void expect_close(const char* what, Fn&& fn, const std::vector<double>& want, double rtol) {
+  const std::vector<float> got = fn();
+  const long bad = ck_first_mismatch(got, want, 1e-6, rtol);
+  CK_CHECK(bad < 0, std::string(what) + " (" + ck_isa_name(ck_isa_current()) + "): " + ck_describe_mismatch(got, want, bad));
+  CK_CHECK(ck_same_for_thread_counts(fn), std::string(what) + ": 1 and 2 threads differ");
+}
+
+}  // namespace
+
+CK_TEST(pooling_against_loops) {
+  // batch, inH, inW, C, outH, outW, poolH, poolW, strides, pads (top, bottom, left, right)
+  const ck_pool2d_info configs[] = {
+      {2, 6, 6, 3, 3, 3, 2, 2, 2, 2, 0, 0, 0, 0},
+      {1, 7, 5, 17, 4, 3, 3, 3, 2, 2, 1, 1, 1, 1},
+      {2, 5, 6, 9, 5, 6, 3, 3, 1, 1, 1, 1, 1, 1},
+      {1, 3, 3, 2, 3, 3, 4, 4, 2, 2, 3, 3, 3, 3},  // windows entirely in padding
+  };
+  ck_for_each_isa([&](ck_isa) {
+    uint32_t seed = 5;
+    for (const auto& s : configs) {
+      const std::vector<float> x = with_ties(s.batch * s.in_h * s.in_w * s.channels, ++seed);
+      const std::vector<float> dy = ck_random(s.batch * s.out_h * s.out_w * s.channels, ++seed);
+      const PoolWant w = naive_pool(s, x, dy);
+      const auto out = [&](auto fn, size_t n) {
+        return [&, fn, n] {
+          std::vector<float> v(n, NAN);
+          fn(v.data());
+          return v;
+        };
+      };
+      expect_close("maxpool fwd", out([&](float* y) { ck_maxpool2d_fwd(y, x.data(), s); }, dy.size()), w.max_y, 0);
+      expect_close("maxpool bwd", out([&](float* dx) { ck_maxpool2d_bwd(dx, dy.data(), x.data(), s); }, x.size()), w.max_dx, 1e-6);
+      expect_close("avgpool fwd", out([&](float* y) { ck_avgpool2d_fwd(y, x.data(), s); }, dy.size()), w.avg_y, 1e-6);
+      expect_close("avgpool bwd", out([&](float* dx) { ck_avgpool2d_bwd(dx, dy.data(), s); }, x.size()), w.avg_dx, 1e-6);
+    }
+  });
+}
+
+CK_TEST(global_pooling_against_loops) {
+  const size_t n = 3, hw = 13, c = 19;
+  const std::vector<float> x = with_ties(n * hw * c, 3), dy = ck_random(n * c, 4);
+  std::vector<double> avg(n * c, 0), mx(n * c, 0), avg_dx(x.size(), 0), max_dx(x.size(), 0);
+  for (size_t b = 0; b < n; ++b)
+    for (size_t k = 0; k < c; ++k) {
+      size_t best = b * hw * c + k;
+      for (size_t p = 0; p < hw; ++p) {
+        const size_t i = (b * hw + p) * c + k;
+        avg[b * c + k] += x[i] / double(hw);
+        avg_dx[i] = dy[b * c + k] / double(hw);
+        if (x[i] > x[best]) best = i;
+      }
+      mx[b * c + k] = x[best];
+      max_dx[best] = dy[b * c + k];
+    }
+  ck_for_each_isa([&](ck_isa) {
+    expect_close("global avg fwd", [&] { std::vector<float> y(n * c); ck_global_avgpool_fwd(y.data(), x.data(), n, hw, c); return y; }, avg, 1e-6);
+    expect_close("global avg bwd", [&] { std::vector<float> d(x.size()); ck_global_avgpool_bwd(d.data(), dy.data(), n, hw, c); return d; }, avg_dx, 1e-6);
+    expect_close("global max fwd", [&] { std::vector<float> y(n * c); ck_global_maxpool_fwd(y.data(), x.data(), n, hw, c); return y; }, mx, 0);
+    expect_close("global max bwd", [&] { std::vector<float> d(x.size()); ck_global_maxpool_bwd(d.data(), dy.data(), x.data(), n, hw, c); return d; }, max_dx, 0);
+  });
+}
+
+CK_TEST(activations_against_formulas) {
+  const size_t n = 16384 * 2 + 37;  // several tasks and a vector tail
+  std::vector<float> x = ck_random(n, 11);
+  for (size_t i = 0; i < n; ++i) x[i] *= float(1 + i % 9);  // up to |x| ~ 9
+  const std::vector<float> dy = ck_random(n, 12);
+  const float alpha = 0.7f;
+  ck_for_each_isa([&](ck_isa) {
+    for (int k = CK_ACT_RELU; k < CK_ACT_COUNT; ++k) {
+      const ck_act act = ck_act(k);
+      std::vector<double> y(n), dx(n);
+      std::vector<float> saved(n);
+      for (size_t i = 0; i < n; ++i) {
+        const double v = x[i];
+        switch (act) {
+          case CK_ACT_RELU: y[i] = v > 0 ? v : 0; dx[i] = v > 0 ? dy[i] : 0; break;
+          case CK_ACT_LEAKY_RELU: y[i] = v > 0 ? v : alpha * v; dx[i] = v > 0 ? dy[i] : alpha * dy[i]; break;
+          case CK_ACT_ELU: y[i] = v > 0 ? v : alpha * std::expm1(v); dx[i] = v > 0 ? dy[i] : dy[i] * alpha * std::exp(v); break;
+          case CK_ACT_SIGMOID: y[i] = 1 / (1 + std::exp(-v)); break;
+          case CK_ACT_TANH: y[i] = std::tanh(v); break;
+          default: break;
+        }
+        // sigmoid / tanh differentiate from their output y
+        saved[i] = act == CK_ACT_SIGMOID || act == CK_ACT_TANH ? float(y[i]) : x[i];
+        if (act == CK_ACT_SIGMOID) dx[i] = dy[i] * double(saved[i]) * (1 - double(saved[i]));
+        if (act == CK_ACT_TANH) dx[i] = dy[i] * (1 - double(saved[i]) * double(saved[i]));
+      }
+      const std::string what = "activation " + std::to_string(k);
+      expect_close((what + " fwd").c_str(), [&] { std::vector<float> o(n); ck_unary_fwd(o.data(), x.data(), n, act, alpha); return o; }, y, 2e-6);
+      expect_close((what + " bwd").c_str(), [&] { std::vector<float> o(n); ck_unary_bwd(o.data(), dy.data(), saved.data(), n, act, alpha); return o; }, dx, 2e-6);
+    }
+  });
+}
+
+CK_TEST(softmax_losses_bias_against_formulas) {
+  const size_t rows = 37, c = 21;
+  std::vector<float> x = ck_random(rows * c, 21);
+  for (float& v : x) v *= 30;  // large logits: the max subtraction matters
+  const std::vector<float> dy = ck_random(rows * c, 22);
+  std::vector<int32_t> labels(rows);
+  std::vector<float> targets(rows * c, 0);
+  for (size_t r = 0; r < rows; ++r) {
+    labels[r] = int32_t((r * 7) % c);
+    targets[r * c + (r % c)] = 0.75f;
+    targets[r * c + ((r + 1) % c)] = 0.25f;
+  }
+  std::vector<double> p(rows * c), sbwd(rows * c), gs(rows * c), gd(rows * c), bias_sum(c, 0), bias_add(rows * c);
+  double loss_s = 0, loss_d = 0;
+  const std::vector<float> bias = ck_random(c, 23);
+  for (size_t r = 0; r < rows; ++r) {
+    double mx = x[r * c], sum = 0, dot = 0;
+    for (size_t j = 0; j < c; ++j) mx = std::max(mx, double(x[r * c + j]));
+    for (size_t j = 0; j < c; ++j) sum += std::exp(x[r * c + j] - mx);
+    for (size_t j = 0; j < c; ++j) {
+      p[r * c + j] = std::exp(x[r * c + j] - mx) / sum;
+      dot += dy[r * c + j] * p[r * c + j];
+    }
+    const double lse = mx + std::log(sum);
+    loss_s += (lse - x[r * c + size_t(labels[r])]) / rows;
+    for (size_t j = 0; j < c; ++j) {
+      sbwd[r * c + j] = p[r * c + j] * (dy[r * c + j] - dot);
+      gs[r * c + j] = (p[r * c + j] - (size_t(labels[r]) == j ? 1 : 0)) / rows;
+      gd[r * c + j] = (p[r * c + j] - targets[r * c + j]) / rows;
+      loss_d += targets[r * c + j] * (lse - x[r * c + j]) / rows;
+      bias_sum[j] += dy[r * c + j];
+      bias_add[r * c + j] = double(x[r * c + j]) + bias[j];
+    }
+  }
+  ck_for_each_isa([&](ck_isa) {
+    // softmax(y) is fed back as float: compare the backward against the formula on that y.
+    std::vector<float> y(rows * c);
+    ck_softmax_fwd(y.data(), x.data(), rows, c);
+    std::vector<double> sb(rows * c);
+    for (size_t r = 0; r < rows; ++r) {
+      double dot = 0;
+      for (size_t j = 0; j < c; ++j) dot += double(dy[r * c + j]) * y[r * c + j];
+      for (size_t j = 0; j < c; ++j) sb[r * c + j] = y[r * c + j] * (dy[r * c + j] - dot);
+    }
+    expect_close("softmax fwd", [&] { std::vector<float> o(rows * c); ck_softmax_fwd(o.data(), x.data(), rows, c); return o; }, p, 1e-5);
+    expect_close("softmax bwd", [&] { std::vector<float> o(rows * c); ck_softmax_bwd(o.data(), dy.data(), y.data(), rows, c); return o; }, sb, 1e-5);
+    double ls = 0, ld = 0;
+    expect_close("xent sparse grad", [&] { std::vector<float> o(rows * c); ls = ck_softmax_xent_sparse(o.data(), x.data(), labels.data(), rows, c); return o; }, gs, 1e-5);
+    expect_close("xent dense grad", [&] { std::vector<float> o(rows * c); ld = ck_softmax_xent_dense(o.data(), x.data(), targets.data(), rows, c); return o; }, gd, 1e-5);
+    CK_CHECK(std::fabs(ls - loss_s) <= 1e-5 * loss_s, "sparse loss " + std::to_string(ls) + " vs " + std::to_string(loss_s));
+    CK_CHECK(std::fabs(ld - loss_d) <= 1e-5 * loss_d, "dense loss " + std::to_string(ld) + " vs " + std::to_string(loss_d));
+    expect_close("bias add", [&] { std::vector<float> o(rows * c); ck_bias_add(o.data(), x.data(), bias.data(), rows, c); return o; }, bias_add, 1e-6);
+    expect_close("bias grad", [&] { std::vector<float> o(c); ck_bias_grad(o.data(), dy.data(), rows, c); return o; }, bias_sum, 1e-5);
+  });
+}

@@ -1,0 +1,70 @@
+// What the addon reports about itself, ISA switching, and loading in a worker thread.
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { loadNative } from '../../src/native.js';
+
+const { addon, error } = loadNative();
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+describe.skipIf(!addon)(`native addon info${error ? ` (skipped: ${error.message})` : ''}`, () => {
+  const a = addon!;
+  const initial = a.nativeInfo();
+  afterAll(() => {
+    a.setIsa(initial.isa);
+    a.setThreads(initial.threads);
+  });
+
+  it('reports its build', () => {
+    expect(initial.availableIsas.at(-1)).toBe('scalar');
+    expect(initial.threads).toBeGreaterThanOrEqual(1);
+    expect(initial.compiler).toMatch(/^(gcc|clang) \d/);
+    expect(initial.buildFlags.avx512.split(' ')).toEqual(expect.arrayContaining(['-mavx512f', '-mavx512bw', '-mavx512dq', '-mavx512vl', '-mfma']));
+    expect(initial.buildFlags.avx2).toBe('-mavx2 -mfma');
+    expect(initial.buildFlags.scalar).toBe('');
+  });
+
+  it.skipIf(process.env.CONVKIT_ISA !== undefined)('picks the best ISA the CPU has when CONVKIT_ISA is unset', () => {
+    expect(initial.isa).toBe(initial.availableIsas[0]);
+  });
+
+  it.skipIf(process.env.CONVKIT_ISA !== undefined || !initial.availableIsas.includes('avx512'))('uses AVX-512 on a CPU that has it', () => {
+    expect(initial.isa).toBe('avx512');
+  });
+
+  it('switches to every available ISA, and never above the CPU', () => {
+    for (const isa of initial.availableIsas) {
+      expect(a.setIsa(isa)).toBe(isa);
+      expect(a.nativeInfo().isa).toBe(isa);
+    }
+    for (const isa of ['avx512', 'avx2', 'scalar'] as const) {
+      const got = a.setIsa(isa);
+      expect(initial.availableIsas).toContain(got);
+      if (!initial.availableIsas.includes(isa)) expect(got).toBe(initial.availableIsas[0]);
+    }
+  });
+
+  it('sets the thread count', () => {
+    expect(a.setThreads(1)).toBe(1);
+    expect(a.nativeInfo().threads).toBe(1);
+    expect(a.setThreads(2)).toBe(2);
+  });
+
+  it('loads and runs in a worker thread (context-aware)', async () => {
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const a = require('node-gyp-build')(workerData);
+      const y = new Float32Array(1);
+      a.matmul(Float32Array.of(2), Float32Array.of(3), y, 1, 1, 1, false, false, null, 'linear', 0);
+      parentPort.postMessage({ isa: a.nativeInfo().isa, y: y[0] });`;
+    const result = await new Promise((resolve, reject) => {
+      const w = new Worker(code, { eval: true, workerData: root });
+      w.once('message', resolve);
+      w.once('error', reject);
+    });
+    expect(result).toMatchObject({ y: 6 });
+  });
+});

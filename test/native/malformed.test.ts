@@ -1,0 +1,126 @@
+// Malformed arguments straight to the addon: each must throw a TypeError (wrong kind of value) or a
+// RangeError (wrong value) naming the field, never read or write out of bounds or crash the process.
+import { describe, expect, it } from 'vitest';
+
+import type { Conv2DInfo, Pool2DInfo } from '../../src/backend/types.js';
+import { loadNative, type NativeAddon } from '../../src/native.js';
+
+const { addon, error } = loadNative();
+const f32 = (n: number) => new Float32Array(n);
+const HUGE = 2 ** 31 - 1;
+
+// 2x5x5x3 -> 2x5x5x4, 3x3 same padding
+const conv: Conv2DInfo = {
+  batch: 2, inH: 5, inW: 5, inC: 3, outH: 5, outW: 5, outC: 4, kH: 3, kW: 3,
+  strideH: 1, strideW: 1, dilH: 1, dilW: 1, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1, groups: 1,
+};
+// 1x4x4x2 -> 1x2x2x2, 2x2 stride 2
+const pool: Pool2DInfo = {
+  batch: 1, inH: 4, inW: 4, channels: 2, outH: 2, outW: 2, poolH: 2, poolW: 2,
+  strideH: 2, strideW: 2, padTop: 0, padBottom: 0, padLeft: 0, padRight: 0,
+};
+
+type Case = [label: string, call: (a: NativeAddon) => unknown, type: typeof TypeError | typeof RangeError, message: RegExp];
+
+const mm = (a: NativeAddon, over: Partial<Record<'a' | 'b' | 'y' | 'bias', unknown>> = {}, m: unknown = 2, k: unknown = 3, n: unknown = 4,
+  extra: unknown[] = [false, false]) =>
+  (a.matmul as (...args: unknown[]) => void)(over.a ?? f32(6), over.b ?? f32(12), over.y ?? f32(8), m, k, n, ...extra,
+    'bias' in over ? over.bias : null, 'linear', 0);
+const cv = (a: NativeAddon, info: unknown, x = f32(150), filter = f32(108), y = f32(200), bias: unknown = null, act = 'relu') =>
+  (a.conv2d as (...args: unknown[]) => void)(x, filter, y, info, bias, act, 0);
+
+const cases: Case[] = [
+  ['matmul: missing arguments', (a) => (a.matmul as (...args: unknown[]) => void)(f32(1)), TypeError, /missing argument/],
+  ['matmul: a is a plain array', (a) => mm(a, { a: [0, 0, 0, 0, 0, 0] }), TypeError, /a must be a Float32Array/],
+  ['matmul: b is a Float64Array', (a) => mm(a, { b: new Float64Array(12) }), TypeError, /b must be a Float32Array/],
+  ['matmul: a too short', (a) => mm(a, { a: f32(5) }), RangeError, /a must have 6 elements/],
+  ['matmul: y too long', (a) => mm(a, { y: f32(9) }), RangeError, /y must have 8 elements/],
+  ['matmul: negative m', (a) => mm(a, {}, -2), RangeError, /m must be an integer/],
+  ['matmul: NaN k', (a) => mm(a, {}, 2, NaN), RangeError, /k must be an integer/],
+  ['matmul: fractional n', (a) => mm(a, {}, 2, 3, 4.5), RangeError, /n must be an integer/],
+  ['matmul: huge n', (a) => mm(a, {}, 2, 3, 2 ** 40), RangeError, /n must be an integer/],
+  ['matmul: n as string', (a) => mm(a, {}, 2, 3, '4'), TypeError, /n must be a number/],
+  ['matmul: sizes that describe more than the arrays', (a) => mm(a, {}, HUGE, HUGE, HUGE), RangeError, /a must have/],
+  ['matmul: transposeA not boolean', (a) => mm(a, {}, 2, 3, 4, [1, false]), TypeError, /transposeA must be a boolean/],
+  ['matmul: bias of the wrong length', (a) => mm(a, { bias: f32(3) }), RangeError, /bias must have 4 elements/],
+  ['matmul: unknown activation', (a) => a.matmul(f32(6), f32(12), f32(8), 2, 3, 4, false, false, null, 'swish' as 'relu', 0), RangeError, /activation must be one of/],
+  ['matmul: infinite alpha', (a) => a.matmul(f32(6), f32(12), f32(8), 2, 3, 4, false, false, null, 'elu', Infinity), RangeError, /alpha must be finite/],
+
+  ['biasAdd: empty bias', (a) => a.biasAdd(f32(6), f32(0), f32(6)), RangeError, /bias must not be empty/],
+  ['biasAdd: x not a multiple of C', (a) => a.biasAdd(f32(7), f32(3), f32(7)), RangeError, /not a multiple/],
+  ['biasAdd: y of the wrong length', (a) => a.biasAdd(f32(6), f32(3), f32(5)), RangeError, /y must have 6/],
+  ['biasGrad: empty dbias', (a) => a.biasGrad(f32(6), f32(0)), RangeError, /dbias must not be empty/],
+
+  ['conv2d: info is null', (a) => cv(a, null), TypeError, /info must be an object/],
+  ['conv2d: info without outH', (a) => cv(a, { ...conv, outH: undefined }), TypeError, /info.outH must be a number/],
+  ['conv2d: outH inconsistent with the geometry', (a) => cv(a, { ...conv, outH: 6 }), RangeError, /info.outH must be 5/],
+  ['conv2d: zero stride', (a) => cv(a, { ...conv, strideW: 0 }), RangeError, /info.strideW must be an integer in \[1/],
+  ['conv2d: negative padding', (a) => cv(a, { ...conv, padLeft: -1 }), RangeError, /info.padLeft/],
+  ['conv2d: fractional padding', (a) => cv(a, { ...conv, padTop: 0.5 }), RangeError, /info.padTop/],
+  ['conv2d: groups not dividing channels', (a) => cv(a, { ...conv, groups: 2 }), RangeError, /info.groups 2 must divide/],
+  ['conv2d: kernel larger than the padded input', (a) => cv(a, { ...conv, kH: 9, outH: 1 }), RangeError, /larger than the padded input/],
+  ['conv2d: overflowing sizes', (a) => cv(a, { ...conv, batch: HUGE, inH: HUGE, outH: HUGE, inW: HUGE, outW: HUGE, inC: HUGE }), RangeError, /batch\*inH\*inW\*inC overflows/],
+  ['conv2d: x too short', (a) => cv(a, conv, f32(149)), RangeError, /x must have 150 elements/],
+  ['conv2d: filter for other channels', (a) => cv(a, conv, f32(150), f32(144)), RangeError, /filter must have 108 elements/],
+  ['conv2d: y too short', (a) => cv(a, conv, f32(150), f32(108), f32(199)), RangeError, /y must have 200/],
+  ['conv2d: bias of the wrong length', (a) => cv(a, conv, f32(150), f32(108), f32(200), f32(3)), RangeError, /bias must have 4/],
+  ['conv2d: activation not a string', (a) => cv(a, conv, f32(150), f32(108), f32(200), null, 3 as unknown as string), TypeError, /activation must be a string/],
+  ['conv2dBackwardInput: dx too short', (a) => a.conv2dBackwardInput(f32(200), f32(108), f32(10), conv), RangeError, /dx must have 150/],
+  ['conv2dBackwardFilter: dy too short', (a) => a.conv2dBackwardFilter(f32(150), f32(199), f32(108), conv), RangeError, /dy must have 200/],
+
+  ['maxPool2d: window larger than the padded input', (a) => a.maxPool2d(f32(32), f32(8), { ...pool, poolH: 5, outH: 1 }), RangeError, /larger than the padded input/],
+  ['maxPool2d: outW inconsistent', (a) => a.maxPool2d(f32(32), f32(8), { ...pool, outW: 3 }), RangeError, /info.outW must be 2/],
+  ['maxPool2d: zero channels', (a) => a.maxPool2d(f32(0), f32(0), { ...pool, channels: 0 }), RangeError, /info.channels/],
+  ['maxPool2dBackward: x too short', (a) => a.maxPool2dBackward(f32(8), f32(31), f32(32), pool), RangeError, /x must have 32/],
+  ['avgPool2d: y too long', (a) => a.avgPool2d(f32(32), f32(9), pool), RangeError, /y must have 8/],
+  ['avgPool2dBackward: info is an array', (a) => a.avgPool2dBackward(f32(8), f32(32), [1, 2] as unknown as Pool2DInfo), TypeError, /info must be an object/],
+  ['globalAvgPool2d: shape not an array', (a) => a.globalAvgPool2d(f32(8), f32(2), 8 as unknown as number[]), TypeError, /shape must be an array/],
+  ['globalAvgPool2d: shape of rank 3', (a) => a.globalAvgPool2d(f32(8), f32(2), [1, 4, 2]), RangeError, /shape must have 4 entries/],
+  ['globalMaxPool2d: overflowing shape', (a) => a.globalMaxPool2d(f32(8), f32(2), [HUGE, HUGE, HUGE, HUGE]), RangeError, /overflows/],
+  ['globalMaxPool2dBackward: dx too short', (a) => a.globalMaxPool2dBackward(f32(2), f32(8), f32(7), [1, 2, 2, 2]), RangeError, /dx must have 8/],
+  ['globalAvgPool2dBackward: negative size', (a) => a.globalAvgPool2dBackward(f32(2), f32(8), [1, -2, 2, 2]), RangeError, /shape\[1\]/],
+
+  ['unary: linear is not a unary kind', (a) => a.unary('linear', f32(4), f32(4), 0), RangeError, /kind must be one of/],
+  ['unary: kind not a string', (a) => a.unary(1 as unknown as string, f32(4), f32(4), 0), TypeError, /kind must be a string/],
+  ['unary: y of the wrong length', (a) => a.unary('relu', f32(4), f32(3), 0), RangeError, /y must have 4/],
+  ['unaryBackward: saved too short', (a) => a.unaryBackward('tanh', f32(4), f32(3), f32(4), 0), RangeError, /saved must have 4/],
+  ['softmax: zero channels', (a) => a.softmax(f32(4), f32(4), 0), RangeError, /channels must be an integer in \[1/],
+  ['softmax: x not a multiple of channels', (a) => a.softmax(f32(5), f32(5), 2), RangeError, /not a multiple of channels/],
+  ['softmaxBackward: dx too short', (a) => a.softmaxBackward(f32(4), f32(4), f32(3), 2), RangeError, /dx must have 4/],
+  ['softmaxCrossEntropySparse: negative label', (a) => a.softmaxCrossEntropySparse(f32(6), Int32Array.of(0, -1), f32(6), 3), RangeError, /labels\[1\] must be a class id in \[0, 3\)/],
+  ['softmaxCrossEntropySparse: label = classes', (a) => a.softmaxCrossEntropySparse(f32(6), Int32Array.of(3, 0), f32(6), 3), RangeError, /labels\[0\]/],
+  ['softmaxCrossEntropySparse: labels as Float32Array', (a) => a.softmaxCrossEntropySparse(f32(6), f32(2) as unknown as Int32Array, f32(6), 3), TypeError, /labels must be an Int32Array/],
+  ['softmaxCrossEntropySparse: one label per row', (a) => a.softmaxCrossEntropySparse(f32(6), Int32Array.of(0), f32(6), 3), RangeError, /labels must have 2 elements/],
+  ['softmaxCrossEntropyDense: targets too short', (a) => a.softmaxCrossEntropyDense(f32(6), f32(5), f32(6), 3), RangeError, /targets must have 6/],
+  ['setIsa: unknown name', (a) => a.setIsa('sse9'), RangeError, /name must be one of/],
+  ['setThreads: zero', (a) => a.setThreads(0), RangeError, /n must be an integer in \[1/],
+  ['setThreads: too many', (a) => a.setThreads(1000), RangeError, /at most 256/],
+];
+
+describe.skipIf(!addon)(`native addon argument checks${error ? ` (skipped: ${error.message})` : ''}`, () => {
+  const a = addon!;
+
+  it.each(cases)('%s', (_label, call, type, message) => {
+    expect(() => call(a)).toThrow(type);
+    expect(() => call(a)).toThrow(message);
+  });
+
+  it('reads every info field before taking array pointers, so a getter that detaches x is caught', () => {
+    const x = f32(150);
+    const info = { ...conv };
+    Object.defineProperty(info, 'groups', {
+      get() {
+        structuredClone(x.buffer, { transfer: [x.buffer] });
+        return 1;
+      },
+      enumerable: true,
+    });
+    expect(() => cv(a, info, x)).toThrow(/x must have 150 elements \(batch\*inH\*inW\*inC\), received 0/);
+  });
+
+  it('still computes correctly after all of the above', () => {
+    const y = f32(4);
+    a.matmul(Float32Array.of(1, 2, 3, 4), Float32Array.of(5, 6, 7, 8), y, 2, 2, 2, false, false, Float32Array.of(1, -100), 'relu', 0);
+    expect([...y]).toEqual([20, 0, 44, 0]);
+  });
+});
