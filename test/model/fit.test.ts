@@ -6,6 +6,7 @@ import * as callbacks from '../../src/callbacks/index.js';
 import { imageAugmenter } from '../../src/data/augment.js';
 import { oneHot } from '../../src/data/preprocessing.js';
 import * as layers from '../../src/layers/index.js';
+import { l2 } from '../../src/layers/regularizers.js';
 import * as losses from '../../src/losses/index.js';
 import { sequential, type Sequential } from '../../src/model/sequential.js';
 import * as optimizers from '../../src/optimizers/index.js';
@@ -106,6 +107,27 @@ describe('fit, evaluate, predict', () => {
     for (const l of m.layers.slice(0, 3)) h = l.forward(h, { training: false, step: 0 });
     expect([...(await features.predict(x)).data]).toEqual([...h.data]);
     expect(() => m.truncate(0)).toThrow(/truncate: expected a layer count in \[1, 4\]/);
+  });
+
+  it('an L2 kernel regularizer adds l2·sum(w²) to the loss and 2·l2·w to the gradient', async () => {
+    const make = (reg: boolean): Sequential => {
+      const m = sequential([layers.flatten({ inputShape: [6, 6, 1] }), layers.dense({ units: 4, kernelRegularizer: reg ? l2({ l2: 0.01 }) : undefined })], { seed: 2 });
+      m.compile({ optimizer: optimizers.sgd({ learningRate: 0.5 }), loss: { className: 'sparseCategoricalCrossentropy', config: { fromLogits: true } } });
+      return m;
+    };
+    const plain = make(false);
+    const reg = make(true);
+    const kernel = reg.getWeights()[0];
+    let sq = 0;
+    for (const v of kernel.data) sq += v * v;
+    const before = (await reg.evaluate(x, y)).loss;
+    expect(before).toBeCloseTo((await plain.evaluate(x, y)).loss + 0.01 * sq, 5);
+    // One SGD step: the regularized kernel also moves by lr · 2 · l2 · w.
+    await plain.trainOnBatch(x, y);
+    await reg.trainOnBatch(x, y);
+    const wPlain = plain.getWeights()[0].data;
+    const wReg = reg.getWeights()[0].data;
+    for (let i = 0; i < kernel.size; i++) expect(wReg[i]).toBeCloseTo(wPlain[i] - 0.5 * 2 * 0.01 * kernel.data[i], 6);
   });
 
   it('explains misuse: not compiled, label count, x shape', async () => {

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { withBackend } from '../../src/backend/index.js';
+import * as layers from '../../src/layers/index.js';
+import * as losses from '../../src/losses/index.js';
+import { sequential } from '../../src/model/sequential.js';
+import { randomNormal, type Tensor } from '../../src/tensor.js';
+import { nativeAvailable, nativeSkipReason, nativeVariants, useNativeVariant } from '../helpers/backends.js';
+
+if (!nativeAvailable) console.warn(`model parity skipped: the native addon is not loadable (${nativeSkipReason})`);
+
+/** Loss, input gradient and every weight gradient of one training-mode step, on the active backend. */
+function step(): { loss: number; grads: Tensor[] } {
+  const model = sequential(
+    [
+      layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu', inputShape: [12, 12, 3] }),
+      layers.batchNormalization(),
+      layers.maxPooling2d({ poolSize: 2 }),
+      layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, activation: 'elu' }),
+      layers.averagePooling2d({ poolSize: 2 }),
+      layers.flatten(),
+      layers.dense({ units: 16, activation: 'tanh' }),
+      layers.dropout({ rate: 0.25 }),
+      layers.dense({ units: 5 }),
+    ],
+    { seed: 3 },
+  );
+  const x = randomNormal([6, 12, 12, 3], { seed: 4 });
+  const labels = Int32Array.from([0, 1, 2, 3, 4, 0]);
+  const out = model.forward(x, { training: true, step: 2 });
+  const { loss, grad } = losses.sparseCategoricalCrossentropy({ fromLogits: true }).compute(out, labels);
+  const dx = model.backward(grad)!;
+  return { loss, grads: [dx, ...model.params().filter((p) => p.trainable).map((p) => p.grad!)] };
+}
+
+/** |a - b| <= 1e-4·|b| + 1e-5·max|b| elementwise: float32 sums in another order, relative to the tensor's scale. */
+function expectNear(a: Tensor, b: Tensor, what: string): void {
+  let scale = 0;
+  for (let i = 0; i < b.size; i++) scale = Math.max(scale, Math.abs(b.data[i]));
+  for (let i = 0; i < b.size; i++) {
+    const tol = 1e-4 * Math.abs(b.data[i]) + 1e-5 * scale;
+    if (!(Math.abs(a.data[i] - b.data[i]) <= tol)) throw new Error(`${what}[${i}]: native ${a.data[i]} vs reference ${b.data[i]} (tol ${tol})`);
+  }
+}
+
+describe.skipIf(!nativeAvailable)('a whole model on native matches the reference backend', () => {
+  const reference = withBackend('reference', step);
+  it.each(nativeVariants())('loss and every gradient: $label', (variant) => {
+    useNativeVariant(variant);
+    const native = withBackend('native', step);
+    expect(native.loss).toBeCloseTo(reference.loss, 5);
+    expect(native.grads).toHaveLength(reference.grads.length);
+    native.grads.forEach((g, i) => expectNear(g, reference.grads[i], i === 0 ? 'dx' : `grad ${i}`));
+  });
+});
