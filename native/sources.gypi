@@ -3,6 +3,7 @@
 {
   'variables': {
     'ck_common_sources': [
+      'native/runtime/conv-depthwise.cc',
       'native/runtime/conv.cc',
       'native/runtime/cpu.cc',
       'native/runtime/dispatch.cc',

@@ -1,11 +1,12 @@
 // 2-D convolution lowered onto the GEMM: im2col tiles of a few hundred output pixels at a time (so the
 // lowered matrix never exists in full), one GEMM per tile and group. 1x1 / stride 1 / no padding is a plain
-// GEMM over x. Determinism: forward and backward-input tasks own disjoint outputs; backward-filter tasks own
+// GEMM over x; depthwise runs directly (conv-depthwise.cc). Determinism: forward and backward-input tasks own disjoint outputs; backward-filter tasks own
 // disjoint filter blocks and sum over pixels in fixed blocks of kPixelBlock, in order.
 #include <algorithm>
 #include <cstring>
 
 #include "convkit/ops.h"
+#include "runtime/conv-depthwise.h"
 #include "runtime/gemm.h"
 #include "runtime/parallel.h"
 #include "runtime/scratch.h"
@@ -36,23 +37,27 @@ bool is_pointwise(const ck_conv2d_info& s) {
 }
 
 // Visits output pixel rows [r0, r1) x lowered columns [k0, k1) of group grp as contiguous channel runs:
-// fn(row, col, src_or_null, run) where src points into x (null for padding) and run channels follow.
+// fn(row, col, offset, run): run channels of x start at offset (SIZE_MAX: padding, read as zeros).
 template <class Fn>
 void for_each_run(const ck_conv2d_info& s, const Geometry& geo, size_t grp, size_t r0, size_t r1, size_t k0,
                   size_t k1, Fn&& fn) {
   for (size_t r = r0; r < r1; ++r) {
     const size_t n = r / geo.ohw, p = r % geo.ohw;
     const ptrdiff_t oh = ptrdiff_t(p / s.out_w), ow = ptrdiff_t(p % s.out_w);
+    size_t ci = k0 % geo.cg, kw = (k0 / geo.cg) % s.k_w, kh = (k0 / geo.cg) / s.k_w;
     for (size_t col = k0; col < k1;) {
-      const size_t ci = col % geo.cg, t = col / geo.cg;
-      const ptrdiff_t kw = ptrdiff_t(t % s.k_w), kh = ptrdiff_t(t / s.k_w);
       const size_t run = std::min(geo.cg - ci, k1 - col);
-      const ptrdiff_t ih = oh * ptrdiff_t(s.stride_h) - ptrdiff_t(s.pad_top) + kh * ptrdiff_t(s.dil_h);
-      const ptrdiff_t iw = ow * ptrdiff_t(s.stride_w) - ptrdiff_t(s.pad_left) + kw * ptrdiff_t(s.dil_w);
+      const ptrdiff_t ih = oh * ptrdiff_t(s.stride_h) - ptrdiff_t(s.pad_top) + ptrdiff_t(kh * s.dil_h);
+      const ptrdiff_t iw = ow * ptrdiff_t(s.stride_w) - ptrdiff_t(s.pad_left) + ptrdiff_t(kw * s.dil_w);
       const bool inside = ih >= 0 && ih < ptrdiff_t(s.in_h) && iw >= 0 && iw < ptrdiff_t(s.in_w);
-      const size_t off = inside ? ((n * s.in_h + size_t(ih)) * s.in_w + size_t(iw)) * s.in_c + grp * geo.cg + ci : 0;
-      fn(r, col, inside ? off : SIZE_MAX, run);
+      fn(r, col, inside ? ((n * s.in_h + size_t(ih)) * s.in_w + size_t(iw)) * s.in_c + grp * geo.cg + ci : SIZE_MAX,
+         run);
       col += run;
+      ci = 0;
+      if (++kw == s.k_w) {
+        kw = 0;
+        ++kh;
+      }
     }
   }
 }
@@ -62,7 +67,9 @@ void im2col(float* cols, size_t ld, const float* x, const ck_conv2d_info& s, con
             size_t r0, size_t r1, size_t k0, size_t k1) {
   for_each_run(s, geo, grp, r0, r1, k0, k1, [&](size_t r, size_t col, size_t off, size_t run) {
     float* dst = cols + (r - r0) * ld + (col - k0);
-    if (off == SIZE_MAX)
+    if (run < 8)  // few channels per group: skip the library call
+      for (size_t i = 0; i < run; ++i) dst[i] = off == SIZE_MAX ? 0.0f : x[off + i];
+    else if (off == SIZE_MAX)
       std::memset(dst, 0, run * sizeof(float));
     else
       std::memcpy(dst, x + off, run * sizeof(float));
@@ -73,7 +80,13 @@ void im2col(float* cols, size_t ld, const float* x, const ck_conv2d_info& s, con
 void col2im(float* dx, const float* dcols, const ck_dispatch& d, const ck_conv2d_info& s, const Geometry& geo,
             size_t grp, size_t r0, size_t r1) {
   for_each_run(s, geo, grp, r0, r1, 0, geo.kc, [&](size_t r, size_t col, size_t off, size_t run) {
-    if (off != SIZE_MAX) d.vadd(run, dx + off, dcols + (r - r0) * geo.kc + col, dx + off);
+    if (off == SIZE_MAX) return;
+    const float* src = dcols + (r - r0) * geo.kc + col;
+    if (run < 8) {  // few channels per group: a call per run would cost more than the adds
+      for (size_t i = 0; i < run; ++i) dx[off + i] += src[i];
+    } else {
+      d.vadd(run, dx + off, src, dx + off);
+    }
   });
 }
 
@@ -86,6 +99,7 @@ void ck_conv2d_fwd(float* y, const float* x, const float* filter, const ck_conv2
   const ck_dispatch& d = ck_kernels();
   const Geometry geo = geometry(s);
   if (geo.m == 0) return;
+  if (ck_conv2d_is_depthwise(s)) return ck_depthwise_fwd(d, y, x, filter, s, ep);
   if (is_pointwise(s)) {
     ck_gemm_parallel(d, {y, s.out_c, x, s.in_c, false, filter, s.out_c, false, geo.m, s.out_c, s.in_c, false, ep});
     return;
@@ -111,6 +125,7 @@ void ck_conv2d_bwd_input(float* dx, const float* dy, const float* filter, const 
   const ck_dispatch& d = ck_kernels();
   const Geometry geo = geometry(s);
   const size_t in_hw = s.in_h * s.in_w;
+  if (ck_conv2d_is_depthwise(s)) return ck_depthwise_bwd_input(d, dx, dy, filter, s);
   if (is_pointwise(s)) {
     // dx (M,C) = dy (M,OC) . filter (C,OC)^T
     ck_gemm_parallel(d, {dx, s.in_c, dy, s.out_c, false, filter, s.out_c, true, geo.m, s.in_c, s.out_c, false, nullptr});
@@ -150,6 +165,7 @@ void ck_conv2d_bwd_filter(float* dfilter, const float* x, const float* dy, const
     std::memset(dfilter, 0, geo.kc * s.out_c * sizeof(float));
     return;
   }
+  if (ck_conv2d_is_depthwise(s)) return ck_depthwise_bwd_filter(d, dfilter, x, dy, s);
   // Tasks own blocks of filter rows (lowered columns) of one group; any split gives the same sums.
   const size_t threads = ck_threads();
   const size_t per_group = std::max<size_t>(1, std::min((2 * threads + s.groups - 1) / s.groups,

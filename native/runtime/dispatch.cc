@@ -17,6 +17,7 @@ ck_dispatch make_table(ck_isa isa) {
   if (i == isa) {                           \
     d.vadd = ck_f32_vadd_ukernel__##sfx;    \
     d.vmax = ck_f32_vmax_ukernel__##sfx;    \
+    d.vmacc = ck_f32_vmacc_ukernel__##sfx;  \
     d.vmulc = ck_f32_vmulc_ukernel__##sfx;  \
   }
 #include "kernels/f32-vbinary/f32-vbinary.inc"

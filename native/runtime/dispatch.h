@@ -19,6 +19,7 @@ struct ck_dispatch {
   ck_gemm_config gemm;
   ck_f32_vbinary_fn vadd;
   ck_f32_vbinary_fn vmax;
+  ck_f32_vbinary_fn vmacc;  // y += a * b
   ck_f32_vmulc_fn vmulc;
   ck_f32_vunary_fn unary[CK_ACT_COUNT];          // [CK_ACT_LINEAR] is null
   ck_f32_vunary_bwd_fn unary_bwd[CK_ACT_COUNT];  // [CK_ACT_LINEAR] is null

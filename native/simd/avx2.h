@@ -50,5 +50,6 @@ struct ck_simd_avx2 {
     return _mm_cvtss_f32(s);
   }
   static reg exp(reg x) { return ck_vexp<ck_simd_avx2>(x); }
+  static reg expm1(reg x) { return ck_vexpm1<ck_simd_avx2>(x); }
   static reg tanh(reg x) { return ck_vtanh<ck_simd_avx2>(x); }
 };

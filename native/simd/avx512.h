@@ -43,5 +43,6 @@ struct ck_simd_avx512 {
   static float reduce_add(reg v) { return _mm512_reduce_add_ps(v); }
   static float reduce_max(reg v) { return _mm512_reduce_max_ps(v); }
   static reg exp(reg x) { return ck_vexp<ck_simd_avx512>(x); }
+  static reg expm1(reg x) { return ck_vexpm1<ck_simd_avx512>(x); }
   static reg tanh(reg x) { return ck_vtanh<ck_simd_avx512>(x); }
 };

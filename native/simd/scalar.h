@@ -29,5 +29,6 @@ struct ck_simd_scalar {
   static float reduce_add(reg v) { return v; }
   static float reduce_max(reg v) { return v; }
   static reg exp(reg x) { return std::exp(x); }
+  static reg expm1(reg x) { return std::expm1(x); }
   static reg tanh(reg x) { return std::tanh(x); }
 };

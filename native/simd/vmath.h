@@ -1,6 +1,19 @@
-// Vectorized exp and tanh over a SIMD vocabulary V that provides round_nearest(), pow2(n) and abs() besides
+// Vectorized exp, expm1 and tanh over a SIMD vocabulary V that provides round_nearest(), pow2(n) and abs() besides
 // the basic arithmetic. Polynomials from Cephes (expf: ~1 ulp on the clamped range; tanhf small-|x| branch).
 #pragma once
+
+// e^r - 1 for |r| <= ln2/2 (no rounding against 1): r + r^2 p(r), the Cephes expf polynomial.
+template <class V>
+inline typename V::reg ck_vexpm1_reduced(typename V::reg r) {
+  using reg = typename V::reg;
+  reg p = V::set1(1.9875691500e-4f);
+  p = V::fmadd(p, r, V::set1(1.3981999507e-3f));
+  p = V::fmadd(p, r, V::set1(8.3334519073e-3f));
+  p = V::fmadd(p, r, V::set1(4.1665795894e-2f));
+  p = V::fmadd(p, r, V::set1(1.6666665459e-1f));
+  p = V::fmadd(p, r, V::set1(5.0000001201e-1f));
+  return V::fmadd(V::mul(p, r), r, r);
+}
 
 template <class V>
 inline typename V::reg ck_vexp(typename V::reg x) {
@@ -11,14 +24,16 @@ inline typename V::reg ck_vexp(typename V::reg x) {
   // r = x - n ln2, with ln2 split in two so n * ln2_hi is exact.
   reg r = V::fmadd(n, V::set1(-0.693359375f), x);
   r = V::fmadd(n, V::set1(2.12194440e-4f), r);
-  reg p = V::set1(1.9875691500e-4f);
-  p = V::fmadd(p, r, V::set1(1.3981999507e-3f));
-  p = V::fmadd(p, r, V::set1(8.3334519073e-3f));
-  p = V::fmadd(p, r, V::set1(4.1665795894e-2f));
-  p = V::fmadd(p, r, V::set1(1.6666665459e-1f));
-  p = V::fmadd(p, r, V::set1(5.0000001201e-1f));
-  p = V::fmadd(V::mul(p, r), r, V::add(r, V::set1(1.0f)));
+  const reg p = V::add(ck_vexpm1_reduced<V>(r), V::set1(1.0f));
   return V::mul(p, V::pow2(n));
+}
+
+// e^x - 1, accurate near 0 where exp(x) - 1 would cancel; elsewhere exp(x) - 1 loses nothing.
+template <class V>
+inline typename V::reg ck_vexpm1(typename V::reg x) {
+  const typename V::reg small = ck_vexpm1_reduced<V>(x);
+  const typename V::reg big = V::sub(ck_vexp<V>(x), V::set1(1.0f));
+  return V::select_lt(V::abs(x), V::set1(0.34657359f), small, big);
 }
 
 template <class V>

@@ -29,10 +29,10 @@ inline void ck_f32_softmax(size_t c, const float* x, float* y) {
     y[i] = S::exp(x[i] - mx);
     sum += y[i];
   }
-  const float inv = 1.0f / sum;
-  const typename V::reg vinv = V::set1(inv);
-  for (size_t i = 0; i < body; i += W) V::store(y + i, V::mul(V::load(y + i), vinv));
-  for (size_t i = body; i < c; ++i) y[i] *= inv;
+  // Divide rather than multiply by 1/sum: one rounding instead of two.
+  const typename V::reg vsum = V::set1(sum);
+  for (size_t i = 0; i < body; i += W) V::store(y + i, V::div(V::load(y + i), vsum));
+  for (size_t i = body; i < c; ++i) y[i] /= sum;
 }
 
 template <class V>

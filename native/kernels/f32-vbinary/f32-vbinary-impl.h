@@ -21,6 +21,13 @@ struct ck_op_max {
 };
 
 template <class V>
+inline void ck_f32_vmacc(size_t n, const float* a, const float* b, float* y) {
+  size_t i = 0;
+  for (; i + V::width <= n; i += V::width) V::store(y + i, V::fmadd(V::load(a + i), V::load(b + i), V::load(y + i)));
+  for (; i < n; ++i) y[i] = ck_simd_scalar::fmadd(a[i], b[i], y[i]);
+}
+
+template <class V>
 inline void ck_f32_vmulc(size_t n, const float* a, float c, float* y) {
   size_t i = 0;
   const typename V::reg vc = V::set1(c);
@@ -35,4 +42,5 @@ inline void ck_f32_vmulc(size_t n, const float* a, float c, float* y) {
   void ck_f32_vmax_ukernel__##sfx(size_t n, const float* a, const float* b, float* y) { \
     ck_f32_vbinary<V, ck_op_max>(n, a, b, y);                                           \
   }                                                                                     \
+  void ck_f32_vmacc_ukernel__##sfx(size_t n, const float* a, const float* b, float* y) { ck_f32_vmacc<V>(n, a, b, y); } \
   void ck_f32_vmulc_ukernel__##sfx(size_t n, const float* a, float c, float* y) { ck_f32_vmulc<V>(n, a, c, y); }

@@ -43,7 +43,7 @@ struct ck_op_lrelu {
 struct ck_op_elu {
   template <class T>
   static typename T::reg fwd(typename T::reg x, typename T::reg a) {
-    return T::select_pos(x, x, T::mul(a, T::sub(T::exp(x), T::set1(1.0f))));
+    return T::select_pos(x, x, T::mul(a, T::expm1(x)));
   }
   template <class T>
   static typename T::reg bwd(typename T::reg dy, typename T::reg x, typename T::reg a) {

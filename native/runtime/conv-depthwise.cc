@@ -1,0 +1,111 @@
+#include "runtime/conv-depthwise.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "runtime/parallel.h"
+
+namespace {
+
+// y[c*m + j] += a[c] * b[c*m + j] for c < channels, j < m
+void macc_expand(const ck_dispatch& d, size_t channels, size_t m, const float* a, const float* b, float* y) {
+  if (m == 1) return d.vmacc(channels, a, b, y);
+  for (size_t c = 0; c < channels; ++c)
+    for (size_t j = 0; j < m; ++j) y[c * m + j] += a[c] * b[c * m + j];
+}
+
+// The input coordinate tap k of output coordinate o reads, or -1 outside the input.
+ptrdiff_t input_at(size_t o, size_t k, size_t stride, size_t dil, size_t pad, size_t in) {
+  const ptrdiff_t i = ptrdiff_t(o * stride + k * dil) - ptrdiff_t(pad);
+  return i >= 0 && i < ptrdiff_t(in) ? i : -1;
+}
+
+// The output coordinate whose tap k reads input coordinate i, or -1 if none.
+ptrdiff_t output_at(size_t i, size_t k, size_t stride, size_t dil, size_t pad, size_t out) {
+  const ptrdiff_t t = ptrdiff_t(i + pad) - ptrdiff_t(k * dil);
+  if (t < 0 || t % ptrdiff_t(stride) != 0) return -1;
+  const ptrdiff_t o = t / ptrdiff_t(stride);
+  return o < ptrdiff_t(out) ? o : -1;
+}
+
+}  // namespace
+
+bool ck_conv2d_is_depthwise(const ck_conv2d_info& s) { return s.groups > 1 && s.groups == s.in_c; }
+
+void ck_depthwise_fwd(const ck_dispatch& d, float* y, const float* x, const float* filter, const ck_conv2d_info& s,
+                      const ck_epilogue* ep) {
+  const size_t c_n = s.in_c, m = s.out_c / s.in_c;
+  ck_parallel_for(s.batch * s.out_h, [&](size_t t) {
+    const size_t n = t / s.out_h, oh = t % s.out_h;
+    for (size_t ow = 0; ow < s.out_w; ++ow) {
+      float* yp = y + ((n * s.out_h + oh) * s.out_w + ow) * s.out_c;
+      std::memset(yp, 0, s.out_c * sizeof(float));
+      for (size_t kh = 0; kh < s.k_h; ++kh) {
+        const ptrdiff_t ih = input_at(oh, kh, s.stride_h, s.dil_h, s.pad_top, s.in_h);
+        if (ih < 0) continue;
+        for (size_t kw = 0; kw < s.k_w; ++kw) {
+          const ptrdiff_t iw = input_at(ow, kw, s.stride_w, s.dil_w, s.pad_left, s.in_w);
+          if (iw < 0) continue;
+          macc_expand(d, c_n, m, x + ((n * s.in_h + size_t(ih)) * s.in_w + size_t(iw)) * c_n,
+                      filter + (kh * s.k_w + kw) * s.out_c, yp);
+        }
+      }
+      if (ep != nullptr && ep->bias != nullptr) d.vadd(s.out_c, yp, ep->bias, yp);
+      if (ep != nullptr && ep->act != CK_ACT_LINEAR) d.unary[ep->act](s.out_c, yp, yp, ep->alpha);
+    }
+  });
+}
+
+void ck_depthwise_bwd_input(const ck_dispatch& d, float* dx, const float* dy, const float* filter,
+                            const ck_conv2d_info& s) {
+  const size_t c_n = s.in_c, m = s.out_c / s.in_c;
+  ck_parallel_for(s.batch * s.in_h, [&](size_t t) {
+    const size_t n = t / s.in_h, ih = t % s.in_h;
+    for (size_t iw = 0; iw < s.in_w; ++iw) {
+      float* dxp = dx + ((n * s.in_h + ih) * s.in_w + iw) * c_n;
+      std::memset(dxp, 0, c_n * sizeof(float));
+      for (size_t kh = 0; kh < s.k_h; ++kh) {
+        const ptrdiff_t oh = output_at(ih, kh, s.stride_h, s.dil_h, s.pad_top, s.out_h);
+        if (oh < 0) continue;
+        for (size_t kw = 0; kw < s.k_w; ++kw) {
+          const ptrdiff_t ow = output_at(iw, kw, s.stride_w, s.dil_w, s.pad_left, s.out_w);
+          if (ow < 0) continue;
+          const float* dyp = dy + ((n * s.out_h + size_t(oh)) * s.out_w + size_t(ow)) * s.out_c;
+          const float* fp = filter + (kh * s.k_w + kw) * s.out_c;
+          if (m == 1) {
+            d.vmacc(c_n, dyp, fp, dxp);
+          } else {
+            for (size_t c = 0; c < c_n; ++c)
+              for (size_t j = 0; j < m; ++j) dxp[c] += dyp[c * m + j] * fp[c * m + j];
+          }
+        }
+      }
+    }
+  });
+}
+
+void ck_depthwise_bwd_filter(const ck_dispatch& d, float* dfilter, const float* x, const float* dy,
+                             const ck_conv2d_info& s) {
+  const size_t c_n = s.in_c, m = s.out_c / s.in_c, taps = s.k_h * s.k_w;
+  // Enough (tap, channel block) tasks for the pool; the split never changes a sum's order.
+  const size_t blocks = std::min(c_n, std::max<size_t>(1, (2 * ck_threads() + taps - 1) / taps));
+  const size_t cb = (c_n + blocks - 1) / blocks;
+  ck_parallel_for(taps * blocks, [&](size_t t) {
+    const size_t tap = t / blocks, c0 = (t % blocks) * cb, c1 = std::min(c_n, c0 + cb);
+    if (c0 >= c1) return;
+    const size_t kh = tap / s.k_w, kw = tap % s.k_w;
+    float* acc = dfilter + tap * s.out_c + c0 * m;
+    std::memset(acc, 0, (c1 - c0) * m * sizeof(float));
+    for (size_t n = 0; n < s.batch; ++n)
+      for (size_t oh = 0; oh < s.out_h; ++oh) {
+        const ptrdiff_t ih = input_at(oh, kh, s.stride_h, s.dil_h, s.pad_top, s.in_h);
+        if (ih < 0) continue;
+        for (size_t ow = 0; ow < s.out_w; ++ow) {
+          const ptrdiff_t iw = input_at(ow, kw, s.stride_w, s.dil_w, s.pad_left, s.in_w);
+          if (iw < 0) continue;
+          macc_expand(d, c1 - c0, m, x + ((n * s.in_h + size_t(ih)) * s.in_w + size_t(iw)) * c_n + c0,
+                      dy + ((n * s.out_h + oh) * s.out_w + ow) * s.out_c + c0 * m, acc);
+        }
+      }
+  });
+}
