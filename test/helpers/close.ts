@@ -54,6 +54,7 @@ export function dotTolerance(absScale: Tensor, k: number): (i: number) => number
   return (i) => f * absScale.data[i] + 1e-30;
 }
 
+/** |t|, in t's dtype (exact: only the sign changes). */
 export function abs(t: Tensor): Tensor {
-  return new Tensor(Float64Array.from(t.data, Math.abs), t.shape);
+  return new Tensor(t.data.map(Math.abs), t.shape);
 }
