@@ -36,6 +36,7 @@
     ],
     'ck_binding_sources': [
       'native/binding/addon.cc',
+      'native/binding/async.cc',
       'native/binding/marshal.cc',
       'native/binding/ops-activation.cc',
       'native/binding/ops-conv.cc',

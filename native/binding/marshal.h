@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "binding/async.h"
 #include "convkit/ops.h"
 
 // Largest accepted dimension, stride, padding or dilation.
@@ -30,6 +31,7 @@ class Args {
   Args(const Napi::CallbackInfo& info, const char* op) : info_(info), op_(op) {}
 
   Napi::Env env() const { return info_.Env(); }
+  const Napi::CallbackInfo& info() const { return info_; }
   const char* op() const { return op_; }
 
   [[noreturn]] void type_error(const std::string& msg) const;
@@ -68,14 +70,18 @@ class Args {
   const char* op_;
 };
 
-// Runs a kernel call, turning C++ failures (out of memory) into JS errors.
+// Runs a kernel: on this thread, or, when the binding was called as its `...Async` export, on a worker
+// thread, returning the Promise. The kernel must capture by value: in async mode it runs after the
+// binding has returned. C++ failures (out of memory) become JS errors either way.
 template <class Fn>
-void run_native(const Args& args, Fn&& fn) {
+Napi::Value run_native(const Args& args, Fn fn) {
+  if (ck_called_async(args.info())) return ck_queue_kernel(args.info(), args.op(), std::function<void()>(std::move(fn)));
   try {
     fn();
   } catch (const std::exception& e) {
     throw Napi::Error::New(args.env(), std::string(args.op()) + ": native failure: " + e.what());
   }
+  return args.env().Undefined();
 }
 
 // Exports of each op group.

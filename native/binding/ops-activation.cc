@@ -4,24 +4,24 @@
 namespace {
 
 // unary(kind, x, y, alpha)
-void Unary(const Napi::CallbackInfo& info) {
+Napi::Value Unary(const Napi::CallbackInfo& info) {
   const Args args(info, "unary");
   const ck_act kind = args.activation(0, "kind", false);
   const float alpha = float(args.number(3, "alpha"));
   const F32 x = args.f32(1, "x"), y = args.f32(2, "y");
   args.expect_length(y, "y", x.length, "x.length");
-  run_native(args, [&] { ck_unary_fwd(y.data, x.data, x.length, kind, alpha); });
+  return run_native(args, [=] { ck_unary_fwd(y.data, x.data, x.length, kind, alpha); });
 }
 
 // unaryBackward(kind, dy, saved, dx, alpha)
-void UnaryBackward(const Napi::CallbackInfo& info) {
+Napi::Value UnaryBackward(const Napi::CallbackInfo& info) {
   const Args args(info, "unaryBackward");
   const ck_act kind = args.activation(0, "kind", false);
   const float alpha = float(args.number(4, "alpha"));
   const F32 dy = args.f32(1, "dy"), saved = args.f32(2, "saved"), dx = args.f32(3, "dx");
   args.expect_length(saved, "saved", dy.length, "dy.length");
   args.expect_length(dx, "dx", dy.length, "dy.length");
-  run_native(args, [&] { ck_unary_bwd(dx.data, dy.data, saved.data, dy.length, kind, alpha); });
+  return run_native(args, [=] { ck_unary_bwd(dx.data, dy.data, saved.data, dy.length, kind, alpha); });
 }
 
 // The number of rows of a (rows, channels) array, channels >= 1 dividing its length.
@@ -33,24 +33,24 @@ size_t rows_of(const Args& args, const F32& a, const char* name, size_t channels
 }
 
 // softmax(x, y, channels)
-void Softmax(const Napi::CallbackInfo& info) {
+Napi::Value Softmax(const Napi::CallbackInfo& info) {
   const Args args(info, "softmax");
   const size_t c = args.dim(2, "channels", 1);
   const F32 x = args.f32(0, "x"), y = args.f32(1, "y");
   const size_t rows = rows_of(args, x, "x", c);
   args.expect_length(y, "y", x.length, "x.length");
-  run_native(args, [&] { ck_softmax_fwd(y.data, x.data, rows, c); });
+  return run_native(args, [=] { ck_softmax_fwd(y.data, x.data, rows, c); });
 }
 
 // softmaxBackward(dy, y, dx, channels)
-void SoftmaxBackward(const Napi::CallbackInfo& info) {
+Napi::Value SoftmaxBackward(const Napi::CallbackInfo& info) {
   const Args args(info, "softmaxBackward");
   const size_t c = args.dim(3, "channels", 1);
   const F32 dy = args.f32(0, "dy"), y = args.f32(1, "y"), dx = args.f32(2, "dx");
   const size_t rows = rows_of(args, dy, "dy", c);
   args.expect_length(y, "y", dy.length, "dy.length");
   args.expect_length(dx, "dx", dy.length, "dy.length");
-  run_native(args, [&] { ck_softmax_bwd(dx.data, dy.data, y.data, rows, c); });
+  return run_native(args, [=] { ck_softmax_bwd(dx.data, dy.data, y.data, rows, c); });
 }
 
 // softmaxCrossEntropySparse(logits, labels, grad, classes) -> mean loss
@@ -89,10 +89,11 @@ Napi::Value SoftmaxCrossEntropyDense(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void ck_register_activation_ops(Napi::Env env, Napi::Object exports) {
-  exports.Set("unary", Napi::Function::New(env, Unary, "unary"));
-  exports.Set("unaryBackward", Napi::Function::New(env, UnaryBackward, "unaryBackward"));
-  exports.Set("softmax", Napi::Function::New(env, Softmax, "softmax"));
-  exports.Set("softmaxBackward", Napi::Function::New(env, SoftmaxBackward, "softmaxBackward"));
+  ck_export_op(env, exports, "unary", Unary);
+  ck_export_op(env, exports, "unaryBackward", UnaryBackward);
+  ck_export_op(env, exports, "softmax", Softmax);
+  ck_export_op(env, exports, "softmaxBackward", SoftmaxBackward);
+  // the fused losses are O(N*C) and return the loss: synchronous only
   exports.Set("softmaxCrossEntropySparse", Napi::Function::New(env, SoftmaxCrossEntropySparse, "softmaxCrossEntropySparse"));
   exports.Set("softmaxCrossEntropyDense", Napi::Function::New(env, SoftmaxCrossEntropyDense, "softmaxCrossEntropyDense"));
 }

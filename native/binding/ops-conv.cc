@@ -57,7 +57,7 @@ ConvSizes read_conv_info(const Args& args, size_t i) {
 }
 
 // conv2d(x, filter, y, info, bias|null, activation, alpha)
-void Conv2d(const Napi::CallbackInfo& info) {
+Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   const Args args(info, "conv2d");
   const ConvSizes z = read_conv_info(args, 3);
   const ck_act act = args.activation(5, "activation", true);
@@ -70,35 +70,35 @@ void Conv2d(const Napi::CallbackInfo& info) {
   if (bias.data != nullptr) args.expect_length(bias, "bias", z.s.out_c, "outC");
   const ck_epilogue ep{bias.data, act, alpha};
   const bool fused = bias.data != nullptr || act != CK_ACT_LINEAR;
-  run_native(args, [&] { ck_conv2d_fwd(y.data, x.data, filter.data, z.s, fused ? &ep : nullptr); });
+  return run_native(args, [=] { ck_conv2d_fwd(y.data, x.data, filter.data, z.s, fused ? &ep : nullptr); });
 }
 
 // conv2dBackwardInput(dy, filter, dx, info)
-void Conv2dBackwardInput(const Napi::CallbackInfo& info) {
+Napi::Value Conv2dBackwardInput(const Napi::CallbackInfo& info) {
   const Args args(info, "conv2dBackwardInput");
   const ConvSizes z = read_conv_info(args, 3);
   const F32 dy = args.f32(0, "dy"), filter = args.f32(1, "filter"), dx = args.f32(2, "dx");
   args.expect_length(dy, "dy", z.y, "batch*outH*outW*outC");
   args.expect_length(filter, "filter", z.filter, "kH*kW*(inC/groups)*outC");
   args.expect_length(dx, "dx", z.x, "batch*inH*inW*inC");
-  run_native(args, [&] { ck_conv2d_bwd_input(dx.data, dy.data, filter.data, z.s); });
+  return run_native(args, [=] { ck_conv2d_bwd_input(dx.data, dy.data, filter.data, z.s); });
 }
 
 // conv2dBackwardFilter(x, dy, dfilter, info)
-void Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
+Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
   const Args args(info, "conv2dBackwardFilter");
   const ConvSizes z = read_conv_info(args, 3);
   const F32 x = args.f32(0, "x"), dy = args.f32(1, "dy"), dfilter = args.f32(2, "dfilter");
   args.expect_length(x, "x", z.x, "batch*inH*inW*inC");
   args.expect_length(dy, "dy", z.y, "batch*outH*outW*outC");
   args.expect_length(dfilter, "dfilter", z.filter, "kH*kW*(inC/groups)*outC");
-  run_native(args, [&] { ck_conv2d_bwd_filter(dfilter.data, x.data, dy.data, z.s); });
+  return run_native(args, [=] { ck_conv2d_bwd_filter(dfilter.data, x.data, dy.data, z.s); });
 }
 
 }  // namespace
 
 void ck_register_conv_ops(Napi::Env env, Napi::Object exports) {
-  exports.Set("conv2d", Napi::Function::New(env, Conv2d, "conv2d"));
-  exports.Set("conv2dBackwardInput", Napi::Function::New(env, Conv2dBackwardInput, "conv2dBackwardInput"));
-  exports.Set("conv2dBackwardFilter", Napi::Function::New(env, Conv2dBackwardFilter, "conv2dBackwardFilter"));
+  ck_export_op(env, exports, "conv2d", Conv2d);
+  ck_export_op(env, exports, "conv2dBackwardInput", Conv2dBackwardInput);
+  ck_export_op(env, exports, "conv2dBackwardFilter", Conv2dBackwardFilter);
 }

@@ -5,7 +5,7 @@ namespace {
 
 // matmul(a, b, y, m, k, n, transposeA, transposeB, bias|null, activation, alpha)
 // a (M,K) or (K,M), b (K,N) or (N,K) -> y (M,N) = act(a.b + bias)
-void Matmul(const Napi::CallbackInfo& info) {
+Napi::Value Matmul(const Napi::CallbackInfo& info) {
   const Args args(info, "matmul");
   const size_t m = args.dim(3, "m", 0), k = args.dim(4, "k", 0), n = args.dim(5, "n", 0);
   const bool ta = args.boolean(6, "transposeA"), tb = args.boolean(7, "transposeB");
@@ -18,11 +18,11 @@ void Matmul(const Napi::CallbackInfo& info) {
   if (bias.data != nullptr) args.expect_length(bias, "bias", n, "n");
   const ck_epilogue ep{bias.data, act, alpha};
   const bool fused = bias.data != nullptr || act != CK_ACT_LINEAR;
-  run_native(args, [&] { ck_gemm(y.data, n, a.data, ta ? m : k, ta, b.data, tb ? k : n, tb, m, n, k, false, fused ? &ep : nullptr); });
+  return run_native(args, [=] { ck_gemm(y.data, n, a.data, ta ? m : k, ta, b.data, tb ? k : n, tb, m, n, k, false, fused ? &ep : nullptr); });
 }
 
 // biasAdd(x, bias, y): x (rows,C) + bias (C) -> y (rows,C), C = bias.length
-void BiasAdd(const Napi::CallbackInfo& info) {
+Napi::Value BiasAdd(const Napi::CallbackInfo& info) {
   const Args args(info, "biasAdd");
   const F32 x = args.f32(0, "x"), bias = args.f32(1, "bias"), y = args.f32(2, "y");
   if (bias.length == 0) args.range_error("bias must not be empty");
@@ -30,24 +30,24 @@ void BiasAdd(const Napi::CallbackInfo& info) {
     args.range_error("x length " + std::to_string(x.length) + " is not a multiple of bias length " +
                      std::to_string(bias.length));
   args.expect_length(y, "y", x.length, "x.length");
-  run_native(args, [&] { ck_bias_add(y.data, x.data, bias.data, x.length / bias.length, bias.length); });
+  return run_native(args, [=] { ck_bias_add(y.data, x.data, bias.data, x.length / bias.length, bias.length); });
 }
 
 // biasGrad(dy, dbias): dy (rows,C) -> dbias (C), C = dbias.length
-void BiasGrad(const Napi::CallbackInfo& info) {
+Napi::Value BiasGrad(const Napi::CallbackInfo& info) {
   const Args args(info, "biasGrad");
   const F32 dy = args.f32(0, "dy"), dbias = args.f32(1, "dbias");
   if (dbias.length == 0) args.range_error("dbias must not be empty");
   if (dy.length % dbias.length != 0)
     args.range_error("dy length " + std::to_string(dy.length) + " is not a multiple of dbias length " +
                      std::to_string(dbias.length));
-  run_native(args, [&] { ck_bias_grad(dbias.data, dy.data, dy.length / dbias.length, dbias.length); });
+  return run_native(args, [=] { ck_bias_grad(dbias.data, dy.data, dy.length / dbias.length, dbias.length); });
 }
 
 }  // namespace
 
 void ck_register_matmul_ops(Napi::Env env, Napi::Object exports) {
-  exports.Set("matmul", Napi::Function::New(env, Matmul, "matmul"));
-  exports.Set("biasAdd", Napi::Function::New(env, BiasAdd, "biasAdd"));
-  exports.Set("biasGrad", Napi::Function::New(env, BiasGrad, "biasGrad"));
+  ck_export_op(env, exports, "matmul", Matmul);
+  ck_export_op(env, exports, "biasAdd", BiasAdd);
+  ck_export_op(env, exports, "biasGrad", BiasGrad);
 }

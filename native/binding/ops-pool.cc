@@ -47,37 +47,37 @@ PoolSizes read_pool_info(const Args& args, size_t i) {
 
 // maxPool2d(x, y, info) / avgPool2d(x, y, info)
 template <void (*Kernel)(float*, const float*, const ck_pool2d_info&)>
-void PoolForward(const Napi::CallbackInfo& info, const char* op) {
+Napi::Value PoolForward(const Napi::CallbackInfo& info, const char* op) {
   const Args args(info, op);
   const PoolSizes z = read_pool_info(args, 2);
   const F32 x = args.f32(0, "x"), y = args.f32(1, "y");
   args.expect_length(x, "x", z.x, "batch*inH*inW*channels");
   args.expect_length(y, "y", z.y, "batch*outH*outW*channels");
-  run_native(args, [&] { Kernel(y.data, x.data, z.s); });
+  return run_native(args, [=] { Kernel(y.data, x.data, z.s); });
 }
 
-void MaxPool2d(const Napi::CallbackInfo& info) { PoolForward<ck_maxpool2d_fwd>(info, "maxPool2d"); }
-void AvgPool2d(const Napi::CallbackInfo& info) { PoolForward<ck_avgpool2d_fwd>(info, "avgPool2d"); }
+Napi::Value MaxPool2d(const Napi::CallbackInfo& info) { return PoolForward<ck_maxpool2d_fwd>(info, "maxPool2d"); }
+Napi::Value AvgPool2d(const Napi::CallbackInfo& info) { return PoolForward<ck_avgpool2d_fwd>(info, "avgPool2d"); }
 
 // maxPool2dBackward(dy, x, dx, info)
-void MaxPool2dBackward(const Napi::CallbackInfo& info) {
+Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info) {
   const Args args(info, "maxPool2dBackward");
   const PoolSizes z = read_pool_info(args, 3);
   const F32 dy = args.f32(0, "dy"), x = args.f32(1, "x"), dx = args.f32(2, "dx");
   args.expect_length(dy, "dy", z.y, "batch*outH*outW*channels");
   args.expect_length(x, "x", z.x, "batch*inH*inW*channels");
   args.expect_length(dx, "dx", z.x, "batch*inH*inW*channels");
-  run_native(args, [&] { ck_maxpool2d_bwd(dx.data, dy.data, x.data, z.s); });
+  return run_native(args, [=] { ck_maxpool2d_bwd(dx.data, dy.data, x.data, z.s); });
 }
 
 // avgPool2dBackward(dy, dx, info)
-void AvgPool2dBackward(const Napi::CallbackInfo& info) {
+Napi::Value AvgPool2dBackward(const Napi::CallbackInfo& info) {
   const Args args(info, "avgPool2dBackward");
   const PoolSizes z = read_pool_info(args, 2);
   const F32 dy = args.f32(0, "dy"), dx = args.f32(1, "dx");
   args.expect_length(dy, "dy", z.y, "batch*outH*outW*channels");
   args.expect_length(dx, "dx", z.x, "batch*inH*inW*channels");
-  run_native(args, [&] { ck_avgpool2d_bwd(dx.data, dy.data, z.s); });
+  return run_native(args, [=] { ck_avgpool2d_bwd(dx.data, dy.data, z.s); });
 }
 
 // shape [N, H, W, C] of x -> {N, H*W, C} and the element counts of x (N,H,W,C) and y (N,C)
@@ -94,48 +94,48 @@ GlobalSizes read_global_shape(const Args& args, size_t i) {
 
 // globalAvgPool2d(x, y, shape) / globalMaxPool2d(x, y, shape)
 template <void (*Kernel)(float*, const float*, size_t, size_t, size_t)>
-void GlobalForward(const Napi::CallbackInfo& info, const char* op) {
+Napi::Value GlobalForward(const Napi::CallbackInfo& info, const char* op) {
   const Args args(info, op);
   const GlobalSizes z = read_global_shape(args, 2);
   const F32 x = args.f32(0, "x"), y = args.f32(1, "y");
   args.expect_length(x, "x", z.x, "N*H*W*C");
   args.expect_length(y, "y", z.y, "N*C");
-  run_native(args, [&] { Kernel(y.data, x.data, z.batch, z.hw, z.channels); });
+  return run_native(args, [=] { Kernel(y.data, x.data, z.batch, z.hw, z.channels); });
 }
 
-void GlobalAvgPool2d(const Napi::CallbackInfo& info) { GlobalForward<ck_global_avgpool_fwd>(info, "globalAvgPool2d"); }
-void GlobalMaxPool2d(const Napi::CallbackInfo& info) { GlobalForward<ck_global_maxpool_fwd>(info, "globalMaxPool2d"); }
+Napi::Value GlobalAvgPool2d(const Napi::CallbackInfo& info) { return GlobalForward<ck_global_avgpool_fwd>(info, "globalAvgPool2d"); }
+Napi::Value GlobalMaxPool2d(const Napi::CallbackInfo& info) { return GlobalForward<ck_global_maxpool_fwd>(info, "globalMaxPool2d"); }
 
 // globalAvgPool2dBackward(dy, dx, shape)
-void GlobalAvgPool2dBackward(const Napi::CallbackInfo& info) {
+Napi::Value GlobalAvgPool2dBackward(const Napi::CallbackInfo& info) {
   const Args args(info, "globalAvgPool2dBackward");
   const GlobalSizes z = read_global_shape(args, 2);
   const F32 dy = args.f32(0, "dy"), dx = args.f32(1, "dx");
   args.expect_length(dy, "dy", z.y, "N*C");
   args.expect_length(dx, "dx", z.x, "N*H*W*C");
-  run_native(args, [&] { ck_global_avgpool_bwd(dx.data, dy.data, z.batch, z.hw, z.channels); });
+  return run_native(args, [=] { ck_global_avgpool_bwd(dx.data, dy.data, z.batch, z.hw, z.channels); });
 }
 
 // globalMaxPool2dBackward(dy, x, dx, shape)
-void GlobalMaxPool2dBackward(const Napi::CallbackInfo& info) {
+Napi::Value GlobalMaxPool2dBackward(const Napi::CallbackInfo& info) {
   const Args args(info, "globalMaxPool2dBackward");
   const GlobalSizes z = read_global_shape(args, 3);
   const F32 dy = args.f32(0, "dy"), x = args.f32(1, "x"), dx = args.f32(2, "dx");
   args.expect_length(dy, "dy", z.y, "N*C");
   args.expect_length(x, "x", z.x, "N*H*W*C");
   args.expect_length(dx, "dx", z.x, "N*H*W*C");
-  run_native(args, [&] { ck_global_maxpool_bwd(dx.data, dy.data, x.data, z.batch, z.hw, z.channels); });
+  return run_native(args, [=] { ck_global_maxpool_bwd(dx.data, dy.data, x.data, z.batch, z.hw, z.channels); });
 }
 
 }  // namespace
 
 void ck_register_pool_ops(Napi::Env env, Napi::Object exports) {
-  exports.Set("maxPool2d", Napi::Function::New(env, MaxPool2d, "maxPool2d"));
-  exports.Set("maxPool2dBackward", Napi::Function::New(env, MaxPool2dBackward, "maxPool2dBackward"));
-  exports.Set("avgPool2d", Napi::Function::New(env, AvgPool2d, "avgPool2d"));
-  exports.Set("avgPool2dBackward", Napi::Function::New(env, AvgPool2dBackward, "avgPool2dBackward"));
-  exports.Set("globalAvgPool2d", Napi::Function::New(env, GlobalAvgPool2d, "globalAvgPool2d"));
-  exports.Set("globalAvgPool2dBackward", Napi::Function::New(env, GlobalAvgPool2dBackward, "globalAvgPool2dBackward"));
-  exports.Set("globalMaxPool2d", Napi::Function::New(env, GlobalMaxPool2d, "globalMaxPool2d"));
-  exports.Set("globalMaxPool2dBackward", Napi::Function::New(env, GlobalMaxPool2dBackward, "globalMaxPool2dBackward"));
+  ck_export_op(env, exports, "maxPool2d", MaxPool2d);
+  ck_export_op(env, exports, "maxPool2dBackward", MaxPool2dBackward);
+  ck_export_op(env, exports, "avgPool2d", AvgPool2d);
+  ck_export_op(env, exports, "avgPool2dBackward", AvgPool2dBackward);
+  ck_export_op(env, exports, "globalAvgPool2d", GlobalAvgPool2d);
+  ck_export_op(env, exports, "globalAvgPool2dBackward", GlobalAvgPool2dBackward);
+  ck_export_op(env, exports, "globalMaxPool2d", GlobalMaxPool2d);
+  ck_export_op(env, exports, "globalMaxPool2dBackward", GlobalMaxPool2dBackward);
 }
