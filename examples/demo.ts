@@ -21,7 +21,7 @@ model.summary();
 console.log(`\nTraining on ${xTrain.shape[0]} digits, testing on ${xTest.shape[0]} held back (backend: ${getBackend()})`);
 
 const trainStart = performance.now();
-await model.fit(xTrain, yTrain, { batchSize: recipe.batchSize, epochs: recipe.epochs, seed: SEED });
+await model.fit(xTrain, yTrain, { batchSize: recipe.batchSize, epochs: recipe.epochs, augment: recipe.augment, seed: SEED });
 const trainSeconds = (performance.now() - trainStart) / 1000;
 
 const { accuracy, loss } = await model.evaluate(xTest, yTest);

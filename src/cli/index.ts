@@ -44,9 +44,10 @@ Run 'convkit <command> --help' for a command's options.`,
                        default: the digits the mnist package ships, split --train/--test
   --train <n>          bundled digits for training (default 8000)
   --test <n>           bundled digits held back for testing (default 2000)
-  --epochs <n>         default 6
-  --batch-size <n>     default 32
-  --lr <rate>          initial Adam learning rate, cosine-decayed (default 0.002)
+  --epochs <n>         default 10
+  --batch-size <n>     default 64
+  --lr <rate>          initial Adam learning rate, cosine-decayed (default 0.003)
+  --no-augment         train without random rotations and shifts
   --seed <n>           initialization, split, shuffle and dropout seed (default 1)
   --out <dir>          where to save model.json and weights.bin (default out/model)
   --verbose <0|1|2>    0 silent, 1 progress bar, 2 a line per epoch (default 1)`,
@@ -94,6 +95,7 @@ async function train(args: string[]): Promise<void> {
       lr: { type: 'string' },
       out: { type: 'string', default: 'out/model' },
       verbose: { type: 'string', default: '1' },
+      'no-augment': { type: 'boolean', default: false },
     },
   });
   const data = await testData(values);
@@ -107,13 +109,14 @@ async function train(args: string[]): Promise<void> {
     epochs: values.epochs === undefined ? undefined : int('epochs', values.epochs),
     batchSize: values['batch-size'] === undefined ? undefined : int('batch-size', values['batch-size']),
     learningRate: lr,
+    augment: !values['no-augment'],
   });
   model.compile({ optimizer: recipe.optimizer, loss: recipe.loss, metrics: ['accuracy'] });
   const verbose = int('verbose', values.verbose) as 0 | 1 | 2;
   if (verbose) model.summary();
   console.log(`training ${values.arch} on ${data.train.x.shape[0]} images (backend ${getBackend()})`);
   const started = performance.now();
-  await model.fit(data.train.x, data.train.y, { epochs: recipe.epochs, batchSize: recipe.batchSize, seed, verbose });
+  await model.fit(data.train.x, data.train.y, { epochs: recipe.epochs, batchSize: recipe.batchSize, augment: recipe.augment, seed, verbose });
   const seconds = (performance.now() - started) / 1000;
   const { loss, accuracy } = await model.evaluate(data.x, data.y);
   await model.save(String(values.out));

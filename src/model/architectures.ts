@@ -1,3 +1,4 @@
+import { imageAugmenter, type Augmenter } from '../data/augment.js';
 import { fail } from '../errors.js';
 import * as layers from '../layers/index.js';
 import { sparseCategoricalCrossentropy, type Loss } from '../losses/index.js';
@@ -71,17 +72,28 @@ export interface TrainingRecipe {
   batchSize: number;
   optimizer: Optimizer;
   loss: Loss;
+  /** Per-batch augmentation to pass to fit, or undefined. */
+  augment: Augmenter | undefined;
 }
 
 /**
- * How `npm run demo` (and `convkit train --arch lenet5`) trains lenet5 on the digits: Adam from 2e-3 with a
- * cosine decay to 1e-4 over the run, batches of 32, 6 epochs, softmax cross-entropy on logits.
- * @example const r = architectures.digitsRecipe(xTrain.shape[0]); model.compile({ optimizer: r.optimizer, loss: r.loss, metrics: ['accuracy'] })
+ * How `npm run demo` (and `convkit train`) trains on the digits: Adam from 3e-3 with a cosine decay to 1.5e-4
+ * over the run, batches of 64, 10 epochs, softmax cross-entropy on logits, and each batch randomly rotated
+ * (up to 8°) and shifted (up to 10%). Without augmentation lenet5 fits the 8,000 digits perfectly and
+ * plateaus near 97.4% on the held-back ones; with it, it reaches about 98%.
+ * @example
+ * const r = architectures.digitsRecipe(xTrain.shape[0]);
+ * model.compile({ optimizer: r.optimizer, loss: r.loss, metrics: ['accuracy'] });
+ * await model.fit(xTrain, yTrain, { epochs: r.epochs, batchSize: r.batchSize, augment: r.augment });
  */
-export function digitsRecipe(trainSamples: number, overrides: { epochs?: number; batchSize?: number; learningRate?: number } = {}): TrainingRecipe {
-  const epochs = overrides.epochs ?? 6;
-  const batchSize = overrides.batchSize ?? 32;
+export function digitsRecipe(
+  trainSamples: number,
+  overrides: { epochs?: number; batchSize?: number; learningRate?: number; augment?: boolean } = {},
+): TrainingRecipe {
+  const epochs = overrides.epochs ?? 10;
+  const batchSize = overrides.batchSize ?? 64;
   const decaySteps = Math.max(1, epochs * Math.ceil(trainSamples / batchSize));
-  const learningRate = schedules.cosineDecay({ initialLearningRate: overrides.learningRate ?? 2e-3, decaySteps, alpha: 0.05 });
-  return { epochs, batchSize, optimizer: adam({ learningRate }), loss: sparseCategoricalCrossentropy({ fromLogits: true }) };
+  const learningRate = schedules.cosineDecay({ initialLearningRate: overrides.learningRate ?? 3e-3, decaySteps, alpha: 0.05 });
+  const augment = overrides.augment === false ? undefined : imageAugmenter({ rotationRange: 8, widthShiftRange: 0.1, heightShiftRange: 0.1 });
+  return { epochs, batchSize, optimizer: adam({ learningRate }), loss: sparseCategoricalCrossentropy({ fromLogits: true }), augment };
 }

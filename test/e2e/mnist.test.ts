@@ -15,7 +15,7 @@ describe.skipIf(!nativeAvailable)('end to end: the demo network on the mnist pac
     const recipe = digitsRecipe(xTrain.shape[0]);
     model.compile({ optimizer: recipe.optimizer, loss: recipe.loss, metrics: ['accuracy'] });
     const started = performance.now();
-    await model.fit(xTrain, yTrain, { batchSize: recipe.batchSize, epochs: recipe.epochs, seed: 1, verbose: 0 });
+    await model.fit(xTrain, yTrain, { batchSize: recipe.batchSize, epochs: recipe.epochs, augment: recipe.augment, seed: 1, verbose: 0 });
     const { accuracy } = await model.evaluate(xTest, yTest);
     console.log(`e2e MNIST: test accuracy ${(accuracy * 100).toFixed(2)}% after ${((performance.now() - started) / 1000).toFixed(1)} s of training`);
     expect(accuracy).toBeGreaterThanOrEqual(0.97);
