@@ -1,7 +1,8 @@
-// 2-D convolution lowered onto the GEMM: im2col tiles of a few hundred output pixels at a time (so the
-// lowered matrix never exists in full), one GEMM per tile and group. 1x1 / stride 1 / no padding is a plain
-// GEMM over x; depthwise runs directly (conv-depthwise.cc). Determinism: forward and backward-input tasks own disjoint outputs; backward-filter tasks own
-// disjoint filter blocks and sum over pixels in fixed blocks of kPixelBlock, in order.
+// 2-D convolution lowered onto the GEMM. Forward packs the lowered input (im2col) straight into the GEMM's A
+// micropanels; the backward passes use im2col tiles of a few hundred pixels (the lowered matrix never exists
+// in full), one GEMM per tile and group. 1x1 / stride 1 / no padding is a plain GEMM over x; depthwise runs
+// directly (conv-depthwise.cc). Determinism: forward and backward-input tasks own disjoint outputs;
+// backward-filter tasks own disjoint filter blocks and sum over pixels in fixed blocks of kPixelBlock, in order.
 #include <algorithm>
 #include <cstring>
 
@@ -90,6 +91,34 @@ void col2im(float* dx, const float* dcols, const ck_dispatch& d, const ck_conv2d
   });
 }
 
+// A (rows x KH*KW*cg) = the lowered input of group grp from output pixel r_base on, packed from x directly.
+class LoweredRows final : public ck_gemm_a_packer {
+ public:
+  LoweredRows(const float* x, const ck_conv2d_info& s, const Geometry& geo, size_t grp, size_t r_base)
+      : x_(x), s_(s), geo_(geo), grp_(grp), r_base_(r_base) {}
+
+  void pack(float* dst, size_t i0, size_t mc, size_t p0, size_t kc, size_t MR) const override {
+    for (size_t ir = 0; ir < mc; ir += MR, dst += MR * kc) {
+      const size_t mr = std::min(MR, mc - ir);
+      for (size_t r = 0; r < mr; ++r) {
+        const size_t row = r_base_ + i0 + ir + r;
+        for_each_run(s_, geo_, grp_, row, row + 1, p0, p0 + kc, [&](size_t, size_t col, size_t off, size_t run) {
+          float* d = dst + (col - p0) * MR + r;
+          for (size_t i = 0; i < run; ++i) d[i * MR] = off == SIZE_MAX ? 0.0f : x_[off + i];
+        });
+      }
+      for (size_t r = mr; r < MR; ++r)
+        for (size_t k = 0; k < kc; ++k) dst[k * MR + r] = 0.0f;
+    }
+  }
+
+ private:
+  const float* x_;
+  const ck_conv2d_info& s_;
+  const Geometry& geo_;
+  size_t grp_, r_base_;
+};
+
 // Pixel rows per im2col tile: keep the tile near 256 KiB.
 size_t tile_rows(const Geometry& geo) { return std::clamp<size_t>(65536 / std::max<size_t>(geo.kc, 1), 16, 1024); }
 
@@ -104,19 +133,23 @@ void ck_conv2d_fwd(float* y, const float* x, const float* filter, const ck_conv2
     ck_gemm_parallel(d, {y, s.out_c, x, s.in_c, false, filter, s.out_c, false, geo.m, s.out_c, s.in_c, false, ep});
     return;
   }
-  const size_t rows = tile_rows(geo);
-  const size_t tiles = (geo.m + rows - 1) / rows;
-  ck_parallel_for(tiles * s.groups, [&](size_t t) {
+  // The lowered rows are packed into A micropanels straight from x, so a task can take many rows and pack
+  // its B (the filter) once: about two tasks per thread, at least MC rows each.
+  const size_t threads = ck_threads();
+  const size_t per_group = std::max<size_t>(1, std::min((2 * threads + s.groups - 1) / s.groups,
+                                                        (geo.m + d.gemm.mc - 1) / d.gemm.mc));
+  const size_t rows = (geo.m + per_group - 1) / per_group;
+  ck_parallel_for(per_group * s.groups, [&](size_t t) {
     const size_t grp = t % s.groups, r0 = (t / s.groups) * rows, r1 = std::min(geo.m, r0 + rows);
-    float* cols = ck_scratch(CK_SCRATCH_IM2COL, (r1 - r0) * geo.kc);
-    im2col(cols, geo.kc, x, s, geo, grp, r0, r1, 0, geo.kc);
+    if (r0 >= r1) return;
+    const LoweredRows a(x, s, geo, grp, r0);
     ck_epilogue gep;
     if (ep != nullptr) {
       gep = *ep;
       if (gep.bias != nullptr) gep.bias += grp * geo.ocg;
     }
-    const ck_gemm_args g{y + r0 * s.out_c + grp * geo.ocg, s.out_c, cols, geo.kc, false, filter + grp * geo.ocg,
-                         s.out_c, false, r1 - r0, geo.ocg, geo.kc, false, ep ? &gep : nullptr};
+    const ck_gemm_args g{y + r0 * s.out_c + grp * geo.ocg, s.out_c, nullptr, 0, false, filter + grp * geo.ocg,
+                         s.out_c, false, r1 - r0, geo.ocg, geo.kc, false, ep ? &gep : nullptr, &a};
     ck_gemm_block(d, g, 0, g.m, 0, g.n);
   });
 }

@@ -81,7 +81,10 @@ void ck_gemm_block(const ck_dispatch& d, const ck_gemm_args& g, size_t m0, size_
       pack_b(pb, g, pc, kc, jc, nc, NR);
       for (size_t ic = m0; ic < m1; ic += cfg.mc) {
         const size_t mc = std::min(cfg.mc, m1 - ic);
-        pack_a(pa, g, ic, mc, pc, kc, MR);
+        if (g.a_packer != nullptr)
+          g.a_packer->pack(pa, ic, mc, pc, kc, MR);
+        else
+          pack_a(pa, g, ic, mc, pc, kc, MR);
         for (size_t jr = 0; jr < nc; jr += NR) {
           const size_t nr = std::min(NR, nc - jr);
           ck_gemm_params p;

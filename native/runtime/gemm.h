@@ -8,6 +8,15 @@
 #include "convkit/ops.h"
 #include "runtime/dispatch.h"
 
+// A source of A micropanels other than a strided matrix: convolution packs its lowered input straight from x.
+struct ck_gemm_a_packer {
+  // Rows [i0, i0+mc) x k [p0, p0+kc) of A -> ceil(mc/MR) micropanels, each kc x MR (k-major), rows >= mc zero.
+  virtual void pack(float* dst, size_t i0, size_t mc, size_t p0, size_t kc, size_t MR) const = 0;
+
+ protected:
+  ~ck_gemm_a_packer() = default;
+};
+
 // a (M,K) [lda] or, if trans_a, (K,M); b (K,N) [ldb] or, if trans_b, (N,K) -> c (M,N) [ldc]
 struct ck_gemm_args {
   float* c;
@@ -21,6 +30,7 @@ struct ck_gemm_args {
   size_t m, n, k;
   bool accumulate;         // c += a.b (then ep must be null) instead of c = a.b
   const ck_epilogue* ep;  // bias indexed by the column of c; may be null
+  const ck_gemm_a_packer* a_packer = nullptr;  // when set, A comes from it and a/lda/trans_a are unused
 };
 
 // Single-threaded: computes rows [m0,m1) x columns [n0,n1) of c. Each element's sum runs over k in KC blocks

@@ -55,7 +55,9 @@ void argmax(size_t* idx, float* best, const float* x, const ck_pool2d_info& s, s
     }
 }
 
-void zero(float* p, size_t n) { std::memset(p, 0, n * sizeof(float)); }
+void zero(float* p, size_t n) {
+  if (n != 0) std::memset(p, 0, n * sizeof(float));  // p may be null when n is 0
+}
 
 }  // namespace
 

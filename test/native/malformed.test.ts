@@ -118,6 +118,21 @@ describe.skipIf(!addon)(`native addon argument checks${error ? ` (skipped: ${err
     expect(() => cv(a, info, x)).toThrow(/x must have 150 elements \(batch\*inH\*inW\*inC\), received 0/);
   });
 
+  it('computes degenerate but valid sizes (empty batch, empty image, k = 0) without touching memory', () => {
+    const y = f32(6);
+    a.matmul(f32(0), f32(0), y, 2, 0, 3, false, false, Float32Array.of(1, -2, 3), 'relu', 0);
+    expect([...y]).toEqual([1, 0, 3, 1, 0, 3]);
+    const df = f32(108).fill(7);
+    a.conv2dBackwardFilter(f32(0), f32(0), df, { ...conv, batch: 0 });
+    expect(df.every((v) => v === 0)).toBe(true);
+    a.conv2d(f32(0), f32(108), f32(0), { ...conv, batch: 0 }, null, 'linear', 0);
+    a.globalMaxPool2dBackward(f32(2), f32(0), f32(0), [1, 0, 0, 2]);
+    const g = f32(2).fill(7);
+    a.globalAvgPool2d(f32(0), g, [1, 0, 3, 2]);
+    expect([...g]).toEqual([0, 0]);
+    expect(a.softmaxCrossEntropySparse(f32(0), new Int32Array(0), f32(0), 3)).toBe(0);
+  });
+
   it('still computes correctly after all of the above', () => {
     const y = f32(4);
     a.matmul(Float32Array.of(1, 2, 3, 4), Float32Array.of(5, 6, 7, 8), y, 2, 2, 2, false, false, Float32Array.of(1, -100), 'relu', 0);
