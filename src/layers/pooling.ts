@@ -17,9 +17,23 @@ function checkNhwc(where: string, inputShape: Shape): void {
   if (inputShape.length !== 3) fail(where, 'input of shape [N, height, width, channels] (nhwc)', `[N, ${inputShape.join(', ')}]`);
 }
 
-abstract class Pooling2D extends Layer {
+/** The shared part of every pooling layer: forward keeps x; backward hands dy and x to the op's gradient. */
+abstract class PoolingBase extends Layer {
+  private x: Tensor | undefined;
+  protected abstract pool(x: Tensor): Tensor;
+  protected abstract poolBackward(dy: Tensor, x: Tensor): Tensor;
+  forward(x: Tensor, _ctx: ForwardContext): Tensor {
+    this.checkInput(x);
+    this.x = x;
+    return this.pool(x);
+  }
+  backward(dy: Tensor): Tensor {
+    return this.poolBackward(dy, this.saved(this.x));
+  }
+}
+
+abstract class Pooling2D extends PoolingBase {
   protected readonly opts: ops.Pool2DOptions;
-  protected x: Tensor | undefined;
 
   constructor(args: Pooling2DArgs, prefix: string) {
     super(args, prefix);
@@ -48,13 +62,11 @@ export class MaxPooling2D extends Pooling2D {
   constructor(args: Pooling2DArgs = {}) {
     super(args, 'max_pooling2d');
   }
-  forward(x: Tensor, _ctx: ForwardContext): Tensor {
-    this.checkInput(x);
-    this.x = x;
+  protected pool(x: Tensor): Tensor {
     return ops.maxPool2d(x, this.opts);
   }
-  backward(dy: Tensor): Tensor {
-    return ops.maxPool2dBackward(dy, this.saved(this.x), this.opts);
+  protected poolBackward(dy: Tensor, x: Tensor): Tensor {
+    return ops.maxPool2dBackward(dy, x, this.opts);
   }
 }
 
@@ -64,18 +76,15 @@ export class AveragePooling2D extends Pooling2D {
   constructor(args: Pooling2DArgs = {}) {
     super(args, 'average_pooling2d');
   }
-  forward(x: Tensor, _ctx: ForwardContext): Tensor {
-    this.checkInput(x);
-    this.x = x;
+  protected pool(x: Tensor): Tensor {
     return ops.avgPool2d(x, this.opts);
   }
-  backward(dy: Tensor): Tensor {
-    return ops.avgPool2dBackward(dy, this.saved(this.x).shape, this.opts);
+  protected poolBackward(dy: Tensor, x: Tensor): Tensor {
+    return ops.avgPool2dBackward(dy, x.shape, this.opts);
   }
 }
 
-abstract class GlobalPooling2D extends Layer {
-  protected x: Tensor | undefined;
+abstract class GlobalPooling2D extends PoolingBase {
   computeOutputShape(inputShape: Shape): number[] {
     checkNhwc(this.where, inputShape);
     return [inputShape[2]];
@@ -91,13 +100,11 @@ export class GlobalAveragePooling2D extends GlobalPooling2D {
   constructor(args: LayerArgs = {}) {
     super(args, 'global_average_pooling2d');
   }
-  forward(x: Tensor, _ctx: ForwardContext): Tensor {
-    this.checkInput(x);
-    this.x = x;
+  protected pool(x: Tensor): Tensor {
     return ops.globalAvgPool2d(x);
   }
-  backward(dy: Tensor): Tensor {
-    return ops.globalAvgPool2dBackward(dy, this.saved(this.x).shape);
+  protected poolBackward(dy: Tensor, x: Tensor): Tensor {
+    return ops.globalAvgPool2dBackward(dy, x.shape);
   }
 }
 
@@ -107,12 +114,10 @@ export class GlobalMaxPooling2D extends GlobalPooling2D {
   constructor(args: LayerArgs = {}) {
     super(args, 'global_max_pooling2d');
   }
-  forward(x: Tensor, _ctx: ForwardContext): Tensor {
-    this.checkInput(x);
-    this.x = x;
+  protected pool(x: Tensor): Tensor {
     return ops.globalMaxPool2d(x);
   }
-  backward(dy: Tensor): Tensor {
-    return ops.globalMaxPool2dBackward(dy, this.saved(this.x));
+  protected poolBackward(dy: Tensor, x: Tensor): Tensor {
+    return ops.globalMaxPool2dBackward(dy, x);
   }
 }
