@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import type { Conv2DInfo, Pool2DInfo } from './backend/types.js';
+import type { AsyncKernelName, Conv2DInfo, Pool2DInfo } from './backend/types.js';
 import { ConvkitError } from './errors.js';
 
 /** An activation the native epilogue can fuse. */
@@ -26,7 +26,7 @@ export interface NativeInfo {
  * re-checked natively and a mismatch throws a RangeError (wrong value) or TypeError (wrong kind) naming the field.
  * Shapes: `[N, H, W, C]` arrays for the global pools.
  */
-export interface NativeAddon {
+interface NativeSyncOps {
   nativeInfo(): NativeInfo;
   /** Switches kernels; a level above the CPU's gives the best supported. Returns the ISA in use. */
   setIsa(name: string): NativeIsa;
@@ -60,6 +60,10 @@ export interface NativeAddon {
   softmaxCrossEntropySparse(logits: Float32Array, labels: Int32Array, grad: Float32Array, classes: number): number;
   softmaxCrossEntropyDense(logits: Float32Array, targets: Float32Array, grad: Float32Array, classes: number): number;
 }
+
+/** Every heavy binding `op` has a twin `opAsync` with the same arguments that runs the kernel on a worker. */
+type NativeAsyncTwins = { [K in AsyncKernelName as `${K}Async`]: (...args: Parameters<NativeSyncOps[K]>) => Promise<void> };
+export type NativeAddon = NativeSyncOps & NativeAsyncTwins;
 
 let cached: { addon?: NativeAddon; error?: Error } | undefined;
 

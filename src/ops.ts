@@ -3,7 +3,7 @@
  * Layouts: x (N,H,W,C) nhwc; filter (KH,KW,C/groups,OC) hwio; dense (in,out).
  */
 import { backend } from './backend/index.js';
-import type { ActivationKind, Conv2DInfo, Epilogue, Pool2DInfo, UnaryKind } from './backend/types.js';
+import type { ActivationKind, AsyncKernelName, Backend, Conv2DInfo, Epilogue, Pool2DInfo, UnaryKind } from './backend/types.js';
 import { describe, fail } from './errors.js';
 import { Tensor, type Shape } from './tensor.js';
 import { checkSameDtype, checkShapeEquals, checkTensor, finiteNumber, nonNegativeInt, oneOf, pair, positiveInt } from './validate.js';
@@ -151,14 +151,24 @@ function epilogue(where: string, out: Tensor, fused: FusedOptions, channels: num
   return { bias, activation: act, alpha: a };
 }
 
-// ---------------------------------------------------------------- dense
+// ---------------------------------------------------------------- dispatch
 
 /**
- * a (M,K) x b (K,N) -> (M,N), with optional transposes and a fused bias + activation.
- * @example ops.matmul(a, b, { transposeB: true })
- * @throws ConvkitError when ranks or inner dimensions disagree.
+ * How an op reaches its kernel: synchronously, or (the `...Async` ops) as a Promise computed off the
+ * event loop when the backend can (native), else computed at once and wrapped. Each op validates once,
+ * in a `*With(call, ...)` function that both of its exports share.
  */
-export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions & FusedOptions = {}): Tensor {
+type Call<R> = <K extends AsyncKernelName>(kernel: K, ...args: Parameters<Backend[K]>) => R;
+
+const runSync: Call<Tensor> = (kernel, ...args) => (backend()[kernel] as (...a: typeof args) => Tensor)(...args);
+const runAsync: Call<Promise<Tensor>> = async (kernel, ...args) => {
+  const b = backend();
+  return b.async ? b.async[kernel](...args) : (b[kernel] as (...a: typeof args) => Tensor)(...args);
+};
+
+// ---------------------------------------------------------------- dense
+
+function matmulWith<R>(call: Call<R>, a: Tensor, b: Tensor, opts: MatmulOptions & FusedOptions): R {
   checkTensor('matmul', 'a', a, 2);
   checkTensor('matmul', 'b', b, 2);
   checkSameDtype('matmul', a, b, ['a', 'b']);
@@ -168,25 +178,55 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions & FusedOptions 
   const kb = tB ? b.shape[1] : b.shape[0];
   if (k !== kb) fail('matmul', `b with inner dimension ${k} (a is [${a.shape.join(', ')}]${tA ? ' transposed' : ''})`, `[${b.shape.join(', ')}]${tB ? ' transposed' : ''}`);
   const n = tB ? b.shape[0] : b.shape[1];
-  return backend().matmul(a, b, tA, tB, epilogue('matmul', a, opts, n));
+  return call('matmul', a, b, tA, tB, epilogue('matmul', a, opts, n));
 }
 
-/** x (..., C) + bias (C). */
-export function biasAdd(x: Tensor, bias: Tensor): Tensor {
+/**
+ * a (M,K) x b (K,N) -> (M,N), with optional transposes and a fused bias + activation.
+ * @example ops.matmul(a, b, { transposeB: true })
+ * @throws ConvkitError when ranks or inner dimensions disagree.
+ */
+export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions & FusedOptions = {}): Tensor {
+  return matmulWith(runSync, a, b, opts);
+}
+/** matmul computed off the event loop (native backend); do not write a or b until it resolves. */
+export async function matmulAsync(a: Tensor, b: Tensor, opts: MatmulOptions & FusedOptions = {}): Promise<Tensor> {
+  return matmulWith(runAsync, a, b, opts);
+}
+
+function biasAddWith<R>(call: Call<R>, x: Tensor, bias: Tensor): R {
   checkTensor('biasAdd', 'x', x);
   checkTensor('biasAdd', 'bias', bias, 1);
   checkSameDtype('biasAdd', x, bias, ['x', 'bias']);
   checkShapeEquals('biasAdd', 'bias', bias.shape, [x.shape[x.rank - 1]]);
-  return backend().biasAdd(x, bias);
+  return call('biasAdd', x, bias);
+}
+
+/** x (..., C) + bias (C). */
+export function biasAdd(x: Tensor, bias: Tensor): Tensor {
+  return biasAddWith(runSync, x, bias);
+}
+export async function biasAddAsync(x: Tensor, bias: Tensor): Promise<Tensor> {
+  return biasAddWith(runAsync, x, bias);
 }
 
 /** dy (..., C) -> (C): the bias gradient, summed over every other axis (N·H·W for conv). */
 export function biasGrad(dy: Tensor): Tensor {
-  checkTensor('biasGrad', 'dy', dy);
-  return backend().biasGrad(dy);
+  return runSync('biasGrad', checkTensor('biasGrad', 'dy', dy));
+}
+export async function biasGradAsync(dy: Tensor): Promise<Tensor> {
+  return runAsync('biasGrad', checkTensor('biasGrad', 'dy', dy));
 }
 
 // ---------------------------------------------------------------- convolution
+
+function conv2dWith<R>(call: Call<R>, x: Tensor, filter: Tensor, opts: Conv2DOptions & FusedOptions): R {
+  checkTensor('conv2d', 'x', x, 4);
+  checkTensor('conv2d', 'filter', filter, 4);
+  checkSameDtype('conv2d', x, filter, ['x', 'filter']);
+  const info = conv2dInfo(x.shape, filter.shape, opts);
+  return call('conv2d', x, filter, info, epilogue('conv2d', x, opts, info.outC));
+}
 
 /**
  * 2-D convolution. x (N,H,W,C) nhwc, filter (KH,KW,C/groups,OC) hwio -> (N,OH,OW,OC); optional fused bias + activation.
@@ -194,165 +234,247 @@ export function biasGrad(dy: Tensor): Tensor {
  * @throws ConvkitError for rank, channel/group, stride or padding errors.
  */
 export function conv2d(x: Tensor, filter: Tensor, opts: Conv2DOptions & FusedOptions = {}): Tensor {
-  checkTensor('conv2d', 'x', x, 4);
-  checkTensor('conv2d', 'filter', filter, 4);
-  checkSameDtype('conv2d', x, filter, ['x', 'filter']);
-  const info = conv2dInfo(x.shape, filter.shape, opts);
-  return backend().conv2d(x, filter, info, epilogue('conv2d', x, opts, info.outC));
+  return conv2dWith(runSync, x, filter, opts);
+}
+/** conv2d computed off the event loop (native backend); do not write x or filter until it resolves. */
+export async function conv2dAsync(x: Tensor, filter: Tensor, opts: Conv2DOptions & FusedOptions = {}): Promise<Tensor> {
+  return conv2dWith(runAsync, x, filter, opts);
 }
 
-/** dL/dx of conv2d: dy (N,OH,OW,OC), filter (KH,KW,C/G,OC) -> dx of inputShape (N,H,W,C). */
-export function conv2dBackwardInput(dy: Tensor, filter: Tensor, inputShape: Shape, opts: Conv2DOptions = {}): Tensor {
+function conv2dBackwardInputWith<R>(call: Call<R>, dy: Tensor, filter: Tensor, inputShape: Shape, opts: Conv2DOptions): R {
   const where = 'conv2dBackwardInput';
   checkTensor(where, 'dy', dy, 4);
   checkTensor(where, 'filter', filter, 4);
   checkSameDtype(where, dy, filter, ['dy', 'filter']);
   const info = conv2dInfo(inputShape, filter.shape, opts, where);
   checkShapeEquals(where, 'dy', dy.shape, [info.batch, info.outH, info.outW, info.outC]);
-  return backend().conv2dBackwardInput(dy, filter, info);
+  return call('conv2dBackwardInput', dy, filter, info);
 }
 
-/** dL/dfilter of conv2d: x (N,H,W,C), dy (N,OH,OW,OC) -> dfilter of filterShape (KH,KW,C/G,OC). */
-export function conv2dBackwardFilter(x: Tensor, dy: Tensor, filterShape: Shape, opts: Conv2DOptions = {}): Tensor {
+/** dL/dx of conv2d: dy (N,OH,OW,OC), filter (KH,KW,C/G,OC) -> dx of inputShape (N,H,W,C). */
+export function conv2dBackwardInput(dy: Tensor, filter: Tensor, inputShape: Shape, opts: Conv2DOptions = {}): Tensor {
+  return conv2dBackwardInputWith(runSync, dy, filter, inputShape, opts);
+}
+export async function conv2dBackwardInputAsync(dy: Tensor, filter: Tensor, inputShape: Shape, opts: Conv2DOptions = {}): Promise<Tensor> {
+  return conv2dBackwardInputWith(runAsync, dy, filter, inputShape, opts);
+}
+
+function conv2dBackwardFilterWith<R>(call: Call<R>, x: Tensor, dy: Tensor, filterShape: Shape, opts: Conv2DOptions): R {
   const where = 'conv2dBackwardFilter';
   checkTensor(where, 'x', x, 4);
   checkTensor(where, 'dy', dy, 4);
   checkSameDtype(where, x, dy, ['x', 'dy']);
   const info = conv2dInfo(x.shape, filterShape, opts, where);
   checkShapeEquals(where, 'dy', dy.shape, [info.batch, info.outH, info.outW, info.outC]);
-  return backend().conv2dBackwardFilter(x, dy, info);
+  return call('conv2dBackwardFilter', x, dy, info);
+}
+
+/** dL/dfilter of conv2d: x (N,H,W,C), dy (N,OH,OW,OC) -> dfilter of filterShape (KH,KW,C/G,OC). */
+export function conv2dBackwardFilter(x: Tensor, dy: Tensor, filterShape: Shape, opts: Conv2DOptions = {}): Tensor {
+  return conv2dBackwardFilterWith(runSync, x, dy, filterShape, opts);
+}
+export async function conv2dBackwardFilterAsync(x: Tensor, dy: Tensor, filterShape: Shape, opts: Conv2DOptions = {}): Promise<Tensor> {
+  return conv2dBackwardFilterWith(runAsync, x, dy, filterShape, opts);
 }
 
 // ---------------------------------------------------------------- pooling
 
-export function maxPool2d(x: Tensor, opts: Pool2DOptions): Tensor {
-  checkTensor('maxPool2d', 'x', x, 4);
-  return backend().maxPool2d(x, pool2dInfo(x.shape, opts, 'maxPool2d'));
+function poolWith<R>(call: Call<R>, kernel: 'maxPool2d' | 'avgPool2d', x: Tensor, opts: Pool2DOptions): R {
+  checkTensor(kernel, 'x', x, 4);
+  return call(kernel, x, pool2dInfo(x.shape, opts, kernel));
 }
 
-/** Routes each dy to the first maximum of its window in x (row-major window order). */
-export function maxPool2dBackward(dy: Tensor, x: Tensor, opts: Pool2DOptions): Tensor {
+export function maxPool2d(x: Tensor, opts: Pool2DOptions): Tensor {
+  return poolWith(runSync, 'maxPool2d', x, opts);
+}
+export async function maxPool2dAsync(x: Tensor, opts: Pool2DOptions): Promise<Tensor> {
+  return poolWith(runAsync, 'maxPool2d', x, opts);
+}
+
+/** Average pooling; padded cells are left out of the divisor (TF/Keras semantics). */
+export function avgPool2d(x: Tensor, opts: Pool2DOptions): Tensor {
+  return poolWith(runSync, 'avgPool2d', x, opts);
+}
+export async function avgPool2dAsync(x: Tensor, opts: Pool2DOptions): Promise<Tensor> {
+  return poolWith(runAsync, 'avgPool2d', x, opts);
+}
+
+function maxPool2dBackwardWith<R>(call: Call<R>, dy: Tensor, x: Tensor, opts: Pool2DOptions): R {
   const where = 'maxPool2dBackward';
   checkTensor(where, 'dy', dy, 4);
   checkTensor(where, 'x', x, 4);
   checkSameDtype(where, x, dy, ['x', 'dy']);
   const info = pool2dInfo(x.shape, opts, where);
   checkShapeEquals(where, 'dy', dy.shape, [info.batch, info.outH, info.outW, info.channels]);
-  return backend().maxPool2dBackward(dy, x, info);
+  return call('maxPool2dBackward', dy, x, info);
 }
 
-/** Average pooling; padded cells are left out of the divisor (TF/Keras semantics). */
-export function avgPool2d(x: Tensor, opts: Pool2DOptions): Tensor {
-  checkTensor('avgPool2d', 'x', x, 4);
-  return backend().avgPool2d(x, pool2dInfo(x.shape, opts, 'avgPool2d'));
+/** Routes each dy to the first maximum of its window in x (row-major window order). */
+export function maxPool2dBackward(dy: Tensor, x: Tensor, opts: Pool2DOptions): Tensor {
+  return maxPool2dBackwardWith(runSync, dy, x, opts);
+}
+export async function maxPool2dBackwardAsync(dy: Tensor, x: Tensor, opts: Pool2DOptions): Promise<Tensor> {
+  return maxPool2dBackwardWith(runAsync, dy, x, opts);
 }
 
-export function avgPool2dBackward(dy: Tensor, inputShape: Shape, opts: Pool2DOptions): Tensor {
+function avgPool2dBackwardWith<R>(call: Call<R>, dy: Tensor, inputShape: Shape, opts: Pool2DOptions): R {
   const where = 'avgPool2dBackward';
   checkTensor(where, 'dy', dy, 4);
   const info = pool2dInfo(inputShape, opts, where);
   checkShapeEquals(where, 'dy', dy.shape, [info.batch, info.outH, info.outW, info.channels]);
-  return backend().avgPool2dBackward(dy, info);
+  return call('avgPool2dBackward', dy, info);
+}
+
+export function avgPool2dBackward(dy: Tensor, inputShape: Shape, opts: Pool2DOptions): Tensor {
+  return avgPool2dBackwardWith(runSync, dy, inputShape, opts);
+}
+export async function avgPool2dBackwardAsync(dy: Tensor, inputShape: Shape, opts: Pool2DOptions): Promise<Tensor> {
+  return avgPool2dBackwardWith(runAsync, dy, inputShape, opts);
+}
+
+function globalPoolWith<R>(call: Call<R>, kernel: 'globalAvgPool2d' | 'globalMaxPool2d', x: Tensor): R {
+  return call(kernel, checkTensor(kernel, 'x', x, 4));
 }
 
 /** x (N,H,W,C) -> (N,C). */
 export function globalAvgPool2d(x: Tensor): Tensor {
-  checkTensor('globalAvgPool2d', 'x', x, 4);
-  return backend().globalAvgPool2d(x);
+  return globalPoolWith(runSync, 'globalAvgPool2d', x);
+}
+export async function globalAvgPool2dAsync(x: Tensor): Promise<Tensor> {
+  return globalPoolWith(runAsync, 'globalAvgPool2d', x);
+}
+export function globalMaxPool2d(x: Tensor): Tensor {
+  return globalPoolWith(runSync, 'globalMaxPool2d', x);
+}
+export async function globalMaxPool2dAsync(x: Tensor): Promise<Tensor> {
+  return globalPoolWith(runAsync, 'globalMaxPool2d', x);
 }
 
-export function globalAvgPool2dBackward(dy: Tensor, inputShape: Shape): Tensor {
+function globalAvgPool2dBackwardWith<R>(call: Call<R>, dy: Tensor, inputShape: Shape): R {
   const where = 'globalAvgPool2dBackward';
   checkTensor(where, 'dy', dy, 2);
   const [n, , , c] = checkShape4(where, 'inputShape', [...inputShape]);
   checkShapeEquals(where, 'dy', dy.shape, [n, c]);
-  return backend().globalAvgPool2dBackward(dy, inputShape);
+  return call('globalAvgPool2dBackward', dy, inputShape);
 }
 
-export function globalMaxPool2d(x: Tensor): Tensor {
-  checkTensor('globalMaxPool2d', 'x', x, 4);
-  return backend().globalMaxPool2d(x);
+export function globalAvgPool2dBackward(dy: Tensor, inputShape: Shape): Tensor {
+  return globalAvgPool2dBackwardWith(runSync, dy, inputShape);
+}
+export async function globalAvgPool2dBackwardAsync(dy: Tensor, inputShape: Shape): Promise<Tensor> {
+  return globalAvgPool2dBackwardWith(runAsync, dy, inputShape);
 }
 
-export function globalMaxPool2dBackward(dy: Tensor, x: Tensor): Tensor {
+function globalMaxPool2dBackwardWith<R>(call: Call<R>, dy: Tensor, x: Tensor): R {
   const where = 'globalMaxPool2dBackward';
   checkTensor(where, 'dy', dy, 2);
   checkTensor(where, 'x', x, 4);
   checkSameDtype(where, x, dy, ['x', 'dy']);
   checkShapeEquals(where, 'dy', dy.shape, [x.shape[0], x.shape[3]]);
-  return backend().globalMaxPool2dBackward(dy, x);
+  return call('globalMaxPool2dBackward', dy, x);
+}
+
+export function globalMaxPool2dBackward(dy: Tensor, x: Tensor): Tensor {
+  return globalMaxPool2dBackwardWith(runSync, dy, x);
+}
+export async function globalMaxPool2dBackwardAsync(dy: Tensor, x: Tensor): Promise<Tensor> {
+  return globalMaxPool2dBackwardWith(runAsync, dy, x);
 }
 
 // ---------------------------------------------------------------- activations
 
-function unary(kind: UnaryKind, x: Tensor, alpha: number): Tensor {
+function unaryWith<R>(call: Call<R>, kind: UnaryKind, x: Tensor, alpha: number): R {
   checkTensor(kind, 'x', x);
-  return backend().unary(kind, x, finiteNumber(kind, 'alpha', alpha));
+  return call('unary', kind, x, finiteNumber(kind, 'alpha', alpha));
 }
 
-function unaryBackward(kind: UnaryKind, dy: Tensor, saved: Tensor, savedName: string, alpha: number): Tensor {
+function unaryBackwardWith<R>(call: Call<R>, kind: UnaryKind, dy: Tensor, saved: Tensor, savedName: string, alpha: number): R {
   const where = `${kind}Backward`;
   checkTensor(where, 'dy', dy);
   checkTensor(where, savedName, saved);
   checkSameDtype(where, saved, dy, [savedName, 'dy']);
   checkShapeEquals(where, 'dy', dy.shape, saved.shape);
-  return backend().unaryBackward(kind, dy, saved, finiteNumber(where, 'alpha', alpha));
+  return call('unaryBackward', kind, dy, saved, finiteNumber(where, 'alpha', alpha));
 }
 
-export const relu = (x: Tensor): Tensor => unary('relu', x, 0);
-export const leakyRelu = (x: Tensor, alpha = 0.2): Tensor => unary('leakyRelu', x, alpha);
-export const elu = (x: Tensor, alpha = 1): Tensor => unary('elu', x, alpha);
-export const sigmoid = (x: Tensor): Tensor => unary('sigmoid', x, 0);
-export const tanh = (x: Tensor): Tensor => unary('tanh', x, 0);
+export const relu = (x: Tensor): Tensor => unaryWith(runSync, 'relu', x, 0);
+export const leakyRelu = (x: Tensor, alpha = 0.2): Tensor => unaryWith(runSync, 'leakyRelu', x, alpha);
+export const elu = (x: Tensor, alpha = 1): Tensor => unaryWith(runSync, 'elu', x, alpha);
+export const sigmoid = (x: Tensor): Tensor => unaryWith(runSync, 'sigmoid', x, 0);
+export const tanh = (x: Tensor): Tensor => unaryWith(runSync, 'tanh', x, 0);
 /** dy * (x > 0), from the forward input x. */
-export const reluBackward = (dy: Tensor, x: Tensor): Tensor => unaryBackward('relu', dy, x, 'x', 0);
-export const leakyReluBackward = (dy: Tensor, x: Tensor, alpha = 0.2): Tensor => unaryBackward('leakyRelu', dy, x, 'x', alpha);
-export const eluBackward = (dy: Tensor, x: Tensor, alpha = 1): Tensor => unaryBackward('elu', dy, x, 'x', alpha);
+export const reluBackward = (dy: Tensor, x: Tensor): Tensor => unaryBackwardWith(runSync, 'relu', dy, x, 'x', 0);
+export const leakyReluBackward = (dy: Tensor, x: Tensor, alpha = 0.2): Tensor => unaryBackwardWith(runSync, 'leakyRelu', dy, x, 'x', alpha);
+export const eluBackward = (dy: Tensor, x: Tensor, alpha = 1): Tensor => unaryBackwardWith(runSync, 'elu', dy, x, 'x', alpha);
 /** dy * y * (1 - y), from the forward output y. */
-export const sigmoidBackward = (dy: Tensor, y: Tensor): Tensor => unaryBackward('sigmoid', dy, y, 'y', 0);
+export const sigmoidBackward = (dy: Tensor, y: Tensor): Tensor => unaryBackwardWith(runSync, 'sigmoid', dy, y, 'y', 0);
 /** dy * (1 - y^2), from the forward output y. */
-export const tanhBackward = (dy: Tensor, y: Tensor): Tensor => unaryBackward('tanh', dy, y, 'y', 0);
+export const tanhBackward = (dy: Tensor, y: Tensor): Tensor => unaryBackwardWith(runSync, 'tanh', dy, y, 'y', 0);
 
-/** Softmax over the last axis. */
-export function softmax(x: Tensor): Tensor {
-  checkTensor('softmax', 'x', x);
-  return backend().softmax(x);
+function softmaxWith<R>(call: Call<R>, x: Tensor): R {
+  return call('softmax', checkTensor('softmax', 'x', x));
 }
 
-/** dx = y * (dy - sum(dy * y)) over the last axis, from the softmax output y. */
-export function softmaxBackward(dy: Tensor, y: Tensor): Tensor {
+function softmaxBackwardWith<R>(call: Call<R>, dy: Tensor, y: Tensor): R {
   checkTensor('softmaxBackward', 'dy', dy);
   checkTensor('softmaxBackward', 'y', y);
   checkSameDtype('softmaxBackward', y, dy, ['y', 'dy']);
   checkShapeEquals('softmaxBackward', 'dy', dy.shape, y.shape);
-  return backend().softmaxBackward(dy, y);
+  return call('softmaxBackward', dy, y);
+}
+
+/** Softmax over the last axis. */
+export function softmax(x: Tensor): Tensor {
+  return softmaxWith(runSync, x);
+}
+
+/** dx = y * (dy - sum(dy * y)) over the last axis, from the softmax output y. */
+export function softmaxBackward(dy: Tensor, y: Tensor): Tensor {
+  return softmaxBackwardWith(runSync, dy, y);
 }
 
 export type ActivationName = ActivationKind | 'softmax';
 
+function activationWith<R>(call: Call<R>, done: (t: Tensor) => R, kind: ActivationName, x: Tensor, alpha?: number): R {
+  if (kind === 'linear') return done(x);
+  if (kind === 'softmax') return softmaxWith(call, x);
+  const k = oneOf('activation', 'kind', kind, ACTIVATIONS) as UnaryKind;
+  return unaryWith(call, k, x, alpha ?? defaultAlpha(k));
+}
+
+function activationBackwardWith<R>(call: Call<R>, done: (t: Tensor) => R, kind: ActivationName, dy: Tensor, x: Tensor, y: Tensor, alpha?: number): R {
+  switch (kind) {
+    case 'linear':
+      return done(dy);
+    case 'softmax':
+      return softmaxBackwardWith(call, dy, y);
+    case 'sigmoid':
+    case 'tanh':
+      return unaryBackwardWith(call, kind, dy, y, 'y', 0);
+    default: {
+      const k = oneOf('activationBackward', 'kind', kind, ACTIVATIONS) as UnaryKind;
+      return unaryBackwardWith(call, k, dy, x, 'x', alpha ?? defaultAlpha(k));
+    }
+  }
+}
+
+const same = (t: Tensor): Tensor => t;
+const resolved = (t: Tensor): Promise<Tensor> => Promise.resolve(t);
+
 /** Any activation by name (layers use this). */
 export function activation(kind: ActivationName, x: Tensor, alpha?: number): Tensor {
-  if (kind === 'linear') return x;
-  if (kind === 'softmax') return softmax(x);
-  const k = oneOf('activation', 'kind', kind, ACTIVATIONS) as UnaryKind;
-  return unary(k, x, alpha ?? defaultAlpha(k));
+  return activationWith(runSync, same, kind, x, alpha);
+}
+export async function activationAsync(kind: ActivationName, x: Tensor, alpha?: number): Promise<Tensor> {
+  return activationWith(runAsync, resolved, kind, x, alpha);
 }
 
 /** Backward of `activation`: pass the forward input x and output y; each kind uses the one it needs. */
 export function activationBackward(kind: ActivationName, dy: Tensor, x: Tensor, y: Tensor, alpha?: number): Tensor {
-  switch (kind) {
-    case 'linear':
-      return dy;
-    case 'softmax':
-      return softmaxBackward(dy, y);
-    case 'sigmoid':
-    case 'tanh':
-      return unaryBackward(kind, dy, y, 'y', 0);
-    default: {
-      const k = oneOf('activationBackward', 'kind', kind, ACTIVATIONS) as UnaryKind;
-      return unaryBackward(k, dy, x, 'x', alpha ?? defaultAlpha(k));
-    }
-  }
+  return activationBackwardWith(runSync, same, kind, dy, x, y, alpha);
+}
+export async function activationBackwardAsync(kind: ActivationName, dy: Tensor, x: Tensor, y: Tensor, alpha?: number): Promise<Tensor> {
+  return activationBackwardWith(runAsync, resolved, kind, dy, x, y, alpha);
 }
 
 // ---------------------------------------------------------------- loss

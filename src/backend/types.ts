@@ -59,8 +59,24 @@ export interface Epilogue {
   alpha?: number;
 }
 
+/** The kernels that can take long enough to matter to an event loop; a backend may offer them as Promises. */
+export const ASYNC_KERNELS = [
+  'matmul', 'biasAdd', 'biasGrad', 'conv2d', 'conv2dBackwardInput', 'conv2dBackwardFilter', 'maxPool2d', 'maxPool2dBackward',
+  'avgPool2d', 'avgPool2dBackward', 'globalAvgPool2d', 'globalAvgPool2dBackward', 'globalMaxPool2d', 'globalMaxPool2dBackward',
+  'unary', 'unaryBackward', 'softmax', 'softmaxBackward',
+] as const;
+export type AsyncKernelName = (typeof ASYNC_KERNELS)[number];
+
+/**
+ * The same kernels, computed off the calling thread: the Promise resolves with the output once it is
+ * complete, and the inputs must not be written until then.
+ */
+export type AsyncKernels = { [K in AsyncKernelName]: (...args: Parameters<Backend[K]>) => Promise<Tensor> };
+
 export interface Backend {
   readonly name: 'reference' | 'native';
+  /** Present when the backend can compute off the event loop (native); absent for reference. */
+  readonly async?: AsyncKernels;
 
   /** a (M,K) or (K,M) if transposeA, b (K,N) or (N,K) if transposeB -> (M,N), then the epilogue. */
   matmul(a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean, epilogue?: Epilogue): Tensor;

@@ -1,6 +1,7 @@
 import type { NativeAddon } from '../../native.js';
 import type { Backend } from '../types.js';
 import * as act from './activation.js';
+import { createAsyncKernels } from './async.js';
 import * as conv from './conv.js';
 import * as mm from './matmul.js';
 import * as pool from './pool.js';
@@ -12,6 +13,10 @@ import * as pool from './pool.js';
  * @throws ConvkitError (naming the op) for float64 tensors; RangeError/TypeError from the addon for bad sizes.
  */
 export function createNativeBackend(addon: NativeAddon): Backend {
+  return { ...nativeKernels(addon), async: createAsyncKernels(addon, nativeKernels) };
+}
+
+function nativeKernels(addon: NativeAddon): Backend {
   return {
     name: 'native',
     matmul: (a, b, ta, tb, ep) => mm.matmul(addon, a, b, ta, tb, ep),

@@ -1,0 +1,34 @@
+import type { NativeAddon } from '../../native.js';
+import type { Tensor } from '../../tensor.js';
+import { ASYNC_KERNELS, type AsyncKernels, type Backend } from '../types.js';
+
+/**
+ * The native kernels as Promises, built from the synchronous backend functions so the checks and
+ * marshalling exist once: they are handed an addon whose heavy methods start their `...Async` twin
+ * instead of computing, so each returns its (still empty) output at once, and the kernel's Promise is
+ * awaited before that output is handed over.
+ */
+export function createAsyncKernels(addon: NativeAddon, fromAddon: (addon: NativeAddon) => Backend): AsyncKernels {
+  let started: Promise<void> | undefined;
+  const starting = { ...addon } as Record<string, unknown>;
+  for (const k of ASYNC_KERNELS) {
+    const twin = addon[`${k}Async`] as (...args: unknown[]) => Promise<void>;
+    starting[k] = (...args: unknown[]) => {
+      started = twin(...args);
+    };
+  }
+  const deferred = fromAddon(starting as unknown as NativeAddon);
+  const kernels = {} as Record<string, (...args: unknown[]) => Promise<Tensor>>;
+  for (const k of ASYNC_KERNELS) {
+    const run = deferred[k] as (...args: unknown[]) => Tensor;
+    kernels[k] = async (...args) => {
+      started = undefined;
+      const out = run(...args);
+      const kernel = started;
+      started = undefined;
+      await kernel;
+      return out;
+    };
+  }
+  return kernels as AsyncKernels;
+}
