@@ -8,12 +8,14 @@
       'native/runtime/cpu.cc',
       'native/runtime/dispatch.cc',
       'native/runtime/elementwise.cc',
+      'native/runtime/fma-probe.cc',
       'native/runtime/gemm.cc',
       'native/runtime/parallel.cc',
       'native/runtime/pool.cc',
       'native/runtime/scratch.cc',
     ],
     'ck_scalar_sources': [
+      'native/kernels/f32-fmaprobe/f32-fmaprobe-8x1-scalar.cc',
       'native/kernels/f32-gemm/f32-gemm-4x8-scalar.cc',
       'native/kernels/f32-softmax/f32-softmax-scalar.cc',
       'native/kernels/f32-vbinary/f32-vbinary-scalar.cc',
@@ -21,6 +23,7 @@
       'native/runtime/target-flags-scalar.cc',
     ],
     'ck_avx2_sources': [
+      'native/kernels/f32-fmaprobe/f32-fmaprobe-12x8-avx2-fma.cc',
       'native/kernels/f32-gemm/f32-gemm-6x16-avx2-fma.cc',
       'native/kernels/f32-softmax/f32-softmax-avx2.cc',
       'native/kernels/f32-vbinary/f32-vbinary-avx2.cc',
@@ -28,6 +31,7 @@
       'native/runtime/target-flags-avx2.cc',
     ],
     'ck_avx512_sources': [
+      'native/kernels/f32-fmaprobe/f32-fmaprobe-24x16-avx512f.cc',
       'native/kernels/f32-gemm/f32-gemm-14x32-avx512f.cc',
       'native/kernels/f32-softmax/f32-softmax-avx512f.cc',
       'native/kernels/f32-vbinary/f32-vbinary-avx512f.cc',

@@ -32,6 +32,8 @@ interface NativeSyncOps {
   setIsa(name: string): NativeIsa;
   /** Returns the thread count in use (1..256). */
   setThreads(n: number): number;
+  /** GFLOP/s of independent vector FMA chains on the current ISA, `threads` threads for about `seconds` (<= 10). */
+  fmaPeakProbe(threads: number, seconds: number): number;
 
   matmul(a: Float32Array, b: Float32Array, y: Float32Array, m: number, k: number, n: number, transposeA: boolean,
     transposeB: boolean, bias: Float32Array | null, activation: NativeActivation, alpha: number): void;

@@ -50,11 +50,24 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), double(ck_threads()));
 }
 
+// fmaPeakProbe(threads, seconds) -> GFLOP/s of independent vector FMA chains on the current ISA.
+Napi::Value FmaPeakProbe(const Napi::CallbackInfo& info) {
+  const Args args(info, "fmaPeakProbe");
+  const size_t threads = args.dim(0, "threads", 1);
+  if (threads > 256) args.range_error("threads must be at most 256, received " + std::to_string(threads));
+  const double seconds = args.number(1, "seconds");
+  if (!(seconds > 0 && seconds <= 10)) args.range_error("seconds must be in (0, 10], received " + std::to_string(seconds));
+  double gflops = 0.0;
+  run_native(args, [&] { gflops = ck_fma_peak_probe(threads, seconds); });
+  return Napi::Number::New(info.Env(), gflops);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ck_isa_current();  // choose the kernels (and print them under CONVKIT_DEBUG) at load
   exports.Set("nativeInfo", Napi::Function::New(env, NativeInfo, "nativeInfo"));
   exports.Set("setIsa", Napi::Function::New(env, SetIsa, "setIsa"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
+  exports.Set("fmaPeakProbe", Napi::Function::New(env, FmaPeakProbe, "fmaPeakProbe"));
   ck_register_matmul_ops(env, exports);
   ck_register_conv_ops(env, exports);
   ck_register_pool_ops(env, exports);

@@ -44,6 +44,13 @@ ck_dispatch make_table(ck_isa isa) {
   }
 #include "kernels/f32-softmax/f32-softmax.inc"
 #undef CK_SOFTMAX_UKERNELS
+#define CK_FMAPROBE_UKERNEL(i, fn, flops) \
+  if (i == isa) {                          \
+    d.fma_probe = fn;                      \
+    d.fma_probe_flops = flops;             \
+  }
+#include "kernels/f32-fmaprobe/f32-fmaprobe.inc"
+#undef CK_FMAPROBE_UKERNEL
   return d;
 }
 

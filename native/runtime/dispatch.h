@@ -4,6 +4,7 @@
 
 #include "convkit/isa.h"
 #include "convkit/ops.h"
+#include "kernels/f32-fmaprobe/f32-fmaprobe.h"
 #include "kernels/f32-gemm/f32-gemm.h"
 #include "kernels/f32-softmax/f32-softmax.h"
 #include "kernels/f32-vbinary/f32-vbinary.h"
@@ -25,6 +26,8 @@ struct ck_dispatch {
   ck_f32_vunary_bwd_fn unary_bwd[CK_ACT_COUNT];  // [CK_ACT_LINEAR] is null
   ck_f32_softmax_fn softmax;
   ck_f32_softmax_bwd_fn softmax_bwd;
+  ck_f32_fmaprobe_fn fma_probe;
+  size_t fma_probe_flops;  // per iteration
 };
 
 // The table in use (chosen at load from the CPU and CONVKIT_ISA).

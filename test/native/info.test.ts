@@ -53,6 +53,10 @@ describe.skipIf(!addon)(`native addon info${error ? ` (skipped: ${error.message}
     expect(a.setThreads(2)).toBe(2);
   });
 
+  it('measures a plausible FMA peak (over 1 GFLOP/s)', () => {
+    expect(a.fmaPeakProbe(1, 0.05)).toBeGreaterThan(1);
+  });
+
   it('loads and runs in a worker thread (context-aware)', async () => {
     const code = `
       const { parentPort, workerData } = require('node:worker_threads');

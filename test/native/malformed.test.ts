@@ -94,6 +94,9 @@ const cases: Case[] = [
   ['softmaxCrossEntropyDense: targets too short', (a) => a.softmaxCrossEntropyDense(f32(6), f32(5), f32(6), 3), RangeError, /targets must have 6/],
   ['setIsa: unknown name', (a) => a.setIsa('sse9'), RangeError, /name must be one of/],
   ['setThreads: zero', (a) => a.setThreads(0), RangeError, /n must be an integer in \[1/],
+  ['fmaPeakProbe: zero threads', (a) => a.fmaPeakProbe(0, 0.01), RangeError, /threads must be an integer in \[1/],
+  ['fmaPeakProbe: NaN seconds', (a) => a.fmaPeakProbe(1, NaN), RangeError, /seconds must be finite/],
+  ['fmaPeakProbe: a minute', (a) => a.fmaPeakProbe(1, 60), RangeError, /seconds must be in \(0, 10\]/],
   ['setThreads: too many', (a) => a.setThreads(1000), RangeError, /at most 256/],
 ];
 

@@ -22,3 +22,7 @@ ck_isa ck_isa_select(ck_isa requested);
 size_t ck_threads();
 // Clamped to [1, 256].
 void ck_set_threads(size_t n);
+
+// FMA throughput of the current ISA's probe kernel (independent vector FMA chains) on `threads` threads
+// running for about `seconds`, in GFLOP/s: the peak benchmarks compare against.
+double ck_fma_peak_probe(size_t threads, double seconds);
