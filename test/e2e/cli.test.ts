@@ -1,8 +1,18 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/index.js';
+
+/** An IDX header: two zero bytes, the type, the rank, then big-endian dimensions. */
+function header(type: number, shape: number[]): Buffer {
+  const b = Buffer.alloc(4 + 4 * shape.length);
+  b[2] = type;
+  b[3] = shape.length;
+  shape.forEach((d, i) => b.writeUInt32BE(d, 4 + 4 * i));
+  return b;
+}
 
 /** Runs the CLI in-process and captures what it prints. */
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -49,6 +59,27 @@ describe('convkit CLI', () => {
     const predicted = await cli('predict', out, '--limit', '3', '--train', '300', '--test', '100');
     expect(predicted.out.split('\n')).toHaveLength(3);
     expect(predicted.out).toMatch(/^0\t\d\t[01]\.\d{4}\n1\t/);
+  });
+
+  it('trains on an IDX directory (--data) and evaluates on its test split', async () => {
+    const data = join(dir, 'idx');
+    await mkdir(data);
+    // 12×12 images whose class (0..2) is the row band that is lit.
+    const images = (n: number): Buffer => {
+      const px = Buffer.alloc(n * 144);
+      for (let s = 0; s < n; s++) for (let i = 0; i < 4; i++) for (let j = 0; j < 12; j++) px[s * 144 + ((s % 3) * 4 + i) * 12 + j] = 255;
+      return Buffer.concat([header(0x08, [n, 12, 12]), px]);
+    };
+    const labels = (n: number): Buffer => Buffer.concat([header(0x08, [n]), Buffer.from(Array.from({ length: n }, (_, s) => s % 3))]);
+    await writeFile(join(data, 'train-images-idx3-ubyte.gz'), gzipSync(images(60)));
+    await writeFile(join(data, 'train-labels-idx1-ubyte.gz'), gzipSync(labels(60)));
+    await writeFile(join(data, 't10k-images-idx3-ubyte'), images(12));
+    await writeFile(join(data, 't10k-labels-idx1-ubyte'), labels(12));
+    const out = join(dir, 'bands');
+    const r = await cli('train', '--data', data, '--epochs', '4', '--batch-size', '10', '--no-augment', '--verbose', '0', '--out', out);
+    expect(r.code).toBe(0);
+    expect((await cli('summary', out)).out).toMatch(/dense_\d+ \(Dense\) +\[null, 3\]/);
+    expect((await cli('evaluate', out, '--data', data)).out).toMatch(/accuracy: 1\.0000/);
   });
 
   it('reports bad input as a message and status 1', async () => {

@@ -8,6 +8,7 @@ import { oneHot } from '../../src/data/preprocessing.js';
 import * as layers from '../../src/layers/index.js';
 import { l2 } from '../../src/layers/regularizers.js';
 import * as losses from '../../src/losses/index.js';
+import { architecture, lenet5 } from '../../src/model/architectures.js';
 import { sequential, type Sequential } from '../../src/model/sequential.js';
 import * as optimizers from '../../src/optimizers/index.js';
 import { randomUniform, type Tensor } from '../../src/tensor.js';
@@ -128,6 +129,13 @@ describe('fit, evaluate, predict', () => {
     const wPlain = plain.getWeights()[0].data;
     const wReg = reg.getWeights()[0].data;
     for (let i = 0; i < kernel.size; i++) expect(wReg[i]).toBeCloseTo(wPlain[i] - 0.5 * 2 * 0.01 * kernel.data[i], 6);
+  });
+
+  it('the preset architectures have the documented sizes', () => {
+    expect(lenet5().countParams()).toBe(61_706);
+    expect(architecture('tutorial').countParams()).toBe(3_274_634);
+    expect(architecture('lenet5', { inputShape: [32, 32, 3], numClasses: 4 }).outputShape).toEqual([4]);
+    expect(() => architecture('vgg')).toThrow(/expected one of lenet5, tutorial/);
   });
 
   it('explains misuse: not compiled, label count, x shape', async () => {
