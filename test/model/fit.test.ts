@@ -166,6 +166,24 @@ describe('callbacks', () => {
     expect(seen.batches).toBe(6);
   });
 
+  it('earlyStopping with restoreBestWeights puts back the weights of the best epoch', async () => {
+    const m = model();
+    let epoch0: number[][] = [];
+    // mode 'max' on the (falling) loss makes epoch 0 the best, so the stop at epoch 1 restores it.
+    const history = await m.fit(x, y, {
+      batchSize: 32,
+      epochs: 5,
+      verbose: 0,
+      callbacks: [
+        { onEpochEnd: (e) => void (e === 0 && (epoch0 = weightBits(m))) },
+        callbacks.earlyStopping({ monitor: 'loss', mode: 'max', patience: 1, restoreBestWeights: true }),
+      ],
+    });
+    expect(history.epoch).toEqual([0, 1]);
+    expect(history.history.loss[1]).toBeLessThan(history.history.loss[0]);
+    expect(weightBits(m)).toEqual(epoch0);
+  });
+
   it('earlyStopping names a monitor that is not logged', async () => {
     await expect(model().fit(x, y, { verbose: 0, callbacks: [callbacks.earlyStopping({ monitor: 'val_accuracy' })] })).rejects.toThrow(
       /earlyStopping: expected monitor 'val_accuracy' among the epoch logs \(loss, accuracy\)/,
