@@ -3,6 +3,7 @@ import type { Tensor } from '../tensor.js';
 import { oneOf } from '../validate.js';
 
 export type ActivationName = ops.ActivationName;
+/** Every activation a layer accepts by name. */
 export const ACTIVATION_NAMES: readonly ActivationName[] = ['linear', 'relu', 'leakyRelu', 'elu', 'sigmoid', 'tanh', 'softmax'];
 
 /**

@@ -189,10 +189,12 @@ export abstract class Layer {
   }
 }
 
+/** Whether two shapes have the same dimensions. */
 export function sameShape(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
+/** The layer's initializer argument, or `fallback` when it gave none. */
 export function initializerOf(where: string, spec: InitializerSpec | undefined, fallback: InitializerSpec): Initializer {
   return getInitializer(where, spec ?? fallback);
 }

@@ -33,6 +33,7 @@ export function l2(opts: { l2?: number } = {}): Regularizer {
   };
 }
 
+/** A regularizer from an instance or its saved config (undefined stays undefined). @throws ConvkitError for an unknown className. */
 export function getRegularizer(where: string, spec: Regularizer | { className: string; config: { l2?: number } } | undefined): Regularizer | undefined {
   if (spec === undefined || spec === null) return undefined;
   if ('penalty' in spec) return spec;

@@ -3,7 +3,7 @@ import * as ops from '../ops.js';
 import { Tensor, zeros } from '../tensor.js';
 import { classIds, denseTargets, type Labels } from './labels.js';
 
-export { argmaxRows, classIds, gatherLabels, gatherRows, labelCount, type Labels } from './labels.js';
+export type { Labels } from './labels.js';
 
 export interface LossConfig {
   className: string;

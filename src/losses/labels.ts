@@ -62,6 +62,7 @@ export function denseTargets(where: string, y: Labels, shape: readonly number[],
   return t;
 }
 
+/** The index of the largest value of each row of an (n, c) array (the first on ties). */
 export function argmaxRows(data: ArrayLike<number>, n: number, c: number): Int32Array {
   const out = new Int32Array(n);
   for (let i = 0; i < n; i++) {

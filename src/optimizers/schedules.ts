@@ -73,6 +73,7 @@ export function cosineDecay(opts: { initialLearningRate: number; decaySteps: num
 
 const REGISTRY: Record<string, (c: never) => LearningRateSchedule> = { stepDecay, exponentialDecay, cosineDecay };
 
+/** A schedule from its saved config. @throws ConvkitError for an unknown className. */
 export function scheduleFromConfig(config: ScheduleConfig): LearningRateSchedule {
   const make = REGISTRY[config?.className];
   if (!make) fail('scheduleFromConfig', `a schedule className (${Object.keys(REGISTRY).join(', ')})`, config?.className);
