@@ -66,11 +66,26 @@ export function imageAugmenter(args: ImageAugmenterArgs = {}): Augmenter {
             const x0 = Math.floor(sx);
             const fy = sy - y0;
             const fx = sx - x0;
+            // Bilinear weights of the four neighbours; a neighbour outside the image reads fillValue.
+            const w00 = (1 - fy) * (1 - fx);
+            const w01 = (1 - fy) * fx;
+            const w10 = fy * (1 - fx);
+            const w11 = fy * fx;
+            const inY0 = y0 >= 0 && y0 < h;
+            const inY1 = y0 + 1 >= 0 && y0 + 1 < h;
+            const inX0 = x0 >= 0 && x0 < w;
+            const inX1 = x0 + 1 >= 0 && x0 + 1 < w;
+            const p00 = inY0 && inX0 ? base + (y0 * w + x0) * c : -1;
+            const p01 = inY0 && inX1 ? base + (y0 * w + x0 + 1) * c : -1;
+            const p10 = inY1 && inX0 ? base + ((y0 + 1) * w + x0) * c : -1;
+            const p11 = inY1 && inX1 ? base + ((y0 + 1) * w + x0 + 1) * c : -1;
+            const o = base + (i * w + j) * c;
             for (let ch = 0; ch < c; ch++) {
-              const px = (yy: number, xx: number): number => (yy < 0 || yy >= h || xx < 0 || xx >= w ? fillValue : x.data[base + (yy * w + xx) * c + ch]);
-              const v =
-                (1 - fy) * ((1 - fx) * px(y0, x0) + fx * px(y0, x0 + 1)) + fy * ((1 - fx) * px(y0 + 1, x0) + fx * px(y0 + 1, x0 + 1));
-              out.data[base + (i * w + j) * c + ch] = v;
+              out.data[o + ch] =
+                w00 * (p00 < 0 ? fillValue : x.data[p00 + ch]) +
+                w01 * (p01 < 0 ? fillValue : x.data[p01 + ch]) +
+                w10 * (p10 < 0 ? fillValue : x.data[p10 + ch]) +
+                w11 * (p11 < 0 ? fillValue : x.data[p11 + ch]);
             }
           }
         }
