@@ -6,6 +6,10 @@
 #include "simd/scalar.h"
 #include "simd/vmath.h"
 
+// Internal linkage: every ISA's translation units get their own copy, so the linker can never pick an
+// AVX-512-compiled copy of a shared inline function for the scalar or AVX2 path.
+namespace {
+
 struct ck_simd_avx2 {
   using reg = __m256;
   static constexpr size_t width = 8;
@@ -53,3 +57,5 @@ struct ck_simd_avx2 {
   static reg expm1(reg x) { return ck_vexpm1<ck_simd_avx2>(x); }
   static reg tanh(reg x) { return ck_vtanh<ck_simd_avx2>(x); }
 };
+
+}  // namespace

@@ -7,6 +7,10 @@
 #include "simd/scalar.h"
 #include "simd/vmath.h"
 
+// Internal linkage: every ISA's translation units get their own copy, so the linker can never pick an
+// AVX-512-compiled copy of a shared inline function for the scalar or AVX2 path.
+namespace {
+
 struct ck_simd_avx512 {
   using reg = __m512;
   static constexpr size_t width = 16;
@@ -46,3 +50,5 @@ struct ck_simd_avx512 {
   static reg expm1(reg x) { return ck_vexpm1<ck_simd_avx512>(x); }
   static reg tanh(reg x) { return ck_vtanh<ck_simd_avx512>(x); }
 };
+
+}  // namespace

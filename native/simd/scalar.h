@@ -7,6 +7,10 @@
 
 #define CK_RESTRICT __restrict__
 
+// Internal linkage: every ISA's translation units get their own copy, so the linker can never pick an
+// AVX-512-compiled copy of a shared inline function for the scalar or AVX2 path.
+namespace {
+
 struct ck_simd_scalar {
   using reg = float;
   static constexpr size_t width = 1;
@@ -32,3 +36,5 @@ struct ck_simd_scalar {
   static reg expm1(reg x) { return std::expm1(x); }
   static reg tanh(reg x) { return std::tanh(x); }
 };
+
+}  // namespace

@@ -2,6 +2,10 @@
 // the basic arithmetic. Polynomials from Cephes (expf: ~1 ulp on the clamped range; tanhf small-|x| branch).
 #pragma once
 
+// Internal linkage: every ISA's translation units get their own copy, so the linker can never pick an
+// AVX-512-compiled copy of a shared inline function for the scalar or AVX2 path.
+namespace {
+
 // e^r - 1 for |r| <= ln2/2 (no rounding against 1): r + r^2 p(r), the Cephes expf polynomial.
 template <class V>
 inline typename V::reg ck_vexpm1_reduced(typename V::reg r) {
@@ -54,3 +58,5 @@ inline typename V::reg ck_vtanh(typename V::reg x) {
   const reg small = V::fmadd(V::mul(p, z), x, x);
   return V::select_lt(ax, V::set1(0.625f), small, big);
 }
+
+}  // namespace

@@ -3,6 +3,10 @@
 
 #include "kernels/f32-fmaprobe/f32-fmaprobe.h"
 
+// Internal linkage: every ISA's translation units get their own copy, so the linker can never pick an
+// AVX-512-compiled copy of a shared inline function for the scalar or AVX2 path.
+namespace {
+
 template <class V, size_t CHAINS>
 inline float ck_f32_fmaprobe(size_t iters) {
   typename V::reg acc[CHAINS];
@@ -18,3 +22,5 @@ inline float ck_f32_fmaprobe(size_t iters) {
   for (size_t i = 1; i < CHAINS; ++i) s = V::add(s, acc[i]);
   return V::reduce_add(s);
 }
+
+}  // namespace

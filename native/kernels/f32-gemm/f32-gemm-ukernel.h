@@ -6,6 +6,10 @@
 #include "kernels/f32-gemm/f32-gemm.h"
 #include "simd/scalar.h"
 
+// Internal linkage: every ISA's translation units get their own copy, so the linker can never pick an
+// AVX-512-compiled copy of a shared inline function for the scalar or AVX2 path.
+namespace {
+
 template <class S>
 inline typename S::reg ck_gemm_store_value(typename S::reg v, const float* c, const float* bias,
                                            const ck_gemm_params* p) {
@@ -65,3 +69,5 @@ inline void ck_f32_gemm_ukernel(size_t mr, size_t nr, size_t kc, const float* CK
       *cp = ck_gemm_store_value<ck_simd_scalar>(tile[i * NR + j], cp, p->bias ? p->bias + j : nullptr, p);
     }
 }
+
+}  // namespace

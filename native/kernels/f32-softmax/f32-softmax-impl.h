@@ -4,6 +4,10 @@
 #include "kernels/f32-softmax/f32-softmax.h"
 #include "simd/scalar.h"
 
+// Internal linkage: every ISA's translation units get their own copy, so the linker can never pick an
+// AVX-512-compiled copy of a shared inline function for the scalar or AVX2 path.
+namespace {
+
 template <class V>
 inline void ck_f32_softmax(size_t c, const float* x, float* y) {
   using S = ck_simd_scalar;
@@ -47,6 +51,8 @@ inline void ck_f32_softmax_bwd(size_t c, const float* dy, const float* y, float*
   for (size_t i = 0; i < body; i += W) V::store(dx + i, V::mul(V::load(y + i), V::sub(V::load(dy + i), vsum)));
   for (size_t i = body; i < c; ++i) dx[i] = y[i] * (dy[i] - s);
 }
+
+}  // namespace
 
 #define CK_DEFINE_SOFTMAX_UKERNELS(sfx, V)                                                                      \
   void ck_f32_softmax_ukernel__##sfx(size_t c, const float* x, float* y) { ck_f32_softmax<V>(c, x, y); } \

@@ -4,6 +4,10 @@
 #include "kernels/f32-vbinary/f32-vbinary.h"
 #include "simd/scalar.h"
 
+// Internal linkage: every ISA's translation units get their own copy, so the linker can never pick an
+// AVX-512-compiled copy of a shared inline function for the scalar or AVX2 path.
+namespace {
+
 template <class V, class Op>
 inline void ck_f32_vbinary(size_t n, const float* a, const float* b, float* y) {
   size_t i = 0;
@@ -34,6 +38,8 @@ inline void ck_f32_vmulc(size_t n, const float* a, float c, float* y) {
   for (; i + V::width <= n; i += V::width) V::store(y + i, V::mul(V::load(a + i), vc));
   for (; i < n; ++i) y[i] = a[i] * c;
 }
+
+}  // namespace
 
 #define CK_DEFINE_VBINARY_UKERNELS(sfx, V)                                              \
   void ck_f32_vadd_ukernel__##sfx(size_t n, const float* a, const float* b, float* y) { \

@@ -5,6 +5,10 @@
 #include "kernels/f32-vunary/f32-vunary.h"
 #include "simd/scalar.h"
 
+// Internal linkage: every ISA's translation units get their own copy, so the linker can never pick an
+// AVX-512-compiled copy of a shared inline function for the scalar or AVX2 path.
+namespace {
+
 template <class V, class Op>
 inline void ck_f32_vunary(size_t n, const float* x, float* y, float alpha) {
   size_t i = 0;
@@ -70,6 +74,8 @@ struct ck_op_tanh {
     return T::mul(dy, T::sub(T::set1(1.0f), T::mul(y, y)));
   }
 };
+
+}  // namespace
 
 #define CK_DEFINE_VUNARY_ONE(act, sfx, V)                                                                 \
   void ck_f32_v##act##_ukernel__##sfx(size_t n, const float* x, float* y, float alpha) {                  \
