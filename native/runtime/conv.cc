@@ -37,28 +37,37 @@ bool is_pointwise(const ck_conv2d_info& s) {
          s.pad_bottom == 0 && s.pad_right == 0 && s.groups == 1 && s.out_h == s.in_h && s.out_w == s.in_w;
 }
 
-// Visits output pixel rows [r0, r1) x lowered columns [k0, k1) of group grp as contiguous channel runs:
-// fn(row, col, offset, run): run channels of x start at offset (SIZE_MAX: padding, read as zeros).
+// Visits output pixel rows [r0, r1) x lowered columns [k0, k1) of group grp as runs of adjacent columns:
+// fn(row, col, offset, run), where the run's values are x[offset .. offset+run) or, for offset SIZE_MAX,
+// zeros (padding). Runs are as long as the layout allows: padding runs cover every outside tap in a row of
+// the kernel, and with one group and no horizontal dilation the taps of a kernel row are adjacent in x.
 template <class Fn>
 void for_each_run(const ck_conv2d_info& s, const Geometry& geo, size_t grp, size_t r0, size_t r1, size_t k0,
                   size_t k1, Fn&& fn) {
+  const size_t row_len = s.k_w * geo.cg;  // lowered columns per kernel row
+  const bool merge = s.groups == 1 && s.dil_w == 1;
+  const ptrdiff_t dw = ptrdiff_t(s.dil_w);
   for (size_t r = r0; r < r1; ++r) {
     const size_t n = r / geo.ohw, p = r % geo.ohw;
-    const ptrdiff_t oh = ptrdiff_t(p / s.out_w), ow = ptrdiff_t(p % s.out_w);
-    size_t ci = k0 % geo.cg, kw = (k0 / geo.cg) % s.k_w, kh = (k0 / geo.cg) / s.k_w;
+    const ptrdiff_t ih0 = ptrdiff_t((p / s.out_w) * s.stride_h) - ptrdiff_t(s.pad_top);
+    const ptrdiff_t iw0 = ptrdiff_t((p % s.out_w) * s.stride_w) - ptrdiff_t(s.pad_left);
     for (size_t col = k0; col < k1;) {
-      const size_t run = std::min(geo.cg - ci, k1 - col);
-      const ptrdiff_t ih = oh * ptrdiff_t(s.stride_h) - ptrdiff_t(s.pad_top) + ptrdiff_t(kh * s.dil_h);
-      const ptrdiff_t iw = ow * ptrdiff_t(s.stride_w) - ptrdiff_t(s.pad_left) + ptrdiff_t(kw * s.dil_w);
-      const bool inside = ih >= 0 && ih < ptrdiff_t(s.in_h) && iw >= 0 && iw < ptrdiff_t(s.in_w);
-      fn(r, col, inside ? ((n * s.in_h + size_t(ih)) * s.in_w + size_t(iw)) * s.in_c + grp * geo.cg + ci : SIZE_MAX,
-         run);
-      col += run;
-      ci = 0;
-      if (++kw == s.k_w) {
-        kw = 0;
-        ++kh;
+      const size_t kh = col / row_len, q = col % row_len, kw = q / geo.cg, ci = q % geo.cg;
+      const ptrdiff_t ih = ih0 + ptrdiff_t(kh * s.dil_h), iw = iw0 + ptrdiff_t(kw) * dw;
+      size_t run, off = SIZE_MAX;
+      if (ih < 0 || ih >= ptrdiff_t(s.in_h) || iw >= ptrdiff_t(s.in_w)) {
+        run = row_len - q;  // the rest of this kernel row is outside
+      } else if (iw < 0) {
+        const size_t first_inside = std::min(size_t((-iw0 + dw - 1) / dw), s.k_w);
+        run = (first_inside - kw) * geo.cg - ci;
+      } else {
+        off = ((n * s.in_h + size_t(ih)) * s.in_w + size_t(iw)) * s.in_c + grp * geo.cg + ci;
+        const size_t inside_end = merge ? size_t(std::min(ptrdiff_t(s.k_w), ptrdiff_t(s.in_w) - iw0)) : kw + 1;
+        run = (inside_end - kw) * geo.cg - ci;
       }
+      run = std::min(run, k1 - col);
+      fn(r, col, off, run);
+      col += run;
     }
   }
 }
