@@ -23,12 +23,12 @@ export class Activation extends Layer {
   computeOutputShape(inputShape: Shape): number[] {
     return [...inputShape];
   }
-  forward(x: Tensor, _ctx: ForwardContext): Tensor {
+  async forward(x: Tensor, _ctx: ForwardContext): Promise<Tensor> {
     this.checkInput(x);
     // ActivationStep takes an already-activated tensor for the kinds it would fuse; standalone, apply it here.
-    return this.act.after(this.act.fused ? ops.activation(this.act.kind, x, this.act.alpha) : x);
+    return this.act.after(this.act.fused ? await ops.activationAsync(this.act.kind, x, this.act.alpha) : x);
   }
-  backward(dy: Tensor): Tensor {
+  backward(dy: Tensor): Promise<Tensor> {
     return this.act.backward(dy);
   }
   protected ownConfig(): Record<string, unknown> {
@@ -61,7 +61,8 @@ export class PReLU extends Layer {
     const channels = this.inputShape[this.inputShape.length - 1] ?? 1;
     this.alpha = this.addWeight('alpha', [channels], initializerOf(this.where, this.args.alphaInitializer, { className: 'constant', config: { value: 0.25 } }));
   }
-  forward(x: Tensor, _ctx: ForwardContext): Tensor {
+  // Elementwise in TypeScript: no op exists for a learned per-channel slope.
+  async forward(x: Tensor, _ctx: ForwardContext): Promise<Tensor> {
     this.checkInput(x);
     this.x = x;
     const a = this.alpha.value.data;
@@ -73,7 +74,7 @@ export class PReLU extends Layer {
     }
     return y;
   }
-  backward(dy: Tensor): Tensor {
+  async backward(dy: Tensor): Promise<Tensor> {
     const x = this.saved(this.x);
     const a = this.alpha.value.data;
     const c = a.length;

@@ -30,16 +30,16 @@ export class ActivationStep {
   }
 
   /** Takes the op's result (already activated when fused) and returns the layer output. */
-  after(opResult: Tensor): Tensor {
+  async after(opResult: Tensor): Promise<Tensor> {
     this.z = this.fused ? undefined : opResult;
-    this.y = this.fused ? opResult : ops.activation(this.kind, opResult, this.alpha);
+    this.y = this.fused ? opResult : await ops.activationAsync(this.kind, opResult, this.alpha);
     return this.y;
   }
 
   /** dy -> dz, the gradient at the op's pre-activation result. */
-  backward(dy: Tensor): Tensor {
+  backward(dy: Tensor): Promise<Tensor> {
     const y = this.y!;
-    return ops.activationBackward(this.kind, dy, this.z ?? y, y, this.alpha);
+    return ops.activationBackwardAsync(this.kind, dy, this.z ?? y, y, this.alpha);
   }
 
   config(): { activation: ActivationName; alpha?: number } {

@@ -59,7 +59,7 @@ export class BatchNormalization extends Layer {
     this.movingVariance = this.addWeight('moving_variance', c, initializerOf(this.where, undefined, 'ones'), false);
   }
 
-  forward(x: Tensor, ctx: ForwardContext): Tensor {
+  async forward(x: Tensor, ctx: ForwardContext): Promise<Tensor> {
     this.checkInput(x);
     const c = this.movingMean.value.size;
     const rows = x.size / c;
@@ -98,7 +98,7 @@ export class BatchNormalization extends Layer {
     return y;
   }
 
-  backward(dy: Tensor): Tensor {
+  async backward(dy: Tensor): Promise<Tensor> {
     const { xhat, invStd, training } = this.saved(this.saved_);
     const c = invStd.length;
     const rows = dy.size / c;

@@ -77,18 +77,18 @@ export class Conv2D extends Layer {
     if (this.useBias) this.bias = this.addWeight('bias', [this.filters], initializerOf(this.where, this.args.biasInitializer, 'zeros'));
   }
 
-  forward(x: Tensor, _ctx: ForwardContext): Tensor {
+  async forward(x: Tensor, _ctx: ForwardContext): Promise<Tensor> {
     this.checkInput(x);
     this.x = x;
-    return this.act.after(ops.conv2d(x, this.kernel.value, { ...this.opts, bias: this.bias?.value, ...this.act.epilogue() }));
+    return this.act.after(await ops.conv2dAsync(x, this.kernel.value, { ...this.opts, bias: this.bias?.value, ...this.act.epilogue() }));
   }
 
-  backward(dy: Tensor, needInputGrad: boolean): Tensor | undefined {
+  async backward(dy: Tensor, needInputGrad: boolean): Promise<Tensor | undefined> {
     const x = this.saved(this.x);
-    const dz = this.act.backward(dy);
-    this.kernel.grad = ops.conv2dBackwardFilter(x, dz, this.kernel.value.shape, this.opts);
-    if (this.bias) this.bias.grad = ops.biasGrad(dz);
-    return needInputGrad ? ops.conv2dBackwardInput(dz, this.kernel.value, x.shape, this.opts) : undefined;
+    const dz = await this.act.backward(dy);
+    this.kernel.grad = await ops.conv2dBackwardFilterAsync(x, dz, this.kernel.value.shape, this.opts);
+    if (this.bias) this.bias.grad = await ops.biasGradAsync(dz);
+    return needInputGrad ? ops.conv2dBackwardInputAsync(dz, this.kernel.value, x.shape, this.opts) : undefined;
   }
 
   protected ownConfig(): Record<string, unknown> {

@@ -51,21 +51,21 @@ export class Dense extends Layer {
     if (this.useBias) this.bias = this.addWeight('bias', [this.units], initializerOf(this.where, this.args.biasInitializer, 'zeros'));
   }
 
-  forward(x: Tensor, _ctx: ForwardContext): Tensor {
+  async forward(x: Tensor, _ctx: ForwardContext): Promise<Tensor> {
     this.checkInput(x);
     const inputs = x.shape[x.rank - 1];
     this.x2 = x.reshape([-1, inputs]);
-    const y = this.act.after(ops.matmul(this.x2, this.kernel.value, { bias: this.bias?.value, ...this.act.epilogue() }));
+    const y = await this.act.after(await ops.matmulAsync(this.x2, this.kernel.value, { bias: this.bias?.value, ...this.act.epilogue() }));
     return y.reshape([...x.shape.slice(0, -1), this.units]);
   }
 
-  backward(dy: Tensor, needInputGrad: boolean): Tensor | undefined {
+  async backward(dy: Tensor, needInputGrad: boolean): Promise<Tensor | undefined> {
     const x2 = this.saved(this.x2);
-    const dz = this.act.backward(dy.reshape([-1, this.units]));
-    this.kernel.grad = ops.matmul(x2, dz, { transposeA: true });
-    if (this.bias) this.bias.grad = ops.biasGrad(dz);
+    const dz = await this.act.backward(dy.reshape([-1, this.units]));
+    this.kernel.grad = await ops.matmulAsync(x2, dz, { transposeA: true });
+    if (this.bias) this.bias.grad = await ops.biasGradAsync(dz);
     if (!needInputGrad) return undefined;
-    return ops.matmul(dz, this.kernel.value, { transposeB: true }).reshape([dy.shape[0], ...this.inputShape]);
+    return (await ops.matmulAsync(dz, this.kernel.value, { transposeB: true })).reshape([dy.shape[0], ...this.inputShape]);
   }
 
   protected ownConfig(): Record<string, unknown> {

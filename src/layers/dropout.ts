@@ -32,7 +32,7 @@ export class Dropout extends Layer {
   computeOutputShape(inputShape: Shape): number[] {
     return [...inputShape];
   }
-  forward(x: Tensor, ctx: ForwardContext): Tensor {
+  async forward(x: Tensor, ctx: ForwardContext): Promise<Tensor> {
     this.checkInput(x);
     if (!ctx.training || this.rate === 0) {
       this.mask = undefined;
@@ -51,7 +51,7 @@ export class Dropout extends Layer {
     this.mask = mask;
     return y;
   }
-  backward(dy: Tensor): Tensor {
+  async backward(dy: Tensor): Promise<Tensor> {
     const mask = this.mask;
     if (!mask) return dy;
     const dx = zeros(dy.shape, dy.dtype);

@@ -125,13 +125,16 @@ export abstract class Layer {
     return param;
   }
 
-  /** x (N, ...inputShape) -> y (N, ...outputShape). */
-  abstract forward(x: Tensor, ctx: ForwardContext): Tensor;
+  /**
+   * x (N, ...inputShape) -> y (N, ...outputShape). Async because the ops run off the event loop on the
+   * native backend (ops.*Async); a layer keeps what its backward needs.
+   */
+  abstract forward(x: Tensor, ctx: ForwardContext): Promise<Tensor>;
   /**
    * dy (N, ...outputShape) -> dx (N, ...inputShape), from the state the last forward kept; fills each
    * trainable param's grad. With needInputGrad false a layer may skip dx (the model's first layer).
    */
-  abstract backward(dy: Tensor, needInputGrad: boolean): Tensor | undefined;
+  abstract backward(dy: Tensor, needInputGrad: boolean): Promise<Tensor | undefined>;
 
   /** All weights in creation order (the order of getWeights and of weights.bin). */
   params(): Param[] {

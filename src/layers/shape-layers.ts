@@ -11,11 +11,11 @@ export class Flatten extends Layer {
   computeOutputShape(inputShape: Shape): number[] {
     return [sizeOf(inputShape)];
   }
-  forward(x: Tensor, _ctx: ForwardContext): Tensor {
+  async forward(x: Tensor, _ctx: ForwardContext): Promise<Tensor> {
     this.checkInput(x);
     return x.reshape([x.shape[0], -1]);
   }
-  backward(dy: Tensor): Tensor {
+  async backward(dy: Tensor): Promise<Tensor> {
     return dy.reshape([dy.shape[0], ...this.inputShape]);
   }
   protected ownConfig(): Record<string, unknown> {
@@ -49,11 +49,11 @@ export class Reshape extends Layer {
     }
     return out;
   }
-  forward(x: Tensor, _ctx: ForwardContext): Tensor {
+  async forward(x: Tensor, _ctx: ForwardContext): Promise<Tensor> {
     this.checkInput(x);
     return x.reshape([x.shape[0], ...this.outputShape]);
   }
-  backward(dy: Tensor): Tensor {
+  async backward(dy: Tensor): Promise<Tensor> {
     return dy.reshape([dy.shape[0], ...this.inputShape]);
   }
   protected ownConfig(): Record<string, unknown> {

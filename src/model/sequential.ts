@@ -60,6 +60,8 @@ export interface History {
   history: Record<string, number[]>;
 }
 
+// Between batches: the native kernels already run off the event loop, but the reference backend's async ops
+// resolve at once, so without this a long fit would starve timers and I/O there.
 const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 // Domain tags so the streams derived from one seed never coincide.
 const SEED_LAYER = 1;
@@ -164,11 +166,16 @@ export class Sequential {
     this.compiled = { optimizer: getOptimizer(args.optimizer), loss: getLoss(args.loss), metrics: metrics.filter((m) => m !== 'loss') };
   }
 
-  /** Runs the layers. Training mode uses batch statistics and dropout; `step` picks the dropout masks. */
-  forward(x: Tensor, opts: { training?: boolean; step?: number } = {}): Tensor {
+  /**
+   * Runs the layers on one batch; the kernels run off the event loop on the native backend. Training mode
+   * uses batch statistics and dropout; `step` picks the dropout masks.
+   * @example const logits = await model.forward(xBatch)
+   * @throws ConvkitError when x does not have the model's input shape.
+   */
+  async forward(x: Tensor, opts: { training?: boolean; step?: number } = {}): Promise<Tensor> {
     const ctx = { training: opts.training ?? false, step: opts.step ?? this.compiled?.optimizer.iterations ?? 0 };
     let y = this.checkX('forward', x);
-    for (const layer of this.layers) y = layer.forward(y, ctx);
+    for (const layer of this.layers) y = await layer.forward(y, ctx);
     return y;
   }
 
@@ -176,10 +183,10 @@ export class Sequential {
    * Backpropagates dL/dy from the last forward, filling every param's grad; returns dL/dx (the model input)
    * unless `inputGradient` is false (training skips the first layer's input gradient).
    */
-  backward(dy: Tensor, opts: { inputGradient?: boolean } = {}): Tensor | undefined {
+  async backward(dy: Tensor, opts: { inputGradient?: boolean } = {}): Promise<Tensor | undefined> {
     const wantInput = opts.inputGradient ?? true;
     let g: Tensor | undefined = dy;
-    for (let i = this.layers.length - 1; i >= 0; i--) g = this.layers[i].backward(g!, i > 0 || wantInput);
+    for (let i = this.layers.length - 1; i >= 0; i--) g = await this.layers[i].backward(g!, i > 0 || wantInput);
     return g;
   }
 
@@ -212,7 +219,7 @@ export class Sequential {
     const { optimizer, metrics } = this.requireCompiled('trainOnBatch');
     const xb = this.checkX('trainOnBatch', x).cast(this.dtype);
     this.checkLabels('trainOnBatch', xb, y);
-    const r = this.trainStep(xb, y, optimizer);
+    const r = await this.trainStep(xb, y, optimizer);
     await nextTick();
     return metrics.includes('accuracy') ? { loss: r.loss, accuracy: r.correct / xb.shape[0] } : { loss: r.loss };
   }
@@ -265,7 +272,7 @@ export class Sequential {
         const idx = order.subarray(b * batchSize, Math.min((b + 1) * batchSize, n));
         let xb = gatherRows(xAll, idx);
         if (opts.augment) xb = opts.augment.apply(xb, new Rng(deriveSeed(seed, SEED_AUGMENT, epoch, b)));
-        const r = this.trainStep(xb, gatherLabels(yAll, idx), optimizer);
+        const r = await this.trainStep(xb, gatherLabels(yAll, idx), optimizer);
         lossSum += r.loss * idx.length;
         correct += r.correct;
         seen += idx.length;
@@ -304,7 +311,7 @@ export class Sequential {
     for (let start = 0; start < n; start += batchSize) {
       const end = Math.min(start + batchSize, n);
       const idx = Int32Array.from({ length: end - start }, (_, i) => start + i);
-      const out = this.forward(xs.slice(start, end).cast(this.dtype), { training: false });
+      const out = await this.forward(xs.slice(start, end).cast(this.dtype), { training: false });
       const yb = gatherLabels(y, idx);
       lossSum += loss.compute(out, yb).loss * (end - start);
       if (metrics.includes('accuracy')) correct += correctCount(out, yb, this.accuracyThreshold());
@@ -328,7 +335,7 @@ export class Sequential {
     const row = out.size / n;
     for (let start = 0; start < n; start += batchSize) {
       const end = Math.min(start + batchSize, n);
-      out.data.set(this.forward(xs.slice(start, end).cast(this.dtype)).data, start * row);
+      out.data.set((await this.forward(xs.slice(start, end).cast(this.dtype))).data, start * row);
       await nextTick();
     }
     return out;
@@ -372,14 +379,14 @@ export class Sequential {
     await saveModel(this, dir);
   }
 
-  private trainStep(x: Tensor, y: Labels, optimizer: Optimizer): { loss: number; correct: number } {
+  private async trainStep(x: Tensor, y: Labels, optimizer: Optimizer): Promise<{ loss: number; correct: number }> {
     const { loss, metrics } = this.compiled!;
-    const out = this.forward(x, { training: true, step: optimizer.iterations });
+    const out = await this.forward(x, { training: true, step: optimizer.iterations });
     const r = loss.compute(out, y);
     if (!Number.isFinite(r.loss)) {
       throw new ConvkitError(`fit: the loss became ${r.loss} at step ${optimizer.iterations}; lower the learning rate or check the data`, 'fit');
     }
-    this.backward(r.grad, { inputGradient: false });
+    await this.backward(r.grad, { inputGradient: false });
     let penalty = 0;
     for (const p of this.params()) {
       if (!p.regularizer || !p.grad) continue;

@@ -12,6 +12,7 @@ import { architecture, lenet5 } from '../../src/model/architectures.js';
 import { sequential, type Sequential } from '../../src/model/sequential.js';
 import * as optimizers from '../../src/optimizers/index.js';
 import { randomUniform, type Tensor } from '../../src/tensor.js';
+import { nativeAvailable } from '../helpers/backends.js';
 
 /** A learnable toy task: class = which quadrant of the 6×6 image is brightest. */
 function quadrants(n: number, seed: number): { x: Tensor; y: Int32Array } {
@@ -56,7 +57,7 @@ describe('fit, evaluate, predict', () => {
     expect(loss).toBeLessThan(0.5);
     const probs = await m.predict(test.x, { batchSize: 7 });
     expect(probs.shape).toEqual([40, 4]);
-    expect([...probs.data]).toEqual([...m.forward(test.x).data]);
+    expect([...probs.data]).toEqual([...(await m.forward(test.x)).data]);
   });
 
   it('two runs with the same seed give bit-identical weights; another seed does not', async () => {
@@ -77,6 +78,19 @@ describe('fit, evaluate, predict', () => {
     await model().fit(x, y, { batchSize: 4, epochs: 1, verbose: 0 });
     clearInterval(timer);
     expect(ticks).toBeGreaterThan(3);
+  });
+
+  it.skipIf(!nativeAvailable)('on native, timers keep firing while a single large batch computes', async () => {
+    const big = sequential([layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', inputShape: [64, 64, 32] })]);
+    const input = randomUniform([16, 64, 64, 32], { seed: 1 }); // about 2.4 GFLOP in one forward
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    const started = performance.now();
+    await big.predict(input, { batchSize: 16 });
+    const ms = performance.now() - started;
+    clearInterval(timer);
+    // A blocking forward would let the timer fire at most once or twice (after the batch).
+    expect(ticks).toBeGreaterThan(Math.min(5, ms / 10));
   });
 
   it('accepts one-hot tensors with categoricalCrossentropy and matches sparse labels', async () => {
@@ -105,7 +119,7 @@ describe('fit, evaluate, predict', () => {
     const features = m.truncate(3);
     expect(features.outputShape).toEqual([36]);
     let h = x;
-    for (const l of m.layers.slice(0, 3)) h = l.forward(h, { training: false, step: 0 });
+    for (const l of m.layers.slice(0, 3)) h = await l.forward(h, { training: false, step: 0 });
     expect([...(await features.predict(x)).data]).toEqual([...h.data]);
     expect(() => m.truncate(0)).toThrow(/truncate: expected a layer count in \[1, 4\]/);
   });

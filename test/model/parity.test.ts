@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { withBackend } from '../../src/backend/index.js';
+import { getBackend, setBackend, type BackendName } from '../../src/backend/index.js';
 import * as layers from '../../src/layers/index.js';
 import * as losses from '../../src/losses/index.js';
 import { sequential } from '../../src/model/sequential.js';
@@ -8,8 +8,18 @@ import { nativeAvailable, nativeSkipReason, nativeVariants, useNativeVariant } f
 
 if (!nativeAvailable) console.warn(`model parity skipped: the native addon is not loadable (${nativeSkipReason})`);
 
-/** Loss, input gradient and every weight gradient of one training-mode step, on the active backend. */
-function step(): { loss: number; grads: Tensor[] } {
+/** Loss, input gradient and every weight gradient of one training-mode step, on the given backend. */
+async function step(backend: BackendName): Promise<{ loss: number; grads: Tensor[] }> {
+  const previous = getBackend();
+  setBackend(backend);
+  try {
+    return await stepOn();
+  } finally {
+    setBackend(previous);
+  }
+}
+
+async function stepOn(): Promise<{ loss: number; grads: Tensor[] }> {
   const model = sequential(
     [
       layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu', inputShape: [12, 12, 3] }),
@@ -26,9 +36,9 @@ function step(): { loss: number; grads: Tensor[] } {
   );
   const x = randomNormal([6, 12, 12, 3], { seed: 4 });
   const labels = Int32Array.from([0, 1, 2, 3, 4, 0]);
-  const out = model.forward(x, { training: true, step: 2 });
+  const out = await model.forward(x, { training: true, step: 2 });
   const { loss, grad } = losses.sparseCategoricalCrossentropy({ fromLogits: true }).compute(out, labels);
-  const dx = model.backward(grad)!;
+  const dx = (await model.backward(grad))!;
   return { loss, grads: [dx, ...model.params().filter((p) => p.trainable).map((p) => p.grad!)] };
 }
 
@@ -43,12 +53,12 @@ function expectNear(a: Tensor, b: Tensor, what: string): void {
 }
 
 describe.skipIf(!nativeAvailable)('a whole model on native matches the reference backend', () => {
-  const reference = withBackend('reference', step);
-  it.each(nativeVariants())('loss and every gradient: $label', (variant) => {
+  it.each(nativeVariants())('loss and every gradient: $label', async (variant) => {
     useNativeVariant(variant);
-    const native = withBackend('native', step);
-    expect(native.loss).toBeCloseTo(reference.loss, 5);
-    expect(native.grads).toHaveLength(reference.grads.length);
-    native.grads.forEach((g, i) => expectNear(g, reference.grads[i], i === 0 ? 'dx' : `grad ${i}`));
+    const native = await step('native');
+    const ref = await step('reference');
+    expect(native.loss).toBeCloseTo(ref.loss, 5);
+    expect(native.grads).toHaveLength(ref.grads.length);
+    native.grads.forEach((g, i) => expectNear(g, ref.grads[i], i === 0 ? 'dx' : `grad ${i}`));
   });
 });
