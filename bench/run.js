@@ -1,6 +1,6 @@
 // `npm run bench`: the FMA peak probe, SGEMM, conv2d layers and whole networks, each printed with its
 // ratio to this machine's measured peak and to the contenders measured in the same run.
-// Usage: node bench/run.js [gemm] [conv] [nets] [--no-contenders] [--threads 1,2]
+// Usage: node bench/run.js [gemm] [conv] [nets] [serve] [--no-contenders] [--threads 1,2]
 import os from 'node:os';
 import { convkit, measurePeak } from './lib/convkit.js';
 import { fmt, printTable } from './lib/harness.js';
@@ -25,6 +25,13 @@ printTable('FMA peak (measured now: independent vector FMA chains, fp32)', ['thr
 
 if (want('gemm')) benchGemm({ threadCounts, peaks });
 if (want('conv')) await benchConv({ threadCounts, peaks, contenders });
+if (want('serve')) {
+  const serve = await import('./serve.js');
+  await serve.benchEventLoop({ contenders });
+  await serve.benchBatcher();
+  await serve.benchServer();
+  await serve.benchMemory();
+}
 if (want('nets')) {
   const { benchNetworks } = await import('./networks.js');
   await benchNetworks({ threadCounts, peaks, contenders });
