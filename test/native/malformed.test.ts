@@ -108,6 +108,13 @@ describe.skipIf(!addon)(`native addon argument checks${error ? ` (skipped: ${err
     expect(() => call(a)).toThrow(message);
   });
 
+  it('runs the same checks in the ...Async twins, throwing before anything is queued', () => {
+    expect(() => a.matmulAsync(f32(5), f32(12), f32(8), 2, 3, 4, false, false, null, 'linear', 0)).toThrow(/matmul: a must have 6 elements/);
+    expect(() => a.conv2dAsync(f32(150), f32(108), f32(200), { ...conv, outH: 6 }, null, 'relu', 0)).toThrow(RangeError);
+    expect(() => a.maxPool2dAsync(f32(32), [] as unknown as Float32Array, pool)).toThrow(TypeError);
+    expect(() => a.softmaxAsync(f32(5), f32(5), 2)).toThrow(/not a multiple of channels/);
+  });
+
   it('reads every info field before taking array pointers, so a getter that detaches x is caught', () => {
     const x = f32(150);
     const info = { ...conv };
