@@ -89,9 +89,6 @@ export abstract class Layer {
   get outputShape(): number[] {
     return [...this._outputShape];
   }
-  get isBuilt(): boolean {
-    return this.built;
-  }
 
   /** Creates weights for inputs of `inputShape` (no batch axis); called once by the model. */
   build(inputShape: Shape, ctx: BuildContext): void {
