@@ -84,6 +84,7 @@ export class Sequential {
   /** Epochs trained so far, saved with the model so a resumed fit continues the count (and its shuffles). */
   epochsTrained = 0;
   private compiled: { optimizer: Optimizer; loss: Loss; metrics: MetricName[] } | undefined;
+  private stepping = false;
 
   constructor(layers: Layer[], opts: SequentialOptions = {}) {
     if (!Array.isArray(layers) || layers.length === 0) fail('sequential', 'a non-empty array of layers', layers);
@@ -380,6 +381,17 @@ export class Sequential {
   }
 
   private async trainStep(x: Tensor, y: Labels, optimizer: Optimizer): Promise<{ loss: number; correct: number }> {
+    // Layers keep their forward state for backward, so two steps interleaving at an await would mix them.
+    if (this.stepping) throw new ConvkitError(`${this.name}: a training step is already running; fit and trainOnBatch calls on one model must not overlap`, this.name);
+    this.stepping = true;
+    try {
+      return await this.trainStepNow(x, y, optimizer);
+    } finally {
+      this.stepping = false;
+    }
+  }
+
+  private async trainStepNow(x: Tensor, y: Labels, optimizer: Optimizer): Promise<{ loss: number; correct: number }> {
     const { loss, metrics } = this.compiled!;
     const out = await this.forward(x, { training: true, step: optimizer.iterations });
     const r = loss.compute(out, y);

@@ -152,6 +152,13 @@ describe('fit, evaluate, predict', () => {
     expect(() => architecture('vgg')).toThrow(/expected one of lenet5, tutorial/);
   });
 
+  it('refuses overlapping training calls on one model', async () => {
+    const m = model();
+    const first = m.fit(x, y, { batchSize: 8, epochs: 1, verbose: 0 });
+    await expect(m.trainOnBatch(x.slice(0, 8), y.subarray(0, 8))).rejects.toThrow(/a training step is already running/);
+    await first;
+  });
+
   it('explains misuse: not compiled, label count, x shape', async () => {
     const m = sequential([layers.dense({ units: 2, inputShape: [3] })]);
     await expect(m.fit(x, y)).rejects.toThrow(/not compiled/);
