@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <mutex>
@@ -19,10 +20,11 @@ namespace {
 thread_local bool t_in_task = false;
 
 size_t default_threads() {
-  if (const char* env = std::getenv("CONVKIT_THREADS")) {
+  if (const char* env = std::getenv("CONVKIT_THREADS"); env != nullptr && *env != '\0') {
     char* end = nullptr;
     const long v = std::strtol(env, &end, 10);
-    if (end != env && *end == '\0' && v >= 1) return std::min<long>(v, 256);
+    if (end != env && *end == '\0' && v >= 1) return size_t(std::min<long>(v, 256));
+    std::fprintf(stderr, "convkit: CONVKIT_THREADS='%s' is not a positive integer; using the CPU count\n", env);
   }
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
