@@ -7,7 +7,7 @@
  * Runs on the native backend when the addon loads, else on the (much slower) pure-TypeScript reference.
  * Exits with status 1 if test accuracy is below 97%.
  */
-import { architectures, data, getBackend } from '../src/index.js';
+import { architectures, data, getBackend, nativeInfo } from '../src/index.js';
 
 const SEED = 1;
 const OUT = 'out/digits';
@@ -18,7 +18,8 @@ const model = architectures.lenet5({ seed: SEED });
 const recipe = architectures.digitsRecipe(xTrain.shape[0]);
 model.compile({ optimizer: recipe.optimizer, loss: recipe.loss, metrics: ['accuracy'] });
 model.summary();
-console.log(`\nTraining on ${xTrain.shape[0]} digits, testing on ${xTest.shape[0]} held back (backend: ${getBackend()})`);
+const backend = getBackend() === 'native' ? `native, ${nativeInfo().isa}, ${nativeInfo().threads} threads` : 'reference (pure TypeScript, slow)';
+console.log(`\nTraining on ${xTrain.shape[0]} digits, testing on ${xTest.shape[0]} held back (backend: ${backend})`);
 
 const trainStart = performance.now();
 await model.fit(xTrain, yTrain, { batchSize: recipe.batchSize, epochs: recipe.epochs, augment: recipe.augment, seed: SEED });
