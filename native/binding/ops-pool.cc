@@ -45,6 +45,12 @@ PoolSizes read_pool_info(const Args& args, size_t i) {
   return z;
 }
 
+// Max-pool backward records where each maximum was as a 32-bit offset inside one image.
+void check_image_size(const Args& args, size_t values) {
+  if (values >= (size_t(1) << 32))
+    args.range_error("one image must hold fewer than 2^32 values for max-pool backward, received " + std::to_string(values));
+}
+
 // maxPool2d(x, y, info) / avgPool2d(x, y, info)
 template <void (*Kernel)(float*, const float*, const ck_pool2d_info&)>
 Napi::Value PoolForward(const Napi::CallbackInfo& info, const char* op) {
@@ -67,6 +73,7 @@ Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info) {
   args.expect_length(dy, "dy", z.y, "batch*outH*outW*channels");
   args.expect_length(x, "x", z.x, "batch*inH*inW*channels");
   args.expect_length(dx, "dx", z.x, "batch*inH*inW*channels");
+  check_image_size(args, args.product({z.s.in_h, z.s.in_w, z.s.channels}, "inH*inW*channels"));
   return run_native(args, [=] { ck_maxpool2d_bwd(dx.data, dy.data, x.data, z.s); });
 }
 
@@ -124,6 +131,7 @@ Napi::Value GlobalMaxPool2dBackward(const Napi::CallbackInfo& info) {
   args.expect_length(dy, "dy", z.y, "N*C");
   args.expect_length(x, "x", z.x, "N*H*W*C");
   args.expect_length(dx, "dx", z.x, "N*H*W*C");
+  check_image_size(args, args.product({z.hw, z.channels}, "H*W*C"));
   return run_native(args, [=] { ck_global_maxpool_bwd(dx.data, dy.data, x.data, z.batch, z.hw, z.channels); });
 }
 

@@ -19,6 +19,7 @@ ck_dispatch make_table(ck_isa isa) {
     d.vmax = ck_f32_vmax_ukernel__##sfx;    \
     d.vmacc = ck_f32_vmacc_ukernel__##sfx;  \
     d.vmulc = ck_f32_vmulc_ukernel__##sfx;  \
+    d.vargmax = ck_f32_vargmax_ukernel__##sfx; \
   }
 #include "kernels/f32-vbinary/f32-vbinary.inc"
 #undef CK_VBINARY_UKERNELS

@@ -3,6 +3,7 @@
 // Forward tasks own output rows; backward tasks own whole images, so the overlapping window adds into dx
 // happen in one task, in order.
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "convkit/ops.h"
@@ -36,23 +37,20 @@ void for_each_window(const ck_pool2d_info& s, size_t n, size_t oh, Fn&& fn) {
 
 size_t cell(const ck_pool2d_info& s, size_t n, size_t h, size_t w) { return ((n * s.in_h + h) * s.in_w + w) * s.channels; }
 
-// Index (into x) of the first maximum of each channel over the window; written to idx[0..C).
-void argmax(size_t* idx, float* best, const float* x, const ck_pool2d_info& s, size_t n, const Window& w) {
-  const size_t c_n = s.channels;
+// The first maximum of each channel over the window: best[c], and off[c] = its offset in x from the window's
+// first cell (cells visited in row-major order; a later cell wins only when strictly greater).
+// Offsets fit 32 bits: the binding keeps one image below 2^32 values.
+size_t argmax(uint32_t* off, float* best, const ck_dispatch& d, const float* x, const ck_pool2d_info& s, size_t n,
+              const Window& w) {
   const size_t first = cell(s, n, w.h0, w.w0);
-  for (size_t c = 0; c < c_n; ++c) {
-    idx[c] = first + c;
-    best[c] = x[first + c];
-  }
+  std::memcpy(best, x + first, s.channels * sizeof(float));
+  std::memset(off, 0, s.channels * sizeof(uint32_t));
   for (size_t h = w.h0; h < w.h1; ++h)
     for (size_t ww = w.w0; ww < w.w1; ++ww) {
       const size_t base = cell(s, n, h, ww);
-      for (size_t c = 0; c < c_n; ++c)
-        if (x[base + c] > best[c]) {
-          best[c] = x[base + c];
-          idx[c] = base + c;
-        }
+      if (base != first) d.vargmax(s.channels, x + base, uint32_t(base - first), best, off);
     }
+  return first;
 }
 
 void zero(float* p, size_t n) {
@@ -76,16 +74,17 @@ void ck_maxpool2d_fwd(float* y, const float* x, const ck_pool2d_info& s) {
 }
 
 void ck_maxpool2d_bwd(float* dx, const float* dy, const float* x, const ck_pool2d_info& s) {
+  const ck_dispatch& d = ck_kernels();
   const size_t c_n = s.channels, in_image = s.in_h * s.in_w * c_n;
   ck_parallel_for(s.batch, [&](size_t n) {
     zero(dx + n * in_image, in_image);
-    size_t* idx = reinterpret_cast<size_t*>(ck_scratch(CK_SCRATCH_ROW, 3 * c_n));
-    float* best = reinterpret_cast<float*>(idx + c_n);
+    float* best = ck_scratch(CK_SCRATCH_ROW, 2 * c_n);
+    uint32_t* off = reinterpret_cast<uint32_t*>(best + c_n);
     for (size_t oh = 0; oh < s.out_h; ++oh)
       for_each_window(s, n, oh, [&](size_t out, const Window& w) {
         if (w.count() == 0) return;
-        argmax(idx, best, x, s, n, w);
-        for (size_t c = 0; c < c_n; ++c) dx[idx[c]] += dy[out + c];
+        float* at = dx + argmax(off, best, d, x, s, n, w);
+        for (size_t c = 0; c < c_n; ++c) at[off[c] + c] += dy[out + c];
       });
   });
 }

@@ -30,6 +30,8 @@ struct ck_simd_avx512 {
   static reg select_pos(reg x, reg a, reg b) {
     return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GT_OQ), b, a);
   }
+  // x > y ? a : b
+  static reg select_gt(reg x, reg y, reg a, reg b) { return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, y, _CMP_GT_OQ), b, a); }
   // x < y ? a : b
   static reg select_lt(reg x, reg y, reg a, reg b) { return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, y, _CMP_LT_OQ), b, a); }
   static reg abs(reg x) { return _mm512_abs_ps(x); }

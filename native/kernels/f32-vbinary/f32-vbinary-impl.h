@@ -2,6 +2,8 @@
 #pragma once
 
 #include "kernels/f32-vbinary/f32-vbinary.h"
+#include <cstring>
+
 #include "simd/scalar.h"
 
 // Internal linkage: every ISA's translation units get their own copy, so the linker can never pick an
@@ -39,6 +41,28 @@ inline void ck_f32_vmulc(size_t n, const float* a, float c, float* y) {
   for (; i < n; ++i) y[i] = a[i] * c;
 }
 
+template <class V>
+inline void ck_f32_vargmax(size_t n, const float* x, uint32_t k, float* best, uint32_t* idx) {
+  size_t i = 0;
+  if constexpr (V::width > 1) {
+    // idx travels through float registers as raw bits: blends move them unchanged.
+    float kbits;
+    std::memcpy(&kbits, &k, sizeof(kbits));
+    const typename V::reg vk = V::set1(kbits);
+    for (; i + V::width <= n; i += V::width) {
+      const typename V::reg xv = V::load(x + i), bv = V::load(best + i);
+      float* ip = reinterpret_cast<float*>(idx + i);  // the vector load/store intrinsics may alias
+      V::store(ip, V::select_gt(xv, bv, vk, V::load(ip)));
+      V::store(best + i, V::select_gt(xv, bv, xv, bv));
+    }
+  }
+  for (; i < n; ++i) {
+    const bool gt = x[i] > best[i];
+    best[i] = gt ? x[i] : best[i];
+    idx[i] = gt ? k : idx[i];
+  }
+}
+
 }  // namespace
 
 #define CK_DEFINE_VBINARY_UKERNELS(sfx, V)                                              \
@@ -49,4 +73,7 @@ inline void ck_f32_vmulc(size_t n, const float* a, float c, float* y) {
     ck_f32_vbinary<V, ck_op_max>(n, a, b, y);                                           \
   }                                                                                     \
   void ck_f32_vmacc_ukernel__##sfx(size_t n, const float* a, const float* b, float* y) { ck_f32_vmacc<V>(n, a, b, y); } \
-  void ck_f32_vmulc_ukernel__##sfx(size_t n, const float* a, float c, float* y) { ck_f32_vmulc<V>(n, a, c, y); }
+  void ck_f32_vmulc_ukernel__##sfx(size_t n, const float* a, float c, float* y) { ck_f32_vmulc<V>(n, a, c, y); } \
+  void ck_f32_vargmax_ukernel__##sfx(size_t n, const float* x, uint32_t k, float* best, uint32_t* idx) { \
+    ck_f32_vargmax<V>(n, x, k, best, idx);                                                              \
+  }

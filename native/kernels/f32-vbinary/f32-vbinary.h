@@ -3,18 +3,22 @@
 //   vmax:  y = b > a ? b : a   (a is the running maximum: the earlier of equal values is kept)
 //   vmacc: y = y + a * b       (y is read: a multiply-accumulate)
 //   vmulc: y = a * c           (c a scalar)
+//   vargmax: where x > best: best = x, idx = k   (the running first maximum and where it was; k a tag)
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 typedef void (*ck_f32_vbinary_fn)(size_t n, const float* a, const float* b, float* y);
 typedef void (*ck_f32_vmulc_fn)(size_t n, const float* a, float c, float* y);
+typedef void (*ck_f32_vargmax_fn)(size_t n, const float* x, uint32_t k, float* best, uint32_t* idx);
 
-// CK_VBINARY_UKERNELS(isa, suffix): one set of ck_f32_{vadd,vmax,vmacc,vmulc}_ukernel__<suffix> per ISA.
+// CK_VBINARY_UKERNELS(isa, suffix): one set of ck_f32_{vadd,vmax,vmacc,vmulc,vargmax}_ukernel__<suffix> per ISA.
 #define CK_VBINARY_UKERNELS(isa, sfx)                                                  \
   void ck_f32_vadd_ukernel__##sfx(size_t n, const float* a, const float* b, float* y); \
   void ck_f32_vmax_ukernel__##sfx(size_t n, const float* a, const float* b, float* y); \
   void ck_f32_vmacc_ukernel__##sfx(size_t n, const float* a, const float* b, float* y); \
-  void ck_f32_vmulc_ukernel__##sfx(size_t n, const float* a, float c, float* y);
+  void ck_f32_vmulc_ukernel__##sfx(size_t n, const float* a, float c, float* y);                        \
+  void ck_f32_vargmax_ukernel__##sfx(size_t n, const float* x, uint32_t k, float* best, uint32_t* idx);
 #include "kernels/f32-vbinary/f32-vbinary.inc"
 #undef CK_VBINARY_UKERNELS
