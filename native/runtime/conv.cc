@@ -47,27 +47,42 @@ void for_each_run(const ck_conv2d_info& s, const Geometry& geo, size_t grp, size
   const size_t row_len = s.k_w * geo.cg;  // lowered columns per kernel row
   const bool merge = s.groups == 1 && s.dil_w == 1;
   const ptrdiff_t dw = ptrdiff_t(s.dil_w);
+  // Where k0 falls in the kernel; after the first run of a row every run starts at a tap (ci = 0).
+  const size_t kh0 = k0 / row_len, kw0 = (k0 % row_len) / geo.cg, ci0 = k0 % geo.cg;
+  // Output pixel r = (n, oh, ow), stepped without division.
+  size_t n = r0 / geo.ohw, oh = (r0 % geo.ohw) / s.out_w, ow = r0 % s.out_w;
   for (size_t r = r0; r < r1; ++r) {
-    const size_t n = r / geo.ohw, p = r % geo.ohw;
-    const ptrdiff_t ih0 = ptrdiff_t((p / s.out_w) * s.stride_h) - ptrdiff_t(s.pad_top);
-    const ptrdiff_t iw0 = ptrdiff_t((p % s.out_w) * s.stride_w) - ptrdiff_t(s.pad_left);
-    for (size_t col = k0; col < k1;) {
-      const size_t kh = col / row_len, q = col % row_len, kw = q / geo.cg, ci = q % geo.cg;
-      const ptrdiff_t ih = ih0 + ptrdiff_t(kh * s.dil_h), iw = iw0 + ptrdiff_t(kw) * dw;
-      size_t run, off = SIZE_MAX;
-      if (ih < 0 || ih >= ptrdiff_t(s.in_h) || iw >= ptrdiff_t(s.in_w)) {
-        run = row_len - q;  // the rest of this kernel row is outside
-      } else if (iw < 0) {
-        const size_t first_inside = std::min(size_t((-iw0 + dw - 1) / dw), s.k_w);
-        run = (first_inside - kw) * geo.cg - ci;
-      } else {
-        off = ((n * s.in_h + size_t(ih)) * s.in_w + size_t(iw)) * s.in_c + grp * geo.cg + ci;
-        const size_t inside_end = merge ? size_t(std::min(ptrdiff_t(s.k_w), ptrdiff_t(s.in_w) - iw0)) : kw + 1;
-        run = (inside_end - kw) * geo.cg - ci;
+    const ptrdiff_t ih0 = ptrdiff_t(oh * s.stride_h) - ptrdiff_t(s.pad_top);
+    const ptrdiff_t iw0 = ptrdiff_t(ow * s.stride_w) - ptrdiff_t(s.pad_left);
+    const size_t image = n;
+    if (++ow == s.out_w) {
+      ow = 0;
+      if (++oh == s.out_h) {
+        oh = 0;
+        ++n;
       }
-      run = std::min(run, k1 - col);
+    }
+    size_t kh = kh0, kw = kw0, ci = ci0;
+    for (size_t col = k0; col < k1;) {
+      const ptrdiff_t ih = ih0 + ptrdiff_t(kh * s.dil_h), iw = iw0 + ptrdiff_t(kw) * dw;
+      size_t next_kw, off = SIZE_MAX;  // the tap after this run
+      if (ih < 0 || ih >= ptrdiff_t(s.in_h) || iw >= ptrdiff_t(s.in_w)) {
+        next_kw = s.k_w;  // the rest of this kernel row is outside
+      } else if (iw < 0) {
+        next_kw = std::min(size_t((-iw0 + dw - 1) / dw), s.k_w);
+      } else {
+        off = ((image * s.in_h + size_t(ih)) * s.in_w + size_t(iw)) * s.in_c + grp * geo.cg + ci;
+        next_kw = merge ? size_t(std::min(ptrdiff_t(s.k_w), ptrdiff_t(s.in_w) - iw0)) : kw + 1;
+      }
+      const size_t run = std::min((next_kw - kw) * geo.cg - ci, k1 - col);
       fn(r, col, off, run);
       col += run;
+      ci = 0;
+      kw = next_kw;
+      if (kw == s.k_w) {
+        kw = 0;
+        ++kh;
+      }
     }
   }
 }
@@ -109,13 +124,11 @@ class LoweredRows final : public ck_gemm_a_packer {
   void pack(float* dst, size_t i0, size_t mc, size_t p0, size_t kc, size_t MR) const override {
     for (size_t ir = 0; ir < mc; ir += MR, dst += MR * kc) {
       const size_t mr = std::min(MR, mc - ir);
-      for (size_t r = 0; r < mr; ++r) {
-        const size_t row = r_base_ + i0 + ir + r;
-        for_each_run(s_, geo_, grp_, row, row + 1, p0, p0 + kc, [&](size_t, size_t col, size_t off, size_t run) {
-          float* d = dst + (col - p0) * MR + r;
-          for (size_t i = 0; i < run; ++i) d[i * MR] = off == SIZE_MAX ? 0.0f : x_[off + i];
-        });
-      }
+      const size_t row0 = r_base_ + i0 + ir;
+      for_each_run(s_, geo_, grp_, row0, row0 + mr, p0, p0 + kc, [&](size_t row, size_t col, size_t off, size_t run) {
+        float* d = dst + (col - p0) * MR + (row - row0);
+        for (size_t i = 0; i < run; ++i) d[i * MR] = off == SIZE_MAX ? 0.0f : x_[off + i];
+      });
       for (size_t r = mr; r < MR; ++r)
         for (size_t k = 0; k < kc; ++k) dst[k * MR + r] = 0.0f;
     }
