@@ -25,8 +25,13 @@ Napi::Value NativeInfo(const Napi::CallbackInfo& info) {
   out.Set("compiler", "gcc " __VERSION__);
 #endif
   Napi::Object flags = Napi::Object::New(env);
+#if CK_X86_KERNELS
   flags.Set("avx512", ck_target_flags_avx512());
   flags.Set("avx2", ck_target_flags_avx2());
+#else
+  flags.Set("avx512", "not built (not an x86-64 target)");
+  flags.Set("avx2", "not built (not an x86-64 target)");
+#endif
   flags.Set("scalar", ck_target_flags_scalar());
   out.Set("buildFlags", flags);
   return out;

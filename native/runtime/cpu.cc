@@ -1,23 +1,26 @@
 // CPU feature probe: CPUID says what the core implements, XGETBV says which register state the OS saves.
-#include <cpuid.h>
-
 #include <cstdint>
 #include <cstring>
 
 #include "convkit/isa.h"
 
-namespace {
+#if CK_X86_KERNELS
+#include <cpuid.h>
+#endif
 
-uint64_t xgetbv0() {
-  uint32_t lo, hi;
-  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-  return (uint64_t(hi) << 32) | lo;
-}
+namespace {
 
 struct Features {
   bool avx2 = false;
   bool avx512 = false;
 };
+
+#if CK_X86_KERNELS
+uint64_t xgetbv0() {
+  uint32_t lo, hi;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  return (uint64_t(hi) << 32) | lo;
+}
 
 Features probe() {
   Features f;
@@ -36,6 +39,11 @@ Features probe() {
   f.avx512 = f.avx2 && zmm_state && f512 && dq && bw && vl;
   return f;
 }
+
+#else
+// No x86 kernels were built: scalar only.
+Features probe() { return {}; }
+#endif
 
 const Features& features() {
   static const Features f = probe();

@@ -1,7 +1,8 @@
 #include "runtime/parallel.h"
 
-#include <pthread.h>
+#if defined(__linux__)
 #include <sched.h>
+#endif
 
 #include <algorithm>
 #include <atomic>
@@ -26,8 +27,10 @@ size_t default_threads() {
     if (end != env && *end == '\0' && v >= 1) return size_t(std::min<long>(v, 256));
     std::fprintf(stderr, "convkit: CONVKIT_THREADS='%s' is not a positive integer; using the CPU count\n", env);
   }
+#if defined(__linux__)
   cpu_set_t set;
-  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return size_t(std::max(1, CPU_COUNT(&set)));
+#endif
   return std::max(1u, std::thread::hardware_concurrency());
 }
 

@@ -3,6 +3,12 @@
 
 #include <cstddef>
 
+// 1 when the build compiled the AVX2 and AVX-512 kernel libraries (x86-64 targets; the build files define
+// it). The kernel registries list those variants, and the CPU probe reports those levels, only then.
+#ifndef CK_X86_KERNELS
+#define CK_X86_KERNELS 0
+#endif
+
 enum ck_isa : int { CK_ISA_SCALAR = 0, CK_ISA_AVX2 = 1, CK_ISA_AVX512 = 2, CK_ISA_COUNT = 3 };
 
 // "scalar", "avx2", "avx512".

@@ -5,6 +5,8 @@
 
 #include <cstddef>
 
+#include "convkit/isa.h"
+
 typedef float (*ck_f32_fmaprobe_fn)(size_t iters);
 
 // CK_FMAPROBE_UKERNEL(isa, fn, flops_per_iter)

@@ -12,6 +12,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "convkit/isa.h"
+
 // Applied as each tile is stored. bias (nr values starting at this tile's first column) may be null;
 // act is CK_ACT_LINEAR, CK_ACT_RELU or CK_ACT_LEAKY_RELU (the runtime applies the other activations
 // to the stored tile).

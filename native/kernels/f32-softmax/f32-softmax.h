@@ -5,6 +5,8 @@
 
 #include <cstddef>
 
+#include "convkit/isa.h"
+
 typedef void (*ck_f32_softmax_fn)(size_t c, const float* x, float* y);
 typedef void (*ck_f32_softmax_bwd_fn)(size_t c, const float* dy, const float* y, float* dx);
 

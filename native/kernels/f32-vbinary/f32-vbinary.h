@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "convkit/isa.h"
+
 typedef void (*ck_f32_vbinary_fn)(size_t n, const float* a, const float* b, float* y);
 typedef void (*ck_f32_vmulc_fn)(size_t n, const float* a, float c, float* y);
 typedef void (*ck_f32_vargmax_fn)(size_t n, const float* x, uint32_t k, float* best, uint32_t* idx);

@@ -6,6 +6,8 @@
 
 #include <cstddef>
 
+#include "convkit/isa.h"
+
 typedef void (*ck_f32_vunary_fn)(size_t n, const float* x, float* y, float alpha);
 typedef void (*ck_f32_vunary_bwd_fn)(size_t n, const float* dy, const float* saved, float* dx, float alpha);
 
