@@ -1,0 +1,31 @@
+// Concurrent calls on one model interleave at every awaited kernel; their results must equal sequential calls.
+import { describe, expect, it } from 'vitest';
+import { architectures, createBatcher, randomUniform, setBackend } from '../../src/index.js';
+import { nativeAvailable } from '../helpers/backends.js';
+
+describe.each(nativeAvailable ? ['native', 'reference'] : ['reference'])('concurrency (%s)', (backend) => {
+  const inputs = Array.from({ length: 6 }, (_, i) => randomUniform([1 + i * 3, 28, 28, 1], { seed: 100 + i }));
+
+  it('concurrent predict calls on one model give the sequential results, each to its caller', async () => {
+    setBackend(backend as 'native' | 'reference');
+    const model = architectures.lenet5({ seed: 3 });
+    const sequential = [];
+    for (const x of inputs) sequential.push(await model.predict(x, { batchSize: 4 }));
+    const concurrent = await Promise.all(inputs.map((x) => model.predict(x, { batchSize: 4 })));
+    concurrent.forEach((y, i) => {
+      expect(y.shape).toEqual(sequential[i].shape);
+      expect(Array.from(y.data)).toEqual(Array.from(sequential[i].data));
+    });
+  });
+
+  it('the batcher answers concurrent single samples with the rows a whole-batch predict gives', async () => {
+    setBackend(backend as 'native' | 'reference');
+    const model = architectures.lenet5({ seed: 4 });
+    const x = randomUniform([20, 28, 28, 1], { seed: 7 });
+    const whole = await model.predict(x);
+    const batcher = createBatcher(model, { inputShape: [28, 28, 1], maxBatchSize: 8, maxDelayMs: 1 });
+    const rows = await Promise.all(Array.from({ length: 20 }, (_, i) => batcher.predict(x.slice(i, i + 1))));
+    await batcher.close();
+    rows.forEach((r, i) => expect(Array.from(r.data), `row ${i}`).toEqual(Array.from(whole.data.subarray(i * 10, (i + 1) * 10))));
+  });
+});
