@@ -1,0 +1,99 @@
+// The example inference server: health, predictions through the batcher, and a 4xx with a reason for
+// every kind of bad request (never a crash), 503 on overload.
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createInferenceServer } from '../../examples/server.js';
+import { architectures, Tensor } from '../../src/index.js';
+
+async function start(model: Parameters<typeof createInferenceServer>[0], opts: Parameters<typeof createInferenceServer>[1] = {}) {
+  const server = createInferenceServer(model, opts);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const close = async () => {
+    await new Promise((r) => server.close(r));
+    await server.closeBatcher();
+  };
+  return { url, close };
+}
+
+const post = (url: string, body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
+  fetch(`${url}/predict`, { method: 'POST', body, headers });
+
+describe('example inference server', () => {
+  const model = architectures.lenet5({ seed: 5 });
+  let srv: Awaited<ReturnType<typeof start>>;
+  beforeAll(async () => {
+    srv = await start(model, { maxBodyBytes: 64 * 1024 });
+  });
+  afterAll(() => srv.close());
+
+  it('GET /health answers with the backend', async () => {
+    const r = await fetch(`${srv.url}/health`);
+    expect(r.status).toBe(200);
+    expect(await r.json()).toMatchObject({ status: 'ok', queued: 0 });
+  });
+
+  it('POST /predict returns the model output for one sample', async () => {
+    const input = Array.from({ length: 784 }, (_, i) => (i % 29) / 29);
+    const r = await post(srv.url, JSON.stringify({ input }));
+    expect(r.status).toBe(200);
+    const body = await r.json();
+    const want = await model.predict(new Tensor(Float32Array.from(input), [1, 28, 28, 1]));
+    expect(body.output).toEqual(Array.from(want.data));
+    expect(body.argmax).toBe(body.output.indexOf(Math.max(...body.output)));
+  });
+
+  const bad: [string, () => Promise<Response>, number, RegExp][] = [
+    ['invalid JSON', () => post(srv.url, '{"input": [1, 2'), 400, /not valid JSON/],
+    ['no input field', () => post(srv.url, '{"pixels": []}'), 400, /expected \{"input": number\[\]\}/],
+    ['input not an array', () => post(srv.url, '{"input": "abc"}'), 400, /expected \{"input": number\[\]\}/],
+    ['wrong length', () => post(srv.url, JSON.stringify({ input: [1, 2, 3] })), 400, /expected 784 input values \(shape \[28, 28, 1\]\) but received 3/],
+    ['a non-numeric value', () => post(srv.url, JSON.stringify({ input: [...new Array(783).fill(0), 'x'] })), 400, /input\[783\] is not a finite number/],
+    ['NaN (serialized as null)', () => post(srv.url, JSON.stringify({ input: [Number.NaN, ...new Array(783).fill(0)] })), 400, /input\[0\] is not a finite number/],
+    ['an oversized body', () => post(srv.url, JSON.stringify({ input: new Array(40000).fill(0.5) })), 413, /exceeds the limit/],
+    ['an unknown route', () => fetch(`${srv.url}/nope`), 404, /no route/],
+    ['GET /predict', () => fetch(`${srv.url}/predict`), 405, /use POST/],
+  ];
+  for (const [what, send, status, reason] of bad) {
+    it(`refuses ${what} with ${status} and a reason`, async () => {
+      const r = await send();
+      expect(r.status).toBe(status);
+      expect((await r.json()).error).toMatch(reason);
+    });
+  }
+
+  it('still serves after all of that', async () => {
+    const r = await post(srv.url, JSON.stringify({ input: new Array(784).fill(0) }));
+    expect(r.status).toBe(200);
+  });
+
+  it('answers 503 with Retry-After past maxQueue, and serves the rest', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = {
+      inputShape: [2],
+      predict: async (x: Tensor) => {
+        await gate;
+        return x;
+      },
+    };
+    const s = await start(slow, { maxBatchSize: 1, maxDelayMs: 0, maxQueue: 2 });
+    try {
+      const first = post(s.url, '{"input": [1, 2]}'); // computing, held at the gate
+      await new Promise((r) => setTimeout(r, 50));
+      const queued = [post(s.url, '{"input": [3, 4]}'), post(s.url, '{"input": [5, 6]}')];
+      await new Promise((r) => setTimeout(r, 50));
+      const over = await post(s.url, '{"input": [7, 8]}');
+      expect(over.status).toBe(503);
+      expect(over.headers.get('retry-after')).toBe('1');
+      expect((await over.json()).error).toMatch(/overloaded/);
+      release();
+      const ok = await Promise.all([first, ...queued]);
+      expect(ok.map((r) => r.status)).toEqual([200, 200, 200]);
+      expect((await ok[2].json()).output).toEqual([5, 6]);
+    } finally {
+      release();
+      await s.close();
+    }
+  });
+});
