@@ -59,73 +59,103 @@ void pack_b(float* dst, const ck_gemm_args& g, size_t p0, size_t kc, size_t j0, 
 
 bool act_in_ukernel(ck_act act) { return act == CK_ACT_LINEAR || act == CK_ACT_RELU || act == CK_ACT_LEAKY_RELU; }
 
-}  // namespace
-
-void ck_gemm_block(const ck_dispatch& d, const ck_gemm_args& g, size_t m0, size_t m1, size_t n0, size_t n1) {
+// One KC block [pc, pc+kc) of rows [ic, ic+mc) x columns jc + [jr0, jr1) of c, against the packed B block
+// pb (which starts at column jc): packs the A block into this thread's scratch and runs the microkernels.
+// The epilogue (bias, activation) goes with the last KC block; earlier blocks accumulate.
+void macro_kernel(const ck_dispatch& d, const ck_gemm_args& g, const float* pb, size_t jc, size_t jr0, size_t jr1,
+                  size_t ic, size_t mc, size_t pc, size_t kc, bool last) {
   const ck_gemm_config& cfg = d.gemm;
   const size_t MR = cfg.mr, NR = cfg.nr;
-  if (m0 >= m1 || n0 >= n1) return;
-  const size_t kc_max = std::max<size_t>(1, std::min(cfg.kc, g.k));
-  float* pa = ck_scratch(CK_SCRATCH_PACK_A, round_up(std::min(cfg.mc, m1 - m0), MR) * kc_max);
-  float* pb = ck_scratch(CK_SCRATCH_PACK_B, round_up(std::min(cfg.nc, n1 - n0), NR) * kc_max);
+  float* pa = ck_scratch(CK_SCRATCH_PACK_A, round_up(mc, MR) * std::max<size_t>(kc, 1));
+  if (g.a_packer != nullptr)
+    g.a_packer->pack(pa, ic, mc, pc, kc, MR);
+  else
+    pack_a(pa, g, ic, mc, pc, kc, MR);
   const ck_act act = g.ep ? g.ep->act : CK_ACT_LINEAR;
   const float alpha = g.ep ? g.ep->alpha : 0.0f;
   const ck_f32_vunary_fn post_act = act_in_ukernel(act) ? nullptr : d.unary[act];
-
-  for (size_t jc = n0; jc < n1; jc += cfg.nc) {
-    const size_t nc = std::min(cfg.nc, n1 - jc);
-    // At least one KC block, so k == 0 still stores the epilogue (or leaves c alone when accumulating).
-    for (size_t pc = 0;; pc += cfg.kc) {
-      const size_t kc = std::min(cfg.kc, g.k - pc);
-      const bool last = pc + kc >= g.k;
-      pack_b(pb, g, pc, kc, jc, nc, NR);
-      for (size_t ic = m0; ic < m1; ic += cfg.mc) {
-        const size_t mc = std::min(cfg.mc, m1 - ic);
-        if (g.a_packer != nullptr)
-          g.a_packer->pack(pa, ic, mc, pc, kc, MR);
-        else
-          pack_a(pa, g, ic, mc, pc, kc, MR);
-        for (size_t jr = 0; jr < nc; jr += NR) {
-          const size_t nr = std::min(NR, nc - jr);
-          ck_gemm_params p;
-          p.bias = last && g.ep && g.ep->bias ? g.ep->bias + jc + jr : nullptr;
-          p.act = last && post_act == nullptr ? act : CK_ACT_LINEAR;
-          p.alpha = alpha;
-          p.accumulate = pc > 0 || g.accumulate;
-          for (size_t ir = 0; ir < mc; ir += MR) {
-            const size_t mr = std::min(MR, mc - ir);
-            float* c = g.c + (ic + ir) * g.ldc + jc + jr;
-            cfg.ukernel(mr, nr, kc, pa + ir * kc, pb + jr * kc, c, g.ldc, &p);
-            if (last && post_act != nullptr)
-              for (size_t r = 0; r < mr; ++r) post_act(nr, c + r * g.ldc, c + r * g.ldc, alpha);
-          }
-        }
-      }
-      if (last) break;
+  for (size_t jr = jr0; jr < jr1; jr += NR) {
+    const size_t nr = std::min(NR, jr1 - jr);
+    ck_gemm_params p;
+    p.bias = last && g.ep && g.ep->bias ? g.ep->bias + jc + jr : nullptr;
+    p.act = last && post_act == nullptr ? act : CK_ACT_LINEAR;
+    p.alpha = alpha;
+    p.accumulate = pc > 0 || g.accumulate;
+    for (size_t ir = 0; ir < mc; ir += MR) {
+      const size_t mr = std::min(MR, mc - ir);
+      float* c = g.c + (ic + ir) * g.ldc + jc + jr;
+      cfg.ukernel(mr, nr, kc, pa + ir * kc, pb + jr * kc, c, g.ldc, &p);
+      if (last && post_act != nullptr)
+        for (size_t r = 0; r < mr; ++r) post_act(nr, c + r * g.ldc, c + r * g.ldc, alpha);
     }
   }
 }
 
+// Calls fn(pc, kc, last) for the KC blocks of k, in order; at least once, so k == 0 still stores the
+// epilogue (or leaves c alone when accumulating).
+template <class Fn>
+void for_each_kc(const ck_gemm_config& cfg, size_t k, Fn&& fn) {
+  for (size_t pc = 0;; pc += cfg.kc) {
+    const size_t kc = std::min(cfg.kc, k - pc);
+    const bool last = pc + kc >= k;
+    fn(pc, kc, last);
+    if (last) return;
+  }
+}
+
+}  // namespace
+
+void ck_gemm_block(const ck_dispatch& d, const ck_gemm_args& g, size_t m0, size_t m1, size_t n0, size_t n1) {
+  const ck_gemm_config& cfg = d.gemm;
+  if (m0 >= m1 || n0 >= n1) return;
+  float* pb = ck_scratch(CK_SCRATCH_PACK_B,
+                         round_up(std::min(cfg.nc, n1 - n0), cfg.nr) * std::max<size_t>(1, std::min(cfg.kc, g.k)));
+  for (size_t jc = n0; jc < n1; jc += cfg.nc) {
+    const size_t nc = std::min(cfg.nc, n1 - jc);
+    for_each_kc(cfg, g.k, [&](size_t pc, size_t kc, bool last) {
+      pack_b(pb, g, pc, kc, jc, nc, cfg.nr);
+      for (size_t ic = m0; ic < m1; ic += cfg.mc)
+        macro_kernel(d, g, pb, jc, 0, nc, ic, std::min(cfg.mc, m1 - ic), pc, kc, last);
+    });
+  }
+}
+
 void ck_gemm_parallel(const ck_dispatch& d, const ck_gemm_args& g) {
+  const ck_gemm_config& cfg = d.gemm;
   const size_t threads = ck_threads();
   const double flops = 2.0 * double(g.m) * double(g.n) * double(g.k);
   if (threads == 1 || flops < 4e6) {
     ck_gemm_block(d, g, 0, g.m, 0, g.n);
     return;
   }
-  // Split the longer side (in micro-tiles) into one slab per thread; slabs are disjoint blocks of c.
-  const bool split_m = (g.m + d.gemm.mr - 1) / d.gemm.mr >= (g.n + d.gemm.nr - 1) / d.gemm.nr;
-  const size_t len = split_m ? g.m : g.n;
-  const size_t unit = split_m ? d.gemm.mr : d.gemm.nr;
-  const size_t step = round_up((len + threads - 1) / threads, unit);
-  const size_t tasks = (len + step - 1) / step;
-  ck_parallel_for(tasks, [&](size_t t) {
-    const size_t lo = t * step, hi = std::min(len, lo + step);
-    if (split_m)
-      ck_gemm_block(d, g, lo, hi, 0, g.n);
-    else
-      ck_gemm_block(d, g, 0, g.m, lo, hi);
-  });
+  // BLIS's shared-B scheme: per (NC, KC) block all threads pack B together into the caller's buffer, then take
+  // (row block x column chunk) tasks against it. About four tasks per thread, so a thread the OS delays does
+  // not hold up the rest. Each c element still sums its KC blocks in order: the result is the same as
+  // ck_gemm_block's for any thread count.
+  const size_t target = 4 * threads;
+  const size_t mb = std::min(cfg.mc, round_up((g.m + target - 1) / target, cfg.mr));
+  const size_t m_blocks = (g.m + mb - 1) / mb;
+  float* pb = ck_scratch(CK_SCRATCH_PACK_B,
+                         round_up(std::min(cfg.nc, g.n), cfg.nr) * std::max<size_t>(1, std::min(cfg.kc, g.k)));
+  for (size_t jc = 0; jc < g.n; jc += cfg.nc) {
+    const size_t nc = std::min(cfg.nc, g.n - jc);
+    const size_t panels = (nc + cfg.nr - 1) / cfg.nr;
+    const size_t col_tasks = std::min(panels, (target + m_blocks - 1) / m_blocks);
+    const size_t chunk = (panels + col_tasks - 1) / col_tasks;  // B panels per column chunk
+    const size_t n_chunks = (panels + chunk - 1) / chunk;
+    const size_t pack_tasks = std::min(panels, target);
+    const size_t pack_chunk = (panels + pack_tasks - 1) / pack_tasks;
+    for_each_kc(cfg, g.k, [&](size_t pc, size_t kc, bool last) {
+      ck_parallel_for((panels + pack_chunk - 1) / pack_chunk, [&](size_t t) {
+        const size_t p0 = t * pack_chunk, p1 = std::min(panels, p0 + pack_chunk);
+        pack_b(pb + p0 * cfg.nr * kc, g, pc, kc, jc + p0 * cfg.nr, std::min(nc, p1 * cfg.nr) - p0 * cfg.nr, cfg.nr);
+      });
+      ck_parallel_for(m_blocks * n_chunks, [&](size_t t) {
+        const size_t ic = (t / n_chunks) * mb, jr0 = (t % n_chunks) * chunk * cfg.nr;
+        macro_kernel(d, g, pb, jc, jr0, std::min(nc, jr0 + chunk * cfg.nr), ic, std::min(mb, g.m - ic), pc, kc, last);
+      });
+    });
+  }
 }
 
 void ck_gemm(float* c, size_t ldc, const float* a, size_t lda, bool trans_a, const float* b, size_t ldb,

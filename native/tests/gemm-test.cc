@@ -130,5 +130,8 @@ CK_TEST(gemm_cache_block_edges) {
     // Past NC, thin in M and K.
     check_shape(base, v, {MR + 1, NC + NR + 1, 3, false, true, false, CK_ACT_LEAKY_RELU, true}, 9);
     check_shape(base, v, {2, NC - 1, KC + 1, false, false, true, CK_ACT_LINEAR, false}, 10);
+    // Big enough for the threaded driver: past NC with a shared packed B, and few rows (column chunks).
+    check_shape(base, v, {64, NC + NR + 1, 20, false, true, false, CK_ACT_SIGMOID, true}, 11);
+    check_shape(base, v, {2 * MR + 1, 300, 2 * KC + 7, true, false, false, CK_ACT_LINEAR, true}, 12);
   }
 }
