@@ -156,9 +156,9 @@ void ck_conv2d_fwd(float* y, const float* x, const float* filter, const ck_conv2
     return;
   }
   // The lowered rows are packed into A micropanels straight from x, so a task can take many rows and pack
-  // its B (the filter) once: about two tasks per thread, at least MC rows each.
+  // its B (the filter) once: about four tasks per thread (a delayed thread stalls no one), at least MC rows each.
   const size_t threads = ck_threads();
-  const size_t per_group = std::max<size_t>(1, std::min((2 * threads + s.groups - 1) / s.groups,
+  const size_t per_group = std::max<size_t>(1, std::min((4 * threads + s.groups - 1) / s.groups,
                                                         (geo.m + d.gemm.mc - 1) / d.gemm.mc));
   const size_t rows = (geo.m + per_group - 1) / per_group;
   ck_parallel_for(per_group * s.groups, [&](size_t t) {
@@ -223,7 +223,7 @@ void ck_conv2d_bwd_filter(float* dfilter, const float* x, const float* dy, const
   if (ck_conv2d_is_depthwise(s)) return ck_depthwise_bwd_filter(d, dfilter, x, dy, s);
   // Tasks own blocks of filter rows (lowered columns) of one group; any split gives the same sums.
   const size_t threads = ck_threads();
-  const size_t per_group = std::max<size_t>(1, std::min((2 * threads + s.groups - 1) / s.groups,
+  const size_t per_group = std::max<size_t>(1, std::min((4 * threads + s.groups - 1) / s.groups,
                                                         (geo.kc + d.gemm.mr - 1) / d.gemm.mr));
   const size_t kb = (geo.kc + per_group - 1) / per_group;
   const size_t blocks = (geo.kc + kb - 1) / kb;
