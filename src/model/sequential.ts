@@ -52,6 +52,16 @@ export interface FitOptions {
   seed?: number;
   /** Applied to each training batch with a generator seeded by (seed, epoch, batch). */
   augment?: Augmenter;
+  /** Stops training at the next batch boundary, rejecting with the signal's reason; weights keep every completed step. */
+  signal?: AbortSignal;
+}
+
+/** Options of evaluate and predict. */
+export interface InferenceOptions {
+  /** Default 128. */
+  batchSize?: number;
+  /** Stops at the next batch boundary, rejecting with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export interface History {
@@ -270,6 +280,7 @@ export class Sequential {
       let correct = 0;
       let seen = 0;
       for (let b = 0; b < steps; b++) {
+        opts.signal?.throwIfAborted();
         const idx = order.subarray(b * batchSize, Math.min((b + 1) * batchSize, n));
         let xb = gatherRows(xAll, idx);
         if (opts.augment) xb = opts.augment.apply(xb, new Rng(deriveSeed(seed, SEED_AUGMENT, epoch, b)));
@@ -284,7 +295,7 @@ export class Sequential {
         await nextTick();
       }
       if (validation) {
-        const v = await this.evaluate(validation[0], validation[1], { batchSize: Math.max(batchSize, 128) });
+        const v = await this.evaluate(validation[0], validation[1], { batchSize: Math.max(batchSize, 128), signal: opts.signal });
         for (const [k, val] of Object.entries(v)) logs[`val_${k}`] = val;
       }
       this.epochsTrained = epoch + 1;
@@ -301,7 +312,7 @@ export class Sequential {
    * @example const { loss, accuracy } = await model.evaluate(xTest, yTest)
    * @throws ConvkitError when not compiled or x and the labels disagree.
    */
-  async evaluate(x: Tensor, y: Labels, opts: { batchSize?: number } = {}): Promise<Logs> {
+  async evaluate(x: Tensor, y: Labels, opts: InferenceOptions = {}): Promise<Logs> {
     const { loss, metrics } = this.requireCompiled('evaluate');
     const xs = this.checkX('evaluate', x);
     this.checkLabels('evaluate', xs, y);
@@ -310,6 +321,7 @@ export class Sequential {
     let lossSum = 0;
     let correct = 0;
     for (let start = 0; start < n; start += batchSize) {
+      opts.signal?.throwIfAborted();
       const end = Math.min(start + batchSize, n);
       const idx = Int32Array.from({ length: end - start }, (_, i) => start + i);
       const out = await this.forward(xs.slice(start, end).cast(this.dtype), { training: false });
@@ -328,13 +340,14 @@ export class Sequential {
    * @example const probs = await model.predict(xTest, { batchSize: 256 })
    * @throws ConvkitError when x does not have the model's input shape.
    */
-  async predict(x: Tensor, opts: { batchSize?: number } = {}): Promise<Tensor> {
+  async predict(x: Tensor, opts: InferenceOptions = {}): Promise<Tensor> {
     const xs = this.checkX('predict', x);
     const batchSize = positive('predict', 'batchSize', opts.batchSize ?? 128);
     const n = xs.shape[0];
     const out = zeros([n, ...this.outputShape], this.dtype);
     const row = out.size / n;
     for (let start = 0; start < n; start += batchSize) {
+      opts.signal?.throwIfAborted();
       const end = Math.min(start + batchSize, n);
       out.data.set((await this.forward(xs.slice(start, end).cast(this.dtype))).data, start * row);
       await nextTick();
