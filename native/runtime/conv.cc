@@ -221,9 +221,11 @@ void ck_conv2d_bwd_filter(float* dfilter, const float* x, const float* dy, const
     return;
   }
   if (ck_conv2d_is_depthwise(s)) return ck_depthwise_bwd_filter(d, dfilter, x, dy, s);
-  // Tasks own blocks of filter rows (lowered columns) of one group; any split gives the same sums.
+  // Tasks own blocks of filter rows (lowered columns) of one group; any split gives the same sums. Every task
+  // packs all of dy, so take only two per thread (one when single-threaded).
   const size_t threads = ck_threads();
-  const size_t per_group = std::max<size_t>(1, std::min((4 * threads + s.groups - 1) / s.groups,
+  const size_t tasks = threads == 1 ? 1 : 2 * threads;
+  const size_t per_group = std::max<size_t>(1, std::min((tasks + s.groups - 1) / s.groups,
                                                         (geo.kc + d.gemm.mr - 1) / d.gemm.mr));
   const size_t kb = (geo.kc + per_group - 1) / per_group;
   const size_t blocks = (geo.kc + kb - 1) / kb;
