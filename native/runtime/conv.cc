@@ -141,6 +141,9 @@ class LoweredRows final : public ck_gemm_a_packer {
   size_t grp_, r_base_;
 };
 
+// The fraction of an n-long dimension's tiles of `tile` that hold real values.
+double tile_fill(size_t n, size_t tile) { return double(n) / double((n + tile - 1) / tile * tile); }
+
 // Pixel rows per im2col tile: keep the tile near 256 KiB.
 size_t tile_rows(const Geometry& geo) { return std::clamp<size_t>(65536 / std::max<size_t>(geo.kc, 1), 16, 1024); }
 
@@ -229,17 +232,27 @@ void ck_conv2d_bwd_filter(float* dfilter, const float* x, const float* dy, const
                                                         (geo.kc + d.gemm.mr - 1) / d.gemm.mr));
   const size_t kb = (geo.kc + per_group - 1) / per_group;
   const size_t blocks = (geo.kc + kb - 1) / kb;
+  // Few output channels (a first layer's 6 or 8) would fill NR-wide tiles poorly: compute the transposed block
+  // dfilter_g^T (ocg x rows) = dy^T . cols instead, and transpose it at the end. Same products, same order.
+  const bool transposed = tile_fill(geo.ocg, d.gemm.mr) * tile_fill(geo.kc, d.gemm.nr) >
+                          tile_fill(geo.kc, d.gemm.mr) * tile_fill(geo.ocg, d.gemm.nr);
   ck_parallel_for(blocks * s.groups, [&](size_t t) {
-    const size_t grp = t % s.groups, k0 = (t / s.groups) * kb, k1 = std::min(geo.kc, k0 + kb);
-    float* cols = ck_scratch(CK_SCRATCH_IM2COL, kPixelBlock * (k1 - k0));
+    const size_t grp = t % s.groups, k0 = (t / s.groups) * kb, k1 = std::min(geo.kc, k0 + kb), kn = k1 - k0;
+    float* cols = ck_scratch(CK_SCRATCH_IM2COL, kPixelBlock * kn);
+    float* block_t = transposed ? ck_scratch(CK_SCRATCH_ROW, geo.ocg * kn) : nullptr;
     for (size_t r0 = 0; r0 < geo.m; r0 += kPixelBlock) {
       const size_t r1 = std::min(geo.m, r0 + kPixelBlock);
-      im2col(cols, k1 - k0, x, s, geo, grp, r0, r1, k0, k1);
-      // dfilter_g[k0:k1] (+)= cols (rows, k1-k0)^T . dy (rows, ocg)
-      const ck_gemm_args g{dfilter + k0 * s.out_c + grp * geo.ocg, s.out_c, cols, k1 - k0, true,
-                           dy + r0 * s.out_c + grp * geo.ocg, s.out_c, false, k1 - k0, geo.ocg, r1 - r0, r0 > 0,
-                           nullptr};
+      im2col(cols, kn, x, s, geo, grp, r0, r1, k0, k1);
+      const float* dy_rows = dy + r0 * s.out_c + grp * geo.ocg;
+      // dfilter_g[k0:k1] (+)= cols (rows, kn)^T . dy (rows, ocg), or its transpose
+      const ck_gemm_args g = transposed ? ck_gemm_args{block_t, kn, dy_rows, s.out_c, true, cols, kn, false, geo.ocg,
+                                                       kn, r1 - r0, r0 > 0, nullptr}
+                                        : ck_gemm_args{dfilter + k0 * s.out_c + grp * geo.ocg, s.out_c, cols, kn, true,
+                                                       dy_rows, s.out_c, false, kn, geo.ocg, r1 - r0, r0 > 0, nullptr};
       ck_gemm_block(d, g, 0, g.m, 0, g.n);
     }
+    if (transposed)
+      for (size_t j = 0; j < kn; ++j)
+        for (size_t i = 0; i < geo.ocg; ++i) dfilter[(k0 + j) * s.out_c + grp * geo.ocg + i] = block_t[i * kn + j];
   });
 }

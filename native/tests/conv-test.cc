@@ -128,6 +128,7 @@ CK_TEST(conv2d_against_loops) {
       make(1, 12, 12, 40, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),  // depth 360 > KC
       make(3, 20, 20, 2, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),   // several im2col tiles and pixel blocks
       make(1, 4, 4, 3, 2, 5, 5, 1, 1, 1, 1, 3, 3, 3, 3, 1),     // padding wider than the input
+      make(2, 6, 6, 4, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),    // 32 out channels: untransposed backward-filter
   };
   ck_for_each_isa([&](ck_isa) {
     uint32_t seed = 1;
