@@ -11,7 +11,7 @@ export async function loadTfjs() {
     tf = require('@tensorflow/tfjs');
     const wasm = require('@tensorflow/tfjs-backend-wasm');
     const dist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
-    wasm.setWasmPaths(`${dist}/`, true);
+    wasm.setWasmPaths(`${dist}/`);
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   } catch (e) {
     console.log(`tfjs contenders unavailable (${e.message}); run 'npm install' in bench/`);
