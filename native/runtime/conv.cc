@@ -125,16 +125,53 @@ class LoweredRows final : public ck_gemm_a_packer {
     for (size_t ir = 0; ir < mc; ir += MR, dst += MR * kc) {
       const size_t mr = std::min(MR, mc - ir);
       const size_t row0 = r_base_ + i0 + ir;
-      for_each_run(s_, geo_, grp_, row0, row0 + mr, p0, p0 + kc, [&](size_t row, size_t col, size_t off, size_t run) {
-        float* d = dst + (col - p0) * MR + (row - row0);
-        for (size_t i = 0; i < run; ++i) d[i * MR] = off == SIZE_MAX ? 0.0f : x_[off + i];
-      });
+      // Few channels per group make short runs: walk taps instead when the panel's pixels share an output row.
+      if (geo_.cg >= 4 || !pack_one_row(dst, row0, mr, p0, kc, MR)) {
+        for_each_run(s_, geo_, grp_, row0, row0 + mr, p0, p0 + kc, [&](size_t row, size_t col, size_t off, size_t run) {
+          float* d = dst + (col - p0) * MR + (row - row0);
+          for (size_t i = 0; i < run; ++i) d[i * MR] = off == SIZE_MAX ? 0.0f : x_[off + i];
+        });
+      }
       for (size_t r = mr; r < MR; ++r)
         for (size_t k = 0; k < kc; ++k) dst[k * MR + r] = 0.0f;
     }
   }
 
  private:
+  // Packs pixels row0 .. row0+mr-1 when they lie in one output row: for each lowered column, their values sit
+  // stride_w*C apart in x, so each k's MR values are written contiguously. False (nothing written) otherwise.
+  bool pack_one_row(float* dst, size_t row0, size_t mr, size_t p0, size_t kc, size_t MR) const {
+    const size_t n = row0 / geo_.ohw, p = row0 % geo_.ohw, oh = p / s_.out_w, ow0 = p % s_.out_w;
+    if (ow0 + mr > s_.out_w) return false;
+    const ptrdiff_t ih0 = ptrdiff_t(oh * s_.stride_h) - ptrdiff_t(s_.pad_top);
+    const ptrdiff_t iw0 = ptrdiff_t(ow0 * s_.stride_w) - ptrdiff_t(s_.pad_left);
+    const ptrdiff_t in_w = ptrdiff_t(s_.in_w), sw = ptrdiff_t(s_.stride_w);
+    const size_t row_len = s_.k_w * geo_.cg;
+    size_t kh = p0 / row_len, kw = (p0 % row_len) / geo_.cg, ci = p0 % geo_.cg;
+    for (size_t k = 0; k < kc; ++k) {
+      float* d = dst + k * MR;
+      const ptrdiff_t ih = ih0 + ptrdiff_t(kh * s_.dil_h), iw = iw0 + ptrdiff_t(kw * s_.dil_w);
+      if (ih < 0 || ih >= ptrdiff_t(s_.in_h)) {
+        for (size_t r = 0; r < mr; ++r) d[r] = 0.0f;
+      } else {
+        // x at (n, ih, column 0, this group's channel ci); column c adds c * C
+        const float* src = x_ + (n * s_.in_h + size_t(ih)) * s_.in_w * s_.in_c + grp_ * geo_.cg + ci;
+        for (size_t r = 0; r < mr; ++r) {
+          const ptrdiff_t c = iw + ptrdiff_t(r) * sw;
+          d[r] = c >= 0 && c < in_w ? src[size_t(c) * s_.in_c] : 0.0f;
+        }
+      }
+      if (++ci == geo_.cg) {
+        ci = 0;
+        if (++kw == s_.k_w) {
+          kw = 0;
+          ++kh;
+        }
+      }
+    }
+    return true;
+  }
+
   const float* x_;
   const ck_conv2d_info& s_;
   const Geometry& geo_;
