@@ -17,6 +17,7 @@
     'ck_scalar_sources': [
       'native/kernels/f32-fmaprobe/f32-fmaprobe-8x1-scalar.cc',
       'native/kernels/f32-gemm/f32-gemm-4x8-scalar.cc',
+      'native/kernels/f32-gemv/f32-gemv-scalar.cc',
       'native/kernels/f32-softmax/f32-softmax-scalar.cc',
       'native/kernels/f32-vbinary/f32-vbinary-scalar.cc',
       'native/kernels/f32-vunary/f32-vunary-scalar.cc',
@@ -25,6 +26,7 @@
     'ck_avx2_sources': [
       'native/kernels/f32-fmaprobe/f32-fmaprobe-12x8-avx2-fma.cc',
       'native/kernels/f32-gemm/f32-gemm-6x16-avx2-fma.cc',
+      'native/kernels/f32-gemv/f32-gemv-avx2-fma.cc',
       'native/kernels/f32-softmax/f32-softmax-avx2.cc',
       'native/kernels/f32-vbinary/f32-vbinary-avx2.cc',
       'native/kernels/f32-vunary/f32-vunary-avx2.cc',
@@ -33,6 +35,7 @@
     'ck_avx512_sources': [
       'native/kernels/f32-fmaprobe/f32-fmaprobe-24x16-avx512f.cc',
       'native/kernels/f32-gemm/f32-gemm-14x32-avx512f.cc',
+      'native/kernels/f32-gemv/f32-gemv-avx512f.cc',
       'native/kernels/f32-softmax/f32-softmax-avx512f.cc',
       'native/kernels/f32-vbinary/f32-vbinary-avx512f.cc',
       'native/kernels/f32-vunary/f32-vunary-avx512f.cc',

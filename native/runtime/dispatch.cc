@@ -13,6 +13,10 @@ ck_dispatch make_table(ck_isa isa) {
   if (i == isa && d.gemm.ukernel == nullptr) d.gemm = {fn, mr, nr, kc, mc, nc};
 #include "kernels/f32-gemm/f32-gemm.inc"
 #undef CK_GEMM_UKERNEL
+#define CK_GEMV_UKERNEL(i, fn) \
+  if (i == isa) d.gemv = fn;
+#include "kernels/f32-gemv/f32-gemv.inc"
+#undef CK_GEMV_UKERNEL
 #define CK_VBINARY_UKERNELS(i, sfx)         \
   if (i == isa) {                           \
     d.vadd = ck_f32_vadd_ukernel__##sfx;    \

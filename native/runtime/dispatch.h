@@ -6,6 +6,7 @@
 #include "convkit/ops.h"
 #include "kernels/f32-fmaprobe/f32-fmaprobe.h"
 #include "kernels/f32-gemm/f32-gemm.h"
+#include "kernels/f32-gemv/f32-gemv.h"
 #include "kernels/f32-softmax/f32-softmax.h"
 #include "kernels/f32-vbinary/f32-vbinary.h"
 #include "kernels/f32-vunary/f32-vunary.h"
@@ -18,6 +19,7 @@ struct ck_gemm_config {
 struct ck_dispatch {
   ck_isa isa;
   ck_gemm_config gemm;
+  ck_f32_gemv_fn gemv;  // for products of fewer than gemm.mr rows
   ck_f32_vbinary_fn vadd;
   ck_f32_vbinary_fn vmax;
   ck_f32_vbinary_fn vmacc;  // y += a * b

@@ -120,9 +120,37 @@ void ck_gemm_block(const ck_dispatch& d, const ck_gemm_args& g, size_t m0, size_
   }
 }
 
+namespace {
+
+// Fewer rows than a microkernel tile (batch-1 inference): multiply straight from B with the GEMV kernel, so
+// B is read once instead of packed and re-read. Column chunks are split over the pool; each c element is one
+// FMA chain over k, whatever the chunks.
+void gemv_rows(const ck_dispatch& d, const ck_gemm_args& g, size_t threads) {
+  const double flops = 2.0 * double(g.m) * double(g.n) * double(g.k);
+  const size_t chunk = threads == 1 || flops < 1e6 ? g.n : round_up((g.n + 4 * threads - 1) / (4 * threads), 64);
+  ck_parallel_for((g.n + chunk - 1) / chunk, [&](size_t t) {
+    const size_t j0 = t * chunk, nj = std::min(g.n, j0 + chunk) - j0;
+    float* column = g.trans_a ? ck_scratch(CK_SCRATCH_ROW, g.k) : nullptr;
+    for (size_t i = 0; i < g.m; ++i) {
+      const float* a = g.a + i * g.lda;
+      if (g.trans_a) {  // row i of A is column i of the stored (K, M) matrix
+        for (size_t p = 0; p < g.k; ++p) column[p] = g.a[p * g.lda + i];
+        a = column;
+      }
+      float* c = g.c + i * g.ldc + j0;
+      d.gemv(g.k, nj, a, g.b + j0, g.ldb, c);
+      if (g.ep != nullptr && g.ep->bias != nullptr) d.vadd(nj, c, g.ep->bias + j0, c);
+      if (g.ep != nullptr && g.ep->act != CK_ACT_LINEAR) d.unary[g.ep->act](nj, c, c, g.ep->alpha);
+    }
+  });
+}
+
+}  // namespace
+
 void ck_gemm_parallel(const ck_dispatch& d, const ck_gemm_args& g) {
   const ck_gemm_config& cfg = d.gemm;
   const size_t threads = ck_threads();
+  if (g.m < cfg.mr && !g.trans_b && !g.accumulate && g.a_packer == nullptr) return gemv_rows(d, g, threads);
   const double flops = 2.0 * double(g.m) * double(g.n) * double(g.k);
   if (threads == 1 || flops < 4e6) {
     ck_gemm_block(d, g, 0, g.m, 0, g.n);

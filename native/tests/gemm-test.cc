@@ -114,6 +114,9 @@ CK_TEST(gemm_transposes_accumulate_epilogues) {
     for (int t = 0; t < 4; ++t)
       for (int acc = 0; acc < 2; ++acc)
         check_shape(base, v, {2 * MR + 3, NR + 5, 33, bool(t & 1), bool(t & 2), bool(acc), CK_ACT_LINEAR, false}, seed++);
+    // Fewer rows than MR take the GEMV path: transposed A, every epilogue, column chunks over threads.
+    for (int act = CK_ACT_LINEAR; act < CK_ACT_COUNT; ++act)
+      check_shape(base, v, {MR - 1, 150, 2000, act % 2 == 1, false, false, ck_act(act), act > 2}, seed++);
     for (int act = CK_ACT_LINEAR; act < CK_ACT_COUNT; ++act)
       for (int bias = 0; bias < 2; ++bias)
         check_shape(base, v, {MR + 2, 2 * NR + 1, 20, false, true, false, ck_act(act), bool(bias)}, seed++);
