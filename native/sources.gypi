@@ -10,6 +10,7 @@
       'native/runtime/elementwise.cc',
       'native/runtime/fma-probe.cc',
       'native/runtime/gemm.cc',
+      'native/runtime/malloc-tuning.cc',
       'native/runtime/parallel.cc',
       'native/runtime/pool.cc',
       'native/runtime/scratch.cc',

@@ -19,6 +19,8 @@ export interface NativeInfo {
   compiler: string;
   /** The code-generation flags each ISA's kernels were compiled with. */
   buildFlags: { avx512: string; avx2: string; scalar: string };
+  /** Whether freed tensor memory stays in the heap for reuse (glibc; CONVKIT_MALLOC_TUNING=0 turns it off). */
+  mallocTuning: boolean;
 }
 
 /**

@@ -4,6 +4,7 @@
 
 #include "binding/marshal.h"
 #include "convkit/isa.h"
+#include "runtime/malloc-tuning.h"
 #include "runtime/target-flags.h"
 
 namespace {
@@ -34,6 +35,7 @@ Napi::Value NativeInfo(const Napi::CallbackInfo& info) {
 #endif
   flags.Set("scalar", ck_target_flags_scalar());
   out.Set("buildFlags", flags);
+  out.Set("mallocTuning", ck_tune_malloc());
   return out;
 }
 
@@ -69,6 +71,7 @@ Napi::Value FmaPeakProbe(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ck_isa_current();  // choose the kernels (and print them under CONVKIT_DEBUG) at load
+  ck_tune_malloc();
   exports.Set("nativeInfo", Napi::Function::New(env, NativeInfo, "nativeInfo"));
   exports.Set("setIsa", Napi::Function::New(env, SetIsa, "setIsa"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
