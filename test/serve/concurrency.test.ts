@@ -26,6 +26,13 @@ describe.each(nativeAvailable ? ['native', 'reference'] : ['reference'])('concur
     const batcher = createBatcher(model, { inputShape: [28, 28, 1], maxBatchSize: 8, maxDelayMs: 1 });
     const rows = await Promise.all(Array.from({ length: 20 }, (_, i) => batcher.predict(x.slice(i, i + 1))));
     await batcher.close();
-    rows.forEach((r, i) => expect(Array.from(r.data), `row ${i}`).toEqual(Array.from(whole.data.subarray(i * 10, (i + 1) * 10))));
+    // Batches smaller than the GEMM's row tile take the GEMV path, which sums in another order than the
+    // tiled kernel, so a row may differ from its whole-batch twin by float32 reassociation: about
+    // sqrt(K)·u ≈ 1.2e-6 relative per layer for K <= 400, over five layers, so 1e-5 of the row's scale.
+    rows.forEach((r, i) => {
+      const want = whole.data.subarray(i * 10, (i + 1) * 10);
+      const scale = Math.max(...Array.from(want, Math.abs));
+      for (let j = 0; j < 10; j++) expect(Math.abs(r.data[j] - want[j]), `row ${i} logit ${j}`).toBeLessThanOrEqual(1e-5 * scale);
+    });
   });
 });

@@ -18,16 +18,24 @@ export function createAsyncKernels(addon: NativeAddon, fromAddon: (addon: Native
     };
   }
   const deferred = fromAddon(starting as unknown as NativeAddon);
+  // Kernels compute one at a time anyway (the binding's compute lock); queueing them here as well means
+  // this thread never parks more than one libuv worker on that lock, leaving the rest of libuv's small
+  // pool to file system and DNS work.
+  let queue: Promise<unknown> = Promise.resolve();
   const kernels = {} as Record<string, (...args: unknown[]) => Promise<Tensor>>;
   for (const k of ASYNC_KERNELS) {
     const run = deferred[k] as (...args: unknown[]) => Tensor;
-    kernels[k] = async (...args) => {
-      started = undefined;
-      const out = run(...args);
-      const kernel = started;
-      started = undefined;
-      await kernel;
-      return out;
+    kernels[k] = (...args) => {
+      const result = queue.then(async () => {
+        started = undefined;
+        const out = run(...args);
+        const kernel = started;
+        started = undefined;
+        await kernel;
+        return out;
+      });
+      queue = result.catch(() => undefined);
+      return result;
     };
   }
   return kernels as AsyncKernels;
