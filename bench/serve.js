@@ -55,15 +55,17 @@ export async function benchEventLoop({ contenders }) {
         ],
       });
       m.compile({ optimizer: tf.train.sgd(0.01), loss: tf.losses.softmaxCrossEntropy });
-      const xt = tf.tensor(x.data, x.shape);
-      const yt = tf.oneHot(tf.tensor1d(y, 'int32'), 10).toFloat();
-      const xpt = tf.tensor(xp.data, xp.shape);
+      // tfjs-cpu trains LeNet-5 at ~12 images/s here: its lag is measured on 512 training images and 2,560
+      // predictions (batch sizes as above), enough batches for the percentiles.
+      const xt = tf.tensor(x.data.subarray(0, 512 * 784), [512, 28, 28, 1]);
+      const yt = tf.oneHot(tf.tensor1d(y.subarray(0, 512), 'int32'), 10).toFloat();
+      const xpt = tf.tensor(xp.data.subarray(0, 2560 * 784), [2560, 28, 28, 1]);
       const f = await lagDuring(() => m.fit(xt, yt, { batchSize: 64, epochs: 1, verbose: 0 }));
       const p = await lagDuring(async () => m.predict(xpt, { batchSize: 256 }).data());
       tf.dispose([xt, yt, xpt]);
       return [f, p];
     });
-    if (r) rows.push(['tfjs (cpu backend)', fmt(r[0].p99), fmt(r[0].max), fmt(r[0].seconds, 2), fmt(r[1].p99), fmt(r[1].max), fmt(r[1].seconds, 2)]);
+    if (r) rows.push(['tfjs cpu (512 / 2,560 images)', fmt(r[0].p99), fmt(r[0].max), fmt(r[0].seconds, 2), fmt(r[1].p99), fmt(r[1].max), fmt(r[1].seconds, 2)]);
   }
   printTable(
     'Event-loop delay (ms) while the demo LeNet-5 trains one epoch (8,000 images, batch 64) and predicts 10,000 images; target p99 < 10, max < 50',

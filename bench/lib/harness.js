@@ -1,8 +1,11 @@
 // Shared benchmark plumbing: warm-up, median of several timed runs, and table printing.
 import { performance } from 'node:perf_hooks';
 
-/** Median seconds of `runs` timed calls after `warmup` untimed ones; stops early past `budget` seconds. */
-export function timeMedian(fn, { warmup = 1, runs = 5, budget = 10 } = {}) {
+/**
+ * Median seconds of `runs` timed calls after `warmup` untimed ones; past `budget` seconds it stops once it
+ * has `minRuns` (contenders hundreds of times slower are given minRuns 1).
+ */
+export function timeMedian(fn, { warmup = 1, runs = 5, budget = 10, minRuns = 3 } = {}) {
   for (let i = 0; i < warmup; i++) fn();
   const times = [];
   const start = performance.now();
@@ -10,13 +13,13 @@ export function timeMedian(fn, { warmup = 1, runs = 5, budget = 10 } = {}) {
     const t0 = performance.now();
     fn();
     times.push((performance.now() - t0) / 1e3);
-    if ((performance.now() - start) / 1e3 > budget && times.length >= 3) break;
+    if ((performance.now() - start) / 1e3 > budget && times.length >= minRuns) break;
   }
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)];
 }
 
-export async function timeMedianAsync(fn, { warmup = 1, runs = 5, budget = 10 } = {}) {
+export async function timeMedianAsync(fn, { warmup = 1, runs = 5, budget = 10, minRuns = 3 } = {}) {
   for (let i = 0; i < warmup; i++) await fn();
   const times = [];
   const start = performance.now();
@@ -24,7 +27,7 @@ export async function timeMedianAsync(fn, { warmup = 1, runs = 5, budget = 10 } 
     const t0 = performance.now();
     await fn();
     times.push((performance.now() - t0) / 1e3);
-    if ((performance.now() - start) / 1e3 > budget && times.length >= 3) break;
+    if ((performance.now() - start) / 1e3 > budget && times.length >= minRuns) break;
   }
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)];
