@@ -57,7 +57,11 @@ describe('fit, evaluate, predict', () => {
     expect(loss).toBeLessThan(0.5);
     const probs = await m.predict(test.x, { batchSize: 7 });
     expect(probs.shape).toEqual([40, 4]);
-    expect([...probs.data]).toEqual([...(await m.forward(test.x)).data]);
+    // predict's last batch of 5 rows (< the GEMM's row tile) takes the GEMV path, which sums in another order
+    // than one forward of all 40: equal up to float32 reassociation, 1e-5 of the outputs' scale
+    const whole = (await m.forward(test.x)).data;
+    const scale = Math.max(...Array.from(whole, Math.abs));
+    probs.data.forEach((v, i) => expect(Math.abs(v - whole[i]), `output ${i}`).toBeLessThanOrEqual(1e-5 * scale));
   });
 
   it('two runs with the same seed give bit-identical weights; another seed does not', async () => {
