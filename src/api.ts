@@ -15,7 +15,7 @@ export * as metrics from './model/metrics.js';
 export * as architectures from './model/architectures.js';
 export * as initializers from './initializers/index.js';
 export { Sequential, sequential } from './model/sequential.js';
-export type { CompileArgs, FitOptions, History, InferenceOptions, ModelConfig, SequentialOptions } from './model/sequential.js';
+export type { CompileArgs, FitOptions, ForwardOptions, History, InferenceOptions, ModelConfig, SequentialOptions, SyncInferenceOptions } from './model/sequential.js';
 export { loadModel } from './model/io.js';
 export type { Callback, Logs } from './callbacks/index.js';
 export type { Layer, Param } from './layers/index.js';

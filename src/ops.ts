@@ -155,10 +155,10 @@ function epilogue(where: string, out: Tensor, fused: FusedOptions, channels: num
 
 /**
  * How an op reaches its kernel: synchronously, or (the `...Async` ops) as a Promise computed off the
- * event loop when the backend can (native), else computed at once and wrapped. Each op validates once,
- * in a `*With(call, ...)` function that both of its exports share.
+ * event loop when the backend can (native), else computed at once and wrapped, or later as an OpRequest
+ * (see `request`). Each op validates once, in a `*With(call, ...)` function that all its forms share.
  */
-type Call<R> = <K extends AsyncKernelName>(kernel: K, ...args: Parameters<Backend[K]>) => R;
+export type Call<R> = <K extends AsyncKernelName>(kernel: K, ...args: Parameters<Backend[K]>) => R;
 
 const runSync: Call<Tensor> = (kernel, ...args) => (backend()[kernel] as (...a: typeof args) => Tensor)(...args);
 const runAsync: Call<Promise<Tensor>> = async (kernel, ...args) => {
@@ -210,12 +210,16 @@ export async function biasAddAsync(x: Tensor, bias: Tensor): Promise<Tensor> {
   return biasAddWith(runAsync, x, bias);
 }
 
+function biasGradWith<R>(call: Call<R>, dy: Tensor): R {
+  return call('biasGrad', checkTensor('biasGrad', 'dy', dy));
+}
+
 /** dy (..., C) -> (C): the bias gradient, summed over every other axis (N·H·W for conv). */
 export function biasGrad(dy: Tensor): Tensor {
-  return runSync('biasGrad', checkTensor('biasGrad', 'dy', dy));
+  return biasGradWith(runSync, dy);
 }
 export async function biasGradAsync(dy: Tensor): Promise<Tensor> {
-  return runAsync('biasGrad', checkTensor('biasGrad', 'dy', dy));
+  return biasGradWith(runAsync, dy);
 }
 
 // ---------------------------------------------------------------- convolution
@@ -475,6 +479,107 @@ export function activationBackward(kind: ActivationName, dy: Tensor, x: Tensor, 
 }
 export async function activationBackwardAsync(kind: ActivationName, dy: Tensor, x: Tensor, y: Tensor, alpha?: number): Promise<Tensor> {
   return activationBackwardWith(runAsync, resolved, kind, dy, x, y, alpha);
+}
+
+// ---------------------------------------------------------------- programs
+
+/**
+ * An op checked and resolved but not yet run: the third kind of call beside the synchronous and the
+ * `...Async` ops. Code that must run both ways (a layer's forward and backward) is written once as a
+ * generator that yields these, an OpProgram, and a driver runs every request with one kind of kernel.
+ */
+export interface OpRequest {
+  run<R>(call: Call<R>, done: (t: Tensor) => R): R;
+}
+
+/**
+ * A generator of OpRequests that receives each op's result at its `yield` and returns T. A bare `yield`
+ * marks a batch boundary, where runProgramAsync lets the event loop run.
+ */
+export type OpProgram<T> = Generator<OpRequest | undefined, T, Tensor>;
+
+const toRequest: Call<OpRequest> = (kernel, ...args) => ({ run: (call) => call(kernel, ...args) });
+const ready = (t: Tensor): OpRequest => ({ run: (_call, done) => done(t) });
+
+/**
+ * The ops with an `...Async` twin, as OpRequests: the same checks, throwing the same errors, when the
+ * request is made; the kernel runs when a driver takes it.
+ * @example const y: Tensor = yield ops.request.conv2d(x, w, { padding: 'same' }); // inside an OpProgram
+ * @throws ConvkitError as the op of the same name does.
+ */
+export const request = {
+  matmul: (a: Tensor, b: Tensor, opts: MatmulOptions & FusedOptions = {}): OpRequest => matmulWith(toRequest, a, b, opts),
+  biasAdd: (x: Tensor, bias: Tensor): OpRequest => biasAddWith(toRequest, x, bias),
+  biasGrad: (dy: Tensor): OpRequest => biasGradWith(toRequest, dy),
+  conv2d: (x: Tensor, filter: Tensor, opts: Conv2DOptions & FusedOptions = {}): OpRequest => conv2dWith(toRequest, x, filter, opts),
+  conv2dBackwardInput: (dy: Tensor, filter: Tensor, inputShape: Shape, opts: Conv2DOptions = {}): OpRequest =>
+    conv2dBackwardInputWith(toRequest, dy, filter, inputShape, opts),
+  conv2dBackwardFilter: (x: Tensor, dy: Tensor, filterShape: Shape, opts: Conv2DOptions = {}): OpRequest =>
+    conv2dBackwardFilterWith(toRequest, x, dy, filterShape, opts),
+  maxPool2d: (x: Tensor, opts: Pool2DOptions): OpRequest => poolWith(toRequest, 'maxPool2d', x, opts),
+  maxPool2dBackward: (dy: Tensor, x: Tensor, opts: Pool2DOptions): OpRequest => maxPool2dBackwardWith(toRequest, dy, x, opts),
+  avgPool2d: (x: Tensor, opts: Pool2DOptions): OpRequest => poolWith(toRequest, 'avgPool2d', x, opts),
+  avgPool2dBackward: (dy: Tensor, inputShape: Shape, opts: Pool2DOptions): OpRequest => avgPool2dBackwardWith(toRequest, dy, inputShape, opts),
+  globalAvgPool2d: (x: Tensor): OpRequest => globalPoolWith(toRequest, 'globalAvgPool2d', x),
+  globalAvgPool2dBackward: (dy: Tensor, inputShape: Shape): OpRequest => globalAvgPool2dBackwardWith(toRequest, dy, inputShape),
+  globalMaxPool2d: (x: Tensor): OpRequest => globalPoolWith(toRequest, 'globalMaxPool2d', x),
+  globalMaxPool2dBackward: (dy: Tensor, x: Tensor): OpRequest => globalMaxPool2dBackwardWith(toRequest, dy, x),
+  activation: (kind: ActivationName, x: Tensor, alpha?: number): OpRequest => activationWith(toRequest, ready, kind, x, alpha),
+  activationBackward: (kind: ActivationName, dy: Tensor, x: Tensor, y: Tensor, alpha?: number): OpRequest =>
+    activationBackwardWith(toRequest, ready, kind, dy, x, y, alpha),
+};
+
+/**
+ * Runs a program to its end on this thread with the synchronous kernels; batch boundaries pass at once.
+ * A kernel's error is thrown into the program at its `yield`, so its `finally` blocks run.
+ */
+export function runProgramSync<T>(program: OpProgram<T>): T {
+  let step = program.next();
+  while (!step.done) {
+    const op = step.value;
+    if (op === undefined) {
+      step = program.next();
+      continue;
+    }
+    let out: Tensor;
+    try {
+      out = op.run(runSync, same);
+    } catch (e) {
+      step = program.throw(e);
+      continue;
+    }
+    step = program.next(out);
+  }
+  return step.value;
+}
+
+// The native kernels already leave the event loop free, but the reference backend's async ops resolve at
+// once, so without a turn at each batch boundary a long fit would starve timers and I/O there.
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Runs a program with the `...Async` kernels (off the event loop on the native backend), one op after the
+ * other: the same kernels in the same order as runProgramSync, so the same results bit for bit.
+ */
+export async function runProgramAsync<T>(program: OpProgram<T>): Promise<T> {
+  let step = program.next();
+  while (!step.done) {
+    const op = step.value;
+    if (op === undefined) {
+      await nextTurn();
+      step = program.next();
+      continue;
+    }
+    let out: Tensor;
+    try {
+      out = await op.run(runAsync, resolved);
+    } catch (e) {
+      step = program.throw(e);
+      continue;
+    }
+    step = program.next(out);
+  }
+  return step.value;
 }
 
 // ---------------------------------------------------------------- loss

@@ -23,13 +23,14 @@ export class Activation extends Layer {
   computeOutputShape(inputShape: Shape): number[] {
     return [...inputShape];
   }
-  async forward(x: Tensor, _ctx: ForwardContext): Promise<Tensor> {
+  *forwardProgram(x: Tensor, _ctx: ForwardContext): ops.OpProgram<Tensor> {
     this.checkInput(x);
     // ActivationStep takes an already-activated tensor for the kinds it would fuse; standalone, apply it here.
-    return this.act.after(this.act.fused ? await ops.activationAsync(this.act.kind, x, this.act.alpha) : x);
+    const z = this.act.fused ? yield ops.request.activation(this.act.kind, x, this.act.alpha) : x;
+    return yield* this.act.after(z);
   }
-  backward(dy: Tensor): Promise<Tensor> {
-    return this.act.backward(dy);
+  *backwardProgram(dy: Tensor): ops.OpProgram<Tensor> {
+    return yield* this.act.backward(dy);
   }
   protected ownConfig(): Record<string, unknown> {
     return this.act.config();
@@ -62,7 +63,7 @@ export class PReLU extends Layer {
     this.alpha = this.addWeight('alpha', [channels], initializerOf(this.where, this.args.alphaInitializer, { className: 'constant', config: { value: 0.25 } }));
   }
   // Elementwise in TypeScript: no op exists for a learned per-channel slope.
-  async forward(x: Tensor, _ctx: ForwardContext): Promise<Tensor> {
+  *forwardProgram(x: Tensor, _ctx: ForwardContext): ops.OpProgram<Tensor> {
     this.checkInput(x);
     this.x = x;
     const a = this.alpha.value.data;
@@ -74,7 +75,7 @@ export class PReLU extends Layer {
     }
     return y;
   }
-  async backward(dy: Tensor): Promise<Tensor> {
+  *backwardProgram(dy: Tensor): ops.OpProgram<Tensor> {
     const x = this.saved(this.x);
     const a = this.alpha.value.data;
     const c = a.length;

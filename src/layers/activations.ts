@@ -30,16 +30,17 @@ export class ActivationStep {
   }
 
   /** Takes the op's result (already activated when fused) and returns the layer output. */
-  async after(opResult: Tensor): Promise<Tensor> {
+  *after(opResult: Tensor): ops.OpProgram<Tensor> {
+    const y = this.fused ? opResult : yield ops.request.activation(this.kind, opResult, this.alpha);
     this.z = this.fused ? undefined : opResult;
-    this.y = this.fused ? opResult : await ops.activationAsync(this.kind, opResult, this.alpha);
-    return this.y;
+    this.y = y;
+    return y;
   }
 
   /** dy -> dz, the gradient at the op's pre-activation result. */
-  backward(dy: Tensor): Promise<Tensor> {
+  *backward(dy: Tensor): ops.OpProgram<Tensor> {
     const y = this.y!;
-    return ops.activationBackwardAsync(this.kind, dy, this.z ?? y, y, this.alpha);
+    return yield ops.request.activationBackward(this.kind, dy, this.z ?? y, y, this.alpha);
   }
 
   config(): { activation: ActivationName; alpha?: number } {

@@ -1,5 +1,6 @@
 import { fail } from '../errors.js';
 import type { InitializerSpec } from '../initializers/index.js';
+import type { OpProgram } from '../ops.js';
 import { zeros, type FloatArray, type Shape, type Tensor } from '../tensor.js';
 import { initializerOf, Layer, type ForwardContext, type LayerArgs, type Param } from './layer.js';
 
@@ -59,7 +60,7 @@ export class BatchNormalization extends Layer {
     this.movingVariance = this.addWeight('moving_variance', c, initializerOf(this.where, undefined, 'ones'), false);
   }
 
-  async forward(x: Tensor, ctx: ForwardContext): Promise<Tensor> {
+  *forwardProgram(x: Tensor, ctx: ForwardContext): OpProgram<Tensor> {
     this.checkInput(x);
     const c = this.movingMean.value.size;
     const rows = x.size / c;
@@ -98,7 +99,7 @@ export class BatchNormalization extends Layer {
     return y;
   }
 
-  async backward(dy: Tensor): Promise<Tensor> {
+  *backwardProgram(dy: Tensor): OpProgram<Tensor> {
     const { xhat, invStd, training } = this.saved(this.saved_);
     const c = invStd.length;
     const rows = dy.size / c;

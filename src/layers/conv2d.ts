@@ -77,18 +77,19 @@ export class Conv2D extends Layer {
     if (this.useBias) this.bias = this.addWeight('bias', [this.filters], initializerOf(this.where, this.args.biasInitializer, 'zeros'));
   }
 
-  async forward(x: Tensor, _ctx: ForwardContext): Promise<Tensor> {
+  *forwardProgram(x: Tensor, _ctx: ForwardContext): ops.OpProgram<Tensor> {
     this.checkInput(x);
     this.x = x;
-    return this.act.after(await ops.conv2dAsync(x, this.kernel.value, { ...this.opts, bias: this.bias?.value, ...this.act.epilogue() }));
+    const z = yield ops.request.conv2d(x, this.kernel.value, { ...this.opts, bias: this.bias?.value, ...this.act.epilogue() });
+    return yield* this.act.after(z);
   }
 
-  async backward(dy: Tensor, needInputGrad: boolean): Promise<Tensor | undefined> {
+  *backwardProgram(dy: Tensor, needInputGrad: boolean): ops.OpProgram<Tensor | undefined> {
     const x = this.saved(this.x);
-    const dz = await this.act.backward(dy);
-    this.kernel.grad = await ops.conv2dBackwardFilterAsync(x, dz, this.kernel.value.shape, this.opts);
-    if (this.bias) this.bias.grad = await ops.biasGradAsync(dz);
-    return needInputGrad ? ops.conv2dBackwardInputAsync(dz, this.kernel.value, x.shape, this.opts) : undefined;
+    const dz = yield* this.act.backward(dy);
+    this.kernel.grad = yield ops.request.conv2dBackwardFilter(x, dz, this.kernel.value.shape, this.opts);
+    if (this.bias) this.bias.grad = yield ops.request.biasGrad(dz);
+    return needInputGrad ? yield ops.request.conv2dBackwardInput(dz, this.kernel.value, x.shape, this.opts) : undefined;
   }
 
   protected ownConfig(): Record<string, unknown> {

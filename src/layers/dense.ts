@@ -51,21 +51,23 @@ export class Dense extends Layer {
     if (this.useBias) this.bias = this.addWeight('bias', [this.units], initializerOf(this.where, this.args.biasInitializer, 'zeros'));
   }
 
-  async forward(x: Tensor, _ctx: ForwardContext): Promise<Tensor> {
+  *forwardProgram(x: Tensor, _ctx: ForwardContext): ops.OpProgram<Tensor> {
     this.checkInput(x);
-    const inputs = x.shape[x.rank - 1];
-    this.x2 = x.reshape([-1, inputs]);
-    const y = await this.act.after(await ops.matmulAsync(this.x2, this.kernel.value, { bias: this.bias?.value, ...this.act.epilogue() }));
+    const x2 = x.reshape([-1, x.shape[x.rank - 1]]);
+    this.x2 = x2;
+    const z = yield ops.request.matmul(x2, this.kernel.value, { bias: this.bias?.value, ...this.act.epilogue() });
+    const y = yield* this.act.after(z);
     return y.reshape([...x.shape.slice(0, -1), this.units]);
   }
 
-  async backward(dy: Tensor, needInputGrad: boolean): Promise<Tensor | undefined> {
+  *backwardProgram(dy: Tensor, needInputGrad: boolean): ops.OpProgram<Tensor | undefined> {
     const x2 = this.saved(this.x2);
-    const dz = await this.act.backward(dy.reshape([-1, this.units]));
-    this.kernel.grad = await ops.matmulAsync(x2, dz, { transposeA: true });
-    if (this.bias) this.bias.grad = await ops.biasGradAsync(dz);
+    const dz = yield* this.act.backward(dy.reshape([-1, this.units]));
+    this.kernel.grad = yield ops.request.matmul(x2, dz, { transposeA: true });
+    if (this.bias) this.bias.grad = yield ops.request.biasGrad(dz);
     if (!needInputGrad) return undefined;
-    return (await ops.matmulAsync(dz, this.kernel.value, { transposeB: true })).reshape([dy.shape[0], ...this.inputShape]);
+    const dx2 = yield ops.request.matmul(dz, this.kernel.value, { transposeB: true });
+    return dx2.reshape([dy.shape[0], ...this.inputShape]);
   }
 
   protected ownConfig(): Record<string, unknown> {

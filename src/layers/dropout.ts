@@ -1,5 +1,6 @@
 import { fail } from '../errors.js';
 import { deriveSeed } from '../initializers/seed.js';
+import type { OpProgram } from '../ops.js';
 import { Rng } from '../random.js';
 import { zeros, type Shape, type Tensor } from '../tensor.js';
 import { Layer, type ForwardContext, type LayerArgs } from './layer.js';
@@ -32,7 +33,7 @@ export class Dropout extends Layer {
   computeOutputShape(inputShape: Shape): number[] {
     return [...inputShape];
   }
-  async forward(x: Tensor, ctx: ForwardContext): Promise<Tensor> {
+  *forwardProgram(x: Tensor, ctx: ForwardContext): OpProgram<Tensor> {
     this.checkInput(x);
     if (!ctx.training || this.rate === 0) {
       this.mask = undefined;
@@ -51,7 +52,7 @@ export class Dropout extends Layer {
     this.mask = mask;
     return y;
   }
-  async backward(dy: Tensor): Promise<Tensor> {
+  *backwardProgram(dy: Tensor): OpProgram<Tensor> {
     const mask = this.mask;
     if (!mask) return dy;
     const dx = zeros(dy.shape, dy.dtype);

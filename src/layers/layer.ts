@@ -1,6 +1,7 @@
 import { ConvkitError, fail } from '../errors.js';
 import { getInitializer, type Initializer, type InitializerSpec } from '../initializers/index.js';
 import { deriveSeed } from '../initializers/seed.js';
+import { runProgramAsync, type OpProgram } from '../ops.js';
 import { Tensor, type DType, type Shape } from '../tensor.js';
 import type { Regularizer } from './regularizers.js';
 
@@ -123,15 +124,26 @@ export abstract class Layer {
   }
 
   /**
-   * x (N, ...inputShape) -> y (N, ...outputShape). Async because the ops run off the event loop on the
-   * native backend (ops.*Async); a layer keeps what its backward needs.
+   * x (N, ...inputShape) -> y (N, ...outputShape), written once as an OpProgram (`yield ops.request.*`):
+   * the model runs it with the async kernels (forward, predict) or the synchronous ones (forwardSync,
+   * predictSync). A layer keeps what its backward needs.
+   * @example *forwardProgram(x) { this.checkInput(x); return yield ops.request.maxPool2d(x, { poolSize: 2 }); }
    */
-  abstract forward(x: Tensor, ctx: ForwardContext): Promise<Tensor>;
+  abstract forwardProgram(x: Tensor, ctx: ForwardContext): OpProgram<Tensor>;
   /**
    * dy (N, ...outputShape) -> dx (N, ...inputShape), from the state the last forward kept; fills each
    * trainable param's grad. With needInputGrad false a layer may skip dx (the model's first layer).
    */
-  abstract backward(dy: Tensor, needInputGrad: boolean): Promise<Tensor | undefined>;
+  abstract backwardProgram(dy: Tensor, needInputGrad: boolean): OpProgram<Tensor | undefined>;
+
+  /** forwardProgram with the kernels off the event loop (native backend). */
+  async forward(x: Tensor, ctx: ForwardContext): Promise<Tensor> {
+    return runProgramAsync(this.forwardProgram(x, ctx));
+  }
+  /** backwardProgram with the kernels off the event loop (native backend). */
+  async backward(dy: Tensor, needInputGrad: boolean): Promise<Tensor | undefined> {
+    return runProgramAsync(this.backwardProgram(dy, needInputGrad));
+  }
 
   /** All weights in creation order (the order of getWeights and of weights.bin). */
   params(): Param[] {

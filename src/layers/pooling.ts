@@ -20,15 +20,15 @@ function checkNhwc(where: string, inputShape: Shape): void {
 /** The shared part of every pooling layer: forward keeps x; backward hands dy and x to the op's gradient. */
 abstract class PoolingBase extends Layer {
   private x: Tensor | undefined;
-  protected abstract pool(x: Tensor): Promise<Tensor>;
-  protected abstract poolBackward(dy: Tensor, x: Tensor): Promise<Tensor>;
-  forward(x: Tensor, _ctx: ForwardContext): Promise<Tensor> {
+  protected abstract pool(x: Tensor): ops.OpRequest;
+  protected abstract poolBackward(dy: Tensor, x: Tensor): ops.OpRequest;
+  *forwardProgram(x: Tensor, _ctx: ForwardContext): ops.OpProgram<Tensor> {
     this.checkInput(x);
     this.x = x;
-    return this.pool(x);
+    return yield this.pool(x);
   }
-  backward(dy: Tensor): Promise<Tensor> {
-    return this.poolBackward(dy, this.saved(this.x));
+  *backwardProgram(dy: Tensor): ops.OpProgram<Tensor> {
+    return yield this.poolBackward(dy, this.saved(this.x));
   }
 }
 
@@ -62,11 +62,11 @@ export class MaxPooling2D extends Pooling2D {
   constructor(args: Pooling2DArgs = {}) {
     super(args, 'max_pooling2d');
   }
-  protected pool(x: Tensor): Promise<Tensor> {
-    return ops.maxPool2dAsync(x, this.opts);
+  protected pool(x: Tensor): ops.OpRequest {
+    return ops.request.maxPool2d(x, this.opts);
   }
-  protected poolBackward(dy: Tensor, x: Tensor): Promise<Tensor> {
-    return ops.maxPool2dBackwardAsync(dy, x, this.opts);
+  protected poolBackward(dy: Tensor, x: Tensor): ops.OpRequest {
+    return ops.request.maxPool2dBackward(dy, x, this.opts);
   }
 }
 
@@ -76,11 +76,11 @@ export class AveragePooling2D extends Pooling2D {
   constructor(args: Pooling2DArgs = {}) {
     super(args, 'average_pooling2d');
   }
-  protected pool(x: Tensor): Promise<Tensor> {
-    return ops.avgPool2dAsync(x, this.opts);
+  protected pool(x: Tensor): ops.OpRequest {
+    return ops.request.avgPool2d(x, this.opts);
   }
-  protected poolBackward(dy: Tensor, x: Tensor): Promise<Tensor> {
-    return ops.avgPool2dBackwardAsync(dy, x.shape, this.opts);
+  protected poolBackward(dy: Tensor, x: Tensor): ops.OpRequest {
+    return ops.request.avgPool2dBackward(dy, x.shape, this.opts);
   }
 }
 
@@ -100,11 +100,11 @@ export class GlobalAveragePooling2D extends GlobalPooling2D {
   constructor(args: LayerArgs = {}) {
     super(args, 'global_average_pooling2d');
   }
-  protected pool(x: Tensor): Promise<Tensor> {
-    return ops.globalAvgPool2dAsync(x);
+  protected pool(x: Tensor): ops.OpRequest {
+    return ops.request.globalAvgPool2d(x);
   }
-  protected poolBackward(dy: Tensor, x: Tensor): Promise<Tensor> {
-    return ops.globalAvgPool2dBackwardAsync(dy, x.shape);
+  protected poolBackward(dy: Tensor, x: Tensor): ops.OpRequest {
+    return ops.request.globalAvgPool2dBackward(dy, x.shape);
   }
 }
 
@@ -114,10 +114,10 @@ export class GlobalMaxPooling2D extends GlobalPooling2D {
   constructor(args: LayerArgs = {}) {
     super(args, 'global_max_pooling2d');
   }
-  protected pool(x: Tensor): Promise<Tensor> {
-    return ops.globalMaxPool2dAsync(x);
+  protected pool(x: Tensor): ops.OpRequest {
+    return ops.request.globalMaxPool2d(x);
   }
-  protected poolBackward(dy: Tensor, x: Tensor): Promise<Tensor> {
-    return ops.globalMaxPool2dBackwardAsync(dy, x);
+  protected poolBackward(dy: Tensor, x: Tensor): ops.OpRequest {
+    return ops.request.globalMaxPool2dBackward(dy, x);
   }
 }

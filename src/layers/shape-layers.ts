@@ -1,4 +1,5 @@
 import { fail } from '../errors.js';
+import type { OpProgram } from '../ops.js';
 import { sizeOf, type Shape, type Tensor } from '../tensor.js';
 import { Layer, type ForwardContext, type LayerArgs } from './layer.js';
 
@@ -11,11 +12,11 @@ export class Flatten extends Layer {
   computeOutputShape(inputShape: Shape): number[] {
     return [sizeOf(inputShape)];
   }
-  async forward(x: Tensor, _ctx: ForwardContext): Promise<Tensor> {
+  *forwardProgram(x: Tensor, _ctx: ForwardContext): OpProgram<Tensor> {
     this.checkInput(x);
     return x.reshape([x.shape[0], -1]);
   }
-  async backward(dy: Tensor): Promise<Tensor> {
+  *backwardProgram(dy: Tensor): OpProgram<Tensor> {
     return dy.reshape([dy.shape[0], ...this.inputShape]);
   }
   protected ownConfig(): Record<string, unknown> {
@@ -49,11 +50,11 @@ export class Reshape extends Layer {
     }
     return out;
   }
-  async forward(x: Tensor, _ctx: ForwardContext): Promise<Tensor> {
+  *forwardProgram(x: Tensor, _ctx: ForwardContext): OpProgram<Tensor> {
     this.checkInput(x);
     return x.reshape([x.shape[0], ...this.outputShape]);
   }
-  async backward(dy: Tensor): Promise<Tensor> {
+  *backwardProgram(dy: Tensor): OpProgram<Tensor> {
     return dy.reshape([dy.shape[0], ...this.inputShape]);
   }
   protected ownConfig(): Record<string, unknown> {

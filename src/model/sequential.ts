@@ -8,6 +8,7 @@ import type { Layer, LayerConfig, Param } from '../layers/layer.js';
 import { sameShape } from '../layers/layer.js';
 import { getLoss, type Loss, type LossConfig } from '../losses/index.js';
 import { gatherLabels, gatherRows, labelCount, type Labels } from '../losses/labels.js';
+import { runProgramAsync, runProgramSync, type OpProgram } from '../ops.js';
 import { getOptimizer, type Optimizer, type OptimizerConfig } from '../optimizers/index.js';
 import { Rng } from '../random.js';
 import { Tensor, zeros, type DType } from '../tensor.js';
@@ -64,15 +65,23 @@ export interface InferenceOptions {
   signal?: AbortSignal;
 }
 
+/** Options of evaluateSync and predictSync: no signal, as nothing could abort while they hold the thread. */
+export type SyncInferenceOptions = Pick<InferenceOptions, 'batchSize'>;
+
+/** Options of forward and forwardSync. */
+export interface ForwardOptions {
+  /** Training mode: batch statistics and dropout (default false). */
+  training?: boolean;
+  /** Picks the dropout masks; default the optimizer's step count. */
+  step?: number;
+}
+
 export interface History {
   /** Global epoch indices run by this call. */
   epoch: number[];
   history: Record<string, number[]>;
 }
 
-// Between batches: the native kernels already run off the event loop, but the reference backend's async ops
-// resolve at once, so without this a long fit would starve timers and I/O there.
-const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 // Domain tags so the streams derived from one seed never coincide.
 const SEED_LAYER = 1;
 const SEED_SHUFFLE = 2;
@@ -83,6 +92,10 @@ let modelCount = 0;
 /**
  * A stack of layers, each feeding the next. Keras's Sequential: summary, compile, fit, evaluate, predict,
  * save. Backprop is explicit per layer; forward/backward/params are public for custom training loops.
+ * forward, backward, trainOnBatch, evaluate and predict are each written once as an OpProgram: the Promise
+ * methods run it with the kernels off the event loop, their `...Sync` twins with the same kernels in the
+ * same order on the calling thread, so both give the same numbers bit for bit, but a `...Sync` call holds
+ * the event loop until it returns.
  */
 export class Sequential {
   readonly layers: readonly Layer[];
@@ -183,11 +196,17 @@ export class Sequential {
    * @example const logits = await model.forward(xBatch)
    * @throws ConvkitError when x does not have the model's input shape.
    */
-  async forward(x: Tensor, opts: { training?: boolean; step?: number } = {}): Promise<Tensor> {
-    const ctx = { training: opts.training ?? false, step: opts.step ?? this.compiled?.optimizer.iterations ?? 0 };
-    let y = this.checkX('forward', x);
-    for (const layer of this.layers) y = await layer.forward(y, ctx);
-    return y;
+  async forward(x: Tensor, opts: ForwardOptions = {}): Promise<Tensor> {
+    return runProgramAsync(this.forwardProgram('forward', x, opts));
+  }
+
+  /**
+   * forward on the calling thread: the same result bit for bit, returned instead of a Promise.
+   * @example const logits = model.forwardSync(xBatch)
+   * @throws ConvkitError when x does not have the model's input shape.
+   */
+  forwardSync(x: Tensor, opts: ForwardOptions = {}): Tensor {
+    return runProgramSync(this.forwardProgram('forwardSync', x, opts));
   }
 
   /**
@@ -195,10 +214,12 @@ export class Sequential {
    * unless `inputGradient` is false (training skips the first layer's input gradient).
    */
   async backward(dy: Tensor, opts: { inputGradient?: boolean } = {}): Promise<Tensor | undefined> {
-    const wantInput = opts.inputGradient ?? true;
-    let g: Tensor | undefined = dy;
-    for (let i = this.layers.length - 1; i >= 0; i--) g = await this.layers[i].backward(g!, i > 0 || wantInput);
-    return g;
+    return runProgramAsync(this.backwardProgram(dy, opts.inputGradient ?? true));
+  }
+
+  /** backward on the calling thread, after a forward or forwardSync. */
+  backwardSync(dy: Tensor, opts: { inputGradient?: boolean } = {}): Tensor | undefined {
+    return runProgramSync(this.backwardProgram(dy, opts.inputGradient ?? true));
   }
 
   /** Copies of every weight, in layer order (kernel then bias; BatchNorm's moving statistics included). */
@@ -227,12 +248,18 @@ export class Sequential {
    * @throws ConvkitError when not compiled or the shapes or labels do not fit.
    */
   async trainOnBatch(x: Tensor, y: Labels): Promise<Logs> {
-    const { optimizer, metrics } = this.requireCompiled('trainOnBatch');
-    const xb = this.checkX('trainOnBatch', x).cast(this.dtype);
-    this.checkLabels('trainOnBatch', xb, y);
-    const r = await this.trainStep(xb, y, optimizer);
-    await nextTick();
-    return metrics.includes('accuracy') ? { loss: r.loss, accuracy: r.correct / xb.shape[0] } : { loss: r.loss };
+    return runProgramAsync(this.trainOnBatchProgram('trainOnBatch', x, y));
+  }
+
+  /**
+   * trainOnBatch on the calling thread: the same step and the same weights bit for bit. There is no fitSync:
+   * fit awaits its callbacks (modelCheckpoint writes files asynchronously) and honours an AbortSignal, neither
+   * of which can work while a call holds the thread, so a synchronous script loops over batches itself.
+   * @example for (const [xb, yb] of batches) model.trainOnBatchSync(xb, yb);
+   * @throws ConvkitError when not compiled, the shapes or labels do not fit, or a trainOnBatch is in flight.
+   */
+  trainOnBatchSync(x: Tensor, y: Labels): Logs {
+    return runProgramSync(this.trainOnBatchProgram('trainOnBatchSync', x, y));
   }
 
   /**
@@ -284,7 +311,7 @@ export class Sequential {
         const idx = order.subarray(b * batchSize, Math.min((b + 1) * batchSize, n));
         let xb = gatherRows(xAll, idx);
         if (opts.augment) xb = opts.augment.apply(xb, new Rng(deriveSeed(seed, SEED_AUGMENT, epoch, b)));
-        const r = await this.trainStep(xb, gatherLabels(yAll, idx), optimizer);
+        const r = await runProgramAsync(this.trainStep(xb, gatherLabels(yAll, idx), optimizer));
         lossSum += r.loss * idx.length;
         correct += r.correct;
         seen += idx.length;
@@ -292,7 +319,6 @@ export class Sequential {
         if (metrics.includes('accuracy')) batchLogs.accuracy = correct / seen;
         for (const cb of callbacks) await cb.onBatchEnd?.(b, batchLogs);
         logs = batchLogs;
-        await nextTick();
       }
       if (validation) {
         const v = await this.evaluate(validation[0], validation[1], { batchSize: Math.max(batchSize, 128), signal: opts.signal });
@@ -313,26 +339,16 @@ export class Sequential {
    * @throws ConvkitError when not compiled or x and the labels disagree.
    */
   async evaluate(x: Tensor, y: Labels, opts: InferenceOptions = {}): Promise<Logs> {
-    const { loss, metrics } = this.requireCompiled('evaluate');
-    const xs = this.checkX('evaluate', x);
-    this.checkLabels('evaluate', xs, y);
-    const batchSize = positive('evaluate', 'batchSize', opts.batchSize ?? 128);
-    const n = xs.shape[0];
-    let lossSum = 0;
-    let correct = 0;
-    for (let start = 0; start < n; start += batchSize) {
-      opts.signal?.throwIfAborted();
-      const end = Math.min(start + batchSize, n);
-      const idx = Int32Array.from({ length: end - start }, (_, i) => start + i);
-      const out = await this.forward(xs.slice(start, end).cast(this.dtype), { training: false });
-      const yb = gatherLabels(y, idx);
-      lossSum += loss.compute(out, yb).loss * (end - start);
-      if (metrics.includes('accuracy')) correct += correctCount(out, yb, this.accuracyThreshold());
-      await nextTick();
-    }
-    const logs: Logs = { loss: lossSum / n + this.regularizationPenalty() };
-    if (metrics.includes('accuracy')) logs.accuracy = correct / n;
-    return logs;
+    return runProgramAsync(this.evaluateProgram('evaluate', x, y, opts));
+  }
+
+  /**
+   * evaluate on the calling thread: the same numbers bit for bit.
+   * @example const { loss, accuracy } = model.evaluateSync(xTest, yTest, { batchSize: 256 })
+   * @throws ConvkitError when not compiled or x and the labels disagree.
+   */
+  evaluateSync(x: Tensor, y: Labels, opts: SyncInferenceOptions = {}): Logs {
+    return runProgramSync(this.evaluateProgram('evaluateSync', x, y, opts));
   }
 
   /**
@@ -341,18 +357,17 @@ export class Sequential {
    * @throws ConvkitError when x does not have the model's input shape.
    */
   async predict(x: Tensor, opts: InferenceOptions = {}): Promise<Tensor> {
-    const xs = this.checkX('predict', x);
-    const batchSize = positive('predict', 'batchSize', opts.batchSize ?? 128);
-    const n = xs.shape[0];
-    const out = zeros([n, ...this.outputShape], this.dtype);
-    const row = out.size / n;
-    for (let start = 0; start < n; start += batchSize) {
-      opts.signal?.throwIfAborted();
-      const end = Math.min(start + batchSize, n);
-      out.data.set((await this.forward(xs.slice(start, end).cast(this.dtype))).data, start * row);
-      await nextTick();
-    }
-    return out;
+    return runProgramAsync(this.predictProgram('predict', x, opts));
+  }
+
+  /**
+   * predict on the calling thread, for scripts: the same outputs bit for bit, but the event loop waits
+   * until it returns (a server should use predict).
+   * @example const probs = model.predictSync(xTest, { batchSize: 256 })
+   * @throws ConvkitError when x does not have the model's input shape.
+   */
+  predictSync(x: Tensor, opts: SyncInferenceOptions = {}): Tensor {
+    return runProgramSync(this.predictProgram('predictSync', x, opts));
   }
 
   /**
@@ -393,25 +408,88 @@ export class Sequential {
     await saveModel(this, dir);
   }
 
-  private async trainStep(x: Tensor, y: Labels, optimizer: Optimizer): Promise<{ loss: number; correct: number }> {
-    // Layers keep their forward state for backward, so two steps interleaving at an await would mix them.
+  private *forwardProgram(where: string, x: Tensor, opts: ForwardOptions): OpProgram<Tensor> {
+    const ctx = { training: opts.training ?? false, step: opts.step ?? this.compiled?.optimizer.iterations ?? 0 };
+    let y = this.checkX(where, x);
+    for (const layer of this.layers) y = yield* layer.forwardProgram(y, ctx);
+    return y;
+  }
+
+  private *backwardProgram(dy: Tensor, wantInput: boolean): OpProgram<Tensor | undefined> {
+    let g: Tensor | undefined = dy;
+    for (let i = this.layers.length - 1; i >= 0; i--) g = yield* this.layers[i].backwardProgram(g!, i > 0 || wantInput);
+    return g;
+  }
+
+  private *trainOnBatchProgram(where: string, x: Tensor, y: Labels): OpProgram<Logs> {
+    const { optimizer, metrics } = this.requireCompiled(where);
+    const xb = this.checkX(where, x).cast(this.dtype);
+    this.checkLabels(where, xb, y);
+    const r = yield* this.trainStep(xb, y, optimizer);
+    return metrics.includes('accuracy') ? { loss: r.loss, accuracy: r.correct / xb.shape[0] } : { loss: r.loss };
+  }
+
+  private *evaluateProgram(where: string, x: Tensor, y: Labels, opts: InferenceOptions): OpProgram<Logs> {
+    const { loss, metrics } = this.requireCompiled(where);
+    const xs = this.checkX(where, x);
+    this.checkLabels(where, xs, y);
+    const batchSize = positive(where, 'batchSize', opts.batchSize ?? 128);
+    const n = xs.shape[0];
+    let lossSum = 0;
+    let correct = 0;
+    for (let start = 0; start < n; start += batchSize) {
+      opts.signal?.throwIfAborted();
+      const end = Math.min(start + batchSize, n);
+      const idx = Int32Array.from({ length: end - start }, (_, i) => start + i);
+      const out = yield* this.forwardProgram(where, xs.slice(start, end).cast(this.dtype), { training: false });
+      const yb = gatherLabels(y, idx);
+      lossSum += loss.compute(out, yb).loss * (end - start);
+      if (metrics.includes('accuracy')) correct += correctCount(out, yb, this.accuracyThreshold());
+      yield; // a batch boundary
+    }
+    const logs: Logs = { loss: lossSum / n + this.regularizationPenalty() };
+    if (metrics.includes('accuracy')) logs.accuracy = correct / n;
+    return logs;
+  }
+
+  private *predictProgram(where: string, x: Tensor, opts: InferenceOptions): OpProgram<Tensor> {
+    const xs = this.checkX(where, x);
+    const batchSize = positive(where, 'batchSize', opts.batchSize ?? 128);
+    const n = xs.shape[0];
+    const out = zeros([n, ...this.outputShape], this.dtype);
+    const row = out.size / n;
+    for (let start = 0; start < n; start += batchSize) {
+      opts.signal?.throwIfAborted();
+      const end = Math.min(start + batchSize, n);
+      out.data.set((yield* this.forwardProgram(where, xs.slice(start, end).cast(this.dtype), {})).data, start * row);
+      yield; // a batch boundary
+    }
+    return out;
+  }
+
+  /** One optimizer step, then a batch boundary (a bare yield: the async driver lets the event loop run). */
+  private *trainStep(x: Tensor, y: Labels, optimizer: Optimizer): OpProgram<{ loss: number; correct: number }> {
+    // Layers keep their forward state for backward, so two steps interleaving between kernels would mix them.
     if (this.stepping) throw new ConvkitError(`${this.name}: a training step is already running; fit and trainOnBatch calls on one model must not overlap`, this.name);
     this.stepping = true;
+    let result: { loss: number; correct: number };
     try {
-      return await this.trainStepNow(x, y, optimizer);
+      result = yield* this.trainStepNow(x, y, optimizer);
     } finally {
       this.stepping = false;
     }
+    yield;
+    return result;
   }
 
-  private async trainStepNow(x: Tensor, y: Labels, optimizer: Optimizer): Promise<{ loss: number; correct: number }> {
+  private *trainStepNow(x: Tensor, y: Labels, optimizer: Optimizer): OpProgram<{ loss: number; correct: number }> {
     const { loss, metrics } = this.compiled!;
-    const out = await this.forward(x, { training: true, step: optimizer.iterations });
+    const out = yield* this.forwardProgram('forward', x, { training: true, step: optimizer.iterations });
     const r = loss.compute(out, y);
     if (!Number.isFinite(r.loss)) {
       throw new ConvkitError(`fit: the loss became ${r.loss} at step ${optimizer.iterations}; lower the learning rate or check the data`, 'fit');
     }
-    await this.backward(r.grad, { inputGradient: false });
+    yield* this.backwardProgram(r.grad, false);
     let penalty = 0;
     for (const p of this.params()) {
       if (!p.regularizer || !p.grad) continue;

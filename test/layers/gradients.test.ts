@@ -57,9 +57,9 @@ describe('layer gradients through the model API (reference, float64, central dif
     const model = sequential([layers.dense({ units: 3, inputShape: [4] })], { dtype: 'float64' });
     const x = randomNormal([2, 4], { seed: 1, dtype: 'float64' });
     const layer = model.layers[0];
-    const original = layer.backward.bind(layer);
-    layer.backward = async (dy, need) => {
-      const dx = await original(dy, need);
+    const original = layer.backwardProgram.bind(layer);
+    layer.backwardProgram = function* (dy, need) {
+      const dx = yield* original(dy, need);
       layer.params()[0].grad!.data[0] += 1e-3;
       return dx;
     };
