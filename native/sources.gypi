@@ -57,6 +57,9 @@
       'native/tests/main.cc',
       'native/tests/ops-test.cc',
     ],
+    'ck_bench_sources': [
+      'native/bench/kernel-bench.cc',
+    ],
     'ck_common_flags': ['-O3', '-ffp-contract=off', '-fPIC'],
     'ck_avx2_flags': ['-mavx2', '-mfma'],
     'ck_avx512_flags': ['-mavx512f', '-mavx512bw', '-mavx512dq', '-mavx512vl', '-mfma'],
