@@ -1,5 +1,5 @@
-// 2-D convolution lowered onto the GEMM. Forward packs the lowered input (im2col) straight into the GEMM's A
-// micropanels; the backward passes use im2col tiles of a few hundred pixels (the lowered matrix never exists
+// 2-D convolution lowered onto the GEMM. Forward reads the lowered input (im2col) in place through row pointers
+// (the igemm microkernel), so it is never copied; the backward passes use im2col tiles of a few hundred pixels (the lowered matrix never exists
 // in full), one GEMM per tile and group. 1x1 / stride 1 / no padding is a plain GEMM over x; depthwise runs
 // directly (conv-depthwise.cc). Determinism: forward and backward-input tasks own disjoint outputs;
 // backward-filter tasks own disjoint filter blocks and sum over pixels in fixed blocks of kPixelBlock, in order.
@@ -115,67 +115,64 @@ void col2im(float* dx, const float* dcols, const ck_dispatch& d, const ck_conv2d
   });
 }
 
-// A (rows x KH*KW*cg) = the lowered input of group grp from output pixel r_base on, packed from x directly.
-class LoweredRows final : public ck_gemm_a_packer {
+// A (rows x KH*KW*cg) = the lowered input of group grp, read in place: tap (kh, kw) of output pixel r is the cg
+// channels of x under it (null where the tap falls in the padding).
+class ConvRows final : public ck_gemm_a_rows {
  public:
-  LoweredRows(const float* x, const ck_conv2d_info& s, const Geometry& geo, size_t grp, size_t r_base)
-      : x_(x), s_(s), geo_(geo), grp_(grp), r_base_(r_base) {}
+  ConvRows(const float* x, const ck_conv2d_info& s, const Geometry& geo, size_t grp)
+      : ck_gemm_a_rows(s.k_h * s.k_w, geo.cg), x_(x + grp * geo.cg), s_(s), geo_(geo) {}
 
-  void pack(float* dst, size_t i0, size_t mc, size_t p0, size_t kc, size_t MR) const override {
-    for (size_t ir = 0; ir < mc; ir += MR, dst += MR * kc) {
-      const size_t mr = std::min(MR, mc - ir);
-      const size_t row0 = r_base_ + i0 + ir;
-      // Few channels per group make short runs: walk taps instead when the panel's pixels share an output row.
-      if (geo_.cg >= 4 || !pack_one_row(dst, row0, mr, p0, kc, MR)) {
-        for_each_run(s_, geo_, grp_, row0, row0 + mr, p0, p0 + kc, [&](size_t row, size_t col, size_t off, size_t run) {
-          float* d = dst + (col - p0) * MR + (row - row0);
-          for (size_t i = 0; i < run; ++i) d[i * MR] = off == SIZE_MAX ? 0.0f : x_[off + i];
-        });
+  void rows(const float** dst, size_t i0, size_t mr, size_t MR, size_t s0, size_t s1) const override {
+    const ptrdiff_t in_h = ptrdiff_t(s_.in_h), in_w = ptrdiff_t(s_.in_w);
+    const size_t kh0 = s0 / s_.k_w, kw0 = s0 % s_.k_w;
+    for (size_t r = 0; r < mr; ++r) {
+      const size_t row = i0 + r, n = row / geo_.ohw, p = row % geo_.ohw;
+      const ptrdiff_t ih0 = ptrdiff_t((p / s_.out_w) * s_.stride_h) - ptrdiff_t(s_.pad_top);
+      const ptrdiff_t iw0 = ptrdiff_t((p % s_.out_w) * s_.stride_w) - ptrdiff_t(s_.pad_left);
+      const float* image = x_ + n * s_.in_h * s_.in_w * s_.in_c;
+      const float** out = dst + r;
+      // taps in order, (kh, kw) stepped without division: this runs once per row and tap
+      for (size_t t = s0, kh = kh0, kw = kw0; t < s1; ++t, out += MR) {
+        const ptrdiff_t ih = ih0 + ptrdiff_t(kh * s_.dil_h), iw = iw0 + ptrdiff_t(kw * s_.dil_w);
+        *out = ih >= 0 && ih < in_h && iw >= 0 && iw < in_w ? image + (size_t(ih) * s_.in_w + size_t(iw)) * s_.in_c : nullptr;
+        if (++kw == s_.k_w) kw = 0, ++kh;
       }
-      for (size_t r = mr; r < MR; ++r)
-        for (size_t k = 0; k < kc; ++k) dst[k * MR + r] = 0.0f;
     }
   }
 
  private:
-  // Packs pixels row0 .. row0+mr-1 when they lie in one output row: for each lowered column, their values sit
-  // stride_w*C apart in x, so each k's MR values are written contiguously. False (nothing written) otherwise.
-  bool pack_one_row(float* dst, size_t row0, size_t mr, size_t p0, size_t kc, size_t MR) const {
-    const size_t n = row0 / geo_.ohw, p = row0 % geo_.ohw, oh = p / s_.out_w, ow0 = p % s_.out_w;
-    if (ow0 + mr > s_.out_w) return false;
-    const ptrdiff_t ih0 = ptrdiff_t(oh * s_.stride_h) - ptrdiff_t(s_.pad_top);
-    const ptrdiff_t iw0 = ptrdiff_t(ow0 * s_.stride_w) - ptrdiff_t(s_.pad_left);
-    const ptrdiff_t in_w = ptrdiff_t(s_.in_w), sw = ptrdiff_t(s_.stride_w);
-    const size_t row_len = s_.k_w * geo_.cg;
-    size_t kh = p0 / row_len, kw = (p0 % row_len) / geo_.cg, ci = p0 % geo_.cg;
-    for (size_t k = 0; k < kc; ++k) {
-      float* d = dst + k * MR;
-      const ptrdiff_t ih = ih0 + ptrdiff_t(kh * s_.dil_h), iw = iw0 + ptrdiff_t(kw * s_.dil_w);
-      if (ih < 0 || ih >= ptrdiff_t(s_.in_h)) {
-        for (size_t r = 0; r < mr; ++r) d[r] = 0.0f;
-      } else {
-        // x at (n, ih, column 0, this group's channel ci); column c adds c * C
-        const float* src = x_ + (n * s_.in_h + size_t(ih)) * s_.in_w * s_.in_c + grp_ * geo_.cg + ci;
-        for (size_t r = 0; r < mr; ++r) {
-          const ptrdiff_t c = iw + ptrdiff_t(r) * sw;
-          d[r] = c >= 0 && c < in_w ? src[size_t(c) * s_.in_c] : 0.0f;
-        }
-      }
-      if (++ci == geo_.cg) {
-        ci = 0;
-        if (++kw == s_.k_w) {
-          kw = 0;
-          ++kh;
-        }
-      }
-    }
-    return true;
-  }
-
   const float* x_;
   const ck_conv2d_info& s_;
   const Geometry& geo_;
-  size_t grp_, r_base_;
+};
+
+// At stride 1, dx is a convolution of dy: tap (kh, kw) of input pixel (n, ih, iw) reads the ocg channels of dy at
+// (ih + pad_top - kh*dil_h, iw + pad_left - kw*dil_w), against the filter tap transposed. Rows are dx's pixels.
+class GradRows final : public ck_gemm_a_rows {
+ public:
+  GradRows(const float* dy, const ck_conv2d_info& s, const Geometry& geo, size_t grp)
+      : ck_gemm_a_rows(s.k_h * s.k_w, geo.ocg), dy_(dy + grp * geo.ocg), s_(s) {}
+
+  void rows(const float** dst, size_t i0, size_t mr, size_t MR, size_t s0, size_t s1) const override {
+    const size_t in_hw = s_.in_h * s_.in_w;
+    const ptrdiff_t out_h = ptrdiff_t(s_.out_h), out_w = ptrdiff_t(s_.out_w);
+    const size_t kh0 = s0 / s_.k_w, kw0 = s0 % s_.k_w;
+    for (size_t r = 0; r < mr; ++r) {
+      const size_t row = i0 + r, n = row / in_hw, p = row % in_hw;
+      const ptrdiff_t oh0 = ptrdiff_t(p / s_.in_w + s_.pad_top), ow0 = ptrdiff_t(p % s_.in_w + s_.pad_left);
+      const float* image = dy_ + n * s_.out_h * s_.out_w * s_.out_c;
+      const float** out = dst + r;
+      for (size_t t = s0, kh = kh0, kw = kw0; t < s1; ++t, out += MR) {
+        const ptrdiff_t oh = oh0 - ptrdiff_t(kh * s_.dil_h), ow = ow0 - ptrdiff_t(kw * s_.dil_w);
+        *out = oh >= 0 && oh < out_h && ow >= 0 && ow < out_w ? image + (size_t(oh) * s_.out_w + size_t(ow)) * s_.out_c : nullptr;
+        if (++kw == s_.k_w) kw = 0, ++kh;
+      }
+    }
+  }
+
+ private:
+  const float* dy_;
+  const ck_conv2d_info& s_;
 };
 
 // The fraction of an n-long dimension's tiles of `tile` that hold real values.
@@ -195,25 +192,19 @@ void ck_conv2d_fwd(float* y, const float* x, const float* filter, const ck_conv2
     ck_gemm_parallel(d, {y, s.out_c, x, s.in_c, false, filter, s.out_c, false, geo.m, s.out_c, s.in_c, false, ep});
     return;
   }
-  // The lowered rows are packed into A micropanels straight from x, so a task can take many rows and pack
-  // its B (the filter) once: about four tasks per thread (a delayed thread stalls no one), at least MC rows each.
-  const size_t threads = ck_threads();
-  const size_t per_group = std::max<size_t>(1, std::min((4 * threads + s.groups - 1) / s.groups,
-                                                        (geo.m + d.gemm.mc - 1) / d.gemm.mc));
-  const size_t rows = (geo.m + per_group - 1) / per_group;
-  ck_parallel_for(per_group * s.groups, [&](size_t t) {
-    const size_t grp = t % s.groups, r0 = (t / s.groups) * rows, r1 = std::min(geo.m, r0 + rows);
-    if (r0 >= r1) return;
-    const LoweredRows a(x, s, geo, grp, r0);
+  // Lowered rows are read in place from x (ConvRows); one GEMM per group, split over the pool inside.
+  for (size_t grp = 0; grp < s.groups; ++grp) {
+    const ConvRows a(x, s, geo, grp);
     ck_epilogue gep;
     if (ep != nullptr) {
       gep = *ep;
       if (gep.bias != nullptr) gep.bias += grp * geo.ocg;
     }
-    const ck_gemm_args g{y + r0 * s.out_c + grp * geo.ocg, s.out_c, nullptr, 0, false, filter + grp * geo.ocg,
-                         s.out_c, false, r1 - r0, geo.ocg, geo.kc, false, ep ? &gep : nullptr, &a};
-    ck_gemm_block(d, g, 0, g.m, 0, g.n);
-  });
+    ck_gemm_args g{y + grp * geo.ocg, s.out_c, nullptr, 0, false, filter + grp * geo.ocg, s.out_c, false,
+                   geo.m, geo.ocg, geo.kc, false, ep ? &gep : nullptr};
+    g.a_rows = &a;
+    ck_gemm_parallel(d, g);
+  }
 }
 
 void ck_conv2d_bwd_input(float* dx, const float* dy, const float* filter, const ck_conv2d_info& s) {
@@ -226,6 +217,26 @@ void ck_conv2d_bwd_input(float* dx, const float* dy, const float* filter, const 
     ck_gemm_parallel(d, {dx, s.in_c, dy, s.out_c, false, filter, s.out_c, true, geo.m, s.in_c, s.out_c, false, nullptr});
     return;
   }
+  // At stride 1 dx is a convolution of dy, unless dx has too few channels to fill a microkernel's columns (a
+  // first layer's 1 or 3): then im2col + col2im, whose GEMM is KH*KW*cg wide, does better.
+  if (s.stride_h == 1 && s.stride_w == 1 && 2 * geo.cg >= d.gemm.nr) {
+    // filter_t[(tap * ocg + oc) * cg + ci] = filter[(tap * cg + ci) * OC + group's oc]: B of the dy convolution
+    const size_t taps = s.k_h * s.k_w;
+    float* filter_t = ck_scratch(CK_SCRATCH_FILTER, taps * geo.ocg * geo.cg);
+    for (size_t grp = 0; grp < s.groups; ++grp) {
+      for (size_t t = 0; t < taps; ++t)
+        for (size_t ci = 0; ci < geo.cg; ++ci)
+          for (size_t oc = 0; oc < geo.ocg; ++oc)
+            filter_t[(t * geo.ocg + oc) * geo.cg + ci] = filter[(t * geo.cg + ci) * s.out_c + grp * geo.ocg + oc];
+      const GradRows a(dy, s, geo, grp);
+      ck_gemm_args g{dx + grp * geo.cg, s.in_c, nullptr, 0, false, filter_t, geo.cg, false, s.batch * in_hw, geo.cg,
+                     taps * geo.ocg, false, nullptr};
+      g.a_rows = &a;
+      ck_gemm_parallel(d, g);
+    }
+    return;
+  }
+  // Strided: im2col tiles of dy's lowered gradient, added back with col2im.
   // One (image, group) owns dx[n, :, :, group channels]: col2im's overlapping adds stay inside one task, in
   // order. With fewer of those than threads, the GEMMs inside are split over the pool instead.
   const size_t jobs = s.batch * s.groups;

@@ -9,8 +9,8 @@ namespace {
 ck_dispatch make_table(ck_isa isa) {
   ck_dispatch d{};
   d.isa = isa;
-#define CK_GEMM_UKERNEL(i, fn, mr, nr, kc, mc, nc) \
-  if (i == isa && d.gemm.ukernel == nullptr) d.gemm = {fn, mr, nr, kc, mc, nc};
+#define CK_GEMM_UKERNEL(i, fn, ifn, mr, nr, kc, mc, nc) \
+  if (i == isa && d.gemm.ukernel == nullptr) d.gemm = {fn, ifn, mr, nr, kc, mc, nc};
 #include "kernels/f32-gemm/f32-gemm.inc"
 #undef CK_GEMM_UKERNEL
 #define CK_GEMV_UKERNEL(i, fn) \

@@ -13,6 +13,7 @@
 
 struct ck_gemm_config {
   ck_f32_gemm_ukernel_fn ukernel;
+  ck_f32_igemm_ukernel_fn igemm;
   size_t mr, nr, kc, mc, nc;
 };
 

@@ -8,13 +8,17 @@
 #include "convkit/ops.h"
 #include "runtime/dispatch.h"
 
-// A source of A micropanels other than a strided matrix: convolution packs its lowered input straight from x.
-struct ck_gemm_a_packer {
-  // Rows [i0, i0+mc) x k [p0, p0+kc) of A -> ceil(mc/MR) micropanels, each kc x MR (k-major), rows >= mc zero.
-  virtual void pack(float* dst, size_t i0, size_t mc, size_t p0, size_t kc, size_t MR) const = 0;
+// An A read in place through row pointers (the igemm microkernel): K = taps * tap_len, and row i's values for
+// tap s are tap_len contiguous floats. Convolution points into x itself; a row-major matrix is one tap.
+struct ck_gemm_a_rows {
+  size_t taps, tap_len;
+  // dst[(s - s0) * MR + r] = row i0 + r's values for tap s, for r < mr and s in [s0, s1); nullptr where the row
+  // has none (padding, read as zeros).
+  virtual void rows(const float** dst, size_t i0, size_t mr, size_t MR, size_t s0, size_t s1) const = 0;
 
  protected:
-  ~ck_gemm_a_packer() = default;
+  ck_gemm_a_rows(size_t taps_, size_t tap_len_) : taps(taps_), tap_len(tap_len_) {}
+  ~ck_gemm_a_rows() = default;
 };
 
 // a (M,K) [lda] or, if trans_a, (K,M); b (K,N) [ldb] or, if trans_b, (N,K) -> c (M,N) [ldc]
@@ -30,11 +34,11 @@ struct ck_gemm_args {
   size_t m, n, k;
   bool accumulate;         // c += a.b (then ep must be null) instead of c = a.b
   const ck_epilogue* ep;  // bias indexed by the column of c; may be null
-  const ck_gemm_a_packer* a_packer = nullptr;  // when set, A comes from it and a/lda/trans_a are unused
+  const ck_gemm_a_rows* a_rows = nullptr;  // when set, A comes from it and a/lda/trans_a are unused
 };
 
-// Single-threaded: computes rows [m0,m1) x columns [n0,n1) of c. Each element's sum runs over k in KC blocks
-// in order, so the result does not depend on how callers split rows and columns.
+// Single-threaded: computes rows [m0,m1) x columns [n0,n1) of c. Each element's sum runs over k in blocks of
+// at most KC (split evenly, and at tap boundaries for a_rows) in order, so the result does not depend on how callers split rows and columns.
 void ck_gemm_block(const ck_dispatch& d, const ck_gemm_args& g, size_t m0, size_t m1, size_t n0, size_t n1);
 // Splits c into disjoint blocks over the thread pool.
 void ck_gemm_parallel(const ck_dispatch& d, const ck_gemm_args& g);

@@ -4,7 +4,15 @@
 
 #include <cstddef>
 
-enum ck_scratch_slot { CK_SCRATCH_PACK_A = 0, CK_SCRATCH_PACK_B, CK_SCRATCH_IM2COL, CK_SCRATCH_ROW, CK_SCRATCH_COUNT };
+enum ck_scratch_slot {
+  CK_SCRATCH_PACK_A = 0,
+  CK_SCRATCH_PACK_B,
+  CK_SCRATCH_IM2COL,
+  CK_SCRATCH_ROW,
+  CK_SCRATCH_A_ROWS,  // igemm row pointers (count them in floats: two per pointer)
+  CK_SCRATCH_FILTER,  // a reordered filter
+  CK_SCRATCH_COUNT
+};
 
 // A buffer of at least `count` floats for this thread; contents are unspecified. Throws std::bad_alloc.
 float* ck_scratch(ck_scratch_slot slot, size_t count);

@@ -6,6 +6,8 @@
 #include <cstddef>
 
 #define CK_RESTRICT __restrict__
+// For the small helpers of a microkernel that must melt into its loop (accumulators stay in registers).
+#define CK_INLINE inline __attribute__((always_inline))
 
 // Internal linkage: every ISA's translation units get their own copy, so the linker can never pick an
 // AVX-512-compiled copy of a shared inline function for the scalar or AVX2 path.

@@ -6,3 +6,8 @@ void ck_f32_gemm_ukernel_14x32__avx512f(size_t mr, size_t nr, size_t kc, const f
                                         size_t ldc, const ck_gemm_params* params) {
   ck_f32_gemm_ukernel<ck_simd_avx512, 14, 32>(mr, nr, kc, a, b, c, ldc, params);
 }
+
+void ck_f32_igemm_ukernel_14x32__avx512f(size_t mr, size_t nr, size_t kc, size_t ks, const float* const* a,
+                                         const float* b, float* c, size_t ldc, const ck_gemm_params* params) {
+  ck_f32_igemm_ukernel<ck_simd_avx512, 14, 32>(mr, nr, kc, ks, a, b, c, ldc, params);
+}

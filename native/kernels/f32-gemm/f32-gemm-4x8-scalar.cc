@@ -4,3 +4,8 @@ void ck_f32_gemm_ukernel_4x8__scalar(size_t mr, size_t nr, size_t kc, const floa
                                      size_t ldc, const ck_gemm_params* params) {
   ck_f32_gemm_ukernel<ck_simd_scalar, 4, 8>(mr, nr, kc, a, b, c, ldc, params);
 }
+
+void ck_f32_igemm_ukernel_4x8__scalar(size_t mr, size_t nr, size_t kc, size_t ks, const float* const* a,
+                                      const float* b, float* c, size_t ldc, const ck_gemm_params* params) {
+  ck_f32_igemm_ukernel<ck_simd_scalar, 4, 8>(mr, nr, kc, ks, a, b, c, ldc, params);
+}

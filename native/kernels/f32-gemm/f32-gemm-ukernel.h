@@ -20,54 +20,100 @@ inline typename S::reg ck_gemm_store_value(typename S::reg v, const float* c, co
   return v;
 }
 
+// The MR x NR accumulator tile both microkernels share: zeroed, fed k-steps from packed or indirect A, stored.
 template <class V, size_t MR, size_t NR>
-inline void ck_f32_gemm_ukernel(size_t mr, size_t nr, size_t kc, const float* CK_RESTRICT a,
-                                const float* CK_RESTRICT b, float* CK_RESTRICT c, size_t ldc,
-                                const ck_gemm_params* p) {
+struct ck_gemm_tile {
   using reg = typename V::reg;
-  constexpr size_t W = V::width;
-  constexpr size_t NV = NR / W;
+  static constexpr size_t W = V::width;
+  static constexpr size_t NV = NR / W;
   static_assert(NR % W == 0, "NR must be a multiple of the vector width");
-
   reg acc[MR][NV];
-#pragma GCC unroll 16
-  for (size_t i = 0; i < MR; ++i)
-#pragma GCC unroll 8
-    for (size_t j = 0; j < NV; ++j) acc[i][j] = V::zero();
 
-  for (size_t k = 0; k < kc; ++k) {
+  // The C tile's rows are ldc apart and usually out of cache: start fetching them now, so the k loop hides
+  // the misses instead of the stores at the end waiting for them.
+  CK_INLINE void begin(size_t mr, size_t nr, const float* c, size_t ldc) {
+#pragma GCC unroll 16
+    for (size_t i = 0; i < mr; ++i) {
+      __builtin_prefetch(c + i * ldc, 1);
+      __builtin_prefetch(c + i * ldc + nr - 1, 1);
+    }
+#pragma GCC unroll 16
+    for (size_t i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+      for (size_t j = 0; j < NV; ++j) acc[i][j] = V::zero();
+  }
+
+  // acc += A(:, 0:kc) . b, with A(i, k) = a[k * MR + i] (a packed micropanel); returns b advanced by kc rows.
+  CK_INLINE const float* madd_packed(const float* CK_RESTRICT a, const float* CK_RESTRICT b, size_t kc) {
+    for (size_t k = 0; k < kc; ++k, a += MR, b += NR) step(b, [&](size_t i) { return a[i]; });
+    return b;
+  }
+
+  // acc += A(:, 0:kc) . b, with A(i, k) = rows[i][k] (MR row pointers); returns b advanced by kc rows.
+  CK_INLINE const float* madd_rows(const float* const* rows, const float* CK_RESTRICT b, size_t kc) {
+    const float* r[MR];
+#pragma GCC unroll 16
+    for (size_t i = 0; i < MR; ++i) r[i] = rows[i];
+    for (size_t k = 0; k < kc; ++k, b += NR) step(b, [&](size_t i) { return r[i][k]; });
+    return b;
+  }
+
+  // Stores the valid mr x nr part of the tile through the epilogue.
+  CK_INLINE void store(size_t mr, size_t nr, float* CK_RESTRICT c, size_t ldc, const ck_gemm_params* p) {
+    if (mr == MR && nr == NR) {
+#pragma GCC unroll 16
+      for (size_t i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+        for (size_t j = 0; j < NV; ++j) {
+          float* cp = c + i * ldc + j * W;
+          V::store(cp, ck_gemm_store_value<V>(acc[i][j], cp, p->bias ? p->bias + j * W : nullptr, p));
+        }
+      return;
+    }
+    // Edge tile: spill the accumulators, then store only the valid mr x nr part.
+    float tile[MR * NR];
+    for (size_t i = 0; i < MR; ++i)
+      for (size_t j = 0; j < NV; ++j) V::store(tile + i * NR + j * W, acc[i][j]);
+    for (size_t i = 0; i < mr; ++i)
+      for (size_t j = 0; j < nr; ++j) {
+        float* cp = c + i * ldc + j;
+        *cp = ck_gemm_store_value<ck_simd_scalar>(tile[i * NR + j], cp, p->bias ? p->bias + j : nullptr, p);
+      }
+  }
+
+ private:
+  template <class A>
+  CK_INLINE void step(const float* b, A&& a) {
     reg bv[NV];
 #pragma GCC unroll 8
     for (size_t j = 0; j < NV; ++j) bv[j] = V::load(b + j * W);
 #pragma GCC unroll 16
     for (size_t i = 0; i < MR; ++i) {
-      const reg av = V::set1(a[i]);
+      const reg av = V::set1(a(i));
 #pragma GCC unroll 8
       for (size_t j = 0; j < NV; ++j) acc[i][j] = V::fmadd(av, bv[j], acc[i][j]);
     }
-    a += MR;
-    b += NR;
   }
+};
 
-  if (mr == MR && nr == NR) {
-#pragma GCC unroll 16
-    for (size_t i = 0; i < MR; ++i)
-#pragma GCC unroll 8
-      for (size_t j = 0; j < NV; ++j) {
-        float* cp = c + i * ldc + j * W;
-        V::store(cp, ck_gemm_store_value<V>(acc[i][j], cp, p->bias ? p->bias + j * W : nullptr, p));
-      }
-    return;
-  }
-  // Edge tile: spill the accumulators, then store only the valid mr x nr part.
-  float tile[MR * NR];
-  for (size_t i = 0; i < MR; ++i)
-    for (size_t j = 0; j < NV; ++j) V::store(tile + i * NR + j * W, acc[i][j]);
-  for (size_t i = 0; i < mr; ++i)
-    for (size_t j = 0; j < nr; ++j) {
-      float* cp = c + i * ldc + j;
-      *cp = ck_gemm_store_value<ck_simd_scalar>(tile[i * NR + j], cp, p->bias ? p->bias + j : nullptr, p);
-    }
+template <class V, size_t MR, size_t NR>
+inline void ck_f32_gemm_ukernel(size_t mr, size_t nr, size_t kc, const float* CK_RESTRICT a,
+                                const float* CK_RESTRICT b, float* CK_RESTRICT c, size_t ldc,
+                                const ck_gemm_params* p) {
+  ck_gemm_tile<V, MR, NR> t;
+  t.begin(mr, nr, c, ldc);
+  t.madd_packed(a, b, kc);
+  t.store(mr, nr, c, ldc, p);
+}
+
+template <class V, size_t MR, size_t NR>
+inline void ck_f32_igemm_ukernel(size_t mr, size_t nr, size_t kc, size_t ks, const float* const* a,
+                                 const float* CK_RESTRICT b, float* CK_RESTRICT c, size_t ldc,
+                                 const ck_gemm_params* p) {
+  ck_gemm_tile<V, MR, NR> t;
+  t.begin(mr, nr, c, ldc);
+  for (size_t s = 0; s < ks; ++s, a += MR) b = t.madd_rows(a, b, kc);
+  t.store(mr, nr, c, ldc, p);
 }
 
 }  // namespace

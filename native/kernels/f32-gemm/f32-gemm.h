@@ -7,6 +7,14 @@
 // Both panels are read in full (MR and NR values per k), so packing pads them; no alignment is required.
 // c is read (if accumulate) and written only within mr x nr. 1 <= mr <= MR, 1 <= nr <= NR, kc >= 0.
 // Microkernels do not allocate, spawn threads or throw.
+//
+// The indirect variant (igemm) reads A through row pointers instead of a packed panel, so convolution needs
+// no im2col copy and a plain row-major A no packing:
+//
+//   c[0:mr, 0:nr]  (=|+=)  sum over s < ks of  A_s (MR x kc) . b_packed rows [s*kc, (s+1)*kc), then the epilogue
+//
+// a: ks groups of MR pointers, a[s*MR + i] -> the kc floats of A_s row i (contiguous). Every pointer is
+// readable (padding and rows >= mr point at zeros); b_packed holds ks*kc rows of NR columns.
 #pragma once
 
 #include <cstddef>
@@ -26,10 +34,15 @@ struct ck_gemm_params {
 
 typedef void (*ck_f32_gemm_ukernel_fn)(size_t mr, size_t nr, size_t kc, const float* a_packed,
                                         const float* b_packed, float* c, size_t ldc, const ck_gemm_params* params);
+typedef void (*ck_f32_igemm_ukernel_fn)(size_t mr, size_t nr, size_t kc, size_t ks, const float* const* a,
+                                         const float* b_packed, float* c, size_t ldc, const ck_gemm_params* params);
 
-// CK_GEMM_UKERNEL(isa, fn, mr, nr, kc, mc, nc): the variant and the cache blocking it is tuned with.
-#define CK_GEMM_UKERNEL(isa, fn, mr, nr, kc, mc, nc)                                              \
+// CK_GEMM_UKERNEL(isa, fn, ifn, mr, nr, kc, mc, nc): the packed and indirect variants and the cache blocking
+// they are tuned with.
+#define CK_GEMM_UKERNEL(isa, fn, ifn, mr, nr, kc, mc, nc)                                          \
   void fn(size_t mr_, size_t nr_, size_t kc_, const float* a_packed, const float* b_packed, float* c, \
-          size_t ldc, const ck_gemm_params* params);
+          size_t ldc, const ck_gemm_params* params);                                                \
+  void ifn(size_t mr_, size_t nr_, size_t kc_, size_t ks, const float* const* a, const float* b_packed, \
+           float* c, size_t ldc, const ck_gemm_params* params);
 #include "kernels/f32-gemm/f32-gemm.inc"
 #undef CK_GEMM_UKERNEL
