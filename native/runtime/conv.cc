@@ -115,16 +115,19 @@ void col2im(float* dx, const float* dcols, const ck_dispatch& d, const ck_conv2d
   });
 }
 
-// A (rows x KH*KW*cg) = the lowered input of group grp, read in place: tap (kh, kw) of output pixel r is the cg
-// channels of x under it (null where the tap falls in the padding).
+// A (rows x KH*KW*cg) = the lowered input of group grp, read in place. With one group and no horizontal
+// dilation a whole kernel row (KW*C values) is contiguous in x, so a tap is a kernel row: KW times fewer
+// pointers and longer inner loops; a pixel whose kernel row crosses the left or right edge gets a staged copy
+// with the zeros. Otherwise a tap is one (kh, kw), cg channels long. Null where a tap falls in the padding.
 class ConvRows final : public ck_gemm_a_rows {
  public:
   ConvRows(const float* x, const ck_conv2d_info& s, const Geometry& geo, size_t grp)
-      : ck_gemm_a_rows(s.k_h * s.k_w, geo.cg), x_(x + grp * geo.cg), s_(s), geo_(geo) {}
+      : ck_gemm_a_rows(merged(s) ? s.k_h : s.k_h * s.k_w, merged(s) ? s.k_w * s.in_c : geo.cg, merged(s)),
+        x_(x + grp * geo.cg), s_(s), geo_(geo) {}
 
-  void rows(const float** dst, size_t i0, size_t mr, size_t MR, size_t s0, size_t s1) const override {
-    const ptrdiff_t in_h = ptrdiff_t(s_.in_h), in_w = ptrdiff_t(s_.in_w);
-    const size_t kh0 = s0 / s_.k_w, kw0 = s0 % s_.k_w;
+  void rows(const float** dst, size_t i0, size_t mr, size_t MR, size_t s0, size_t s1, float* staging) const override {
+    const ptrdiff_t in_h = ptrdiff_t(s_.in_h), in_w = ptrdiff_t(s_.in_w), k_w = ptrdiff_t(s_.k_w);
+    const size_t taps_w = stages ? 1 : s_.k_w;  // taps per kernel row
     for (size_t r = 0; r < mr; ++r) {
       const size_t row = i0 + r, n = row / geo_.ohw, p = row % geo_.ohw;
       const ptrdiff_t ih0 = ptrdiff_t((p / s_.out_w) * s_.stride_h) - ptrdiff_t(s_.pad_top);
@@ -132,15 +135,37 @@ class ConvRows final : public ck_gemm_a_rows {
       const float* image = x_ + n * s_.in_h * s_.in_w * s_.in_c;
       const float** out = dst + r;
       // taps in order, (kh, kw) stepped without division: this runs once per row and tap
-      for (size_t t = s0, kh = kh0, kw = kw0; t < s1; ++t, out += MR) {
+      for (size_t t = s0, kh = s0 / taps_w, kw = s0 % taps_w; t < s1; ++t, out += MR) {
         const ptrdiff_t ih = ih0 + ptrdiff_t(kh * s_.dil_h), iw = iw0 + ptrdiff_t(kw * s_.dil_w);
-        *out = ih >= 0 && ih < in_h && iw >= 0 && iw < in_w ? image + (size_t(ih) * s_.in_w + size_t(iw)) * s_.in_c : nullptr;
-        if (++kw == s_.k_w) kw = 0, ++kh;
+        if (ih < 0 || ih >= in_h) {
+          *out = nullptr;
+        } else {
+          const float* at = image + size_t(ih) * s_.in_w * s_.in_c;
+          if (!stages) {
+            *out = iw >= 0 && iw < in_w ? at + size_t(iw) * s_.in_c : nullptr;
+          } else if (iw >= 0 && iw + k_w <= in_w) {
+            *out = at + size_t(iw) * s_.in_c;
+          } else {  // the kernel row crosses an edge: copy its inside part next to zeros
+            float* copy = staging + ((t - s0) * MR + r) * tap_len;
+            for (ptrdiff_t j = 0; j < k_w; ++j) {
+              float* d = copy + size_t(j) * s_.in_c;
+              const ptrdiff_t c = iw + j;
+              if (c >= 0 && c < in_w)
+                std::memcpy(d, at + size_t(c) * s_.in_c, s_.in_c * sizeof(float));
+              else
+                std::memset(d, 0, s_.in_c * sizeof(float));
+            }
+            *out = copy;
+          }
+        }
+        if (++kw == taps_w) kw = 0, ++kh;
       }
     }
   }
 
  private:
+  static bool merged(const ck_conv2d_info& s) { return s.groups == 1 && s.dil_w == 1; }
+
   const float* x_;
   const ck_conv2d_info& s_;
   const Geometry& geo_;
@@ -153,7 +178,7 @@ class GradRows final : public ck_gemm_a_rows {
   GradRows(const float* dy, const ck_conv2d_info& s, const Geometry& geo, size_t grp)
       : ck_gemm_a_rows(s.k_h * s.k_w, geo.ocg), dy_(dy + grp * geo.ocg), s_(s) {}
 
-  void rows(const float** dst, size_t i0, size_t mr, size_t MR, size_t s0, size_t s1) const override {
+  void rows(const float** dst, size_t i0, size_t mr, size_t MR, size_t s0, size_t s1, float*) const override {
     const size_t in_hw = s_.in_h * s_.in_w;
     const ptrdiff_t out_h = ptrdiff_t(s_.out_h), out_w = ptrdiff_t(s_.out_w);
     const size_t kh0 = s0 / s_.k_w, kw0 = s0 % s_.k_w;

@@ -129,6 +129,8 @@ CK_TEST(conv2d_against_loops) {
       make(3, 20, 20, 2, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),   // several im2col tiles and pixel blocks
       make(1, 4, 4, 3, 2, 5, 5, 1, 1, 1, 1, 3, 3, 3, 3, 1),     // padding wider than the input
       make(2, 6, 6, 4, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),    // 32 out channels: untransposed backward-filter
+      make(1, 7, 6, 100, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),  // kernel row 300 > KC: staged edges, chunked taps
+      make(2, 9, 8, 12, 10, 3, 2, 1, 1, 2, 1, 2, 0, 1, 0, 1),   // backward-input as a dy convolution: dilated, uneven pads
   };
   ck_for_each_isa([&](ck_isa) {
     uint32_t seed = 1;
