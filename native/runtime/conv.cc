@@ -1,8 +1,11 @@
-// 2-D convolution lowered onto the GEMM. Forward reads the lowered input (im2col) in place through row pointers
-// (the igemm microkernel), so it is never copied; the backward passes use im2col tiles of a few hundred pixels (the lowered matrix never exists
-// in full), one GEMM per tile and group. 1x1 / stride 1 / no padding is a plain GEMM over x; depthwise runs
-// directly (conv-depthwise.cc). Determinism: forward and backward-input tasks own disjoint outputs;
-// backward-filter tasks own disjoint filter blocks and sum over pixels in fixed blocks of kPixelBlock, in order.
+// 2-D convolution lowered onto the GEMM; the lowered input (im2col) never exists in full.
+// - Forward reads it in place through row pointers (ConvRows, the igemm microkernel).
+// - Backward-input at stride 1 is a convolution of dy (GradRows); strided, it multiplies dy by the filter in
+//   tiles of a few hundred pixels and adds the tiles back into dx (col2im).
+// - Backward-filter is dfilter^T = dy^T . lowered x, with the B panels packed straight from x.
+// 1x1 / stride 1 / no padding is a plain GEMM over x; depthwise runs directly (conv-depthwise.cc).
+// Determinism: forward and backward-input tasks own disjoint outputs; backward-filter tasks sum fixed chunks of
+// pixels into partials, which are added in chunk order.
 #include <algorithm>
 #include <cstring>
 
@@ -14,7 +17,9 @@
 
 namespace {
 
-constexpr size_t kPixelBlock = 256;  // backward-filter reduction block: fixed, never derived from threads
+// Pixels per backward-filter partial sum: fixed, never derived from the thread count, so the sums and their
+// order are the same for any number of threads.
+constexpr size_t kPixelChunk = 2048;
 
 struct Geometry {
   size_t cg, ocg, kc;  // channels per group, out channels per group, GEMM depth KH*KW*cg
@@ -171,6 +176,33 @@ class ConvRows final : public ck_gemm_a_rows {
   const Geometry& geo_;
 };
 
+// B panels of the backward-filter product: B(k, j) = lowered x[k0 + k, column j] for columns [j0, j1), as
+// k-major panels of NR columns (zero-padded) from pb on. A panel's columns are at most a few runs of taps, so
+// each pixel's row is one or two short copies from the pointers ConvRows gives.
+void pack_lowered_panels(float* pb, const ConvRows& rows, size_t k0, size_t kn, size_t j0, size_t j1, size_t NR) {
+  const size_t taps = rows.taps, len = rows.tap_len;
+  const float** ptr = reinterpret_cast<const float**>(ck_scratch(CK_SCRATCH_A_ROWS, 2 * taps * kn));
+  float* staging = rows.stages ? ck_scratch(CK_SCRATCH_IM2COL, taps * kn * len) : nullptr;
+  rows.rows(ptr, k0, kn, kn, 0, taps, staging);  // ptr[t * kn + k]
+  for (size_t jr = j0; jr < j1; jr += NR) {
+    float* panel = pb + (jr - j0) * kn;
+    const size_t nr = std::min(NR, j1 - jr);
+    for (size_t j = jr; j < jr + nr;) {  // one run of the panel's columns within tap t
+      const size_t t = j / len, off = j % len, run = std::min(len - off, jr + nr - j);
+      const float* const* src = ptr + t * kn;
+      float* dst = panel + (j - jr);
+      for (size_t k = 0; k < kn; ++k, dst += NR)
+        if (src[k] != nullptr)
+          for (size_t i = 0; i < run; ++i) dst[i] = src[k][off + i];
+        else
+          for (size_t i = 0; i < run; ++i) dst[i] = 0.0f;
+      j += run;
+    }
+    if (nr < NR)
+      for (size_t k = 0; k < kn; ++k) std::memset(panel + k * NR + nr, 0, (NR - nr) * sizeof(float));
+  }
+}
+
 // At stride 1, dx is a convolution of dy: tap (kh, kw) of input pixel (n, ih, iw) reads the ocg channels of dy at
 // (ih + pad_top - kh*dil_h, iw + pad_left - kw*dil_w), against the filter tap transposed. Rows are dx's pixels.
 class GradRows final : public ck_gemm_a_rows {
@@ -200,8 +232,6 @@ class GradRows final : public ck_gemm_a_rows {
   const ck_conv2d_info& s_;
 };
 
-// The fraction of an n-long dimension's tiles of `tile` that hold real values.
-double tile_fill(size_t n, size_t tile) { return double(n) / double((n + tile - 1) / tile * tile); }
 
 // Pixel rows per im2col tile: keep the tile near 256 KiB.
 size_t tile_rows(const Geometry& geo) { return std::clamp<size_t>(65536 / std::max<size_t>(geo.kc, 1), 16, 1024); }
@@ -297,35 +327,52 @@ void ck_conv2d_bwd_filter(float* dfilter, const float* x, const float* dy, const
     return;
   }
   if (ck_conv2d_is_depthwise(s)) return ck_depthwise_bwd_filter(d, dfilter, x, dy, s);
-  // Tasks own blocks of filter rows (lowered columns) of one group; any split gives the same sums. Every task
-  // packs all of dy, so take only two per thread (one when single-threaded).
-  const size_t threads = ck_threads();
-  const size_t tasks = threads == 1 ? 1 : 2 * threads;
-  const size_t per_group = std::max<size_t>(1, std::min((tasks + s.groups - 1) / s.groups,
-                                                        (geo.kc + d.gemm.mr - 1) / d.gemm.mr));
-  const size_t kb = (geo.kc + per_group - 1) / per_group;
-  const size_t blocks = (geo.kc + kb - 1) / kb;
-  // Few output channels (a first layer's 6 or 8) would fill NR-wide tiles poorly: compute the transposed block
-  // dfilter_g^T (ocg x rows) = dy^T . cols instead, and transpose it at the end. Same products, same order.
-  const bool transposed = tile_fill(geo.ocg, d.gemm.mr) * tile_fill(geo.kc, d.gemm.nr) >
-                          tile_fill(geo.kc, d.gemm.mr) * tile_fill(geo.ocg, d.gemm.nr);
-  ck_parallel_for(blocks * s.groups, [&](size_t t) {
-    const size_t grp = t % s.groups, k0 = (t / s.groups) * kb, k1 = std::min(geo.kc, k0 + kb), kn = k1 - k0;
-    float* cols = ck_scratch(CK_SCRATCH_IM2COL, kPixelBlock * kn);
-    float* block_t = transposed ? ck_scratch(CK_SCRATCH_ROW, geo.ocg * kn) : nullptr;
-    for (size_t r0 = 0; r0 < geo.m; r0 += kPixelBlock) {
-      const size_t r1 = std::min(geo.m, r0 + kPixelBlock);
-      im2col(cols, kn, x, s, geo, grp, r0, r1, k0, k1);
-      const float* dy_rows = dy + r0 * s.out_c + grp * geo.ocg;
-      // dfilter_g[k0:k1] (+)= cols (rows, kn)^T . dy (rows, ocg), or its transpose
-      const ck_gemm_args g = transposed ? ck_gemm_args{block_t, kn, dy_rows, s.out_c, true, cols, kn, false, geo.ocg,
-                                                       kn, r1 - r0, r0 > 0, nullptr}
-                                        : ck_gemm_args{dfilter + k0 * s.out_c + grp * geo.ocg, s.out_c, cols, kn, true,
-                                                       dy_rows, s.out_c, false, kn, geo.ocg, r1 - r0, r0 > 0, nullptr};
-      ck_gemm_block(d, g, 0, g.m, 0, g.n);
+  // Per group, dfilter_g^T (ocg x kc) = dy_g^T (ocg x pixels) . lowered x (pixels x kc): one product whose depth
+  // is the pixels. Its B panels are packed straight from x, its A panels are dy's rows. Tasks take fixed chunks
+  // of pixels (partial sums, added in chunk order) and blocks of columns (which change no sum, so any number
+  // of them gives the same result): about four tasks per thread.
+  const size_t MR = d.gemm.mr, NR = d.gemm.nr, KC = d.gemm.kc;
+  const size_t chunks = (geo.m + kPixelChunk - 1) / kPixelChunk, part = geo.ocg * geo.kc;
+  const size_t panels = (geo.kc + NR - 1) / NR, outer = chunks * s.groups;
+  const size_t threads = ck_threads(), want = threads == 1 ? 1 : 4 * threads;  // each column block repacks A
+  const size_t col_blocks = std::min(panels, (want + outer - 1) / outer);
+  const size_t block_cols = (panels + col_blocks - 1) / col_blocks * NR;
+  float* partials = ck_scratch(CK_SCRATCH_FILTER, outer * part);
+  ck_parallel_for(outer * col_blocks, [&](size_t task) {
+    const size_t t = task / col_blocks, j0 = task % col_blocks * block_cols, j1 = std::min(geo.kc, j0 + block_cols);
+    if (j0 >= j1) return;
+    const size_t grp = t % s.groups, p0 = t / s.groups * kPixelChunk, p1 = std::min(geo.m, p0 + kPixelChunk);
+    const ConvRows rows(x, s, geo, grp);
+    float* c = partials + t * part;  // (ocg x kc)
+    float* pa = ck_scratch(CK_SCRATCH_PACK_A, (geo.ocg + MR - 1) / MR * MR * KC);
+    float* pb = ck_scratch(CK_SCRATCH_PACK_B, (j1 - j0 + NR - 1) / NR * NR * KC);
+    for (size_t k0 = p0; k0 < p1; k0 += KC) {
+      const size_t kn = std::min(KC, p1 - k0);
+      for (size_t ir = 0; ir < geo.ocg; ir += MR) {  // A(i, k) = dy[k0 + k, group's channel i]
+        float* panel = pa + ir * kn;
+        const size_t mr = std::min(MR, geo.ocg - ir);
+        for (size_t k = 0; k < kn; ++k) {
+          const float* src = dy + (k0 + k) * s.out_c + grp * geo.ocg + ir;
+          for (size_t r = 0; r < MR; ++r) panel[k * MR + r] = r < mr ? src[r] : 0.0f;
+        }
+      }
+      pack_lowered_panels(pb, rows, k0, kn, j0, j1, NR);
+      const ck_gemm_params p{nullptr, CK_ACT_LINEAR, 0.0f, k0 > p0};
+      for (size_t jr = j0; jr < j1; jr += NR)
+        for (size_t ir = 0; ir < geo.ocg; ir += MR)
+          d.gemm.ukernel(std::min(MR, geo.ocg - ir), std::min(NR, j1 - jr), kn, pa + ir * kn, pb + (jr - j0) * kn,
+                         c + ir * geo.kc + jr, geo.kc, &p);
     }
-    if (transposed)
-      for (size_t j = 0; j < kn; ++j)
-        for (size_t i = 0; i < geo.ocg; ++i) dfilter[(k0 + j) * s.out_c + grp * geo.ocg + i] = block_t[i * kn + j];
+  });
+  // dfilter[j, group's oc i] = the chunks' partial[i, j], summed in chunk order.
+  ck_parallel_for(s.groups * geo.ocg, [&](size_t t) {
+    const size_t grp = t / geo.ocg, i = t % geo.ocg;
+    float* row = ck_scratch(CK_SCRATCH_ROW, geo.kc);
+    std::memcpy(row, partials + grp * part + i * geo.kc, geo.kc * sizeof(float));
+    for (size_t chunk = 1; chunk < chunks; ++chunk) {
+      const float* other = partials + (chunk * s.groups + grp) * part + i * geo.kc;
+      d.vadd(geo.kc, row, other, row);
+    }
+    for (size_t j = 0; j < geo.kc; ++j) dfilter[j * s.out_c + grp * geo.ocg + i] = row[j];
   });
 }
