@@ -43,10 +43,13 @@ export class Dropout extends Layer {
     const scale = 1 / (1 - this.rate);
     const mask = zeros(x.shape, x.dtype);
     const y = zeros(x.shape, x.dtype);
-    for (let i = 0; i < x.size; i++) {
-      if (rng.next() >= this.rate) {
-        mask.data[i] = scale;
-        y.data[i] = x.data[i] * scale;
+    // rng.next() >= rate, compared as integers: next() is nextUint32() / 2^32, exact in float64.
+    const keepFrom = this.rate * 4294967296;
+    const xs = x.data, ys = y.data, ms = mask.data;
+    for (let i = 0; i < xs.length; i++) {
+      if (rng.nextUint32() >= keepFrom) {
+        ms[i] = scale;
+        ys[i] = xs[i] * scale;
       }
     }
     this.mask = mask;
@@ -56,7 +59,8 @@ export class Dropout extends Layer {
     const mask = this.mask;
     if (!mask) return dy;
     const dx = zeros(dy.shape, dy.dtype);
-    for (let i = 0; i < dy.size; i++) dx.data[i] = dy.data[i] * mask.data[i];
+    const ds = dx.data, gs = dy.data, ms = mask.data;
+    for (let i = 0; i < gs.length; i++) ds[i] = gs[i] * ms[i];
     return dx;
   }
   protected ownConfig(): Record<string, unknown> {
