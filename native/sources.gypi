@@ -11,6 +11,7 @@
       'native/runtime/fma-probe.cc',
       'native/runtime/gemm.cc',
       'native/runtime/malloc-tuning.cc',
+      'native/runtime/optimizer.cc',
       'native/runtime/parallel.cc',
       'native/runtime/pool.cc',
       'native/runtime/scratch.cc',
@@ -49,6 +50,7 @@
       'native/binding/ops-activation.cc',
       'native/binding/ops-conv.cc',
       'native/binding/ops-matmul.cc',
+      'native/binding/ops-optimizer.cc',
       'native/binding/ops-pool.cc',
     ],
     'ck_test_sources': [

@@ -63,6 +63,10 @@ interface NativeSyncOps {
   /** Returns the mean loss; fills grad. */
   softmaxCrossEntropySparse(logits: Float32Array, labels: Int32Array, grad: Float32Array, classes: number): number;
   softmaxCrossEntropyDense(logits: Float32Array, targets: Float32Array, grad: Float32Array, classes: number): number;
+  /** Updates w and the slots in place (see OptimizerStepInfo). */
+  optimizerStep(rule: string, w: Float32Array, g: Float32Array, slot0: Float32Array | null, slot1: Float32Array | null,
+    lr: number, scale: number, decay: number, momentum: number, nesterov: boolean, beta1: number, beta2: number,
+    rho: number, epsilon: number): void;
 }
 
 /** Every heavy binding `op` has a twin `opAsync` with the same arguments that runs the kernel on a worker. */

@@ -3,12 +3,12 @@
  * Layouts: x (N,H,W,C) nhwc; filter (KH,KW,C/groups,OC) hwio; dense (in,out).
  */
 import { backend } from './backend/index.js';
-import type { ActivationKind, AsyncKernelName, Backend, Conv2DInfo, Epilogue, Pool2DInfo, UnaryKind } from './backend/types.js';
+import type { ActivationKind, AsyncKernelName, Backend, Conv2DInfo, Epilogue, OptimizerRule, OptimizerStepInfo, Pool2DInfo, UnaryKind } from './backend/types.js';
 import { describe, fail } from './errors.js';
 import { Tensor, type Shape } from './tensor.js';
 import { checkSameDtype, checkShapeEquals, checkTensor, finiteNumber, nonNegativeInt, oneOf, pair, positiveInt } from './validate.js';
 
-export type { ActivationKind, Conv2DInfo, Epilogue, Pool2DInfo, UnaryKind };
+export type { ActivationKind, Conv2DInfo, Epilogue, OptimizerRule, OptimizerStepInfo, Pool2DInfo, UnaryKind };
 
 /** 'same' (TF: the odd extra row/column goes bottom/right), 'valid', or explicit [[top, bottom], [left, right]]. */
 export type Padding = 'same' | 'valid' | [[number, number], [number, number]];
@@ -481,6 +481,47 @@ export async function activationBackwardAsync(kind: ActivationName, dy: Tensor, 
   return activationBackwardWith(runAsync, resolved, kind, dy, x, y, alpha);
 }
 
+// ---------------------------------------------------------------- optimizer
+
+const SLOT_COUNTS: Record<OptimizerRule, (s: OptimizerStepInfo) => number> = {
+  sgd: (s) => (s.momentum > 0 ? 1 : 0),
+  adam: () => 2,
+  rmsprop: (s) => (s.momentum > 0 ? 2 : 1),
+  adagrad: () => 1,
+  adadelta: () => 2,
+};
+
+function optimizerStepWith<R>(call: Call<R>, w: Tensor, g: Tensor, slots: readonly Tensor[], info: OptimizerStepInfo): R {
+  const where = 'optimizerStep';
+  checkTensor(where, 'w', w);
+  checkTensor(where, 'g', g);
+  checkSameDtype(where, w, g, ['w', 'g']);
+  checkShapeEquals(where, 'g', g.shape, w.shape);
+  const count = SLOT_COUNTS[info?.rule]?.(info);
+  if (count === undefined) fail(where, `a rule, one of ${Object.keys(SLOT_COUNTS).join(', ')}`, info?.rule);
+  if (!Array.isArray(slots) || slots.length !== count) fail(where, `${count} slot tensors for ${info.rule}`, Array.isArray(slots) ? slots.length : slots);
+  slots.forEach((t, i) => {
+    checkTensor(where, `slots[${i}]`, t);
+    checkSameDtype(where, w, t, ['w', `slots[${i}]`]);
+    checkShapeEquals(where, `slots[${i}]`, t.shape, w.shape);
+  });
+  for (const k of ['lr', 'scale', 'decay', 'momentum', 'beta1', 'beta2', 'rho', 'epsilon'] as const) finiteNumber(where, k, info[k]);
+  return call('optimizerStep', w, g, slots, { ...info, nesterov: !!info.nesterov });
+}
+
+/**
+ * One optimizer rule applied in place to a weight and its slots (the optimizers' step, for custom loops);
+ * returns w. Both backends give the same bits for float32.
+ * @throws ConvkitError when shapes, dtypes, the slot count or a hyperparameter do not fit the rule.
+ */
+export function optimizerStep(w: Tensor, g: Tensor, slots: readonly Tensor[], info: OptimizerStepInfo): Tensor {
+  return optimizerStepWith(runSync, w, g, slots, info);
+}
+/** optimizerStep computed off the event loop (native backend); do not touch w, g or the slots until it resolves. */
+export async function optimizerStepAsync(w: Tensor, g: Tensor, slots: readonly Tensor[], info: OptimizerStepInfo): Promise<Tensor> {
+  return optimizerStepWith(runAsync, w, g, slots, info);
+}
+
 // ---------------------------------------------------------------- programs
 
 /**
@@ -527,6 +568,8 @@ export const request = {
   activation: (kind: ActivationName, x: Tensor, alpha?: number): OpRequest => activationWith(toRequest, ready, kind, x, alpha),
   activationBackward: (kind: ActivationName, dy: Tensor, x: Tensor, y: Tensor, alpha?: number): OpRequest =>
     activationBackwardWith(toRequest, ready, kind, dy, x, y, alpha),
+  optimizerStep: (w: Tensor, g: Tensor, slots: readonly Tensor[], info: OptimizerStepInfo): OpRequest =>
+    optimizerStepWith(toRequest, w, g, slots, info),
 };
 
 /**

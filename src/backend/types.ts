@@ -63,7 +63,7 @@ export interface Epilogue {
 export const ASYNC_KERNELS = [
   'matmul', 'biasAdd', 'biasGrad', 'conv2d', 'conv2dBackwardInput', 'conv2dBackwardFilter', 'maxPool2d', 'maxPool2dBackward',
   'avgPool2d', 'avgPool2dBackward', 'globalAvgPool2d', 'globalAvgPool2dBackward', 'globalMaxPool2d', 'globalMaxPool2dBackward',
-  'unary', 'unaryBackward', 'softmax', 'softmaxBackward',
+  'unary', 'unaryBackward', 'softmax', 'softmaxBackward', 'optimizerStep',
 ] as const;
 export type AsyncKernelName = (typeof ASYNC_KERNELS)[number];
 
@@ -72,6 +72,30 @@ export type AsyncKernelName = (typeof ASYNC_KERNELS)[number];
  * complete, and the inputs must not be written until then.
  */
 export type AsyncKernels = { [K in AsyncKernelName]: (...args: Parameters<Backend[K]>) => Promise<Tensor> };
+
+export type OptimizerRule = 'sgd' | 'adam' | 'rmsprop' | 'adagrad' | 'adadelta';
+
+/** One optimizer step's hyperparameters; a rule reads the fields it names. */
+export interface OptimizerStepInfo {
+  rule: OptimizerRule;
+  /** The learning rate; for adam the bias-corrected step size lr·sqrt(1-b2^t)/(1-b1^t). */
+  lr: number;
+  /** Gradient multiplier (clipping), 1 for none. */
+  scale: number;
+  /** Decoupled weight decay lr·weightDecay, applied first as w -= decay·w; 0 for none. */
+  decay: number;
+  /** sgd, rmsprop. */
+  momentum: number;
+  /** sgd. */
+  nesterov: boolean;
+  /** adam. */
+  beta1: number;
+  beta2: number;
+  /** rmsprop, adadelta. */
+  rho: number;
+  /** adam, rmsprop, adagrad, adadelta. */
+  epsilon: number;
+}
 
 export interface Backend {
   readonly name: 'reference' | 'native';
@@ -120,4 +144,11 @@ export interface Backend {
   softmaxCrossEntropySparse(logits: Tensor, labels: Int32Array): { loss: number; grad: Tensor };
   /** logits (N,C), targets (N,C) probabilities (one-hot or soft). */
   softmaxCrossEntropyDense(logits: Tensor, targets: Tensor): { loss: number; grad: Tensor };
+
+  /**
+   * One optimizer step in place: updates w and the rule's slots (sgd: [velocity] with momentum, adam: [m, v],
+   * rmsprop: [v] or [v, momentum], adagrad: [accumulator], adadelta: [accumulatedGrad, accumulatedDelta])
+   * from the gradient g; returns w. Both backends give the same bits for float32.
+   */
+  optimizerStep(w: Tensor, g: Tensor, slots: readonly Tensor[], info: OptimizerStepInfo): Tensor;
 }

@@ -496,7 +496,7 @@ export class Sequential {
       penalty += p.regularizer.penalty(p.value);
       p.regularizer.addGradient(p.value, p.grad);
     }
-    optimizer.apply(this.params());
+    yield* optimizer.applyProgram(this.params());
     return { loss: r.loss + penalty, correct: metrics.includes('accuracy') ? correctCount(out, y, this.accuracyThreshold()) : 0 };
   }
 

@@ -1,7 +1,6 @@
 import { fail } from '../errors.js';
-import type { FloatArray } from '../tensor.js';
 import { finiteNumber } from '../validate.js';
-import { learningRateFromConfig, Optimizer, type OptimizerArgs, type OptimizerConfig } from './optimizer.js';
+import { learningRateFromConfig, Optimizer, type OptimizerArgs, type OptimizerConfig, type RuleStep } from './optimizer.js';
 import { cosineDecay, exponentialDecay, stepDecay } from './schedules.js';
 
 export { Optimizer, type LearningRate, type OptimizerArgs, type OptimizerConfig } from './optimizer.js';
@@ -43,17 +42,8 @@ export class SGD extends Optimizer {
   override currentLearningRate(): number {
     return super.currentLearningRate() / (1 + this.decay * this.iterations);
   }
-  protected update(w: FloatArray, g: FloatArray, scale: number, [v]: FloatArray[], lr: number): void {
-    const mu = this.momentum;
-    for (let i = 0; i < w.length; i++) {
-      const gi = g[i] * scale;
-      if (mu === 0) {
-        w[i] -= lr * gi;
-      } else {
-        v[i] = mu * v[i] - lr * gi;
-        w[i] += this.nesterov ? mu * v[i] - lr * gi : v[i];
-      }
-    }
+  protected ruleStep(lr: number): RuleStep {
+    return { rule: 'sgd', lr, momentum: this.momentum, nesterov: this.nesterov };
   }
   protected ruleConfig(): Record<string, unknown> {
     return { momentum: this.momentum, nesterov: this.nesterov, decay: this.decay };
@@ -83,15 +73,9 @@ export class Adam extends Optimizer {
     this.beta2 = inUnit(where, 'beta2', args.beta2 ?? 0.999);
     this.epsilon = finiteNumber(where, 'epsilon', args.epsilon ?? 1e-7);
   }
-  protected update(w: FloatArray, g: FloatArray, scale: number, [m, v]: FloatArray[], lr: number, t: number): void {
+  protected ruleStep(lr: number, t: number): RuleStep {
     const { beta1: b1, beta2: b2, epsilon } = this;
-    const alpha = (lr * Math.sqrt(1 - b2 ** t)) / (1 - b1 ** t);
-    for (let i = 0; i < w.length; i++) {
-      const gi = g[i] * scale;
-      m[i] = b1 * m[i] + (1 - b1) * gi;
-      v[i] = b2 * v[i] + (1 - b2) * gi * gi;
-      w[i] -= (alpha * m[i]) / (Math.sqrt(v[i]) + epsilon);
-    }
+    return { rule: 'adam', lr: (lr * Math.sqrt(1 - b2 ** t)) / (1 - b1 ** t), beta1: b1, beta2: b2, epsilon };
   }
   protected ruleConfig(): Record<string, unknown> {
     return { beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
@@ -133,18 +117,8 @@ export class RMSprop extends Optimizer {
     this.epsilon = finiteNumber('rmsprop', 'epsilon', args.epsilon ?? 1e-7);
     this.slotNames = this.momentum > 0 ? ['velocity', 'momentum'] : ['velocity'];
   }
-  protected update(w: FloatArray, g: FloatArray, scale: number, [v, m]: FloatArray[], lr: number): void {
-    for (let i = 0; i < w.length; i++) {
-      const gi = g[i] * scale;
-      v[i] = this.rho * v[i] + (1 - this.rho) * gi * gi;
-      const step = (lr * gi) / Math.sqrt(v[i] + this.epsilon);
-      if (m) {
-        m[i] = this.momentum * m[i] + step;
-        w[i] -= m[i];
-      } else {
-        w[i] -= step;
-      }
-    }
+  protected ruleStep(lr: number): RuleStep {
+    return { rule: 'rmsprop', lr, rho: this.rho, momentum: this.momentum, epsilon: this.epsilon };
   }
   protected ruleConfig(): Record<string, unknown> {
     return { rho: this.rho, momentum: this.momentum, epsilon: this.epsilon };
@@ -173,12 +147,8 @@ export class Adagrad extends Optimizer {
   protected override initialSlotValue(): number {
     return this.initialAccumulatorValue;
   }
-  protected update(w: FloatArray, g: FloatArray, scale: number, [a]: FloatArray[], lr: number): void {
-    for (let i = 0; i < w.length; i++) {
-      const gi = g[i] * scale;
-      a[i] += gi * gi;
-      w[i] -= (lr * gi) / Math.sqrt(a[i] + this.epsilon);
-    }
+  protected ruleStep(lr: number): RuleStep {
+    return { rule: 'adagrad', lr, epsilon: this.epsilon };
   }
   protected ruleConfig(): Record<string, unknown> {
     return { initialAccumulatorValue: this.initialAccumulatorValue, epsilon: this.epsilon };
@@ -205,15 +175,8 @@ export class Adadelta extends Optimizer {
     this.rho = inUnit('adadelta', 'rho', args.rho ?? 0.95);
     this.epsilon = finiteNumber('adadelta', 'epsilon', args.epsilon ?? 1e-7);
   }
-  protected update(w: FloatArray, g: FloatArray, scale: number, [a, u]: FloatArray[], lr: number): void {
-    const { rho, epsilon } = this;
-    for (let i = 0; i < w.length; i++) {
-      const gi = g[i] * scale;
-      a[i] = rho * a[i] + (1 - rho) * gi * gi;
-      const d = (-Math.sqrt(u[i] + epsilon) / Math.sqrt(a[i] + epsilon)) * gi;
-      u[i] = rho * u[i] + (1 - rho) * d * d;
-      w[i] += lr * d;
-    }
+  protected ruleStep(lr: number): RuleStep {
+    return { rule: 'adadelta', lr, rho: this.rho, epsilon: this.epsilon };
   }
   protected ruleConfig(): Record<string, unknown> {
     return { rho: this.rho, epsilon: this.epsilon };

@@ -1,10 +1,17 @@
 import { fail } from '../errors.js';
 import type { Param } from '../layers/layer.js';
+import type { OptimizerStepInfo } from '../backend/types.js';
+import { request, runProgramSync, type OpProgram } from '../ops.js';
 import { Tensor, type FloatArray } from '../tensor.js';
 import { finiteNumber } from '../validate.js';
 import { scheduleFromConfig, type LearningRateSchedule, type ScheduleConfig } from './schedules.js';
 
 export type LearningRate = number | LearningRateSchedule;
+
+/** What a rule contributes to a step (scale and decay are the base class's). */
+export type RuleStep = Partial<Omit<OptimizerStepInfo, 'scale' | 'decay'>> & Pick<OptimizerStepInfo, 'rule' | 'lr'>;
+
+const RULE_DEFAULTS = { momentum: 0, nesterov: false, beta1: 0, beta2: 0, rho: 0, epsilon: 0 };
 
 /** Options every optimizer takes. */
 export interface OptimizerArgs {
@@ -58,29 +65,35 @@ export abstract class Optimizer {
   }
 
   /**
-   * One rule step on one parameter. `g` is the raw gradient, to be multiplied by `scale` (clipping);
-   * `t` is the 1-based step number.
+   * This step's rule and hyperparameters (lr is the scheduled learning rate, t the 1-based step number);
+   * the kernel (ops.optimizerStep) applies them.
    */
-  protected abstract update(w: FloatArray, g: FloatArray, scale: number, slots: FloatArray[], lr: number, t: number): void;
+  protected abstract ruleStep(lr: number, t: number): RuleStep;
 
   /**
    * Applies one step to every trainable param that has a gradient, then counts the step.
    * @throws ConvkitError when a gradient's size differs from its value's.
    */
   apply(params: Param[]): void {
+    runProgramSync(this.applyProgram(params));
+  }
+
+  /** apply as an OpProgram: its updates run off the event loop under the async driver (fit, trainOnBatch). */
+  *applyProgram(params: Param[]): OpProgram<void> {
     const live = params.filter((p) => p.trainable && p.grad !== undefined);
     for (const p of live) if (p.grad!.size !== p.value.size) fail(this.className, `a gradient of ${p.value.size} values for ${p.name}`, p.grad!.size);
-    const norms = live.map((p) => l2norm(p.grad!.data));
+    const clipping = this.clipNorm !== undefined || this.globalClipNorm !== undefined;
+    const norms = clipping ? live.map((p) => l2norm(p.grad!.data)) : [];
     const globalNorm = Math.sqrt(norms.reduce((s, n) => s + n * n, 0));
     const globalScale = this.globalClipNorm !== undefined && globalNorm > this.globalClipNorm ? this.globalClipNorm / globalNorm : 1;
     const lr = this.currentLearningRate();
     const t = this.iterations + 1;
-    live.forEach((p, i) => {
+    const info: OptimizerStepInfo = { ...RULE_DEFAULTS, ...this.ruleStep(lr, t), scale: 1, decay: this.weightDecay !== 0 ? lr * this.weightDecay : 0 };
+    for (const [i, p] of live.entries()) {
       const scale = globalScale * (this.clipNorm !== undefined && norms[i] > this.clipNorm ? this.clipNorm / norms[i] : 1);
-      const w = p.value.data;
-      if (this.weightDecay !== 0) for (let k = 0; k < w.length; k++) w[k] -= lr * this.weightDecay * w[k];
-      this.update(w, p.grad!.data, scale, this.slotsFor(p), lr, t);
-    });
+      const slots = this.slotsFor(p).map((d) => new Tensor(d, p.value.shape));
+      yield request.optimizerStep(p.value, p.grad!.reshape(p.value.shape), slots, { ...info, scale });
+    }
     this.iterations++;
   }
 

@@ -83,3 +83,22 @@ void ck_softmax_bwd(float* dx, const float* dy, const float* y, size_t rows, siz
 double ck_softmax_xent_sparse(float* dlogits, const float* logits, const int32_t* labels, size_t n, size_t channels);
 // logits (N,C), targets (N,C) -> dlogits (N,C) = (softmax - targets) / N; returns the mean loss
 double ck_softmax_xent_dense(float* dlogits, const float* logits, const float* targets, size_t n, size_t channels);
+
+enum ck_optimizer_rule : int { CK_OPT_SGD = 0, CK_OPT_ADAM, CK_OPT_RMSPROP, CK_OPT_ADAGRAD, CK_OPT_ADADELTA, CK_OPT_COUNT };
+
+// One optimizer step's hyperparameters (the rules are spelled out in runtime/optimizer.cc).
+struct ck_optimizer_step_info {
+  ck_optimizer_rule rule;
+  double lr;        // the learning rate; Adam's bias-corrected step size
+  double scale;     // gradient multiplier (clipping), 1 for none
+  double decay;     // decoupled weight decay, lr * weightDecay: w -= decay * w before the rule
+  double momentum;  // sgd, rmsprop
+  bool nesterov;    // sgd
+  double beta1, beta2;  // adam
+  double rho;       // rmsprop, adadelta
+  double epsilon;   // adam, rmsprop, adagrad, adadelta
+};
+// w, g (n); slot0, slot1 (n, or null where the rule has fewer slots: sgd without momentum none, sgd and
+// adagrad one, rmsprop one or two). Updates w and the slots in place, in float64 arithmetic with every value
+// read from and rounded back to float32 where the reference backend's typed arrays round it: the same bits.
+void ck_optimizer_step(float* w, const float* g, float* slot0, float* slot1, size_t n, const ck_optimizer_step_info& s);

@@ -4,6 +4,7 @@ import * as act from './activation.js';
 import { createAsyncKernels } from './async.js';
 import * as conv from './conv.js';
 import * as mm from './matmul.js';
+import { optimizerStep } from './optimizer.js';
 import * as pool from './pool.js';
 
 /**
@@ -39,5 +40,6 @@ function nativeKernels(addon: NativeAddon): Backend {
     softmaxBackward: (dy, y) => act.softmaxBackward(addon, dy, y),
     softmaxCrossEntropySparse: (logits, labels) => act.softmaxCrossEntropySparse(addon, logits, labels),
     softmaxCrossEntropyDense: (logits, targets) => act.softmaxCrossEntropyDense(addon, logits, targets),
+    optimizerStep: (w, g, slots, info) => optimizerStep(addon, w, g, slots, info),
   };
 }

@@ -1,0 +1,42 @@
+// optimizerStep: one optimizer rule applied in place to a weight and its slots.
+#include "binding/marshal.h"
+
+namespace {
+
+// optimizerStep(rule, w, g, slot0|null, slot1|null, lr, scale, decay, momentum, nesterov, beta1, beta2, rho,
+// epsilon): rule is 'sgd' | 'adam' | 'rmsprop' | 'adagrad' | 'adadelta'; every array has w's length, and the
+// slots a rule needs must be present (sgd: slot0 iff momentum > 0; rmsprop: slot1 iff momentum > 0).
+Napi::Value OptimizerStep(const Napi::CallbackInfo& info) {
+  const Args args(info, "optimizerStep");
+  const std::string rule = args.string(0, "rule");
+  ck_optimizer_step_info s{};
+  static const char* const kRules[] = {"sgd", "adam", "rmsprop", "adagrad", "adadelta"};
+  s.rule = CK_OPT_COUNT;
+  for (int r = 0; r < CK_OPT_COUNT; ++r)
+    if (rule == kRules[r]) s.rule = ck_optimizer_rule(r);
+  if (s.rule == CK_OPT_COUNT) args.range_error("unknown rule '" + rule + "'");
+  s.lr = args.number(5, "lr");
+  s.scale = args.number(6, "scale");
+  s.decay = args.number(7, "decay");
+  s.momentum = args.number(8, "momentum");
+  s.nesterov = args.boolean(9, "nesterov");
+  s.beta1 = args.number(10, "beta1");
+  s.beta2 = args.number(11, "beta2");
+  s.rho = args.number(12, "rho");
+  s.epsilon = args.number(13, "epsilon");
+  const F32 w = args.f32(1, "w"), g = args.f32(2, "g"), s0 = args.f32_or_null(3, "slot0"), s1 = args.f32_or_null(4, "slot1");
+  args.expect_length(g, "g", w.length, "w.length");
+  const bool needs0 = s.rule != CK_OPT_SGD || s.momentum > 0;
+  const bool needs1 = s.rule == CK_OPT_ADAM || s.rule == CK_OPT_ADADELTA || (s.rule == CK_OPT_RMSPROP && s.momentum > 0);
+  if (needs0 != (s0.data != nullptr)) args.type_error(std::string("slot0 must be ") + (needs0 ? "a Float32Array" : "null") + " for this rule");
+  if (needs1 != (s1.data != nullptr)) args.type_error(std::string("slot1 must be ") + (needs1 ? "a Float32Array" : "null") + " for this rule");
+  if (needs0) args.expect_length(s0, "slot0", w.length, "w.length");
+  if (needs1) args.expect_length(s1, "slot1", w.length, "w.length");
+  return run_native(args, [=] { ck_optimizer_step(w.data, g.data, s0.data, s1.data, w.length, s); });
+}
+
+}  // namespace
+
+void ck_register_optimizer_ops(Napi::Env env, Napi::Object exports) {
+  ck_export_op(env, exports, "optimizerStep", OptimizerStep);
+}
