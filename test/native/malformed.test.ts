@@ -29,6 +29,9 @@ const mm = (a: NativeAddon, over: Partial<Record<'a' | 'b' | 'y' | 'bias', unkno
 const cv = (a: NativeAddon, info: unknown, x = f32(150), filter = f32(108), y = f32(200), bias: unknown = null, act = 'relu') =>
   (a.conv2d as (...args: unknown[]) => void)(x, filter, y, info, bias, act, 0);
 
+const os = (a: NativeAddon, rule: string, g: unknown = f32(5), s0: unknown = null, s1: unknown = null, lr: unknown = 0.1) =>
+  (a.optimizerStep as (...args: unknown[]) => void)(rule, f32(5), g, s0, s1, lr, 1, 0, 0, false, 0.9, 0.999, 0.9, 1e-7);
+
 const cases: Case[] = [
   ['matmul: missing arguments', (a) => (a.matmul as (...args: unknown[]) => void)(f32(1)), TypeError, /missing argument/],
   ['matmul: a is a plain array', (a) => mm(a, { a: [0, 0, 0, 0, 0, 0] }), TypeError, /a must be a Float32Array/],
@@ -98,6 +101,12 @@ const cases: Case[] = [
   ['fmaPeakProbe: NaN seconds', (a) => a.fmaPeakProbe(1, NaN), RangeError, /seconds must be finite/],
   ['fmaPeakProbe: a minute', (a) => a.fmaPeakProbe(1, 60), RangeError, /seconds must be in \(0, 10\]/],
   ['setThreads: too many', (a) => a.setThreads(1000), RangeError, /at most 256/],
+  ['optimizerStep: unknown rule', (a) => os(a, 'lion'), RangeError, /optimizerStep: unknown rule 'lion'/],
+  ['optimizerStep: g too short', (a) => os(a, 'sgd', f32(4)), RangeError, /g must have 5 elements/],
+  ['optimizerStep: adam without its second slot', (a) => os(a, 'adam', f32(5), f32(5), null), TypeError, /slot1 must be a Float32Array/],
+  ['optimizerStep: a slot sgd without momentum has no use for', (a) => os(a, 'sgd', f32(5), f32(5)), TypeError, /slot0 must be null/],
+  ['optimizerStep: slot too long', (a) => os(a, 'adagrad', f32(5), f32(6)), RangeError, /slot0 must have 5 elements/],
+  ['optimizerStep: NaN learning rate', (a) => os(a, 'sgd', f32(5), null, null, NaN), RangeError, /lr/],
 ];
 
 describe.skipIf(!addon)(`native addon argument checks${error ? ` (skipped: ${error.message})` : ''}`, () => {
@@ -113,6 +122,7 @@ describe.skipIf(!addon)(`native addon argument checks${error ? ` (skipped: ${err
     expect(() => a.conv2dAsync(f32(150), f32(108), f32(200), { ...conv, outH: 6 }, null, 'relu', 0)).toThrow(RangeError);
     expect(() => a.maxPool2dAsync(f32(32), [] as unknown as Float32Array, pool)).toThrow(TypeError);
     expect(() => a.softmaxAsync(f32(5), f32(5), 2)).toThrow(/not a multiple of channels/);
+    expect(() => a.optimizerStepAsync('adam', f32(5), f32(5), f32(5), null, 0.1, 1, 0, 0, false, 0.9, 0.999, 0.9, 1e-7)).toThrow(/slot1/);
   });
 
   it('reads every info field before taking array pointers, so a getter that detaches x is caught', () => {
