@@ -2,6 +2,7 @@
  * The `ops` namespace: every kernel, validated here once and then run on the active backend.
  * Layouts: x (N,H,W,C) nhwc; filter (KH,KW,C/groups,OC) hwio; dense (in,out).
  */
+import { type OutputArena, withArena } from './backend/arena.js';
 import { backend } from './backend/index.js';
 import type { ActivationKind, AsyncKernelName, Backend, Conv2DInfo, Epilogue, OptimizerRule, OptimizerStepInfo, Pool2DInfo, UnaryKind } from './backend/types.js';
 import { describe, fail } from './errors.js';
@@ -574,24 +575,28 @@ export const request = {
 
 /**
  * Runs a program to its end on this thread with the synchronous kernels; batch boundaries pass at once.
- * A kernel's error is thrown into the program at its `yield`, so its `finally` blocks run.
+ * A kernel's error is thrown into the program at its `yield`, so its `finally` blocks run. With an arena,
+ * native op outputs come from it and return to it at every batch boundary (see OutputArena): only for
+ * programs that read nothing of a batch's tensors after its boundary.
  */
-export function runProgramSync<T>(program: OpProgram<T>): T {
-  let step = program.next();
+export function runProgramSync<T>(program: OpProgram<T>, arena?: OutputArena): T {
+  const resume = (fn: () => IteratorResult<OpRequest | undefined, T>) => withArena(arena, fn);
+  let step = resume(() => program.next());
   while (!step.done) {
     const op = step.value;
     if (op === undefined) {
-      step = program.next();
+      arena?.reset();
+      step = resume(() => program.next());
       continue;
     }
     let out: Tensor;
     try {
-      out = op.run(runSync, same);
+      out = withArena(arena, () => op.run(runSync, same));
     } catch (e) {
-      step = program.throw(e);
+      step = resume(() => program.throw(e));
       continue;
     }
-    step = program.next(out);
+    step = resume(() => program.next(out));
   }
   return step.value;
 }
@@ -604,23 +609,25 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
  * Runs a program with the `...Async` kernels (off the event loop on the native backend), one op after the
  * other: the same kernels in the same order as runProgramSync, so the same results bit for bit.
  */
-export async function runProgramAsync<T>(program: OpProgram<T>): Promise<T> {
-  let step = program.next();
+export async function runProgramAsync<T>(program: OpProgram<T>, arena?: OutputArena): Promise<T> {
+  const resume = (fn: () => IteratorResult<OpRequest | undefined, T>) => withArena(arena, fn);
+  let step = resume(() => program.next());
   while (!step.done) {
     const op = step.value;
     if (op === undefined) {
+      arena?.reset();
       await nextTurn();
-      step = program.next();
+      step = resume(() => program.next());
       continue;
     }
     let out: Tensor;
     try {
-      out = await op.run(runAsync, resolved);
+      out = await withArena(arena, () => op.run(runAsync, resolved));
     } catch (e) {
-      step = program.throw(e);
+      step = resume(() => program.throw(e));
       continue;
     }
-    step = program.next(out);
+    step = resume(() => program.next(out));
   }
   return step.value;
 }

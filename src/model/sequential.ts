@@ -8,6 +8,7 @@ import type { Layer, LayerConfig, Param } from '../layers/layer.js';
 import { sameShape } from '../layers/layer.js';
 import { getLoss, type Loss, type LossConfig } from '../losses/index.js';
 import { gatherLabels, gatherRows, labelCount, type Labels } from '../losses/labels.js';
+import { OutputArena } from '../backend/arena.js';
 import { runProgramAsync, runProgramSync, type OpProgram } from '../ops.js';
 import { getOptimizer, type Optimizer, type OptimizerConfig } from '../optimizers/index.js';
 import { Rng } from '../random.js';
@@ -108,6 +109,7 @@ export class Sequential {
   epochsTrained = 0;
   private compiled: { optimizer: Optimizer; loss: Loss; metrics: MetricName[] } | undefined;
   private stepping = false;
+  private readonly arenas: OutputArena[] = [];
 
   constructor(layers: Layer[], opts: SequentialOptions = {}) {
     if (!Array.isArray(layers) || layers.length === 0) fail('sequential', 'a non-empty array of layers', layers);
@@ -248,7 +250,7 @@ export class Sequential {
    * @throws ConvkitError when not compiled or the shapes or labels do not fit.
    */
   async trainOnBatch(x: Tensor, y: Labels): Promise<Logs> {
-    return runProgramAsync(this.trainOnBatchProgram('trainOnBatch', x, y));
+    return this.runAsync(this.trainOnBatchProgram('trainOnBatch', x, y));
   }
 
   /**
@@ -259,7 +261,7 @@ export class Sequential {
    * @throws ConvkitError when not compiled, the shapes or labels do not fit, or a trainOnBatch is in flight.
    */
   trainOnBatchSync(x: Tensor, y: Labels): Logs {
-    return runProgramSync(this.trainOnBatchProgram('trainOnBatchSync', x, y));
+    return this.runSync(this.trainOnBatchProgram('trainOnBatchSync', x, y));
   }
 
   /**
@@ -311,7 +313,7 @@ export class Sequential {
         const idx = order.subarray(b * batchSize, Math.min((b + 1) * batchSize, n));
         let xb = gatherRows(xAll, idx);
         if (opts.augment) xb = opts.augment.apply(xb, new Rng(deriveSeed(seed, SEED_AUGMENT, epoch, b)));
-        const r = await runProgramAsync(this.trainStep(xb, gatherLabels(yAll, idx), optimizer));
+        const r = await this.runAsync(this.trainStep(xb, gatherLabels(yAll, idx), optimizer));
         lossSum += r.loss * idx.length;
         correct += r.correct;
         seen += idx.length;
@@ -339,7 +341,7 @@ export class Sequential {
    * @throws ConvkitError when not compiled or x and the labels disagree.
    */
   async evaluate(x: Tensor, y: Labels, opts: InferenceOptions = {}): Promise<Logs> {
-    return runProgramAsync(this.evaluateProgram('evaluate', x, y, opts));
+    return this.runAsync(this.evaluateProgram('evaluate', x, y, opts));
   }
 
   /**
@@ -348,7 +350,7 @@ export class Sequential {
    * @throws ConvkitError when not compiled or x and the labels disagree.
    */
   evaluateSync(x: Tensor, y: Labels, opts: SyncInferenceOptions = {}): Logs {
-    return runProgramSync(this.evaluateProgram('evaluateSync', x, y, opts));
+    return this.runSync(this.evaluateProgram('evaluateSync', x, y, opts));
   }
 
   /**
@@ -357,7 +359,7 @@ export class Sequential {
    * @throws ConvkitError when x does not have the model's input shape.
    */
   async predict(x: Tensor, opts: InferenceOptions = {}): Promise<Tensor> {
-    return runProgramAsync(this.predictProgram('predict', x, opts));
+    return this.runAsync(this.predictProgram('predict', x, opts));
   }
 
   /**
@@ -367,7 +369,7 @@ export class Sequential {
    * @throws ConvkitError when x does not have the model's input shape.
    */
   predictSync(x: Tensor, opts: SyncInferenceOptions = {}): Tensor {
-    return runProgramSync(this.predictProgram('predictSync', x, opts));
+    return this.runSync(this.predictProgram('predictSync', x, opts));
   }
 
   /**
@@ -406,6 +408,34 @@ export class Sequential {
    */
   async save(dir: string): Promise<void> {
     await saveModel(this, dir);
+  }
+
+  // Batch-wise programs (steps, predict and evaluate batches) take their op outputs from one of the model's
+  // arenas, reused batch after batch; concurrent runs each hold their own. After a run, param grads point into
+  // the arena and are overwritten by the model's next run. CONVKIT_OUTPUT_ARENA=0 allocates every output.
+  private takeArena(): OutputArena | undefined {
+    if (process.env.CONVKIT_OUTPUT_ARENA === '0') return undefined;
+    const arena = this.arenas.pop() ?? new OutputArena();
+    arena.reset();
+    return arena;
+  }
+
+  private runSync<T>(program: OpProgram<T>): T {
+    const arena = this.takeArena();
+    try {
+      return runProgramSync(program, arena);
+    } finally {
+      if (arena) this.arenas.push(arena);
+    }
+  }
+
+  private async runAsync<T>(program: OpProgram<T>): Promise<T> {
+    const arena = this.takeArena();
+    try {
+      return await runProgramAsync(program, arena);
+    } finally {
+      if (arena) this.arenas.push(arena);
+    }
   }
 
   private *forwardProgram(where: string, x: Tensor, opts: ForwardOptions): OpProgram<Tensor> {

@@ -10,41 +10,12 @@ import { sequential, type Sequential } from '../../src/model/sequential.js';
 import * as optimizers from '../../src/optimizers/index.js';
 import { randomNormal, randomUniform, Tensor, type Shape } from '../../src/tensor.js';
 import { nativeAvailable, nativeSkipReason } from '../helpers/backends.js';
+import { demoModel as demo, everyLayerModel as everyLayer } from '../helpers/models.js';
 
 if (!nativeAvailable) console.warn(`sync variants run on the reference backend only: the native addon is not loadable (${nativeSkipReason})`);
 
 const bits = (t: Tensor): number[] => [...new Uint32Array(Float32Array.from(t.data).buffer)];
 const weightBits = (m: Sequential): number[][] => m.getWeights().map(bits);
-
-/** The demo network (lenet5) compiled as the demo compiles it, on inputs of 28×28×1. */
-function demo(seed = 1): Sequential {
-  const m = lenet5({ seed });
-  m.compile({ optimizer: optimizers.adam({ learningRate: 3e-3 }), loss: losses.sparseCategoricalCrossentropy({ fromLogits: true }), metrics: ['accuracy'] });
-  return m;
-}
-
-/** Every layer kind, with unfused activations (elu, softmax) and training-mode state (batch norm, dropout). */
-function everyLayer(seed = 2): Sequential {
-  const m = sequential(
-    [
-      layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same', activation: 'relu', inputShape: [10, 10, 3] }),
-      layers.batchNormalization(),
-      layers.prelu(),
-      layers.maxPooling2d({ poolSize: 2 }),
-      layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, activation: 'elu', padding: 'same' }),
-      layers.averagePooling2d({ poolSize: 2, padding: 'same' }),
-      layers.conv2d({ filters: 4, kernelSize: 1, activation: 'tanh' }),
-      layers.reshape({ targetShape: [3, 3, 4] }),
-      layers.activation({ activation: 'leakyRelu', alpha: 0.1 }),
-      layers.globalMaxPooling2d(),
-      layers.dropout({ rate: 0.25 }),
-      layers.dense({ units: 3, activation: 'softmax' }),
-    ],
-    { seed },
-  );
-  m.compile({ optimizer: optimizers.sgd({ learningRate: 0.1, momentum: 0.9 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-  return m;
-}
 
 const digits = randomUniform([11, 28, 28, 1], { seed: 5 });
 const digitLabels = Int32Array.from({ length: 11 }, (_, i) => (i * 7) % 10);

@@ -1,5 +1,6 @@
 import type { NativeAddon } from '../../native.js';
 import type { Tensor } from '../../tensor.js';
+import { currentArena, withArena } from '../arena.js';
 import { ASYNC_KERNELS, type AsyncKernels, type Backend } from '../types.js';
 
 /**
@@ -26,9 +27,10 @@ export function createAsyncKernels(addon: NativeAddon, fromAddon: (addon: Native
   for (const k of ASYNC_KERNELS) {
     const run = deferred[k] as (...args: unknown[]) => Tensor;
     kernels[k] = (...args) => {
+      const arena = currentArena(); // the output is allocated later, when the queue reaches this kernel
       const result = queue.then(async () => {
         started = undefined;
-        const out = run(...args);
+        const out = withArena(arena, () => run(...args));
         const kernel = started;
         started = undefined;
         await kernel;

@@ -1,0 +1,51 @@
+import { Tensor } from '../tensor.js';
+
+/**
+ * Reused output buffers for the native kernels of one run of a model program (a training step, a predict
+ * batch). Every op output of a step is dead once the step is over (the program has read what it needed:
+ * loss, metrics, the copied predictions), so at each batch boundary the arena takes its buffers back and the
+ * next step, which asks for the same sizes in the same order, gets them again: no allocation, no page faults,
+ * no zero-filling. The native kernels overwrite their outputs, so stale contents never show.
+ */
+export class OutputArena {
+  private readonly free = new Map<number, Float32Array[]>();
+  private readonly used = new Map<number, Float32Array[]>();
+
+  /** A float32 tensor of this shape backed by a reused buffer (contents unspecified). */
+  take(shape: readonly number[]): Tensor {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const buf = this.free.get(size)?.pop() ?? new Float32Array(size);
+    let used = this.used.get(size);
+    if (!used) this.used.set(size, (used = []));
+    used.push(buf);
+    return new Tensor(buf, shape);
+  }
+
+  /** Every buffer handed out so far becomes free again: call only when none of their tensors is read again. */
+  reset(): void {
+    for (const [size, bufs] of this.used) {
+      let free = this.free.get(size);
+      if (!free) this.free.set(size, (free = []));
+      free.push(...bufs);
+    }
+    this.used.clear();
+  }
+}
+
+let current: OutputArena | undefined;
+
+/** The arena op outputs come from right now, if any (read by the native backend as it allocates). */
+export function currentArena(): OutputArena | undefined {
+  return current;
+}
+
+/** Runs fn with `arena` as the current arena (undefined: plain allocation). */
+export function withArena<T>(arena: OutputArena | undefined, fn: () => T): T {
+  const saved = current;
+  current = arena;
+  try {
+    return fn();
+  } finally {
+    current = saved;
+  }
+}
