@@ -1,6 +1,7 @@
 #include "runtime/gemm.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "runtime/parallel.h"
 #include "runtime/scratch.h"
@@ -35,25 +36,29 @@ void pack_a(float* dst, const ck_gemm_args& g, size_t i0, size_t mc, size_t p0, 
 
 // k [p0, p0+kc) x columns [j0, j0+nc) of B -> ceil(nc/NR) micropanels, each kc x NR (k-major), zero-padded.
 void pack_b(float* dst, const ck_gemm_args& g, size_t p0, size_t kc, size_t j0, size_t nc, size_t NR) {
-  for (size_t jr = 0; jr < nc; jr += NR, dst += NR * kc) {
-    const size_t nr = std::min(NR, nc - jr);
-    if (g.trans_b) {
-      // B(k,j) = b[j*ldb + k]
-      for (size_t c = 0; c < nr; ++c) {
-        const float* src = g.b + (j0 + jr + c) * g.ldb + p0;
-        for (size_t k = 0; k < kc; ++k) dst[k * NR + c] = src[k];
-      }
-      for (size_t c = nr; c < NR; ++c)
-        for (size_t k = 0; k < kc; ++k) dst[k * NR + c] = 0.0f;
-    } else {
-      // B(k,j) = b[k*ldb + j]
-      for (size_t k = 0; k < kc; ++k) {
-        const float* src = g.b + (p0 + k) * g.ldb + j0 + jr;
-        float* d = dst + k * NR;
-        for (size_t c = 0; c < nr; ++c) d[c] = src[c];
-        for (size_t c = nr; c < NR; ++c) d[c] = 0.0f;
+  if (!g.trans_b) {
+    // B(k,j) = b[k*ldb + j]: row by row, each row read once in order (column panels first would read a new
+    // page per row: one TLB miss per 64 bytes when ldb is a few KiB)
+    for (size_t k = 0; k < kc; ++k) {
+      const float* src = g.b + (p0 + k) * g.ldb + j0;
+      for (size_t jr = 0; jr < nc; jr += NR) {
+        const size_t nr = std::min(NR, nc - jr);
+        float* d = dst + jr * kc + k * NR;
+        std::memcpy(d, src + jr, nr * sizeof(float));
+        if (nr < NR) std::memset(d + nr, 0, (NR - nr) * sizeof(float));
       }
     }
+    return;
+  }
+  // B(k,j) = b[j*ldb + k]
+  for (size_t jr = 0; jr < nc; jr += NR, dst += NR * kc) {
+    const size_t nr = std::min(NR, nc - jr);
+    for (size_t c = 0; c < nr; ++c) {
+      const float* src = g.b + (j0 + jr + c) * g.ldb + p0;
+      for (size_t k = 0; k < kc; ++k) dst[k * NR + c] = src[k];
+    }
+    for (size_t c = nr; c < NR; ++c)
+      for (size_t k = 0; k < kc; ++k) dst[k * NR + c] = 0.0f;
   }
 }
 
