@@ -264,6 +264,25 @@ void gemv_rows(const ck_dispatch& d, const ck_gemm_args& g, size_t threads) {
   });
 }
 
+// A few rows against a large transposed B (a dense layer's input gradient, dy . W^T): packing B would copy
+// all of it for a few rows' use. C^T = B . A^T reads B's rows in place instead (the large operand becomes an
+// in-place A with few columns) and packs only A^T; C^T is then transposed into c.
+bool transpose_pays(const ck_gemm_config& cfg, const ck_gemm_args& g) {
+  return g.trans_b && !g.accumulate && g.ep == nullptr && g.a_rows == nullptr && g.m >= cfg.mr &&
+         g.m <= kInPlaceMaxPanels * cfg.nr && g.n >= 4 * g.m && g.n * g.k >= (size_t(1) << 18);
+}
+
+void gemm_transposed(const ck_dispatch& d, const ck_gemm_args& g) {
+  float* ct = ck_scratch(CK_SCRATCH_FILTER, g.n * g.m);  // (n x m)
+  // A' = B^T stored (n x k) row-major = b as given; B' = A^T: a (m x k) is B' transposed, a^T (k x m) is not.
+  ck_gemm_parallel(d, {ct, g.m, g.b, g.ldb, false, g.a, g.lda, !g.trans_a, g.n, g.m, g.k, false, nullptr});
+  constexpr size_t kRows = 64;
+  ck_parallel_for((g.m + kRows - 1) / kRows, [&](size_t t) {
+    for (size_t i = t * kRows; i < std::min(g.m, (t + 1) * kRows); ++i)
+      for (size_t j = 0; j < g.n; ++j) g.c[i * g.ldc + j] = ct[j * g.m + i];
+  });
+}
+
 }  // namespace
 
 void ck_gemm_parallel(const ck_dispatch& d, const ck_gemm_args& args) {
@@ -271,6 +290,7 @@ void ck_gemm_parallel(const ck_dispatch& d, const ck_gemm_args& args) {
   const size_t threads = ck_threads();
   if (args.m < cfg.mr && !args.trans_b && !args.accumulate && args.a_rows == nullptr)
     return gemv_rows(d, args, threads);
+  if (transpose_pays(cfg, args)) return gemm_transposed(d, args);
   const MatrixRows matrix_rows(args);
   const ck_gemm_args g = in_place(cfg, args, matrix_rows);
   const double flops = 2.0 * double(g.m) * double(g.n) * double(g.k);

@@ -10,7 +10,7 @@ enum ck_scratch_slot {
   CK_SCRATCH_IM2COL,
   CK_SCRATCH_ROW,
   CK_SCRATCH_A_ROWS,  // igemm row pointers (count them in floats: two per pointer)
-  CK_SCRATCH_FILTER,  // filter-sized buffers of one call: a reordered filter, backward-filter partial sums
+  CK_SCRATCH_FILTER,  // a call's buffer shared by its tasks: a reordered filter, partial sums, a transposed product
   CK_SCRATCH_COUNT
 };
 
