@@ -27,6 +27,7 @@
     ],
     'ck_avx2_sources': [
       'native/kernels/f32-fmaprobe/f32-fmaprobe-12x8-avx2-fma.cc',
+      'native/kernels/f32-gemm/f32-gemm-12x8-avx2-fma.cc',
       'native/kernels/f32-gemm/f32-gemm-6x16-avx2-fma.cc',
       'native/kernels/f32-gemv/f32-gemv-avx2-fma.cc',
       'native/kernels/f32-softmax/f32-softmax-avx2.cc',
@@ -37,6 +38,7 @@
     'ck_avx512_sources': [
       'native/kernels/f32-fmaprobe/f32-fmaprobe-24x16-avx512f.cc',
       'native/kernels/f32-gemm/f32-gemm-14x32-avx512f.cc',
+      'native/kernels/f32-gemm/f32-gemm-24x16-avx512f.cc',
       'native/kernels/f32-gemv/f32-gemv-avx512f.cc',
       'native/kernels/f32-softmax/f32-softmax-avx512f.cc',
       'native/kernels/f32-vbinary/f32-vbinary-avx512f.cc',

@@ -133,11 +133,17 @@ class ConvRows final : public ck_gemm_a_rows {
   void rows(const float** dst, size_t i0, size_t mr, size_t MR, size_t s0, size_t s1, float* staging) const override {
     const ptrdiff_t in_h = ptrdiff_t(s_.in_h), in_w = ptrdiff_t(s_.in_w), k_w = ptrdiff_t(s_.k_w);
     const size_t taps_w = stages ? 1 : s_.k_w;  // taps per kernel row
+    // Output pixel i0 + r = (n, oh, ow), stepped without division.
+    size_t n = i0 / geo_.ohw, oh = (i0 % geo_.ohw) / s_.out_w, ow = i0 % s_.out_w;
+    if (interior_run(dst, n, oh, ow, mr, MR, s0, s1)) return;
     for (size_t r = 0; r < mr; ++r) {
-      const size_t row = i0 + r, n = row / geo_.ohw, p = row % geo_.ohw;
-      const ptrdiff_t ih0 = ptrdiff_t((p / s_.out_w) * s_.stride_h) - ptrdiff_t(s_.pad_top);
-      const ptrdiff_t iw0 = ptrdiff_t((p % s_.out_w) * s_.stride_w) - ptrdiff_t(s_.pad_left);
+      const ptrdiff_t ih0 = ptrdiff_t(oh * s_.stride_h) - ptrdiff_t(s_.pad_top);
+      const ptrdiff_t iw0 = ptrdiff_t(ow * s_.stride_w) - ptrdiff_t(s_.pad_left);
       const float* image = x_ + n * s_.in_h * s_.in_w * s_.in_c;
+      if (++ow == s_.out_w) {
+        ow = 0;
+        if (++oh == s_.out_h) oh = 0, ++n;
+      }
       const float** out = dst + r;
       // taps in order, (kh, kw) stepped without division: this runs once per row and tap
       for (size_t t = s0, kh = s0 / taps_w, kw = s0 % taps_w; t < s1; ++t, out += MR) {
@@ -152,14 +158,11 @@ class ConvRows final : public ck_gemm_a_rows {
             *out = at + size_t(iw) * s_.in_c;
           } else {  // the kernel row crosses an edge: copy its inside part next to zeros
             float* copy = staging + ((t - s0) * MR + r) * tap_len;
-            for (ptrdiff_t j = 0; j < k_w; ++j) {
-              float* d = copy + size_t(j) * s_.in_c;
-              const ptrdiff_t c = iw + j;
-              if (c >= 0 && c < in_w)
-                std::memcpy(d, at + size_t(c) * s_.in_c, s_.in_c * sizeof(float));
-              else
-                std::memset(d, 0, s_.in_c * sizeof(float));
-            }
+            const ptrdiff_t c0 = std::clamp<ptrdiff_t>(-iw, 0, k_w), c1 = std::clamp<ptrdiff_t>(in_w - iw, c0, k_w);
+            const size_t c = s_.in_c;  // columns [c0, c1) of the kernel row are inside
+            std::fill(copy, copy + size_t(c0) * c, 0.0f);
+            std::copy(at + size_t(iw + c0) * c, at + size_t(iw + c1) * c, copy + size_t(c0) * c);
+            std::fill(copy + size_t(c1) * c, copy + tap_len, 0.0f);
             *out = copy;
           }
         }
@@ -170,6 +173,27 @@ class ConvRows final : public ck_gemm_a_rows {
 
  private:
   static bool merged(const ck_conv2d_info& s) { return s.groups == 1 && s.dil_w == 1; }
+
+  // The common case, cheaply: mr pixels (n, oh, ow0 ...) of one output row whose every tap is inside the image
+  // horizontally. A tap's pointers are then one base stepped by stride_w pixels (for a 1-channel first layer
+  // the per-pixel checks cost more than the few multiply-adds a pointer feeds). False when it does not apply.
+  bool interior_run(const float** dst, size_t n, size_t oh, size_t ow0, size_t mr, size_t MR, size_t s0, size_t s1) const {
+    const ptrdiff_t iw_first = ptrdiff_t(ow0 * s_.stride_w) - ptrdiff_t(s_.pad_left);
+    const ptrdiff_t iw_last = iw_first + ptrdiff_t((mr - 1) * s_.stride_w + (s_.k_w - 1) * s_.dil_w);
+    if (ow0 + mr > s_.out_w || iw_first < 0 || iw_last >= ptrdiff_t(s_.in_w)) return false;
+    const size_t taps_w = stages ? 1 : s_.k_w, step = s_.stride_w * s_.in_c;
+    const ptrdiff_t ih0 = ptrdiff_t(oh * s_.stride_h) - ptrdiff_t(s_.pad_top);
+    const float* image = x_ + n * s_.in_h * s_.in_w * s_.in_c;
+    for (size_t t = s0, kh = s0 / taps_w, kw = s0 % taps_w; t < s1; ++t, dst += MR) {
+      const ptrdiff_t ih = ih0 + ptrdiff_t(kh * s_.dil_h);
+      const float* base = ih >= 0 && ih < ptrdiff_t(s_.in_h)
+                              ? image + (size_t(ih) * s_.in_w + size_t(iw_first) + kw * s_.dil_w) * s_.in_c
+                              : nullptr;
+      for (size_t r = 0; r < mr; ++r) dst[r] = base ? base + r * step : nullptr;
+      if (++kw == taps_w) kw = 0, ++kh;
+    }
+    return true;
+  }
 
   const float* x_;
   const ck_conv2d_info& s_;

@@ -11,8 +11,12 @@ ck_dispatch make_table(ck_isa isa) {
   d.isa = isa;
 #define CK_GEMM_UKERNEL(i, fn, ifn, mr, nr, kc, mc, nc) \
   if (i == isa && d.gemm.ukernel == nullptr) d.gemm = {fn, ifn, mr, nr, kc, mc, nc};
+#define CK_GEMM_NARROW_UKERNEL(i, fn, ifn, mr, nr, kc, mc, nc) \
+  if (i == isa && d.gemm_narrow.ukernel == nullptr) d.gemm_narrow = {fn, ifn, mr, nr, kc, mc, nc};
 #include "kernels/f32-gemm/f32-gemm.inc"
+#undef CK_GEMM_NARROW_UKERNEL
 #undef CK_GEMM_UKERNEL
+  if (d.gemm_narrow.ukernel == nullptr) d.gemm_narrow = d.gemm;
 #define CK_GEMV_UKERNEL(i, fn) \
   if (i == isa) d.gemv = fn;
 #include "kernels/f32-gemv/f32-gemv.inc"

@@ -20,6 +20,7 @@ struct ck_gemm_config {
 struct ck_dispatch {
   ck_isa isa;
   ck_gemm_config gemm;
+  ck_gemm_config gemm_narrow;  // for products of at most gemm_narrow.nr columns (gemm where none is narrower)
   ck_f32_gemv_fn gemv;  // for products of fewer than gemm.mr rows
   ck_f32_vbinary_fn vadd;
   ck_f32_vbinary_fn vmax;

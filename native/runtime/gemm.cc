@@ -119,6 +119,15 @@ ck_gemm_args in_place(const ck_gemm_config& cfg, const ck_gemm_args& g, const Ma
   return out;
 }
 
+// Products of at most the narrow tile's columns (a first layer's 6 filters) run on it: d with its gemm
+// replaced, in `narrow`. False when d already is that (or the ISA has no narrower tile).
+bool use_narrow(const ck_dispatch& d, size_t n, ck_dispatch& narrow) {
+  if (n > d.gemm_narrow.nr || d.gemm_narrow.ukernel == d.gemm.ukernel) return false;
+  narrow = d;
+  narrow.gemm = d.gemm_narrow;
+  return true;
+}
+
 // Zeros for the row pointers of padding and of rows past mr (every k block is at most KC <= 1024 long).
 alignas(64) const float kZeros[1024] = {};
 
@@ -217,8 +226,10 @@ void row_block_resident(const ck_dispatch& d, const ck_gemm_args& g, const float
 }  // namespace
 
 void ck_gemm_block(const ck_dispatch& d, const ck_gemm_args& args, size_t m0, size_t m1, size_t n0, size_t n1) {
-  const ck_gemm_config& cfg = d.gemm;
   if (m0 >= m1 || n0 >= n1) return;
+  ck_dispatch narrow;
+  if (use_narrow(d, n1 - n0, narrow)) return ck_gemm_block(narrow, args, m0, m1, n0, n1);
+  const ck_gemm_config& cfg = d.gemm;
   const MatrixRows matrix_rows(args);
   const ck_gemm_args g = in_place(cfg, args, matrix_rows);
   if (b_resident(cfg, g, n1 - n0)) {
@@ -286,10 +297,12 @@ void gemm_transposed(const ck_dispatch& d, const ck_gemm_args& g) {
 }  // namespace
 
 void ck_gemm_parallel(const ck_dispatch& d, const ck_gemm_args& args) {
-  const ck_gemm_config& cfg = d.gemm;
   const size_t threads = ck_threads();
-  if (args.m < cfg.mr && !args.trans_b && !args.accumulate && args.a_rows == nullptr)
+  if (args.m < d.gemm.mr && !args.trans_b && !args.accumulate && args.a_rows == nullptr)
     return gemv_rows(d, args, threads);
+  ck_dispatch narrow;
+  if (use_narrow(d, args.n, narrow)) return ck_gemm_parallel(narrow, args);
+  const ck_gemm_config& cfg = d.gemm;
   if (transpose_pays(cfg, args)) return gemm_transposed(d, args);
   const MatrixRows matrix_rows(args);
   const ck_gemm_args g = in_place(cfg, args, matrix_rows);

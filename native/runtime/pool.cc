@@ -13,6 +13,8 @@
 
 namespace {
 
+constexpr size_t kVectorCall = 16;  // channels from which a per-cell vector kernel call pays
+
 struct Window {
   size_t h0, h1, w0, w1;  // in-bounds input rows [h0,h1) and columns [w0,w1)
   size_t count() const { return (h1 - h0) * (w1 - w0); }
@@ -68,7 +70,15 @@ void ck_maxpool2d_fwd(float* y, const float* x, const ck_pool2d_info& s) {
       if (w.count() == 0) return zero(y + out, c_n);
       std::memcpy(y + out, x + cell(s, n, w.h0, w.w0), c_n * sizeof(float));
       for (size_t h = w.h0; h < w.h1; ++h)
-        for (size_t ww = w.w0; ww < w.w1; ++ww) d.vmax(c_n, y + out, x + cell(s, n, h, ww), y + out);
+        for (size_t ww = w.w0; ww < w.w1; ++ww) {
+          const float* xc = x + cell(s, n, h, ww);
+          float* yo = y + out;
+          if (c_n >= kVectorCall) {
+            d.vmax(c_n, yo, xc, yo);
+          } else {  // a first layer's few channels: a call per cell would cost more than the compares
+            for (size_t c = 0; c < c_n; ++c) yo[c] = yo[c] > xc[c] ? yo[c] : xc[c];  // vmax's rule
+          }
+        }
     });
   });
 }

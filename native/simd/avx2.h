@@ -18,6 +18,12 @@ struct ck_simd_avx2 {
   static reg set1(float v) { return _mm256_set1_ps(v); }
   static reg load(const float* p) { return _mm256_loadu_ps(p); }
   static void store(float* p, reg v) { _mm256_storeu_ps(p, v); }
+  // The first n (< 8) lanes; the rest read as 0 and are never written.
+  static __m256i first_lanes(size_t n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+  static reg load_partial(const float* p, size_t n) { return _mm256_maskload_ps(p, first_lanes(n)); }
+  static void store_partial(float* p, reg v, size_t n) { _mm256_maskstore_ps(p, first_lanes(n), v); }
   static reg add(reg a, reg b) { return _mm256_add_ps(a, b); }
   static reg sub(reg a, reg b) { return _mm256_sub_ps(a, b); }
   static reg mul(reg a, reg b) { return _mm256_mul_ps(a, b); }

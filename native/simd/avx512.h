@@ -19,6 +19,9 @@ struct ck_simd_avx512 {
   static reg set1(float v) { return _mm512_set1_ps(v); }
   static reg load(const float* p) { return _mm512_loadu_ps(p); }
   static void store(float* p, reg v) { _mm512_storeu_ps(p, v); }
+  // The first n (< 16) lanes; the rest read as 0 and are never written.
+  static reg load_partial(const float* p, size_t n) { return _mm512_maskz_loadu_ps(__mmask16((1u << n) - 1), p); }
+  static void store_partial(float* p, reg v, size_t n) { _mm512_mask_storeu_ps(p, __mmask16((1u << n) - 1), v); }
   static reg add(reg a, reg b) { return _mm512_add_ps(a, b); }
   static reg sub(reg a, reg b) { return _mm512_sub_ps(a, b); }
   static reg mul(reg a, reg b) { return _mm512_mul_ps(a, b); }

@@ -21,6 +21,11 @@ struct ck_simd_scalar {
   static reg set1(float v) { return v; }
   static reg load(const float* p) { return *p; }
   static void store(float* p, reg v) { *p = v; }
+  // One lane: n is 0 or 1.
+  static reg load_partial(const float* p, size_t n) { return n != 0 ? *p : 0.0f; }
+  static void store_partial(float* p, reg v, size_t n) {
+    if (n != 0) *p = v;
+  }
   static reg add(reg a, reg b) { return a + b; }
   static reg sub(reg a, reg b) { return a - b; }
   static reg mul(reg a, reg b) { return a * b; }

@@ -20,7 +20,9 @@ std::vector<Variant> variants() {
   std::vector<Variant> out;
 #define CK_GEMM_UKERNEL(isa, fn, ifn, mr, nr, kc, mc, nc) \
   if (ck_isa_supported(isa)) out.push_back({isa, #fn, {fn, ifn, mr, nr, kc, mc, nc}});
+#define CK_GEMM_NARROW_UKERNEL CK_GEMM_UKERNEL
 #include "kernels/f32-gemm/f32-gemm.inc"
+#undef CK_GEMM_NARROW_UKERNEL
 #undef CK_GEMM_UKERNEL
   return out;
 }
@@ -54,6 +56,7 @@ double activate(double v, ck_act act, double alpha) {
 void check_shape(const ck_dispatch& base, const Variant& v, const Shape& s, uint32_t seed) {
   ck_dispatch d = base;
   d.gemm = v.cfg;
+  d.gemm_narrow = v.cfg;  // exactly this variant, whatever the width
   const size_t a_rows = s.ta ? s.k : s.m, a_cols = s.ta ? s.m : s.k;
   const size_t b_rows = s.tb ? s.n : s.k, b_cols = s.tb ? s.k : s.n;
   const size_t lda = a_cols + 3, ldb = b_cols + 1, ldc = s.n + 2;

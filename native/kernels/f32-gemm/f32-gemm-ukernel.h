@@ -10,11 +10,14 @@
 // AVX-512-compiled copy of a shared inline function for the scalar or AVX2 path.
 namespace {
 
+// v through the epilogue for the tile's first n (<= width) columns at c: c added when accumulating, then bias
+// and the activation.
 template <class S>
 inline typename S::reg ck_gemm_store_value(typename S::reg v, const float* c, const float* bias,
-                                           const ck_gemm_params* p) {
-  if (p->accumulate) v = S::add(v, S::load(c));
-  if (bias != nullptr) v = S::add(v, S::load(bias));
+                                           const ck_gemm_params* p, size_t n = S::width) {
+  const auto load = [n](const float* q) { return n == S::width ? S::load(q) : S::load_partial(q, n); };
+  if (p->accumulate) v = S::add(v, load(c));
+  if (bias != nullptr) v = S::add(v, load(bias));
   if (p->act == CK_ACT_RELU) v = S::max(v, S::zero());
   if (p->act == CK_ACT_LEAKY_RELU) v = S::select_pos(v, v, S::mul(v, S::set1(p->alpha)));
   return v;
@@ -58,27 +61,25 @@ struct ck_gemm_tile {
     return b;
   }
 
-  // Stores the valid mr x nr part of the tile through the epilogue.
+  // Stores the valid mr x nr part of the tile through the epilogue: rows past mr are skipped, and a row's
+  // last vector stores only its valid columns (a first layer's 6 filters make every tile an edge tile).
   CK_INLINE void store(size_t mr, size_t nr, float* CK_RESTRICT c, size_t ldc, const ck_gemm_params* p) {
-    if (mr == MR && nr == NR) {
 #pragma GCC unroll 16
-      for (size_t i = 0; i < MR; ++i)
+    for (size_t i = 0; i < MR; ++i) {
+      if (i >= mr) break;
 #pragma GCC unroll 8
-        for (size_t j = 0; j < NV; ++j) {
-          float* cp = c + i * ldc + j * W;
-          V::store(cp, ck_gemm_store_value<V>(acc[i][j], cp, p->bias ? p->bias + j * W : nullptr, p));
-        }
-      return;
-    }
-    // Edge tile: spill the accumulators, then store only the valid mr x nr part.
-    float tile[MR * NR];
-    for (size_t i = 0; i < MR; ++i)
-      for (size_t j = 0; j < NV; ++j) V::store(tile + i * NR + j * W, acc[i][j]);
-    for (size_t i = 0; i < mr; ++i)
-      for (size_t j = 0; j < nr; ++j) {
-        float* cp = c + i * ldc + j;
-        *cp = ck_gemm_store_value<ck_simd_scalar>(tile[i * NR + j], cp, p->bias ? p->bias + j : nullptr, p);
+      for (size_t j = 0; j < NV; ++j) {
+        if (j * W >= nr) break;
+        float* cp = c + i * ldc + j * W;
+        const float* bias = p->bias ? p->bias + j * W : nullptr;
+        const size_t n = nr - j * W < W ? nr - j * W : W;
+        const reg v = ck_gemm_store_value<V>(acc[i][j], cp, bias, p, n);
+        if (n == W)
+          V::store(cp, v);
+        else
+          V::store_partial(cp, v, n);
       }
+    }
   }
 
  private:
