@@ -2,7 +2,7 @@
  * The `ops` namespace: every kernel, validated here once and then run on the active backend.
  * Layouts: x (N,H,W,C) nhwc; filter (KH,KW,C/groups,OC) hwio; dense (in,out).
  */
-import { type OutputArena, withArena } from './backend/arena.js';
+import { currentArena, type OutputArena, withArena } from './backend/arena.js';
 import { backend } from './backend/index.js';
 import type { ActivationKind, AsyncKernelName, Backend, Conv2DInfo, Epilogue, OptimizerRule, OptimizerStepInfo, Pool2DInfo, UnaryKind } from './backend/types.js';
 import { describe, fail } from './errors.js';
@@ -162,10 +162,72 @@ function epilogue(where: string, out: Tensor, fused: FusedOptions, channels: num
 export type Call<R> = <K extends AsyncKernelName>(kernel: K, ...args: Parameters<Backend[K]>) => R;
 
 const runSync: Call<Tensor> = (kernel, ...args) => (backend()[kernel] as (...a: typeof args) => Tensor)(...args);
-const runAsync: Call<Promise<Tensor>> = async (kernel, ...args) => {
-  const b = backend();
-  return b.async ? b.async[kernel](...args) : (b[kernel] as (...a: typeof args) => Tensor)(...args);
-};
+/**
+ * The async call of one driver: kernels go to a worker, except small ones (see INLINE_OP_MICROS), which run on
+ * this thread. `budget.spent` counts the inline work since this driver last let the event loop run; past
+ * INLINE_TURN_MICROS it yields a turn first, so one program never holds the loop for long and concurrent
+ * programs take turns in order.
+ */
+function asyncCall(budget: { spent: number }): Call<Promise<Tensor>> {
+  return async (kernel, ...args) => {
+    const b = backend();
+    const sync = b[kernel] as (...a: typeof args) => Tensor;
+    if (!b.async) return sync(...args);
+    const micros = estimateMicros(kernel, args);
+    if (micros > INLINE_OP_MICROS) {
+      const out = await b.async[kernel](...args);
+      budget.spent = 0; // the result came back through the event loop: timers and I/O had their turn
+      return out;
+    }
+    if (budget.spent + micros > INLINE_TURN_MICROS) {
+      const arena = currentArena(); // the caller's, which is no longer current after the await
+      await nextTurn();
+      budget.spent = micros;
+      return withArena(arena, () => sync(...args));
+    }
+    budget.spent += micros;
+    return sync(...args);
+  };
+}
+
+const runAsync = asyncCall({ spent: 0 });
+
+// Handing a kernel to a worker and back costs 50-150 us here (two thread wake-ups and a trip through the event
+// loop), more than a small op computes: a LeNet-sized layer at batch 64, a bias gradient, a pooling. Such ops
+// run on the calling thread instead. Estimates are deliberately rough (40 GFLOP/s of arithmetic, 5 GB/s of
+// memory traffic): they only need the order of magnitude.
+const INLINE_OP_MICROS = 400;
+const INLINE_TURN_MICROS = 500;
+
+// The native kernels already leave the event loop free, but the reference backend's async ops resolve at
+// once, so without a turn at each batch boundary a long fit would starve timers and I/O there.
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+function estimateMicros(kernel: AsyncKernelName, args: unknown[]): number {
+  const flops = (f: number): number => f / 40e3;
+  const bytes = (b: number): number => b / 5e3;
+  switch (kernel) {
+    case 'matmul': {
+      const [a, b, ta, tb] = args as [Tensor, Tensor, boolean, boolean];
+      const [m, k] = ta ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
+      return flops(2 * m * k * (tb ? b.shape[0] : b.shape[1]));
+    }
+    case 'conv2d':
+    case 'conv2dBackwardInput':
+    case 'conv2dBackwardFilter': {
+      const i = args[2] as Conv2DInfo;
+      return flops((2 * i.batch * i.outH * i.outW * i.outC * i.kH * i.kW * i.inC) / i.groups);
+    }
+    case 'optimizerStep':
+      return bytes(5 * 4 * (args[0] as Tensor).size);
+    default: {
+      // elementwise, pooling, softmax: proportional to the tensors read and written (about twice the inputs)
+      let n = 0;
+      for (const a of args) if (a instanceof Tensor) n += a.size;
+      return bytes(2 * 4 * n);
+    }
+  }
+}
 
 // ---------------------------------------------------------------- dense
 
@@ -601,28 +663,27 @@ export function runProgramSync<T>(program: OpProgram<T>, arena?: OutputArena): T
   return step.value;
 }
 
-// The native kernels already leave the event loop free, but the reference backend's async ops resolve at
-// once, so without a turn at each batch boundary a long fit would starve timers and I/O there.
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
 /**
  * Runs a program with the `...Async` kernels (off the event loop on the native backend), one op after the
  * other: the same kernels in the same order as runProgramSync, so the same results bit for bit.
  */
 export async function runProgramAsync<T>(program: OpProgram<T>, arena?: OutputArena): Promise<T> {
   const resume = (fn: () => IteratorResult<OpRequest | undefined, T>) => withArena(arena, fn);
+  const budget = { spent: 0 };
+  const call = asyncCall(budget);
   let step = resume(() => program.next());
   while (!step.done) {
     const op = step.value;
     if (op === undefined) {
       arena?.reset();
       await nextTurn();
+      budget.spent = 0;
       step = resume(() => program.next());
       continue;
     }
     let out: Tensor;
     try {
-      out = await withArena(arena, () => op.run(runAsync, resolved));
+      out = await withArena(arena, () => op.run(call, resolved));
     } catch (e) {
       step = resume(() => program.throw(e));
       continue;

@@ -68,4 +68,23 @@ describe('async ops', () => {
     expect(returnedAfter).toBeLessThan(took);
     expect(ticks, `timer ticks during a ${took.toFixed(1)} ms conv`).toBeGreaterThan(0);
   });
+
+  it.skipIf(!nativeAvailable)('small ops run on the calling thread, but a long run of them still gives the event loop turns', async () => {
+    setBackend('native');
+    const small = randomNormal([64, 32], { seed: 8 });
+    const want = withBackend('native', () => ops.relu(small));
+    // 3,000 small activations with no batch boundary in between: a program the driver must break up itself
+    function* program(): ops.OpProgram<Tensor> {
+      let y = small;
+      for (let i = 0; i < 3000; i++) y = yield ops.request.activation('relu', small);
+      return y;
+    }
+    let turns = 0;
+    const counter = setInterval(() => turns++, 0);
+    const got = await ops.runProgramAsync(program());
+    clearInterval(counter);
+    expect(Array.from(got.data)).toEqual(Array.from(want.data));
+    expect(turns, 'event-loop turns while 3,000 inline ops ran').toBeGreaterThan(0);
+  });
 });
+
