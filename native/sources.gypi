@@ -17,6 +17,7 @@
       'native/runtime/scratch.cc',
     ],
     'ck_scalar_sources': [
+      'native/kernels/f32-conv1c/f32-conv1c-scalar.cc',
       'native/kernels/f32-fmaprobe/f32-fmaprobe-8x1-scalar.cc',
       'native/kernels/f32-gemm/f32-gemm-4x8-scalar.cc',
       'native/kernels/f32-gemv/f32-gemv-scalar.cc',
@@ -26,6 +27,7 @@
       'native/runtime/target-flags-scalar.cc',
     ],
     'ck_avx2_sources': [
+      'native/kernels/f32-conv1c/f32-conv1c-avx2-fma.cc',
       'native/kernels/f32-fmaprobe/f32-fmaprobe-12x8-avx2-fma.cc',
       'native/kernels/f32-gemm/f32-gemm-12x8-avx2-fma.cc',
       'native/kernels/f32-gemm/f32-gemm-6x16-avx2-fma.cc',
@@ -36,6 +38,7 @@
       'native/runtime/target-flags-avx2.cc',
     ],
     'ck_avx512_sources': [
+      'native/kernels/f32-conv1c/f32-conv1c-avx512f.cc',
       'native/kernels/f32-fmaprobe/f32-fmaprobe-24x16-avx512f.cc',
       'native/kernels/f32-gemm/f32-gemm-14x32-avx512f.cc',
       'native/kernels/f32-gemm/f32-gemm-24x16-avx512f.cc',

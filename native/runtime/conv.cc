@@ -3,7 +3,8 @@
 // - Backward-input at stride 1 is a convolution of dy (GradRows); strided, it multiplies dy by the filter in
 //   tiles of a few hundred pixels and adds the tiles back into dx (col2im).
 // - Backward-filter is dfilter^T = dy^T . lowered x, with the B panels packed straight from x.
-// 1x1 / stride 1 / no padding is a plain GEMM over x; depthwise runs directly (conv-depthwise.cc).
+// 1x1 / stride 1 / no padding is a plain GEMM over x; depthwise runs directly (conv-depthwise.cc), and so
+// does a one-channel input at stride 1 (the f32-conv1c kernel).
 // Determinism: forward and backward-input tasks own disjoint outputs; backward-filter tasks sum fixed chunks of
 // pixels into partials, which are added in chunk order.
 #include <algorithm>
@@ -257,6 +258,37 @@ class GradRows final : public ck_gemm_a_rows {
 };
 
 
+// One input channel at stride 1 without dilation (a grayscale first layer): no GEMM, the direct kernel runs
+// along output rows over a zero-padded copy of the image, so its inner loop has no edge tests. Tasks take an
+// image's rows in chunks (each copies the small image once); at least about four per thread.
+bool one_channel(const ck_conv2d_info& s) {
+  return s.in_c == 1 && s.groups == 1 && s.stride_h == 1 && s.stride_w == 1 && s.dil_h == 1 && s.dil_w == 1;
+}
+
+void conv1c_fwd(const ck_dispatch& d, float* y, const float* x, const float* filter, const ck_conv2d_info& s,
+                const ck_epilogue* ep) {
+  const size_t stride = s.in_w + s.pad_left + s.pad_right + d.conv1c_width;  // room for the last vector's reads
+  const size_t rows = s.in_h + s.pad_top + s.pad_bottom, row_out = s.out_w * s.out_c;
+  const size_t chunks = std::min(s.out_h, (4 * ck_threads() + s.batch - 1) / s.batch);
+  const size_t per = (s.out_h + chunks - 1) / chunks;
+  const ck_act act = ep ? ep->act : CK_ACT_LINEAR;
+  const bool fused = act == CK_ACT_LINEAR || act == CK_ACT_RELU || act == CK_ACT_LEAKY_RELU;
+  const ck_gemm_params p{ep ? ep->bias : nullptr, fused ? act : CK_ACT_LINEAR, ep ? ep->alpha : 0.0f, false};
+  ck_parallel_for(s.batch * chunks, [&](size_t t) {
+    const size_t n = t / chunks, oh0 = t % chunks * per, oh1 = std::min(s.out_h, oh0 + per);
+    if (oh0 >= oh1) return;
+    float* image = ck_scratch(CK_SCRATCH_IM2COL, rows * stride);
+    std::fill(image, image + rows * stride, 0.0f);
+    for (size_t h = 0; h < s.in_h; ++h)
+      std::copy_n(x + (n * s.in_h + h) * s.in_w, s.in_w, image + (s.pad_top + h) * stride + s.pad_left);
+    for (size_t oh = oh0; oh < oh1; ++oh) {
+      float* out = y + (n * s.out_h + oh) * row_out;
+      d.conv1c(s.out_w, s.out_c, s.k_h, s.k_w, image + oh * stride, stride, filter, out, &p);
+      if (!fused) d.unary[act](row_out, out, out, ep->alpha);
+    }
+  });
+}
+
 // Pixel rows per im2col tile: keep the tile near 256 KiB.
 size_t tile_rows(const Geometry& geo) { return std::clamp<size_t>(65536 / std::max<size_t>(geo.kc, 1), 16, 1024); }
 
@@ -271,6 +303,7 @@ void ck_conv2d_fwd(float* y, const float* x, const float* filter, const ck_conv2
     ck_gemm_parallel(d, {y, s.out_c, x, s.in_c, false, filter, s.out_c, false, geo.m, s.out_c, s.in_c, false, ep});
     return;
   }
+  if (one_channel(s)) return conv1c_fwd(d, y, x, filter, s, ep);
   // Lowered rows are read in place from x (ConvRows); one GEMM per group, split over the pool inside.
   for (size_t grp = 0; grp < s.groups; ++grp) {
     const ConvRows a(x, s, geo, grp);

@@ -17,6 +17,10 @@ ck_dispatch make_table(ck_isa isa) {
 #undef CK_GEMM_NARROW_UKERNEL
 #undef CK_GEMM_UKERNEL
   if (d.gemm_narrow.ukernel == nullptr) d.gemm_narrow = d.gemm;
+#define CK_CONV1C_UKERNEL(i, fn, width) \
+  if (i == isa) d.conv1c = fn, d.conv1c_width = width;
+#include "kernels/f32-conv1c/f32-conv1c.inc"
+#undef CK_CONV1C_UKERNEL
 #define CK_GEMV_UKERNEL(i, fn) \
   if (i == isa) d.gemv = fn;
 #include "kernels/f32-gemv/f32-gemv.inc"

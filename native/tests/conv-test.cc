@@ -131,6 +131,8 @@ CK_TEST(conv2d_against_loops) {
       make(2, 6, 6, 4, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),    // 32 out channels: untransposed backward-filter
       make(1, 7, 6, 100, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),  // kernel row 300 > KC: staged edges, chunked taps
       make(2, 9, 8, 12, 10, 3, 2, 1, 1, 2, 1, 2, 0, 1, 0, 1),   // backward-input as a dy convolution: dilated, uneven pads
+      make(2, 11, 13, 1, 10, 5, 3, 1, 1, 1, 1, 2, 1, 0, 2, 1),  // one channel: the direct kernel, two channel blocks
+      make(1, 6, 9, 1, 6, 3, 3, 1, 1, 1, 1, 0, 0, 1, 1, 1),     // one channel, 6 filters, rows shorter than a vector
   };
   ck_for_each_isa([&](ck_isa) {
     uint32_t seed = 1;

@@ -1,0 +1,3 @@
+#include "kernels/f32-conv1c/f32-conv1c-impl.h"
+
+CK_DEFINE_CONV1C_UKERNEL(ck_f32_conv1c_ukernel__scalar, ck_simd_scalar)
