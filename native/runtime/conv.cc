@@ -1,7 +1,7 @@
 // 2-D convolution lowered onto the GEMM; the lowered input (im2col) never exists in full.
 // - Forward reads it in place through row pointers (ConvRows, the igemm microkernel).
-// - Backward-input at stride 1 is a convolution of dy (GradRows); strided, it multiplies dy by the filter in
-//   tiles of a few hundred pixels and adds the tiles back into dx (col2im).
+// - Backward-input is a convolution of dy (GradRows), one per phase of dx when strided; with fewer than NR/2
+//   channels it multiplies dy by the filter in tiles of pixels and adds the tiles back into dx (col2im).
 // - Backward-filter is dfilter^T = dy^T . lowered x, with the B panels packed straight from x.
 // 1x1 / stride 1 / no padding is a plain GEMM over x; depthwise runs directly (conv-depthwise.cc), and so
 // does a one-channel input at stride 1 (the f32-conv1c kernel).
@@ -9,6 +9,7 @@
 // pixels into partials, which are added in chunk order.
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "convkit/ops.h"
 #include "runtime/conv-depthwise.h"
@@ -228,26 +229,35 @@ void pack_lowered_panels(float* pb, const ConvRows& rows, size_t k0, size_t kn, 
   }
 }
 
-// At stride 1, dx is a convolution of dy: tap (kh, kw) of input pixel (n, ih, iw) reads the ocg channels of dy at
-// (ih + pad_top - kh*dil_h, iw + pad_left - kw*dil_w), against the filter tap transposed. Rows are dx's pixels.
+// dx, one phase at a time, as a stride-1 correlation of dy. A phase (r_h, r_w) is dx's pixels (n, r_h + sh*a,
+// r_w + sw*b), a < hp, b < wp; the filter taps (kh, kw) that reach them are those with r_h + pad_top - kh*dil_h
+// divisible by sh (and likewise across), and each reads dy at (a + dh, b + dw) for a fixed offset. At stride 1
+// there is one phase, every tap, and the rows are dx's own pixels. Null where dy has no such pixel.
+struct PhaseTap {
+  size_t tap;          // kh * KW + kw
+  ptrdiff_t dh, dw;  // dy pixel offset from (a, b)
+};
+
 class GradRows final : public ck_gemm_a_rows {
  public:
-  GradRows(const float* dy, const ck_conv2d_info& s, const Geometry& geo, size_t grp)
-      : ck_gemm_a_rows(s.k_h * s.k_w, geo.ocg), dy_(dy + grp * geo.ocg), s_(s) {}
+  GradRows(const float* dy, const ck_conv2d_info& s, const Geometry& geo, size_t grp, size_t hp, size_t wp,
+           const std::vector<PhaseTap>& taps)
+      : ck_gemm_a_rows(taps.size(), geo.ocg), dy_(dy + grp * geo.ocg), s_(s), hp_(hp), wp_(wp), taps_(taps) {}
 
   void rows(const float** dst, size_t i0, size_t mr, size_t MR, size_t s0, size_t s1, float*) const override {
-    const size_t in_hw = s_.in_h * s_.in_w;
     const ptrdiff_t out_h = ptrdiff_t(s_.out_h), out_w = ptrdiff_t(s_.out_w);
-    const size_t kh0 = s0 / s_.k_w, kw0 = s0 % s_.k_w;
+    size_t n = i0 / (hp_ * wp_), a = (i0 % (hp_ * wp_)) / wp_, b = i0 % wp_;  // stepped without division
     for (size_t r = 0; r < mr; ++r) {
-      const size_t row = i0 + r, n = row / in_hw, p = row % in_hw;
-      const ptrdiff_t oh0 = ptrdiff_t(p / s_.in_w + s_.pad_top), ow0 = ptrdiff_t(p % s_.in_w + s_.pad_left);
       const float* image = dy_ + n * s_.out_h * s_.out_w * s_.out_c;
-      const float** out = dst + r;
-      for (size_t t = s0, kh = kh0, kw = kw0; t < s1; ++t, out += MR) {
-        const ptrdiff_t oh = oh0 - ptrdiff_t(kh * s_.dil_h), ow = ow0 - ptrdiff_t(kw * s_.dil_w);
-        *out = oh >= 0 && oh < out_h && ow >= 0 && ow < out_w ? image + (size_t(oh) * s_.out_w + size_t(ow)) * s_.out_c : nullptr;
-        if (++kw == s_.k_w) kw = 0, ++kh;
+      for (size_t t = s0; t < s1; ++t) {
+        const ptrdiff_t oh = ptrdiff_t(a) + taps_[t].dh, ow = ptrdiff_t(b) + taps_[t].dw;
+        dst[(t - s0) * MR + r] = oh >= 0 && oh < out_h && ow >= 0 && ow < out_w
+                                     ? image + (size_t(oh) * s_.out_w + size_t(ow)) * s_.out_c
+                                     : nullptr;
+      }
+      if (++b == wp_) {
+        b = 0;
+        if (++a == hp_) a = 0, ++n;
       }
     }
   }
@@ -255,7 +265,10 @@ class GradRows final : public ck_gemm_a_rows {
  private:
   const float* dy_;
   const ck_conv2d_info& s_;
+  size_t hp_, wp_;
+  const std::vector<PhaseTap>& taps_;
 };
+
 
 
 // One input channel at stride 1 without dilation (a grayscale first layer): no GEMM, the direct kernel runs
@@ -294,6 +307,52 @@ size_t tile_rows(const Geometry& geo) { return std::clamp<size_t>(65536 / std::m
 
 }  // namespace
 
+namespace {
+
+// dx phase by phase (see GradRows): one GEMM per phase and group, B the phase's filter taps transposed. At
+// stride 1 the GEMM writes dx itself; strided, each phase is computed densely and scattered into dx.
+void bwd_input_by_phases(const ck_dispatch& d, float* dx, const float* dy, const float* filter, const ck_conv2d_info& s,
+                         const Geometry& geo) {
+  const size_t sh = s.stride_h, sw = s.stride_w;
+  const bool strided = sh * sw > 1;
+  float* filter_t = ck_scratch(CK_SCRATCH_FILTER, s.k_h * s.k_w * geo.ocg * geo.cg);
+  std::vector<PhaseTap> taps;
+  for (size_t rh = 0; rh < std::min(sh, s.in_h); ++rh)
+    for (size_t rw = 0; rw < std::min(sw, s.in_w); ++rw) {
+      const size_t hp = (s.in_h - rh + sh - 1) / sh, wp = (s.in_w - rw + sw - 1) / sw, m = s.batch * hp * wp;
+      taps.clear();
+      for (size_t kh = 0; kh < s.k_h; ++kh)
+        for (size_t kw = 0; kw < s.k_w; ++kw) {
+          const ptrdiff_t y = ptrdiff_t(rh + s.pad_top) - ptrdiff_t(kh * s.dil_h);
+          const ptrdiff_t x = ptrdiff_t(rw + s.pad_left) - ptrdiff_t(kw * s.dil_w);
+          if (y % ptrdiff_t(sh) == 0 && x % ptrdiff_t(sw) == 0)
+            taps.push_back({kh * s.k_w + kw, y / ptrdiff_t(sh), x / ptrdiff_t(sw)});
+        }
+      float* out = strided ? ck_scratch(CK_SCRATCH_OUTPUT, m * geo.cg) : nullptr;
+      for (size_t grp = 0; grp < s.groups; ++grp) {
+        // filter_t[(j * ocg + oc) * cg + ci] = filter[(tap_j * cg + ci) * OC + group's oc]
+        for (size_t j = 0; j < taps.size(); ++j)
+          for (size_t ci = 0; ci < geo.cg; ++ci)
+            for (size_t oc = 0; oc < geo.ocg; ++oc)
+              filter_t[(j * geo.ocg + oc) * geo.cg + ci] = filter[(taps[j].tap * geo.cg + ci) * s.out_c + grp * geo.ocg + oc];
+        const GradRows a(dy, s, geo, grp, hp, wp, taps);
+        ck_gemm_args g{strided ? out : dx + grp * geo.cg, strided ? geo.cg : s.in_c, nullptr, 0, false, filter_t,
+                       geo.cg, false, m, geo.cg, taps.size() * geo.ocg, false, nullptr};
+        g.a_rows = &a;
+        ck_gemm_parallel(d, g);  // no taps (a kernel smaller than the stride): K = 0 stores zeros
+        if (!strided) continue;
+        ck_parallel_for(s.batch * hp, [&](size_t t) {
+          const size_t n = t / hp, ih = rh + sh * (t % hp);
+          for (size_t b = 0; b < wp; ++b)
+            std::memcpy(dx + ((n * s.in_h + ih) * s.in_w + rw + sw * b) * s.in_c + grp * geo.cg,
+                        out + (t * wp + b) * geo.cg, geo.cg * sizeof(float));
+        });
+      }
+    }
+}
+
+}  // namespace
+
 void ck_conv2d_fwd(float* y, const float* x, const float* filter, const ck_conv2d_info& s, const ck_epilogue* ep) {
   const ck_dispatch& d = ck_kernels();
   const Geometry geo = geometry(s);
@@ -329,26 +388,10 @@ void ck_conv2d_bwd_input(float* dx, const float* dy, const float* filter, const 
     ck_gemm_parallel(d, {dx, s.in_c, dy, s.out_c, false, filter, s.out_c, true, geo.m, s.in_c, s.out_c, false, nullptr});
     return;
   }
-  // At stride 1 dx is a convolution of dy, unless dx has too few channels to fill a microkernel's columns (a
-  // first layer's 1 or 3): then im2col + col2im, whose GEMM is KH*KW*cg wide, does better.
-  if (s.stride_h == 1 && s.stride_w == 1 && 2 * geo.cg >= d.gemm.nr) {
-    // filter_t[(tap * ocg + oc) * cg + ci] = filter[(tap * cg + ci) * OC + group's oc]: B of the dy convolution
-    const size_t taps = s.k_h * s.k_w;
-    float* filter_t = ck_scratch(CK_SCRATCH_FILTER, taps * geo.ocg * geo.cg);
-    for (size_t grp = 0; grp < s.groups; ++grp) {
-      for (size_t t = 0; t < taps; ++t)
-        for (size_t ci = 0; ci < geo.cg; ++ci)
-          for (size_t oc = 0; oc < geo.ocg; ++oc)
-            filter_t[(t * geo.ocg + oc) * geo.cg + ci] = filter[(t * geo.cg + ci) * s.out_c + grp * geo.ocg + oc];
-      const GradRows a(dy, s, geo, grp);
-      ck_gemm_args g{dx + grp * geo.cg, s.in_c, nullptr, 0, false, filter_t, geo.cg, false, s.batch * in_hw, geo.cg,
-                     taps * geo.ocg, false, nullptr};
-      g.a_rows = &a;
-      ck_gemm_parallel(d, g);
-    }
-    return;
-  }
-  // Strided: im2col tiles of dy's lowered gradient, added back with col2im.
+  // dx is a convolution of dy (one per phase when strided), unless dx has too few channels to fill a
+  // microkernel's columns (a first layer's 1 or 3): then im2col + col2im, whose GEMM is KH*KW*cg wide, does better.
+  if (2 * geo.cg >= d.gemm.nr) return bwd_input_by_phases(d, dx, dy, filter, s, geo);
+  // im2col tiles of dy's lowered gradient, added back with col2im.
   // One (image, group) owns dx[n, :, :, group channels]: col2im's overlapping adds stay inside one task, in
   // order. With fewer of those than threads, the GEMMs inside are split over the pool instead.
   const size_t jobs = s.batch * s.groups;
