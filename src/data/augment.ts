@@ -42,6 +42,8 @@ export function imageAugmenter(args: ImageAugmenterArgs = {}): Augmenter {
       if (x.rank !== 4) fail('imageAugmenter', 'a batch of shape [N, height, width, channels]', `[${x.shape.join(', ')}]`);
       const [n, h, w, c] = x.shape;
       const out = zeros(x.shape, x.dtype);
+      const src = x.data;
+      const dst = out.data;
       const cy = (h - 1) / 2;
       const cx = (w - 1) / 2;
       const shift = (range: number, size: number): number => (range === 0 ? 0 : rng.uniform(-1, 1) * (range < 1 ? range * size : range));
@@ -81,11 +83,11 @@ export function imageAugmenter(args: ImageAugmenterArgs = {}): Augmenter {
             const p11 = inY1 && inX1 ? base + ((y0 + 1) * w + x0 + 1) * c : -1;
             const o = base + (i * w + j) * c;
             for (let ch = 0; ch < c; ch++) {
-              out.data[o + ch] =
-                w00 * (p00 < 0 ? fillValue : x.data[p00 + ch]) +
-                w01 * (p01 < 0 ? fillValue : x.data[p01 + ch]) +
-                w10 * (p10 < 0 ? fillValue : x.data[p10 + ch]) +
-                w11 * (p11 < 0 ? fillValue : x.data[p11 + ch]);
+              dst[o + ch] =
+                w00 * (p00 < 0 ? fillValue : src[p00 + ch]) +
+                w01 * (p01 < 0 ? fillValue : src[p01 + ch]) +
+                w10 * (p10 < 0 ? fillValue : src[p10 + ch]) +
+                w11 * (p11 < 0 ? fillValue : src[p11 + ch]);
             }
           }
         }
