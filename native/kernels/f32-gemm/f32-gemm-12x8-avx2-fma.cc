@@ -2,12 +2,4 @@
 #include "simd/avx2.h"
 
 // 12 ymm accumulators + the B row + a broadcast: a narrow tile for products of at most 8 columns.
-void ck_f32_gemm_ukernel_12x8__avx2_fma(size_t mr, size_t nr, size_t kc, const float* a, const float* b, float* c,
-                                        size_t ldc, const ck_gemm_params* params) {
-  ck_f32_gemm_ukernel<ck_simd_avx2, 12, 8>(mr, nr, kc, a, b, c, ldc, params);
-}
-
-void ck_f32_igemm_ukernel_12x8__avx2_fma(size_t mr, size_t nr, size_t kc, size_t ks, const float* const* a,
-                                         const float* b, float* c, size_t ldc, const ck_gemm_params* params) {
-  ck_f32_igemm_ukernel<ck_simd_avx2, 12, 8>(mr, nr, kc, ks, a, b, c, ldc, params);
-}
+CK_DEFINE_GEMM_UKERNELS(ck_f32_gemm_ukernel_12x8__avx2_fma, ck_f32_igemm_ukernel_12x8__avx2_fma, ck_simd_avx2, 12, 8)

@@ -2,12 +2,4 @@
 #include "simd/avx512.h"
 
 // 28 zmm accumulators + 2 for the B row + 1 broadcast of the 32 registers.
-void ck_f32_gemm_ukernel_14x32__avx512f(size_t mr, size_t nr, size_t kc, const float* a, const float* b, float* c,
-                                        size_t ldc, const ck_gemm_params* params) {
-  ck_f32_gemm_ukernel<ck_simd_avx512, 14, 32>(mr, nr, kc, a, b, c, ldc, params);
-}
-
-void ck_f32_igemm_ukernel_14x32__avx512f(size_t mr, size_t nr, size_t kc, size_t ks, const float* const* a,
-                                         const float* b, float* c, size_t ldc, const ck_gemm_params* params) {
-  ck_f32_igemm_ukernel<ck_simd_avx512, 14, 32>(mr, nr, kc, ks, a, b, c, ldc, params);
-}
+CK_DEFINE_GEMM_UKERNELS(ck_f32_gemm_ukernel_14x32__avx512f, ck_f32_igemm_ukernel_14x32__avx512f, ck_simd_avx512, 14, 32)

@@ -1,11 +1,3 @@
 #include "kernels/f32-gemm/f32-gemm-ukernel.h"
 
-void ck_f32_gemm_ukernel_4x8__scalar(size_t mr, size_t nr, size_t kc, const float* a, const float* b, float* c,
-                                     size_t ldc, const ck_gemm_params* params) {
-  ck_f32_gemm_ukernel<ck_simd_scalar, 4, 8>(mr, nr, kc, a, b, c, ldc, params);
-}
-
-void ck_f32_igemm_ukernel_4x8__scalar(size_t mr, size_t nr, size_t kc, size_t ks, const float* const* a,
-                                      const float* b, float* c, size_t ldc, const ck_gemm_params* params) {
-  ck_f32_igemm_ukernel<ck_simd_scalar, 4, 8>(mr, nr, kc, ks, a, b, c, ldc, params);
-}
+CK_DEFINE_GEMM_UKERNELS(ck_f32_gemm_ukernel_4x8__scalar, ck_f32_igemm_ukernel_4x8__scalar, ck_simd_scalar, 4, 8)

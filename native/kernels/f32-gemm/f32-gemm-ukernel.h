@@ -118,3 +118,14 @@ inline void ck_f32_igemm_ukernel(size_t mr, size_t nr, size_t kc, size_t ks, con
 }
 
 }  // namespace
+
+// Defines the packed and indirect microkernels <gemm>, <igemm> of one MR x NR tile for vocabulary V.
+#define CK_DEFINE_GEMM_UKERNELS(gemm, igemm, V, MR, NR)                                                      \
+  void gemm(size_t mr, size_t nr, size_t kc, const float* a, const float* b, float* c, size_t ldc,            \
+            const ck_gemm_params* params) {                                                                  \
+    ck_f32_gemm_ukernel<V, MR, NR>(mr, nr, kc, a, b, c, ldc, params);                                        \
+  }                                                                                                          \
+  void igemm(size_t mr, size_t nr, size_t kc, size_t ks, const float* const* a, const float* b, float* c,    \
+             size_t ldc, const ck_gemm_params* params) {                                                     \
+    ck_f32_igemm_ukernel<V, MR, NR>(mr, nr, kc, ks, a, b, c, ldc, params);                                   \
+  }
