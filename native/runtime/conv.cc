@@ -94,20 +94,6 @@ void for_each_run(const ck_conv2d_info& s, const Geometry& geo, size_t grp, size
   }
 }
 
-// cols[(r - r0) * ld + (col - k0)] = lowered x for rows [r0, r1), columns [k0, k1) of group grp.
-void im2col(float* cols, size_t ld, const float* x, const ck_conv2d_info& s, const Geometry& geo, size_t grp,
-            size_t r0, size_t r1, size_t k0, size_t k1) {
-  for_each_run(s, geo, grp, r0, r1, k0, k1, [&](size_t r, size_t col, size_t off, size_t run) {
-    float* dst = cols + (r - r0) * ld + (col - k0);
-    if (run < 8)  // few channels per group: skip the library call
-      for (size_t i = 0; i < run; ++i) dst[i] = off == SIZE_MAX ? 0.0f : x[off + i];
-    else if (off == SIZE_MAX)
-      std::memset(dst, 0, run * sizeof(float));
-    else
-      std::memcpy(dst, x + off, run * sizeof(float));
-  });
-}
-
 // dx += the lowered gradient dcols (rows [r0, r1), all columns) of group grp, in row-major order.
 void col2im(float* dx, const float* dcols, const ck_dispatch& d, const ck_conv2d_info& s, const Geometry& geo,
             size_t grp, size_t r0, size_t r1) {
