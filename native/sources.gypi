@@ -18,6 +18,7 @@
     ],
     'ck_scalar_sources': [
       'native/kernels/f32-conv1c/f32-conv1c-scalar.cc',
+      'native/kernels/f32-dwconv/f32-dwconv-scalar.cc',
       'native/kernels/f32-fmaprobe/f32-fmaprobe-8x1-scalar.cc',
       'native/kernels/f32-gemm/f32-gemm-4x8-scalar.cc',
       'native/kernels/f32-gemv/f32-gemv-scalar.cc',
@@ -28,6 +29,7 @@
     ],
     'ck_avx2_sources': [
       'native/kernels/f32-conv1c/f32-conv1c-avx2-fma.cc',
+      'native/kernels/f32-dwconv/f32-dwconv-avx2-fma.cc',
       'native/kernels/f32-fmaprobe/f32-fmaprobe-12x8-avx2-fma.cc',
       'native/kernels/f32-gemm/f32-gemm-12x8-avx2-fma.cc',
       'native/kernels/f32-gemm/f32-gemm-6x16-avx2-fma.cc',
@@ -39,6 +41,7 @@
     ],
     'ck_avx512_sources': [
       'native/kernels/f32-conv1c/f32-conv1c-avx512f.cc',
+      'native/kernels/f32-dwconv/f32-dwconv-avx512f.cc',
       'native/kernels/f32-fmaprobe/f32-fmaprobe-24x16-avx512f.cc',
       'native/kernels/f32-gemm/f32-gemm-14x32-avx512f.cc',
       'native/kernels/f32-gemm/f32-gemm-24x16-avx512f.cc',

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "runtime/parallel.h"
+#include "runtime/scratch.h"
 
 namespace {
 
@@ -35,6 +36,31 @@ bool ck_conv2d_is_depthwise(const ck_conv2d_info& s) { return s.groups > 1 && s.
 void ck_depthwise_fwd(const ck_dispatch& d, float* y, const float* x, const float* filter, const ck_conv2d_info& s,
                       const ck_epilogue* ep) {
   const size_t c_n = s.in_c, m = s.out_c / s.in_c;
+  if (m == 1) {
+    // One filter per channel: the f32-dwconv microkernel per output pixel, fed its taps' input pixels.
+    const ck_act act = ep ? ep->act : CK_ACT_LINEAR;
+    const bool fused = act == CK_ACT_LINEAR || act == CK_ACT_RELU || act == CK_ACT_LEAKY_RELU;
+    const ck_gemm_params p{ep ? ep->bias : nullptr, fused ? act : CK_ACT_LINEAR, ep ? ep->alpha : 0.0f, false};
+    const size_t taps = s.k_h * s.k_w;
+    ck_parallel_for(s.batch * s.out_h, [&](size_t t) {
+      const size_t n = t / s.out_h, oh = t % s.out_h;
+      const float** ptrs = reinterpret_cast<const float**>(ck_scratch(CK_SCRATCH_A_ROWS, 2 * taps));
+      for (size_t ow = 0; ow < s.out_w; ++ow) {
+        for (size_t kh = 0; kh < s.k_h; ++kh) {
+          const ptrdiff_t ih = input_at(oh, kh, s.stride_h, s.dil_h, s.pad_top, s.in_h);
+          for (size_t kw = 0; kw < s.k_w; ++kw) {
+            const ptrdiff_t iw = input_at(ow, kw, s.stride_w, s.dil_w, s.pad_left, s.in_w);
+            ptrs[kh * s.k_w + kw] =
+                ih < 0 || iw < 0 ? nullptr : x + ((n * s.in_h + size_t(ih)) * s.in_w + size_t(iw)) * c_n;
+          }
+        }
+        float* yp = y + ((n * s.out_h + oh) * s.out_w + ow) * s.out_c;
+        d.dwconv(c_n, taps, ptrs, filter, yp, &p);
+        if (!fused) d.unary[act](s.out_c, yp, yp, ep->alpha);
+      }
+    });
+    return;
+  }
   ck_parallel_for(s.batch * s.out_h, [&](size_t t) {
     const size_t n = t / s.out_h, oh = t % s.out_h;
     for (size_t ow = 0; ow < s.out_w; ++ow) {

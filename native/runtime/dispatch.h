@@ -5,6 +5,7 @@
 #include "convkit/isa.h"
 #include "convkit/ops.h"
 #include "kernels/f32-conv1c/f32-conv1c.h"
+#include "kernels/f32-dwconv/f32-dwconv.h"
 #include "kernels/f32-fmaprobe/f32-fmaprobe.h"
 #include "kernels/f32-gemm/f32-gemm.h"
 #include "kernels/f32-gemv/f32-gemv.h"
@@ -25,6 +26,7 @@ struct ck_dispatch {
   ck_f32_gemv_fn gemv;  // for products of fewer than gemm.mr rows
   ck_f32_conv1c_fn conv1c;  // direct convolution of a one-channel input, stride 1
   size_t conv1c_width;      // its output columns per vector
+  ck_f32_dwconv_fn dwconv;  // depthwise convolution, one output pixel
   ck_f32_vbinary_fn vadd;
   ck_f32_vbinary_fn vmax;
   ck_f32_vbinary_fn vmacc;  // y += a * b
