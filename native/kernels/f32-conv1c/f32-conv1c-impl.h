@@ -1,12 +1,12 @@
 // The one-channel direct convolution written once against a SIMD vocabulary: a register of output columns
 // per output channel, up to kBlock channels at a time; each tap loads one vector of inputs (consecutive
 // columns, since there is one channel and stride 1) and multiplies it by each channel's broadcast weight.
-// The finished block is transposed into the NHWC row through a small tile.
+// The finished block is transposed into the NHWC row through a small tile, each value through the GEMM's
+// store epilogue.
 #pragma once
 
-#include "convkit/ops.h"
 #include "kernels/f32-conv1c/f32-conv1c.h"
-#include "simd/scalar.h"
+#include "kernels/f32-gemm/f32-gemm-ukernel.h"
 
 // Internal linkage: every ISA's translation units get their own copy, so the linker can never pick an
 // AVX-512-compiled copy of a shared inline function for the scalar or AVX2 path.
@@ -40,13 +40,8 @@ inline void ck_f32_conv1c_row(size_t out_w, size_t oc, size_t kh_n, size_t kw_n,
       const size_t columns = out_w - ow0 < W ? out_w - ow0 : W;
       for (size_t q = 0; q < columns; ++q) {
         float* out = y + (ow0 + q) * oc + o0;
-        for (size_t o = 0; o < ob; ++o) {
-          float v = tile[o * W + q];
-          if (p->bias != nullptr) v += p->bias[o0 + o];
-          if (p->act == CK_ACT_RELU) v = v > 0.0f ? v : 0.0f;
-          if (p->act == CK_ACT_LEAKY_RELU) v = v > 0.0f ? v : v * p->alpha;
-          out[o] = v;
-        }
+        for (size_t o = 0; o < ob; ++o)
+          out[o] = ck_gemm_store_value<ck_simd_scalar>(tile[o * W + q], out + o, p->bias ? p->bias + o0 + o : nullptr, p);
       }
     }
   }
