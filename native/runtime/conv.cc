@@ -2,7 +2,7 @@
 // - Forward reads it in place through row pointers (ConvRows, the igemm microkernel).
 // - Backward-input is a convolution of dy (GradRows), one per phase of dx when strided; with fewer than NR/2
 //   channels it multiplies dy by the filter in tiles of pixels and adds the tiles back into dx (col2im).
-// - Backward-filter is dfilter^T = dy^T . lowered x, with the B panels packed straight from x.
+// - Backward-filter is dfilter^T = dy^T . lowered x, with each B panel packed straight from x as it is used.
 // 1x1 / stride 1 / no padding is a plain GEMM over x; depthwise runs directly (conv-depthwise.cc), and so
 // does a one-channel input at stride 1 (the f32-conv1c kernel).
 // Determinism: forward and backward-input tasks own disjoint outputs; backward-filter tasks sum fixed chunks of
@@ -188,31 +188,46 @@ class ConvRows final : public ck_gemm_a_rows {
   const Geometry& geo_;
 };
 
-// B panels of the backward-filter product: B(k, j) = lowered x[k0 + k, column j] for columns [j0, j1), as
-// k-major panels of NR columns (zero-padded) from pb on. A panel's columns are at most a few runs of taps, so
-// each pixel's row is one or two short copies from the pointers ConvRows gives.
-void pack_lowered_panels(float* pb, const ConvRows& rows, size_t k0, size_t kn, size_t j0, size_t j1, size_t NR) {
-  const size_t taps = rows.taps, len = rows.tap_len;
-  const float** ptr = reinterpret_cast<const float**>(ck_scratch(CK_SCRATCH_A_ROWS, 2 * taps * kn));
-  float* staging = rows.stages ? ck_scratch(CK_SCRATCH_IM2COL, taps * kn * len) : nullptr;
-  rows.rows(ptr, k0, kn, kn, 0, taps, staging);  // ptr[t * kn + k]
-  for (size_t jr = j0; jr < j1; jr += NR) {
-    float* panel = pb + (jr - j0) * kn;
-    const size_t nr = std::min(NR, j1 - jr);
-    for (size_t j = jr; j < jr + nr;) {  // one run of the panel's columns within tap t
-      const size_t t = j / len, off = j % len, run = std::min(len - off, jr + nr - j);
-      const float* const* src = ptr + t * kn;
-      float* dst = panel + (j - jr);
-      for (size_t k = 0; k < kn; ++k, dst += NR)
-        if (src[k] != nullptr)
-          for (size_t i = 0; i < run; ++i) dst[i] = src[k][off + i];
-        else
-          for (size_t i = 0; i < run; ++i) dst[i] = 0.0f;
-      j += run;
-    }
-    if (nr < NR)
-      for (size_t k = 0; k < kn; ++k) std::memset(panel + k * NR + nr, 0, (NR - nr) * sizeof(float));
+// The backward-filter product's B = lowered x, rows [k0, k0+kn): ptr[t * kn + k] -> pixel k0 + k's values
+// for tap t (tap_len contiguous floats), or null in the padding. Column j is tap j / tap_len, value j % tap_len.
+const float* const* lowered_rows(const ConvRows& rows, size_t k0, size_t kn) {
+  const float** ptr = reinterpret_cast<const float**>(ck_scratch(CK_SCRATCH_A_ROWS, 2 * rows.taps * kn));
+  float* staging = rows.stages ? ck_scratch(CK_SCRATCH_IM2COL, rows.taps * kn * rows.tap_len) : nullptr;
+  rows.rows(ptr, k0, kn, kn, 0, rows.taps, staging);
+  return ptr;
+}
+
+// dst[k * NR + i] = src[k][off + i] (zeros for null rows) for k < kn, i < n. A whole panel row (n = NR, the
+// common case) has a constant length, so the copy is a few vector moves instead of a loop per value.
+template <size_t N = 0>
+void copy_rows(float* dst, const float* const* src, size_t off, size_t kn, size_t NR, size_t n = N) {
+  for (size_t k = 0; k < kn; ++k, dst += NR)
+    if (src[k] != nullptr)
+      std::memcpy(dst, src[k] + off, (N ? N : n) * sizeof(float));
+    else
+      std::memset(dst, 0, (N ? N : n) * sizeof(float));
+}
+
+// B panel of columns [jr, jr+nr) as a k-major NR-column panel (zero-padded) at panel: the panel's columns
+// are at most a few runs of taps, so each pixel's row is one or two short copies.
+void pack_lowered_panel(float* panel, const float* const* ptr, size_t tap_len, size_t kn, size_t jr, size_t nr,
+                        size_t NR) {
+  for (size_t j = jr; j < jr + nr;) {  // one run of the panel's columns within tap t
+    const size_t t = j / tap_len, off = j % tap_len, run = std::min(tap_len - off, jr + nr - j);
+    const float* const* src = ptr + t * kn;
+    float* dst = panel + (j - jr);
+    if (run == 8)
+      copy_rows<8>(dst, src, off, kn, NR);
+    else if (run == 16)
+      copy_rows<16>(dst, src, off, kn, NR);
+    else if (run == 32)
+      copy_rows<32>(dst, src, off, kn, NR);
+    else
+      copy_rows(dst, src, off, kn, NR, run);
+    j += run;
   }
+  if (nr < NR)
+    for (size_t k = 0; k < kn; ++k) std::memset(panel + k * NR + nr, 0, (NR - nr) * sizeof(float));
 }
 
 // dx, one phase at a time, as a stride-1 correlation of dy. A phase (r_h, r_w) is dx's pixels (n, r_h + sh*a,
@@ -431,7 +446,7 @@ void ck_conv2d_bwd_filter(float* dfilter, const float* x, const float* dy, const
     const ConvRows rows(x, s, geo, grp);
     float* c = partials + t * part;  // (ocg x kc)
     float* pa = ck_scratch(CK_SCRATCH_PACK_A, (geo.ocg + MR - 1) / MR * MR * KC);
-    float* pb = ck_scratch(CK_SCRATCH_PACK_B, (j1 - j0 + NR - 1) / NR * NR * KC);
+    float* pb = ck_scratch(CK_SCRATCH_PACK_B, NR * KC);
     for (size_t k0 = p0; k0 < p1; k0 += KC) {
       const size_t kn = std::min(KC, p1 - k0);
       for (size_t ir = 0; ir < geo.ocg; ir += MR) {  // A(i, k) = dy[k0 + k, group's channel i]
@@ -442,12 +457,17 @@ void ck_conv2d_bwd_filter(float* dfilter, const float* x, const float* dy, const
           for (size_t r = 0; r < MR; ++r) panel[k * MR + r] = r < mr ? src[r] : 0.0f;
         }
       }
-      pack_lowered_panels(pb, rows, k0, kn, j0, j1, NR);
+      // Each B panel is packed just before its tiles use it, so it is still in L1 for all of them (packing the
+      // whole block first overflowed L2). Read in place instead, a panel's rows sit at x's pixel stride and
+      // map to a few L1 sets: with 64 channels they missed L1 three times as often (cachegrind).
+      const float* const* ptr = lowered_rows(rows, k0, kn);
       const ck_gemm_params p{nullptr, CK_ACT_LINEAR, 0.0f, k0 > p0};
-      for (size_t jr = j0; jr < j1; jr += NR)
+      for (size_t jr = j0; jr < j1; jr += NR) {
+        const size_t nr = std::min(NR, j1 - jr);
+        pack_lowered_panel(pb, ptr, rows.tap_len, kn, jr, nr, NR);
         for (size_t ir = 0; ir < geo.ocg; ir += MR)
-          d.gemm.ukernel(std::min(MR, geo.ocg - ir), std::min(NR, j1 - jr), kn, pa + ir * kn, pb + (jr - j0) * kn,
-                         c + ir * geo.kc + jr, geo.kc, &p);
+          d.gemm.ukernel(std::min(MR, geo.ocg - ir), nr, kn, pa + ir * kn, pb, c + ir * geo.kc + jr, geo.kc, &p);
+      }
     }
   });
   // dfilter[j, group's oc i] = the chunks' partial[i, j], summed in chunk order.
