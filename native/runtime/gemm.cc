@@ -34,18 +34,30 @@ void pack_a(float* dst, const ck_gemm_args& g, size_t i0, size_t mc, size_t p0, 
   }
 }
 
+// One row of B's panels: src[0, cols) -> dst + jr * kc for each panel jr (a multiple of NR < cols).
+template <size_t N = 0>
+void copy_panel_rows(float* dst, const float* src, size_t kc, size_t cols, size_t NR = N) {
+  for (size_t jr = 0; jr < cols; jr += NR) std::memcpy(dst + jr * kc, src + jr, (N ? N : NR) * sizeof(float));
+}
+
 // k [p0, p0+kc) x columns [j0, j0+nc) of B -> ceil(nc/NR) micropanels, each kc x NR (k-major), zero-padded.
 void pack_b(float* dst, const ck_gemm_args& g, size_t p0, size_t kc, size_t j0, size_t nc, size_t NR) {
   if (!g.trans_b) {
     // B(k,j) = b[k*ldb + j]: row by row, each row read once in order (column panels first would read a new
     // page per row: one TLB miss per 64 bytes when ldb is a few KiB)
+    const size_t full = nc / NR * NR;
     for (size_t k = 0; k < kc; ++k) {
       const float* src = g.b + (p0 + k) * g.ldb + j0;
-      for (size_t jr = 0; jr < nc; jr += NR) {
-        const size_t nr = std::min(NR, nc - jr);
-        float* d = dst + jr * kc + k * NR;
-        std::memcpy(d, src + jr, nr * sizeof(float));
-        if (nr < NR) std::memset(d + nr, 0, (NR - nr) * sizeof(float));
+      switch (NR) {  // a constant length makes each copy a few vector moves instead of a memcpy call
+        case 8: copy_panel_rows<8>(dst + k * 8, src, kc, full); break;
+        case 16: copy_panel_rows<16>(dst + k * 16, src, kc, full); break;
+        case 32: copy_panel_rows<32>(dst + k * 32, src, kc, full); break;
+        default: copy_panel_rows(dst + k * NR, src, kc, full, NR);
+      }
+      if (full < nc) {
+        float* d = dst + full * kc + k * NR;
+        std::memcpy(d, src + full, (nc - full) * sizeof(float));
+        std::memset(d + nc - full, 0, (NR - (nc - full)) * sizeof(float));
       }
     }
     return;
@@ -173,6 +185,7 @@ void macro_kernel(const ck_dispatch& d, const ck_gemm_args& g, const float* pb, 
   const ck_f32_vunary_fn post_act = act_in_ukernel(act) ? nullptr : d.unary[act];
   for (size_t jr = jr0; jr < jr1; jr += NR) {
     const size_t nr = std::min(NR, jr1 - jr);
+    const float* b = pb + jr * kc;
     ck_gemm_params p;
     p.bias = kb.last && g.ep && g.ep->bias ? g.ep->bias + jc + jr : nullptr;
     p.act = kb.last && post_act == nullptr ? act : CK_ACT_LINEAR;
@@ -182,9 +195,9 @@ void macro_kernel(const ck_dispatch& d, const ck_gemm_args& g, const float* pb, 
       const size_t mr = std::min(MR, mc - ir);
       float* c = g.c + (ic + ir) * g.ldc + jc + jr;
       if (ptrs != nullptr)
-        cfg.igemm(mr, nr, kb.tap_kc, kb.taps, ptrs + ir / MR * kb.taps * MR, pb + jr * kc, c, g.ldc, &p);
+        cfg.igemm(mr, nr, kb.tap_kc, kb.taps, ptrs + ir / MR * kb.taps * MR, b, c, g.ldc, &p);
       else
-        cfg.ukernel(mr, nr, kc, pa + ir * kc, pb + jr * kc, c, g.ldc, &p);
+        cfg.ukernel(mr, nr, kc, pa + ir * kc, b, c, g.ldc, &p);
       if (kb.last && post_act != nullptr)
         for (size_t r = 0; r < mr; ++r) post_act(nr, c + r * g.ldc, c + r * g.ldc, alpha);
     }
