@@ -55,6 +55,12 @@ size_t argmax(uint32_t* off, float* best, const ck_dispatch& d, const float* x, 
   return first;
 }
 
+// y = max(a, b) elementwise by vmax's rule (b > a ? b : a: a is the running maximum, kept on ties).
+void max_into(const ck_dispatch& d, size_t c_n, const float* a, const float* b, float* y) {
+  if (c_n >= kVectorCall) return d.vmax(c_n, a, b, y);
+  for (size_t c = 0; c < c_n; ++c) y[c] = b[c] > a[c] ? b[c] : a[c];
+}
+
 void zero(float* p, size_t n) {
   if (n != 0) std::memset(p, 0, n * sizeof(float));  // p may be null when n is 0
 }
@@ -63,24 +69,80 @@ void zero(float* p, size_t n) {
 
 void ck_maxpool2d_fwd(float* y, const float* x, const ck_pool2d_info& s) {
   const ck_dispatch& d = ck_kernels();
-  const size_t c_n = s.channels;
+  const size_t c_n = s.channels, row = s.in_w * c_n;
   ck_parallel_for(s.batch * s.out_h, [&](size_t t) {
-    const size_t n = t / s.out_h;
-    for_each_window(s, n, t % s.out_h, [&](size_t out, const Window& w) {
+    const size_t n = t / s.out_h, oh = t % s.out_h;
+    // First the maxima down the window's rows, for a whole input row at once (one long vector call per row
+    // instead of one per cell: a 2x2 pool of 6 channels has only 6 values per cell), then across each window.
+    const Window rows = window(s, oh, 0);
+    const float* down = x + cell(s, n, rows.h0, 0);
+    if (rows.h1 - rows.h0 > 1) {
+      float* m = ck_scratch(CK_SCRATCH_ROW, row);
+      d.vmax(row, down, x + cell(s, n, rows.h0 + 1, 0), m);
+      for (size_t h = rows.h0 + 2; h < rows.h1; ++h) d.vmax(row, m, x + cell(s, n, h, 0), m);
+      down = m;
+    }
+    for_each_window(s, n, oh, [&](size_t out, const Window& w) {
       if (w.count() == 0) return zero(y + out, c_n);
-      std::memcpy(y + out, x + cell(s, n, w.h0, w.w0), c_n * sizeof(float));
-      for (size_t h = w.h0; h < w.h1; ++h)
-        for (size_t ww = w.w0; ww < w.w1; ++ww) {
-          const float* xc = x + cell(s, n, h, ww);
-          float* yo = y + out;
-          if (c_n >= kVectorCall) {
-            d.vmax(c_n, yo, xc, yo);
-          } else {  // a first layer's few channels: a call per cell would cost more than the compares
-            for (size_t c = 0; c < c_n; ++c) yo[c] = yo[c] > xc[c] ? yo[c] : xc[c];  // vmax's rule
-          }
-        }
+      std::memcpy(y + out, down + w.w0 * c_n, c_n * sizeof(float));
+      for (size_t ww = w.w0 + 1; ww < w.w1; ++ww) max_into(d, c_n, y + out, down + ww * c_n, y + out);
     });
   });
+}
+
+// Image n's dx for a few channels, an output row at a time: a vargmax call per window cell and pixel would
+// cost more than its compares when a first layer has 6 channels.
+void maxpool_bwd_by_rows(const ck_dispatch& d, float* dx, const float* dy, const float* x, const ck_pool2d_info& s,
+                         size_t n) {
+  const size_t c_n = s.channels, in_image = s.in_h * s.in_w * c_n, row = s.out_w * c_n, cells = s.pool_h * s.pool_w;
+  const float* image = x + n * in_image;
+  float* best = ck_scratch(CK_SCRATCH_ROW, 3 * row + cells);
+  float* gathered = best + row;
+  uint32_t* cell_of = reinterpret_cast<uint32_t*>(best + 2 * row);  // the winning window cell, row-major
+  int32_t* cell_at = reinterpret_cast<int32_t*>(best + 3 * row);   // a cell's pixel offset from the window's
+  for (size_t i = 0; i < cells; ++i) cell_at[i] = int32_t(i / s.pool_w * s.in_w + i % s.pool_w);
+  for (size_t oh = 0; oh < s.out_h; ++oh) {
+    const Window rows = window(s, oh, 0);
+    if (rows.h0 == rows.h1) continue;
+    const ptrdiff_t top = ptrdiff_t(oh * s.stride_h) - ptrdiff_t(s.pad_top);
+    // Each window starts from its first in-bounds cell ...
+    size_t lo = s.out_w, hi = 0;  // output pixels with a non-empty window
+    for (size_t ow = 0; ow < s.out_w; ++ow) {
+      const Window w = window(s, oh, ow);
+      if (w.w0 == w.w1) continue;
+      lo = std::min(lo, ow), hi = ow + 1;
+      const ptrdiff_t left = ptrdiff_t(ow * s.stride_w) - ptrdiff_t(s.pad_left);
+      const uint32_t first = uint32_t((ptrdiff_t(rows.h0) - top) * ptrdiff_t(s.pool_w) + ptrdiff_t(w.w0) - left);
+      std::memcpy(best + ow * c_n, image + (rows.h0 * s.in_w + w.w0) * c_n, c_n * sizeof(float));
+      for (size_t c = 0; c < c_n; ++c) cell_of[ow * c_n + c] = first;
+    }
+    // ... then takes the cells in row-major order, each as one vargmax over the whole output row (a later
+    // cell wins only when strictly greater). Strided windows gather the cell's pixels first.
+    for (size_t h = rows.h0; h < rows.h1; ++h)
+      for (size_t kw = 0; kw < s.pool_w; ++kw) {
+        const ptrdiff_t shift = ptrdiff_t(kw) - ptrdiff_t(s.pad_left);  // input column = ow * stride_w + shift
+        const size_t first = shift >= 0 ? 0 : (size_t(-shift) + s.stride_w - 1) / s.stride_w;
+        const ptrdiff_t span = ptrdiff_t(s.in_w) - shift;
+        const size_t last = span <= 0 ? 0 : std::min(s.out_w, (size_t(span) + s.stride_w - 1) / s.stride_w);
+        const size_t a = std::max(first, lo), b = std::min(last, hi);
+        if (a >= b) continue;
+        const float* src = image + (h * s.in_w + size_t(ptrdiff_t(a * s.stride_w) + shift)) * c_n;
+        if (s.stride_w != 1) {
+          for (size_t ow = a; ow < b; ++ow, src += s.stride_w * c_n)
+            for (size_t c = 0; c < c_n; ++c) gathered[(ow - a) * c_n + c] = src[c];
+          src = gathered;
+        }
+        const uint32_t cell = uint32_t((ptrdiff_t(h) - top) * ptrdiff_t(s.pool_w) + ptrdiff_t(kw));
+        d.vargmax((b - a) * c_n, src, cell, best + a * c_n, cell_of + a * c_n);
+      }
+    const float* g = dy + (n * s.out_h + oh) * row;
+    float* out = dx + n * in_image;
+    for (size_t ow = lo; ow < hi; ++ow) {
+      const ptrdiff_t origin = top * ptrdiff_t(s.in_w) + ptrdiff_t(ow * s.stride_w) - ptrdiff_t(s.pad_left);
+      for (size_t c = 0; c < c_n; ++c)
+        out[size_t(origin + cell_at[cell_of[ow * c_n + c]]) * c_n + c] += g[ow * c_n + c];
+    }
+  }
 }
 
 void ck_maxpool2d_bwd(float* dx, const float* dy, const float* x, const ck_pool2d_info& s) {
@@ -88,6 +150,7 @@ void ck_maxpool2d_bwd(float* dx, const float* dy, const float* x, const ck_pool2
   const size_t c_n = s.channels, in_image = s.in_h * s.in_w * c_n;
   ck_parallel_for(s.batch, [&](size_t n) {
     zero(dx + n * in_image, in_image);
+    if (c_n < kVectorCall) return maxpool_bwd_by_rows(d, dx, dy, x, s, n);
     float* best = ck_scratch(CK_SCRATCH_ROW, 2 * c_n);
     uint32_t* off = reinterpret_cast<uint32_t*>(best + c_n);
     for (size_t oh = 0; oh < s.out_h; ++oh)

@@ -73,6 +73,7 @@ CK_TEST(pooling_against_loops) {
       {1, 7, 5, 17, 4, 3, 3, 3, 2, 2, 1, 1, 1, 1},
       {2, 5, 6, 9, 5, 6, 3, 3, 1, 1, 1, 1, 1, 1},
       {1, 3, 3, 2, 3, 3, 4, 4, 2, 2, 3, 3, 3, 3},  // windows entirely in padding
+      {2, 7, 9, 5, 4, 5, 2, 3, 2, 2, 1, 0, 1, 1},  // few channels, strided, clipped: the by-rows backward
   };
   ck_for_each_isa([&](ck_isa) {
     uint32_t seed = 5;
