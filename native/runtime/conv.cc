@@ -303,6 +303,56 @@ void conv1c_fwd(const ck_dispatch& d, float* y, const float* x, const float* fil
   });
 }
 
+// The backward-filter product of a one-channel input transposed, dfilter (taps x OC) = lowered x^T . dy: its
+// rows are the KH*KW taps, each read in place along output rows of a zero-padded copy of the images (segment
+// j is output row r0 + j, OW contiguous values), and dy is its B as stored. The general form, dy^T . lowered
+// x, would put the 25 taps in NR-wide column panels, half empty, behind a copy per pixel.
+class OneChannelRows final : public ck_gemm_a_rows {
+ public:
+  OneChannelRows(const float* padded, size_t stride, size_t image_rows, const ck_conv2d_info& s, size_t r0, size_t count)
+      : ck_gemm_a_rows(count, s.out_w), padded_(padded), stride_(stride), image_rows_(image_rows), s_(s), r0_(r0) {}
+
+  void rows(const float** dst, size_t i0, size_t mr, size_t MR, size_t s0, size_t s1, float*) const override {
+    for (size_t t = s0; t < s1; ++t, dst += MR) {
+      const size_t r = r0_ + t, base = (r / s_.out_h * image_rows_ + r % s_.out_h) * stride_;
+      for (size_t i = 0; i < mr; ++i) dst[i] = padded_ + base + (i0 + i) / s_.k_w * stride_ + (i0 + i) % s_.k_w;
+    }
+  }
+
+ private:
+  const float* padded_;
+  size_t stride_, image_rows_;
+  const ck_conv2d_info& s_;
+  size_t r0_;
+};
+
+// Tasks take fixed groups of images (about kPixelChunk output pixels), each padding its own images and
+// summing into its partial; the partials are added in order, so any thread count gives the same result.
+void conv1c_bwd_filter(const ck_dispatch& d, float* dfilter, const float* x, const float* dy, const ck_conv2d_info& s) {
+  const size_t stride = s.in_w + s.pad_left + s.pad_right, image_rows = s.in_h + s.pad_top + s.pad_bottom;
+  const size_t taps = s.k_h * s.k_w, part = taps * s.out_c, pixels = s.out_h * s.out_w;
+  const size_t per = std::max<size_t>(1, kPixelChunk / std::max<size_t>(pixels, 1));
+  const size_t chunks = (s.batch + per - 1) / per;
+  float* partials = ck_scratch(CK_SCRATCH_FILTER, chunks * part);
+  ck_parallel_for(chunks, [&](size_t t) {
+    const size_t n0 = t * per, n1 = std::min(s.batch, n0 + per);
+    float* padded = ck_scratch(CK_SCRATCH_IM2COL, (n1 - n0) * image_rows * stride);
+    std::fill(padded, padded + (n1 - n0) * image_rows * stride, 0.0f);
+    for (size_t n = n0; n < n1; ++n)
+      for (size_t h = 0; h < s.in_h; ++h)
+        std::copy_n(x + (n * s.in_h + h) * s.in_w, s.in_w, padded + ((n - n0) * image_rows + s.pad_top + h) * stride + s.pad_left);
+    const OneChannelRows rows(padded, stride, image_rows, s, 0, (n1 - n0) * s.out_h);
+    ck_gemm_args g{partials + t * part, s.out_c, nullptr, 0, false, dy + n0 * pixels * s.out_c, s.out_c, false,
+                   taps, s.out_c, (n1 - n0) * pixels, false, nullptr, &rows};
+    ck_gemm_block(d, g, 0, taps, 0, s.out_c);
+  });
+  ck_parallel_for((part + 63) / 64, [&](size_t t) {  // dfilter (KH, KW, 1, OC) is the partials' layout
+    const size_t i0 = t * 64, i1 = std::min(part, i0 + 64);
+    std::copy(partials + i0, partials + i1, dfilter + i0);
+    for (size_t chunk = 1; chunk < chunks; ++chunk) d.vadd(i1 - i0, dfilter + i0, partials + chunk * part + i0, dfilter + i0);
+  });
+}
+
 // Pixel rows per im2col tile: keep the tile near 256 KiB.
 size_t tile_rows(const Geometry& geo) { return std::clamp<size_t>(65536 / std::max<size_t>(geo.kc, 1), 16, 1024); }
 
@@ -428,6 +478,7 @@ void ck_conv2d_bwd_filter(float* dfilter, const float* x, const float* dy, const
     return;
   }
   if (ck_conv2d_is_depthwise(s)) return ck_depthwise_bwd_filter(d, dfilter, x, dy, s);
+  if (one_channel(s)) return conv1c_bwd_filter(d, dfilter, x, dy, s);
   // Per group, dfilter_g^T (ocg x kc) = dy_g^T (ocg x pixels) . lowered x (pixels x kc): one product whose depth
   // is the pixels. Its B panels are packed straight from x, its A panels are dy's rows. Tasks take fixed chunks
   // of pixels (partial sums, added in chunk order) and blocks of columns (which change no sum, so any number
