@@ -85,6 +85,27 @@ void ck_depthwise_fwd(const ck_dispatch& d, float* y, const float* x, const floa
 void ck_depthwise_bwd_input(const ck_dispatch& d, float* dx, const float* dy, const float* filter,
                             const ck_conv2d_info& s) {
   const size_t c_n = s.in_c, m = s.out_c / s.in_c;
+  if (m == 1) {
+    // A depthwise convolution of dy: the f32-dwconv microkernel per dx pixel, fed the dy pixel each tap reaches.
+    const ck_gemm_params p{nullptr, CK_ACT_LINEAR, 0.0f, false};
+    const size_t taps = s.k_h * s.k_w;
+    ck_parallel_for(s.batch * s.in_h, [&](size_t t) {
+      const size_t n = t / s.in_h, ih = t % s.in_h;
+      const float** ptrs = reinterpret_cast<const float**>(ck_scratch(CK_SCRATCH_A_ROWS, 2 * taps));
+      for (size_t iw = 0; iw < s.in_w; ++iw) {
+        for (size_t kh = 0; kh < s.k_h; ++kh) {
+          const ptrdiff_t oh = output_at(ih, kh, s.stride_h, s.dil_h, s.pad_top, s.out_h);
+          for (size_t kw = 0; kw < s.k_w; ++kw) {
+            const ptrdiff_t ow = output_at(iw, kw, s.stride_w, s.dil_w, s.pad_left, s.out_w);
+            ptrs[kh * s.k_w + kw] =
+                oh < 0 || ow < 0 ? nullptr : dy + ((n * s.out_h + size_t(oh)) * s.out_w + size_t(ow)) * c_n;
+          }
+        }
+        d.dwconv(c_n, taps, ptrs, filter, dx + ((n * s.in_h + ih) * s.in_w + iw) * c_n, &p);
+      }
+    });
+    return;
+  }
   ck_parallel_for(s.batch * s.in_h, [&](size_t t) {
     const size_t n = t / s.in_h, ih = t % s.in_h;
     for (size_t iw = 0; iw < s.in_w; ++iw) {
@@ -110,9 +131,68 @@ void ck_depthwise_bwd_input(const ck_dispatch& d, float* dx, const float* dy, co
   });
 }
 
+namespace {
+
+// Output pixels per filter-gradient partial sum, in whole output rows: fixed, so the sums and their order do
+// not depend on the thread count.
+constexpr size_t kPixelChunk = 2048;
+
+// One filter per channel: chunks of output rows sum into partials (added in chunk order), each row as runs of
+// pixels whose taps are all inside the input horizontally (the interior, one run) or one edge pixel at a time;
+// the f32-dwconv gradient microkernel holds a vector of channels for up to 8 taps in registers over a run.
+void depthwise_bwd_filter_m1(const ck_dispatch& d, float* dfilter, const float* x, const float* dy,
+                             const ck_conv2d_info& s) {
+  const size_t c_n = s.in_c, taps = s.k_h * s.k_w, part = taps * c_n, rows = s.batch * s.out_h;
+  const size_t per = std::max<size_t>(1, kPixelChunk / s.out_w), chunks = (rows + per - 1) / per;
+  // Interior output columns: every tap's input column is inside the image.
+  const size_t ow_lo = std::min(s.out_w, (s.pad_left + s.stride_w - 1) / s.stride_w);
+  const size_t reach = (s.k_w - 1) * s.dil_w, room = s.in_w + s.pad_left;  // input column + pad_left < room
+  const size_t ow_hi = room > reach ? std::min(s.out_w, (room - reach - 1) / s.stride_w + 1) : 0;
+  float* partials = ck_scratch(CK_SCRATCH_FILTER, chunks * part);
+  ck_parallel_for(chunks, [&](size_t t) {
+    float* acc = partials + t * part;
+    std::memset(acc, 0, part * sizeof(float));
+    float* slots = ck_scratch(CK_SCRATCH_A_ROWS, 4 * taps);  // two pointers per tap, two floats per pointer
+    const float** xs = reinterpret_cast<const float**>(slots);
+    float** dws = reinterpret_cast<float**>(slots + 2 * taps);
+    for (size_t r = t * per; r < std::min(rows, (t + 1) * per); ++r) {
+      const size_t n = r / s.out_h, oh = r % s.out_h;
+      const auto run = [&](size_t ow0, size_t count) {  // the taps inside the input for pixels [ow0, ow0+count)
+        size_t k = 0;
+        for (size_t kh = 0; kh < s.k_h; ++kh) {
+          const ptrdiff_t ih = input_at(oh, kh, s.stride_h, s.dil_h, s.pad_top, s.in_h);
+          if (ih < 0) continue;
+          for (size_t kw = 0; kw < s.k_w; ++kw) {
+            const ptrdiff_t iw = input_at(ow0, kw, s.stride_w, s.dil_w, s.pad_left, s.in_w);
+            if (iw < 0) continue;
+            xs[k] = x + ((n * s.in_h + size_t(ih)) * s.in_w + size_t(iw)) * c_n;
+            dws[k++] = acc + (kh * s.k_w + kw) * c_n;
+          }
+        }
+        d.dwconv_grad(c_n, count, k, xs, s.stride_w * c_n, dy + ((n * s.out_h + oh) * s.out_w + ow0) * c_n, dws);
+      };
+      if (ow_lo >= ow_hi) {
+        for (size_t ow = 0; ow < s.out_w; ++ow) run(ow, 1);
+        continue;
+      }
+      for (size_t ow = 0; ow < ow_lo; ++ow) run(ow, 1);
+      run(ow_lo, ow_hi - ow_lo);
+      for (size_t ow = ow_hi; ow < s.out_w; ++ow) run(ow, 1);
+    }
+  });
+  ck_parallel_for((part + 255) / 256, [&](size_t t) {  // dfilter (KH, KW, 1, C) is the partials' layout
+    const size_t i0 = t * 256, i1 = std::min(part, i0 + 256);
+    std::copy(partials + i0, partials + i1, dfilter + i0);
+    for (size_t chunk = 1; chunk < chunks; ++chunk) d.vadd(i1 - i0, dfilter + i0, partials + chunk * part + i0, dfilter + i0);
+  });
+}
+
+}  // namespace
+
 void ck_depthwise_bwd_filter(const ck_dispatch& d, float* dfilter, const float* x, const float* dy,
                              const ck_conv2d_info& s) {
   const size_t c_n = s.in_c, m = s.out_c / s.in_c, taps = s.k_h * s.k_w;
+  if (m == 1) return depthwise_bwd_filter_m1(d, dfilter, x, dy, s);
   // Enough (tap, channel block) tasks for the pool; the split never changes a sum's order.
   const size_t blocks = std::min(c_n, std::max<size_t>(1, (2 * ck_threads() + taps - 1) / taps));
   const size_t cb = (c_n + blocks - 1) / blocks;

@@ -21,8 +21,8 @@ ck_dispatch make_table(ck_isa isa) {
   if (i == isa) d.conv1c = fn, d.conv1c_width = width;
 #include "kernels/f32-conv1c/f32-conv1c.inc"
 #undef CK_CONV1C_UKERNEL
-#define CK_DWCONV_UKERNEL(i, fn) \
-  if (i == isa) d.dwconv = fn;
+#define CK_DWCONV_UKERNEL(i, fn, grad_fn) \
+  if (i == isa) d.dwconv = fn, d.dwconv_grad = grad_fn;
 #include "kernels/f32-dwconv/f32-dwconv.inc"
 #undef CK_DWCONV_UKERNEL
 #define CK_GEMV_UKERNEL(i, fn) \

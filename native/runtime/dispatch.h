@@ -27,6 +27,7 @@ struct ck_dispatch {
   ck_f32_conv1c_fn conv1c;  // direct convolution of a one-channel input, stride 1
   size_t conv1c_width;      // its output columns per vector
   ck_f32_dwconv_fn dwconv;  // depthwise convolution, one output pixel
+  ck_f32_dwconv_grad_fn dwconv_grad;  // its filter gradient, one run of output pixels
   ck_f32_vbinary_fn vadd;
   ck_f32_vbinary_fn vmax;
   ck_f32_vbinary_fn vmacc;  // y += a * b

@@ -1,5 +1,6 @@
-// The depthwise microkernel written once against a SIMD vocabulary: 4 vectors of channels in registers while
-// the taps run, then single vectors, then a masked last vector; the store goes through the GEMM's epilogue.
+// The depthwise microkernels written once against a SIMD vocabulary. Forward: 4 vectors of channels in
+// registers while the taps run, then single vectors, then a masked last vector; the store goes through the
+// GEMM's epilogue. Filter gradient: one vector of channels and up to 8 taps in registers while the pixels run.
 #pragma once
 
 #include "kernels/f32-dwconv/f32-dwconv.h"
@@ -47,9 +48,58 @@ inline void ck_f32_dwconv(size_t channels, size_t ks, const float* const* x, con
   if (c < channels) ck_f32_dwconv_block<V, 1>(channels, c, channels - c, ks, x, w, y, p);
 }
 
+// Taps [t0, t0+G) of channels [c, c+n) (n <= W): G accumulators over the run's pixels, then added to dw.
+template <class V, size_t G>
+inline void ck_f32_dwconv_grad_taps(size_t channels, size_t c, size_t n, size_t pixels, const float* const* x,
+                                    size_t step, const float* dy, float* const* dw) {
+  constexpr size_t W = V::width;
+  const auto load = [n](const float* q) { return n == W ? V::load(q) : V::load_partial(q, n); };
+  typename V::reg acc[G];
+#pragma GCC unroll 8
+  for (size_t j = 0; j < G; ++j) acc[j] = V::zero();
+  for (size_t p = 0; p < pixels; ++p) {
+    const typename V::reg g = load(dy + p * channels + c);
+#pragma GCC unroll 8
+    for (size_t j = 0; j < G; ++j) acc[j] = V::fmadd(load(x[j] + p * step + c), g, acc[j]);
+  }
+#pragma GCC unroll 8
+  for (size_t j = 0; j < G; ++j) {
+    const typename V::reg sum = V::add(load(dw[j] + c), acc[j]);
+    if (n == W)
+      V::store(dw[j] + c, sum);
+    else
+      V::store_partial(dw[j] + c, sum, n);
+  }
+}
+
+template <class V>
+inline void ck_f32_dwconv_grad(size_t channels, size_t pixels, size_t ks, const float* const* x, size_t step,
+                               const float* dy, float* const* dw) {
+  constexpr size_t W = V::width;
+  for (size_t c = 0; c < channels; c += W) {
+    const size_t n = channels - c < W ? channels - c : W;
+    size_t t = 0;
+    for (; t + 8 <= ks; t += 8) ck_f32_dwconv_grad_taps<V, 8>(channels, c, n, pixels, x + t, step, dy, dw + t);
+    switch (ks - t) {  // the remaining taps, as one group
+      case 7: ck_f32_dwconv_grad_taps<V, 7>(channels, c, n, pixels, x + t, step, dy, dw + t); break;
+      case 6: ck_f32_dwconv_grad_taps<V, 6>(channels, c, n, pixels, x + t, step, dy, dw + t); break;
+      case 5: ck_f32_dwconv_grad_taps<V, 5>(channels, c, n, pixels, x + t, step, dy, dw + t); break;
+      case 4: ck_f32_dwconv_grad_taps<V, 4>(channels, c, n, pixels, x + t, step, dy, dw + t); break;
+      case 3: ck_f32_dwconv_grad_taps<V, 3>(channels, c, n, pixels, x + t, step, dy, dw + t); break;
+      case 2: ck_f32_dwconv_grad_taps<V, 2>(channels, c, n, pixels, x + t, step, dy, dw + t); break;
+      case 1: ck_f32_dwconv_grad_taps<V, 1>(channels, c, n, pixels, x + t, step, dy, dw + t); break;
+      default: break;
+    }
+  }
+}
+
 }  // namespace
 
-#define CK_DEFINE_DWCONV_UKERNEL(fn, V)                                                                        \
+#define CK_DEFINE_DWCONV_UKERNELS(fn, grad_fn, V)                                                              \
   void fn(size_t channels, size_t ks, const float* const* x, const float* w, float* y, const ck_gemm_params* p) { \
     ck_f32_dwconv<V>(channels, ks, x, w, y, p);                                                                 \
+  }                                                                                                            \
+  void grad_fn(size_t channels, size_t pixels, size_t ks, const float* const* x, size_t step, const float* dy,    \
+               float* const* dw) {                                                                             \
+    ck_f32_dwconv_grad<V>(channels, pixels, ks, x, step, dy, dw);                                               \
   }

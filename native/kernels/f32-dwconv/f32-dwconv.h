@@ -15,8 +15,20 @@
 typedef void (*ck_f32_dwconv_fn)(size_t channels, size_t ks, const float* const* x, const float* w, float* y,
                                  const ck_gemm_params* p);
 
-// CK_DWCONV_UKERNEL(isa, fn)
-#define CK_DWCONV_UKERNEL(isa, fn) \
-  void fn(size_t channels, size_t ks, const float* const* x, const float* w, float* y, const ck_gemm_params* p);
+// Its filter gradient, over a run of output pixels with the same taps inside the input:
+//
+//   dw[t][c] += sum over p < pixels of x[t][p * step + c] * dy[p * channels + c],  t < ks, c < channels
+//
+// x[t] is tap t's input pixel for the run's first output pixel (the caller leaves out taps in the padding),
+// step the floats between consecutive output pixels' input pixels, dw[t] that tap's filter-gradient row. Each
+// sum runs over p in order and is then added to dw[t][c]. No alignment required.
+typedef void (*ck_f32_dwconv_grad_fn)(size_t channels, size_t pixels, size_t ks, const float* const* x, size_t step,
+                                      const float* dy, float* const* dw);
+
+// CK_DWCONV_UKERNEL(isa, fn, grad_fn)
+#define CK_DWCONV_UKERNEL(isa, fn, grad_fn)                                                                        \
+  void fn(size_t channels, size_t ks, const float* const* x, const float* w, float* y, const ck_gemm_params* p); \
+  void grad_fn(size_t channels, size_t pixels, size_t ks, const float* const* x, size_t step, const float* dy,    \
+               float* const* dw);
 #include "kernels/f32-dwconv/f32-dwconv.inc"
 #undef CK_DWCONV_UKERNEL
