@@ -66,6 +66,7 @@
       'native/tests/gemm-test.cc',
       'native/tests/main.cc',
       'native/tests/ops-test.cc',
+      'native/tests/parallel-test.cc',
     ],
     'ck_bench_sources': [
       'native/bench/kernel-bench.cc',

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -48,56 +49,71 @@ class Pool {
 
   void run(size_t n, const std::function<void(size_t)>& fn) {
     std::unique_lock<std::mutex> run(run_mu_, std::try_to_lock);
-    if (n == 1 || t_in_task || threads_ == 1 || !run.owns_lock()) {
+    if (n == 1 || t_in_task || threads_ == 1 || !run.owns_lock() || n > 0xffffffffu) {
       for (size_t i = 0; i < n; ++i) fn(i);
       return;
     }
     if (workers_.size() + 1 != threads_) start_workers();
+    uint32_t generation;
     {
       std::lock_guard<std::mutex> lk(mu_);
       fn_ = &fn;
       n_ = n;
-      next_.store(0);
+      done_.store(0);
       error_ = nullptr;
-      active_ = workers_.size();
-      ++generation_;
+      generation = ++generation_;
+      claim_.store(uint64_t(generation) << 32);
     }
     work_cv_.notify_all();
     t_in_task = true;
-    drain();
+    drain(generation, n, &fn);
     t_in_task = false;
-    std::unique_lock<std::mutex> lk(mu_);
-    done_cv_.wait(lk, [&] { return active_ == 0; });
+    // Wait for the tasks, not for the workers: one that wakes after the caller has run every task finds
+    // none left and never touches this job, so a small operator does not pay for a wake-up it did not use.
+    if (done_.load() != n) {
+      std::unique_lock<std::mutex> lk(mu_);
+      done_cv_.wait(lk, [&] { return done_.load() == n; });
+    }
+    std::lock_guard<std::mutex> lk(mu_);
     fn_ = nullptr;
     if (error_) std::rethrow_exception(error_);
   }
 
  private:
-  void drain() {
+  // Runs tasks of job `generation` until none is left. A task is claimed together with its job's generation
+  // (one 64-bit word), so a late worker cannot take a task of a newer job with an older job's fn.
+  void drain(uint32_t generation, size_t n, const std::function<void(size_t)>* fn) {
+    uint64_t c = claim_.load();
     for (;;) {
-      const size_t i = next_.fetch_add(1);
-      if (i >= n_) return;
+      if (uint32_t(c >> 32) != generation || (c & 0xffffffffu) >= n) return;
+      if (!claim_.compare_exchange_weak(c, c + 1)) continue;
       try {
-        (*fn_)(i);
+        (*fn)(size_t(c & 0xffffffffu));
       } catch (...) {
         std::lock_guard<std::mutex> lk(mu_);
         if (!error_) error_ = std::current_exception();
       }
+      if (done_.fetch_add(1) + 1 == n) {
+        std::lock_guard<std::mutex> lk(mu_);  // so the caller cannot miss the notification between check and wait
+        done_cv_.notify_one();
+      }
+      c = claim_.load();
     }
   }
 
   void worker() {
     t_in_task = true;
-    size_t seen = 0;
+    uint32_t seen = 0;
     std::unique_lock<std::mutex> lk(mu_);
     for (;;) {
       work_cv_.wait(lk, [&] { return stop_ || generation_ != seen; });
       if (stop_) return;
       seen = generation_;
+      const std::function<void(size_t)>* fn = fn_;
+      const size_t n = n_;
       lk.unlock();
-      drain();
+      if (fn != nullptr) drain(seen, n, fn);  // *fn stays alive while a task of this generation is unfinished
       lk.lock();
-      if (--active_ == 0) done_cv_.notify_one();
     }
   }
 
@@ -126,9 +142,9 @@ class Pool {
   std::vector<std::thread> workers_;
   const std::function<void(size_t)>* fn_ = nullptr;
   size_t n_ = 0;
-  std::atomic<size_t> next_{0};
-  size_t active_ = 0;
-  size_t generation_ = 0;
+  std::atomic<uint64_t> claim_{0};  // the current job's generation (high half) and next task (low half)
+  std::atomic<size_t> done_{0};     // tasks of the current job finished
+  uint32_t generation_ = 0;
   bool stop_ = false;
   std::exception_ptr error_;
 };
