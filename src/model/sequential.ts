@@ -336,7 +336,8 @@ export class Sequential {
   }
 
   /**
-   * Loss (with any regularization penalty) and metrics over a dataset, in inference mode.
+   * Loss (with any regularization penalty) and metrics over a dataset, in inference mode. The batches are read
+   * from x in place: do not write x until the Promise settles.
    * @example const { loss, accuracy } = await model.evaluate(xTest, yTest)
    * @throws ConvkitError when not compiled or x and the labels disagree.
    */
@@ -354,7 +355,8 @@ export class Sequential {
   }
 
   /**
-   * The model's outputs for x, computed in batches in inference mode.
+   * The model's outputs for x, computed in batches in inference mode. The batches are read from x in place:
+   * do not write x until the Promise settles.
    * @example const probs = await model.predict(xTest, { batchSize: 256 })
    * @throws ConvkitError when x does not have the model's input shape.
    */
@@ -471,7 +473,7 @@ export class Sequential {
       opts.signal?.throwIfAborted();
       const end = Math.min(start + batchSize, n);
       const idx = Int32Array.from({ length: end - start }, (_, i) => start + i);
-      const out = yield* this.forwardProgram(where, xs.slice(start, end).cast(this.dtype), { training: false });
+      const out = yield* this.forwardProgram(where, batchRows(xs, start, end, this.dtype), { training: false });
       const yb = gatherLabels(y, idx);
       lossSum += loss.compute(out, yb).loss * (end - start);
       if (metrics.includes('accuracy')) correct += correctCount(out, yb, this.accuracyThreshold());
@@ -491,7 +493,7 @@ export class Sequential {
     for (let start = 0; start < n; start += batchSize) {
       opts.signal?.throwIfAborted();
       const end = Math.min(start + batchSize, n);
-      out.data.set((yield* this.forwardProgram(where, xs.slice(start, end).cast(this.dtype), {})).data, start * row);
+      out.data.set((yield* this.forwardProgram(where, batchRows(xs, start, end, this.dtype), {})).data, start * row);
       yield; // a batch boundary
     }
     return out;
@@ -586,4 +588,11 @@ function withInputShape(c: LayerConfig, inputShape: number[] | undefined): Layer
  */
 export function sequential(layers: Layer[], opts: SequentialOptions = {}): Sequential {
   return new Sequential(layers, opts);
+}
+
+/** Rows [start, end) of x's first axis as dtype: a view when x already has it (inference only reads its input). */
+function batchRows(x: Tensor, start: number, end: number, dtype: DType): Tensor {
+  if (x.dtype !== dtype) return x.slice(start, end).cast(dtype);
+  const row = x.size / x.shape[0];
+  return new Tensor(x.data.subarray(start * row, end * row), [end - start, ...x.shape.slice(1)]);
 }
