@@ -1,5 +1,5 @@
 // Row-wise operators: bias, activations, softmax and the softmax cross-entropy losses.
-// Tasks own disjoint rows (or, for biasGrad, disjoint channels summed over all rows in order).
+// Tasks own disjoint rows; biasGrad's tasks sum fixed blocks of rows into partials, added in block order.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -8,6 +8,7 @@
 #include "convkit/ops.h"
 #include "runtime/dispatch.h"
 #include "runtime/parallel.h"
+#include "runtime/scratch.h"
 
 namespace {
 
@@ -31,13 +32,29 @@ void ck_bias_add(float* y, const float* x, const float* bias, size_t rows, size_
 
 void ck_bias_grad(float* dbias, const float* dy, size_t rows, size_t channels) {
   const ck_dispatch& d = ck_kernels();
-  // Each task sums its channel block over every row, rows in order.
-  const size_t per = std::max<size_t>(64, (channels + ck_threads() - 1) / ck_threads());
-  ck_parallel_for((channels + per - 1) / per, [&](size_t t) {
-    const size_t c0 = t * per, cn = std::min(channels, c0 + per) - c0;
-    std::memset(dbias + c0, 0, cn * sizeof(float));
-    for (size_t r = 0; r < rows; ++r) d.vadd(cn, dbias + c0, dy + r * channels + c0, dbias + c0);
+  if (channels == 0) return;
+  // Rows in fixed blocks (never derived from the thread count), each summed into a partial; the partials
+  // are added in block order. Within a block, few channels are summed `group` rows at a time as one long
+  // row (at least 64 floats), then the group's rows are folded: one vadd call per 6 channels was mostly
+  // call overhead.
+  constexpr size_t kBlockFloats = 65536;
+  const size_t group = std::max<size_t>(1, 64 / channels), wide = group * channels;
+  const size_t per = std::max<size_t>(group, kBlockFloats / channels / group * group);
+  const size_t blocks = std::max<size_t>(1, (rows + per - 1) / per);
+  float* partials = ck_scratch(CK_SCRATCH_FILTER, blocks * channels);
+  ck_parallel_for(blocks, [&](size_t b) {
+    const size_t r0 = b * per, r1 = std::min(rows, r0 + per);
+    float* acc = ck_scratch(CK_SCRATCH_ROW, wide);
+    std::memset(acc, 0, wide * sizeof(float));
+    size_t r = r0;
+    for (; r + group <= r1; r += group) d.vadd(wide, acc, dy + r * channels, acc);
+    if (r < r1) d.vadd((r1 - r) * channels, acc, dy + r * channels, acc);
+    float* part = partials + b * channels;
+    std::memcpy(part, acc, channels * sizeof(float));
+    for (size_t j = 1; j < group; ++j) d.vadd(channels, part, acc + j * channels, part);
   });
+  std::memcpy(dbias, partials, channels * sizeof(float));
+  for (size_t b = 1; b < blocks; ++b) d.vadd(channels, dbias, partials + b * channels, dbias);
 }
 
 void ck_unary_fwd(float* y, const float* x, size_t n, ck_act kind, float alpha) {

@@ -208,3 +208,26 @@ CK_TEST(softmax_losses_bias_against_formulas) {
     expect_close("bias grad", [&] { std::vector<float> o(c); ck_bias_grad(o.data(), dy.data(), rows, c); return o; }, bias_sum, 1e-5);
   });
 }
+
+// biasGrad sums fixed row blocks into partials, and few channels several rows at a time: shapes with several
+// blocks, a ragged last block and a row count that is not a multiple of the rows summed at once.
+CK_TEST(bias_grad_row_blocks) {
+  const size_t shapes[][2] = {{25003, 6}, {4099, 32}, {3001, 1}, {777, 70}, {5, 13}};
+  ck_for_each_isa([&](ck_isa) {
+    uint32_t seed = 300;
+    for (const auto& sh : shapes) {
+      const size_t rows = sh[0], c = sh[1];
+      const std::vector<float> dy = ck_random(rows * c, ++seed);
+      std::vector<double> want(c, 0.0), scale(c, 0.0);
+      for (size_t r = 0; r < rows; ++r)
+        for (size_t j = 0; j < c; ++j) want[j] += dy[r * c + j], scale[j] += std::fabs(dy[r * c + j]);
+      const auto run = [&] { std::vector<float> o(c); ck_bias_grad(o.data(), dy.data(), rows, c); return o; };
+      const std::vector<float> got = run();
+      // float sums of `rows` terms: a few ulp of the sum of magnitudes
+      const long bad = ck_first_mismatch(got, want, 0.0, 1e-6 * std::sqrt(double(rows)), scale);
+      const std::string what = "bias grad " + std::to_string(rows) + "x" + std::to_string(c) + " (" + ck_isa_name(ck_isa_current()) + ")";
+      CK_CHECK(bad < 0, what + ": " + ck_describe_mismatch(got, want, bad));
+      CK_CHECK(ck_same_for_thread_counts(run), what + ": 1 and 2 threads differ");
+    }
+  });
+}
