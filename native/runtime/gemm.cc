@@ -23,13 +23,16 @@ void pack_a(float* dst, const ck_gemm_args& g, size_t i0, size_t mc, size_t p0, 
         for (size_t r = mr; r < MR; ++r) d[r] = 0.0f;
       }
     } else {
-      // A(i,k) = a[i*lda + k]: walk each row contiguously, scatter with stride MR.
-      for (size_t r = 0; r < mr; ++r) {
-        const float* src = g.a + (i0 + ir + r) * g.lda + p0;
-        for (size_t k = 0; k < kc; ++k) dst[k * MR + r] = src[k];
+      // A(i,k) = a[i*lda + k]: the panel's rows are read side by side, so its stores are sequential.
+      const float* src[32];  // MR <= 32: the tallest registered tile has 24 rows
+      for (size_t r = 0; r < MR; ++r) src[r] = r < mr ? g.a + (i0 + ir + r) * g.lda + p0 : nullptr;
+      if (mr == MR) {
+        for (size_t k = 0; k < kc; ++k)
+          for (size_t r = 0; r < MR; ++r) dst[k * MR + r] = src[r][k];
+      } else {
+        for (size_t k = 0; k < kc; ++k)
+          for (size_t r = 0; r < MR; ++r) dst[k * MR + r] = r < mr ? src[r][k] : 0.0f;
       }
-      for (size_t r = mr; r < MR; ++r)
-        for (size_t k = 0; k < kc; ++k) dst[k * MR + r] = 0.0f;
     }
   }
 }
