@@ -1,4 +1,4 @@
-import { Tensor } from '../tensor.js';
+import { type DType, type Shape, Tensor, zeros } from '../tensor.js';
 
 /**
  * Reused output buffers for the native kernels of one run of a model program (a training step, a predict
@@ -48,4 +48,12 @@ export function withArena<T>(arena: OutputArena | undefined, fn: () => T): T {
   } finally {
     current = saved;
   }
+}
+
+/**
+ * A tensor for an op's output that the op overwrites in full: from the current arena when a model program
+ * runs (float32), else new. Native kernels and layers computing in JavaScript (dropout) both take theirs here.
+ */
+export function takeOutput(shape: Shape, dtype: DType = 'float32'): Tensor {
+  return (dtype === 'float32' ? current?.take(shape) : undefined) ?? zeros(shape, dtype);
 }

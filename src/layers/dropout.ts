@@ -2,7 +2,8 @@ import { fail } from '../errors.js';
 import { deriveSeed } from '../initializers/seed.js';
 import type { OpProgram } from '../ops.js';
 import { Rng } from '../random.js';
-import { zeros, type Shape, type Tensor } from '../tensor.js';
+import { takeOutput } from '../backend/arena.js';
+import { Tensor, type Shape } from '../tensor.js';
 import { Layer, type ForwardContext, type LayerArgs } from './layer.js';
 
 export interface DropoutArgs extends LayerArgs {
@@ -23,6 +24,7 @@ export class Dropout extends Layer {
   readonly rate: number;
   private readonly ownSeed: number | undefined;
   private mask: Tensor | undefined;
+  private maskData: Float32Array | Float64Array | undefined;  // reused from step to step
 
   constructor(args: DropoutArgs) {
     super(args, 'dropout');
@@ -41,24 +43,27 @@ export class Dropout extends Layer {
     }
     const rng = new Rng(deriveSeed(this.ownSeed ?? this.seed, ctx.step));
     const scale = 1 / (1 - this.rate);
-    const mask = zeros(x.shape, x.dtype);
-    const y = zeros(x.shape, x.dtype);
+    const xs = x.data;
+    let ms = this.maskData;
+    if (!ms || ms.length !== xs.length || ms.constructor !== xs.constructor) {
+      ms = this.maskData = xs instanceof Float32Array ? new Float32Array(xs.length) : new Float64Array(xs.length);
+    }
+    const y = takeOutput(x.shape, x.dtype); // every element is written below
+    const ys = y.data;
     // rng.next() >= rate, compared as integers: next() is nextUint32() / 2^32, exact in float64.
     const keepFrom = this.rate * 4294967296;
-    const xs = x.data, ys = y.data, ms = mask.data;
     for (let i = 0; i < xs.length; i++) {
-      if (rng.nextUint32() >= keepFrom) {
-        ms[i] = scale;
-        ys[i] = xs[i] * scale;
-      }
+      const keep = rng.nextUint32() >= keepFrom;
+      ms[i] = keep ? scale : 0;
+      ys[i] = keep ? xs[i] * scale : 0;
     }
-    this.mask = mask;
+    this.mask = new Tensor(ms, x.shape);
     return y;
   }
   *backwardProgram(dy: Tensor): OpProgram<Tensor> {
     const mask = this.mask;
     if (!mask) return dy;
-    const dx = zeros(dy.shape, dy.dtype);
+    const dx = takeOutput(dy.shape, dy.dtype);
     const ds = dx.data, gs = dy.data, ms = mask.data;
     for (let i = 0; i < gs.length; i++) ds[i] = gs[i] * ms[i];
     return dx;

@@ -1,6 +1,5 @@
 import { ConvkitError } from '../../errors.js';
-import { currentArena } from '../arena.js';
-import { type Tensor, zeros } from '../../tensor.js';
+import type { Tensor } from '../../tensor.js';
 import type { ActivationKind, Epilogue } from '../types.js';
 
 /** The tensor's data, which must be float32: the native kernels have no float64 path. */
@@ -11,10 +10,6 @@ export function f32(op: string, t: Tensor): Float32Array {
   return t.data;
 }
 
-/** A float32 tensor for an op's output: from the current arena when a model program runs, else new. */
-export function output(shape: readonly number[]): Tensor {
-  return currentArena()?.take(shape) ?? zeros(shape, 'float32');
-}
 
 /** The slope / alpha an activation uses when the caller gives none: leakyRelu 0.2, elu 1. */
 export function defaultAlpha(kind: ActivationKind, alpha: number | undefined): number {
