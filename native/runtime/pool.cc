@@ -55,12 +55,6 @@ size_t argmax(uint32_t* off, float* best, const ck_dispatch& d, const float* x, 
   return first;
 }
 
-// y = max(a, b) elementwise by vmax's rule (b > a ? b : a: a is the running maximum, kept on ties).
-void max_into(const ck_dispatch& d, size_t c_n, const float* a, const float* b, float* y) {
-  if (c_n >= kVectorCall) return d.vmax(c_n, a, b, y);
-  for (size_t c = 0; c < c_n; ++c) y[c] = b[c] > a[c] ? b[c] : a[c];
-}
-
 void zero(float* p, size_t n) {
   if (n != 0) std::memset(p, 0, n * sizeof(float));  // p may be null when n is 0
 }
@@ -84,8 +78,16 @@ void ck_maxpool2d_fwd(float* y, const float* x, const ck_pool2d_info& s) {
     }
     for_each_window(s, n, oh, [&](size_t out, const Window& w) {
       if (w.count() == 0) return zero(y + out, c_n);
+      if (c_n < kVectorCall) {  // a first layer's few channels: no call per pixel, the running max in a register
+        for (size_t c = 0; c < c_n; ++c) {
+          float m = down[w.w0 * c_n + c];
+          for (size_t ww = w.w0 + 1; ww < w.w1; ++ww) m = down[ww * c_n + c] > m ? down[ww * c_n + c] : m;
+          y[out + c] = m;
+        }
+        return;
+      }
       std::memcpy(y + out, down + w.w0 * c_n, c_n * sizeof(float));
-      for (size_t ww = w.w0 + 1; ww < w.w1; ++ww) max_into(d, c_n, y + out, down + ww * c_n, y + out);
+      for (size_t ww = w.w0 + 1; ww < w.w1; ++ww) d.vmax(c_n, y + out, down + ww * c_n, y + out);
     });
   });
 }
