@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "runtime/parallel.h"
 #include "runtime/scratch.h"
@@ -29,6 +30,37 @@ ptrdiff_t output_at(size_t i, size_t k, size_t stride, size_t dil, size_t pad, s
   return o < ptrdiff_t(out) ? o : -1;
 }
 
+// One filter per channel through the f32-dwconv microkernel, one destination pixel at a time: dst (N, dst_h,
+// dst_w, C) from src (N, src_h, src_w, C), where tap (kh, kw) of destination pixel (r, q) reads source pixel
+// (map_h(r, kh), map_w(q, kw)), or nothing where a map gives -1. The forward maps output pixels to the input
+// pixels they read; backward-input maps input pixels to the dy pixels that read them. post (if not null)
+// applies an activation the microkernel does not fuse.
+template <class MapH, class MapW>
+void dwconv_pixels(const ck_dispatch& d, float* dst, size_t dst_h, size_t dst_w, const float* src, size_t src_h,
+                   size_t src_w, const float* filter, const ck_conv2d_info& s, const ck_gemm_params& p, MapH&& map_h,
+                   MapW&& map_w, ck_f32_vunary_fn post, float alpha) {
+  const size_t c_n = s.in_c, taps = s.k_h * s.k_w, k_h = s.k_h, k_w = s.k_w;
+  std::vector<ptrdiff_t> cols(dst_w * k_w);  // map_w, tabulated once per call
+  for (size_t q = 0; q < dst_w; ++q)
+    for (size_t kw = 0; kw < k_w; ++kw) cols[q * k_w + kw] = map_w(q, kw);
+  ck_parallel_for(s.batch * dst_h, [&](size_t t) {
+    const size_t n = t / dst_h, r = t % dst_h;
+    const float** ptrs = reinterpret_cast<const float**>(ck_scratch(CK_SCRATCH_A_ROWS, 2 * taps));
+    for (size_t q = 0; q < dst_w; ++q) {
+      const ptrdiff_t* col = cols.data() + q * k_w;
+      for (size_t kh = 0; kh < k_h; ++kh) {
+        const ptrdiff_t sr = map_h(r, kh);
+        const float* row = sr < 0 ? nullptr : src + (n * src_h + size_t(sr)) * src_w * c_n;
+        for (size_t kw = 0; kw < k_w; ++kw)
+          ptrs[kh * k_w + kw] = row == nullptr || col[kw] < 0 ? nullptr : row + size_t(col[kw]) * c_n;
+      }
+      float* out = dst + ((n * dst_h + r) * dst_w + q) * c_n;
+      d.dwconv(c_n, taps, ptrs, filter, out, &p);
+      if (post != nullptr) post(c_n, out, out, alpha);
+    }
+  });
+}
+
 }  // namespace
 
 bool ck_conv2d_is_depthwise(const ck_conv2d_info& s) { return s.groups > 1 && s.groups == s.in_c; }
@@ -41,24 +73,11 @@ void ck_depthwise_fwd(const ck_dispatch& d, float* y, const float* x, const floa
     const ck_act act = ep ? ep->act : CK_ACT_LINEAR;
     const bool fused = act == CK_ACT_LINEAR || act == CK_ACT_RELU || act == CK_ACT_LEAKY_RELU;
     const ck_gemm_params p{ep ? ep->bias : nullptr, fused ? act : CK_ACT_LINEAR, ep ? ep->alpha : 0.0f, false};
-    const size_t taps = s.k_h * s.k_w;
-    ck_parallel_for(s.batch * s.out_h, [&](size_t t) {
-      const size_t n = t / s.out_h, oh = t % s.out_h;
-      const float** ptrs = reinterpret_cast<const float**>(ck_scratch(CK_SCRATCH_A_ROWS, 2 * taps));
-      for (size_t ow = 0; ow < s.out_w; ++ow) {
-        for (size_t kh = 0; kh < s.k_h; ++kh) {
-          const ptrdiff_t ih = input_at(oh, kh, s.stride_h, s.dil_h, s.pad_top, s.in_h);
-          for (size_t kw = 0; kw < s.k_w; ++kw) {
-            const ptrdiff_t iw = input_at(ow, kw, s.stride_w, s.dil_w, s.pad_left, s.in_w);
-            ptrs[kh * s.k_w + kw] =
-                ih < 0 || iw < 0 ? nullptr : x + ((n * s.in_h + size_t(ih)) * s.in_w + size_t(iw)) * c_n;
-          }
-        }
-        float* yp = y + ((n * s.out_h + oh) * s.out_w + ow) * s.out_c;
-        d.dwconv(c_n, taps, ptrs, filter, yp, &p);
-        if (!fused) d.unary[act](s.out_c, yp, yp, ep->alpha);
-      }
-    });
+    dwconv_pixels(
+        d, y, s.out_h, s.out_w, x, s.in_h, s.in_w, filter, s, p,
+        [&](size_t o, size_t k) { return input_at(o, k, s.stride_h, s.dil_h, s.pad_top, s.in_h); },
+        [&](size_t o, size_t k) { return input_at(o, k, s.stride_w, s.dil_w, s.pad_left, s.in_w); },
+        fused ? nullptr : d.unary[act], p.alpha);
     return;
   }
   ck_parallel_for(s.batch * s.out_h, [&](size_t t) {
@@ -88,22 +107,10 @@ void ck_depthwise_bwd_input(const ck_dispatch& d, float* dx, const float* dy, co
   if (m == 1) {
     // A depthwise convolution of dy: the f32-dwconv microkernel per dx pixel, fed the dy pixel each tap reaches.
     const ck_gemm_params p{nullptr, CK_ACT_LINEAR, 0.0f, false};
-    const size_t taps = s.k_h * s.k_w;
-    ck_parallel_for(s.batch * s.in_h, [&](size_t t) {
-      const size_t n = t / s.in_h, ih = t % s.in_h;
-      const float** ptrs = reinterpret_cast<const float**>(ck_scratch(CK_SCRATCH_A_ROWS, 2 * taps));
-      for (size_t iw = 0; iw < s.in_w; ++iw) {
-        for (size_t kh = 0; kh < s.k_h; ++kh) {
-          const ptrdiff_t oh = output_at(ih, kh, s.stride_h, s.dil_h, s.pad_top, s.out_h);
-          for (size_t kw = 0; kw < s.k_w; ++kw) {
-            const ptrdiff_t ow = output_at(iw, kw, s.stride_w, s.dil_w, s.pad_left, s.out_w);
-            ptrs[kh * s.k_w + kw] =
-                oh < 0 || ow < 0 ? nullptr : dy + ((n * s.out_h + size_t(oh)) * s.out_w + size_t(ow)) * c_n;
-          }
-        }
-        d.dwconv(c_n, taps, ptrs, filter, dx + ((n * s.in_h + ih) * s.in_w + iw) * c_n, &p);
-      }
-    });
+    dwconv_pixels(
+        d, dx, s.in_h, s.in_w, dy, s.out_h, s.out_w, filter, s, p,
+        [&](size_t i, size_t k) { return output_at(i, k, s.stride_h, s.dil_h, s.pad_top, s.out_h); },
+        [&](size_t i, size_t k) { return output_at(i, k, s.stride_w, s.dil_w, s.pad_left, s.out_w); }, nullptr, 0.0f);
     return;
   }
   ck_parallel_for(s.batch * s.in_h, [&](size_t t) {
