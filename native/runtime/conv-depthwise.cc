@@ -30,6 +30,19 @@ ptrdiff_t output_at(size_t i, size_t k, size_t stride, size_t dil, size_t pad, s
   return o < ptrdiff_t(out) ? o : -1;
 }
 
+// Calls fn(kh, kw, ih, iw) for the taps of output pixel (oh, ow) that fall inside the input, in row-major order.
+template <class Fn>
+void for_each_inside_tap(const ck_conv2d_info& s, size_t oh, size_t ow, Fn&& fn) {
+  for (size_t kh = 0; kh < s.k_h; ++kh) {
+    const ptrdiff_t ih = input_at(oh, kh, s.stride_h, s.dil_h, s.pad_top, s.in_h);
+    if (ih < 0) continue;
+    for (size_t kw = 0; kw < s.k_w; ++kw) {
+      const ptrdiff_t iw = input_at(ow, kw, s.stride_w, s.dil_w, s.pad_left, s.in_w);
+      if (iw >= 0) fn(kh, kw, size_t(ih), size_t(iw));
+    }
+  }
+}
+
 // One filter per channel through the f32-dwconv microkernel, one destination pixel at a time: dst (N, dst_h,
 // dst_w, C) from src (N, src_h, src_w, C), where tap (kh, kw) of destination pixel (r, q) reads source pixel
 // (map_h(r, kh), map_w(q, kw)), or nothing where a map gives -1. The forward maps output pixels to the input
@@ -85,16 +98,9 @@ void ck_depthwise_fwd(const ck_dispatch& d, float* y, const float* x, const floa
     for (size_t ow = 0; ow < s.out_w; ++ow) {
       float* yp = y + ((n * s.out_h + oh) * s.out_w + ow) * s.out_c;
       std::memset(yp, 0, s.out_c * sizeof(float));
-      for (size_t kh = 0; kh < s.k_h; ++kh) {
-        const ptrdiff_t ih = input_at(oh, kh, s.stride_h, s.dil_h, s.pad_top, s.in_h);
-        if (ih < 0) continue;
-        for (size_t kw = 0; kw < s.k_w; ++kw) {
-          const ptrdiff_t iw = input_at(ow, kw, s.stride_w, s.dil_w, s.pad_left, s.in_w);
-          if (iw < 0) continue;
-          macc_expand(d, c_n, m, x + ((n * s.in_h + size_t(ih)) * s.in_w + size_t(iw)) * c_n,
-                      filter + (kh * s.k_w + kw) * s.out_c, yp);
-        }
-      }
+      for_each_inside_tap(s, oh, ow, [&](size_t kh, size_t kw, size_t ih, size_t iw) {
+        macc_expand(d, c_n, m, x + ((n * s.in_h + ih) * s.in_w + iw) * c_n, filter + (kh * s.k_w + kw) * s.out_c, yp);
+      });
       if (ep != nullptr && ep->bias != nullptr) d.vadd(s.out_c, yp, ep->bias, yp);
       if (ep != nullptr && ep->act != CK_ACT_LINEAR) d.unary[ep->act](s.out_c, yp, yp, ep->alpha);
     }
@@ -166,16 +172,10 @@ void depthwise_bwd_filter_m1(const ck_dispatch& d, float* dfilter, const float* 
       const size_t n = r / s.out_h, oh = r % s.out_h;
       const auto run = [&](size_t ow0, size_t count) {  // the taps inside the input for pixels [ow0, ow0+count)
         size_t k = 0;
-        for (size_t kh = 0; kh < s.k_h; ++kh) {
-          const ptrdiff_t ih = input_at(oh, kh, s.stride_h, s.dil_h, s.pad_top, s.in_h);
-          if (ih < 0) continue;
-          for (size_t kw = 0; kw < s.k_w; ++kw) {
-            const ptrdiff_t iw = input_at(ow0, kw, s.stride_w, s.dil_w, s.pad_left, s.in_w);
-            if (iw < 0) continue;
-            xs[k] = x + ((n * s.in_h + size_t(ih)) * s.in_w + size_t(iw)) * c_n;
-            dws[k++] = acc + (kh * s.k_w + kw) * c_n;
-          }
-        }
+        for_each_inside_tap(s, oh, ow0, [&](size_t kh, size_t kw, size_t ih, size_t iw) {
+          xs[k] = x + ((n * s.in_h + ih) * s.in_w + iw) * c_n;
+          dws[k++] = acc + (kh * s.k_w + kw) * c_n;
+        });
         d.dwconv_grad(c_n, count, k, xs, s.stride_w * c_n, dy + ((n * s.out_h + oh) * s.out_w + ow0) * c_n, dws);
       };
       if (ow_lo >= ow_hi) {
