@@ -187,11 +187,7 @@ void depthwise_bwd_filter_m1(const ck_dispatch& d, float* dfilter, const float* 
       for (size_t ow = ow_hi; ow < s.out_w; ++ow) run(ow, 1);
     }
   });
-  ck_parallel_for((part + 255) / 256, [&](size_t t) {  // dfilter (KH, KW, 1, C) is the partials' layout
-    const size_t i0 = t * 256, i1 = std::min(part, i0 + 256);
-    std::copy(partials + i0, partials + i1, dfilter + i0);
-    for (size_t chunk = 1; chunk < chunks; ++chunk) d.vadd(i1 - i0, dfilter + i0, partials + chunk * part + i0, dfilter + i0);
-  });
+  ck_sum_partials(d, dfilter, partials, chunks, part);  // dfilter (KH, KW, 1, C) is the partials' layout
 }
 
 }  // namespace

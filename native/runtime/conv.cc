@@ -346,11 +346,7 @@ void conv1c_bwd_filter(const ck_dispatch& d, float* dfilter, const float* x, con
                    taps, s.out_c, (n1 - n0) * pixels, false, nullptr, &rows};
     ck_gemm_block(d, g, 0, taps, 0, s.out_c);
   });
-  ck_parallel_for((part + 63) / 64, [&](size_t t) {  // dfilter (KH, KW, 1, OC) is the partials' layout
-    const size_t i0 = t * 64, i1 = std::min(part, i0 + 64);
-    std::copy(partials + i0, partials + i1, dfilter + i0);
-    for (size_t chunk = 1; chunk < chunks; ++chunk) d.vadd(i1 - i0, dfilter + i0, partials + chunk * part + i0, dfilter + i0);
-  });
+  ck_sum_partials(d, dfilter, partials, chunks, part);  // dfilter (KH, KW, 1, OC) is the partials' layout
 }
 
 // Pixel rows per im2col tile: keep the tile near 256 KiB.

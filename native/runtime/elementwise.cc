@@ -53,8 +53,7 @@ void ck_bias_grad(float* dbias, const float* dy, size_t rows, size_t channels) {
     std::memcpy(part, acc, channels * sizeof(float));
     for (size_t j = 1; j < group; ++j) d.vadd(channels, part, acc + j * channels, part);
   });
-  std::memcpy(dbias, partials, channels * sizeof(float));
-  for (size_t b = 1; b < blocks; ++b) d.vadd(channels, dbias, partials + b * channels, dbias);
+  ck_sum_partials(d, dbias, partials, blocks, channels);
 }
 
 void ck_unary_fwd(float* y, const float* x, size_t n, ck_act kind, float alpha) {

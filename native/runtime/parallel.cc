@@ -165,3 +165,12 @@ void ck_parallel_for(size_t n, const std::function<void(size_t task)>& fn) {
 size_t ck_threads() { return pool().threads(); }
 
 void ck_set_threads(size_t n) { pool().resize(std::min<size_t>(std::max<size_t>(n, 1), 256)); }
+
+void ck_sum_partials(const ck_dispatch& d, float* dst, const float* partials, size_t chunks, size_t count) {
+  constexpr size_t kBlock = 256;
+  ck_parallel_for((count + kBlock - 1) / kBlock, [&](size_t t) {
+    const size_t i0 = t * kBlock, n = std::min(count, i0 + kBlock) - i0;
+    std::copy(partials + i0, partials + i0 + n, dst + i0);
+    for (size_t c = 1; c < chunks; ++c) d.vadd(n, dst + i0, partials + c * count + i0, dst + i0);
+  });
+}

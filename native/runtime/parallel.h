@@ -11,4 +11,11 @@
 #include <cstddef>
 #include <functional>
 
+#include "runtime/dispatch.h"
+
 void ck_parallel_for(size_t n, const std::function<void(size_t task)>& fn);
+
+// dst[i] = partials[0][i] + partials[1][i] + ... + partials[chunks-1][i] for i < count, added in chunk order
+// (partial c at partials + c * count), with blocks of elements split over the pool: how operators that sum
+// fixed chunks of their input into partials finish, with the same result for any thread count.
+void ck_sum_partials(const ck_dispatch& d, float* dst, const float* partials, size_t chunks, size_t count);
