@@ -279,10 +279,22 @@ bool one_channel(const ck_conv2d_info& s) {
   return s.in_c == 1 && s.groups == 1 && s.stride_h == 1 && s.stride_w == 1 && s.dil_h == 1 && s.dil_w == 1;
 }
 
+// Images [n0, n1) of a one-channel x, zero-padded, into this thread's scratch: rows (in_h + pad_top +
+// pad_bottom) of `stride` floats each, the image at (pad_top, pad_left).
+float* padded_images(const float* x, const ck_conv2d_info& s, size_t n0, size_t n1, size_t stride) {
+  const size_t rows = s.in_h + s.pad_top + s.pad_bottom;
+  float* padded = ck_scratch(CK_SCRATCH_IM2COL, (n1 - n0) * rows * stride);
+  std::fill(padded, padded + (n1 - n0) * rows * stride, 0.0f);
+  for (size_t n = n0; n < n1; ++n)
+    for (size_t h = 0; h < s.in_h; ++h)
+      std::copy_n(x + (n * s.in_h + h) * s.in_w, s.in_w, padded + ((n - n0) * rows + s.pad_top + h) * stride + s.pad_left);
+  return padded;
+}
+
 void conv1c_fwd(const ck_dispatch& d, float* y, const float* x, const float* filter, const ck_conv2d_info& s,
                 const ck_epilogue* ep) {
   const size_t stride = s.in_w + s.pad_left + s.pad_right + d.conv1c_width;  // room for the last vector's reads
-  const size_t rows = s.in_h + s.pad_top + s.pad_bottom, row_out = s.out_w * s.out_c;
+  const size_t row_out = s.out_w * s.out_c;
   const size_t chunks = std::min(s.out_h, (4 * ck_threads() + s.batch - 1) / s.batch);
   const size_t per = (s.out_h + chunks - 1) / chunks;
   const ck_act act = ep ? ep->act : CK_ACT_LINEAR;
@@ -291,10 +303,7 @@ void conv1c_fwd(const ck_dispatch& d, float* y, const float* x, const float* fil
   ck_parallel_for(s.batch * chunks, [&](size_t t) {
     const size_t n = t / chunks, oh0 = t % chunks * per, oh1 = std::min(s.out_h, oh0 + per);
     if (oh0 >= oh1) return;
-    float* image = ck_scratch(CK_SCRATCH_IM2COL, rows * stride);
-    std::fill(image, image + rows * stride, 0.0f);
-    for (size_t h = 0; h < s.in_h; ++h)
-      std::copy_n(x + (n * s.in_h + h) * s.in_w, s.in_w, image + (s.pad_top + h) * stride + s.pad_left);
+    const float* image = padded_images(x, s, n, n + 1, stride);
     for (size_t oh = oh0; oh < oh1; ++oh) {
       float* out = y + (n * s.out_h + oh) * row_out;
       d.conv1c(s.out_w, s.out_c, s.k_h, s.k_w, image + oh * stride, stride, filter, out, &p);
@@ -336,12 +345,7 @@ void conv1c_bwd_filter(const ck_dispatch& d, float* dfilter, const float* x, con
   float* partials = ck_scratch(CK_SCRATCH_FILTER, chunks * part);
   ck_parallel_for(chunks, [&](size_t t) {
     const size_t n0 = t * per, n1 = std::min(s.batch, n0 + per);
-    float* padded = ck_scratch(CK_SCRATCH_IM2COL, (n1 - n0) * image_rows * stride);
-    std::fill(padded, padded + (n1 - n0) * image_rows * stride, 0.0f);
-    for (size_t n = n0; n < n1; ++n)
-      for (size_t h = 0; h < s.in_h; ++h)
-        std::copy_n(x + (n * s.in_h + h) * s.in_w, s.in_w, padded + ((n - n0) * image_rows + s.pad_top + h) * stride + s.pad_left);
-    const OneChannelRows rows(padded, stride, image_rows, s, 0, (n1 - n0) * s.out_h);
+    const OneChannelRows rows(padded_images(x, s, n0, n1, stride), stride, image_rows, s, 0, (n1 - n0) * s.out_h);
     ck_gemm_args g{partials + t * part, s.out_c, nullptr, 0, false, dy + n0 * pixels * s.out_c, s.out_c, false,
                    taps, s.out_c, (n1 - n0) * pixels, false, nullptr, &rows};
     ck_gemm_block(d, g, 0, taps, 0, s.out_c);

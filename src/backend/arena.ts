@@ -1,11 +1,11 @@
 import { type DType, type Shape, Tensor, zeros } from '../tensor.js';
 
 /**
- * Reused output buffers for the native kernels of one run of a model program (a training step, a predict
+ * Reused output buffers for the ops of one run of a model program (a training step, a predict
  * batch). Every op output of a step is dead once the step is over (the program has read what it needed:
  * loss, metrics, the copied predictions), so at each batch boundary the arena takes its buffers back and the
  * next step, which asks for the same sizes in the same order, gets them again: no allocation, no page faults,
- * no zero-filling. The native kernels overwrite their outputs, so stale contents never show.
+ * no zero-filling. Ops overwrite their outputs in full (takeOutput's contract), so stale contents never show.
  */
 export class OutputArena {
   private readonly free = new Map<number, Float32Array[]>();
