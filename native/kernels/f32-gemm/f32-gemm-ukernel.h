@@ -30,17 +30,19 @@ struct ck_gemm_tile {
   static constexpr size_t W = V::width;
   static constexpr size_t NV = NR / W;
   static_assert(NR % W == 0, "NR must be a multiple of the vector width");
+  // The loops over rows are unrolled 32 deep; a taller tile would leave acc[][] in memory, not in registers.
+  static_assert(MR <= 32, "MR must not exceed the row loops' unroll count");
   reg acc[MR][NV];
 
   // The C tile's rows are ldc apart and usually out of cache: start fetching them now, so the k loop hides
   // the misses instead of the stores at the end waiting for them.
   CK_INLINE void begin(size_t mr, size_t nr, const float* c, size_t ldc) {
-#pragma GCC unroll 16
+#pragma GCC unroll 32
     for (size_t i = 0; i < mr; ++i) {
       __builtin_prefetch(c + i * ldc, 1);
       __builtin_prefetch(c + i * ldc + nr - 1, 1);
     }
-#pragma GCC unroll 16
+#pragma GCC unroll 32
     for (size_t i = 0; i < MR; ++i)
 #pragma GCC unroll 8
       for (size_t j = 0; j < NV; ++j) acc[i][j] = V::zero();
@@ -55,7 +57,7 @@ struct ck_gemm_tile {
   // acc += A(:, 0:kc) . b, with A(i, k) = rows[i][k] (MR row pointers); returns b advanced by kc rows.
   CK_INLINE const float* madd_rows(const float* const* rows, const float* CK_RESTRICT b, size_t kc) {
     const float* r[MR];
-#pragma GCC unroll 16
+#pragma GCC unroll 32
     for (size_t i = 0; i < MR; ++i) r[i] = rows[i];
     for (size_t k = 0; k < kc; ++k, b += NR) step(b, [&](size_t i) { return r[i][k]; });
     return b;
@@ -64,7 +66,7 @@ struct ck_gemm_tile {
   // Stores the valid mr x nr part of the tile through the epilogue: rows past mr are skipped, and a row's
   // last vector stores only its valid columns (a first layer's 6 filters make every tile an edge tile).
   CK_INLINE void store(size_t mr, size_t nr, float* CK_RESTRICT c, size_t ldc, const ck_gemm_params* p) {
-#pragma GCC unroll 16
+#pragma GCC unroll 32
     for (size_t i = 0; i < MR; ++i) {
       if (i >= mr) break;
 #pragma GCC unroll 8
@@ -88,7 +90,7 @@ struct ck_gemm_tile {
     reg bv[NV];
 #pragma GCC unroll 8
     for (size_t j = 0; j < NV; ++j) bv[j] = V::load(b + j * W);
-#pragma GCC unroll 16
+#pragma GCC unroll 32
     for (size_t i = 0; i < MR; ++i) {
       const reg av = V::set1(a(i));
 #pragma GCC unroll 8
