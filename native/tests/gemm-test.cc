@@ -102,7 +102,8 @@ CK_TEST(gemm_micro_tile_edges) {
     const ck_dispatch& base = ck_kernels_for(v.isa);
     const size_t MR = v.cfg.mr, NR = v.cfg.nr, KC = v.cfg.kc;
     uint32_t seed = 1;
-    for (size_t m : {size_t(1), MR - 1, MR, MR + 1, 2 * MR + 1})
+    // MR + 3 and MR + 7 end in the short 4- and 8-row tiles of a taller MR.
+    for (size_t m : {size_t(1), MR - 1, MR, MR + 1, MR + 3, MR + 7, 2 * MR + 1})
       for (size_t n : {size_t(1), NR - 1, NR, NR + 1, 2 * NR + 3})
         for (size_t k : {size_t(0), size_t(1), size_t(7), KC, KC + 1})
           check_shape(base, v, {m, n, k, false, false, false, CK_ACT_LINEAR, false}, seed++);

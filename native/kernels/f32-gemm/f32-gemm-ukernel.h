@@ -23,8 +23,9 @@ inline typename S::reg ck_gemm_store_value(typename S::reg v, const float* c, co
   return v;
 }
 
-// The MR x NR accumulator tile both microkernels share: zeroed, fed k-steps from packed or indirect A, stored.
-template <class V, size_t MR, size_t NR>
+// The accumulator tile both microkernels share: zeroed, fed k-steps from packed or indirect A, stored. It
+// computes the first R rows of an MR-row panel (R = MR but for the short tiles at the bottom edge, below).
+template <class V, size_t MR, size_t NR, size_t R = MR>
 struct ck_gemm_tile {
   using reg = typename V::reg;
   static constexpr size_t W = V::width;
@@ -32,7 +33,8 @@ struct ck_gemm_tile {
   static_assert(NR % W == 0, "NR must be a multiple of the vector width");
   // The loops over rows are unrolled 32 deep; a taller tile would leave acc[][] in memory, not in registers.
   static_assert(MR <= 32, "MR must not exceed the row loops' unroll count");
-  reg acc[MR][NV];
+  static_assert(R <= MR, "a tile computes at most the panel's rows");
+  reg acc[R][NV];
 
   // The C tile's rows are ldc apart and usually out of cache: start fetching them now, so the k loop hides
   // the misses instead of the stores at the end waiting for them.
@@ -43,7 +45,7 @@ struct ck_gemm_tile {
       __builtin_prefetch(c + i * ldc + nr - 1, 1);
     }
 #pragma GCC unroll 32
-    for (size_t i = 0; i < MR; ++i)
+    for (size_t i = 0; i < R; ++i)
 #pragma GCC unroll 8
       for (size_t j = 0; j < NV; ++j) acc[i][j] = V::zero();
   }
@@ -56,9 +58,9 @@ struct ck_gemm_tile {
 
   // acc += A(:, 0:kc) . b, with A(i, k) = rows[i][k] (MR row pointers); returns b advanced by kc rows.
   CK_INLINE const float* madd_rows(const float* const* rows, const float* CK_RESTRICT b, size_t kc) {
-    const float* r[MR];
+    const float* r[R];
 #pragma GCC unroll 32
-    for (size_t i = 0; i < MR; ++i) r[i] = rows[i];
+    for (size_t i = 0; i < R; ++i) r[i] = rows[i];
     for (size_t k = 0; k < kc; ++k, b += NR) step(b, [&](size_t i) { return r[i][k]; });
     return b;
   }
@@ -67,7 +69,7 @@ struct ck_gemm_tile {
   // last vector stores only its valid columns (a first layer's 6 filters make every tile an edge tile).
   CK_INLINE void store(size_t mr, size_t nr, float* CK_RESTRICT c, size_t ldc, const ck_gemm_params* p) {
 #pragma GCC unroll 32
-    for (size_t i = 0; i < MR; ++i) {
+    for (size_t i = 0; i < R; ++i) {
       if (i >= mr) break;
 #pragma GCC unroll 8
       for (size_t j = 0; j < NV; ++j) {
@@ -91,7 +93,7 @@ struct ck_gemm_tile {
 #pragma GCC unroll 8
     for (size_t j = 0; j < NV; ++j) bv[j] = V::load(b + j * W);
 #pragma GCC unroll 32
-    for (size_t i = 0; i < MR; ++i) {
+    for (size_t i = 0; i < R; ++i) {
       const reg av = V::set1(a(i));
 #pragma GCC unroll 8
       for (size_t j = 0; j < NV; ++j) acc[i][j] = V::fmadd(av, bv[j], acc[i][j]);
@@ -99,24 +101,43 @@ struct ck_gemm_tile {
   }
 };
 
+template <class V, size_t MR, size_t NR, size_t R>
+inline void ck_f32_gemm_tile(size_t mr, size_t nr, size_t kc, const float* CK_RESTRICT a, const float* CK_RESTRICT b,
+                             float* CK_RESTRICT c, size_t ldc, const ck_gemm_params* p) {
+  ck_gemm_tile<V, MR, NR, R> t;
+  t.begin(mr, nr, c, ldc);
+  t.madd_packed(a, b, kc);
+  t.store(mr, nr, c, ldc, p);
+}
+
+template <class V, size_t MR, size_t NR, size_t R>
+inline void ck_f32_igemm_tile(size_t mr, size_t nr, size_t kc, size_t ks, const float* const* a,
+                              const float* CK_RESTRICT b, float* CK_RESTRICT c, size_t ldc, const ck_gemm_params* p) {
+  ck_gemm_tile<V, MR, NR, R> t;
+  t.begin(mr, nr, c, ldc);
+  for (size_t s = 0; s < ks; ++s, a += MR) b = t.madd_rows(a, b, kc);
+  t.store(mr, nr, c, ldc, p);
+}
+
+// A tile at the bottom edge with few rows (mr <= 4 or <= 8 of a taller MR) runs a short tile that computes
+// only those: a dense layer's batch of 64 is 4 x 14 + 8 rows, and computing the last 8 as 14 would waste 9%
+// of the product.
 template <class V, size_t MR, size_t NR>
 inline void ck_f32_gemm_ukernel(size_t mr, size_t nr, size_t kc, const float* CK_RESTRICT a,
                                 const float* CK_RESTRICT b, float* CK_RESTRICT c, size_t ldc,
                                 const ck_gemm_params* p) {
-  ck_gemm_tile<V, MR, NR> t;
-  t.begin(mr, nr, c, ldc);
-  t.madd_packed(a, b, kc);
-  t.store(mr, nr, c, ldc, p);
+  if (MR > 4 && mr <= 4) return ck_f32_gemm_tile<V, MR, NR, (MR > 4 ? 4 : MR)>(mr, nr, kc, a, b, c, ldc, p);
+  if (MR > 8 && mr <= 8) return ck_f32_gemm_tile<V, MR, NR, (MR > 8 ? 8 : MR)>(mr, nr, kc, a, b, c, ldc, p);
+  ck_f32_gemm_tile<V, MR, NR, MR>(mr, nr, kc, a, b, c, ldc, p);
 }
 
 template <class V, size_t MR, size_t NR>
 inline void ck_f32_igemm_ukernel(size_t mr, size_t nr, size_t kc, size_t ks, const float* const* a,
                                  const float* CK_RESTRICT b, float* CK_RESTRICT c, size_t ldc,
                                  const ck_gemm_params* p) {
-  ck_gemm_tile<V, MR, NR> t;
-  t.begin(mr, nr, c, ldc);
-  for (size_t s = 0; s < ks; ++s, a += MR) b = t.madd_rows(a, b, kc);
-  t.store(mr, nr, c, ldc, p);
+  if (MR > 4 && mr <= 4) return ck_f32_igemm_tile<V, MR, NR, (MR > 4 ? 4 : MR)>(mr, nr, kc, ks, a, b, c, ldc, p);
+  if (MR > 8 && mr <= 8) return ck_f32_igemm_tile<V, MR, NR, (MR > 8 ? 8 : MR)>(mr, nr, kc, ks, a, b, c, ldc, p);
+  ck_f32_igemm_tile<V, MR, NR, MR>(mr, nr, kc, ks, a, b, c, ldc, p);
 }
 
 }  // namespace
