@@ -10,6 +10,9 @@ namespace {
 
 size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
 
+// Values of a row per step of the transposing packers: one cache line.
+constexpr size_t kBlock = 16;
+
 // Rows [i0, i0+mc) x k [p0, p0+kc) of A -> ceil(mc/MR) micropanels, each kc x MR (k-major), zero-padded.
 void pack_a(float* dst, const ck_gemm_args& g, size_t i0, size_t mc, size_t p0, size_t kc, size_t MR) {
   for (size_t ir = 0; ir < mc; ir += MR, dst += MR * kc) {
@@ -23,15 +26,21 @@ void pack_a(float* dst, const ck_gemm_args& g, size_t i0, size_t mc, size_t p0, 
         for (size_t r = mr; r < MR; ++r) d[r] = 0.0f;
       }
     } else {
-      // A(i,k) = a[i*lda + k]: the panel's rows are read side by side, so its stores are sequential.
+      // A(i,k) = a[i*lda + k]: a transpose, done kBlock values of each row at a time, so every source line is
+      // used up at once (read side by side, rows lda apart compete for a few L1 sets when lda is a multiple of
+      // 4 KiB) and the stores stay within one small block of the panel.
       const float* src[32];  // MR <= 32: the tallest registered tile has 24 rows
       for (size_t r = 0; r < MR; ++r) src[r] = r < mr ? g.a + (i0 + ir + r) * g.lda + p0 : nullptr;
-      if (mr == MR) {
-        for (size_t k = 0; k < kc; ++k)
-          for (size_t r = 0; r < MR; ++r) dst[k * MR + r] = src[r][k];
-      } else {
-        for (size_t k = 0; k < kc; ++k)
-          for (size_t r = 0; r < MR; ++r) dst[k * MR + r] = r < mr ? src[r][k] : 0.0f;
+      for (size_t k0 = 0; k0 < kc; k0 += kBlock) {
+        const size_t kn = std::min(kBlock, kc - k0);
+        float* d = dst + k0 * MR;
+        for (size_t r = 0; r < MR; ++r) {
+          if (r < mr) {
+            for (size_t k = 0; k < kn; ++k) d[k * MR + r] = src[r][k0 + k];
+          } else {
+            for (size_t k = 0; k < kn; ++k) d[k * MR + r] = 0.0f;
+          }
+        }
       }
     }
   }
@@ -65,15 +74,20 @@ void pack_b(float* dst, const ck_gemm_args& g, size_t p0, size_t kc, size_t j0, 
     }
     return;
   }
-  // B(k,j) = b[j*ldb + k]
+  // B(k,j) = b[j*ldb + k]: a transpose, kBlock values of each column at a time (as in pack_a), so the stores
+  // stay within kBlock rows of the panel instead of sweeping all kc rows once per column.
   for (size_t jr = 0; jr < nc; jr += NR, dst += NR * kc) {
     const size_t nr = std::min(NR, nc - jr);
-    for (size_t c = 0; c < nr; ++c) {
-      const float* src = g.b + (j0 + jr + c) * g.ldb + p0;
-      for (size_t k = 0; k < kc; ++k) dst[k * NR + c] = src[k];
+    for (size_t k0 = 0; k0 < kc; k0 += kBlock) {
+      const size_t kn = std::min(kBlock, kc - k0);
+      float* d = dst + k0 * NR;
+      for (size_t c = 0; c < nr; ++c) {
+        const float* src = g.b + (j0 + jr + c) * g.ldb + p0 + k0;
+        for (size_t k = 0; k < kn; ++k) d[k * NR + c] = src[k];
+      }
+      for (size_t c = nr; c < NR; ++c)
+        for (size_t k = 0; k < kn; ++k) d[k * NR + c] = 0.0f;
     }
-    for (size_t c = nr; c < NR; ++c)
-      for (size_t k = 0; k < kc; ++k) dst[k * NR + c] = 0.0f;
   }
 }
 
@@ -217,6 +231,16 @@ bool b_resident(const ck_gemm_config& cfg, const ck_gemm_args& g, size_t n) {
   return g.m >= 4 * cfg.mr && g.k * round_up(n, cfg.nr) * sizeof(float) <= kResidentBBytes;
 }
 
+// With B resident, k blocks run up to 1024 long (the longest kZeros covers) instead of KC: the C tile is then
+// loaded and stored once or twice per row block instead of once per KC, and B's panels come from L2 either
+// way. Paired A/B on Zen 4, forward and backward-input convolutions of bench/: AVX-512 1.00-1.04x, AVX2
+// 1.01-1.09x.
+ck_dispatch resident(const ck_dispatch& d) {
+  ck_dispatch r = d;
+  r.gemm.kc = std::max(d.gemm.kc, sizeof(kZeros) / sizeof(float));
+  return r;
+}
+
 // Rows per block with B resident: the C block (rows x n) stays within kResidentCBytes.
 size_t resident_mc(const ck_gemm_config& cfg, size_t n) {
   return std::clamp(kResidentCBytes / sizeof(float) / std::max<size_t>(n, 1) / cfg.mr * cfg.mr, cfg.mr, cfg.mc);
@@ -239,6 +263,20 @@ void row_block_resident(const ck_dispatch& d, const ck_gemm_args& g, const float
   for_each_kc(d.gemm, g, [&](const KBlock& kb) { macro_kernel(d, g, pb + kb.p0 * width, jc, 0, n, ic, mc, kb); });
 }
 
+// Rows [m0, m1) x columns [n0, n1) of c with B packed a (KC x NC) block at a time into this thread's scratch.
+void block_streamed(const ck_dispatch& d, const ck_gemm_args& g, size_t m0, size_t m1, size_t n0, size_t n1) {
+  const ck_gemm_config& cfg = d.gemm;
+  float* pb = ck_scratch(CK_SCRATCH_PACK_B,
+                         round_up(std::min(cfg.nc, n1 - n0), cfg.nr) * std::max<size_t>(1, std::min(cfg.kc, g.k)));
+  for (size_t jc = n0; jc < n1; jc += cfg.nc) {
+    const size_t nc = std::min(cfg.nc, n1 - jc);
+    for_each_kc(cfg, g, [&](const KBlock& kb) {
+      pack_b(pb, g, kb.p0, kb.kc, jc, nc, cfg.nr);
+      for (size_t ic = m0; ic < m1; ic += cfg.mc) macro_kernel(d, g, pb, jc, 0, nc, ic, std::min(cfg.mc, m1 - ic), kb);
+    });
+  }
+}
+
 }  // namespace
 
 void ck_gemm_block(const ck_dispatch& d, const ck_gemm_args& args, size_t m0, size_t m1, size_t n0, size_t n1) {
@@ -249,21 +287,14 @@ void ck_gemm_block(const ck_dispatch& d, const ck_gemm_args& args, size_t m0, si
   const MatrixRows matrix_rows(args);
   const ck_gemm_args g = in_place(cfg, args, matrix_rows);
   if (b_resident(cfg, g, n1 - n0)) {
+    const ck_dispatch dr = resident(d);
     float* pb = ck_scratch(CK_SCRATCH_PACK_B, round_up(n1 - n0, cfg.nr) * std::max<size_t>(g.k, 1));
-    pack_b_resident(pb, cfg, g, n0, n1 - n0, 0, (n1 - n0 + cfg.nr - 1) / cfg.nr);
+    pack_b_resident(pb, dr.gemm, g, n0, n1 - n0, 0, (n1 - n0 + cfg.nr - 1) / cfg.nr);
     const size_t mc = resident_mc(cfg, n1 - n0);
-    for (size_t ic = m0; ic < m1; ic += mc) row_block_resident(d, g, pb, n0, n1 - n0, ic, std::min(mc, m1 - ic));
+    for (size_t ic = m0; ic < m1; ic += mc) row_block_resident(dr, g, pb, n0, n1 - n0, ic, std::min(mc, m1 - ic));
     return;
   }
-  float* pb = ck_scratch(CK_SCRATCH_PACK_B,
-                         round_up(std::min(cfg.nc, n1 - n0), cfg.nr) * std::max<size_t>(1, std::min(cfg.kc, g.k)));
-  for (size_t jc = n0; jc < n1; jc += cfg.nc) {
-    const size_t nc = std::min(cfg.nc, n1 - jc);
-    for_each_kc(cfg, g, [&](const KBlock& kb) {
-      pack_b(pb, g, kb.p0, kb.kc, jc, nc, cfg.nr);
-      for (size_t ic = m0; ic < m1; ic += cfg.mc) macro_kernel(d, g, pb, jc, 0, nc, ic, std::min(cfg.mc, m1 - ic), kb);
-    });
-  }
+  block_streamed(d, g, m0, m1, n0, n1);
 }
 
 namespace {
@@ -293,10 +324,15 @@ void gemv_rows(const ck_dispatch& d, const ck_gemm_args& g, size_t threads) {
 
 // A few rows against a large transposed B (a dense layer's input gradient, dy . W^T): packing B would copy
 // all of it for a few rows' use. C^T = B . A^T reads B's rows in place instead (the large operand becomes an
-// in-place A with few columns) and packs only A^T; C^T is then transposed into c.
+// in-place A with few columns) and packs only A^T; C^T is then transposed into c. Up to 128 rows: paired
+// A/B on 2 Zen 4 cores, dy (m x 1024) . W^T (1024 x 3136), against packing B: AVX-512 1.25x at 64 rows,
+// even at 128, 0.82x at 192 and 256; AVX2 1.27x at 64 and 128.
+constexpr size_t kTransposeMaxRows = 128;
+
 bool transpose_pays(const ck_gemm_config& cfg, const ck_gemm_args& g) {
   return g.trans_b && !g.accumulate && g.ep == nullptr && g.a_rows == nullptr && g.m >= cfg.mr &&
-         g.m <= kInPlaceMaxPanels * cfg.nr && g.n >= 4 * g.m && g.n * g.k >= (size_t(1) << 18);
+         g.m <= std::min(kTransposeMaxRows, kInPlaceMaxPanels * cfg.nr) && g.n >= 4 * g.m &&
+         g.n * g.k >= (size_t(1) << 18);
 }
 
 void gemm_transposed(const ck_dispatch& d, const ck_gemm_args& g) {
@@ -333,14 +369,28 @@ void ck_gemm_parallel(const ck_dispatch& d, const ck_gemm_args& args) {
   // ck_gemm_block's for any thread count.
   const size_t target = 4 * threads;
   if (b_resident(cfg, g, g.n)) {
+    const ck_dispatch dr = resident(d);
     const size_t panels = (g.n + cfg.nr - 1) / cfg.nr, pack_chunk = (panels + target - 1) / target;
     float* pb = ck_scratch(CK_SCRATCH_PACK_B, panels * cfg.nr * std::max<size_t>(g.k, 1));
     ck_parallel_for((panels + pack_chunk - 1) / pack_chunk, [&](size_t t) {
-      pack_b_resident(pb, cfg, g, 0, g.n, t * pack_chunk, std::min(panels, (t + 1) * pack_chunk));
+      pack_b_resident(pb, dr.gemm, g, 0, g.n, t * pack_chunk, std::min(panels, (t + 1) * pack_chunk));
     });
     const size_t mb = std::min(resident_mc(cfg, g.n), round_up((g.m + target - 1) / target, cfg.mr));
     ck_parallel_for((g.m + mb - 1) / mb, [&](size_t t) {
-      row_block_resident(d, g, pb, 0, g.n, t * mb, std::min(mb, g.m - t * mb));
+      row_block_resident(dr, g, pb, 0, g.n, t * mb, std::min(mb, g.m - t * mb));
+    });
+    return;
+  }
+  const size_t panels_n = (g.n + cfg.nr - 1) / cfg.nr;
+  if (g.m <= cfg.mc && panels_n >= 2 * threads) {
+    // Few rows (a dense layer's batch) against a large B: each thread takes one block of columns and packs its
+    // own B panels (and its own copy of A), so B goes from memory into that core's L2 once and no k block
+    // waits for every thread's share of a shared packed B. Paired A/B on 2 Zen 4 cores against the shared-B
+    // scheme below: 64x1024x3136 1.17x, 256x1024x3136 1.04x, 128x1024x1024 1.14x. Two blocks per thread
+    // were slower (each packs A again).
+    const size_t chunk = (panels_n + threads - 1) / threads * cfg.nr;
+    ck_parallel_for((g.n + chunk - 1) / chunk, [&](size_t t) {
+      block_streamed(d, g, 0, g.m, t * chunk, std::min(g.n, (t + 1) * chunk));
     });
     return;
   }

@@ -134,6 +134,8 @@ CK_TEST(gemm_cache_block_edges) {
     // Several KC and MC blocks with ragged ends, bias + relu on the last KC block only.
     check_shape(base, v, {MC + MR + 1, 2 * NR + 3, 2 * KC + 5, false, false, false, CK_ACT_RELU, true}, 7);
     check_shape(base, v, {MC - 1, NR, KC - 1, true, false, false, CK_ACT_LINEAR, false}, 8);
+    // B small enough to stay packed (resident), with its own k blocks of up to 1024: K past two of them.
+    check_shape(base, v, {4 * MR + 5, NR + 3, 2100, false, false, false, CK_ACT_RELU, true}, 15);
     // Past NC, thin in M and K.
     check_shape(base, v, {MR + 1, NC + NR + 1, 3, false, true, false, CK_ACT_LEAKY_RELU, true}, 9);
     check_shape(base, v, {2, NC - 1, KC + 1, false, false, true, CK_ACT_LINEAR, false}, 10);
