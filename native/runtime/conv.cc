@@ -2,7 +2,8 @@
 // - Forward reads it in place through row pointers (ConvRows, the igemm microkernel).
 // - Backward-input is a convolution of dy (GradRows), one per phase of dx when strided; with fewer than NR/2
 //   channels it multiplies dy by the filter in tiles of pixels and adds the tiles back into dx (col2im).
-// - Backward-filter is dfilter^T = dy^T . lowered x, with each B panel packed straight from x as it is used.
+// - Backward-filter is dfilter^T = dy^T . lowered x, its B rows read from x in place (tall tiles) or packed panel by
+//   panel as they are used.
 // 1x1 / stride 1 / no padding is a plain GEMM over x; depthwise runs directly (conv-depthwise.cc), and so
 // does a one-channel input at stride 1 (the f32-conv1c kernel).
 // Determinism: forward and backward-input tasks own disjoint outputs; backward-filter tasks sum fixed chunks of
@@ -18,6 +19,12 @@
 #include "runtime/scratch.h"
 
 namespace {
+
+// Backward-filter reads its B rows (a tap's channels at each pixel) in place, through row pointers, when the
+// tile has at least this many rows: each B vector then feeds that many FMAs, so streaming the rows from L2
+// (they sit a pixel apart, not packed in L1) costs nothing. Paired A/B on Zen 4 against packing each panel:
+// the 14-row AVX-512 tile 1.04-1.09x on the conv layers of bench/, the 6-row AVX2 tile 0.85-0.93x.
+constexpr size_t kBInPlaceMinRows = 12;
 
 // Pixels per backward-filter partial sum: fixed, never derived from the thread count, so the sums and their
 // order are the same for any number of threads.
@@ -190,10 +197,13 @@ class ConvRows final : public ck_gemm_a_rows {
 
 // The backward-filter product's B = lowered x, rows [k0, k0+kn): ptr[t * kn + k] -> pixel k0 + k's values
 // for tap t (tap_len contiguous floats), or null in the padding. Column j is tap j / tap_len, value j % tap_len.
-const float* const* lowered_rows(const ConvRows& rows, size_t k0, size_t kn) {
+const float* const* lowered_rows(const ConvRows& rows, size_t k0, size_t kn, const float* zeros = nullptr) {
   const float** ptr = reinterpret_cast<const float**>(ck_scratch(CK_SCRATCH_A_ROWS, 2 * rows.taps * kn));
   float* staging = rows.stages ? ck_scratch(CK_SCRATCH_IM2COL, rows.taps * kn * rows.tap_len) : nullptr;
   rows.rows(ptr, k0, kn, kn, 0, rows.taps, staging);
+  if (zeros != nullptr)
+    for (size_t i = 0; i < rows.taps * kn; ++i)
+      if (ptr[i] == nullptr) ptr[i] = zeros;
   return ptr;
 }
 
@@ -486,7 +496,8 @@ void ck_conv2d_bwd_filter(float* dfilter, const float* x, const float* dy, const
     return;
   }
   // Per group, dfilter_g^T (ocg x kc) = dy_g^T (ocg x pixels) . lowered x (pixels x kc): one product whose depth
-  // is the pixels. Its B panels are packed straight from x, its A panels are dy's rows. Tasks take fixed chunks
+  // is the pixels. Its B rows are read from x in place (tall tiles, every panel inside one tap) or packed
+  // straight from x panel by panel, its A panels are dy's rows. Tasks take fixed chunks
   // of pixels (partial sums, added in chunk order) and blocks of columns (which change no sum, so any number
   // of them gives the same result): about four tasks per thread.
   const size_t MR = d.gemm.mr, NR = d.gemm.nr, KC = d.gemm.kc;
@@ -504,6 +515,8 @@ void ck_conv2d_bwd_filter(float* dfilter, const float* x, const float* dy, const
     float* c = partials + t * part;  // (ocg x kc)
     float* pa = ck_scratch(CK_SCRATCH_PACK_A, (geo.ocg + MR - 1) / MR * MR * KC);
     float* pb = ck_scratch(CK_SCRATCH_PACK_B, NR * KC);
+    float* zeros = ck_scratch(CK_SCRATCH_ROW, rows.tap_len);
+    std::memset(zeros, 0, rows.tap_len * sizeof(float));
     for (size_t k0 = p0; k0 < p1; k0 += KC) {
       const size_t kn = std::min(KC, p1 - k0);
       for (size_t ir = 0; ir < geo.ocg; ir += MR) {  // A(i, k) = dy[k0 + k, group's channel i]
@@ -517,10 +530,18 @@ void ck_conv2d_bwd_filter(float* dfilter, const float* x, const float* dy, const
       // Each B panel is packed just before its tiles use it, so it is still in L1 for all of them (packing the
       // whole block first overflowed L2). Read in place instead, a panel's rows sit at x's pixel stride and
       // map to a few L1 sets: with 64 channels they missed L1 three times as often (cachegrind).
-      const float* const* ptr = lowered_rows(rows, k0, kn);
+      const bool b_in_place = MR >= kBInPlaceMinRows && rows.tap_len % NR == 0;
+      const float* const* ptr = lowered_rows(rows, k0, kn, b_in_place ? zeros : nullptr);
       const ck_gemm_params p{nullptr, CK_ACT_LINEAR, 0.0f, k0 > p0};
       for (size_t jr = j0; jr < j1; jr += NR) {
         const size_t nr = std::min(NR, j1 - jr);
+        if (b_in_place) {
+          const float* const* b_rows = ptr + jr / rows.tap_len * kn;
+          for (size_t ir = 0; ir < geo.ocg; ir += MR)
+            d.gemm.bgemm(std::min(MR, geo.ocg - ir), nr, kn, pa + ir * kn, b_rows, jr % rows.tap_len,
+                         c + ir * geo.kc + jr, geo.kc, &p);
+          continue;
+        }
         pack_lowered_panel(pb, ptr, rows.tap_len, kn, jr, nr, NR);
         for (size_t ir = 0; ir < geo.ocg; ir += MR)
           d.gemm.ukernel(std::min(MR, geo.ocg - ir), nr, kn, pa + ir * kn, pb, c + ir * geo.kc + jr, geo.kc, &p);

@@ -16,6 +16,7 @@
 struct ck_gemm_config {
   ck_f32_gemm_ukernel_fn ukernel;
   ck_f32_igemm_ukernel_fn igemm;
+  ck_f32_bgemm_ukernel_fn bgemm;
   size_t mr, nr, kc, mc, nc;
 };
 

@@ -140,6 +140,8 @@ CK_TEST(conv2d_against_loops) {
       make(2, 9, 11, 12, 10, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0, 1),  // backward-input by phases: stride 2, uneven pads
       make(1, 10, 9, 16, 8, 1, 1, 2, 3, 1, 1, 0, 0, 0, 0, 1),   // 1x1 at stride 2x3: phases no tap reaches
       make(2, 11, 10, 9, 7, 3, 2, 3, 2, 2, 1, 2, 1, 0, 1, 1),   // stride 3x2 with dilation 2
+      make(2, 9, 7, 32, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),   // kernel rows of 96: backward-filter B read in place
+      make(1, 10, 9, 64, 16, 3, 3, 2, 2, 2, 1, 2, 1, 1, 1, 2),  // the same with taps of 32 (groups 2), strided, dilated
   };
   ck_for_each_isa([&](ck_isa) {
     uint32_t seed = 1;

@@ -18,8 +18,8 @@ struct Variant {
 
 std::vector<Variant> variants() {
   std::vector<Variant> out;
-#define CK_GEMM_UKERNEL(isa, fn, ifn, mr, nr, kc, mc, nc) \
-  if (ck_isa_supported(isa)) out.push_back({isa, #fn, {fn, ifn, mr, nr, kc, mc, nc}});
+#define CK_GEMM_UKERNEL(isa, fn, ifn, bfn, mr, nr, kc, mc, nc) \
+  if (ck_isa_supported(isa)) out.push_back({isa, #fn, {fn, ifn, bfn, mr, nr, kc, mc, nc}});
 #define CK_GEMM_NARROW_UKERNEL CK_GEMM_UKERNEL
 #include "kernels/f32-gemm/f32-gemm.inc"
 #undef CK_GEMM_NARROW_UKERNEL

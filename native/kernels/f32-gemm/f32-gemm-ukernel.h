@@ -56,6 +56,11 @@ struct ck_gemm_tile {
     return b;
   }
 
+  // acc += A(:, 0:kc) . B, with A(i, k) = a[k * MR + i] (a packed micropanel) and B(k, j) = b_rows[k][b_off + j].
+  CK_INLINE void madd_b_rows(const float* CK_RESTRICT a, const float* const* b_rows, size_t b_off, size_t kc) {
+    for (size_t k = 0; k < kc; ++k, a += MR) step(b_rows[k] + b_off, [&](size_t i) { return a[i]; });
+  }
+
   // acc += A(:, 0:kc) . b, with A(i, k) = rows[i][k] (MR row pointers); returns b advanced by kc rows.
   CK_INLINE const float* madd_rows(const float* const* rows, const float* CK_RESTRICT b, size_t kc) {
     const float* r[R];
@@ -119,6 +124,15 @@ inline void ck_f32_igemm_tile(size_t mr, size_t nr, size_t kc, size_t ks, const 
   t.store(mr, nr, c, ldc, p);
 }
 
+template <class V, size_t MR, size_t NR, size_t R>
+inline void ck_f32_gemm_brows_tile(size_t mr, size_t nr, size_t kc, const float* CK_RESTRICT a, const float* const* b_rows,
+                                   size_t b_off, float* CK_RESTRICT c, size_t ldc, const ck_gemm_params* p) {
+  ck_gemm_tile<V, MR, NR, R> t;
+  t.begin(mr, nr, c, ldc);
+  t.madd_b_rows(a, b_rows, b_off, kc);
+  t.store(mr, nr, c, ldc, p);
+}
+
 // A tile at the bottom edge with few rows (mr <= 4 or <= 8 of a taller MR) runs a short tile that computes
 // only those: a dense layer's batch of 64 is 4 x 14 + 8 rows, and computing the last 8 as 14 would waste 9%
 // of the product.
@@ -140,10 +154,20 @@ inline void ck_f32_igemm_ukernel(size_t mr, size_t nr, size_t kc, size_t ks, con
   ck_f32_igemm_tile<V, MR, NR, MR>(mr, nr, kc, ks, a, b, c, ldc, p);
 }
 
+template <class V, size_t MR, size_t NR>
+inline void ck_f32_gemm_brows_ukernel(size_t mr, size_t nr, size_t kc, const float* CK_RESTRICT a,
+                                      const float* const* b_rows, size_t b_off, float* CK_RESTRICT c, size_t ldc,
+                                      const ck_gemm_params* p) {
+  if (MR > 4 && mr <= 4) return ck_f32_gemm_brows_tile<V, MR, NR, (MR > 4 ? 4 : MR)>(mr, nr, kc, a, b_rows, b_off, c, ldc, p);
+  if (MR > 8 && mr <= 8) return ck_f32_gemm_brows_tile<V, MR, NR, (MR > 8 ? 8 : MR)>(mr, nr, kc, a, b_rows, b_off, c, ldc, p);
+  ck_f32_gemm_brows_tile<V, MR, NR, MR>(mr, nr, kc, a, b_rows, b_off, c, ldc, p);
+}
+
 }  // namespace
 
-// Defines the packed and indirect microkernels <gemm>, <igemm> of one MR x NR tile for vocabulary V.
-#define CK_DEFINE_GEMM_UKERNELS(gemm, igemm, V, MR, NR)                                                      \
+// Defines the packed, indirect-A and indirect-B microkernels <gemm>, <igemm>, <bgemm> of one MR x NR tile for
+// vocabulary V.
+#define CK_DEFINE_GEMM_UKERNELS(gemm, igemm, bgemm, V, MR, NR)                                               \
   void gemm(size_t mr, size_t nr, size_t kc, const float* a, const float* b, float* c, size_t ldc,            \
             const ck_gemm_params* params) {                                                                  \
     ck_f32_gemm_ukernel<V, MR, NR>(mr, nr, kc, a, b, c, ldc, params);                                        \
@@ -151,4 +175,8 @@ inline void ck_f32_igemm_ukernel(size_t mr, size_t nr, size_t kc, size_t ks, con
   void igemm(size_t mr, size_t nr, size_t kc, size_t ks, const float* const* a, const float* b, float* c,    \
              size_t ldc, const ck_gemm_params* params) {                                                     \
     ck_f32_igemm_ukernel<V, MR, NR>(mr, nr, kc, ks, a, b, c, ldc, params);                                   \
+  }                                                                                                          \
+  void bgemm(size_t mr, size_t nr, size_t kc, const float* a, const float* const* b_rows, size_t b_off, float* c, \
+             size_t ldc, const ck_gemm_params* params) {                                                     \
+    ck_f32_gemm_brows_ukernel<V, MR, NR>(mr, nr, kc, a, b_rows, b_off, c, ldc, params);                      \
   }

@@ -15,6 +15,13 @@
 //
 // a: ks groups of MR pointers, a[s*MR + i] -> the kc floats of A_s row i (contiguous). Every pointer is
 // readable (padding and rows >= mr point at zeros); b_packed holds ks*kc rows of NR columns.
+//
+// The indirect-B variant (bgemm) reads B through row pointers instead, for a B whose rows are scattered
+// (convolution backward-filter reads x's pixels in place):
+//
+//   c[0:mr, 0:nr]  (=|+=)  a_packed (kc x MR) . B, B(k, j) = b_rows[k][b_off + j], then the epilogue
+//
+// Every b_rows[k] + b_off is readable for NR floats (padding points at zeros).
 #pragma once
 
 #include <cstddef>
@@ -34,15 +41,19 @@ struct ck_gemm_params {
 
 typedef void (*ck_f32_gemm_ukernel_fn)(size_t mr, size_t nr, size_t kc, const float* a_packed,
                                         const float* b_packed, float* c, size_t ldc, const ck_gemm_params* params);
+typedef void (*ck_f32_bgemm_ukernel_fn)(size_t mr, size_t nr, size_t kc, const float* a_packed, const float* const* b_rows,
+                                         size_t b_off, float* c, size_t ldc, const ck_gemm_params* params);
 typedef void (*ck_f32_igemm_ukernel_fn)(size_t mr, size_t nr, size_t kc, size_t ks, const float* const* a,
                                          const float* b_packed, float* c, size_t ldc, const ck_gemm_params* params);
 
-// CK_GEMM_UKERNEL(isa, fn, ifn, mr, nr, kc, mc, nc): the packed and indirect variants and the cache blocking
+// CK_GEMM_UKERNEL(isa, fn, ifn, bfn, mr, nr, kc, mc, nc): the packed, indirect-A and indirect-B variants and the cache blocking
 // they are tuned with; CK_GEMM_NARROW_UKERNEL likewise for products of at most nr columns.
-#define CK_GEMM_UKERNEL(isa, fn, ifn, mr, nr, kc, mc, nc)                                          \
+#define CK_GEMM_UKERNEL(isa, fn, ifn, bfn, mr, nr, kc, mc, nc)                                     \
   void fn(size_t mr_, size_t nr_, size_t kc_, const float* a_packed, const float* b_packed, float* c, \
           size_t ldc, const ck_gemm_params* params);                                                \
   void ifn(size_t mr_, size_t nr_, size_t kc_, size_t ks, const float* const* a, const float* b_packed, \
+           float* c, size_t ldc, const ck_gemm_params* params);                                        \
+  void bfn(size_t mr_, size_t nr_, size_t kc_, const float* a_packed, const float* const* b_rows, size_t b_off, \
            float* c, size_t ldc, const ck_gemm_params* params);
 #define CK_GEMM_NARROW_UKERNEL CK_GEMM_UKERNEL
 #include "kernels/f32-gemm/f32-gemm.inc"
