@@ -132,7 +132,8 @@ CK_TEST(conv2d_against_loops) {
       make(3, 20, 20, 2, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),   // several im2col tiles and pixel blocks
       make(1, 4, 4, 3, 2, 5, 5, 1, 1, 1, 1, 3, 3, 3, 3, 1),     // padding wider than the input
       make(2, 6, 6, 4, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),    // 32 out channels: untransposed backward-filter
-      make(1, 7, 6, 100, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),  // kernel row 300 > KC: staged edges, chunked taps
+      make(1, 7, 6, 100, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),  // kernel row 300 > KC: padded copy, chunked taps
+      make(1, 5, 30, 100, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), // the same 30 wide: staged edges, chunked taps
       make(2, 9, 8, 12, 10, 3, 2, 1, 1, 2, 1, 2, 0, 1, 0, 1),   // backward-input as a dy convolution: dilated, uneven pads
       make(2, 11, 13, 1, 10, 5, 3, 1, 1, 1, 1, 2, 1, 0, 2, 1),  // one channel: the direct kernel, two channel blocks
       make(1, 6, 9, 1, 6, 3, 3, 1, 1, 1, 1, 0, 0, 1, 1, 1),     // one channel, 6 filters, rows shorter than a vector
