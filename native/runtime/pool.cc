@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "convkit/ops.h"
 #include "runtime/dispatch.h"
@@ -37,6 +38,20 @@ void for_each_window(const ck_pool2d_info& s, size_t n, size_t oh, Fn&& fn) {
   for (size_t ow = 0; ow < s.out_w; ++ow) fn(((n * s.out_h + oh) * s.out_w + ow) * s.channels, window(s, oh, ow));
 }
 
+// Runs fn(t) for every output row t = n * out_h + oh, in tasks of consecutive rows that read about kChunk
+// input floats: one task per row was a few hundred nanoseconds of work for a first layer's 28 x 6 values, and
+// the second thread made a 64-image pool slower than one.
+constexpr size_t kChunk = 16384;
+
+template <class Fn>
+void for_output_rows(const ck_pool2d_info& s, Fn&& fn) {
+  const size_t rows = s.batch * s.out_h, per_row = std::max<size_t>(1, s.pool_h * s.in_w * s.channels);
+  const size_t per = std::max<size_t>(1, kChunk / per_row);
+  ck_parallel_for((rows + per - 1) / per, [&](size_t b) {
+    for (size_t t = b * per; t < std::min(rows, (b + 1) * per); ++t) fn(t);
+  });
+}
+
 size_t cell(const ck_pool2d_info& s, size_t n, size_t h, size_t w) { return ((n * s.in_h + h) * s.in_w + w) * s.channels; }
 
 // The first maximum of each channel over the window: best[c], and off[c] = its offset in x from the window's
@@ -64,11 +79,16 @@ void zero(float* p, size_t n) {
 void ck_maxpool2d_fwd(float* y, const float* x, const ck_pool2d_info& s) {
   const ck_dispatch& d = ck_kernels();
   const size_t c_n = s.channels, row = s.in_w * c_n;
-  ck_parallel_for(s.batch * s.out_h, [&](size_t t) {
+  // The windows' input columns depend on ow only: found once, not per output pixel.
+  std::vector<Window> cols(s.out_w);
+  for (size_t ow = 0; ow < s.out_w; ++ow) cols[ow] = window(s, 0, ow);
+  for_output_rows(s, [&](size_t t) {
     const size_t n = t / s.out_h, oh = t % s.out_h;
+    float* out = y + t * s.out_w * c_n;
     // First the maxima down the window's rows, for a whole input row at once (one long vector call per row
     // instead of one per cell: a 2x2 pool of 6 channels has only 6 values per cell), then across each window.
     const Window rows = window(s, oh, 0);
+    if (rows.h0 == rows.h1) return zero(out, s.out_w * c_n);
     const float* down = x + cell(s, n, rows.h0, 0);
     if (rows.h1 - rows.h0 > 1) {
       float* m = ck_scratch(CK_SCRATCH_ROW, row);
@@ -76,19 +96,21 @@ void ck_maxpool2d_fwd(float* y, const float* x, const ck_pool2d_info& s) {
       for (size_t h = rows.h0 + 2; h < rows.h1; ++h) d.vmax(row, m, x + cell(s, n, h, 0), m);
       down = m;
     }
-    for_each_window(s, n, oh, [&](size_t out, const Window& w) {
-      if (w.count() == 0) return zero(y + out, c_n);
-      if (c_n < kVectorCall) {  // a first layer's few channels: no call per pixel, the running max in a register
+    for (size_t ow = 0; ow < s.out_w; ++ow, out += c_n) {
+      const Window& w = cols[ow];
+      if (w.w0 == w.w1) {
+        zero(out, c_n);
+      } else if (c_n < kVectorCall) {  // a first layer's few channels: no call per pixel, the running max in a register
         for (size_t c = 0; c < c_n; ++c) {
           float m = down[w.w0 * c_n + c];
           for (size_t ww = w.w0 + 1; ww < w.w1; ++ww) m = down[ww * c_n + c] > m ? down[ww * c_n + c] : m;
-          y[out + c] = m;
+          out[c] = m;
         }
-        return;
+      } else {
+        std::memcpy(out, down + w.w0 * c_n, c_n * sizeof(float));
+        for (size_t ww = w.w0 + 1; ww < w.w1; ++ww) d.vmax(c_n, out, down + ww * c_n, out);
       }
-      std::memcpy(y + out, down + w.w0 * c_n, c_n * sizeof(float));
-      for (size_t ww = w.w0 + 1; ww < w.w1; ++ww) d.vmax(c_n, y + out, down + ww * c_n, y + out);
-    });
+    }
   });
 }
 
@@ -167,7 +189,7 @@ void ck_maxpool2d_bwd(float* dx, const float* dy, const float* x, const ck_pool2
 void ck_avgpool2d_fwd(float* y, const float* x, const ck_pool2d_info& s) {
   const ck_dispatch& d = ck_kernels();
   const size_t c_n = s.channels;
-  ck_parallel_for(s.batch * s.out_h, [&](size_t t) {
+  for_output_rows(s, [&](size_t t) {
     const size_t n = t / s.out_h;
     for_each_window(s, n, t % s.out_h, [&](size_t out, const Window& w) {
       zero(y + out, c_n);
