@@ -44,7 +44,7 @@
       'native/kernels/f32-dwconv/f32-dwconv-avx512f.cc',
       'native/kernels/f32-fmaprobe/f32-fmaprobe-24x16-avx512f.cc',
       'native/kernels/f32-gemm/f32-gemm-14x32-avx512f.cc',
-      'native/kernels/f32-gemm/f32-gemm-24x16-avx512f.cc',
+      'native/kernels/f32-gemm/f32-gemm-8x16-avx512f.cc',
       'native/kernels/f32-gemv/f32-gemv-avx512f.cc',
       'native/kernels/f32-softmax/f32-softmax-avx512f.cc',
       'native/kernels/f32-vbinary/f32-vbinary-avx512f.cc',

@@ -29,7 +29,7 @@ void pack_a(float* dst, const ck_gemm_args& g, size_t i0, size_t mc, size_t p0, 
       // A(i,k) = a[i*lda + k]: a transpose, done kBlock values of each row at a time, so every source line is
       // used up at once (read side by side, rows lda apart compete for a few L1 sets when lda is a multiple of
       // 4 KiB) and the stores stay within one small block of the panel.
-      const float* src[32];  // MR <= 32: the tallest registered tile has 24 rows
+      const float* src[32];  // MR <= 32 (a static_assert in dispatch.cc)
       for (size_t r = 0; r < MR; ++r) src[r] = r < mr ? g.a + (i0 + ir + r) * g.lda + p0 : nullptr;
       for (size_t k0 = 0; k0 < kc; k0 += kBlock) {
         const size_t kn = std::min(kBlock, kc - k0);
