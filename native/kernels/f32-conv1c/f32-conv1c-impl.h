@@ -1,8 +1,11 @@
-// The one-channel direct convolution written once against a SIMD vocabulary: a register of output columns
-// per output channel, up to kBlock channels at a time; each tap loads one vector of inputs (consecutive
-// columns, since there is one channel and stride 1) and multiplies it by each channel's broadcast weight.
-// The finished block is transposed into the NHWC row through a small tile, each value through the GEMM's
-// store epilogue.
+// The one-channel direct convolution written once against a SIMD vocabulary, in one of two loop orders:
+// - by columns (fewer output channels than a vector holds): a register of output columns per output channel,
+//   up to kBlock channels at a time; each tap loads one vector of inputs (consecutive columns, since there is
+//   one channel and stride 1) and multiplies it by each channel's broadcast weight. The finished block is
+//   transposed into the NHWC row through a small tile, each value through the GEMM's store epilogue.
+// - by channels (at least a vector of them): R pixels x NV vectors of channels in registers; each tap loads
+//   the NV weight vectors and broadcasts R inputs, as the GEMM microkernel does, and each pixel's channels go
+//   straight into the NHWC row through the vector epilogue.
 #pragma once
 
 #include "kernels/f32-conv1c/f32-conv1c.h"
@@ -12,9 +15,59 @@
 // AVX-512-compiled copy of a shared inline function for the scalar or AVX2 path.
 namespace {
 
+template <class V, size_t R, size_t NV>
+inline void ck_f32_conv1c_row_by_channels(size_t out_w, size_t oc, size_t kh_n, size_t kw_n, const float* x,
+                                          size_t x_stride, const float* w, float* y, const ck_gemm_params* p) {
+  using reg = typename V::reg;
+  constexpr size_t W = V::width;
+  static_assert(R <= W + 1, "the last pixel block reads at most width columns past out_w (the caller's margin)");
+  for (size_t o0 = 0; o0 < oc; o0 += NV * W) {
+    const size_t on = oc - o0 < NV * W ? oc - o0 : NV * W;  // channels in this block
+    for (size_t ow0 = 0; ow0 < out_w; ow0 += R) {
+      reg acc[R][NV];
+#pragma GCC unroll 16
+      for (size_t r = 0; r < R; ++r)
+#pragma GCC unroll 4
+        for (size_t j = 0; j < NV; ++j) acc[r][j] = V::zero();
+      for (size_t kh = 0; kh < kh_n; ++kh) {
+        const float* row = x + kh * x_stride + ow0;
+        const float* wt = w + kh * kw_n * oc + o0;
+        for (size_t kw = 0; kw < kw_n; ++kw, wt += oc) {
+          reg wv[NV];
+#pragma GCC unroll 4
+          for (size_t j = 0; j < NV; ++j)
+            wv[j] = j * W + W <= on ? V::load(wt + j * W) : j * W < on ? V::load_partial(wt + j * W, on - j * W) : V::zero();
+#pragma GCC unroll 16
+          for (size_t r = 0; r < R; ++r) {
+            const reg xv = V::set1(row[r + kw]);
+#pragma GCC unroll 4
+            for (size_t j = 0; j < NV; ++j) acc[r][j] = V::fmadd(xv, wv[j], acc[r][j]);
+          }
+        }
+      }
+      const size_t rows = out_w - ow0 < R ? out_w - ow0 : R;
+#pragma GCC unroll 16
+      for (size_t r = 0; r < R; ++r) {
+        if (r >= rows) break;
+        float* out = y + (ow0 + r) * oc + o0;
+#pragma GCC unroll 4
+        for (size_t j = 0; j < NV; ++j) {
+          if (j * W >= on) break;
+          const size_t n = on - j * W < W ? on - j * W : W;
+          const reg v = ck_gemm_store_value<V>(acc[r][j], out + j * W, p->bias ? p->bias + o0 + j * W : nullptr, p, n);
+          if (n == W)
+            V::store(out + j * W, v);
+          else
+            V::store_partial(out + j * W, v, n);
+        }
+      }
+    }
+  }
+}
+
 template <class V>
-inline void ck_f32_conv1c_row(size_t out_w, size_t oc, size_t kh_n, size_t kw_n, const float* x, size_t x_stride,
-                              const float* w, float* y, const ck_gemm_params* p) {
+inline void ck_f32_conv1c_row_by_columns(size_t out_w, size_t oc, size_t kh_n, size_t kw_n, const float* x,
+                                         size_t x_stride, const float* w, float* y, const ck_gemm_params* p) {
   using reg = typename V::reg;
   constexpr size_t W = V::width;
   constexpr size_t kBlock = 8;  // output channels in registers: 8 accumulators, an input vector, a weight
@@ -49,8 +102,13 @@ inline void ck_f32_conv1c_row(size_t out_w, size_t oc, size_t kh_n, size_t kw_n,
 
 }  // namespace
 
-#define CK_DEFINE_CONV1C_UKERNEL(fn, V)                                                                          \
+// Defines the microkernel fn for vocabulary V; R pixels x NV vectors of channels in registers when there are
+// at least a vector's worth of channels (R = 0: always by columns).
+#define CK_DEFINE_CONV1C_UKERNEL(fn, V, R, NV)                                                                   \
   void fn(size_t out_w, size_t oc, size_t kh, size_t kw, const float* x, size_t x_stride, const float* w, float* y, \
           const ck_gemm_params* p) {                                                                              \
-    ck_f32_conv1c_row<V>(out_w, oc, kh, kw, x, x_stride, w, y, p);                                               \
+    if (R > 0 && oc >= V::width)                                                                                  \
+      ck_f32_conv1c_row_by_channels<V, (R > 0 ? R : 1), NV>(out_w, oc, kh, kw, x, x_stride, w, y, p);            \
+    else                                                                                                          \
+      ck_f32_conv1c_row_by_columns<V>(out_w, oc, kh, kw, x, x_stride, w, y, p);                                   \
   }
