@@ -59,6 +59,9 @@ export function createBatcher(model: BatchPredictor, opts: BatcherOptions): Batc
   // gathered into the same buffer (grown to the largest batch seen): no new 200 KiB per batch of LeNet-5 for
   // the garbage collector to chase.
   let gathered = new Float32Array(0);
+  // Each request's copy of its sample goes back here once its batch is gathered, for a later request: a new
+  // 3 KiB Float32Array per request cost more than filling one.
+  const spare: Float32Array[] = [];
   let timer: NodeJS.Timeout | undefined;
   let inFlight: Promise<void> | undefined;
   let closed = false;
@@ -83,7 +86,10 @@ export function createBatcher(model: BatchPredictor, opts: BatcherOptions): Batc
     try {
       if (gathered.length < batch.length * sampleSize) gathered = new Float32Array(batch.length * sampleSize);
       const x = gathered.subarray(0, batch.length * sampleSize);
-      batch.forEach((p, i) => x.set(p.data, i * sampleSize));
+      batch.forEach((p, i) => {
+        x.set(p.data, i * sampleSize);
+        spare.push(p.data);
+      });
       const y = await model.predict(new Tensor(x, [batch.length, ...sampleShape]), { batchSize: batch.length });
       const rowShape = y.shape.slice(1);
       const row = sizeOf(rowShape);
@@ -103,7 +109,7 @@ export function createBatcher(model: BatchPredictor, opts: BatcherOptions): Batc
     predict(input, callOpts = {}) {
       return new Promise<Tensor>((resolve, reject) => {
         if (closed) return reject(new ConvkitError('batcher.predict: the batcher is closed', 'batcher.predict'));
-        const data = toSample(input, sampleShape, sampleSize);
+        const data = toSample(input, sampleShape, sampleSize, spare.pop());
         if (queue.length >= maxQueue) {
           return reject(new ConvkitError(`batcher.predict: overloaded: ${queue.length} requests already waiting (maxQueue ${maxQueue})`, 'batcher.predict'));
         }
@@ -113,7 +119,10 @@ export function createBatcher(model: BatchPredictor, opts: BatcherOptions): Batc
         if (signal) {
           p.onAbort = () => {
             const i = queue.indexOf(p);
-            if (i >= 0) queue.splice(i, 1);
+            if (i >= 0) {
+              queue.splice(i, 1);
+              spare.push(data);
+            }
             reject(signal.reason);
           };
           signal.addEventListener('abort', p.onAbort, { once: true });
@@ -137,15 +146,21 @@ function positive(where: string, arg: string, v: number): number {
   return v;
 }
 
-/** One sample as float32, from a tensor of the sample shape (or with a batch axis of 1) or a flat array. */
-function toSample(input: Tensor | Float32Array | number[], sampleShape: number[], size: number): Float32Array {
+/**
+ * One sample as float32 (into `out` when given), from a tensor of the sample shape (or with a batch axis of 1)
+ * or a flat array; every value must be finite once rounded to float32.
+ */
+function toSample(input: Tensor | Float32Array | number[], sampleShape: number[], size: number, out: Float32Array = new Float32Array(size)): Float32Array {
   const where = 'batcher.predict';
   const data = input instanceof Tensor ? input.data : input;
   if (!(data instanceof Float32Array || data instanceof Float64Array || Array.isArray(data))) fail(where, 'a Tensor, Float32Array or number[]', input);
   if (data.length !== size) fail(where, `${size} values (one sample of shape [${sampleShape.join(', ')}])`, `${data.length}`);
-  const out = Float32Array.from(data as ArrayLike<number>);
-  for (let i = 0; i < out.length; i++) {
-    if (!Number.isFinite(out[i])) fail(where, 'finite input values', `${data[i]} at index ${i}`);
+  out.set(data);
+  let check = 0; // v * 0 is 0 for a finite v and NaN for NaN or +-Infinity: one pass without a branch per value
+  for (let i = 0; i < size; i++) check += out[i] * 0;
+  if (check !== 0) {
+    const i = out.findIndex((v) => !Number.isFinite(v));
+    fail(where, 'finite input values', `${data[i]} at index ${i}`);
   }
   return out;
 }

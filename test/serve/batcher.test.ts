@@ -65,10 +65,28 @@ describe('createBatcher', () => {
     expect(model.batches).toEqual([1]);
   });
 
+  it('recycles sample buffers without mixing requests, aborted ones included', async () => {
+    const model = fakeModel(1); // answers [sum of the sample, batch size]
+    const b = createBatcher(model, { inputShape: [2], maxBatchSize: 4, maxDelayMs: 1 });
+    for (let wave = 0; wave < 5; wave++) {
+      const ac = new AbortController();
+      // requests 0-3 fill a batch and leave at once; 5 is still queued when it is aborted
+      const reqs = Array.from({ length: 10 }, (_, i) => b.predict([wave * 100 + i, 2 * i], i === 5 ? { signal: ac.signal } : {}));
+      ac.abort(new Error('gone'));
+      const got = await Promise.allSettled(reqs);
+      got.forEach((r, i) => {
+        if (i === 5) expect(r.status).toBe('rejected');
+        else expect(r.status === 'fulfilled' && r.value.data[0]).toBe(wave * 100 + 3 * i);
+      });
+    }
+    await b.close();
+  });
+
   it('validates inputs and options with clear errors', async () => {
     const b = createBatcher(fakeModel(), { inputShape: [2, 2] });
     await expect(b.predict([1, 2, 3])).rejects.toThrow('batcher.predict: expected 4 values (one sample of shape [2, 2]) but received 3');
     await expect(b.predict([1, Number.NaN, 3, 4])).rejects.toThrow('finite input values');
+    await expect(b.predict(new Float64Array([1, 1e39, 3, 4]))).rejects.toThrow('finite input values'); // Infinity in float32
     expect(() => createBatcher(fakeModel(), { inputShape: [2], maxBatchSize: 0 })).toThrow(ConvkitError);
     await b.close();
     await expect(b.predict([1, 2, 3, 4])).rejects.toThrow('closed');
