@@ -27,6 +27,10 @@ ck_dispatch make_table(ck_isa isa) {
   if (i == isa) d.dwconv = fn, d.dwconv_grad = grad_fn;
 #include "kernels/f32-dwconv/f32-dwconv.inc"
 #undef CK_DWCONV_UKERNEL
+#define CK_OPTIMIZER_UKERNEL(i, fn) \
+  if (i == isa) d.optimizer = fn;
+#include "kernels/f32-optimizer/f32-optimizer.inc"
+#undef CK_OPTIMIZER_UKERNEL
 #define CK_GEMV_UKERNEL(i, fn) \
   if (i == isa) d.gemv = fn;
 #include "kernels/f32-gemv/f32-gemv.inc"

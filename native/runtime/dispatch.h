@@ -9,6 +9,7 @@
 #include "kernels/f32-fmaprobe/f32-fmaprobe.h"
 #include "kernels/f32-gemm/f32-gemm.h"
 #include "kernels/f32-gemv/f32-gemv.h"
+#include "kernels/f32-optimizer/f32-optimizer.h"
 #include "kernels/f32-softmax/f32-softmax.h"
 #include "kernels/f32-vbinary/f32-vbinary.h"
 #include "kernels/f32-vunary/f32-vunary.h"
@@ -38,6 +39,7 @@ struct ck_dispatch {
   ck_f32_vunary_bwd_fn unary_bwd[CK_ACT_COUNT];  // [CK_ACT_LINEAR] is null
   ck_f32_softmax_fn softmax;
   ck_f32_softmax_bwd_fn softmax_bwd;
+  ck_f32_optimizer_fn optimizer;
   ck_f32_fmaprobe_fn fma_probe;
   size_t fma_probe_flops;  // per iteration
 };
