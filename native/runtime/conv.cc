@@ -326,6 +326,34 @@ float* padded_images(const float* x, const ck_conv2d_info& s, size_t n0, size_t 
   return padded;
 }
 
+// Few filters (2 oc <= the vector width): the filter gradient's vectors hold several pixels' channels.
+bool conv1c_few_filters(const ck_dispatch& d, const ck_conv2d_info& s) {
+  return d.conv1c_grad != nullptr && 2 * s.out_c <= d.conv1c_width;
+}
+
+// Image n of a one-channel x zero-padded, every value repeated oc times, into this thread's scratch (the
+// few-filter gradient's xr): rows of (in_w + pl + pr) * oc floats, then 2 * width zeros its last vectors may read.
+float* repeated_image(const float* x, const ck_conv2d_info& s, size_t n, size_t width) {
+  const size_t cols = s.in_w + s.pad_left + s.pad_right, rows = s.in_h + s.pad_top + s.pad_bottom, oc = s.out_c;
+  const size_t stride = cols * oc, size = rows * stride + 2 * width + 8;
+  float* xr = ck_scratch(CK_SCRATCH_IM2COL, size);
+  std::fill(xr, xr + size, 0.0f);
+  for (size_t h = 0; h < s.in_h; ++h) {
+    const float* src = x + (n * s.in_h + h) * s.in_w;
+    float* dst = xr + (s.pad_top + h) * stride + s.pad_left * oc;
+    if (oc <= 8) {  // 8 copies a pixel, a constant-length store, each overlapping the next pixel's
+      for (size_t w = 0; w < s.in_w; ++w)
+        for (size_t k = 0; k < 8; ++k) dst[w * oc + k] = src[w];
+      // zero again what the last pixel's copies ran into: the right padding, or the next row (written later)
+      std::fill(dst + s.in_w * oc, dst + (s.in_w - 1) * oc + 8, 0.0f);
+    } else {
+      for (size_t w = 0; w < s.in_w; ++w)
+        for (size_t o = 0; o < oc; ++o) dst[w * oc + o] = src[w];
+    }
+  }
+  return xr;
+}
+
 void conv1c_fwd(const ck_dispatch& d, float* y, const float* x, const float* filter, const ck_conv2d_info& s,
                 const ck_epilogue* ep) {
   const size_t stride = s.in_w + s.pad_left + s.pad_right + d.conv1c_width;  // room for the last vector's reads
@@ -377,6 +405,31 @@ void conv1c_bwd_filter(const ck_dispatch& d, float* dfilter, const float* x, con
   const size_t taps = s.k_h * s.k_w, part = taps * s.out_c, pixels = s.out_h * s.out_w;
   const size_t per = std::max<size_t>(1, kPixelChunk / std::max<size_t>(pixels, 1));
   const size_t chunks = (s.batch + per - 1) / per;
+  if (conv1c_few_filters(d, s)) {
+    // Each chunk sums its rows into taps x width lanes (the few-filter kernel's layout); after the partials are added
+    // in chunk order, the lanes of each channel are added in order.
+    const size_t width = d.conv1c_width, lanes = taps * width, xr_stride = stride * s.out_c;
+    float* partials = ck_scratch(CK_SCRATCH_FILTER, (chunks + 1) * lanes);
+    ck_parallel_for(chunks, [&](size_t t) {
+      float* acc = partials + t * lanes;
+      std::fill(acc, acc + lanes, 0.0f);
+      for (size_t n = t * per; n < std::min(s.batch, (t + 1) * per); ++n) {
+        const float* image = repeated_image(x, s, n, width);
+        for (size_t oh = 0; oh < s.out_h; ++oh)
+          d.conv1c_grad(s.out_w, s.out_c, s.k_h, s.k_w, image + oh * xr_stride, xr_stride,
+                            dy + (n * s.out_h + oh) * s.out_w * s.out_c, acc);
+      }
+    });
+    float* sum = partials + chunks * lanes;
+    ck_sum_partials(d, sum, partials, chunks, lanes);
+    for (size_t tap = 0; tap < taps; ++tap)
+      for (size_t o = 0; o < s.out_c; ++o) {
+        float v = sum[tap * width + o];
+        for (size_t l = o + s.out_c; l < width / s.out_c * s.out_c; l += s.out_c) v += sum[tap * width + l];
+        dfilter[tap * s.out_c + o] = v;
+      }
+    return;
+  }
   float* partials = ck_scratch(CK_SCRATCH_FILTER, chunks * part);
   ck_parallel_for(chunks, [&](size_t t) {
     const size_t n0 = t * per, n1 = std::min(s.batch, n0 + per);

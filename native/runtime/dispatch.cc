@@ -21,7 +21,10 @@ ck_dispatch make_table(ck_isa isa) {
   if (d.gemm_narrow.ukernel == nullptr) d.gemm_narrow = d.gemm;
 #define CK_CONV1C_UKERNEL(i, fn, width) \
   if (i == isa) d.conv1c = fn, d.conv1c_width = width;
+#define CK_CONV1C_GRAD_UKERNEL(i, grad_fn) \
+  if (i == isa) d.conv1c_grad = grad_fn;
 #include "kernels/f32-conv1c/f32-conv1c.inc"
+#undef CK_CONV1C_GRAD_UKERNEL
 #undef CK_CONV1C_UKERNEL
 #define CK_DWCONV_UKERNEL(i, fn, grad_fn) \
   if (i == isa) d.dwconv = fn, d.dwconv_grad = grad_fn;

@@ -28,6 +28,7 @@ struct ck_dispatch {
   ck_f32_gemv_fn gemv;  // for products of fewer than gemm.mr rows
   ck_f32_conv1c_fn conv1c;  // direct convolution of a one-channel input, stride 1
   size_t conv1c_width;      // its output columns per vector
+  ck_f32_conv1c_grad_fn conv1c_grad;  // its filter gradient with few filters (null where a vector holds one pixel)
   ck_f32_dwconv_fn dwconv;  // depthwise convolution, one output pixel
   ck_f32_dwconv_grad_fn dwconv_grad;  // its filter gradient, one run of output pixels
   ck_f32_vbinary_fn vadd;

@@ -140,6 +140,8 @@ CK_TEST(conv2d_against_loops) {
       make(5, 30, 29, 1, 7, 5, 5, 1, 1, 1, 1, 2, 1, 2, 0, 1),   // one channel: backward-filter over several image chunks
       make(2, 13, 31, 1, 32, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 1),  // one channel, 32 filters: by channels, a row tail
       make(1, 9, 17, 1, 45, 3, 4, 1, 1, 1, 1, 1, 1, 2, 1, 1),   // one channel, 45 filters: partial channel vectors
+      make(5, 30, 29, 1, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),   // one channel, 3 filters: pixels share vectors, chunks
+      make(3, 11, 40, 1, 1, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 1),   // one channel, one filter: a vector of pixels
       make(2, 9, 11, 12, 10, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0, 1),  // backward-input by phases: stride 2, uneven pads
       make(1, 10, 9, 16, 8, 1, 1, 2, 3, 1, 1, 0, 0, 0, 0, 1),   // 1x1 at stride 2x3: phases no tap reaches
       make(2, 11, 10, 9, 7, 3, 2, 3, 2, 2, 1, 2, 1, 0, 1, 1),   // stride 3x2 with dilation 2

@@ -100,6 +100,41 @@ inline void ck_f32_conv1c_row_by_columns(size_t out_w, size_t oc, size_t kh_n, s
   }
 }
 
+// The filter gradient of one output row with few filters (2 oc <= width): the per = width / oc pixels of a
+// vector share it, lane q*oc + o holding pixel q's channel o, so dy is read as stored and nothing is
+// transposed. The input is a copy of the zero-padded image with each value repeated oc times (xr), which makes
+// a tap's inputs for those lanes one contiguous load. sums[t*width + lane] += the sum over the row's vectors of
+// xr(tap t)[lane] * dy[lane], lanes past the row's end (and past per * oc) multiplied by zeros. At most T
+// taps' accumulators sit in registers while the row's vectors run; more taps take more passes.
+template <class V, size_t T>
+inline void ck_f32_conv1c_grad_row(size_t out_w, size_t oc, size_t kh_n, size_t kw_n, const float* xr,
+                                   size_t xr_stride, const float* dy, float* sums) {
+  using reg = typename V::reg;
+  constexpr size_t W = V::width;
+  const size_t per = W / oc, lanes = per * oc, vectors = (out_w + per - 1) / per, taps = kh_n * kw_n;
+  for (size_t t0 = 0; t0 < taps; t0 += T) {
+    const size_t nt = taps - t0 < T ? taps - t0 : T;
+    size_t off[T];
+    reg acc[T];
+#pragma GCC unroll 32
+    for (size_t t = 0; t < T; ++t) {
+      off[t] = t < nt ? (t0 + t) / kw_n * xr_stride + (t0 + t) % kw_n * oc : 0;
+      acc[t] = t < nt ? V::load(sums + (t0 + t) * W) : V::zero();
+    }
+    for (size_t v = 0; v < vectors; ++v) {
+      const size_t first = v * per, n = (out_w - first < per ? out_w - first : per) * oc;
+      const reg g = V::load_partial(dy + first * oc, n);
+      const float* src = xr + v * lanes;
+#pragma GCC unroll 32
+      for (size_t t = 0; t < T; ++t)
+        if (t < nt) acc[t] = V::fmadd(V::load_partial(src + off[t], n), g, acc[t]);
+    }
+#pragma GCC unroll 32
+    for (size_t t = 0; t < T; ++t)
+      if (t < nt) V::store(sums + (t0 + t) * W, acc[t]);
+  }
+}
+
 }  // namespace
 
 // Defines the microkernel fn for vocabulary V; R pixels x NV vectors of channels in registers when there are
@@ -111,4 +146,11 @@ inline void ck_f32_conv1c_row_by_columns(size_t out_w, size_t oc, size_t kh_n, s
       ck_f32_conv1c_row_by_channels<V, (R > 0 ? R : 1), NV>(out_w, oc, kh, kw, x, x_stride, w, y, p);            \
     else                                                                                                          \
       ck_f32_conv1c_row_by_columns<V>(out_w, oc, kh, kw, x, x_stride, w, y, p);                                   \
+  }
+
+// Defines the few-filter filter-gradient microkernel grad_fn for vocabulary V (width >= 2), T taps at a time.
+#define CK_DEFINE_CONV1C_GRAD_UKERNEL(grad_fn, V, T)                                                        \
+  void grad_fn(size_t out_w, size_t oc, size_t kh, size_t kw, const float* xr, size_t xr_stride, const float* dy, \
+               float* sums) {                                                                                \
+    ck_f32_conv1c_grad_row<V, T>(out_w, oc, kh, kw, xr, xr_stride, dy, sums);                                \
   }

@@ -18,9 +18,22 @@
 typedef void (*ck_f32_conv1c_fn)(size_t out_w, size_t oc, size_t kh, size_t kw, const float* x, size_t x_stride,
                                  const float* w, float* y, const ck_gemm_params* p);
 
-// CK_CONV1C_UKERNEL(isa, fn, width)
+// The filter gradient of one output row with few filters (2 oc <= width): per = width / oc pixels share a
+// vector, lane q*oc + o holding pixel q's channel o, so dy (the row's out_w * oc gradients, NHWC) is read as
+// stored. xr is the zero-padded image with every value repeated oc times (row stride xr_stride floats, rows of
+// at least (out_w + KW - 1) * oc). sums[tap*width + lane] += the row's sum of xr times dy in that layout (tap =
+// kh*KW + kw); the caller adds lanes q*oc + o over q for dfilter[tap][o]. Reads of xr may run up to 2 * width
+// floats past the last row, which the caller keeps readable.
+typedef void (*ck_f32_conv1c_grad_fn)(size_t out_w, size_t oc, size_t kh, size_t kw, const float* xr, size_t xr_stride,
+                                      const float* dy, float* sums);
+
+// CK_CONV1C_UKERNEL(isa, fn, width); CK_CONV1C_GRAD_UKERNEL(isa, grad_fn)
 #define CK_CONV1C_UKERNEL(isa, fn, width)                                                                   \
   void fn(size_t out_w, size_t oc, size_t kh, size_t kw, const float* x, size_t x_stride, const float* w, \
           float* y, const ck_gemm_params* p);
+#define CK_CONV1C_GRAD_UKERNEL(isa, grad_fn)                                                                \
+  void grad_fn(size_t out_w, size_t oc, size_t kh, size_t kw, const float* xr, size_t xr_stride, const float* dy, \
+               float* sums);
 #include "kernels/f32-conv1c/f32-conv1c.inc"
+#undef CK_CONV1C_GRAD_UKERNEL
 #undef CK_CONV1C_UKERNEL
