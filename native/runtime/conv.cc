@@ -356,7 +356,7 @@ float* repeated_image(const float* x, const ck_conv2d_info& s, size_t n, size_t 
 
 void conv1c_fwd(const ck_dispatch& d, float* y, const float* x, const float* filter, const ck_conv2d_info& s,
                 const ck_epilogue* ep) {
-  const size_t stride = s.in_w + s.pad_left + s.pad_right + d.conv1c_width;  // room for the last vector's reads
+  const size_t stride = s.in_w + s.pad_left + s.pad_right + 2 * d.conv1c_width;  // room for the last vectors' reads
   const size_t row_out = s.out_w * s.out_c;
   const size_t chunks = std::min(s.out_h, (4 * ck_threads() + s.batch - 1) / s.batch);
   const size_t per = (s.out_h + chunks - 1) / chunks;

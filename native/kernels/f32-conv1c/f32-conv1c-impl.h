@@ -20,7 +20,7 @@ inline void ck_f32_conv1c_row_by_channels(size_t out_w, size_t oc, size_t kh_n, 
                                           size_t x_stride, const float* w, float* y, const ck_gemm_params* p) {
   using reg = typename V::reg;
   constexpr size_t W = V::width;
-  static_assert(R <= W + 1, "the last pixel block reads at most width columns past out_w (the caller's margin)");
+  static_assert(R <= 2 * W + 1, "the last pixel block reads at most 2 x width columns past out_w (the caller's margin)");
   for (size_t o0 = 0; o0 < oc; o0 += NV * W) {
     const size_t on = oc - o0 < NV * W ? oc - o0 : NV * W;  // channels in this block
     for (size_t ow0 = 0; ow0 < out_w; ow0 += R) {
@@ -65,36 +65,57 @@ inline void ck_f32_conv1c_row_by_channels(size_t out_w, size_t oc, size_t kh_n, 
   }
 }
 
+// The epilogue of a register of one channel's output columns: + bias, then relu or leakyRelu (never accumulate).
 template <class V>
+inline typename V::reg ck_conv1c_epilogue(typename V::reg v, const float* bias, const ck_gemm_params* p) {
+  if (bias != nullptr) v = V::add(v, V::set1(*bias));
+  if (p->act == CK_ACT_RELU) v = V::max(v, V::zero());
+  if (p->act == CK_ACT_LEAKY_RELU) v = V::select_pos(v, v, V::mul(v, V::set1(p->alpha)));
+  return v;
+}
+
+// NC vectors of output columns at a time, so each broadcast weight feeds NC FMAs.
+template <class V, size_t NC>
 inline void ck_f32_conv1c_row_by_columns(size_t out_w, size_t oc, size_t kh_n, size_t kw_n, const float* x,
                                          size_t x_stride, const float* w, float* y, const ck_gemm_params* p) {
   using reg = typename V::reg;
   constexpr size_t W = V::width;
-  constexpr size_t kBlock = 8;  // output channels in registers: 8 accumulators, an input vector, a weight
-  float tile[kBlock * W];
+  constexpr size_t kBlock = 8;  // output channels in registers: 8 x NC accumulators, NC input vectors, a weight
+  float tile[kBlock * NC * W];
   for (size_t o0 = 0; o0 < oc; o0 += kBlock) {
     const size_t ob = oc - o0 < kBlock ? oc - o0 : kBlock;
-    for (size_t ow0 = 0; ow0 < out_w; ow0 += W) {
-      reg acc[kBlock];
+    for (size_t ow0 = 0; ow0 < out_w; ow0 += NC * W) {
+      reg acc[NC][kBlock];
 #pragma GCC unroll 8
-      for (size_t o = 0; o < kBlock; ++o) acc[o] = V::zero();
+      for (size_t c = 0; c < NC; ++c)
+#pragma GCC unroll 8
+        for (size_t o = 0; o < kBlock; ++o) acc[c][o] = V::zero();
       for (size_t kh = 0; kh < kh_n; ++kh) {
         const float* row = x + kh * x_stride + ow0;
         const float* wt = w + kh * kw_n * oc + o0;
         for (size_t kw = 0; kw < kw_n; ++kw, wt += oc) {
-          const reg xv = V::load(row + kw);
+          reg xv[NC];
 #pragma GCC unroll 8
-          for (size_t o = 0; o < kBlock; ++o)
-            if (o < ob) acc[o] = V::fmadd(xv, V::set1(wt[o]), acc[o]);
+          for (size_t c = 0; c < NC; ++c) xv[c] = V::load(row + kw + c * W);
+#pragma GCC unroll 8
+          for (size_t o = 0; o < kBlock; ++o) {
+            if (o >= ob) break;
+            const reg wv = V::set1(wt[o]);
+#pragma GCC unroll 8
+            for (size_t c = 0; c < NC; ++c) acc[c][o] = V::fmadd(xv[c], wv, acc[c][o]);
+          }
         }
       }
+      // The epilogue on whole registers, then the block transposed into the NHWC row value by value.
 #pragma GCC unroll 8
-      for (size_t o = 0; o < kBlock; ++o) V::store(tile + o * W, acc[o]);
-      const size_t columns = out_w - ow0 < W ? out_w - ow0 : W;
+      for (size_t c = 0; c < NC; ++c)
+#pragma GCC unroll 8
+        for (size_t o = 0; o < kBlock; ++o)
+          V::store(tile + (o * NC + c) * W, ck_conv1c_epilogue<V>(acc[c][o], p->bias ? p->bias + o0 + o : nullptr, p));
+      const size_t columns = out_w - ow0 < NC * W ? out_w - ow0 : NC * W;
       for (size_t q = 0; q < columns; ++q) {
         float* out = y + (ow0 + q) * oc + o0;
-        for (size_t o = 0; o < ob; ++o)
-          out[o] = ck_gemm_store_value<ck_simd_scalar>(tile[o * W + q], out + o, p->bias ? p->bias + o0 + o : nullptr, p);
+        for (size_t o = 0; o < ob; ++o) out[o] = tile[o * NC * W + q];
       }
     }
   }
@@ -138,14 +159,14 @@ inline void ck_f32_conv1c_grad_row(size_t out_w, size_t oc, size_t kh_n, size_t 
 }  // namespace
 
 // Defines the microkernel fn for vocabulary V; R pixels x NV vectors of channels in registers when there are
-// at least a vector's worth of channels (R = 0: always by columns).
-#define CK_DEFINE_CONV1C_UKERNEL(fn, V, R, NV)                                                                   \
+// at least a vector's worth of channels (R = 0: always by columns), NC vectors of columns otherwise.
+#define CK_DEFINE_CONV1C_UKERNEL(fn, V, R, NV, NC)                                                               \
   void fn(size_t out_w, size_t oc, size_t kh, size_t kw, const float* x, size_t x_stride, const float* w, float* y, \
           const ck_gemm_params* p) {                                                                              \
     if (R > 0 && oc >= V::width)                                                                                  \
       ck_f32_conv1c_row_by_channels<V, (R > 0 ? R : 1), NV>(out_w, oc, kh, kw, x, x_stride, w, y, p);            \
     else                                                                                                          \
-      ck_f32_conv1c_row_by_columns<V>(out_w, oc, kh, kw, x, x_stride, w, y, p);                                   \
+      ck_f32_conv1c_row_by_columns<V, NC>(out_w, oc, kh, kw, x, x_stride, w, y, p);                               \
   }
 
 // Defines the few-filter filter-gradient microkernel grad_fn for vocabulary V (width >= 2), T taps at a time.

@@ -4,7 +4,7 @@
 //   y[ow*oc + o] = epilogue( sum over kh < KH, kw < KW of x[kh*x_stride + ow + kw] * w[(kh*KW + kw)*oc + o] )
 //
 // for ow < out_w, o < oc. x is a zero-padded copy of the input, so there are no edge tests: the kernel may read
-// x[kh*x_stride + c] for every c < out_w + KW - 1 + width, and the caller makes those readable. It is
+// x[kh*x_stride + c] for every c < out_w + KW - 1 + 2 * width, and the caller makes those readable. It is
 // vectorized over width output columns when oc < width, else over output channels with a block of pixels in
 // registers; either way the sums run over (kh, kw) in order. The epilogue is bias, then relu
 // or leakyRelu (p->act; p->accumulate must be false). Overwrites y; no alignment required.
