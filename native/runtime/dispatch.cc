@@ -30,6 +30,10 @@ ck_dispatch make_table(ck_isa isa) {
   if (i == isa) d.dwconv = fn, d.dwconv_grad = grad_fn;
 #include "kernels/f32-dwconv/f32-dwconv.inc"
 #undef CK_DWCONV_UKERNEL
+#define CK_MAXPOOL_UKERNEL(i, fn) \
+  if (i == isa) d.maxpool_bwd = fn;
+#include "kernels/f32-maxpool/f32-maxpool.inc"
+#undef CK_MAXPOOL_UKERNEL
 #define CK_OPTIMIZER_UKERNEL(i, fn) \
   if (i == isa) d.optimizer = fn;
 #include "kernels/f32-optimizer/f32-optimizer.inc"

@@ -169,8 +169,31 @@ void maxpool_bwd_by_rows(const ck_dispatch& d, float* dx, const float* dy, const
   }
 }
 
+namespace {
+
+// Windows that tile the input (stride = pool size, no padding; the classic 2x2/2): each input cell is in at most
+// one window, so each output row's input rows are written in one pass by the maxpool_bwd microkernel, and
+// the cells no window covers (the last rows and columns of an odd size) get zeros.
+bool windows_tile(const ck_pool2d_info& s) {
+  return s.stride_h == s.pool_h && s.stride_w == s.pool_w && s.pad_top == 0 && s.pad_left == 0 && s.pad_bottom == 0 &&
+         s.pad_right == 0 && s.pool_h * s.pool_w <= 64 && s.out_h * s.pool_h <= s.in_h && s.out_w * s.pool_w <= s.in_w;
+}
+
+void maxpool_bwd_tiled(const ck_dispatch& d, float* dx, const float* dy, const float* x, const ck_pool2d_info& s) {
+  const size_t c_n = s.channels, row = s.in_w * c_n, covered = s.out_w * s.pool_w * c_n;
+  for_output_rows(s, [&](size_t t) {
+    const size_t n = t / s.out_h, oh = t % s.out_h, at = cell(s, n, oh * s.pool_h, 0);
+    d.maxpool_bwd(c_n, s.out_w, s.pool_h, s.pool_w, x + at, row, dy + t * s.out_w * c_n, dx + at);
+    for (size_t i = 0; i < s.pool_h; ++i) zero(dx + at + i * row + covered, row - covered);
+    if (oh + 1 == s.out_h) zero(dx + cell(s, n, s.out_h * s.pool_h, 0), (s.in_h - s.out_h * s.pool_h) * row);
+  });
+}
+
+}  // namespace
+
 void ck_maxpool2d_bwd(float* dx, const float* dy, const float* x, const ck_pool2d_info& s) {
   const ck_dispatch& d = ck_kernels();
+  if (windows_tile(s)) return maxpool_bwd_tiled(d, dx, dy, x, s);
   const size_t c_n = s.channels, in_image = s.in_h * s.in_w * c_n;
   ck_parallel_for(s.batch, [&](size_t n) {
     zero(dx + n * in_image, in_image);

@@ -37,6 +37,9 @@ struct ck_simd_scalar {
   static reg min(reg a, reg b) { return a < b ? a : b; }
   // x > 0 ? a : b
   static reg select_pos(reg x, reg a, reg b) { return x > 0.0f ? a : b; }
+  // x > y ? a : b and x < y ? a : b (false for NaN, as the vector compares)
+  static reg select_gt(reg x, reg y, reg a, reg b) { return x > y ? a : b; }
+  static reg select_lt(reg x, reg y, reg a, reg b) { return x < y ? a : b; }
   static float reduce_add(reg v) { return v; }
   static float reduce_max(reg v) { return v; }
   static reg exp(reg x) { return std::exp(x); }

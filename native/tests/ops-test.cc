@@ -74,6 +74,10 @@ CK_TEST(pooling_against_loops) {
       {2, 5, 6, 9, 5, 6, 3, 3, 1, 1, 1, 1, 1, 1},
       {1, 3, 3, 2, 3, 3, 4, 4, 2, 2, 3, 3, 3, 3},  // windows entirely in padding
       {2, 7, 9, 5, 4, 5, 2, 3, 2, 2, 1, 0, 1, 1},  // few channels, strided, clipped: the by-rows backward
+      // windows that tile the input (stride = pool size): one pass; odd sizes leave a row and a column uncovered
+      {2, 7, 9, 20, 3, 4, 2, 2, 2, 2, 0, 0, 0, 0},
+      {3, 8, 8, 16, 4, 4, 2, 2, 2, 2, 0, 0, 0, 0},
+      {1, 10, 9, 37, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0},
   };
   ck_for_each_isa([&](ck_isa) {
     uint32_t seed = 5;
