@@ -111,7 +111,7 @@ inline void ck_f32_conv1c_row_by_columns(size_t out_w, size_t oc, size_t kh_n, s
       for (size_t c = 0; c < NC; ++c)
 #pragma GCC unroll 8
         for (size_t o = 0; o < kBlock; ++o)
-          V::store(tile + (o * NC + c) * W, ck_conv1c_epilogue<V>(acc[c][o], p->bias ? p->bias + o0 + o : nullptr, p));
+          V::store(tile + (o * NC + c) * W, ck_conv1c_epilogue<V>(acc[c][o], p->bias && o < ob ? p->bias + o0 + o : nullptr, p));
       const size_t columns = out_w - ow0 < NC * W ? out_w - ow0 : NC * W;
       for (size_t q = 0; q < columns; ++q) {
         float* out = y + (ow0 + q) * oc + o0;
