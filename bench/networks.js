@@ -2,7 +2,7 @@
 // the TensorFlow tutorial CNN, against tfjs (CPU, WASM) and, for inference, onnxruntime-node, all with the
 // same weights and verified against each other before timing.
 import { convkit, useThreads } from './lib/convkit.js';
-import { fmt, pct, printTable, timeMedianAsync } from './lib/harness.js';
+import { fmt, pct, printTable, timeMedianAsync, timePairedAsync } from './lib/harness.js';
 import { withTfBackend } from './contenders/tfjs.js';
 import { onnxSession } from './contenders/onnx.js';
 
@@ -180,23 +180,27 @@ export async function benchNetworks({ threadCounts, peaks, contenders = true }) 
       if (session) {
         const diff = maxRelDiff(await session.run(toNchw(x4), 4), refOut);
         if (diff > 1e-4) throw new Error(`${name}: onnxruntime predictions differ from convkit's by ${diff}`);
+        // convkit and onnxruntime alternate call by call, so both see the same moments of this shared machine
         const nchw = toNchw(xInfer);
-        const infer = await timeMedianAsync(() => session.run(nchw, 256), { warmup: 2, runs: 7, budget: 8 });
-        result.ortInfer = 256 / infer;
+        useThreads(maxT);
+        const paired = await timePairedAsync(() => model.predict(xInfer, { batchSize: 256 }), () => session.run(nchw, 256));
+        result.pairedInfer = 256 / paired.a;
+        result.ortInfer = 256 / paired.b;
+        result.inferVsOrt = paired.ratio;
       }
     }
     rows.push(result);
   }
   const T = maxT;
   printTable(
-    `Whole networks: images/s (training batch 64, inference batch 256); training %peak counts 3x forward FLOPs; contenders at ${T} threads`,
-    ['network', 'fwd MFLOP/img', ...threadCounts.flatMap((t) => [`train ${t}T`, `%peak`, `infer ${t}T`]), 'tfjs-wasm train', 'train vs wasm', 'tfjs-cpu train', 'train vs cpu', 'tfjs-wasm infer', 'tfjs-cpu infer', 'ort infer', `infer vs ort`],
+    `Whole networks: images/s (training batch 64, inference batch 256); training %peak counts 3x forward FLOPs; contenders at ${T} threads; convkit and onnxruntime inference timed in alternating pairs, "infer vs ort" the median of the per-pair ratios`,
+    ['network', 'fwd MFLOP/img', ...threadCounts.flatMap((t) => [`train ${t}T`, `%peak`, `infer ${t}T`]), 'tfjs-wasm train', 'train vs wasm', 'tfjs-cpu train', 'train vs cpu', 'tfjs-wasm infer', 'tfjs-cpu infer', `infer ${T}T paired`, 'ort infer paired', `infer vs ort`],
     rows.map((r) => [
       r.name, fmt(r.fwdMflops, 2),
       ...threadCounts.flatMap((t) => [fmt(r[`train${t}`], 0), pct(r[`trainPeak${t}`]), fmt(r[`infer${t}`], 0)]),
       fmt(r['tf-wasm-train'], 0), r['tf-wasm-train'] ? `${fmt(r[`train${T}`] / r['tf-wasm-train'])}x` : '-', fmt(r['tf-cpu-train'], 0),
       r['tf-cpu-train'] ? `${fmt(r[`train${T}`] / r['tf-cpu-train'])}x` : '-',
-      fmt(r['tf-wasm-infer'], 0), fmt(r['tf-cpu-infer'], 0), fmt(r.ortInfer, 0), r.ortInfer ? `${fmt(r[`infer${T}`] / r.ortInfer, 2)}x` : '-',
+      fmt(r['tf-wasm-infer'], 0), fmt(r['tf-cpu-infer'], 0), fmt(r.pairedInfer, 0), fmt(r.ortInfer, 0), r.inferVsOrt ? `${fmt(r.inferVsOrt, 2)}x` : '-',
     ]),
   );
   return rows;

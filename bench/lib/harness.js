@@ -33,6 +33,29 @@ export async function timeMedianAsync(fn, { warmup = 1, runs = 5, budget = 10, m
   return times[Math.floor(times.length / 2)];
 }
 
+/**
+ * Paired timing for a ratio on a noisy machine: `pairs` rounds, each timing fnA and fnB once (their order
+ * alternating), after `warmup` untimed rounds. Returns the median seconds of each and the median over rounds
+ * of tB / tA, which a burst of noise from other tenants shifts far less than a ratio of separate medians.
+ */
+export async function timePairedAsync(fnA, fnB, { warmup = 2, pairs = 15 } = {}) {
+  for (let i = 0; i < warmup; i++) {
+    await fnA();
+    await fnB();
+  }
+  const ta = [];
+  const tb = [];
+  for (let i = 0; i < pairs; i++) {
+    for (const [fn, out] of i % 2 ? [[fnB, tb], [fnA, ta]] : [[fnA, ta], [fnB, tb]]) {
+      const t0 = performance.now();
+      await fn();
+      out.push((performance.now() - t0) / 1e3);
+    }
+  }
+  const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+  return { a: median(ta), b: median(tb), ratio: median(ta.map((t, i) => tb[i] / t)) };
+}
+
 export function printTable(title, header, rows) {
   const cells = [header, ...rows].map((r) => r.map((c) => String(c)));
   const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
