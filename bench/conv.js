@@ -2,7 +2,7 @@
 // against the reference backend on the first image before timing; GFLOP/s and % of the measured peak,
 // and the tfjs CPU and WASM backends on the same layer in the same run.
 import { convkit, reusingOutputs, useThreads } from './lib/convkit.js';
-import { fmt, pct, printTable, timeMedian } from './lib/harness.js';
+import { fmt, pct, printTable, timeMedian, timeRounds } from './lib/harness.js';
 import { withTfBackend } from './contenders/tfjs.js';
 
 const { ops, randomNormal, withBackend } = convkit;
@@ -46,7 +46,10 @@ function verify(name, x, w, dy, opts) {
 }
 
 export async function benchConv({ threadCounts, peaks, contenders = true }) {
-  const rows = [];
+  // Every layer is verified (and its contenders timed) first; then all (layer, pass, threads) jobs are timed
+  // in rounds (timeRounds), so each one's samples come from across the section, not from one burst.
+  const layers = [];
+  const jobs = [];
   for (const [name, xs, fs, opts, memoryBound] of CONV_LAYERS) {
     const x = randomNormal(xs, { seed: 1 });
     const w = randomNormal(fs, { seed: 2, stddev: 0.1 });
@@ -62,22 +65,24 @@ export async function benchConv({ threadCounts, peaks, contenders = true }) {
     };
     const tfTimes = contenders ? await tfjsConvTimes(xs, fs, opts) : {};
     for (const [pass, fn] of Object.entries(passes)) {
-      const row = [`${name} ${pass}`];
-      let best;
+      const layer = { name: `${name} ${pass}`, flops, bytes, memoryBound, tf: { wasm: tfTimes.wasm?.[pass], cpu: tfTimes.cpu?.[pass] }, jobs: [] };
       for (const t of threadCounts) {
-        useThreads(t);
-        const s = withBackend('native', () => timeMedian(reusingOutputs(fn), { warmup: 2, runs: 7, budget: 4 }));
-        best = s;
-        row.push(fmt(flops / s / 1e9), pct(flops / s / 1e9 / peaks[t]));
+        const timed = reusingOutputs(fn);
+        layer.jobs.push(jobs.length);
+        jobs.push({ setup: () => useThreads(t), fn: () => withBackend('native', timed) });
       }
-      row.push(memoryBound ? fmt(bytes / best / 1e9) : '');
-      for (const be of ['wasm', 'cpu']) {
-        const ts = tfTimes[be]?.[pass];
-        row.push(ts ? `${fmt(ts / best)}x` : '-');
-      }
-      rows.push(row);
+      layers.push(layer);
     }
   }
+  const seconds = timeRounds(jobs, { rounds: 3, warmup: 1, runs: 3 });
+  const rows = layers.map((l) => {
+    const row = [l.name];
+    l.jobs.forEach((j, i) => row.push(fmt(l.flops / seconds[j] / 1e9), pct(l.flops / seconds[j] / 1e9 / peaks[threadCounts[i]])));
+    const best = seconds[l.jobs.at(-1)];
+    row.push(l.memoryBound ? fmt(l.bytes / best / 1e9) : '');
+    for (const be of ['wasm', 'cpu']) row.push(l.tf[be] ? `${fmt(l.tf[be] / best)}x` : '-');
+    return row;
+  });
   printTable(
     'conv2d (GFLOP/s, % of measured FMA peak; outputs in reused buffers, as inside a model; GB/s of compulsory traffic for memory-bound layers; speed-up over tfjs at all threads; tfjs-cpu timed on forward only)',
     ['layer / pass', ...threadCounts.flatMap((t) => [`${t}T GFLOP/s`, `${t}T %peak`]), 'GB/s', 'vs tfjs-wasm', 'vs tfjs-cpu'],

@@ -1,7 +1,7 @@
 // SGEMM C = A·B (row-major, fp32) at M=N=K in {256..2048} and the GEMM shapes of the demo networks,
 // on 1 thread and on all threads; each verified against float64 dot products before it is timed.
 import { convkit, reusingOutputs, useThreads } from './lib/convkit.js';
-import { fmt, pct, printTable, timeMedian, verifySampled } from './lib/harness.js';
+import { fmt, pct, printTable, timeRounds, verifySampled } from './lib/harness.js';
 
 const { ops, randomNormal, setBackend } = convkit;
 
@@ -21,21 +21,24 @@ export const GEMM_SHAPES = [
 
 export function benchGemm({ threadCounts, peaks }) {
   setBackend('native');
-  const rows = [];
+  // Verified first, then timed in rounds over all (shape, threads) jobs (timeRounds): noise bursts spread out.
+  const shapes = [];
+  const jobs = [];
   for (const [name, m, n, k] of GEMM_SHAPES) {
     const a = randomNormal([m, k], { seed: 1 });
     const b = randomNormal([k, n], { seed: 2 });
-    const row = [name];
+    const shape = { name, flops: 2 * m * n * k, jobs: [] };
     for (const t of threadCounts) {
       useThreads(t);
       const c = ops.matmul(a, b);
       verifySampled(name, c.data, (i) => dot(a.data, b.data, i, n, k, false), (i) => dot(a.data, b.data, i, n, k, true), k);
-      const flops = 2 * m * n * k;
-      const s = timeMedian(reusingOutputs(() => ops.matmul(a, b)), { warmup: 1, runs: 7, budget: 6 });
-      row.push(fmt(flops / s / 1e9), pct(flops / s / 1e9 / peaks[t]));
+      shape.jobs.push(jobs.length);
+      jobs.push({ setup: () => useThreads(t), fn: reusingOutputs(() => ops.matmul(a, b)) });
     }
-    rows.push(row);
+    shapes.push(shape);
   }
+  const seconds = timeRounds(jobs, { rounds: 3, warmup: 1, runs: 3 });
+  const rows = shapes.map((sh) => [sh.name, ...sh.jobs.flatMap((j, i) => [fmt(sh.flops / seconds[j] / 1e9), pct(sh.flops / seconds[j] / 1e9 / peaks[threadCounts[i]])])]);
   printTable('SGEMM (GFLOP/s, % of measured FMA peak; outputs in reused buffers, as inside a model)', ['shape', ...threadCounts.flatMap((t) => [`${t}T GFLOP/s`, `${t}T %peak`])], rows);
   return rows;
 }

@@ -34,6 +34,23 @@ export async function timeMedianAsync(fn, { warmup = 1, runs = 5, budget = 10, m
 }
 
 /**
+ * Median seconds per job, with each job's samples spread over the whole run: `rounds` passes over all jobs,
+ * each pass timing every job (its `setup` first) as the median of `runs` calls after `warmup`. Other tenants
+ * share this machine's FMA units and memory in bursts of seconds, which a job's back-to-back runs can fall
+ * entirely inside; spread over rounds, a burst costs a job one round, and the median drops it.
+ */
+export function timeRounds(jobs, { rounds = 3, warmup = 1, runs = 3 } = {}) {
+  const samples = jobs.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    jobs.forEach((job, i) => {
+      job.setup?.();
+      samples[i].push(timeMedian(job.fn, { warmup, runs, budget: Infinity }));
+    });
+  }
+  return samples.map((v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]);
+}
+
+/**
  * Paired timing for a ratio on a noisy machine: `pairs` rounds, each timing fnA and fnB once (their order
  * alternating), after `warmup` untimed rounds. Returns the median seconds of each and the median over rounds
  * of tB / tA, which a burst of noise from other tenants shifts far less than a ratio of separate medians.
