@@ -341,7 +341,7 @@ float* repeated_image(const float* x, const ck_conv2d_info& s, size_t n, size_t 
   for (size_t h = 0; h < s.in_h; ++h) {
     const float* src = x + (n * s.in_h + h) * s.in_w;
     float* dst = xr + (s.pad_top + h) * stride + s.pad_left * oc;
-    if (oc <= 8) {  // 8 copies a pixel, a constant-length store, each overlapping the next pixel's
+    if (oc <= 8) {  // 8 copies of each pixel, a constant-length store, each overlapping the next pixel's
       for (size_t w = 0; w < s.in_w; ++w)
         for (size_t k = 0; k < 8; ++k) dst[w * oc + k] = src[w];
       // zero again what the last pixel's copies ran into: the right padding, or the next row (written later)
@@ -406,8 +406,8 @@ void conv1c_bwd_filter(const ck_dispatch& d, float* dfilter, const float* x, con
   const size_t per = std::max<size_t>(1, kPixelChunk / std::max<size_t>(pixels, 1));
   const size_t chunks = (s.batch + per - 1) / per;
   if (conv1c_few_filters(d, s)) {
-    // Each chunk sums its rows into taps x width lanes (the few-filter kernel's layout); after the partials are added
-    // in chunk order, the lanes of each channel are added in order.
+    // Each chunk sums its rows into taps x width lanes (the few-filter kernel's layout); after the partials are
+    // added in chunk order, the lanes of each channel are added in order.
     const size_t width = d.conv1c_width, lanes = taps * width, xr_stride = stride * s.out_c;
     float* partials = ck_scratch(CK_SCRATCH_FILTER, (chunks + 1) * lanes);
     ck_parallel_for(chunks, [&](size_t t) {
@@ -417,7 +417,7 @@ void conv1c_bwd_filter(const ck_dispatch& d, float* dfilter, const float* x, con
         const float* image = repeated_image(x, s, n, width);
         for (size_t oh = 0; oh < s.out_h; ++oh)
           d.conv1c_grad(s.out_w, s.out_c, s.k_h, s.k_w, image + oh * xr_stride, xr_stride,
-                            dy + (n * s.out_h + oh) * s.out_w * s.out_c, acc);
+                        dy + (n * s.out_h + oh) * s.out_w * s.out_c, acc);
       }
     });
     float* sum = partials + chunks * lanes;

@@ -37,7 +37,7 @@ struct ck_dispatch {
   ck_f32_vbinary_fn vmacc;  // y += a * b
   ck_f32_vmulc_fn vmulc;
   ck_f32_vargmax_fn vargmax;
-  ck_f32_maxpool_bwd_fn maxpool_bwd;  // windows that tile the input
+  ck_f32_maxpool_bwd_fn maxpool_bwd;             // windows that tile the input
   ck_f32_vunary_fn unary[CK_ACT_COUNT];          // [CK_ACT_LINEAR] is null
   ck_f32_vunary_bwd_fn unary_bwd[CK_ACT_COUNT];  // [CK_ACT_LINEAR] is null
   ck_f32_softmax_fn softmax;

@@ -152,7 +152,8 @@ bool aliased_rows(size_t lda) { return lda % 1024 == 0; }
 // over many column panels; in place, the strided rows stream from L2 a little slower than a packed panel.
 ck_gemm_args in_place(const ck_gemm_config& cfg, const ck_gemm_args& g, const MatrixRows& rows) {
   ck_gemm_args out = g;
-  if (g.a_rows == nullptr && !g.trans_a && g.n <= kInPlaceMaxPanels * cfg.nr && !(aliased_rows(g.lda) && cfg.mr > kL1Ways))
+  if (g.a_rows == nullptr && !g.trans_a && g.n <= kInPlaceMaxPanels * cfg.nr &&
+      !(aliased_rows(g.lda) && cfg.mr > kL1Ways))
     out.a_rows = &rows;
   return out;
 }

@@ -20,7 +20,8 @@ inline void ck_f32_conv1c_row_by_channels(size_t out_w, size_t oc, size_t kh_n, 
                                           size_t x_stride, const float* w, float* y, const ck_gemm_params* p) {
   using reg = typename V::reg;
   constexpr size_t W = V::width;
-  static_assert(R <= 2 * W + 1, "the last pixel block reads at most 2 x width columns past out_w (the caller's margin)");
+  static_assert(R <= 2 * W + 1,
+                "the last pixel block reads at most 2 x width columns past out_w (the caller's margin)");
   for (size_t o0 = 0; o0 < oc; o0 += NV * W) {
     const size_t on = oc - o0 < NV * W ? oc - o0 : NV * W;  // channels in this block
     for (size_t ow0 = 0; ow0 < out_w; ow0 += R) {
@@ -36,7 +37,9 @@ inline void ck_f32_conv1c_row_by_channels(size_t out_w, size_t oc, size_t kh_n, 
           reg wv[NV];
 #pragma GCC unroll 4
           for (size_t j = 0; j < NV; ++j)
-            wv[j] = j * W + W <= on ? V::load(wt + j * W) : j * W < on ? V::load_partial(wt + j * W, on - j * W) : V::zero();
+            wv[j] = j * W + W <= on ? V::load(wt + j * W)
+                    : j * W < on    ? V::load_partial(wt + j * W, on - j * W)
+                                    : V::zero();
 #pragma GCC unroll 16
           for (size_t r = 0; r < R; ++r) {
             const reg xv = V::set1(row[r + kw]);
@@ -111,7 +114,8 @@ inline void ck_f32_conv1c_row_by_columns(size_t out_w, size_t oc, size_t kh_n, s
       for (size_t c = 0; c < NC; ++c)
 #pragma GCC unroll 8
         for (size_t o = 0; o < kBlock; ++o)
-          V::store(tile + (o * NC + c) * W, ck_conv1c_epilogue<V>(acc[c][o], p->bias && o < ob ? p->bias + o0 + o : nullptr, p));
+          V::store(tile + (o * NC + c) * W,
+                   ck_conv1c_epilogue<V>(acc[c][o], p->bias && o < ob ? p->bias + o0 + o : nullptr, p));
       const size_t columns = out_w - ow0 < NC * W ? out_w - ow0 : NC * W;
       for (size_t q = 0; q < columns; ++q) {
         float* out = y + (ow0 + q) * oc + o0;
@@ -128,8 +132,8 @@ inline void ck_f32_conv1c_row_by_columns(size_t out_w, size_t oc, size_t kh_n, s
 // xr(tap t)[lane] * dy[lane], lanes past the row's end (and past per * oc) multiplied by zeros. At most T
 // taps' accumulators sit in registers while the row's vectors run; more taps take more passes.
 template <class V, size_t T>
-inline void ck_f32_conv1c_grad_row(size_t out_w, size_t oc, size_t kh_n, size_t kw_n, const float* xr,
-                                   size_t xr_stride, const float* dy, float* sums) {
+inline void ck_f32_conv1c_grad_row(size_t out_w, size_t oc, size_t kh_n, size_t kw_n, const float* xr, size_t xr_stride,
+                                   const float* dy, float* sums) {
   using reg = typename V::reg;
   constexpr size_t W = V::width;
   const size_t per = W / oc, lanes = per * oc, vectors = (out_w + per - 1) / per, taps = kh_n * kw_n;
@@ -160,18 +164,18 @@ inline void ck_f32_conv1c_grad_row(size_t out_w, size_t oc, size_t kh_n, size_t 
 
 // Defines the microkernel fn for vocabulary V; R pixels x NV vectors of channels in registers when there are
 // at least a vector's worth of channels (R = 0: always by columns), NC vectors of columns otherwise.
-#define CK_DEFINE_CONV1C_UKERNEL(fn, V, R, NV, NC)                                                               \
+#define CK_DEFINE_CONV1C_UKERNEL(fn, V, R, NV, NC)                                                                  \
   void fn(size_t out_w, size_t oc, size_t kh, size_t kw, const float* x, size_t x_stride, const float* w, float* y, \
-          const ck_gemm_params* p) {                                                                              \
-    if (R > 0 && oc >= V::width)                                                                                  \
-      ck_f32_conv1c_row_by_channels<V, (R > 0 ? R : 1), NV>(out_w, oc, kh, kw, x, x_stride, w, y, p);            \
-    else                                                                                                          \
-      ck_f32_conv1c_row_by_columns<V, NC>(out_w, oc, kh, kw, x, x_stride, w, y, p);                               \
+          const ck_gemm_params* p) {                                                                                \
+    if (R > 0 && oc >= V::width)                                                                                    \
+      ck_f32_conv1c_row_by_channels<V, (R > 0 ? R : 1), NV>(out_w, oc, kh, kw, x, x_stride, w, y, p);               \
+    else                                                                                                            \
+      ck_f32_conv1c_row_by_columns<V, NC>(out_w, oc, kh, kw, x, x_stride, w, y, p);                                 \
   }
 
 // Defines the few-filter filter-gradient microkernel grad_fn for vocabulary V (width >= 2), T taps at a time.
-#define CK_DEFINE_CONV1C_GRAD_UKERNEL(grad_fn, V, T)                                                        \
+#define CK_DEFINE_CONV1C_GRAD_UKERNEL(grad_fn, V, T)                                                              \
   void grad_fn(size_t out_w, size_t oc, size_t kh, size_t kw, const float* xr, size_t xr_stride, const float* dy, \
-               float* sums) {                                                                                \
-    ck_f32_conv1c_grad_row<V, T>(out_w, oc, kh, kw, xr, xr_stride, dy, sums);                                \
+               float* sums) {                                                                                     \
+    ck_f32_conv1c_grad_row<V, T>(out_w, oc, kh, kw, xr, xr_stride, dy, sums);                                     \
   }

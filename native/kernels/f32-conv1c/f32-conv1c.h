@@ -31,7 +31,7 @@ typedef void (*ck_f32_conv1c_grad_fn)(size_t out_w, size_t oc, size_t kh, size_t
 #define CK_CONV1C_UKERNEL(isa, fn, width)                                                                   \
   void fn(size_t out_w, size_t oc, size_t kh, size_t kw, const float* x, size_t x_stride, const float* w, \
           float* y, const ck_gemm_params* p);
-#define CK_CONV1C_GRAD_UKERNEL(isa, grad_fn)                                                                \
+#define CK_CONV1C_GRAD_UKERNEL(isa, grad_fn)                                                                      \
   void grad_fn(size_t out_w, size_t oc, size_t kh, size_t kw, const float* xr, size_t xr_stride, const float* dy, \
                float* sums);
 #include "kernels/f32-conv1c/f32-conv1c.inc"

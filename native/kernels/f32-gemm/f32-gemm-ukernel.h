@@ -125,8 +125,9 @@ inline void ck_f32_igemm_tile(size_t mr, size_t nr, size_t kc, size_t ks, const 
 }
 
 template <class V, size_t MR, size_t NR, size_t R>
-inline void ck_f32_gemm_brows_tile(size_t mr, size_t nr, size_t kc, const float* CK_RESTRICT a, const float* const* b_rows,
-                                   size_t b_off, float* CK_RESTRICT c, size_t ldc, const ck_gemm_params* p) {
+inline void ck_f32_gemm_brows_tile(size_t mr, size_t nr, size_t kc, const float* CK_RESTRICT a,
+                                   const float* const* b_rows, size_t b_off, float* CK_RESTRICT c, size_t ldc,
+                                   const ck_gemm_params* p) {
   ck_gemm_tile<V, MR, NR, R> t;
   t.begin(mr, nr, c, ldc);
   t.madd_b_rows(a, b_rows, b_off, kc);
@@ -158,8 +159,10 @@ template <class V, size_t MR, size_t NR>
 inline void ck_f32_gemm_brows_ukernel(size_t mr, size_t nr, size_t kc, const float* CK_RESTRICT a,
                                       const float* const* b_rows, size_t b_off, float* CK_RESTRICT c, size_t ldc,
                                       const ck_gemm_params* p) {
-  if (MR > 4 && mr <= 4) return ck_f32_gemm_brows_tile<V, MR, NR, (MR > 4 ? 4 : MR)>(mr, nr, kc, a, b_rows, b_off, c, ldc, p);
-  if (MR > 8 && mr <= 8) return ck_f32_gemm_brows_tile<V, MR, NR, (MR > 8 ? 8 : MR)>(mr, nr, kc, a, b_rows, b_off, c, ldc, p);
+  if (MR > 4 && mr <= 4)
+    return ck_f32_gemm_brows_tile<V, MR, NR, (MR > 4 ? 4 : MR)>(mr, nr, kc, a, b_rows, b_off, c, ldc, p);
+  if (MR > 8 && mr <= 8)
+    return ck_f32_gemm_brows_tile<V, MR, NR, (MR > 8 ? 8 : MR)>(mr, nr, kc, a, b_rows, b_off, c, ldc, p);
   ck_f32_gemm_brows_tile<V, MR, NR, MR>(mr, nr, kc, a, b_rows, b_off, c, ldc, p);
 }
 
@@ -167,16 +170,16 @@ inline void ck_f32_gemm_brows_ukernel(size_t mr, size_t nr, size_t kc, const flo
 
 // Defines the packed, indirect-A and indirect-B microkernels <gemm>, <igemm>, <bgemm> of one MR x NR tile for
 // vocabulary V.
-#define CK_DEFINE_GEMM_UKERNELS(gemm, igemm, bgemm, V, MR, NR)                                               \
-  void gemm(size_t mr, size_t nr, size_t kc, const float* a, const float* b, float* c, size_t ldc,            \
-            const ck_gemm_params* params) {                                                                  \
-    ck_f32_gemm_ukernel<V, MR, NR>(mr, nr, kc, a, b, c, ldc, params);                                        \
-  }                                                                                                          \
-  void igemm(size_t mr, size_t nr, size_t kc, size_t ks, const float* const* a, const float* b, float* c,    \
-             size_t ldc, const ck_gemm_params* params) {                                                     \
-    ck_f32_igemm_ukernel<V, MR, NR>(mr, nr, kc, ks, a, b, c, ldc, params);                                   \
-  }                                                                                                          \
-  void bgemm(size_t mr, size_t nr, size_t kc, const float* a, const float* const* b_rows, size_t b_off, float* c, \
-             size_t ldc, const ck_gemm_params* params) {                                                     \
-    ck_f32_gemm_brows_ukernel<V, MR, NR>(mr, nr, kc, a, b_rows, b_off, c, ldc, params);                      \
+#define CK_DEFINE_GEMM_UKERNELS(gemm, igemm, bgemm, V, MR, NR)                                                        \
+  void gemm(size_t mr, size_t nr, size_t kc, const float* a, const float* b, float* c, size_t ldc,                    \
+            const ck_gemm_params* params) {                                                                           \
+    ck_f32_gemm_ukernel<V, MR, NR>(mr, nr, kc, a, b, c, ldc, params);                                                 \
+  }                                                                                                                   \
+  void igemm(size_t mr, size_t nr, size_t kc, size_t ks, const float* const* a, const float* b, float* c, size_t ldc, \
+             const ck_gemm_params* params) {                                                                          \
+    ck_f32_igemm_ukernel<V, MR, NR>(mr, nr, kc, ks, a, b, c, ldc, params);                                            \
+  }                                                                                                                   \
+  void bgemm(size_t mr, size_t nr, size_t kc, const float* a, const float* const* b_rows, size_t b_off, float* c,     \
+             size_t ldc, const ck_gemm_params* params) {                                                              \
+    ck_f32_gemm_brows_ukernel<V, MR, NR>(mr, nr, kc, a, b_rows, b_off, c, ldc, params);                               \
   }

@@ -41,19 +41,20 @@ struct ck_gemm_params {
 
 typedef void (*ck_f32_gemm_ukernel_fn)(size_t mr, size_t nr, size_t kc, const float* a_packed,
                                         const float* b_packed, float* c, size_t ldc, const ck_gemm_params* params);
-typedef void (*ck_f32_bgemm_ukernel_fn)(size_t mr, size_t nr, size_t kc, const float* a_packed, const float* const* b_rows,
-                                         size_t b_off, float* c, size_t ldc, const ck_gemm_params* params);
+typedef void (*ck_f32_bgemm_ukernel_fn)(size_t mr, size_t nr, size_t kc, const float* a_packed,
+                                        const float* const* b_rows, size_t b_off, float* c, size_t ldc,
+                                        const ck_gemm_params* params);
 typedef void (*ck_f32_igemm_ukernel_fn)(size_t mr, size_t nr, size_t kc, size_t ks, const float* const* a,
                                          const float* b_packed, float* c, size_t ldc, const ck_gemm_params* params);
 
-// CK_GEMM_UKERNEL(isa, fn, ifn, bfn, mr, nr, kc, mc, nc): the packed, indirect-A and indirect-B variants and the cache blocking
-// they are tuned with; CK_GEMM_NARROW_UKERNEL likewise for products of at most nr columns.
-#define CK_GEMM_UKERNEL(isa, fn, ifn, bfn, mr, nr, kc, mc, nc)                                     \
-  void fn(size_t mr_, size_t nr_, size_t kc_, const float* a_packed, const float* b_packed, float* c, \
-          size_t ldc, const ck_gemm_params* params);                                                \
-  void ifn(size_t mr_, size_t nr_, size_t kc_, size_t ks, const float* const* a, const float* b_packed, \
-           float* c, size_t ldc, const ck_gemm_params* params);                                        \
-  void bfn(size_t mr_, size_t nr_, size_t kc_, const float* a_packed, const float* const* b_rows, size_t b_off, \
+// CK_GEMM_UKERNEL(isa, fn, ifn, bfn, mr, nr, kc, mc, nc): the packed, indirect-A and indirect-B variants and the cache
+// blocking they are tuned with; CK_GEMM_NARROW_UKERNEL likewise for products of at most nr columns.
+#define CK_GEMM_UKERNEL(isa, fn, ifn, bfn, mr, nr, kc, mc, nc)                                                    \
+  void fn(size_t mr_, size_t nr_, size_t kc_, const float* a_packed, const float* b_packed, float* c, size_t ldc, \
+          const ck_gemm_params* params);                                                                          \
+  void ifn(size_t mr_, size_t nr_, size_t kc_, size_t ks, const float* const* a, const float* b_packed, float* c, \
+           size_t ldc, const ck_gemm_params* params);                                                             \
+  void bfn(size_t mr_, size_t nr_, size_t kc_, const float* a_packed, const float* const* b_rows, size_t b_off,   \
            float* c, size_t ldc, const ck_gemm_params* params);
 #define CK_GEMM_NARROW_UKERNEL CK_GEMM_UKERNEL
 #include "kernels/f32-gemm/f32-gemm.inc"

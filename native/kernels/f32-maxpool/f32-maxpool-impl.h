@@ -48,7 +48,7 @@ inline void ck_f32_maxpool_bwd(size_t c, size_t out_w, size_t ph, size_t pw, con
 
 }  // namespace
 
-#define CK_DEFINE_MAXPOOL_UKERNEL(fn, V)                                                                       \
+#define CK_DEFINE_MAXPOOL_UKERNEL(fn, V)                                                                            \
   void fn(size_t c, size_t out_w, size_t ph, size_t pw, const float* x, size_t x_row, const float* dy, float* dx) { \
-    ck_f32_maxpool_bwd<V>(c, out_w, ph, pw, x, x_row, dy, dx);                                                   \
+    ck_f32_maxpool_bwd<V>(c, out_w, ph, pw, x, x_row, dy, dx);                                                      \
   }

@@ -17,8 +17,7 @@ typedef void (*ck_f32_maxpool_bwd_fn)(size_t c, size_t out_w, size_t ph, size_t 
                                       const float* dy, float* dx);
 
 // CK_MAXPOOL_UKERNEL(isa, fn)
-#define CK_MAXPOOL_UKERNEL(isa, fn)                                                                         \
-  void fn(size_t c, size_t out_w, size_t ph, size_t pw, const float* x, size_t x_row, const float* dy, \
-          float* dx);
+#define CK_MAXPOOL_UKERNEL(isa, fn) \
+  void fn(size_t c, size_t out_w, size_t ph, size_t pw, const float* x, size_t x_row, const float* dy, float* dx);
 #include "kernels/f32-maxpool/f32-maxpool.inc"
 #undef CK_MAXPOOL_UKERNEL

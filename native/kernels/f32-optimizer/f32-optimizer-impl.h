@@ -25,7 +25,8 @@ void step_rule(float* w, const float* g, float* s0, float* s1, size_t i0, size_t
     const double gi = double(g[i]) * scale;
     double wi = w[i];
     if (Decay) wi = f32(wi - decay * wi);
-    if constexpr (Rule == CK_OPT_SGD) {  // v = mu v - lr g; w += v, or with nesterov w += mu v - lr g; without momentum w -= lr g
+    if constexpr (Rule == CK_OPT_SGD) {
+      // v = mu v - lr g; w += v, or with nesterov w += mu v - lr g; without momentum w -= lr g
       if constexpr (!Slot0) {
         wi = wi - lr * gi;
       } else {
@@ -33,13 +34,15 @@ void step_rule(float* w, const float* g, float* s0, float* s1, size_t i0, size_t
         s0[i] = float(v);
         wi = wi + (s.nesterov ? s.momentum * v - lr * gi : v);
       }
-    } else if constexpr (Rule == CK_OPT_ADAM) {  // m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; w -= lr m / (sqrt(v) + eps)
+    } else if constexpr (Rule == CK_OPT_ADAM) {
+      // m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; w -= lr m / (sqrt(v) + eps)
       const double m = f32(s.beta1 * double(s0[i]) + (1 - s.beta1) * gi);
       const double v = f32(s.beta2 * double(s1[i]) + (1 - s.beta2) * gi * gi);
       s0[i] = float(m);
       s1[i] = float(v);
       wi = wi - (lr * m) / (std::sqrt(v) + eps);
-    } else if constexpr (Rule == CK_OPT_RMSPROP) {  // v = rho v + (1-rho) g^2; step = lr g / sqrt(v + eps); m = mu m + step; w -= m
+    } else if constexpr (Rule == CK_OPT_RMSPROP) {
+      // v = rho v + (1-rho) g^2; step = lr g / sqrt(v + eps); m = mu m + step; w -= m
       const double v = f32(s.rho * double(s0[i]) + (1 - s.rho) * gi * gi);
       s0[i] = float(v);
       const double step = (lr * gi) / std::sqrt(v + eps);
@@ -50,11 +53,13 @@ void step_rule(float* w, const float* g, float* s0, float* s1, size_t i0, size_t
       } else {
         wi = wi - step;
       }
-    } else if constexpr (Rule == CK_OPT_ADAGRAD) {  // a += g^2; w -= lr g / sqrt(a + eps)
+    } else if constexpr (Rule == CK_OPT_ADAGRAD) {
+      // a += g^2; w -= lr g / sqrt(a + eps)
       const double a = f32(double(s0[i]) + gi * gi);
       s0[i] = float(a);
       wi = wi - (lr * gi) / std::sqrt(a + eps);
-    } else if constexpr (Rule == CK_OPT_ADADELTA) {  // a = rho a + (1-rho) g^2; d = -sqrt(u + eps) / sqrt(a + eps) g; u = rho u + (1-rho) d^2
+    } else if constexpr (Rule == CK_OPT_ADADELTA) {
+      // a = rho a + (1-rho) g^2; d = -sqrt(u + eps) / sqrt(a + eps) g; u = rho u + (1-rho) d^2
       const double a = f32(s.rho * double(s0[i]) + (1 - s.rho) * gi * gi);
       s0[i] = float(a);
       const double d = (-std::sqrt(double(s1[i]) + eps) / std::sqrt(a + eps)) * gi;
@@ -95,8 +100,8 @@ inline void ck_f32_optimizer_step(float* w, const float* g, float* s0, float* s1
 
 }  // namespace
 
-#define CK_DEFINE_OPTIMIZER_UKERNEL(fn)                                                                       \
-  void fn(float* w, const float* g, float* slot0, float* slot1, size_t i0, size_t i1,                       \
-          const ck_optimizer_step_info& info) {                                                              \
-    ck_f32_optimizer_step(w, g, slot0, slot1, i0, i1, info);                                                 \
+#define CK_DEFINE_OPTIMIZER_UKERNEL(fn)                                               \
+  void fn(float* w, const float* g, float* slot0, float* slot1, size_t i0, size_t i1, \
+          const ck_optimizer_step_info& info) {                                       \
+    ck_f32_optimizer_step(w, g, slot0, slot1, i0, i1, info);                          \
   }

@@ -12,7 +12,7 @@ typedef void (*ck_f32_optimizer_fn)(float* w, const float* g, float* slot0, floa
                                     const ck_optimizer_step_info& info);
 
 // CK_OPTIMIZER_UKERNEL(isa, fn)
-#define CK_OPTIMIZER_UKERNEL(isa, fn)                                                                 \
+#define CK_OPTIMIZER_UKERNEL(isa, fn)                                                 \
   void fn(float* w, const float* g, float* slot0, float* slot1, size_t i0, size_t i1, \
           const ck_optimizer_step_info& info);
 #include "kernels/f32-optimizer/f32-optimizer.inc"
