@@ -23,7 +23,8 @@ namespace {
 // Backward-filter reads its B rows (a tap's channels at each pixel) in place, through row pointers, when the
 // tile has at least this many rows: each B vector then feeds that many FMAs, so streaming the rows from L2
 // (they sit a pixel apart, not packed in L1) costs nothing. Paired A/B on Zen 4 against packing each panel:
-// the 14-row AVX-512 tile 1.04-1.09x on the conv layers of bench/, the 6-row AVX2 tile 0.85-0.93x.
+// the 14-row AVX-512 tile 1.04-1.09x on the conv layers of bench/, the 6-row AVX2 tile 0.85-0.93x (its rows,
+// a pixel apart, missed L1 three times as often as a packed panel: cachegrind on Zen 3).
 constexpr size_t kBInPlaceMinRows = 12;
 
 // Pixels per backward-filter partial sum: fixed, never derived from the thread count, so the sums and their
@@ -596,9 +597,13 @@ void ck_conv2d_bwd_filter(float* dfilter, const float* x, const float* dy, const
     const ConvRows rows(xp ? xp : x, xp ? sp : s, geo, grp);
     float* c = partials + t * part;  // (ocg x kc)
     float* pa = ck_scratch(CK_SCRATCH_PACK_A, (geo.ocg + MR - 1) / MR * MR * KC);
-    float* pb = ck_scratch(CK_SCRATCH_PACK_B, NR * KC);
-    float* zeros = ck_scratch(CK_SCRATCH_ROW, rows.tap_len);
-    std::memset(zeros, 0, rows.tap_len * sizeof(float));
+    // Tall tiles read B's rows in place (kBInPlaceMinRows) when every panel lies inside one tap; padding rows
+    // then point at a zero row. Otherwise each B panel is packed just before its tiles use it, so it is still in
+    // L1 for all of them (packing the whole block first overflowed L2).
+    const bool b_in_place = MR >= kBInPlaceMinRows && rows.tap_len % NR == 0;
+    float* pb = b_in_place ? nullptr : ck_scratch(CK_SCRATCH_PACK_B, NR * KC);
+    float* zeros = b_in_place ? ck_scratch(CK_SCRATCH_ROW, rows.tap_len) : nullptr;
+    if (b_in_place) std::memset(zeros, 0, rows.tap_len * sizeof(float));
     for (size_t k0 = p0; k0 < p1; k0 += KC) {
       const size_t kn = std::min(KC, p1 - k0);
       for (size_t ir = 0; ir < geo.ocg; ir += MR) {  // A(i, k) = dy[k0 + k, group's channel i]
@@ -609,11 +614,7 @@ void ck_conv2d_bwd_filter(float* dfilter, const float* x, const float* dy, const
           for (size_t r = 0; r < MR; ++r) panel[k * MR + r] = r < mr ? src[r] : 0.0f;
         }
       }
-      // Each B panel is packed just before its tiles use it, so it is still in L1 for all of them (packing the
-      // whole block first overflowed L2). Read in place instead, a panel's rows sit at x's pixel stride and
-      // map to a few L1 sets: with 64 channels they missed L1 three times as often (cachegrind).
-      const bool b_in_place = MR >= kBInPlaceMinRows && rows.tap_len % NR == 0;
-      const float* const* ptr = lowered_rows(rows, k0, kn, b_in_place ? zeros : nullptr);
+      const float* const* ptr = lowered_rows(rows, k0, kn, zeros);
       const ck_gemm_params p{nullptr, CK_ACT_LINEAR, 0.0f, k0 > p0};
       for (size_t jr = j0; jr < j1; jr += NR) {
         const size_t nr = std::min(NR, j1 - jr);
