@@ -13,14 +13,33 @@ size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
 // Values of a row per step of the transposing packers: one cache line.
 constexpr size_t kBlock = 16;
 
+// Rows k [0, kc) of a panel whose rows are contiguous in memory: dst[k*MR, +MR) = src[k*ld, +MR).
+template <size_t N>
+void copy_panel_rows_of(float* dst, const float* src, size_t ld, size_t kc, size_t MR = N) {
+  for (size_t k = 0; k < kc; ++k) std::memcpy(dst + k * (N ? N : MR), src + k * ld, (N ? N : MR) * sizeof(float));
+}
+
 // Rows [i0, i0+mc) x k [p0, p0+kc) of A -> ceil(mc/MR) micropanels, each kc x MR (k-major), zero-padded.
 void pack_a(float* dst, const ck_gemm_args& g, size_t i0, size_t mc, size_t p0, size_t kc, size_t MR) {
   for (size_t ir = 0; ir < mc; ir += MR, dst += MR * kc) {
     const size_t mr = std::min(MR, mc - ir);
     if (g.trans_a) {
       // A(i,k) = a[k*lda + i]: rows of the panel are contiguous in memory.
-      for (size_t k = 0; k < kc; ++k) {
-        const float* src = g.a + (p0 + k) * g.lda + i0 + ir;
+      const float* src = g.a + p0 * g.lda + i0 + ir;
+      if (mr == MR) {
+        switch (MR) {  // the main tiles' heights as constants: each row is a few vector moves
+          case 14:
+            copy_panel_rows_of<14>(dst, src, g.lda, kc);
+            break;
+          case 6:
+            copy_panel_rows_of<6>(dst, src, g.lda, kc);
+            break;
+          default:
+            copy_panel_rows_of<0>(dst, src, g.lda, kc, MR);
+        }
+        continue;
+      }
+      for (size_t k = 0; k < kc; ++k, src += g.lda) {
         float* d = dst + k * MR;
         for (size_t r = 0; r < mr; ++r) d[r] = src[r];
         for (size_t r = mr; r < MR; ++r) d[r] = 0.0f;
@@ -429,7 +448,18 @@ void ck_gemm_parallel(const ck_dispatch& d, const ck_gemm_args& args) {
   }
 }
 
+ck_dispatch ck_gemm_long_k(const ck_dispatch& d, size_t k) {
+  ck_dispatch r = d;
+  ck_gemm_config& cfg = r.gemm;
+  if (k < sizeof(kZeros) / sizeof(float)) return r;  // 512^3 (k 512, MC 252) was 0.97-0.98x
+  cfg.kc = sizeof(kZeros) / sizeof(float);
+  const size_t blocks = (k + cfg.kc - 1) / cfg.kc, kc = (k + blocks - 1) / blocks;  // as for_each_kc splits k
+  cfg.mc = std::clamp(d.gemm.mc * d.gemm.kc / kc / cfg.mr * cfg.mr, cfg.mr, d.gemm.mc);
+  return r;
+}
+
 void ck_gemm(float* c, size_t ldc, const float* a, size_t lda, bool trans_a, const float* b, size_t ldb,
              bool trans_b, size_t m, size_t n, size_t k, bool accumulate, const ck_epilogue* ep) {
-  ck_gemm_parallel(ck_kernels(), {c, ldc, a, lda, trans_a, b, ldb, trans_b, m, n, k, accumulate, ep});
+  ck_gemm_parallel(ck_gemm_long_k(ck_kernels(), k),
+                   {c, ldc, a, lda, trans_a, b, ldb, trans_b, m, n, k, accumulate, ep});
 }

@@ -147,3 +147,20 @@ CK_TEST(gemm_cache_block_edges) {
     check_shape(base, v, {2 * NR + 1, 700, 400, true, true, false, CK_ACT_LINEAR, false}, 14);
   }
 }
+
+CK_TEST(gemm_long_k_blocks) {
+  for (const Variant& v : variants()) {
+    ck_dispatch base = ck_kernels_for(v.isa);
+    base.gemm = v.cfg;
+    uint32_t seed = 200;
+    // ck_gemm's blocking for depth >= 1024: one k block of 1024, then three of 683 with a ragged MC.
+    for (size_t k : {size_t(1024), size_t(2049)}) {
+      Variant lv = v;
+      lv.cfg = ck_gemm_long_k(base, k).gemm;
+      CK_CHECK(lv.cfg.kc == 1024 && lv.cfg.mc <= v.cfg.mc && lv.cfg.mc % lv.cfg.mr == 0, describe(lv, {0, 0, k}));
+      check_shape(base, lv, {lv.cfg.mc + lv.cfg.mr + 1, 2 * v.cfg.nr + 3, k, false, false, false, CK_ACT_RELU, true},
+                  seed++);
+      check_shape(base, lv, {2 * lv.cfg.mc + 3, v.cfg.nr + 1, k, true, true, true, CK_ACT_LINEAR, false}, seed++);
+    }
+  }
+}
