@@ -448,10 +448,11 @@ void ck_gemm_parallel(const ck_dispatch& d, const ck_gemm_args& args) {
   }
 }
 
-ck_dispatch ck_gemm_long_k(const ck_dispatch& d, size_t k) {
+ck_dispatch ck_gemm_long_k(const ck_dispatch& d, size_t m, size_t k) {
   ck_dispatch r = d;
   ck_gemm_config& cfg = r.gemm;
-  if (k < sizeof(kZeros) / sizeof(float)) return r;  // 512^3 (k 512, MC 252) was 0.97-0.98x
+  // 512^3 (k 512, MC 252) was 0.97-0.98x; 256 x 256 x 1568 (MC 154) left the few-rows split: 0.90x on 2 threads
+  if (k < sizeof(kZeros) / sizeof(float) || m <= cfg.mc) return r;
   cfg.kc = sizeof(kZeros) / sizeof(float);
   const size_t blocks = (k + cfg.kc - 1) / cfg.kc, kc = (k + blocks - 1) / blocks;  // as for_each_kc splits k
   cfg.mc = std::clamp(d.gemm.mc * d.gemm.kc / kc / cfg.mr * cfg.mr, cfg.mr, d.gemm.mc);
@@ -460,6 +461,6 @@ ck_dispatch ck_gemm_long_k(const ck_dispatch& d, size_t k) {
 
 void ck_gemm(float* c, size_t ldc, const float* a, size_t lda, bool trans_a, const float* b, size_t ldb,
              bool trans_b, size_t m, size_t n, size_t k, bool accumulate, const ck_epilogue* ep) {
-  ck_gemm_parallel(ck_gemm_long_k(ck_kernels(), k),
+  ck_gemm_parallel(ck_gemm_long_k(ck_kernels(), m, k),
                    {c, ldc, a, lda, trans_a, b, ldb, trans_b, m, n, k, accumulate, ep});
 }

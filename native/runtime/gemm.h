@@ -44,9 +44,9 @@ void ck_gemm_block(const ck_dispatch& d, const ck_gemm_args& g, size_t m0, size_
 // Splits c into disjoint blocks over the thread pool.
 void ck_gemm_parallel(const ck_dispatch& d, const ck_gemm_args& g);
 
-// d for a plain matrix product of depth k >= 1024 (ck_gemm): k blocks up to 1024 long instead of KC, so C passes
-// through the caches once per 1024 of k instead of once per KC, and MC cut so the packed A block keeps the
-// registry's footprint (MC x KC floats). Convolutions keep the registry's blocking (their backward-filter
-// product lost 4-7% with it). Paired A/B on Zen 4, 2048^3: AVX-512 1.04-1.06x on 1 core, 1.05-1.09x on 2;
-// AVX2 even.
-ck_dispatch ck_gemm_long_k(const ck_dispatch& d, size_t k);
+// d for a plain matrix product (ck_gemm) of depth k >= 1024 and more than MC rows: k blocks up to 1024 long
+// instead of KC, so C passes through the caches once per 1024 of k instead of once per KC, and MC cut so the
+// packed A block keeps the registry's footprint (MC x KC floats). Convolutions keep the registry's blocking
+// (their backward-filter product lost 4-7% with it). Paired A/B on Zen 4, 2048^3: AVX-512 1.02-1.06x on 1
+// core, 1.05-1.09x on 2; AVX2 even.
+ck_dispatch ck_gemm_long_k(const ck_dispatch& d, size_t m, size_t k);

@@ -154,9 +154,10 @@ CK_TEST(gemm_long_k_blocks) {
     base.gemm = v.cfg;
     uint32_t seed = 200;
     // ck_gemm's blocking for depth >= 1024: one k block of 1024, then three of 683 with a ragged MC.
+    CK_CHECK(ck_gemm_long_k(base, v.cfg.mc, 4096).gemm.kc == v.cfg.kc, std::string(v.name) + ": few rows keep KC");
     for (size_t k : {size_t(1024), size_t(2049)}) {
       Variant lv = v;
-      lv.cfg = ck_gemm_long_k(base, k).gemm;
+      lv.cfg = ck_gemm_long_k(base, v.cfg.mc + 1, k).gemm;
       CK_CHECK(lv.cfg.kc == 1024 && lv.cfg.mc <= v.cfg.mc && lv.cfg.mc % lv.cfg.mr == 0, describe(lv, {0, 0, k}));
       check_shape(base, lv, {lv.cfg.mc + lv.cfg.mr + 1, 2 * v.cfg.nr + 3, k, false, false, false, CK_ACT_RELU, true},
                   seed++);
