@@ -31,6 +31,9 @@ constexpr size_t kBInPlaceMinRows = 12;
 // order are the same for any number of threads.
 constexpr size_t kPixelChunk = 2048;
 
+// Bytes of a strided backward-input phase's rows per task: computed, then scattered into dx from L2.
+constexpr size_t kPhaseBlockBytes = 256 << 10;
+
 struct Geometry {
   size_t cg, ocg, kc;  // channels per group, out channels per group, GEMM depth KH*KW*cg
   size_t ohw, m;       // pixels per image, N*OH*OW
@@ -479,13 +482,22 @@ void bwd_input_by_phases(const ck_dispatch& d, float* dx, const float* dy, const
         ck_gemm_args g{strided ? out : dx + grp * geo.cg, strided ? geo.cg : s.in_c, nullptr, 0, false, filter_t,
                        geo.cg, false, m, geo.cg, taps.size() * geo.ocg, false, nullptr};
         g.a_rows = &a;
-        ck_gemm_parallel(d, g);  // no taps (a kernel smaller than the stride): K = 0 stores zeros
-        if (!strided) continue;
-        ck_parallel_for(s.batch * hp, [&](size_t t) {
-          const size_t n = t / hp, ih = rh + sh * (t % hp);
-          for (size_t b = 0; b < wp; ++b)
-            std::memcpy(dx + ((n * s.in_h + ih) * s.in_w + rw + sw * b) * s.in_c + grp * geo.cg,
-                        out + (t * wp + b) * geo.cg, geo.cg * sizeof(float));
+        if (!strided) {
+          ck_gemm_parallel(d, g);  // no taps (a kernel smaller than the stride): K = 0 stores zeros
+          continue;
+        }
+        // Each task computes a block of the phase's rows and scatters it into dx while it is still in L2.
+        const size_t per_task = (m + 4 * ck_threads() - 1) / (4 * ck_threads()), mr = d.gemm.mr;
+        const size_t rows = std::clamp((per_task + mr - 1) / mr * mr, mr,
+                                       std::max(mr, kPhaseBlockBytes / sizeof(float) / geo.cg / mr * mr));
+        ck_parallel_for((m + rows - 1) / rows, [&](size_t t) {
+          const size_t r0 = t * rows, r1 = std::min(m, r0 + rows);
+          ck_gemm_block(d, g, r0, r1, 0, geo.cg);
+          for (size_t r = r0; r < r1; ++r) {
+            const size_t n = r / (hp * wp), ih = rh + sh * (r / wp % hp), iw = rw + sw * (r % wp);
+            std::memcpy(dx + ((n * s.in_h + ih) * s.in_w + iw) * s.in_c + grp * geo.cg, out + r * geo.cg,
+                        geo.cg * sizeof(float));
+          }
         });
       }
     }
