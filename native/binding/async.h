@@ -1,7 +1,8 @@
-// Off-the-event-loop execution for the op bindings. Every op is exported twice: `name` runs the kernel
-// on the calling thread, `nameAsync` runs it on a libuv worker and returns a Promise. Both go through the
-// same argument checks; the async one keeps every JS argument referenced until the Promise settles, so
-// the typed arrays it writes cannot be collected while the kernel runs.
+// Off-the-event-loop execution for the op bindings. Every op is exported twice: `name` runs the kernel on the
+// calling thread, `nameAsync` runs it off the event loop (a libuv worker hands it to one compute thread) and
+// returns a Promise. Both go through the same argument checks; the async one keeps every JS argument
+// referenced until the Promise settles, so the typed arrays it writes cannot be collected while the kernel
+// runs.
 #pragma once
 
 #include <napi.h>

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
@@ -21,8 +20,6 @@
 namespace {
 
 thread_local bool t_in_task = false;
-
-constexpr auto kSpin = std::chrono::microseconds(50);
 
 size_t default_threads() {
   if (const char* env = std::getenv("CONVKIT_THREADS"); env != nullptr && *env != '\0') {
@@ -73,7 +70,7 @@ class Pool {
     t_in_task = false;
     // Wait for the tasks, not for the workers: one that wakes after the caller has run every task finds
     // none left and never touches this job, so a small operator does not pay for a wake-up it did not use.
-    if (!spin_until([&] { return done_.load() == n; })) {
+    if (!ck_spin_until([&] { return done_.load() == n; })) {
       std::unique_lock<std::mutex> lk(mu_);
       done_cv_.wait(lk, [&] { return done_.load() == n; });
     }
@@ -108,7 +105,7 @@ class Pool {
     t_in_task = true;
     uint32_t seen = 0;
     for (;;) {
-      spin_until([&] { return uint32_t(claim_.load() >> 32) != seen; });
+      ck_spin_until([&] { return uint32_t(claim_.load() >> 32) != seen; });
       std::unique_lock<std::mutex> lk(mu_);
       work_cv_.wait(lk, [&] { return stop_ || generation_ != seen; });
       if (stop_) return;
@@ -117,23 +114,6 @@ class Pool {
       const size_t n = n_;
       lk.unlock();
       if (fn != nullptr) drain(seen, n, fn);  // *fn stays alive while a task of this generation is unfinished
-    }
-  }
-
-  // Polls ready() for up to kSpin before a thread sleeps on a condition variable: the parallel loops of one
-  // op (a GEMM's k blocks) and the ops of a training step follow each other within tens of microseconds, and
-  // waking a sleeping thread costs about as much on this VM. Returns ready()'s last value.
-  template <class Ready>
-  static bool spin_until(Ready&& ready) {
-    const auto until = std::chrono::steady_clock::now() + kSpin;
-    for (;;) {
-      for (int i = 0; i < 32; ++i) {
-        if (ready()) return true;
-#if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
-#endif
-      }
-      if (std::chrono::steady_clock::now() >= until) return ready();
     }
   }
 

@@ -8,6 +8,7 @@
 // The first exception a task throws is rethrown in the caller after all tasks finish.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 
@@ -19,3 +20,21 @@ void ck_parallel_for(size_t n, const std::function<void(size_t task)>& fn);
 // (partial c at partials + c * count), with blocks of elements split over the pool: how operators that sum
 // fixed chunks of their input into partials finish, with the same result for any thread count.
 void ck_sum_partials(const ck_dispatch& d, float* dst, const float* partials, size_t chunks, size_t count);
+
+// Polls ready() for up to 50 us, and returns its last value: how a thread about to sleep on a condition
+// variable first waits for work that usually comes sooner. The parallel loops of one op (a GEMM's k blocks)
+// and the ops of a training step follow each other within tens of microseconds, and waking a sleeping
+// thread costs about as much on this VM.
+template <class Ready>
+bool ck_spin_until(Ready&& ready) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
+  for (;;) {
+    for (int i = 0; i < 32; ++i) {
+      if (ready()) return true;
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    }
+    if (std::chrono::steady_clock::now() >= until) return ready();
+  }
+}
