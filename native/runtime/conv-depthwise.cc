@@ -58,18 +58,26 @@ void dwconv_pixels(const ck_dispatch& d, float* dst, size_t dst_h, size_t dst_w,
     for (size_t kw = 0; kw < k_w; ++kw) cols[q * k_w + kw] = map_w(q, kw);
   ck_parallel_for(s.batch * dst_h, [&](size_t t) {
     const size_t n = t / dst_h, r = t % dst_h;
-    const float** ptrs = reinterpret_cast<const float**>(ck_scratch(CK_SCRATCH_A_ROWS, 2 * taps));
-    for (size_t q = 0; q < dst_w; ++q) {
-      const ptrdiff_t* col = cols.data() + q * k_w;
-      for (size_t kh = 0; kh < k_h; ++kh) {
-        const ptrdiff_t sr = map_h(r, kh);
-        const float* row = sr < 0 ? nullptr : src + (n * src_h + size_t(sr)) * src_w * c_n;
-        for (size_t kw = 0; kw < k_w; ++kw)
-          ptrs[kh * k_w + kw] = row == nullptr || col[kw] < 0 ? nullptr : row + size_t(col[kw]) * c_n;
+    // CK_DWCONV_PIXELS pixels' tap pointers, then the source row of each kh (null outside the source)
+    const float** ptrs =
+        reinterpret_cast<const float**>(ck_scratch(CK_SCRATCH_A_ROWS, 2 * (CK_DWCONV_PIXELS * taps + k_h)));
+    const float** rows = ptrs + CK_DWCONV_PIXELS * taps;
+    for (size_t kh = 0; kh < k_h; ++kh) {
+      const ptrdiff_t sr = map_h(r, kh);
+      rows[kh] = sr < 0 ? nullptr : src + (n * src_h + size_t(sr)) * src_w * c_n;
+    }
+    for (size_t q0 = 0; q0 < dst_w; q0 += CK_DWCONV_PIXELS) {
+      const size_t pixels = std::min<size_t>(CK_DWCONV_PIXELS, dst_w - q0);
+      for (size_t q = 0; q < pixels; ++q) {
+        const ptrdiff_t* col = cols.data() + (q0 + q) * k_w;
+        for (size_t kh = 0; kh < k_h; ++kh)
+          for (size_t kw = 0; kw < k_w; ++kw)
+            ptrs[q * taps + kh * k_w + kw] =
+                rows[kh] == nullptr || col[kw] < 0 ? nullptr : rows[kh] + size_t(col[kw]) * c_n;
       }
-      float* out = dst + ((n * dst_h + r) * dst_w + q) * c_n;
-      d.dwconv(c_n, taps, ptrs, filter, out, &p);
-      if (post != nullptr) post(c_n, out, out, alpha);
+      float* out = dst + ((n * dst_h + r) * dst_w + q0) * c_n;
+      d.dwconv(pixels, c_n, taps, ptrs, filter, out, c_n, &p);
+      if (post != nullptr) post(pixels * c_n, out, out, alpha);
     }
   });
 }

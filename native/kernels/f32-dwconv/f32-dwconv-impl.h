@@ -1,6 +1,7 @@
-// The depthwise microkernels written once against a SIMD vocabulary. Forward: 4 vectors of channels in
-// registers while the taps run, then single vectors, then a masked last vector; the store goes through the
-// GEMM's epilogue. Filter gradient: one vector of channels and up to 8 taps in registers while the pixels run.
+// The depthwise microkernels written once against a SIMD vocabulary. Forward: up to 4 output pixels, U vectors
+// of channels each, in registers while the taps run (each filter vector loaded once for the pixels), then single
+// vectors, then a masked last vector; the store goes through the GEMM's epilogue. Filter gradient: one vector of
+// channels and up to 8 taps in registers while the pixels run.
 #pragma once
 
 #include "kernels/f32-dwconv/f32-dwconv.h"
@@ -10,42 +11,67 @@
 // AVX-512-compiled copy of a shared inline function for the scalar or AVX2 path.
 namespace {
 
-// Channels [c0, c0 + U*W), the last vector holding only n (<= W) of them.
-template <class V, size_t U>
+// Channels [c0, c0 + U*W) of P pixels, the last vector holding only n (<= W) of them.
+template <class V, size_t U, size_t P>
 inline void ck_f32_dwconv_block(size_t channels, size_t c0, size_t n, size_t ks, const float* const* x,
-                                const float* w, float* y, const ck_gemm_params* p) {
+                                const float* w, float* y, size_t y_stride, const ck_gemm_params* p) {
   constexpr size_t W = V::width;
   const auto load = [n](const float* q, size_t u) {
     return u + 1 < U || n == W ? V::load(q + u * W) : V::load_partial(q + u * W, n);
   };
-  typename V::reg acc[U];
+  typename V::reg acc[P][U];
 #pragma GCC unroll 4
-  for (size_t u = 0; u < U; ++u) acc[u] = V::zero();
+  for (size_t q = 0; q < P; ++q)
+#pragma GCC unroll 4
+    for (size_t u = 0; u < U; ++u) acc[q][u] = V::zero();
   for (size_t t = 0; t < ks; ++t) {
-    if (x[t] == nullptr) continue;
+    typename V::reg wv[U];
 #pragma GCC unroll 4
-    for (size_t u = 0; u < U; ++u) acc[u] = V::fmadd(load(x[t] + c0, u), load(w + t * channels + c0, u), acc[u]);
+    for (size_t u = 0; u < U; ++u) wv[u] = load(w + t * channels + c0, u);
+#pragma GCC unroll 4
+    for (size_t q = 0; q < P; ++q) {
+      const float* xq = x[q * ks + t];
+      if (xq == nullptr) continue;
+#pragma GCC unroll 4
+      for (size_t u = 0; u < U; ++u) acc[q][u] = V::fmadd(load(xq + c0, u), wv[u], acc[q][u]);
+    }
   }
 #pragma GCC unroll 4
-  for (size_t u = 0; u < U; ++u) {
-    const size_t valid = u + 1 < U ? W : n;
-    float* out = y + c0 + u * W;
-    const typename V::reg v = ck_gemm_store_value<V>(acc[u], out, p->bias ? p->bias + c0 + u * W : nullptr, p, valid);
-    if (valid == W)
-      V::store(out, v);
-    else
-      V::store_partial(out, v, valid);
-  }
+  for (size_t q = 0; q < P; ++q)
+#pragma GCC unroll 4
+    for (size_t u = 0; u < U; ++u) {
+      const size_t valid = u + 1 < U ? W : n;
+      float* out = y + q * y_stride + c0 + u * W;
+      const typename V::reg v =
+          ck_gemm_store_value<V>(acc[q][u], out, p->bias ? p->bias + c0 + u * W : nullptr, p, valid);
+      if (valid == W)
+        V::store(out, v);
+      else
+        V::store_partial(out, v, valid);
+    }
 }
 
-template <class V>
-inline void ck_f32_dwconv(size_t channels, size_t ks, const float* const* x, const float* w, float* y,
-                          const ck_gemm_params* p) {
+template <class V, size_t U, size_t P>
+inline void ck_f32_dwconv_pixels(size_t channels, size_t ks, const float* const* x, const float* w, float* y,
+                                 size_t y_stride, const ck_gemm_params* p) {
   constexpr size_t W = V::width;
   size_t c = 0;
-  for (; c + 4 * W <= channels; c += 4 * W) ck_f32_dwconv_block<V, 4>(channels, c, W, ks, x, w, y, p);
-  for (; c + W <= channels; c += W) ck_f32_dwconv_block<V, 1>(channels, c, W, ks, x, w, y, p);
-  if (c < channels) ck_f32_dwconv_block<V, 1>(channels, c, channels - c, ks, x, w, y, p);
+  for (; c + U * W <= channels; c += U * W) ck_f32_dwconv_block<V, U, P>(channels, c, W, ks, x, w, y, y_stride, p);
+  for (; c + W <= channels; c += W) ck_f32_dwconv_block<V, 1, P>(channels, c, W, ks, x, w, y, y_stride, p);
+  if (c < channels) ck_f32_dwconv_block<V, 1, P>(channels, c, channels - c, ks, x, w, y, y_stride, p);
+}
+
+// U vectors of channels per block: P x U accumulators and U filter vectors must fit the register file.
+template <class V, size_t U>
+inline void ck_f32_dwconv(size_t pixels, size_t channels, size_t ks, const float* const* x, const float* w, float* y,
+                          size_t y_stride, const ck_gemm_params* p) {
+  static_assert(CK_DWCONV_PIXELS == 4, "the cases below");
+  switch (pixels) {
+    case 4: return ck_f32_dwconv_pixels<V, U, 4>(channels, ks, x, w, y, y_stride, p);
+    case 3: return ck_f32_dwconv_pixels<V, U, 3>(channels, ks, x, w, y, y_stride, p);
+    case 2: return ck_f32_dwconv_pixels<V, U, 2>(channels, ks, x, w, y, y_stride, p);
+    default: return ck_f32_dwconv_pixels<V, U, 1>(channels, ks, x, w, y, y_stride, p);
+  }
 }
 
 // Taps [t0, t0+G) of channels [c, c+n) (n <= W): G accumulators over the run's pixels, then added to dw.
@@ -95,9 +121,10 @@ inline void ck_f32_dwconv_grad(size_t channels, size_t pixels, size_t ks, const 
 
 }  // namespace
 
-#define CK_DEFINE_DWCONV_UKERNELS(fn, grad_fn, V)                                                              \
-  void fn(size_t channels, size_t ks, const float* const* x, const float* w, float* y, const ck_gemm_params* p) { \
-    ck_f32_dwconv<V>(channels, ks, x, w, y, p);                                                                 \
+#define CK_DEFINE_DWCONV_UKERNELS(fn, grad_fn, V, U)                                                         \
+  void fn(size_t pixels, size_t channels, size_t ks, const float* const* x, const float* w, float* y,           \
+          size_t y_stride, const ck_gemm_params* p) {                                                          \
+    ck_f32_dwconv<V, U>(pixels, channels, ks, x, w, y, y_stride, p);                                            \
   }                                                                                                            \
   void grad_fn(size_t channels, size_t pixels, size_t ks, const float* const* x, size_t step, const float* dy,    \
                float* const* dw) {                                                                             \

@@ -1,9 +1,11 @@
-// The depthwise convolution microkernel (one filter per channel), one output pixel at a time:
+// The depthwise convolution microkernel (one filter per channel), up to CK_DWCONV_PIXELS output pixels at a time:
 //
-//   y[c] = epilogue( sum over taps t < ks with x[t] != null of x[t][c] * w[t*channels + c] ),  c < channels
+//   y[q*y_stride + c] = epilogue( sum over taps t < ks with x[q*ks + t] != null of x[q*ks + t][c] * w[t*channels + c] )
+//   for q < pixels, c < channels
 //
-// x holds the input pixel of each tap (null for a tap in the padding), w the taps' filter rows. Sums run over
-// the taps in order. The epilogue is bias, then relu or leakyRelu (p->act; p->accumulate must be false).
+// x holds each pixel's ks tap pointers in turn (the input pixel each tap reads; null for a tap in the padding),
+// w the taps' filter rows, which the pixels share: each filter vector is loaded once for all of them. Sums run
+// over the taps in order. The epilogue is bias, then relu or leakyRelu (p->act; p->accumulate must be false).
 // Overwrites y; no alignment required.
 #pragma once
 
@@ -12,8 +14,10 @@
 #include "convkit/isa.h"
 #include "kernels/f32-gemm/f32-gemm.h"
 
-typedef void (*ck_f32_dwconv_fn)(size_t channels, size_t ks, const float* const* x, const float* w, float* y,
-                                 const ck_gemm_params* p);
+#define CK_DWCONV_PIXELS 4
+
+typedef void (*ck_f32_dwconv_fn)(size_t pixels, size_t channels, size_t ks, const float* const* x, const float* w,
+                                 float* y, size_t y_stride, const ck_gemm_params* p);
 
 // Its filter gradient, over a run of output pixels with the same taps inside the input:
 //
@@ -27,7 +31,8 @@ typedef void (*ck_f32_dwconv_grad_fn)(size_t channels, size_t pixels, size_t ks,
 
 // CK_DWCONV_UKERNEL(isa, fn, grad_fn)
 #define CK_DWCONV_UKERNEL(isa, fn, grad_fn)                                                                        \
-  void fn(size_t channels, size_t ks, const float* const* x, const float* w, float* y, const ck_gemm_params* p); \
+  void fn(size_t pixels, size_t channels, size_t ks, const float* const* x, const float* w, float* y,             \
+          size_t y_stride, const ck_gemm_params* p);                                                             \
   void grad_fn(size_t channels, size_t pixels, size_t ks, const float* const* x, size_t step, const float* dy,    \
                float* const* dw);
 #include "kernels/f32-dwconv/f32-dwconv.inc"
