@@ -84,6 +84,13 @@ Napi::Value run_native(const Args& args, Fn fn) {
   return args.env().Undefined();
 }
 
+// A checked Pool2DInfo (src/backend/types.ts) and the element counts of its x and y (ops-pool.cc).
+struct PoolSizes {
+  ck_pool2d_info s;
+  size_t x, y;
+};
+PoolSizes read_pool_info(const Args& args, size_t i, const char* name = "info");
+
 // Exports of each op group.
 void ck_register_matmul_ops(Napi::Env env, Napi::Object exports);
 void ck_register_conv_ops(Napi::Env env, Napi::Object exports);

@@ -73,6 +73,35 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   return run_native(args, [=] { ck_conv2d_fwd(y.data, x.data, filter.data, z.s, fused ? &ep : nullptr); });
 }
 
+// conv2dMaxPool(x, filter, y, info, bias|null, activation, alpha, poolInfo): conv2d, then maxPool2d of its output
+// (poolInfo's batch, inH, inW, channels must be the convolution's batch, outH, outW, outC) into y.
+Napi::Value Conv2dMaxPool(const Napi::CallbackInfo& info) {
+  const Args args(info, "conv2dMaxPool");
+  const ConvSizes z = read_conv_info(args, 3);
+  const ck_act act = args.activation(5, "activation", true);
+  const float alpha = float(args.number(6, "alpha"));
+  const PoolSizes pz = read_pool_info(args, 7, "poolInfo");
+  const auto same = [&](size_t conv, size_t pool, const char* conv_name, const char* pool_name) {
+    if (conv != pool)
+      args.range_error(std::string("poolInfo.") + pool_name + " " + std::to_string(pool) + " must equal info." +
+                       conv_name + " " + std::to_string(conv));
+  };
+  same(z.s.batch, pz.s.batch, "batch", "batch");
+  same(z.s.out_h, pz.s.in_h, "outH", "inH");
+  same(z.s.out_w, pz.s.in_w, "outW", "inW");
+  same(z.s.out_c, pz.s.channels, "outC", "channels");
+  const F32 x = args.f32(0, "x"), filter = args.f32(1, "filter"), y = args.f32(2, "y");
+  const F32 bias = args.f32_or_null(4, "bias");
+  args.expect_length(x, "x", z.x, "batch*inH*inW*inC");
+  args.expect_length(filter, "filter", z.filter, "kH*kW*(inC/groups)*outC");
+  args.expect_length(y, "y", pz.y, "batch*poolInfo.outH*poolInfo.outW*outC");
+  if (bias.data != nullptr) args.expect_length(bias, "bias", z.s.out_c, "outC");
+  const ck_epilogue ep{bias.data, act, alpha};
+  const bool fused = bias.data != nullptr || act != CK_ACT_LINEAR;
+  return run_native(args,
+                    [=] { ck_conv2d_maxpool_fwd(y.data, x.data, filter.data, z.s, fused ? &ep : nullptr, pz.s); });
+}
+
 // conv2dBackwardInput(dy, filter, dx, info)
 Napi::Value Conv2dBackwardInput(const Napi::CallbackInfo& info) {
   const Args args(info, "conv2dBackwardInput");
@@ -99,6 +128,7 @@ Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
 
 void ck_register_conv_ops(Napi::Env env, Napi::Object exports) {
   ck_export_op(env, exports, "conv2d", Conv2d);
+  ck_export_op(env, exports, "conv2dMaxPool", Conv2dMaxPool);
   ck_export_op(env, exports, "conv2dBackwardInput", Conv2dBackwardInput);
   ck_export_op(env, exports, "conv2dBackwardFilter", Conv2dBackwardFilter);
 }

@@ -1,40 +1,33 @@
 // maxPool2d, avgPool2d (+ backward) over nhwc; global average / max pooling (+ backward).
 #include "binding/marshal.h"
 
-namespace {
-
-struct PoolSizes {
-  ck_pool2d_info s;
-  size_t x, y;
-};
-
 // Reads and checks a Pool2DInfo: every field an integer in range and outH/outW equal to what the geometry gives.
-PoolSizes read_pool_info(const Args& args, size_t i) {
-  const Napi::Object o = args.object(i, "info");
+PoolSizes read_pool_info(const Args& args, size_t i, const char* name) {
+  const Napi::Object o = args.object(i, name);
   ck_pool2d_info s;
-  s.batch = args.field(o, "info", "batch", 0);
-  s.in_h = args.field(o, "info", "inH", 1);
-  s.in_w = args.field(o, "info", "inW", 1);
-  s.channels = args.field(o, "info", "channels", 1);
-  s.out_h = args.field(o, "info", "outH", 1);
-  s.out_w = args.field(o, "info", "outW", 1);
-  s.pool_h = args.field(o, "info", "poolH", 1);
-  s.pool_w = args.field(o, "info", "poolW", 1);
-  s.stride_h = args.field(o, "info", "strideH", 1);
-  s.stride_w = args.field(o, "info", "strideW", 1);
-  s.pad_top = args.field(o, "info", "padTop", 0);
-  s.pad_bottom = args.field(o, "info", "padBottom", 0);
-  s.pad_left = args.field(o, "info", "padLeft", 0);
-  s.pad_right = args.field(o, "info", "padRight", 0);
-  const auto out_size = [&](size_t in, size_t pa, size_t pb, size_t k, size_t stride, const char* name, size_t got) {
+  s.batch = args.field(o, name, "batch", 0);
+  s.in_h = args.field(o, name, "inH", 1);
+  s.in_w = args.field(o, name, "inW", 1);
+  s.channels = args.field(o, name, "channels", 1);
+  s.out_h = args.field(o, name, "outH", 1);
+  s.out_w = args.field(o, name, "outW", 1);
+  s.pool_h = args.field(o, name, "poolH", 1);
+  s.pool_w = args.field(o, name, "poolW", 1);
+  s.stride_h = args.field(o, name, "strideH", 1);
+  s.stride_w = args.field(o, name, "strideW", 1);
+  s.pad_top = args.field(o, name, "padTop", 0);
+  s.pad_bottom = args.field(o, name, "padBottom", 0);
+  s.pad_left = args.field(o, name, "padLeft", 0);
+  s.pad_right = args.field(o, name, "padRight", 0);
+  const auto out_size = [&](size_t in, size_t pa, size_t pb, size_t k, size_t stride, const char* field, size_t got) {
     const size_t padded = in + pa + pb;
     if (padded < k)
       args.range_error(std::string("the pool window (") + std::to_string(k) + ") is larger than the padded input (" +
-                       std::to_string(padded) + ") along " + name);
+                       std::to_string(padded) + ") along " + field);
     const size_t want = (padded - k) / stride + 1;
     if (got != want)
-      args.range_error(std::string("info.") + name + " must be " + std::to_string(want) + " for this geometry, received " +
-                       std::to_string(got));
+      args.range_error(std::string(name) + "." + field + " must be " + std::to_string(want) +
+                       " for this geometry, received " + std::to_string(got));
   };
   out_size(s.in_h, s.pad_top, s.pad_bottom, s.pool_h, s.stride_h, "outH", s.out_h);
   out_size(s.in_w, s.pad_left, s.pad_right, s.pool_w, s.stride_w, "outW", s.out_w);
@@ -44,6 +37,8 @@ PoolSizes read_pool_info(const Args& args, size_t i) {
   z.y = args.product({s.batch, s.out_h, s.out_w, s.channels}, "batch*outH*outW*channels");
   return z;
 }
+
+namespace {
 
 // Max-pool backward records where each maximum was as a 32-bit offset inside one image.
 void check_image_size(const Args& args, size_t values) {

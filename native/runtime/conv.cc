@@ -34,6 +34,9 @@ constexpr size_t kPixelChunk = 2048;
 // Bytes of a strided backward-input phase's rows per task: computed, then scattered into dx from L2.
 constexpr size_t kPhaseBlockBytes = 256 << 10;
 
+// Bytes of convolution output per task of a fused convolution + pooling: computed, then pooled from L2.
+constexpr size_t kFusedBytes = 256 << 10;
+
 struct Geometry {
   size_t cg, ocg, kc;  // channels per group, out channels per group, GEMM depth KH*KW*cg
   size_t ohw, m;       // pixels per image, N*OH*OW
@@ -530,6 +533,34 @@ void ck_conv2d_fwd(float* y, const float* x, const float* filter, const ck_conv2
     g.a_rows = &a;
     ck_gemm_parallel(d, g);
   }
+}
+
+// Images at a time: each task convolves a few images into its scratch (which stays in L2) and pools them from
+// there, so the convolution's output never goes to memory and back (the tutorial network's first layer writes
+// 25.7 MB for 256 images, which its pooling then reads). Inside a task both ops run on one thread; with fewer
+// images than tasks want, the ops run in turn over the pool instead.
+void ck_conv2d_maxpool_fwd(float* y, const float* x, const float* filter, const ck_conv2d_info& conv,
+                           const ck_epilogue* ep, const ck_pool2d_info& pool) {
+  const size_t in_image = conv.in_h * conv.in_w * conv.in_c, mid_image = conv.out_h * conv.out_w * conv.out_c;
+  const size_t out_image = pool.out_h * pool.out_w * pool.channels;
+  const size_t tasks_wanted = 4 * ck_threads();
+  if (conv.batch < tasks_wanted) {
+    float* mid = ck_scratch(CK_SCRATCH_FUSED, conv.batch * mid_image);
+    ck_conv2d_fwd(mid, x, filter, conv, ep);
+    ck_maxpool2d_fwd(y, mid, pool);
+    return;
+  }
+  const size_t per =
+      std::clamp<size_t>(kFusedBytes / sizeof(float) / std::max<size_t>(mid_image, 1), 1, conv.batch / tasks_wanted);
+  ck_parallel_for((conv.batch + per - 1) / per, [&](size_t t) {
+    const size_t n0 = t * per, n = std::min(conv.batch, n0 + per) - n0;
+    float* mid = ck_scratch(CK_SCRATCH_FUSED, n * mid_image);
+    ck_conv2d_info c = conv;
+    ck_pool2d_info p = pool;
+    c.batch = p.batch = n;
+    ck_conv2d_fwd(mid, x + n0 * in_image, filter, c, ep);
+    ck_maxpool2d_fwd(y + n0 * out_image, mid, p);
+  });
 }
 
 void ck_conv2d_bwd_input(float* dx, const float* dy, const float* filter, const ck_conv2d_info& s) {

@@ -12,6 +12,7 @@ enum ck_scratch_slot {
   CK_SCRATCH_A_ROWS,  // igemm row pointers (count them in floats: two per pointer)
   CK_SCRATCH_FILTER,  // a call's buffer shared by its tasks: a reordered filter, partial sums, a transposed product
   CK_SCRATCH_OUTPUT,  // a call's output computed densely before it is scattered
+  CK_SCRATCH_FUSED,   // a fused op's intermediate: a convolution's output before its pooling
   CK_SCRATCH_COUNT
 };
 

@@ -1,6 +1,7 @@
 // conv2d forward / backward-input / backward-filter against double-precision loops, under every ISA,
 // bit-identical at 1 and 2 threads.
 #include <cmath>
+#include <cstring>
 #include <string>
 
 #include "convkit/ops.h"
@@ -151,5 +152,48 @@ CK_TEST(conv2d_against_loops) {
   ck_for_each_isa([&](ck_isa) {
     uint32_t seed = 1;
     for (const auto& s : configs) check(s, seed += 10);
+  });
+}
+
+// The fused convolution + max pooling against the two ops in turn: the same bits (both compute the same sums in
+// the same order), with fewer images than the fused path wants (the ops in turn) and with more (a few images per
+// task, pooled from scratch), and the same for 1 and 2 threads.
+CK_TEST(conv2d_maxpool_fused) {
+  struct Case {
+    ck_conv2d_info conv;
+    size_t pool, stride, pad;
+  };
+  const std::vector<Case> cases = {
+      {make(9, 12, 11, 3, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), 2, 2, 0},  // GEMM path, odd width
+      {make(10, 13, 13, 1, 6, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 1), 2, 2, 0},  // one input channel (direct kernel)
+      {make(9, 9, 10, 8, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 8), 3, 2, 1},    // depthwise, strided; padded 3x3 pool
+      {make(3, 8, 8, 4, 7, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1), 2, 1, 0},     // few images: the ops in turn
+  };
+  ck_for_each_isa([&](ck_isa) {
+    uint32_t seed = 500;
+    for (const Case& c : cases) {
+      const ck_conv2d_info& s = c.conv;
+      ck_pool2d_info p{};
+      p.batch = s.batch, p.in_h = s.out_h, p.in_w = s.out_w, p.channels = s.out_c;
+      p.pool_h = p.pool_w = c.pool, p.stride_h = p.stride_w = c.stride;
+      p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = c.pad;
+      p.out_h = (s.out_h + 2 * c.pad - c.pool) / c.stride + 1, p.out_w = (s.out_w + 2 * c.pad - c.pool) / c.stride + 1;
+      const std::vector<float> x = ck_random(s.batch * s.in_h * s.in_w * s.in_c, seed++);
+      const std::vector<float> f = ck_random(s.k_h * s.k_w * (s.in_c / s.groups) * s.out_c, seed++);
+      const std::vector<float> bias = ck_random(s.out_c, seed++);
+      const ck_epilogue ep{bias.data(), CK_ACT_RELU, 0};
+      std::vector<float> mid(s.batch * s.out_h * s.out_w * s.out_c), want(p.batch * p.out_h * p.out_w * p.channels);
+      ck_conv2d_fwd(mid.data(), x.data(), f.data(), s, &ep);
+      ck_maxpool2d_fwd(want.data(), mid.data(), p);
+      const auto fused = [&] {
+        std::vector<float> y(want.size(), NAN);
+        ck_conv2d_maxpool_fwd(y.data(), x.data(), f.data(), s, &ep, p);
+        return y;
+      };
+      const std::vector<float> got = fused();
+      CK_CHECK(std::memcmp(got.data(), want.data(), want.size() * sizeof(float)) == 0,
+               name(s) + ": fused convolution + max pooling differs from the two ops");
+      CK_CHECK(ck_same_for_thread_counts(fused), name(s) + " fused with pooling: 1 and 2 threads differ");
+    }
   });
 }

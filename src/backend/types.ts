@@ -61,7 +61,7 @@ export interface Epilogue {
 
 /** The kernels that can take long enough to matter to an event loop; a backend may offer them as Promises. */
 export const ASYNC_KERNELS = [
-  'matmul', 'biasAdd', 'biasGrad', 'conv2d', 'conv2dBackwardInput', 'conv2dBackwardFilter', 'maxPool2d', 'maxPool2dBackward',
+  'matmul', 'biasAdd', 'biasGrad', 'conv2d', 'conv2dMaxPool', 'conv2dBackwardInput', 'conv2dBackwardFilter', 'maxPool2d', 'maxPool2dBackward',
   'avgPool2d', 'avgPool2dBackward', 'globalAvgPool2d', 'globalAvgPool2dBackward', 'globalMaxPool2d', 'globalMaxPool2dBackward',
   'unary', 'unaryBackward', 'softmax', 'softmaxBackward', 'optimizerStep',
 ] as const;
@@ -110,6 +110,11 @@ export interface Backend {
   biasGrad(dy: Tensor): Tensor;
 
   conv2d(x: Tensor, filter: Tensor, info: Conv2DInfo, epilogue?: Epilogue): Tensor;
+  /**
+   * maxPool2d(conv2d(x, filter, info, epilogue), pool) in one op, without the convolution's output: pool's batch,
+   * inH, inW and channels are the convolution's batch, outH, outW and outC.
+   */
+  conv2dMaxPool(x: Tensor, filter: Tensor, info: Conv2DInfo, pool: Pool2DInfo, epilogue?: Epilogue): Tensor;
   /** dy (N,OH,OW,OC), filter (KH,KW,C/G,OC) -> dx (N,H,W,C). */
   conv2dBackwardInput(dy: Tensor, filter: Tensor, info: Conv2DInfo): Tensor;
   /** x (N,H,W,C), dy (N,OH,OW,OC) -> dfilter (KH,KW,C/G,OC). */

@@ -84,6 +84,20 @@ export class Conv2D extends Layer {
     return yield* this.act.after(z);
   }
 
+  /** Whether forwardMaxPoolProgram applies: the activation runs inside the convolution op. */
+  fusesMaxPool(): boolean {
+    return this.act.fused;
+  }
+
+  /**
+   * Inference through this layer and a max pooling of its output as one op (ops.conv2dMaxPool), for predict
+   * and evaluate: it saves nothing for backward.
+   */
+  *forwardMaxPoolProgram(x: Tensor, pool: ops.Pool2DOptions): ops.OpProgram<Tensor> {
+    this.checkInput(x);
+    return yield ops.request.conv2dMaxPool(x, this.kernel.value, { ...this.opts, bias: this.bias?.value, ...this.act.epilogue() }, pool);
+  }
+
   *backwardProgram(dy: Tensor, needInputGrad: boolean): ops.OpProgram<Tensor | undefined> {
     const x = this.saved(this.x);
     const dz = yield* this.act.backward(dy);

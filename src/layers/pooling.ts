@@ -62,6 +62,10 @@ export class MaxPooling2D extends Pooling2D {
   constructor(args: Pooling2DArgs = {}) {
     super(args, 'max_pooling2d');
   }
+  /** Its window, strides and padding, for an op that pools another op's output (ops.conv2dMaxPool). */
+  poolOptions(): ops.Pool2DOptions {
+    return { ...this.opts };
+  }
   protected pool(x: Tensor): ops.OpRequest {
     return ops.request.maxPool2d(x, this.opts);
   }

@@ -3,7 +3,9 @@ import { progressBar } from '../callbacks/index.js';
 import type { Augmenter } from '../data/augment.js';
 import { ConvkitError, fail } from '../errors.js';
 import { deriveSeed } from '../initializers/seed.js';
+import { Conv2D } from '../layers/conv2d.js';
 import { layerFromConfig } from '../layers/index.js';
+import { MaxPooling2D } from '../layers/pooling.js';
 import type { Layer, LayerConfig, Param } from '../layers/layer.js';
 import { sameShape } from '../layers/layer.js';
 import { getLoss, type Loss, type LossConfig } from '../losses/index.js';
@@ -440,10 +442,23 @@ export class Sequential {
     }
   }
 
-  private *forwardProgram(where: string, x: Tensor, opts: ForwardOptions): OpProgram<Tensor> {
+  /**
+   * With `fuse` (predict and evaluate, after which no backward pass runs), a Conv2D followed by MaxPooling2D
+   * runs as one op (ops.conv2dMaxPool): same values, without writing the convolution's output out whole. The
+   * layers then keep no forward state, so forward() itself never fuses.
+   */
+  private *forwardProgram(where: string, x: Tensor, opts: ForwardOptions, fuse = false): OpProgram<Tensor> {
     const ctx = { training: opts.training ?? false, step: opts.step ?? this.compiled?.optimizer.iterations ?? 0 };
     let y = this.checkX(where, x);
-    for (const layer of this.layers) y = yield* layer.forwardProgram(y, ctx);
+    for (let i = 0; i < this.layers.length; i++) {
+      const layer = this.layers[i], next = this.layers[i + 1];
+      if (fuse && !ctx.training && layer instanceof Conv2D && next instanceof MaxPooling2D && layer.fusesMaxPool()) {
+        y = yield* layer.forwardMaxPoolProgram(y, next.poolOptions());
+        i++;
+        continue;
+      }
+      y = yield* layer.forwardProgram(y, ctx);
+    }
     return y;
   }
 
@@ -473,7 +488,7 @@ export class Sequential {
       opts.signal?.throwIfAborted();
       const end = Math.min(start + batchSize, n);
       const idx = Int32Array.from({ length: end - start }, (_, i) => start + i);
-      const out = yield* this.forwardProgram(where, batchRows(xs, start, end, this.dtype), { training: false });
+      const out = yield* this.forwardProgram(where, batchRows(xs, start, end, this.dtype), { training: false }, true);
       const yb = gatherLabels(y, idx);
       lossSum += loss.compute(out, yb).loss * (end - start);
       if (metrics.includes('accuracy')) correct += correctCount(out, yb, this.accuracyThreshold());
@@ -493,7 +508,7 @@ export class Sequential {
     for (let start = 0; start < n; start += batchSize) {
       opts.signal?.throwIfAborted();
       const end = Math.min(start + batchSize, n);
-      out.data.set((yield* this.forwardProgram(where, batchRows(xs, start, end, this.dtype), {})).data, start * row);
+      out.data.set((yield* this.forwardProgram(where, batchRows(xs, start, end, this.dtype), {}, true)).data, start * row);
       yield; // a batch boundary
     }
     return out;

@@ -62,3 +62,37 @@ describe.skipIf(!nativeAvailable)('a whole model on native matches the reference
     native.grads.forEach((g, i) => expectNear(g, ref.grads[i], i === 0 ? 'dx' : `grad ${i}`));
   });
 });
+
+describe('predict and evaluate fuse Conv2D + MaxPooling2D', () => {
+  const build = () =>
+    sequential(
+      [
+        layers.conv2d({ filters: 6, kernelSize: 5, padding: 'same', activation: 'relu', inputShape: [14, 14, 1] }),
+        layers.maxPooling2d({ poolSize: 2 }),
+        layers.conv2d({ filters: 10, kernelSize: 3, activation: 'elu' }), // elu runs after the op: not fused
+        layers.maxPooling2d({ poolSize: 2 }),
+        layers.depthwiseConv2d({ kernelSize: 1, activation: 'leakyRelu' }),
+        layers.maxPooling2d({ poolSize: 2, strides: 1, padding: 'same' }),
+        layers.flatten(),
+        layers.dense({ units: 4 }),
+      ],
+      { seed: 5 },
+    );
+  const x = randomNormal([20, 14, 14, 1], { seed: 6 });
+  const backends: BackendName[] = nativeAvailable ? ['reference', 'native'] : ['reference'];
+
+  for (const backend of backends) {
+    it(`predict gives forward's bits (${backend})`, async () => {
+      const previous = getBackend();
+      setBackend(backend);
+      try {
+        const model = build();
+        const unfused = await model.forward(x);
+        expect(Array.from((await model.predict(x, { batchSize: 20 })).data)).toEqual(Array.from(unfused.data));
+        expect(Array.from(model.predictSync(x, { batchSize: 7 }).data)).toEqual(Array.from(model.forwardSync(x).data));
+      } finally {
+        setBackend(previous);
+      }
+    });
+  }
+});

@@ -41,6 +41,17 @@ const convs = convCases(CASES, 101).map((c, i) => {
   };
 });
 
+// Batches large enough for conv2dMaxPool to pool a few images per task (the convCases batches are small).
+const fusedConvs = [
+  { label: 'fused 3x3 same, 3 -> 20', xShape: [9, 12, 11, 3], fShape: [3, 3, 3, 20], opts: { padding: 'same' as const } },
+  { label: 'fused 5x5 same, one channel', xShape: [10, 13, 13, 1], fShape: [5, 5, 1, 6], opts: { padding: 'same' as const } },
+  { label: 'fused depthwise 3x3/2', xShape: [9, 9, 10, 8], fShape: [3, 3, 1, 8], opts: { padding: 'same' as const, strides: 2, groups: 8 } },
+].map((c, i) => {
+  const x = randomNormal(c.xShape, { seed: 9000 + i });
+  const w = randomNormal(c.fShape, { seed: 9100 + i, stddev: 0.5 });
+  return { ...c, x, w, fused: { ...c.opts, bias: randomNormal([c.fShape[3]], { seed: 9200 + i }), activation: ACTS[i + 1], alpha: 0.3 } };
+});
+
 const pools = poolCases(CASES, 202).map((c, i) => {
   const x = randomNormal(c.xShape, { seed: 5000 + i });
   const yShape = ops.pool2dOutputShape(c.xShape, c.opts);
@@ -81,6 +92,17 @@ describe.skipIf(!nativeAvailable)(`native vs reference parity${nativeAvailable ?
           const dot = dotTolerance(c.yScale(), c.k);
           const elem = ELEMENTWISE(want);
           expectClose(run(() => ops.conv2d(c.x, c.w, c.fused)), want, (i) => dot(i) + elem(i), c.label);
+        }
+      });
+
+      it(`conv2dMaxPool: the bits of maxPool2d after conv2d (${convs.length + fusedConvs.length} configs)`, () => {
+        for (const c of [...convs, ...fusedConvs]) {
+          const [, oh, ow] = ref(() => ops.conv2dOutputShape(c.x.shape, c.w.shape, c.opts));
+          const pool = oh >= 3 && ow >= 3 ? { poolSize: 3, strides: 2, padding: 'same' as const } : { poolSize: [Math.min(2, oh), Math.min(2, ow)] as [number, number] };
+          const want = run(() => ops.maxPool2d(ops.conv2d(c.x, c.w, c.fused), pool));
+          const got = run(() => ops.conv2dMaxPool(c.x, c.w, c.fused, pool));
+          expect(got.shape, c.label).toEqual(want.shape);
+          expect(Array.from(got.data), c.label).toEqual(Array.from(want.data));
         }
       });
 

@@ -1,6 +1,6 @@
 import type { Tensor } from '../../tensor.js';
 import type { NativeAddon } from '../../native.js';
-import type { Conv2DInfo, Epilogue } from '../types.js';
+import type { Conv2DInfo, Epilogue, Pool2DInfo } from '../types.js';
 import { epilogueArgs, f32 } from './check.js';
 import { takeOutput } from '../arena.js';
 
@@ -8,6 +8,13 @@ import { takeOutput } from '../arena.js';
 export function conv2d(addon: NativeAddon, x: Tensor, filter: Tensor, info: Conv2DInfo, ep?: Epilogue): Tensor {
   const y = takeOutput([info.batch, info.outH, info.outW, info.outC]);
   addon.conv2d(f32('conv2d', x), f32('conv2d', filter), y.data as Float32Array, info, ...epilogueArgs('conv2d', ep));
+  return y;
+}
+
+/** x (N,H,W,C), filter (KH,KW,C/G,OC) -> the max pooling of y (N,OH,OW,OC) after the epilogue. */
+export function conv2dMaxPool(addon: NativeAddon, x: Tensor, filter: Tensor, info: Conv2DInfo, pool: Pool2DInfo, ep?: Epilogue): Tensor {
+  const y = takeOutput([pool.batch, pool.outH, pool.outW, pool.channels]);
+  addon.conv2dMaxPool(f32('conv2dMaxPool', x), f32('conv2dMaxPool', filter), y.data as Float32Array, info, ...epilogueArgs('conv2dMaxPool', ep), pool);
   return y;
 }
 

@@ -17,6 +17,7 @@ export const referenceBackend: Backend = {
   biasAdd,
   biasGrad,
   conv2d,
+  conv2dMaxPool: (x, filter, info, p, ep) => pool.maxPool2d(conv2d(x, filter, info, ep), p),
   conv2dBackwardInput,
   conv2dBackwardFilter,
   ...pool,
