@@ -56,50 +56,70 @@ ConvSizes read_conv_info(const Args& args, size_t i) {
   return z;
 }
 
+// What conv2d and conv2dMaxPool share: info (argument 3), activation (5) and alpha (6), read first; then x (0),
+// filter (1) and bias (4), checked against the info (after the callers have read their other plain values, so
+// no getter can detach a buffer once its pointer is taken).
+struct ConvForward {
+  ConvSizes z;
+  ck_act act;
+  float alpha;
+  F32 x, filter, bias;
+
+  explicit ConvForward(const Args& args)
+      : z(read_conv_info(args, 3)),
+        act(args.activation(5, "activation", true)),
+        alpha(float(args.number(6, "alpha"))) {}
+
+  void read_arrays(const Args& args) {
+    x = args.f32(0, "x");
+    filter = args.f32(1, "filter");
+    bias = args.f32_or_null(4, "bias");
+    args.expect_length(x, "x", z.x, "batch*inH*inW*inC");
+    args.expect_length(filter, "filter", z.filter, "kH*kW*(inC/groups)*outC");
+    if (bias.data != nullptr) args.expect_length(bias, "bias", z.s.out_c, "outC");
+  }
+  // The epilogue, to pass when fused() (otherwise there is nothing to apply).
+  ck_epilogue epilogue() const { return {bias.data, act, alpha}; }
+  bool fused() const { return bias.data != nullptr || act != CK_ACT_LINEAR; }
+};
+
 // conv2d(x, filter, y, info, bias|null, activation, alpha)
 Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   const Args args(info, "conv2d");
-  const ConvSizes z = read_conv_info(args, 3);
-  const ck_act act = args.activation(5, "activation", true);
-  const float alpha = float(args.number(6, "alpha"));
-  const F32 x = args.f32(0, "x"), filter = args.f32(1, "filter"), y = args.f32(2, "y");
-  const F32 bias = args.f32_or_null(4, "bias");
-  args.expect_length(x, "x", z.x, "batch*inH*inW*inC");
-  args.expect_length(filter, "filter", z.filter, "kH*kW*(inC/groups)*outC");
-  args.expect_length(y, "y", z.y, "batch*outH*outW*outC");
-  if (bias.data != nullptr) args.expect_length(bias, "bias", z.s.out_c, "outC");
-  const ck_epilogue ep{bias.data, act, alpha};
-  const bool fused = bias.data != nullptr || act != CK_ACT_LINEAR;
-  return run_native(args, [=] { ck_conv2d_fwd(y.data, x.data, filter.data, z.s, fused ? &ep : nullptr); });
+  ConvForward c(args);
+  c.read_arrays(args);
+  const F32 y = args.f32(2, "y");
+  args.expect_length(y, "y", c.z.y, "batch*outH*outW*outC");
+  const ck_epilogue ep = c.epilogue();
+  const bool fused = c.fused();
+  return run_native(args, [=, x = c.x, filter = c.filter, s = c.z.s] {
+    ck_conv2d_fwd(y.data, x.data, filter.data, s, fused ? &ep : nullptr);
+  });
 }
 
 // conv2dMaxPool(x, filter, y, info, bias|null, activation, alpha, poolInfo): conv2d, then maxPool2d of its output
 // (poolInfo's batch, inH, inW, channels must be the convolution's batch, outH, outW, outC) into y.
 Napi::Value Conv2dMaxPool(const Napi::CallbackInfo& info) {
   const Args args(info, "conv2dMaxPool");
-  const ConvSizes z = read_conv_info(args, 3);
-  const ck_act act = args.activation(5, "activation", true);
-  const float alpha = float(args.number(6, "alpha"));
+  ConvForward c(args);
   const PoolSizes pz = read_pool_info(args, 7, "poolInfo");
   const auto same = [&](size_t conv, size_t pool, const char* conv_name, const char* pool_name) {
     if (conv != pool)
       args.range_error(std::string("poolInfo.") + pool_name + " " + std::to_string(pool) + " must equal info." +
                        conv_name + " " + std::to_string(conv));
   };
-  same(z.s.batch, pz.s.batch, "batch", "batch");
-  same(z.s.out_h, pz.s.in_h, "outH", "inH");
-  same(z.s.out_w, pz.s.in_w, "outW", "inW");
-  same(z.s.out_c, pz.s.channels, "outC", "channels");
-  const F32 x = args.f32(0, "x"), filter = args.f32(1, "filter"), y = args.f32(2, "y");
-  const F32 bias = args.f32_or_null(4, "bias");
-  args.expect_length(x, "x", z.x, "batch*inH*inW*inC");
-  args.expect_length(filter, "filter", z.filter, "kH*kW*(inC/groups)*outC");
+  same(c.z.s.batch, pz.s.batch, "batch", "batch");
+  same(c.z.s.out_h, pz.s.in_h, "outH", "inH");
+  same(c.z.s.out_w, pz.s.in_w, "outW", "inW");
+  same(c.z.s.out_c, pz.s.channels, "outC", "channels");
+  c.read_arrays(args);
+  const F32 y = args.f32(2, "y");
   args.expect_length(y, "y", pz.y, "batch*poolInfo.outH*poolInfo.outW*outC");
-  if (bias.data != nullptr) args.expect_length(bias, "bias", z.s.out_c, "outC");
-  const ck_epilogue ep{bias.data, act, alpha};
-  const bool fused = bias.data != nullptr || act != CK_ACT_LINEAR;
-  return run_native(args,
-                    [=] { ck_conv2d_maxpool_fwd(y.data, x.data, filter.data, z.s, fused ? &ep : nullptr, pz.s); });
+  const ck_epilogue ep = c.epilogue();
+  const bool fused = c.fused();
+  return run_native(args, [=, x = c.x, filter = c.filter, s = c.z.s, p = pz.s] {
+    ck_conv2d_maxpool_fwd(y.data, x.data, filter.data, s, fused ? &ep : nullptr, p);
+  });
 }
 
 // conv2dBackwardInput(dy, filter, dx, info)
