@@ -89,7 +89,9 @@ describe('predict and evaluate fuse Conv2D + MaxPooling2D', () => {
         const model = build();
         const unfused = await model.forward(x);
         expect(Array.from((await model.predict(x, { batchSize: 20 })).data)).toEqual(Array.from(unfused.data));
-        expect(Array.from(model.predictSync(x, { batchSize: 7 }).data)).toEqual(Array.from(model.forwardSync(x).data));
+        // The same batch: elu, sigmoid and tanh compute a tensor's last (size mod vector width) values with libm,
+        // so other batch sizes may differ in the last bit there, fused or not.
+        expect(Array.from(model.predictSync(x, { batchSize: 20 }).data)).toEqual(Array.from(model.forwardSync(x).data));
       } finally {
         setBackend(previous);
       }
