@@ -2,7 +2,9 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -15,64 +17,122 @@ namespace {
 
 int kAsyncTag;  // its address marks the async export of a binding
 
-std::mutex& compute_mutex() {
-  static std::mutex mu;
-  return mu;
+struct EnvQueue;
+
+// One `...Async` call: the kernel, and what the calling environment's thread settles once it has run.
+struct Job {
+  std::shared_ptr<EnvQueue> queue;
+  const char* op;
+  std::function<void()> kernel;
+  Napi::Promise::Deferred deferred;
+  std::vector<Napi::ObjectReference> keep;  // inputs and outputs stay alive until the Promise settles
+  std::string error;                        // why the kernel failed; empty when it did not
+};
+
+// A job whose environment is going away: its references die with that environment, not here (deleting
+// them needs it alive).
+void abandon(Job* job) {
+  for (Napi::ObjectReference& r : job->keep) r.SuppressDestruct();
+  delete job;
 }
 
-// Every async kernel runs on this one long-lived thread, which the libuv worker hands it to and waits for: the
-// scratch buffers (thread-local) and the cache lines of the last kernel's outputs stay with one thread instead
-// of rotating through libuv's four. Never destroyed, like the thread pool: it parks on a condition variable.
+void settle(Napi::Env env, Napi::Function, EnvQueue* queue, Job* job);
+using Completion = Napi::TypedThreadSafeFunction<EnvQueue, Job, settle>;
+
+// Per Node environment (the main thread's, each worker_thread's): the channel that brings finished jobs back
+// to its event loop, and how many of its jobs the compute thread still holds, so that the environment's
+// teardown waits for them instead of freeing the typed arrays a kernel is writing.
+struct EnvQueue {
+  Completion completion;
+  size_t unsettled = 0;  // this environment's thread only: Promises pending (its loop stays alive while > 0)
+  std::mutex mu;
+  std::condition_variable idle;
+  size_t held = 0;  // under mu: jobs queued or running on the compute thread
+
+  static std::shared_ptr<EnvQueue> of(Napi::Env env) {
+    using Holder = std::shared_ptr<EnvQueue>;
+    if (Holder* h = env.GetInstanceData<Holder>()) return *h;
+    auto queue = std::make_shared<EnvQueue>();
+    queue->completion = Completion::New(env, "convkit kernel", 0, 1, queue.get());
+    queue->completion.Unref(env);
+    env.SetInstanceData<Holder>(new Holder(queue));
+    napi_add_env_cleanup_hook(env, wait_for_jobs, new Holder(queue));
+    return queue;
+  }
+
+ private:
+  static void wait_for_jobs(void* arg) {
+    std::unique_ptr<std::shared_ptr<EnvQueue>> holder(static_cast<std::shared_ptr<EnvQueue>*>(arg));
+    EnvQueue& q = **holder;
+    std::unique_lock<std::mutex> lk(q.mu);
+    q.idle.wait(lk, [&] { return q.held == 0; });
+  }
+};
+
+void settle(Napi::Env env, Napi::Function, EnvQueue* queue, Job* job) {
+  if (env == nullptr) return abandon(job);  // the channel is closing with the environment
+  std::unique_ptr<Job> owned(job);
+  if (job->error.empty())
+    job->deferred.Resolve(env.Undefined());
+  else
+    job->deferred.Reject(Napi::Error::New(env, job->error).Value());
+  if (--queue->unsettled == 0) queue->completion.Unref(env);
+}
+
+// Every async kernel runs on this one long-lived thread, in the order the calls were made, each with the
+// whole thread pool. The calling thread hands jobs over directly and the finished ones come back through
+// their environment's event loop: one thread wake-up each way (handing them over through a libuv worker cost
+// two more, about 150 us per kernel on this VM). The scratch buffers (thread-local) and the cache lines of
+// the last kernel's outputs also stay with one thread. Never destroyed, like the thread pool: it parks on a
+// condition variable.
 class ComputeThread {
  public:
   ComputeThread() {
     std::thread([this] { loop(); }).detach();
   }
 
-  // Runs kernel on the compute thread and returns when it has finished; rethrows what it threw.
-  void run(const std::function<void()>& kernel) {
+  void push(Job* job) {
     {
       std::lock_guard<std::mutex> lk(mu_);
-      error_ = nullptr;
-      kernel_.store(&kernel);
+      jobs_.push_back(job);
+      pending_.store(true);
     }
     work_cv_.notify_one();
-    if (!ck_spin_until([&] { return kernel_.load() == nullptr; })) {
-      std::unique_lock<std::mutex> lk(mu_);
-      done_cv_.wait(lk, [&] { return kernel_.load() == nullptr; });
-    }
-    if (error_) std::rethrow_exception(error_);
   }
 
  private:
+  Job* next() {
+    ck_spin_until([&] { return pending_.load(); });
+    std::unique_lock<std::mutex> lk(mu_);
+    work_cv_.wait(lk, [&] { return !jobs_.empty(); });
+    Job* job = jobs_.front();
+    jobs_.pop_front();
+    pending_.store(!jobs_.empty());
+    return job;
+  }
+
   void loop() {
     for (;;) {
-      ck_spin_until([&] { return kernel_.load() != nullptr; });
-      const std::function<void()>* kernel;
-      {
-        std::unique_lock<std::mutex> lk(mu_);
-        work_cv_.wait(lk, [&] { return kernel_.load() != nullptr; });
-        kernel = kernel_.load();
-      }
-      std::exception_ptr error;
+      Job* job = next();
       try {
-        (*kernel)();
+        job->kernel();
+      } catch (const std::exception& e) {
+        job->error = std::string(job->op) + ": native failure: " + e.what();
       } catch (...) {
-        error = std::current_exception();
+        job->error = std::string(job->op) + ": native failure";
       }
-      {
-        std::lock_guard<std::mutex> lk(mu_);
-        error_ = error;
-        kernel_.store(nullptr);  // error_ is visible to whoever sees this
-      }
-      done_cv_.notify_one();
+      const std::shared_ptr<EnvQueue> queue = job->queue;  // the job may be settled and gone once handed back
+      if (queue->completion.NonBlockingCall(job) != napi_ok) abandon(job);
+      std::lock_guard<std::mutex> lk(queue->mu);
+      --queue->held;
+      queue->idle.notify_all();
     }
   }
 
   std::mutex mu_;
-  std::condition_variable work_cv_, done_cv_;
-  std::atomic<const std::function<void()>*> kernel_{nullptr};  // the job; null when none is pending
-  std::exception_ptr error_;
+  std::condition_variable work_cv_;
+  std::deque<Job*> jobs_;
+  std::atomic<bool> pending_{false};  // !jobs_.empty(), readable without the lock while spinning
 };
 
 ComputeThread& compute_thread() {
@@ -80,43 +140,23 @@ ComputeThread& compute_thread() {
   return *t;
 }
 
-class KernelWorker : public Napi::AsyncWorker {
- public:
-  KernelWorker(const Napi::CallbackInfo& info, const char* op, std::function<void()> kernel)
-      : Napi::AsyncWorker(info.Env(), op), op_(op), kernel_(std::move(kernel)), deferred_(Napi::Promise::Deferred::New(info.Env())) {
-    for (size_t i = 0; i < info.Length(); ++i)
-      if (info[i].IsObject()) keep_.push_back(Napi::Persistent(info[i].As<Napi::Object>()));
-  }
-
-  Napi::Promise promise() const { return deferred_.Promise(); }
-
- protected:
-  void Execute() override {
-    std::lock_guard<std::mutex> lock(compute_mutex());
-    try {
-      compute_thread().run(kernel_);
-    } catch (const std::exception& e) {
-      SetError(std::string(op_) + ": native failure: " + e.what());
-    }
-  }
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
-  const char* op_;
-  std::function<void()> kernel_;
-  Napi::Promise::Deferred deferred_;
-  std::vector<Napi::ObjectReference> keep_;  // inputs and outputs stay alive until the Promise settles
-};
-
 }  // namespace
 
 bool ck_called_async(const Napi::CallbackInfo& info) { return info.Data() == &kAsyncTag; }
 
 Napi::Value ck_queue_kernel(const Napi::CallbackInfo& info, const char* op, std::function<void()> kernel) {
-  auto* worker = new KernelWorker(info, op, std::move(kernel));  // deletes itself after OnOK/OnError
-  const Napi::Promise promise = worker->promise();
-  worker->Queue();
+  const Napi::Env env = info.Env();
+  std::shared_ptr<EnvQueue> queue = EnvQueue::of(env);
+  auto* job = new Job{queue, op, std::move(kernel), Napi::Promise::Deferred::New(env), {}, {}};
+  for (size_t i = 0; i < info.Length(); ++i)
+    if (info[i].IsObject()) job->keep.push_back(Napi::Persistent(info[i].As<Napi::Object>()));
+  const Napi::Promise promise = job->deferred.Promise();
+  if (queue->unsettled++ == 0) queue->completion.Ref(env);
+  {
+    std::lock_guard<std::mutex> lk(queue->mu);
+    ++queue->held;
+  }
+  compute_thread().push(job);
   return promise;
 }
 

@@ -1,5 +1,5 @@
 // Off-the-event-loop execution for the op bindings. Every op is exported twice: `name` runs the kernel on the
-// calling thread, `nameAsync` runs it off the event loop (a libuv worker hands it to one compute thread) and
+// calling thread, `nameAsync` runs it off the event loop (on one compute thread, see async.cc) and
 // returns a Promise. Both go through the same argument checks; the async one keeps every JS argument
 // referenced until the Promise settles, so the typed arrays it writes cannot be collected while the kernel
 // runs.
@@ -12,7 +12,7 @@
 // True when the running binding was called as its `...Async` export.
 bool ck_called_async(const Napi::CallbackInfo& info);
 
-// Queues `kernel` on a worker thread and returns a Promise that resolves to undefined (or rejects with
+// Queues `kernel` on the compute thread and returns a Promise that resolves to undefined (or rejects with
 // "<op>: native failure: ..."). Kernels from concurrent async calls run one at a time, each with the whole
 // thread pool, so N concurrent requests never put more than ck_threads() threads to work.
 Napi::Value ck_queue_kernel(const Napi::CallbackInfo& info, const char* op, std::function<void()> kernel);
