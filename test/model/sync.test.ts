@@ -166,8 +166,8 @@ describe.skipIf(!nativeAvailable)('a Sync call while an async one is in flight (
     const m = demo();
     const x = randomUniform([256, 28, 28, 1], { seed: 9 });
     const expected = m.predictSync(x, { batchSize: 64 });
-    // predict's first kernel is queued on a libuv worker (holding the binding's compute lock) when predictSync
-    // starts; the synchronous kernels take neither that lock nor the JS queue, so this must not deadlock.
+    // predict's first kernel is on the binding's compute thread when predictSync starts; the synchronous
+    // kernels run on this thread and do not wait for that queue, so this must not deadlock.
     const inFlight = m.predict(x, { batchSize: 64 });
     const during = m.predictSync(x, { batchSize: 64 });
     expect(bits(during)).toEqual(bits(expected));

@@ -1,6 +1,5 @@
 import type { NativeAddon } from '../../native.js';
 import type { Tensor } from '../../tensor.js';
-import { currentArena, withArena } from '../arena.js';
 import { ASYNC_KERNELS, type AsyncKernels, type Backend } from '../types.js';
 
 /**
@@ -19,25 +18,18 @@ export function createAsyncKernels(addon: NativeAddon, fromAddon: (addon: Native
     };
   }
   const deferred = fromAddon(starting as unknown as NativeAddon);
-  // Kernels compute one at a time anyway (the binding's compute lock); queueing them here as well means
-  // this thread never parks more than one libuv worker on that lock, leaving the rest of libuv's small
-  // pool to file system and DNS work.
-  let queue: Promise<unknown> = Promise.resolve();
+  // The binding runs async kernels one at a time, in the order they were started, on its compute thread: the
+  // kernels of concurrent programs queue there and follow each other without a trip back to this thread.
   const kernels = {} as Record<string, (...args: unknown[]) => Promise<Tensor>>;
   for (const k of ASYNC_KERNELS) {
     const run = deferred[k] as (...args: unknown[]) => Tensor;
-    kernels[k] = (...args) => {
-      const arena = currentArena(); // the output is allocated later, when the queue reaches this kernel
-      const result = queue.then(async () => {
-        started = undefined;
-        const out = withArena(arena, () => run(...args));
-        const kernel = started;
-        started = undefined;
-        await kernel;
-        return out;
-      });
-      queue = result.catch(() => undefined);
-      return result;
+    kernels[k] = async (...args) => {
+      started = undefined;
+      const out = run(...args);
+      const kernel = started;
+      started = undefined;
+      await kernel;
+      return out;
     };
   }
   return kernels as AsyncKernels;
