@@ -157,6 +157,32 @@ CK_TEST(activations_against_formulas) {
   });
 }
 
+// An element's activation is the same bits wherever it sits: in a vector or in the tail of an array whose
+// length is not a multiple of the vector width (inference one image at a time against a batch).
+CK_TEST(activations_do_not_depend_on_position) {
+  const size_t n = 67;
+  std::vector<float> x = ck_random(n, 13);
+  for (size_t i = 0; i < n; ++i) x[i] *= float(1 + i % 5);
+  const std::vector<float> dy = ck_random(n, 14);
+  ck_for_each_isa([&](ck_isa isa) {
+    for (int k = CK_ACT_RELU; k < CK_ACT_COUNT; ++k) {
+      const ck_act act = ck_act(k);
+      std::vector<float> y(n), dx(n);
+      ck_unary_fwd(y.data(), x.data(), n, act, 0.7f);
+      ck_unary_bwd(dx.data(), dy.data(), x.data(), n, act, 0.7f);
+      for (size_t off = 1; off < 17; ++off) {
+        std::vector<float> ys(n - off), dxs(n - off);
+        ck_unary_fwd(ys.data(), x.data() + off, n - off, act, 0.7f);
+        ck_unary_bwd(dxs.data(), dy.data() + off, x.data() + off, n - off, act, 0.7f);
+        CK_CHECK(std::memcmp(ys.data(), y.data() + off, ys.size() * sizeof(float)) == 0 &&
+                     std::memcmp(dxs.data(), dx.data() + off, dxs.size() * sizeof(float)) == 0,
+                 std::string(ck_isa_name(isa)) + " activation " + std::to_string(k) + ": offset " +
+                     std::to_string(off) + " changed some element's bits");
+      }
+    }
+  });
+}
+
 CK_TEST(softmax_losses_bias_against_formulas) {
   const size_t rows = 37, c = 21;
   std::vector<float> x = ck_random(rows * c, 21);

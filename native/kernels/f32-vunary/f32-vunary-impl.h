@@ -1,9 +1,10 @@
-// The activation microkernels, written once against a SIMD vocabulary; loop tails use the scalar one.
-// Each op has fwd(x) and bwd(dy, saved) over a vocabulary T.
+// The activation microkernels, written once against a SIMD vocabulary. A loop tail goes through the vector
+// path too, through masked loads (zero lanes) and stores: every element then gets the same formula (the vector exp,
+// expm1 and tanh differ from libm's in the last bits), so a row's activations do not depend on where it sits in the
+// batch or on the batch size. Each op has fwd(x) and bwd(dy, saved) over a vocabulary T.
 #pragma once
 
 #include "kernels/f32-vunary/f32-vunary.h"
-#include "simd/scalar.h"
 
 // Internal linkage: every ISA's translation units get their own copy, so the linker can never pick an
 // AVX-512-compiled copy of a shared inline function for the scalar or AVX2 path.
@@ -14,7 +15,7 @@ inline void ck_f32_vunary(size_t n, const float* x, float* y, float alpha) {
   size_t i = 0;
   const typename V::reg va = V::set1(alpha);
   for (; i + V::width <= n; i += V::width) V::store(y + i, Op::template fwd<V>(V::load(x + i), va));
-  for (; i < n; ++i) y[i] = Op::template fwd<ck_simd_scalar>(x[i], alpha);
+  if (i < n) V::store_partial(y + i, Op::template fwd<V>(V::load_partial(x + i, n - i), va), n - i);
 }
 
 template <class V, class Op>
@@ -23,7 +24,9 @@ inline void ck_f32_vunary_bwd(size_t n, const float* dy, const float* saved, flo
   const typename V::reg va = V::set1(alpha);
   for (; i + V::width <= n; i += V::width)
     V::store(dx + i, Op::template bwd<V>(V::load(dy + i), V::load(saved + i), va));
-  for (; i < n; ++i) dx[i] = Op::template bwd<ck_simd_scalar>(dy[i], saved[i], alpha);
+  if (i < n)
+    V::store_partial(dx + i, Op::template bwd<V>(V::load_partial(dy + i, n - i), V::load_partial(saved + i, n - i), va),
+                     n - i);
 }
 
 struct ck_op_relu {
