@@ -639,6 +639,11 @@ void ck_conv2d_bwd_filter(float* dfilter, const float* x, const float* dy, const
     const size_t grp = t % s.groups, p0 = t / s.groups * kPixelChunk, p1 = std::min(geo.m, p0 + kPixelChunk);
     const ConvRows rows(xp ? xp : x, xp ? sp : s, geo, grp);
     float* c = partials + t * part;  // (ocg x kc)
+    // A(i, k) = dy[k, group's channel i]: dy^T, packed as a transposed A
+    ck_gemm_args dy_t{};
+    dy_t.a = dy + grp * geo.ocg;
+    dy_t.lda = s.out_c;
+    dy_t.trans_a = true;
     float* pa = ck_scratch(CK_SCRATCH_PACK_A, (geo.ocg + MR - 1) / MR * MR * KC);
     // Tall tiles read B's rows in place (kBInPlaceMinRows) when every panel lies inside one tap; padding rows
     // then point at a zero row. Otherwise each B panel is packed just before its tiles use it, so it is still in
@@ -649,14 +654,7 @@ void ck_conv2d_bwd_filter(float* dfilter, const float* x, const float* dy, const
     if (b_in_place) std::memset(zeros, 0, rows.tap_len * sizeof(float));
     for (size_t k0 = p0; k0 < p1; k0 += KC) {
       const size_t kn = std::min(KC, p1 - k0);
-      for (size_t ir = 0; ir < geo.ocg; ir += MR) {  // A(i, k) = dy[k0 + k, group's channel i]
-        float* panel = pa + ir * kn;
-        const size_t mr = std::min(MR, geo.ocg - ir);
-        for (size_t k = 0; k < kn; ++k) {
-          const float* src = dy + (k0 + k) * s.out_c + grp * geo.ocg + ir;
-          for (size_t r = 0; r < MR; ++r) panel[k * MR + r] = r < mr ? src[r] : 0.0f;
-        }
-      }
+      ck_gemm_pack_a(pa, dy_t, 0, geo.ocg, k0, kn, MR);
       const float* const* ptr = lowered_rows(rows, k0, kn, zeros);
       const ck_gemm_params p{nullptr, CK_ACT_LINEAR, 0.0f, k0 > p0};
       for (size_t jr = j0; jr < j1; jr += NR) {

@@ -19,8 +19,9 @@ void copy_panel_rows_of(float* dst, const float* src, size_t ld, size_t kc, size
   for (size_t k = 0; k < kc; ++k) std::memcpy(dst + k * (N ? N : MR), src + k * ld, (N ? N : MR) * sizeof(float));
 }
 
-// Rows [i0, i0+mc) x k [p0, p0+kc) of A -> ceil(mc/MR) micropanels, each kc x MR (k-major), zero-padded.
-void pack_a(float* dst, const ck_gemm_args& g, size_t i0, size_t mc, size_t p0, size_t kc, size_t MR) {
+}  // namespace
+
+void ck_gemm_pack_a(float* dst, const ck_gemm_args& g, size_t i0, size_t mc, size_t p0, size_t kc, size_t MR) {
   for (size_t ir = 0; ir < mc; ir += MR, dst += MR * kc) {
     const size_t mr = std::min(MR, mc - ir);
     if (g.trans_a) {
@@ -64,6 +65,8 @@ void pack_a(float* dst, const ck_gemm_args& g, size_t i0, size_t mc, size_t p0, 
     }
   }
 }
+
+namespace {
 
 // One row of B's panels: src[0, cols) -> dst + jr * kc for each panel jr (a multiple of NR < cols).
 template <size_t N = 0>
@@ -223,7 +226,7 @@ void macro_kernel(const ck_dispatch& d, const ck_gemm_args& g, const float* pb, 
     ptrs = row_pointers(g, kb, ic, mc, MR);
   } else {
     float* packed = ck_scratch(CK_SCRATCH_PACK_A, round_up(mc, MR) * std::max<size_t>(kc, 1));
-    pack_a(packed, g, ic, mc, kb.p0, kc, MR);
+    ck_gemm_pack_a(packed, g, ic, mc, kb.p0, kc, MR);
     pa = packed;
   }
   const ck_act act = g.ep ? g.ep->act : CK_ACT_LINEAR;
