@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import type { AsyncKernelName, Conv2DInfo, Pool2DInfo } from './backend/types.js';
+import type { ActivationKind, AsyncKernelName, Conv2DInfo, Pool2DInfo } from './backend/types.js';
 import { ConvkitError } from './errors.js';
 
 /** An activation the native epilogue can fuse. */
@@ -50,7 +50,7 @@ interface NativeSyncOps {
   conv2dBackwardFilter(x: Float32Array, dy: Float32Array, dfilter: Float32Array, info: Conv2DInfo): void;
 
   maxPool2d(x: Float32Array, y: Float32Array, info: Pool2DInfo): void;
-  maxPool2dBackward(dy: Float32Array, x: Float32Array, dx: Float32Array, info: Pool2DInfo): void;
+  maxPool2dBackward(dy: Float32Array, x: Float32Array, dx: Float32Array, info: Pool2DInfo, activation: ActivationKind, alpha: number): void;
   avgPool2d(x: Float32Array, y: Float32Array, info: Pool2DInfo): void;
   avgPool2dBackward(dy: Float32Array, dx: Float32Array, info: Pool2DInfo): void;
   globalAvgPool2d(x: Float32Array, y: Float32Array, shape: readonly number[]): void;

@@ -4,7 +4,7 @@
  */
 import { currentArena, type OutputArena, withArena } from './backend/arena.js';
 import { backend } from './backend/index.js';
-import type { ActivationKind, AsyncKernelName, Backend, Conv2DInfo, Epilogue, OptimizerRule, OptimizerStepInfo, Pool2DInfo, UnaryKind } from './backend/types.js';
+import type { ActivationKind, AsyncKernelName, Backend, Conv2DInfo, Epilogue, OptimizerRule, OptimizerStepInfo, Pool2DInfo, PoolActivation, UnaryKind } from './backend/types.js';
 import { describe, fail } from './errors.js';
 import { Tensor, type Shape } from './tensor.js';
 import { checkSameDtype, checkShapeEquals, checkTensor, finiteNumber, nonNegativeInt, oneOf, pair, positiveInt } from './validate.js';
@@ -393,21 +393,52 @@ export async function avgPool2dAsync(x: Tensor, opts: Pool2DOptions): Promise<Te
   return poolWith(runAsync, 'avgPool2d', x, opts);
 }
 
-function maxPool2dBackwardWith<R>(call: Call<R>, dy: Tensor, x: Tensor, opts: Pool2DOptions): R {
+/** An activation a max pooling's backward can apply (see MaxPool2DBackwardOptions). */
+export interface PooledActivation {
+  activation: ActivationKind;
+  alpha?: number;
+}
+
+export interface MaxPool2DBackwardOptions extends Pool2DOptions {
+  /**
+   * The activation whose output x is: relu, leakyRelu (alpha > 0), sigmoid or tanh, whose derivatives their
+   * outputs give. The result is then the gradient at that activation's input, what activationBackward of the
+   * plain result would give, in one pass. Default linear (none).
+   */
+  activation?: ActivationKind;
+  /** leakyRelu's slope, default 0.2. */
+  alpha?: number;
+}
+
+const POOL_ACTIVATIONS: readonly ActivationKind[] = ['linear', 'relu', 'leakyRelu', 'sigmoid', 'tanh'];
+
+function poolActivation(where: string, opts: MaxPool2DBackwardOptions): PoolActivation | undefined {
+  const kind = oneOf(where, 'activation', opts.activation ?? 'linear', POOL_ACTIVATIONS);
+  if (kind === 'linear' || kind === 'elu') return undefined;
+  if (kind !== 'leakyRelu') return { kind, alpha: 0 };
+  const alpha = opts.alpha === undefined ? defaultAlpha(kind) : finiteNumber(where, 'alpha', opts.alpha);
+  if (!(alpha > 0)) fail(where, 'alpha > 0 for leakyRelu (its derivative is read from its output)', alpha);
+  return { kind, alpha };
+}
+
+function maxPool2dBackwardWith<R>(call: Call<R>, dy: Tensor, x: Tensor, opts: MaxPool2DBackwardOptions): R {
   const where = 'maxPool2dBackward';
   checkTensor(where, 'dy', dy, 4);
   checkTensor(where, 'x', x, 4);
   checkSameDtype(where, x, dy, ['x', 'dy']);
   const info = pool2dInfo(x.shape, opts, where);
   checkShapeEquals(where, 'dy', dy.shape, [info.batch, info.outH, info.outW, info.channels]);
-  return call('maxPool2dBackward', dy, x, info);
+  return call('maxPool2dBackward', dy, x, info, poolActivation(where, opts));
 }
 
-/** Routes each dy to the first maximum of its window in x (row-major window order). */
-export function maxPool2dBackward(dy: Tensor, x: Tensor, opts: Pool2DOptions): Tensor {
+/**
+ * Routes each dy to the first maximum of its window in x (row-major window order); with `activation`, through
+ * that activation too (see MaxPool2DBackwardOptions).
+ */
+export function maxPool2dBackward(dy: Tensor, x: Tensor, opts: MaxPool2DBackwardOptions): Tensor {
   return maxPool2dBackwardWith(runSync, dy, x, opts);
 }
-export async function maxPool2dBackwardAsync(dy: Tensor, x: Tensor, opts: Pool2DOptions): Promise<Tensor> {
+export async function maxPool2dBackwardAsync(dy: Tensor, x: Tensor, opts: MaxPool2DBackwardOptions): Promise<Tensor> {
   return maxPool2dBackwardWith(runAsync, dy, x, opts);
 }
 
@@ -650,7 +681,7 @@ export const request = {
   conv2dBackwardFilter: (x: Tensor, dy: Tensor, filterShape: Shape, opts: Conv2DOptions = {}): OpRequest =>
     conv2dBackwardFilterWith(toRequest, x, dy, filterShape, opts),
   maxPool2d: (x: Tensor, opts: Pool2DOptions): OpRequest => poolWith(toRequest, 'maxPool2d', x, opts),
-  maxPool2dBackward: (dy: Tensor, x: Tensor, opts: Pool2DOptions): OpRequest => maxPool2dBackwardWith(toRequest, dy, x, opts),
+  maxPool2dBackward: (dy: Tensor, x: Tensor, opts: MaxPool2DBackwardOptions): OpRequest => maxPool2dBackwardWith(toRequest, dy, x, opts),
   avgPool2d: (x: Tensor, opts: Pool2DOptions): OpRequest => poolWith(toRequest, 'avgPool2d', x, opts),
   avgPool2dBackward: (dy: Tensor, inputShape: Shape, opts: Pool2DOptions): OpRequest => avgPool2dBackwardWith(toRequest, dy, inputShape, opts),
   globalAvgPool2d: (x: Tensor): OpRequest => globalPoolWith(toRequest, 'globalAvgPool2d', x),

@@ -60,16 +60,25 @@ Napi::Value PoolForward(const Napi::CallbackInfo& info, const char* op) {
 Napi::Value MaxPool2d(const Napi::CallbackInfo& info) { return PoolForward<ck_maxpool2d_fwd>(info, "maxPool2d"); }
 Napi::Value AvgPool2d(const Napi::CallbackInfo& info) { return PoolForward<ck_avgpool2d_fwd>(info, "avgPool2d"); }
 
-// maxPool2dBackward(dy, x, dx, info)
+// maxPool2dBackward(dy, x, dx, info, activation, alpha): with an activation other than linear, x is its output
+// and dx the gradient at its input.
 Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info) {
   const Args args(info, "maxPool2dBackward");
   const PoolSizes z = read_pool_info(args, 3);
+  const ck_act act = args.activation(4, "activation", true);
+  if (act == CK_ACT_ELU)
+    args.range_error(
+        "activation must be one whose output gives its derivative: linear, relu, leakyRelu, sigmoid, tanh; received "
+        "'elu'");
+  const float alpha = float(args.number(5, "alpha"));
+  if (act == CK_ACT_LEAKY_RELU && !(alpha > 0))
+    args.range_error("alpha must be > 0 for leakyRelu, received " + std::to_string(alpha));
   const F32 dy = args.f32(0, "dy"), x = args.f32(1, "x"), dx = args.f32(2, "dx");
   args.expect_length(dy, "dy", z.y, "batch*outH*outW*channels");
   args.expect_length(x, "x", z.x, "batch*inH*inW*channels");
   args.expect_length(dx, "dx", z.x, "batch*inH*inW*channels");
   check_image_size(args, args.product({z.s.in_h, z.s.in_w, z.s.channels}, "inH*inW*channels"));
-  return run_native(args, [=] { ck_maxpool2d_bwd(dx.data, dy.data, x.data, z.s); });
+  return run_native(args, [=] { ck_maxpool2d_bwd(dx.data, dy.data, x.data, z.s, act, alpha); });
 }
 
 // avgPool2dBackward(dy, dx, info)

@@ -179,33 +179,48 @@ bool windows_tile(const ck_pool2d_info& s) {
          s.pad_right == 0 && s.pool_h * s.pool_w <= 64 && s.out_h * s.pool_h <= s.in_h && s.out_w * s.pool_w <= s.in_w;
 }
 
-void maxpool_bwd_tiled(const ck_dispatch& d, float* dx, const float* dy, const float* x, const ck_pool2d_info& s) {
+// dx[0, n) = dx * f'(.) from f's output x[0, n), while a task's dx is still in cache; nothing for linear.
+void activation_bwd(const ck_dispatch& d, ck_act act, float alpha, float* dx, const float* x, size_t n) {
+  if (act != CK_ACT_LINEAR) d.unary_bwd[act](n, dx, x, dx, alpha);
+}
+
+void maxpool_bwd_tiled(const ck_dispatch& d, float* dx, const float* dy, const float* x, const ck_pool2d_info& s,
+                       ck_act act, float alpha) {
   const size_t c_n = s.channels, row = s.in_w * c_n, covered = s.out_w * s.pool_w * c_n;
   for_output_rows(s, [&](size_t t) {
     const size_t n = t / s.out_h, oh = t % s.out_h, at = cell(s, n, oh * s.pool_h, 0);
     d.maxpool_bwd(c_n, s.out_w, s.pool_h, s.pool_w, x + at, row, dy + t * s.out_w * c_n, dx + at);
     for (size_t i = 0; i < s.pool_h; ++i) zero(dx + at + i * row + covered, row - covered);
-    if (oh + 1 == s.out_h) zero(dx + cell(s, n, s.out_h * s.pool_h, 0), (s.in_h - s.out_h * s.pool_h) * row);
+    activation_bwd(d, act, alpha, dx + at, x + at, s.pool_h * row);
+    if (oh + 1 == s.out_h) {
+      const size_t below = cell(s, n, s.out_h * s.pool_h, 0), rows = s.in_h - s.out_h * s.pool_h;
+      zero(dx + below, rows * row);
+      activation_bwd(d, act, alpha, dx + below, x + below, rows * row);
+    }
   });
 }
 
 }  // namespace
 
-void ck_maxpool2d_bwd(float* dx, const float* dy, const float* x, const ck_pool2d_info& s) {
+void ck_maxpool2d_bwd(float* dx, const float* dy, const float* x, const ck_pool2d_info& s, ck_act act, float alpha) {
   const ck_dispatch& d = ck_kernels();
-  if (windows_tile(s)) return maxpool_bwd_tiled(d, dx, dy, x, s);
+  if (windows_tile(s)) return maxpool_bwd_tiled(d, dx, dy, x, s, act, alpha);
   const size_t c_n = s.channels, in_image = s.in_h * s.in_w * c_n;
   ck_parallel_for(s.batch, [&](size_t n) {
     zero(dx + n * in_image, in_image);
-    if (c_n < kVectorCall) return maxpool_bwd_by_rows(d, dx, dy, x, s, n);
-    float* best = ck_scratch(CK_SCRATCH_ROW, 2 * c_n);
-    uint32_t* off = reinterpret_cast<uint32_t*>(best + c_n);
-    for (size_t oh = 0; oh < s.out_h; ++oh)
-      for_each_window(s, n, oh, [&](size_t out, const Window& w) {
-        if (w.count() == 0) return;
-        float* at = dx + argmax(off, best, d, x, s, n, w);
-        for (size_t c = 0; c < c_n; ++c) at[off[c] + c] += dy[out + c];
-      });
+    if (c_n < kVectorCall) {
+      maxpool_bwd_by_rows(d, dx, dy, x, s, n);
+    } else {
+      float* best = ck_scratch(CK_SCRATCH_ROW, 2 * c_n);
+      uint32_t* off = reinterpret_cast<uint32_t*>(best + c_n);
+      for (size_t oh = 0; oh < s.out_h; ++oh)
+        for_each_window(s, n, oh, [&](size_t out, const Window& w) {
+          if (w.count() == 0) return;
+          float* at = dx + argmax(off, best, d, x, s, n, w);
+          for (size_t c = 0; c < c_n; ++c) at[off[c] + c] += dy[out + c];
+        });
+    }
+    activation_bwd(d, act, alpha, dx + n * in_image, x + n * in_image, in_image);
   });
 }
 

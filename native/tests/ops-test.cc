@@ -64,24 +64,25 @@ void expect_close(const char* what, Fn&& fn, const std::vector<double>& want, do
 // What the cross-backend parity suite allows elementwise transcendental results: 8 ulp relative + 1 ulp of 1.
 constexpr double kUlpRel = 1.0 / (1 << 20), kUlpAbs = 1.0 / (1 << 24);
 
+// batch, inH, inW, C, outH, outW, poolH, poolW, strides, pads (top, bottom, left, right)
+const ck_pool2d_info kPoolConfigs[] = {
+    {2, 6, 6, 3, 3, 3, 2, 2, 2, 2, 0, 0, 0, 0},
+    {1, 7, 5, 17, 4, 3, 3, 3, 2, 2, 1, 1, 1, 1},
+    {2, 5, 6, 9, 5, 6, 3, 3, 1, 1, 1, 1, 1, 1},
+    {1, 3, 3, 2, 3, 3, 4, 4, 2, 2, 3, 3, 3, 3},  // windows entirely in padding
+    {2, 7, 9, 5, 4, 5, 2, 3, 2, 2, 1, 0, 1, 1},  // few channels, strided, clipped: the by-rows backward
+    // windows that tile the input (stride = pool size): one pass; odd sizes leave a row and a column uncovered
+    {2, 7, 9, 20, 3, 4, 2, 2, 2, 2, 0, 0, 0, 0},
+    {3, 8, 8, 16, 4, 4, 2, 2, 2, 2, 0, 0, 0, 0},
+    {1, 10, 9, 37, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0},
+};
+
 }  // namespace
 
 CK_TEST(pooling_against_loops) {
-  // batch, inH, inW, C, outH, outW, poolH, poolW, strides, pads (top, bottom, left, right)
-  const ck_pool2d_info configs[] = {
-      {2, 6, 6, 3, 3, 3, 2, 2, 2, 2, 0, 0, 0, 0},
-      {1, 7, 5, 17, 4, 3, 3, 3, 2, 2, 1, 1, 1, 1},
-      {2, 5, 6, 9, 5, 6, 3, 3, 1, 1, 1, 1, 1, 1},
-      {1, 3, 3, 2, 3, 3, 4, 4, 2, 2, 3, 3, 3, 3},  // windows entirely in padding
-      {2, 7, 9, 5, 4, 5, 2, 3, 2, 2, 1, 0, 1, 1},  // few channels, strided, clipped: the by-rows backward
-      // windows that tile the input (stride = pool size): one pass; odd sizes leave a row and a column uncovered
-      {2, 7, 9, 20, 3, 4, 2, 2, 2, 2, 0, 0, 0, 0},
-      {3, 8, 8, 16, 4, 4, 2, 2, 2, 2, 0, 0, 0, 0},
-      {1, 10, 9, 37, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0},
-  };
   ck_for_each_isa([&](ck_isa) {
     uint32_t seed = 5;
-    for (const auto& s : configs) {
+    for (const auto& s : kPoolConfigs) {
       const std::vector<float> x = with_ties(s.batch * s.in_h * s.in_w * s.channels, ++seed);
       const std::vector<float> dy = ck_random(s.batch * s.out_h * s.out_w * s.channels, ++seed);
       const PoolWant w = naive_pool(s, x, dy);
@@ -96,6 +97,27 @@ CK_TEST(pooling_against_loops) {
       expect_close("maxpool bwd", out([&](float* dx) { ck_maxpool2d_bwd(dx, dy.data(), x.data(), s); }, x.size()), w.max_dx, 1e-6);
       expect_close("avgpool fwd", out([&](float* y) { ck_avgpool2d_fwd(y, x.data(), s); }, dy.size()), w.avg_y, 1e-6);
       expect_close("avgpool bwd", out([&](float* dx) { ck_avgpool2d_bwd(dx, dy.data(), s); }, x.size()), w.avg_dx, 1e-6);
+    }
+  });
+}
+
+// Max pooling's backward through the activation whose output it pooled: the same bits as the two ops in turn.
+CK_TEST(maxpool_bwd_through_activation) {
+  ck_for_each_isa([&](ck_isa isa) {
+    uint32_t seed = 50;
+    for (const auto& s : kPoolConfigs) {
+      const std::vector<float> x = with_ties(s.batch * s.in_h * s.in_w * s.channels, ++seed);
+      const std::vector<float> dy = ck_random(s.batch * s.out_h * s.out_w * s.channels, ++seed);
+      for (const ck_act act : {CK_ACT_RELU, CK_ACT_LEAKY_RELU, CK_ACT_SIGMOID, CK_ACT_TANH}) {
+        std::vector<float> two(x.size()), one(x.size(), NAN);
+        ck_maxpool2d_bwd(two.data(), dy.data(), x.data(), s);
+        ck_unary_bwd(two.data(), two.data(), x.data(), two.size(), act, 0.3f);
+        ck_maxpool2d_bwd(one.data(), dy.data(), x.data(), s, act, 0.3f);
+        CK_CHECK(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)) == 0,
+                 std::string(ck_isa_name(isa)) + " activation " + std::to_string(int(act)) + ", " +
+                     std::to_string(s.in_h) + "x" + std::to_string(s.in_w) + "x" + std::to_string(s.channels) +
+                     ": differs from the two ops in turn");
+      }
     }
   });
 }

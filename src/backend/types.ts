@@ -49,6 +49,11 @@ export interface Pool2DInfo {
 
 export type UnaryKind = 'relu' | 'leakyRelu' | 'elu' | 'sigmoid' | 'tanh';
 export type ActivationKind = UnaryKind | 'linear';
+/** An activation whose derivative its output gives, which a max pooling's backward can apply. */
+export interface PoolActivation {
+  kind: Exclude<UnaryKind, 'elu'>;
+  alpha: number;
+}
 
 /** What a fused op applies to its result before storing it: y = act(y + bias). */
 export interface Epilogue {
@@ -121,8 +126,12 @@ export interface Backend {
   conv2dBackwardFilter(x: Tensor, dy: Tensor, info: Conv2DInfo): Tensor;
 
   maxPool2d(x: Tensor, info: Pool2DInfo): Tensor;
-  /** Routes dy to the first maximum of each window of x (row-major order within the window). */
-  maxPool2dBackward(dy: Tensor, x: Tensor, info: Pool2DInfo): Tensor;
+  /**
+   * Routes dy to the first maximum of each window of x (row-major order within the window). With `through`,
+   * x is the output of that activation (relu, leakyRelu with alpha > 0, sigmoid or tanh) and the result is the
+   * gradient at its input: unaryBackward(kind, result, x, alpha) of the plain one, in one pass.
+   */
+  maxPool2dBackward(dy: Tensor, x: Tensor, info: Pool2DInfo, through?: PoolActivation): Tensor;
   avgPool2d(x: Tensor, info: Pool2DInfo): Tensor;
   avgPool2dBackward(dy: Tensor, info: Pool2DInfo): Tensor;
   /** x (N,H,W,C) -> (N,C). */

@@ -43,6 +43,10 @@ export class ActivationStep {
     return yield ops.request.activationBackward(this.kind, dy, this.z ?? y, y, this.alpha);
   }
 
+  /** The options under which a max pooling's backward applies this step's backward too, or undefined. */
+  pooled(): ops.PooledActivation | undefined {
+    return this.fused && this.kind !== 'linear' ? { activation: this.kind as ops.ActivationKind, alpha: this.alpha } : undefined;
+  }
   config(): { activation: ActivationName; alpha?: number } {
     return this.alpha === undefined ? { activation: this.kind } : { activation: this.kind, alpha: this.alpha };
   }

@@ -98,9 +98,21 @@ export class Conv2D extends Layer {
     return yield ops.request.conv2dMaxPool(x, this.kernel.value, { ...this.opts, bias: this.bias?.value, ...this.act.epilogue() }, pool);
   }
 
+  /**
+   * The activation a following max pooling's backward can apply (MaxPooling2D.backwardThroughProgram), then
+   * handing backwardFromActivationInput its result; undefined when there is none.
+   */
+  pooledActivation(): ops.PooledActivation | undefined {
+    return this.act.pooled();
+  }
+
   *backwardProgram(dy: Tensor, needInputGrad: boolean): ops.OpProgram<Tensor | undefined> {
+    return yield* this.backwardFromActivationInput(yield* this.act.backward(dy), needInputGrad);
+  }
+
+  /** backwardProgram from dz, the gradient at the activation's input (the convolution's biased result). */
+  *backwardFromActivationInput(dz: Tensor, needInputGrad: boolean): ops.OpProgram<Tensor | undefined> {
     const x = this.saved(this.x);
-    const dz = yield* this.act.backward(dy);
     this.kernel.grad = yield ops.request.conv2dBackwardFilter(x, dz, this.kernel.value.shape, this.opts);
     if (this.bias) this.bias.grad = yield ops.request.biasGrad(dz);
     return needInputGrad ? yield ops.request.conv2dBackwardInput(dz, this.kernel.value, x.shape, this.opts) : undefined;

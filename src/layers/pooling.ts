@@ -28,7 +28,10 @@ abstract class PoolingBase extends Layer {
     return yield this.pool(x);
   }
   *backwardProgram(dy: Tensor): ops.OpProgram<Tensor> {
-    return yield this.poolBackward(dy, this.saved(this.x));
+    return yield this.poolBackward(dy, this.savedInput());
+  }
+  protected savedInput(): Tensor {
+    return this.saved(this.x);
   }
 }
 
@@ -71,6 +74,13 @@ export class MaxPooling2D extends Pooling2D {
   }
   protected poolBackward(dy: Tensor, x: Tensor): ops.OpRequest {
     return ops.request.maxPool2dBackward(dy, x, this.opts);
+  }
+  /**
+   * backwardProgram continued through the activation whose output this layer pooled (the previous layer's,
+   * see Conv2D.pooledActivation): the gradient at that activation's input, in one op.
+   */
+  *backwardThroughProgram(dy: Tensor, activation: ops.PooledActivation): ops.OpProgram<Tensor> {
+    return yield ops.request.maxPool2dBackward(dy, this.savedInput(), { ...this.opts, ...activation });
   }
 }
 

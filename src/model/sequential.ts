@@ -462,9 +462,24 @@ export class Sequential {
     return y;
   }
 
+  /**
+   * A MaxPooling2D after a Conv2D whose activation gives its derivative from its output (relu, sigmoid, ...)
+   * applies that activation's backward in its own op (ops.maxPool2dBackward's activation): the same values,
+   * without a pass over the convolution's output-sized gradient.
+   */
   private *backwardProgram(dy: Tensor, wantInput: boolean): OpProgram<Tensor | undefined> {
     let g: Tensor | undefined = dy;
-    for (let i = this.layers.length - 1; i >= 0; i--) g = yield* this.layers[i].backwardProgram(g!, i > 0 || wantInput);
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const layer = this.layers[i], prev = this.layers[i - 1];
+      const through = layer instanceof MaxPooling2D && prev instanceof Conv2D ? prev.pooledActivation() : undefined;
+      if (through) {
+        const dz: Tensor = yield* (layer as MaxPooling2D).backwardThroughProgram(g!, through);
+        g = yield* (prev as Conv2D).backwardFromActivationInput(dz, i > 1 || wantInput);
+        i--;
+        continue;
+      }
+      g = yield* layer.backwardProgram(g!, i > 0 || wantInput);
+    }
     return g;
   }
 

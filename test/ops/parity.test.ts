@@ -137,6 +137,15 @@ describe.skipIf(!nativeAvailable)(`native vs reference parity${nativeAvailable ?
           expectClose(run(() => ops.maxPool2d(p.x, p.opts)), ref(() => ops.maxPool2d(p.x, p.opts)), 0, `maxPool2d ${p.label}`);
           const mb = ref(() => ops.maxPool2dBackward(abs(p.dy), p.x, p.opts));
           expectClose(run(() => ops.maxPool2dBackward(p.dy, p.x, p.opts)), ref(() => ops.maxPool2dBackward(p.dy, p.x, p.opts)), dotTolerance(mb, window), `maxPool2dBackward ${p.label}`);
+          // through the activation whose output x is: what activationBackward of the plain result gives, bit for bit
+          // on the same backend (the same formula on the same values), and close to the reference
+          for (const [activation, y] of [['relu', ops.activation('relu', p.x)], ['leakyRelu', ops.activation('leakyRelu', p.x, 0.3)], ['sigmoid', ops.activation('sigmoid', p.x)], ['tanh', ops.activation('tanh', p.x)]] as const) {
+            const o = { ...p.opts, activation, alpha: 0.3 };
+            const fused = run(() => ops.maxPool2dBackward(p.dy, y, o));
+            const twoOps = run(() => ops.activationBackward(activation, ops.maxPool2dBackward(p.dy, y, p.opts), y, y, 0.3));
+            expect(Array.from(fused.data), `maxPool2dBackward through ${activation} ${p.label}`).toEqual(Array.from(twoOps.data));
+            expectClose(fused, ref(() => ops.maxPool2dBackward(p.dy, y, o)), dotTolerance(mb, window), `maxPool2dBackward through ${activation} ${p.label}`);
+          }
           const as = ref(() => ops.avgPool2d(abs(p.x), p.opts));
           expectClose(run(() => ops.avgPool2d(p.x, p.opts)), ref(() => ops.avgPool2d(p.x, p.opts)), dotTolerance(as, window), `avgPool2d ${p.label}`);
           const ab = ref(() => ops.avgPool2dBackward(abs(p.dy), p.xShape, p.opts));

@@ -60,8 +60,12 @@ void ck_conv2d_maxpool_fwd(float* y, const float* x, const float* filter, const 
 // x (N,H,W,C) -> y (N,OH,OW,C); the first maximum in row-major window order wins, padding never does.
 // A window with no in-bounds cell yields 0.
 void ck_maxpool2d_fwd(float* y, const float* x, const ck_pool2d_info& info);
-// dy (N,OH,OW,C), x (N,H,W,C) -> dx (N,H,W,C): dy routed to each window's first maximum
-void ck_maxpool2d_bwd(float* dx, const float* dy, const float* x, const ck_pool2d_info& info);
+// dy (N,OH,OW,C), x (N,H,W,C) -> dx (N,H,W,C): dy routed to each window's first maximum. With an activation
+// (relu, leaky relu with alpha > 0, sigmoid, tanh: those whose derivative its output gives), x is that
+// activation's output and dx the gradient at its input: the same bits as ck_unary_bwd(dx, dx, x) after the
+// plain op, from one pass over memory instead of two.
+void ck_maxpool2d_bwd(float* dx, const float* dy, const float* x, const ck_pool2d_info& info,
+                      ck_act act = CK_ACT_LINEAR, float alpha = 0.0f);
 // x (N,H,W,C) -> y (N,OH,OW,C); divides by the number of in-bounds cells (0 cells -> 0)
 void ck_avgpool2d_fwd(float* y, const float* x, const ck_pool2d_info& info);
 // dy (N,OH,OW,C) -> dx (N,H,W,C)

@@ -28,7 +28,7 @@ function nativeKernels(addon: NativeAddon): Backend {
     conv2dBackwardInput: (dy, filter, info) => conv.conv2dBackwardInput(addon, dy, filter, info),
     conv2dBackwardFilter: (x, dy, info) => conv.conv2dBackwardFilter(addon, x, dy, info),
     maxPool2d: (x, info) => pool.maxPool2d(addon, x, info),
-    maxPool2dBackward: (dy, x, info) => pool.maxPool2dBackward(addon, dy, x, info),
+    maxPool2dBackward: (dy, x, info, through) => pool.maxPool2dBackward(addon, dy, x, info, through),
     avgPool2d: (x, info) => pool.avgPool2d(addon, x, info),
     avgPool2dBackward: (dy, info) => pool.avgPool2dBackward(addon, dy, info),
     globalAvgPool2d: (x) => pool.globalAvgPool2d(addon, x),

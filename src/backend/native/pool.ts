@@ -1,6 +1,6 @@
 import type { Tensor } from '../../tensor.js';
 import type { NativeAddon } from '../../native.js';
-import type { Pool2DInfo } from '../types.js';
+import type { Pool2DInfo, PoolActivation } from '../types.js';
 import { f32 } from './check.js';
 import { takeOutput } from '../arena.js';
 
@@ -13,9 +13,9 @@ export function maxPool2d(addon: NativeAddon, x: Tensor, info: Pool2DInfo): Tens
   return y;
 }
 
-export function maxPool2dBackward(addon: NativeAddon, dy: Tensor, x: Tensor, info: Pool2DInfo): Tensor {
+export function maxPool2dBackward(addon: NativeAddon, dy: Tensor, x: Tensor, info: Pool2DInfo, through?: PoolActivation): Tensor {
   const dx = takeOutput(inShape(info));
-  addon.maxPool2dBackward(f32('maxPool2dBackward', dy), f32('maxPool2dBackward', x), dx.data as Float32Array, info);
+  addon.maxPool2dBackward(f32('maxPool2dBackward', dy), f32('maxPool2dBackward', x), dx.data as Float32Array, info, through?.kind ?? 'linear', through?.alpha ?? 0);
   return dx;
 }
 

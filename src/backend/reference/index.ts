@@ -21,6 +21,10 @@ export const referenceBackend: Backend = {
   conv2dBackwardInput,
   conv2dBackwardFilter,
   ...pool,
+  maxPool2dBackward: (dy, x, info, through) => {
+    const dx = pool.maxPool2dBackward(dy, x, info);
+    return through ? unaryBackward(through.kind, dx, x, through.alpha) : dx;
+  },
   unary,
   unaryBackward,
   softmax,
