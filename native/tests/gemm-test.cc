@@ -33,12 +33,13 @@ struct Shape {
   bool accumulate;
   ck_act act;
   bool bias;
+  size_t lda = 0;  // A's row stride; 0 for a few floats past its rows
 };
 
-std::string describe(const Variant& v, const Shape& s) {
-  return std::string(v.name) + " m=" + std::to_string(s.m) + " n=" + std::to_string(s.n) + " k=" + std::to_string(s.k) +
+std::string describe(const char* name, const Shape& s) {
+  return std::string(name) + " m=" + std::to_string(s.m) + " n=" + std::to_string(s.n) + " k=" + std::to_string(s.k) +
          " ta=" + std::to_string(s.ta) + " tb=" + std::to_string(s.tb) + " acc=" + std::to_string(s.accumulate) +
-         " act=" + std::to_string(s.act) + " bias=" + std::to_string(s.bias);
+         " act=" + std::to_string(s.act) + " bias=" + std::to_string(s.bias) + " lda=" + std::to_string(s.lda);
 }
 
 double activate(double v, ck_act act, double alpha) {
@@ -52,14 +53,14 @@ double activate(double v, ck_act act, double alpha) {
   }
 }
 
-// Runs one shape with padded leading dimensions (so strides are exercised) and checks it.
-void check_shape(const ck_dispatch& base, const Variant& v, const Shape& s, uint32_t seed) {
+// Runs one shape with padded leading dimensions (so strides are exercised) and checks it: on exactly variant v,
+// or with v null on base's own tiles (the wide one and, for the shapes it takes, the narrow one).
+void check_shape(const ck_dispatch& base, const Variant* v, const Shape& s, uint32_t seed) {
   ck_dispatch d = base;
-  d.gemm = v.cfg;
-  d.gemm_narrow = v.cfg;  // exactly this variant, whatever the width
+  if (v != nullptr) d.gemm = d.gemm_narrow = v->cfg;
   const size_t a_rows = s.ta ? s.k : s.m, a_cols = s.ta ? s.m : s.k;
   const size_t b_rows = s.tb ? s.n : s.k, b_cols = s.tb ? s.k : s.n;
-  const size_t lda = a_cols + 3, ldb = b_cols + 1, ldc = s.n + 2;
+  const size_t lda = s.lda ? s.lda : a_cols + 3, ldb = b_cols + 1, ldc = s.n + 2;
   const std::vector<float> a = ck_random(a_rows * lda, seed), b = ck_random(b_rows * ldb, seed + 1);
   const std::vector<float> bias = ck_random(s.n, seed + 2);
   const std::vector<float> c0 = ck_random(s.m * ldc, seed + 3);
@@ -91,8 +92,9 @@ void check_shape(const ck_dispatch& base, const Variant& v, const Shape& s, uint
   const std::vector<float> got = run();
   // Sums are float32 in blocks of KC: allow a few ulps of the absolute-product sum.
   const long bad = ck_first_mismatch(got, want, 1e-6, 1e-5 * std::sqrt(double(s.k) + 1), scale);
-  CK_CHECK(bad < 0, describe(v, s) + ": " + ck_describe_mismatch(got, want, bad));
-  CK_CHECK(ck_same_for_thread_counts(run), describe(v, s) + ": 1 and 2 threads differ");
+  const std::string what = describe(v ? v->name : ck_isa_name(d.isa), s);
+  CK_CHECK(bad < 0, what + ": " + ck_describe_mismatch(got, want, bad));
+  CK_CHECK(ck_same_for_thread_counts(run), what + ": 1 and 2 threads differ");
 }
 
 }  // namespace
@@ -106,7 +108,7 @@ CK_TEST(gemm_micro_tile_edges) {
     for (size_t m : {size_t(1), MR - 1, MR, MR + 1, MR + 3, MR + 7, 2 * MR + 1})
       for (size_t n : {size_t(1), NR - 1, NR, NR + 1, 2 * NR + 3})
         for (size_t k : {size_t(0), size_t(1), size_t(7), KC, KC + 1})
-          check_shape(base, v, {m, n, k, false, false, false, CK_ACT_LINEAR, false}, seed++);
+          check_shape(base, &v, {m, n, k, false, false, false, CK_ACT_LINEAR, false}, seed++);
   }
 }
 
@@ -117,13 +119,14 @@ CK_TEST(gemm_transposes_accumulate_epilogues) {
     uint32_t seed = 100;
     for (int t = 0; t < 4; ++t)
       for (int acc = 0; acc < 2; ++acc)
-        check_shape(base, v, {2 * MR + 3, NR + 5, 33, bool(t & 1), bool(t & 2), bool(acc), CK_ACT_LINEAR, false}, seed++);
+        check_shape(base, &v, {2 * MR + 3, NR + 5, 33, bool(t & 1), bool(t & 2), bool(acc), CK_ACT_LINEAR, false},
+                    seed++);
     // Fewer rows than MR take the GEMV path: transposed A, every epilogue, column chunks over threads.
     for (int act = CK_ACT_LINEAR; act < CK_ACT_COUNT; ++act)
-      check_shape(base, v, {MR - 1, 150, 2000, act % 2 == 1, false, false, ck_act(act), act > 2}, seed++);
+      check_shape(base, &v, {MR - 1, 150, 2000, act % 2 == 1, false, false, ck_act(act), act > 2}, seed++);
     for (int act = CK_ACT_LINEAR; act < CK_ACT_COUNT; ++act)
       for (int bias = 0; bias < 2; ++bias)
-        check_shape(base, v, {MR + 2, 2 * NR + 1, 20, false, true, false, ck_act(act), bool(bias)}, seed++);
+        check_shape(base, &v, {MR + 2, 2 * NR + 1, 20, false, true, false, ck_act(act), bool(bias)}, seed++);
   }
 }
 
@@ -132,19 +135,19 @@ CK_TEST(gemm_cache_block_edges) {
     const ck_dispatch& base = ck_kernels_for(v.isa);
     const size_t MR = v.cfg.mr, NR = v.cfg.nr, KC = v.cfg.kc, MC = v.cfg.mc, NC = v.cfg.nc;
     // Several KC and MC blocks with ragged ends, bias + relu on the last KC block only.
-    check_shape(base, v, {MC + MR + 1, 2 * NR + 3, 2 * KC + 5, false, false, false, CK_ACT_RELU, true}, 7);
-    check_shape(base, v, {MC - 1, NR, KC - 1, true, false, false, CK_ACT_LINEAR, false}, 8);
+    check_shape(base, &v, {MC + MR + 1, 2 * NR + 3, 2 * KC + 5, false, false, false, CK_ACT_RELU, true}, 7);
+    check_shape(base, &v, {MC - 1, NR, KC - 1, true, false, false, CK_ACT_LINEAR, false}, 8);
     // B small enough to stay packed (resident), with its own k blocks of up to 1024: K past two of them.
-    check_shape(base, v, {4 * MR + 5, NR + 3, 2100, false, false, false, CK_ACT_RELU, true}, 15);
+    check_shape(base, &v, {4 * MR + 5, NR + 3, 2100, false, false, false, CK_ACT_RELU, true}, 15);
     // Past NC, thin in M and K.
-    check_shape(base, v, {MR + 1, NC + NR + 1, 3, false, true, false, CK_ACT_LEAKY_RELU, true}, 9);
-    check_shape(base, v, {2, NC - 1, KC + 1, false, false, true, CK_ACT_LINEAR, false}, 10);
+    check_shape(base, &v, {MR + 1, NC + NR + 1, 3, false, true, false, CK_ACT_LEAKY_RELU, true}, 9);
+    check_shape(base, &v, {2, NC - 1, KC + 1, false, false, true, CK_ACT_LINEAR, false}, 10);
     // Big enough for the threaded driver: past NC with a shared packed B, and few rows (column chunks).
-    check_shape(base, v, {64, NC + NR + 1, 20, false, true, false, CK_ACT_SIGMOID, true}, 11);
-    check_shape(base, v, {2 * MR + 1, 300, 2 * KC + 7, true, false, false, CK_ACT_LINEAR, true}, 12);
+    check_shape(base, &v, {64, NC + NR + 1, 20, false, true, false, CK_ACT_SIGMOID, true}, 11);
+    check_shape(base, &v, {2 * MR + 1, 300, 2 * KC + 7, true, false, false, CK_ACT_LINEAR, true}, 12);
     // Few rows against a large transposed B: computed as C^T = B . A^T, then transposed.
-    check_shape(base, v, {MR + 3, 1000, 300, false, true, false, CK_ACT_LINEAR, false}, 13);
-    check_shape(base, v, {2 * NR + 1, 700, 400, true, true, false, CK_ACT_LINEAR, false}, 14);
+    check_shape(base, &v, {MR + 3, 1000, 300, false, true, false, CK_ACT_LINEAR, false}, 13);
+    check_shape(base, &v, {2 * NR + 1, 700, 400, true, true, false, CK_ACT_LINEAR, false}, 14);
   }
 }
 
@@ -158,10 +161,22 @@ CK_TEST(gemm_long_k_blocks) {
     for (size_t k : {size_t(1024), size_t(2049)}) {
       Variant lv = v;
       lv.cfg = ck_gemm_long_k(base, v.cfg.mc + 1, k).gemm;
-      CK_CHECK(lv.cfg.kc == 1024 && lv.cfg.mc <= v.cfg.mc && lv.cfg.mc % lv.cfg.mr == 0, describe(lv, {0, 0, k}));
-      check_shape(base, lv, {lv.cfg.mc + lv.cfg.mr + 1, 2 * v.cfg.nr + 3, k, false, false, false, CK_ACT_RELU, true},
+      CK_CHECK(lv.cfg.kc == 1024 && lv.cfg.mc <= v.cfg.mc && lv.cfg.mc % lv.cfg.mr == 0, describe(lv.name, {0, 0, k}));
+      check_shape(base, &lv, {lv.cfg.mc + lv.cfg.mr + 1, 2 * v.cfg.nr + 3, k, false, false, false, CK_ACT_RELU, true},
                   seed++);
-      check_shape(base, lv, {2 * lv.cfg.mc + 3, v.cfg.nr + 1, k, true, true, true, CK_ACT_LINEAR, false}, seed++);
+      check_shape(base, &lv, {2 * lv.cfg.mc + 3, v.cfg.nr + 1, k, true, true, true, CK_ACT_LINEAR, false}, seed++);
     }
+  }
+}
+
+CK_TEST(gemm_aliased_rows) {
+  // Rows 4 KiB apart (lda 1024) with up to 8 narrow panels of columns: the narrow tile reads them in place
+  // where the wide one would pack them; past that, the wide tile packs them. Through each ISA's own tiles.
+  for (ck_isa isa : ck_supported_isas()) {
+    const ck_dispatch& base = ck_kernels_for(isa);
+    uint32_t seed = 300;
+    for (size_t n : {base.gemm_narrow.nr + 1, 8 * base.gemm_narrow.nr, 8 * base.gemm_narrow.nr + 1})
+      for (size_t m : {size_t(9), size_t(3 * base.gemm.mr + 5), size_t(300)})
+        check_shape(base, nullptr, {m, n, 700, false, false, false, CK_ACT_RELU, true, 1024}, seed++);
   }
 }
