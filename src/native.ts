@@ -45,7 +45,7 @@ interface NativeSyncOps {
   conv2d(x: Float32Array, filter: Float32Array, y: Float32Array, info: Conv2DInfo, bias: Float32Array | null,
     activation: NativeActivation, alpha: number): void;
   conv2dMaxPool(x: Float32Array, filter: Float32Array, y: Float32Array, info: Conv2DInfo, bias: Float32Array | null,
-    activation: NativeActivation, alpha: number, poolInfo: Pool2DInfo): void;
+    activation: NativeActivation, alpha: number, poolInfo: Pool2DInfo, convY?: Float32Array | null): void;
   conv2dBackwardInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, info: Conv2DInfo): void;
   conv2dBackwardFilter(x: Float32Array, dy: Float32Array, dfilter: Float32Array, info: Conv2DInfo): void;
 

@@ -311,28 +311,36 @@ export async function conv2dAsync(x: Tensor, filter: Tensor, opts: Conv2DOptions
   return conv2dWith(runAsync, x, filter, opts);
 }
 
-function conv2dMaxPoolWith<R>(call: Call<R>, x: Tensor, filter: Tensor, opts: Conv2DOptions & FusedOptions, pool: Pool2DOptions): R {
-  checkTensor('conv2dMaxPool', 'x', x, 4);
-  checkTensor('conv2dMaxPool', 'filter', filter, 4);
-  checkSameDtype('conv2dMaxPool', x, filter, ['x', 'filter']);
-  const info = conv2dInfo(x.shape, filter.shape, opts, 'conv2dMaxPool');
-  const poolInfo = pool2dInfo([info.batch, info.outH, info.outW, info.outC], pool, 'conv2dMaxPool');
-  return call('conv2dMaxPool', x, filter, info, poolInfo, epilogue('conv2dMaxPool', x, opts, info.outC));
+function conv2dMaxPoolWith<R>(call: Call<R>, x: Tensor, filter: Tensor, opts: Conv2DOptions & FusedOptions, pool: Pool2DOptions, convOutput?: Tensor): R {
+  const where = 'conv2dMaxPool';
+  checkTensor(where, 'x', x, 4);
+  checkTensor(where, 'filter', filter, 4);
+  checkSameDtype(where, x, filter, ['x', 'filter']);
+  const info = conv2dInfo(x.shape, filter.shape, opts, where);
+  const convShape = [info.batch, info.outH, info.outW, info.outC];
+  const poolInfo = pool2dInfo(convShape, pool, where);
+  if (convOutput !== undefined) {
+    checkTensor(where, 'convOutput', convOutput, 4);
+    checkSameDtype(where, x, convOutput, ['x', 'convOutput']);
+    checkShapeEquals(where, 'convOutput', convOutput.shape, convShape);
+  }
+  return call('conv2dMaxPool', x, filter, info, poolInfo, epilogue(where, x, opts, info.outC), convOutput);
 }
 
 /**
  * maxPool2d(conv2d(x, filter, opts), pool) as one op, with the same result: the convolution's output is pooled
- * a few images at a time while it is in cache instead of being written out whole (what a model's inference
- * runs for a Conv2D layer followed by MaxPooling2D).
+ * a few images at a time while it is in cache instead of being written out whole and read back (what a
+ * model runs for a Conv2D layer followed by MaxPooling2D). With `convOutput` (a tensor of the convolution's
+ * output shape), the convolution's output is also written there, as training keeps it for the backward pass.
  * @example ops.conv2dMaxPool(x, w, { padding: 'same', activation: 'relu' }, { poolSize: 2 })
- * @throws ConvkitError as conv2d and maxPool2d do.
+ * @throws ConvkitError as conv2d and maxPool2d do, and for a convOutput of another shape or dtype.
  */
-export function conv2dMaxPool(x: Tensor, filter: Tensor, opts: Conv2DOptions & FusedOptions, pool: Pool2DOptions): Tensor {
-  return conv2dMaxPoolWith(runSync, x, filter, opts, pool);
+export function conv2dMaxPool(x: Tensor, filter: Tensor, opts: Conv2DOptions & FusedOptions, pool: Pool2DOptions, convOutput?: Tensor): Tensor {
+  return conv2dMaxPoolWith(runSync, x, filter, opts, pool, convOutput);
 }
-/** conv2dMaxPool computed off the event loop (native backend); do not write x or filter until it resolves. */
-export async function conv2dMaxPoolAsync(x: Tensor, filter: Tensor, opts: Conv2DOptions & FusedOptions, pool: Pool2DOptions): Promise<Tensor> {
-  return conv2dMaxPoolWith(runAsync, x, filter, opts, pool);
+/** conv2dMaxPool computed off the event loop (native backend); do not touch x, filter or convOutput until it resolves. */
+export async function conv2dMaxPoolAsync(x: Tensor, filter: Tensor, opts: Conv2DOptions & FusedOptions, pool: Pool2DOptions, convOutput?: Tensor): Promise<Tensor> {
+  return conv2dMaxPoolWith(runAsync, x, filter, opts, pool, convOutput);
 }
 
 function conv2dBackwardInputWith<R>(call: Call<R>, dy: Tensor, filter: Tensor, inputShape: Shape, opts: Conv2DOptions): R {
@@ -674,8 +682,8 @@ export const request = {
   biasAdd: (x: Tensor, bias: Tensor): OpRequest => biasAddWith(toRequest, x, bias),
   biasGrad: (dy: Tensor): OpRequest => biasGradWith(toRequest, dy),
   conv2d: (x: Tensor, filter: Tensor, opts: Conv2DOptions & FusedOptions = {}): OpRequest => conv2dWith(toRequest, x, filter, opts),
-  conv2dMaxPool: (x: Tensor, filter: Tensor, opts: Conv2DOptions & FusedOptions, pool: Pool2DOptions): OpRequest =>
-    conv2dMaxPoolWith(toRequest, x, filter, opts, pool),
+  conv2dMaxPool: (x: Tensor, filter: Tensor, opts: Conv2DOptions & FusedOptions, pool: Pool2DOptions, convOutput?: Tensor): OpRequest =>
+    conv2dMaxPoolWith(toRequest, x, filter, opts, pool, convOutput),
   conv2dBackwardInput: (dy: Tensor, filter: Tensor, inputShape: Shape, opts: Conv2DOptions = {}): OpRequest =>
     conv2dBackwardInputWith(toRequest, dy, filter, inputShape, opts),
   conv2dBackwardFilter: (x: Tensor, dy: Tensor, filterShape: Shape, opts: Conv2DOptions = {}): OpRequest =>

@@ -97,8 +97,9 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   });
 }
 
-// conv2dMaxPool(x, filter, y, info, bias|null, activation, alpha, poolInfo): conv2d, then maxPool2d of its output
-// (poolInfo's batch, inH, inW, channels must be the convolution's batch, outH, outW, outC) into y.
+// conv2dMaxPool(x, filter, y, info, bias|null, activation, alpha, poolInfo, convY|null): conv2d, then maxPool2d of
+// its output (poolInfo's batch, inH, inW, channels must be the convolution's batch, outH, outW, outC) into y;
+// with convY, the convolution's output into it as well.
 Napi::Value Conv2dMaxPool(const Napi::CallbackInfo& info) {
   const Args args(info, "conv2dMaxPool");
   ConvForward c(args);
@@ -113,12 +114,13 @@ Napi::Value Conv2dMaxPool(const Napi::CallbackInfo& info) {
   same(c.z.s.out_w, pz.s.in_w, "outW", "inW");
   same(c.z.s.out_c, pz.s.channels, "outC", "channels");
   c.read_arrays(args);
-  const F32 y = args.f32(2, "y");
+  const F32 y = args.f32(2, "y"), conv_y = args.f32_or_null(8, "convY");
   args.expect_length(y, "y", pz.y, "batch*poolInfo.outH*poolInfo.outW*outC");
+  if (conv_y.data != nullptr) args.expect_length(conv_y, "convY", c.z.y, "batch*outH*outW*outC");
   const ck_epilogue ep = c.epilogue();
   const bool fused = c.fused();
   return run_native(args, [=, x = c.x, filter = c.filter, s = c.z.s, p = pz.s] {
-    ck_conv2d_maxpool_fwd(y.data, x.data, filter.data, s, fused ? &ep : nullptr, p);
+    ck_conv2d_maxpool_fwd(y.data, x.data, filter.data, s, fused ? &ep : nullptr, p, conv_y.data);
   });
 }
 

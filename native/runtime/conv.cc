@@ -540,12 +540,12 @@ void ck_conv2d_fwd(float* y, const float* x, const float* filter, const ck_conv2
 // 25.7 MB for 256 images, which its pooling then reads). Inside a task both ops run on one thread; with fewer
 // images than tasks want, the ops run in turn over the pool instead.
 void ck_conv2d_maxpool_fwd(float* y, const float* x, const float* filter, const ck_conv2d_info& conv,
-                           const ck_epilogue* ep, const ck_pool2d_info& pool) {
+                           const ck_epilogue* ep, const ck_pool2d_info& pool, float* conv_y) {
   const size_t in_image = conv.in_h * conv.in_w * conv.in_c, mid_image = conv.out_h * conv.out_w * conv.out_c;
   const size_t out_image = pool.out_h * pool.out_w * pool.channels;
   const size_t tasks_wanted = 4 * ck_threads();
   if (conv.batch < tasks_wanted) {
-    float* mid = ck_scratch(CK_SCRATCH_FUSED, conv.batch * mid_image);
+    float* mid = conv_y ? conv_y : ck_scratch(CK_SCRATCH_FUSED, conv.batch * mid_image);
     ck_conv2d_fwd(mid, x, filter, conv, ep);
     ck_maxpool2d_fwd(y, mid, pool);
     return;
@@ -554,7 +554,7 @@ void ck_conv2d_maxpool_fwd(float* y, const float* x, const float* filter, const 
       std::clamp<size_t>(kFusedBytes / sizeof(float) / std::max<size_t>(mid_image, 1), 1, conv.batch / tasks_wanted);
   ck_parallel_for((conv.batch + per - 1) / per, [&](size_t t) {
     const size_t n0 = t * per, n = std::min(conv.batch, n0 + per) - n0;
-    float* mid = ck_scratch(CK_SCRATCH_FUSED, n * mid_image);
+    float* mid = conv_y ? conv_y + n0 * mid_image : ck_scratch(CK_SCRATCH_FUSED, n * mid_image);
     ck_conv2d_info c = conv;
     ck_pool2d_info p = pool;
     c.batch = p.batch = n;

@@ -194,6 +194,12 @@ CK_TEST(conv2d_maxpool_fused) {
       CK_CHECK(std::memcmp(got.data(), want.data(), want.size() * sizeof(float)) == 0,
                name(s) + ": fused convolution + max pooling differs from the two ops");
       CK_CHECK(ck_same_for_thread_counts(fused), name(s) + " fused with pooling: 1 and 2 threads differ");
+      // keeping the convolution's output (training): both outputs the two ops' bits
+      std::vector<float> y(want.size(), NAN), conv_y(mid.size(), NAN);
+      ck_conv2d_maxpool_fwd(y.data(), x.data(), f.data(), s, &ep, p, conv_y.data());
+      CK_CHECK(std::memcmp(y.data(), want.data(), want.size() * sizeof(float)) == 0 &&
+                   std::memcmp(conv_y.data(), mid.data(), mid.size() * sizeof(float)) == 0,
+               name(s) + ": fused convolution + max pooling keeping the convolution's output differs from the two ops");
     }
   });
 }

@@ -116,10 +116,11 @@ export interface Backend {
 
   conv2d(x: Tensor, filter: Tensor, info: Conv2DInfo, epilogue?: Epilogue): Tensor;
   /**
-   * maxPool2d(conv2d(x, filter, info, epilogue), pool) in one op, without the convolution's output: pool's batch,
-   * inH, inW and channels are the convolution's batch, outH, outW and outC.
+   * maxPool2d(conv2d(x, filter, info, epilogue), pool) in one op, without writing the convolution's output unless
+   * convOutput is given (it then receives it): pool's batch, inH, inW and channels are the convolution's batch,
+   * outH, outW and outC.
    */
-  conv2dMaxPool(x: Tensor, filter: Tensor, info: Conv2DInfo, pool: Pool2DInfo, epilogue?: Epilogue): Tensor;
+  conv2dMaxPool(x: Tensor, filter: Tensor, info: Conv2DInfo, pool: Pool2DInfo, epilogue?: Epilogue, convOutput?: Tensor): Tensor;
   /** dy (N,OH,OW,OC), filter (KH,KW,C/G,OC) -> dx (N,H,W,C). */
   conv2dBackwardInput(dy: Tensor, filter: Tensor, info: Conv2DInfo): Tensor;
   /** x (N,H,W,C), dy (N,OH,OW,OC) -> dfilter (KH,KW,C/G,OC). */

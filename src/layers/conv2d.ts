@@ -4,6 +4,7 @@ import * as ops from '../ops.js';
 import type { Shape, Tensor } from '../tensor.js';
 import { pair, positiveInt } from '../validate.js';
 import { ActivationStep, type ActivationName } from './activations.js';
+import { takeOutput } from '../backend/arena.js';
 import { initializerOf, Layer, type ForwardContext, type LayerArgs, type Param } from './layer.js';
 import { getRegularizer, type Regularizer } from './regularizers.js';
 
@@ -90,12 +91,19 @@ export class Conv2D extends Layer {
   }
 
   /**
-   * Inference through this layer and a max pooling of its output as one op (ops.conv2dMaxPool), for predict
-   * and evaluate: it saves nothing for backward.
+   * This layer and a max pooling of its output as one op (ops.conv2dMaxPool). For predict and evaluate it
+   * saves nothing for backward; given the pooling layer, it keeps what both layers' forward passes keep (the
+   * convolution's output, written too), for training.
    */
-  *forwardMaxPoolProgram(x: Tensor, pool: ops.Pool2DOptions): ops.OpProgram<Tensor> {
+  *forwardMaxPoolProgram(x: Tensor, pool: ops.Pool2DOptions, keep?: { keepInput(x: Tensor): void }): ops.OpProgram<Tensor> {
     this.checkInput(x);
-    return yield ops.request.conv2dMaxPool(x, this.kernel.value, { ...this.opts, bias: this.bias?.value, ...this.act.epilogue() }, pool);
+    const opts = { ...this.opts, bias: this.bias?.value, ...this.act.epilogue() };
+    if (!keep) return yield ops.request.conv2dMaxPool(x, this.kernel.value, opts, pool);
+    this.x = x;
+    const z = takeOutput(ops.conv2dOutputShape(x.shape, this.kernel.value.shape, this.opts), x.dtype);
+    const y = yield ops.request.conv2dMaxPool(x, this.kernel.value, opts, pool, z);
+    keep.keepInput(yield* this.act.after(z));
+    return y;
   }
 
   /**

@@ -33,6 +33,9 @@ abstract class PoolingBase extends Layer {
   protected savedInput(): Tensor {
     return this.saved(this.x);
   }
+  protected keep(x: Tensor): void {
+    this.x = x;
+  }
 }
 
 abstract class Pooling2D extends PoolingBase {
@@ -68,6 +71,11 @@ export class MaxPooling2D extends Pooling2D {
   /** Its window, strides and padding, for an op that pools another op's output (ops.conv2dMaxPool). */
   poolOptions(): ops.Pool2DOptions {
     return { ...this.opts };
+  }
+  /** Keeps x for backward as its forward would have, when another op pooled x for it (ops.conv2dMaxPool). */
+  keepInput(x: Tensor): void {
+    this.checkInput(x);
+    this.keep(x);
   }
   protected pool(x: Tensor): ops.OpRequest {
     return ops.request.maxPool2d(x, this.opts);

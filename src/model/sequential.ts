@@ -443,17 +443,18 @@ export class Sequential {
   }
 
   /**
-   * With `fuse` (predict and evaluate, after which no backward pass runs), a Conv2D followed by MaxPooling2D
-   * runs as one op (ops.conv2dMaxPool): same values, without writing the convolution's output out whole. The
-   * layers then keep no forward state, so forward() itself never fuses.
+   * A Conv2D followed by MaxPooling2D runs as one op (ops.conv2dMaxPool), with the values of the two: the
+   * pooling reads the convolution's output from cache. With `fuse` (predict and evaluate, after which no
+   * backward pass runs) the convolution's output is not written at all and the layers keep no forward state;
+   * otherwise it is written too, and both layers keep what their own forward passes would.
    */
   private *forwardProgram(where: string, x: Tensor, opts: ForwardOptions, fuse = false): OpProgram<Tensor> {
     const ctx = { training: opts.training ?? false, step: opts.step ?? this.compiled?.optimizer.iterations ?? 0 };
     let y = this.checkX(where, x);
     for (let i = 0; i < this.layers.length; i++) {
       const layer = this.layers[i], next = this.layers[i + 1];
-      if (fuse && !ctx.training && layer instanceof Conv2D && next instanceof MaxPooling2D && layer.fusesMaxPool()) {
-        y = yield* layer.forwardMaxPoolProgram(y, next.poolOptions());
+      if (layer instanceof Conv2D && next instanceof MaxPooling2D && layer.fusesMaxPool()) {
+        y = yield* layer.forwardMaxPoolProgram(y, next.poolOptions(), fuse && !ctx.training ? undefined : next);
         i++;
         continue;
       }

@@ -31,8 +31,8 @@ const cv = (a: NativeAddon, info: unknown, x = f32(150), filter = f32(108), y = 
 
 // conv's 2x5x5x4 output pooled 2x2, stride 2 -> 2x2x2x4
 const convPool: Pool2DInfo = { ...pool, batch: 2, inH: 5, inW: 5, channels: 4 };
-const cvp = (a: NativeAddon, poolInfo: unknown, y = f32(32)) =>
-  (a.conv2dMaxPool as (...args: unknown[]) => void)(f32(150), f32(108), y, conv, null, 'relu', 0, poolInfo);
+const cvp = (a: NativeAddon, poolInfo: unknown, y = f32(32), convY: unknown = null) =>
+  (a.conv2dMaxPool as (...args: unknown[]) => void)(f32(150), f32(108), y, conv, null, 'relu', 0, poolInfo, convY);
 
 const os = (a: NativeAddon, rule: string, g: unknown = f32(5), s0: unknown = null, s1: unknown = null, lr: unknown = 0.1) =>
   (a.optimizerStep as (...args: unknown[]) => void)(rule, f32(5), g, s0, s1, lr, 1, 0, 0, false, 0.9, 0.999, 0.9, 1e-7);
@@ -79,6 +79,7 @@ const cases: Case[] = [
   ['conv2dMaxPool: pooling another height', (a) => cvp(a, { ...convPool, inH: 4 }), RangeError, /poolInfo.inH 4 must equal info.outH 5/],
   ['conv2dMaxPool: poolInfo.outW inconsistent', (a) => cvp(a, { ...convPool, outW: 3 }), RangeError, /poolInfo.outW must be 2/],
   ['conv2dMaxPool: y sized for the convolution', (a) => cvp(a, convPool, f32(200)), RangeError, /y must have 32 elements/],
+  ['conv2dMaxPool: convY sized for the pooling', (a) => cvp(a, convPool, f32(32), f32(32)), RangeError, /convY must have 200 elements/],
   ['conv2dBackwardInput: dx too short', (a) => a.conv2dBackwardInput(f32(200), f32(108), f32(10), conv), RangeError, /dx must have 150/],
   ['conv2dBackwardFilter: dy too short', (a) => a.conv2dBackwardFilter(f32(150), f32(199), f32(108), conv), RangeError, /dy must have 200/],
 

@@ -45,6 +45,7 @@ describe('bad input', () => {
     throwsConvkit(() => ops.conv2dBackwardFilter(x, zeros([2, 6, 6, 5]), w.shape, {}), 'conv2dBackwardFilter: expected dy of shape [2, 6, 6, 6]');
     throwsConvkit(() => ops.conv2dBackwardInput(zeros([2, 6, 6, 6]), w, [2, 8, 8], {}), 'x shape of rank 4');
     throwsConvkit(() => ops.conv2dBackwardFilter(x, zeros([2, 6, 6, 6]), [3, 3, 4, 0], {}), 'filter shape[3] to be a positive integer');
+    throwsConvkit(() => ops.conv2dMaxPool(x, w, {}, { poolSize: 2 }, zeros([2, 3, 3, 6])), 'conv2dMaxPool: expected convOutput of shape [2, 6, 6, 6]');
   });
 
   it('pooling: pool sizes, strides, padding that is all-pad or leaves no output', () => {

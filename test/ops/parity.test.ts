@@ -103,6 +103,11 @@ describe.skipIf(!nativeAvailable)(`native vs reference parity${nativeAvailable ?
           const got = run(() => ops.conv2dMaxPool(c.x, c.w, c.fused, pool));
           expect(got.shape, c.label).toEqual(want.shape);
           expect(Array.from(got.data), c.label).toEqual(Array.from(want.data));
+          // keeping the convolution's output too (training)
+          const z = run(() => ops.conv2d(c.x, c.w, c.fused));
+          const kept = new Tensor(new Float32Array(z.size).fill(NaN), z.shape);
+          expect(Array.from(run(() => ops.conv2dMaxPool(c.x, c.w, c.fused, pool, kept)).data), c.label).toEqual(Array.from(want.data));
+          expect(Array.from(kept.data), `${c.label} convOutput`).toEqual(Array.from(z.data));
         }
       });
 

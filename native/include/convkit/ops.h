@@ -54,8 +54,10 @@ void ck_conv2d_bwd_filter(float* dfilter, const float* x, const float* dy, const
 // ck_maxpool2d_fwd of ck_conv2d_fwd's output, without writing that output: x (N,H,W,C), filter (KH,KW,C/G,OC)
 // -> y (N,POH,POW,OC), the same values as the two ops in turn. pool describes the pooling of the convolution's
 // output (pool.batch, in_h, in_w, channels equal to conv's batch, out_h, out_w, out_c).
+// With conv_y, the convolution's output is written there too (training keeps it for the backward pass), each
+// task's part still pooled from cache.
 void ck_conv2d_maxpool_fwd(float* y, const float* x, const float* filter, const ck_conv2d_info& conv,
-                           const ck_epilogue* ep, const ck_pool2d_info& pool);
+                           const ck_epilogue* ep, const ck_pool2d_info& pool, float* conv_y = nullptr);
 
 // x (N,H,W,C) -> y (N,OH,OW,C); the first maximum in row-major window order wins, padding never does.
 // A window with no in-bounds cell yields 0.

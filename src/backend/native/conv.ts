@@ -12,9 +12,10 @@ export function conv2d(addon: NativeAddon, x: Tensor, filter: Tensor, info: Conv
 }
 
 /** x (N,H,W,C), filter (KH,KW,C/G,OC) -> the max pooling of y (N,OH,OW,OC) after the epilogue. */
-export function conv2dMaxPool(addon: NativeAddon, x: Tensor, filter: Tensor, info: Conv2DInfo, pool: Pool2DInfo, ep?: Epilogue): Tensor {
+export function conv2dMaxPool(addon: NativeAddon, x: Tensor, filter: Tensor, info: Conv2DInfo, pool: Pool2DInfo, ep?: Epilogue, convOutput?: Tensor): Tensor {
   const y = takeOutput([pool.batch, pool.outH, pool.outW, pool.channels]);
-  addon.conv2dMaxPool(f32('conv2dMaxPool', x), f32('conv2dMaxPool', filter), y.data as Float32Array, info, ...epilogueArgs('conv2dMaxPool', ep), pool);
+  const convY = convOutput ? f32('conv2dMaxPool', convOutput) : null;
+  addon.conv2dMaxPool(f32('conv2dMaxPool', x), f32('conv2dMaxPool', filter), y.data as Float32Array, info, ...epilogueArgs('conv2dMaxPool', ep), pool, convY);
   return y;
 }
 

@@ -24,7 +24,7 @@ function nativeKernels(addon: NativeAddon): Backend {
     biasAdd: (x, bias) => mm.biasAdd(addon, x, bias),
     biasGrad: (dy) => mm.biasGrad(addon, dy),
     conv2d: (x, filter, info, ep) => conv.conv2d(addon, x, filter, info, ep),
-    conv2dMaxPool: (x, filter, info, p, ep) => conv.conv2dMaxPool(addon, x, filter, info, p, ep),
+    conv2dMaxPool: (x, filter, info, p, ep, convOutput) => conv.conv2dMaxPool(addon, x, filter, info, p, ep, convOutput),
     conv2dBackwardInput: (dy, filter, info) => conv.conv2dBackwardInput(addon, dy, filter, info),
     conv2dBackwardFilter: (x, dy, info) => conv.conv2dBackwardFilter(addon, x, dy, info),
     maxPool2d: (x, info) => pool.maxPool2d(addon, x, info),

@@ -17,7 +17,11 @@ export const referenceBackend: Backend = {
   biasAdd,
   biasGrad,
   conv2d,
-  conv2dMaxPool: (x, filter, info, p, ep) => pool.maxPool2d(conv2d(x, filter, info, ep), p),
+  conv2dMaxPool: (x, filter, info, p, ep, convOutput) => {
+    const z = conv2d(x, filter, info, ep);
+    convOutput?.data.set(z.data);
+    return pool.maxPool2d(z, p);
+  },
   conv2dBackwardInput,
   conv2dBackwardFilter,
   ...pool,
