@@ -60,6 +60,8 @@ interface NativeSyncOps {
 
   unary(kind: string, x: Float32Array, y: Float32Array, alpha: number): void;
   unaryBackward(kind: string, dy: Float32Array, saved: Float32Array, dx: Float32Array, alpha: number): void;
+  dropout(x: Float32Array, y: Float32Array, mask: Float32Array, seed: number, rate: number): void;
+  multiply(a: Float32Array, b: Float32Array, y: Float32Array): void;
   softmax(x: Float32Array, y: Float32Array, channels: number): void;
   softmaxBackward(dy: Float32Array, y: Float32Array, dx: Float32Array, channels: number): void;
   /** Returns the mean loss; fills grad. */

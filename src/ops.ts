@@ -610,6 +610,40 @@ export async function activationBackwardAsync(kind: ActivationName, dy: Tensor, 
   return activationBackwardWith(runAsync, resolved, kind, dy, x, y, alpha);
 }
 
+// ---------------------------------------------------------------- dropout
+
+/**
+ * Inverted dropout of x: each element is kept with probability 1 - rate and scaled by 1 / (1 - rate), else
+ * zeroed. The mask is drawn from Rng(seed) (src/random.ts), element i from the i-th draw: the same seed gives
+ * the same mask on either backend. `mask` (x's shape and dtype; allocated when not given) receives it, for
+ * dropout's backward: multiply(dy, mask).
+ * @example const { y, mask } = ops.dropout(x, 0.4, seed)
+ * @throws ConvkitError for a rate outside [0, 1), a seed not an integer in [0, 2^32), or a mismatched mask.
+ */
+export function dropout(x: Tensor, rate: number, seed: number, mask?: Tensor): { y: Tensor; mask: Tensor } {
+  const where = 'dropout';
+  checkTensor(where, 'x', x);
+  if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) fail(where, 'rate in [0, 1)', describe(rate));
+  if (!Number.isInteger(seed) || seed < 0 || seed >= 4294967296) fail(where, 'seed to be an integer in [0, 2^32)', describe(seed));
+  if (mask === undefined) {
+    mask = new Tensor(x.dtype === 'float64' ? new Float64Array(x.size) : new Float32Array(x.size), x.shape);
+  } else {
+    checkTensor(where, 'mask', mask);
+    checkSameDtype(where, x, mask, ['x', 'mask']);
+    checkShapeEquals(where, 'mask', mask.shape, x.shape);
+  }
+  return { y: backend().dropout(x, rate, seed, mask), mask };
+}
+
+/** a * b elementwise. @throws ConvkitError unless a and b have one shape and dtype. */
+export function multiply(a: Tensor, b: Tensor): Tensor {
+  checkTensor('multiply', 'a', a);
+  checkTensor('multiply', 'b', b);
+  checkSameDtype('multiply', a, b, ['a', 'b']);
+  checkShapeEquals('multiply', 'b', b.shape, a.shape);
+  return backend().multiply(a, b);
+}
+
 // ---------------------------------------------------------------- optimizer
 
 const SLOT_COUNTS: Record<OptimizerRule, (s: OptimizerStepInfo) => number> = {

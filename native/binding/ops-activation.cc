@@ -1,4 +1,6 @@
-// unary, unaryBackward, softmax, softmaxBackward and the softmax cross-entropy losses.
+// unary, unaryBackward, dropout, multiply, softmax, softmaxBackward and the softmax cross-entropy losses.
+#include <cmath>
+
 #include "binding/marshal.h"
 
 namespace {
@@ -22,6 +24,28 @@ Napi::Value UnaryBackward(const Napi::CallbackInfo& info) {
   args.expect_length(saved, "saved", dy.length, "dy.length");
   args.expect_length(dx, "dx", dy.length, "dy.length");
   return run_native(args, [=] { ck_unary_bwd(dx.data, dy.data, saved.data, dy.length, kind, alpha); });
+}
+
+// dropout(x, y, mask, seed, rate)
+Napi::Value Dropout(const Napi::CallbackInfo& info) {
+  const Args args(info, "dropout");
+  const double seed = args.number(3, "seed"), rate = args.number(4, "rate");
+  if (!(seed >= 0 && seed < 4294967296.0 && seed == std::floor(seed)))
+    args.range_error("seed must be an integer in [0, 2^32), received " + std::to_string(seed));
+  if (!(rate >= 0 && rate < 1)) args.range_error("rate must be in [0, 1), received " + std::to_string(rate));
+  const F32 x = args.f32(0, "x"), y = args.f32(1, "y"), mask = args.f32(2, "mask");
+  args.expect_length(y, "y", x.length, "x.length");
+  args.expect_length(mask, "mask", x.length, "x.length");
+  return run_native(args, [=] { ck_dropout(y.data, mask.data, x.data, x.length, uint32_t(seed), rate); });
+}
+
+// multiply(a, b, y)
+Napi::Value Multiply(const Napi::CallbackInfo& info) {
+  const Args args(info, "multiply");
+  const F32 a = args.f32(0, "a"), b = args.f32(1, "b"), y = args.f32(2, "y");
+  args.expect_length(b, "b", a.length, "a.length");
+  args.expect_length(y, "y", a.length, "a.length");
+  return run_native(args, [=] { ck_mul(y.data, a.data, b.data, a.length); });
 }
 
 // The number of rows of a (rows, channels) array, channels >= 1 dividing its length.
@@ -93,7 +117,10 @@ void ck_register_activation_ops(Napi::Env env, Napi::Object exports) {
   ck_export_op(env, exports, "unaryBackward", UnaryBackward);
   ck_export_op(env, exports, "softmax", Softmax);
   ck_export_op(env, exports, "softmaxBackward", SoftmaxBackward);
-  // the fused losses are O(N*C) and return the loss: synchronous only
+  // dropout and multiply are one pass over a layer's activations, the fused losses O(N*C) (and they return the
+  // loss): synchronous only
+  exports.Set("dropout", Napi::Function::New(env, Dropout, "dropout"));
+  exports.Set("multiply", Napi::Function::New(env, Multiply, "multiply"));
   exports.Set("softmaxCrossEntropySparse", Napi::Function::New(env, SoftmaxCrossEntropySparse, "softmaxCrossEntropySparse"));
   exports.Set("softmaxCrossEntropyDense", Napi::Function::New(env, SoftmaxCrossEntropyDense, "softmaxCrossEntropyDense"));
 }

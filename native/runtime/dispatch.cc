@@ -42,12 +42,13 @@ ck_dispatch make_table(ck_isa isa) {
   if (i == isa) d.gemv = fn;
 #include "kernels/f32-gemv/f32-gemv.inc"
 #undef CK_GEMV_UKERNEL
-#define CK_VBINARY_UKERNELS(i, sfx)         \
-  if (i == isa) {                           \
-    d.vadd = ck_f32_vadd_ukernel__##sfx;    \
-    d.vmax = ck_f32_vmax_ukernel__##sfx;    \
-    d.vmacc = ck_f32_vmacc_ukernel__##sfx;  \
-    d.vmulc = ck_f32_vmulc_ukernel__##sfx;  \
+#define CK_VBINARY_UKERNELS(i, sfx)            \
+  if (i == isa) {                              \
+    d.vadd = ck_f32_vadd_ukernel__##sfx;       \
+    d.vmul = ck_f32_vmul_ukernel__##sfx;       \
+    d.vmax = ck_f32_vmax_ukernel__##sfx;       \
+    d.vmacc = ck_f32_vmacc_ukernel__##sfx;     \
+    d.vmulc = ck_f32_vmulc_ukernel__##sfx;     \
     d.vargmax = ck_f32_vargmax_ukernel__##sfx; \
   }
 #include "kernels/f32-vbinary/f32-vbinary.inc"

@@ -151,6 +151,14 @@ export interface Backend {
    */
   unaryBackward(kind: UnaryKind, dy: Tensor, saved: Tensor, alpha: number): Tensor;
 
+  /**
+   * Inverted dropout: mask (x's shape) receives 1 / (1 - rate) where the i-th draw of Rng(seed) (src/random.ts)
+   * is at least rate * 2^32 and 0 elsewhere; returns x * mask. Both backends give the same bits.
+   */
+  dropout(x: Tensor, rate: number, seed: number, mask: Tensor): Tensor;
+  /** a * b elementwise (same shapes). */
+  multiply(a: Tensor, b: Tensor): Tensor;
+
   /** Softmax over the last axis of x (..., C). */
   softmax(x: Tensor): Tensor;
   /** dx = y * (dy - sum(dy * y)) over the last axis, from the softmax output y. */

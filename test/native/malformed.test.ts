@@ -83,6 +83,11 @@ const cases: Case[] = [
   ['conv2dBackwardInput: dx too short', (a) => a.conv2dBackwardInput(f32(200), f32(108), f32(10), conv), RangeError, /dx must have 150/],
   ['conv2dBackwardFilter: dy too short', (a) => a.conv2dBackwardFilter(f32(150), f32(199), f32(108), conv), RangeError, /dy must have 200/],
 
+  ['dropout: mask too short', (a) => a.dropout(f32(8), f32(8), f32(7), 1, 0.5), RangeError, /mask must have 8/],
+  ['dropout: seed past 2^32', (a) => a.dropout(f32(8), f32(8), f32(8), 2 ** 32, 0.5), RangeError, /seed must be an integer/],
+  ['dropout: fractional seed', (a) => a.dropout(f32(8), f32(8), f32(8), 1.5, 0.5), RangeError, /seed must be an integer/],
+  ['dropout: rate 1', (a) => a.dropout(f32(8), f32(8), f32(8), 1, 1), RangeError, /rate must be in \[0, 1\)/],
+  ['multiply: y too long', (a) => a.multiply(f32(8), f32(8), f32(9)), RangeError, /y must have 8/],
   ['maxPool2d: window larger than the padded input', (a) => a.maxPool2d(f32(32), f32(8), { ...pool, poolH: 5, outH: 1 }), RangeError, /larger than the padded input/],
   ['maxPool2d: outW inconsistent', (a) => a.maxPool2d(f32(32), f32(8), { ...pool, outW: 3 }), RangeError, /info.outW must be 2/],
   ['maxPool2d: zero channels', (a) => a.maxPool2d(f32(0), f32(0), { ...pool, channels: 0 }), RangeError, /info.channels/],

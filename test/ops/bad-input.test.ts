@@ -48,6 +48,16 @@ describe('bad input', () => {
     throwsConvkit(() => ops.conv2dMaxPool(x, w, {}, { poolSize: 2 }, zeros([2, 3, 3, 6])), 'conv2dMaxPool: expected convOutput of shape [2, 6, 6, 6]');
   });
 
+  it('dropout: rate, seed and mask', () => {
+    throwsConvkit(() => ops.dropout(x, 1, 0), 'dropout: expected rate in [0, 1)');
+    throwsConvkit(() => ops.dropout(x, Number.NaN, 0), 'rate in [0, 1)');
+    throwsConvkit(() => ops.dropout(x, 0.5, -1), 'seed to be an integer in [0, 2^32)');
+    throwsConvkit(() => ops.dropout(x, 0.5, 2 ** 32), 'seed to be an integer in [0, 2^32)');
+    throwsConvkit(() => ops.dropout(x, 0.5, 0.5), 'seed to be an integer in [0, 2^32)');
+    throwsConvkit(() => ops.dropout(x, 0.5, 1, zeros([2, 8, 8, 3])), 'mask of shape [2, 8, 8, 4]');
+    throwsConvkit(() => ops.multiply(x, zeros([2, 8, 8])), 'b of shape [2, 8, 8, 4]');
+  });
+
   it('pooling: pool sizes, strides, padding that is all-pad or leaves no output', () => {
     throwsConvkit(() => ops.maxPool2d(x, { poolSize: 0 }), 'maxPool2d: expected poolSize to be a positive integer');
     throwsConvkit(() => ops.avgPool2d(x, { poolSize: 2, strides: [2, 0] }), 'strides[1]');

@@ -78,6 +78,20 @@ describe.skipIf(!nativeAvailable)(`native vs reference parity${nativeAvailable ?
         return nat(fn);
       };
 
+      it('dropout: the reference backend\'s masks and outputs, bit for bit; its backward (multiply) too', () => {
+        for (const n of [1, 17, 1000, 65537])
+          for (const rate of [0, 0.1, 0.5, 0.9])
+            for (const seed of [0, 7, 4294967295]) {
+              const x = randomNormal([n], { seed: n + 3 });
+              const want = ref(() => ops.dropout(x, rate, seed));
+              const got = run(() => ops.dropout(x, rate, seed));
+              const what = `n=${n} rate=${rate} seed=${seed}`;
+              expect(Array.from(got.mask.data), `${what} mask`).toEqual(Array.from(want.mask.data));
+              expect(Array.from(got.y.data), `${what} y`).toEqual(Array.from(want.y.data));
+              expect(Array.from(run(() => ops.multiply(x, got.mask)).data), `${what} multiply`).toEqual(Array.from(want.y.data));
+            }
+      });
+
       it(`matmul (${gemms.length} shapes, all transposes)`, () => {
         for (const g of gemms) {
           const want = ref(() => ops.matmul(g.a, g.b, g.opts));

@@ -87,6 +87,12 @@ void ck_unary_fwd(float* y, const float* x, size_t n, ck_act kind, float alpha);
 // dy (n), saved (n) -> dx (n); saved is x for relu/leakyRelu/elu and y for sigmoid/tanh
 void ck_unary_bwd(float* dx, const float* dy, const float* saved, size_t n, ck_act kind, float alpha);
 
+// Inverted dropout of x[0, n): mask[i] = 1 / (1 - rate) (as a float) where the i-th draw of src/random.ts's Rng
+// seeded with seed is at least rate * 2^32, else 0; y = x * mask. The same masks as the reference backend.
+void ck_dropout(float* y, float* mask, const float* x, size_t n, uint32_t seed, double rate);
+// y = a * b elementwise (dropout's backward: dy * mask)
+void ck_mul(float* y, const float* a, const float* b, size_t n);
+
 // x (rows,C) -> y (rows,C), softmax over C
 void ck_softmax_fwd(float* y, const float* x, size_t rows, size_t channels);
 // dy (rows,C), y (rows,C) -> dx (rows,C) = y * (dy - sum(dy * y))

@@ -21,6 +21,12 @@ struct ck_op_add {
   template <class T>
   static typename T::reg apply(typename T::reg a, typename T::reg b) { return T::add(a, b); }
 };
+struct ck_op_mul {
+  template <class T>
+  static typename T::reg apply(typename T::reg a, typename T::reg b) {
+    return T::mul(a, b);
+  }
+};
 struct ck_op_max {
   template <class T>
   static typename T::reg apply(typename T::reg a, typename T::reg b) { return T::max(b, a); }
@@ -65,15 +71,20 @@ inline void ck_f32_vargmax(size_t n, const float* x, uint32_t k, float* best, ui
 
 }  // namespace
 
-#define CK_DEFINE_VBINARY_UKERNELS(sfx, V)                                              \
-  void ck_f32_vadd_ukernel__##sfx(size_t n, const float* a, const float* b, float* y) { \
-    ck_f32_vbinary<V, ck_op_add>(n, a, b, y);                                           \
-  }                                                                                     \
-  void ck_f32_vmax_ukernel__##sfx(size_t n, const float* a, const float* b, float* y) { \
-    ck_f32_vbinary<V, ck_op_max>(n, a, b, y);                                           \
-  }                                                                                     \
-  void ck_f32_vmacc_ukernel__##sfx(size_t n, const float* a, const float* b, float* y) { ck_f32_vmacc<V>(n, a, b, y); } \
+#define CK_DEFINE_VBINARY_UKERNELS(sfx, V)                                                                       \
+  void ck_f32_vadd_ukernel__##sfx(size_t n, const float* a, const float* b, float* y) {                          \
+    ck_f32_vbinary<V, ck_op_add>(n, a, b, y);                                                                    \
+  }                                                                                                              \
+  void ck_f32_vmul_ukernel__##sfx(size_t n, const float* a, const float* b, float* y) {                          \
+    ck_f32_vbinary<V, ck_op_mul>(n, a, b, y);                                                                    \
+  }                                                                                                              \
+  void ck_f32_vmax_ukernel__##sfx(size_t n, const float* a, const float* b, float* y) {                          \
+    ck_f32_vbinary<V, ck_op_max>(n, a, b, y);                                                                    \
+  }                                                                                                              \
+  void ck_f32_vmacc_ukernel__##sfx(size_t n, const float* a, const float* b, float* y) {                         \
+    ck_f32_vmacc<V>(n, a, b, y);                                                                                 \
+  }                                                                                                              \
   void ck_f32_vmulc_ukernel__##sfx(size_t n, const float* a, float c, float* y) { ck_f32_vmulc<V>(n, a, c, y); } \
-  void ck_f32_vargmax_ukernel__##sfx(size_t n, const float* x, uint32_t k, float* best, uint32_t* idx) { \
-    ck_f32_vargmax<V>(n, x, k, best, idx);                                                              \
+  void ck_f32_vargmax_ukernel__##sfx(size_t n, const float* x, uint32_t k, float* best, uint32_t* idx) {         \
+    ck_f32_vargmax<V>(n, x, k, best, idx);                                                                       \
   }

@@ -1,5 +1,6 @@
 // Elementwise binary microkernels over n floats; no alignment required, outputs may alias inputs.
 //   vadd:  y = a + b
+//   vmul:  y = a * b
 //   vmax:  y = b > a ? b : a   (a is the running maximum: the earlier of equal values is kept)
 //   vmacc: y = y + a * b       (y is read: a multiply-accumulate)
 //   vmulc: y = a * c           (c a scalar)
@@ -15,12 +16,13 @@ typedef void (*ck_f32_vbinary_fn)(size_t n, const float* a, const float* b, floa
 typedef void (*ck_f32_vmulc_fn)(size_t n, const float* a, float c, float* y);
 typedef void (*ck_f32_vargmax_fn)(size_t n, const float* x, uint32_t k, float* best, uint32_t* idx);
 
-// CK_VBINARY_UKERNELS(isa, suffix): one set of ck_f32_{vadd,vmax,vmacc,vmulc,vargmax}_ukernel__<suffix> per ISA.
-#define CK_VBINARY_UKERNELS(isa, sfx)                                                  \
-  void ck_f32_vadd_ukernel__##sfx(size_t n, const float* a, const float* b, float* y); \
-  void ck_f32_vmax_ukernel__##sfx(size_t n, const float* a, const float* b, float* y); \
+// CK_VBINARY_UKERNELS(isa, suffix): one set of ck_f32_{vadd,vmul,vmax,vmacc,vmulc,vargmax}_ukernel__<suffix> per ISA.
+#define CK_VBINARY_UKERNELS(isa, sfx)                                                   \
+  void ck_f32_vadd_ukernel__##sfx(size_t n, const float* a, const float* b, float* y);  \
+  void ck_f32_vmul_ukernel__##sfx(size_t n, const float* a, const float* b, float* y);  \
+  void ck_f32_vmax_ukernel__##sfx(size_t n, const float* a, const float* b, float* y);  \
   void ck_f32_vmacc_ukernel__##sfx(size_t n, const float* a, const float* b, float* y); \
-  void ck_f32_vmulc_ukernel__##sfx(size_t n, const float* a, float c, float* y);                        \
+  void ck_f32_vmulc_ukernel__##sfx(size_t n, const float* a, float c, float* y);        \
   void ck_f32_vargmax_ukernel__##sfx(size_t n, const float* x, uint32_t k, float* best, uint32_t* idx);
 #include "kernels/f32-vbinary/f32-vbinary.inc"
 #undef CK_VBINARY_UKERNELS

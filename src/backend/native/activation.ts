@@ -16,6 +16,18 @@ export function unaryBackward(addon: NativeAddon, kind: UnaryKind, dy: Tensor, s
   return dx;
 }
 
+export function dropout(addon: NativeAddon, x: Tensor, rate: number, seed: number, mask: Tensor): Tensor {
+  const y = takeOutput(x.shape);
+  addon.dropout(f32('dropout', x), y.data as Float32Array, f32('dropout', mask), seed, rate);
+  return y;
+}
+
+export function multiply(addon: NativeAddon, a: Tensor, b: Tensor): Tensor {
+  const y = takeOutput(a.shape);
+  addon.multiply(f32('multiply', a), f32('multiply', b), y.data as Float32Array);
+  return y;
+}
+
 /** Softmax over the last axis. */
 export function softmax(addon: NativeAddon, x: Tensor): Tensor {
   const y = takeOutput(x.shape);

@@ -37,6 +37,8 @@ function nativeKernels(addon: NativeAddon): Backend {
     globalMaxPool2dBackward: (dy, x) => pool.globalMaxPool2dBackward(addon, dy, x),
     unary: (kind, x, alpha) => act.unary(addon, kind, x, alpha),
     unaryBackward: (kind, dy, saved, alpha) => act.unaryBackward(addon, kind, dy, saved, alpha),
+    dropout: (x, rate, seed, mask) => act.dropout(addon, x, rate, seed, mask),
+    multiply: (a, b) => act.multiply(addon, a, b),
     softmax: (x) => act.softmax(addon, x),
     softmaxBackward: (dy, y) => act.softmaxBackward(addon, dy, y),
     softmaxCrossEntropySparse: (logits, labels) => act.softmaxCrossEntropySparse(addon, logits, labels),

@@ -1,4 +1,5 @@
 import type { ActivationKind, UnaryKind } from '../types.js';
+import { Rng } from '../../random.js';
 import { Tensor } from '../../tensor.js';
 import { alloc } from './util.js';
 
@@ -45,4 +46,24 @@ export function unaryBackward(kind: UnaryKind, dy: Tensor, saved: Tensor, alpha:
   const dx = alloc(dy, dy.size);
   for (let i = 0; i < dy.size; i++) dx[i] = dy.data[i] * derivative(kind, saved.data[i], alpha);
   return new Tensor(dx, dy.shape);
+}
+
+export function dropout(x: Tensor, rate: number, seed: number, mask: Tensor): Tensor {
+  const rng = new Rng(seed);
+  // draw >= rate * 2^32, compared exactly (next() is nextUint32() / 2^32); the mask value rounded to x's dtype
+  const keepFrom = rate * 4294967296;
+  const values = x.data instanceof Float32Array ? Float32Array.of(0, 1 / (1 - rate)) : Float64Array.of(0, 1 / (1 - rate));
+  const y = alloc(x, x.size);
+  for (let i = 0; i < x.size; i++) {
+    const m = values[Number(rng.nextUint32() >= keepFrom)];
+    mask.data[i] = m;
+    y[i] = x.data[i] * m;
+  }
+  return new Tensor(y, x.shape);
+}
+
+export function multiply(a: Tensor, b: Tensor): Tensor {
+  const y = alloc(a, a.size);
+  for (let i = 0; i < a.size; i++) y[i] = a.data[i] * b.data[i];
+  return new Tensor(y, a.shape);
 }

@@ -4,7 +4,7 @@
  * computes entirely in float64, which the finite-difference gradient checks rely on.
  */
 import type { Backend } from '../types.js';
-import { unary, unaryBackward } from './activation.js';
+import { dropout, multiply, unary, unaryBackward } from './activation.js';
 import { conv2d, conv2dBackwardFilter, conv2dBackwardInput } from './conv.js';
 import { biasAdd, biasGrad, matmul } from './matmul.js';
 import { optimizerStep } from './optimizer.js';
@@ -31,6 +31,8 @@ export const referenceBackend: Backend = {
   },
   unary,
   unaryBackward,
+  dropout,
+  multiply,
   softmax,
   softmaxBackward,
   softmaxCrossEntropySparse,
