@@ -163,7 +163,7 @@ export type Call<R> = <K extends AsyncKernelName>(kernel: K, ...args: Parameters
 
 const runSync: Call<Tensor> = (kernel, ...args) => (backend()[kernel] as (...a: typeof args) => Tensor)(...args);
 /**
- * The async call of one driver: kernels go to a worker, except small ones (see INLINE_OP_MICROS), which run on
+ * The async call of one driver: kernels go to the compute thread, except small ones (see INLINE_OP_MICROS), which run on
  * this thread. `budget.spent` counts the inline work since this driver last let the event loop run; past
  * INLINE_TURN_MICROS it yields a turn first, so one program never holds the loop for long and concurrent
  * programs take turns in order.
@@ -192,8 +192,8 @@ function asyncCall(budget: { spent: number }): Call<Promise<Tensor>> {
 
 const runAsync = asyncCall({ spent: 0 });
 
-// Handing a kernel to a worker and back costs 50-150 us here (two thread wake-ups and a trip through the event
-// loop), more than a small op computes: a LeNet-sized layer at batch 64, a bias gradient, a pooling. Such ops
+// Handing a kernel to the compute thread and back costs about 120 us here (a thread wake-up each way and a trip
+// through the event loop), more than a small op computes: a LeNet-sized layer at batch 64, a bias gradient, a pooling. Such ops
 // run on the calling thread instead. Estimates are rough (80 GFLOP/s of arithmetic, 10 GB/s of memory
 // traffic: what small convolutions and poolings reach on two Zen 3 cores); they only need the order of
 // magnitude. At half those rates (40 and 5) the LeNet-5 batches of the batcher made two worker trips each
