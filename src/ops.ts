@@ -6,7 +6,7 @@ import { currentArena, type OutputArena, withArena } from './backend/arena.js';
 import { backend } from './backend/index.js';
 import type { ActivationKind, AsyncKernelName, Backend, Conv2DInfo, Epilogue, OptimizerRule, OptimizerStepInfo, Pool2DInfo, PoolActivation, UnaryKind } from './backend/types.js';
 import { describe, fail } from './errors.js';
-import { Tensor, type Shape } from './tensor.js';
+import { Tensor, zeros, type Shape } from './tensor.js';
 import { checkSameDtype, checkShapeEquals, checkTensor, finiteNumber, nonNegativeInt, oneOf, pair, positiveInt } from './validate.js';
 
 export type { ActivationKind, Conv2DInfo, Epilogue, OptimizerRule, OptimizerStepInfo, Pool2DInfo, UnaryKind };
@@ -626,7 +626,7 @@ export function dropout(x: Tensor, rate: number, seed: number, mask?: Tensor): {
   if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) fail(where, 'rate in [0, 1)', describe(rate));
   if (!Number.isInteger(seed) || seed < 0 || seed >= 4294967296) fail(where, 'seed to be an integer in [0, 2^32)', describe(seed));
   if (mask === undefined) {
-    mask = new Tensor(x.dtype === 'float64' ? new Float64Array(x.size) : new Float32Array(x.size), x.shape);
+    mask = zeros(x.shape, x.dtype);
   } else {
     checkTensor(where, 'mask', mask);
     checkSameDtype(where, x, mask, ['x', 'mask']);

@@ -22,6 +22,12 @@ void for_row_blocks(size_t rows, size_t channels, Fn&& fn) {
   ck_parallel_for((rows + per - 1) / per, [&](size_t t) { fn(t * per, std::min(rows, (t + 1) * per)); });
 }
 
+// Runs fn(i, len) over [0, n) in tasks of kChunk floats.
+template <class Fn>
+void for_chunks(size_t n, Fn&& fn) {
+  ck_parallel_for((n + kChunk - 1) / kChunk, [&](size_t t) { fn(t * kChunk, std::min(kChunk, n - t * kChunk)); });
+}
+
 }  // namespace
 
 void ck_bias_add(float* y, const float* x, const float* bias, size_t rows, size_t channels) {
@@ -59,18 +65,12 @@ void ck_bias_grad(float* dbias, const float* dy, size_t rows, size_t channels) {
 
 void ck_unary_fwd(float* y, const float* x, size_t n, ck_act kind, float alpha) {
   const ck_f32_vunary_fn fn = ck_kernels().unary[kind];
-  ck_parallel_for((n + kChunk - 1) / kChunk, [&](size_t t) {
-    const size_t i = t * kChunk;
-    fn(std::min(kChunk, n - i), x + i, y + i, alpha);
-  });
+  for_chunks(n, [&](size_t i, size_t len) { fn(len, x + i, y + i, alpha); });
 }
 
 void ck_unary_bwd(float* dx, const float* dy, const float* saved, size_t n, ck_act kind, float alpha) {
   const ck_f32_vunary_bwd_fn fn = ck_kernels().unary_bwd[kind];
-  ck_parallel_for((n + kChunk - 1) / kChunk, [&](size_t t) {
-    const size_t i = t * kChunk;
-    fn(std::min(kChunk, n - i), dy + i, saved + i, dx + i, alpha);
-  });
+  for_chunks(n, [&](size_t i, size_t len) { fn(len, dy + i, saved + i, dx + i, alpha); });
 }
 
 // One stream of draws, so one thread: about 1.5 ns per element (a 64 x 1024 layer in 0.1 ms).
@@ -87,10 +87,7 @@ void ck_dropout(float* y, float* mask, const float* x, size_t n, uint32_t seed, 
 
 void ck_mul(float* y, const float* a, const float* b, size_t n) {
   const ck_f32_vbinary_fn fn = ck_kernels().vmul;
-  ck_parallel_for((n + kChunk - 1) / kChunk, [&](size_t t) {
-    const size_t i = t * kChunk;
-    fn(std::min(kChunk, n - i), a + i, b + i, y + i);
-  });
+  for_chunks(n, [&](size_t i, size_t len) { fn(len, a + i, b + i, y + i); });
 }
 
 void ck_softmax_fwd(float* y, const float* x, size_t rows, size_t channels) {
