@@ -22,7 +22,9 @@
         'ck_scalar',
       ],
       'conditions': [['target_arch=="x64"', {'dependencies': ['ck_avx2', 'ck_avx512']}]],
-      'libraries': ['-pthread'],
+      # A C++ exception that cannot become a JS one (the environment is being torn down) is dropped, not fatal.
+      'defines': ['NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS'],
+      'libraries': ['-pthread', '-ldl'],
       'ldflags': ['-pthread'],
     },
   ],

@@ -147,6 +147,25 @@ export function zeros(shape: Shape, dtype: DType = 'float32'): Tensor {
   return new Tensor(arrayOf(dtype, sizeOf(shape)), shape);
 }
 
+/**
+ * An array of n zeros whose storage is a SharedArrayBuffer, which JavaScript can neither detach (transfer)
+ * nor shrink: the `...Async` kernels use such storage in place, while they copy a plain ArrayBuffer in when
+ * called and their results out when they settle (native/binding/async.h). Models keep their weights,
+ * optimizer state and reused op outputs in it; tensors handed to users stay plain, so they can be transferred.
+ */
+export function sharedArray(dtype: DType, n: number): FloatArray {
+  const bytes = dtype === 'float64' ? 8 : 4;
+  const buffer = new SharedArrayBuffer(n * bytes);
+  return dtype === 'float64' ? new Float64Array(buffer) : new Float32Array(buffer);
+}
+
+/** A copy of t in shared storage (see sharedArray). */
+export function toShared(t: Tensor): Tensor {
+  const data = sharedArray(t.dtype, t.size);
+  data.set(t.data);
+  return new Tensor(data, t.shape);
+}
+
 export function fill(shape: Shape, value: number, dtype: DType = 'float32'): Tensor {
   const t = zeros(shape, dtype);
   t.data.fill(value);

@@ -2,6 +2,10 @@
 // kernel tables and the thread pool are process-wide C++ state.
 #include <napi.h>
 
+#if defined(__unix__) || defined(__APPLE__)
+#include <dlfcn.h>
+#endif
+
 #include "binding/marshal.h"
 #include "convkit/isa.h"
 #include "runtime/malloc-tuning.h"
@@ -69,7 +73,19 @@ Napi::Value FmaPeakProbe(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), gflops);
 }
 
+// Node unloads an addon when the last environment that loaded it ends (the last worker_thread that imported
+// convkit), but the compute thread and the pool threads outlive environments and would then run unmapped
+// code. Opening ourselves once more with RTLD_NODELETE keeps the library mapped until the process exits.
+void pin_in_memory() {
+#if defined(__unix__) || defined(__APPLE__)
+  Dl_info self;
+  if (dladdr(reinterpret_cast<void*>(&pin_in_memory), &self) != 0 && self.dli_fname != nullptr)
+    dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+#endif
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  pin_in_memory();
   ck_isa_current();  // choose the kernels (and print them under CONVKIT_DEBUG) at load
   ck_tune_malloc();
   exports.Set("nativeInfo", Napi::Function::New(env, NativeInfo, "nativeInfo"));

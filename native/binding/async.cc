@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <exception>
 #include <memory>
@@ -25,9 +26,23 @@ struct Job {
   const char* op;
   std::function<void()> kernel;
   Napi::Promise::Deferred deferred;
-  std::vector<Napi::ObjectReference> keep;  // inputs and outputs stay alive until the Promise settles
-  std::string error;                        // why the kernel failed; empty when it did not
+  std::vector<Napi::ObjectReference> keep;  // by argument index (empty for non-objects): alive until settled
+  std::unique_ptr<AsyncStaging> staging;
+  std::string error;  // why the kernel failed; empty when it did not
 };
+
+// Copies staged outputs into their typed arrays; returns why one could not be, or "".
+std::string copy_out(Job& job) {
+  for (AsyncStaging::Output& o : job.staging->outputs) {
+    const Napi::Value v = job.keep[o.arg].Value();
+    Napi::Float32Array a = v.As<Napi::Float32Array>();
+    if (a.ElementLength() != o.length || a.Data() == nullptr)
+      return std::string(job.op) + ": " + o.name + " was detached or resized while the kernel ran, so its result (" +
+             std::to_string(o.length) + " values) has nowhere to go";
+    std::memcpy(a.Data(), o.data.get(), o.length * sizeof(float));
+  }
+  return "";
+}
 
 // A job whose environment is going away: its references die with that environment, not here (deleting
 // them needs it alive).
@@ -69,14 +84,22 @@ struct EnvQueue {
   }
 };
 
+// Runs on the environment's thread. Nothing may escape it: an exception leaving a thread-safe function's
+// callback terminates the process, and while a worker_thread is being terminated every call into JS fails.
 void settle(Napi::Env env, Napi::Function, EnvQueue* queue, Job* job) {
   if (env == nullptr) return abandon(job);  // the channel is closing with the environment
   std::unique_ptr<Job> owned(job);
-  if (job->error.empty())
-    job->deferred.Resolve(env.Undefined());
-  else
-    job->deferred.Reject(Napi::Error::New(env, job->error).Value());
-  if (--queue->unsettled == 0) queue->completion.Unref(env);
+  const bool last = --queue->unsettled == 0;
+  try {
+    if (job->error.empty()) job->error = copy_out(*job);
+    if (job->error.empty())
+      job->deferred.Resolve(env.Undefined());
+    else
+      job->deferred.Reject(Napi::Error::New(env, job->error).Value());
+    if (last) queue->completion.Unref(env);
+  } catch (...) {
+    // The environment is shutting down: nobody is left to see this Promise settle.
+  }
 }
 
 // Every async kernel runs on this one long-lived thread, in the order the calls were made, each with the
@@ -144,12 +167,14 @@ ComputeThread& compute_thread() {
 
 bool ck_called_async(const Napi::CallbackInfo& info) { return info.Data() == &kAsyncTag; }
 
-Napi::Value ck_queue_kernel(const Napi::CallbackInfo& info, const char* op, std::function<void()> kernel) {
+Napi::Value ck_queue_kernel(const Napi::CallbackInfo& info, const char* op, std::function<void()> kernel,
+                            std::unique_ptr<AsyncStaging> staging) {
   const Napi::Env env = info.Env();
   std::shared_ptr<EnvQueue> queue = EnvQueue::of(env);
-  auto* job = new Job{queue, op, std::move(kernel), Napi::Promise::Deferred::New(env), {}, {}};
+  auto* job = new Job{queue, op, std::move(kernel), Napi::Promise::Deferred::New(env), {}, std::move(staging), {}};
+  job->keep.resize(info.Length());
   for (size_t i = 0; i < info.Length(); ++i)
-    if (info[i].IsObject()) job->keep.push_back(Napi::Persistent(info[i].As<Napi::Object>()));
+    if (info[i].IsObject()) job->keep[i] = Napi::Persistent(info[i].As<Napi::Object>());
   const Napi::Promise promise = job->deferred.Promise();
   if (queue->unsettled++ == 0) queue->completion.Ref(env);
   {

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <new>
 
 void Args::type_error(const std::string& msg) const {
   throw Napi::TypeError::New(env(), std::string(op_) + ": " + msg);
@@ -16,18 +17,62 @@ Napi::Value Args::at(size_t i, const char* name) const {
   return info_[i];
 }
 
-F32 Args::f32(size_t i, const char* name) const {
+Args::Args(const Napi::CallbackInfo& info, const char* op) : info_(info), op_(op) {
+  if (ck_called_async(info)) staging_ = std::make_unique<AsyncStaging>();
+}
+
+namespace {
+
+enum class Storage { kPlain, kDetached, kShared };
+
+// What a typed array's memory is: a plain ArrayBuffer (maybe detached) or a SharedArrayBuffer (for which
+// napi_is_arraybuffer is false).
+Storage storage_of(const Napi::TypedArray& a) {
+  napi_value buffer;
+  bool plain = true, detached = false;
+  if (napi_get_typedarray_info(a.Env(), a, nullptr, nullptr, nullptr, &buffer, nullptr) != napi_ok ||
+      napi_is_arraybuffer(a.Env(), buffer, &plain) != napi_ok)
+    return Storage::kPlain;
+  if (!plain) return Storage::kShared;
+  if (napi_is_detached_arraybuffer(a.Env(), buffer, &detached) == napi_ok && detached) return Storage::kDetached;
+  return Storage::kPlain;
+}
+
+}  // namespace
+
+F32 Args::array(size_t i, const char* name, Access access) const {
   const Napi::Value v = at(i, name);
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
     type_error(std::string(name) + " must be a Float32Array");
   Napi::Float32Array a = v.As<Napi::Float32Array>();
-  return {a.Data(), a.ElementLength()};
+  const F32 js{a.Data(), a.ElementLength()};
+  const Storage storage = storage_of(a);
+  if (storage == Storage::kDetached)
+    type_error(std::string(name) + "'s ArrayBuffer is detached (transferred to another thread or structuredClone)");
+  if (js.length == 0) range_error(std::string(name) + " must not be empty");
+  if (!staging_ || storage == Storage::kShared) return js;
+  std::unique_ptr<float[]> copy(new (std::nothrow) float[js.length]);
+  if (!copy) range_error(std::string("out of memory staging ") + name + " (" + std::to_string(js.length) + " values)");
+  if (access != Access::kWrite) std::memcpy(copy.get(), js.data, js.length * sizeof(float));
+  const F32 staged{copy.get(), js.length};
+  if (access == Access::kRead)
+    staging_->inputs.push_back(std::move(copy));
+  else
+    staging_->outputs.push_back({i, name, std::move(copy), js.length});
+  return staged;
 }
 
-F32 Args::f32_or_null(size_t i, const char* name) const {
+F32 Args::array_or_null(size_t i, const char* name, Access access) const {
   if (i >= info_.Length() || info_[i].IsNull() || info_[i].IsUndefined()) return {nullptr, 0};
-  return f32(i, name);
+  return array(i, name, access);
 }
+
+F32 Args::f32(size_t i, const char* name) const { return array(i, name, Access::kRead); }
+F32 Args::f32_or_null(size_t i, const char* name) const { return array_or_null(i, name, Access::kRead); }
+F32 Args::f32_out(size_t i, const char* name) const { return array(i, name, Access::kWrite); }
+F32 Args::f32_out_or_null(size_t i, const char* name) const { return array_or_null(i, name, Access::kWrite); }
+F32 Args::f32_inout(size_t i, const char* name) const { return array(i, name, Access::kReadWrite); }
+F32 Args::f32_inout_or_null(size_t i, const char* name) const { return array_or_null(i, name, Access::kReadWrite); }
 
 std::vector<int32_t> Args::i32_copy(size_t i, const char* name) const {
   const Napi::Value v = at(i, name);

@@ -4,7 +4,8 @@
 // whose message starts with the op and names the field.
 //
 // Order matters: read every plain value (numbers, strings, info objects; their getters may run JS) BEFORE
-// taking typed-array pointers, so no JS runs between taking a pointer and the kernel using it.
+// taking typed-array pointers, so no JS runs between taking a pointer and the kernel using it. Say how the
+// kernel uses each array (f32, f32_out, f32_inout): an async call stages plain ArrayBuffers by that.
 #pragma once
 
 #include <napi.h>
@@ -12,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -28,7 +30,7 @@ struct F32 {
 
 class Args {
  public:
-  Args(const Napi::CallbackInfo& info, const char* op) : info_(info), op_(op) {}
+  Args(const Napi::CallbackInfo& info, const char* op);
 
   Napi::Env env() const { return info_.Env(); }
   const Napi::CallbackInfo& info() const { return info_; }
@@ -37,10 +39,16 @@ class Args {
   [[noreturn]] void type_error(const std::string& msg) const;
   [[noreturn]] void range_error(const std::string& msg) const;
 
-  // A Float32Array argument.
+  // A Float32Array argument the kernel reads.
   F32 f32(size_t i, const char* name) const;
   // A Float32Array argument, or null/undefined -> {nullptr, 0}.
   F32 f32_or_null(size_t i, const char* name) const;
+  // A Float32Array argument the kernel overwrites in full.
+  F32 f32_out(size_t i, const char* name) const;
+  F32 f32_out_or_null(size_t i, const char* name) const;
+  // A Float32Array argument the kernel reads and updates in place.
+  F32 f32_inout(size_t i, const char* name) const;
+  F32 f32_inout_or_null(size_t i, const char* name) const;
   // An Int32Array argument, copied (a SharedArrayBuffer could change under a range check otherwise).
   std::vector<int32_t> i32_copy(size_t i, const char* name) const;
   bool boolean(size_t i, const char* name) const;
@@ -62,12 +70,19 @@ class Args {
   // RangeError unless a.length == expected.
   void expect_length(const F32& a, const char* name, size_t expected, const char* formula) const;
 
+  // For an async call: what the kernel reads and writes instead of plain (detachable) ArrayBuffers.
+  std::unique_ptr<AsyncStaging> take_staging() const { return std::move(staging_); }
+
  private:
+  enum class Access { kRead, kWrite, kReadWrite };
   Napi::Value at(size_t i, const char* name) const;
   size_t integer(const Napi::Value& v, const std::string& name, size_t lo) const;
+  F32 array(size_t i, const char* name, Access access) const;
+  F32 array_or_null(size_t i, const char* name, Access access) const;
 
   const Napi::CallbackInfo& info_;
   const char* op_;
+  mutable std::unique_ptr<AsyncStaging> staging_;  // set when called as the `...Async` export
 };
 
 // Runs a kernel: on this thread, or, when the binding was called as its `...Async` export, on a worker
@@ -75,7 +90,8 @@ class Args {
 // binding has returned. C++ failures (out of memory) become JS errors either way.
 template <class Fn>
 Napi::Value run_native(const Args& args, Fn fn) {
-  if (ck_called_async(args.info())) return ck_queue_kernel(args.info(), args.op(), std::function<void()>(std::move(fn)));
+  if (ck_called_async(args.info()))
+    return ck_queue_kernel(args.info(), args.op(), std::function<void()>(std::move(fn)), args.take_staging());
   try {
     fn();
   } catch (const std::exception& e) {

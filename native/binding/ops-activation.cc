@@ -10,7 +10,7 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   const Args args(info, "unary");
   const ck_act kind = args.activation(0, "kind", false);
   const float alpha = float(args.number(3, "alpha"));
-  const F32 x = args.f32(1, "x"), y = args.f32(2, "y");
+  const F32 x = args.f32(1, "x"), y = args.f32_out(2, "y");
   args.expect_length(y, "y", x.length, "x.length");
   return run_native(args, [=] { ck_unary_fwd(y.data, x.data, x.length, kind, alpha); });
 }
@@ -20,7 +20,7 @@ Napi::Value UnaryBackward(const Napi::CallbackInfo& info) {
   const Args args(info, "unaryBackward");
   const ck_act kind = args.activation(0, "kind", false);
   const float alpha = float(args.number(4, "alpha"));
-  const F32 dy = args.f32(1, "dy"), saved = args.f32(2, "saved"), dx = args.f32(3, "dx");
+  const F32 dy = args.f32(1, "dy"), saved = args.f32(2, "saved"), dx = args.f32_out(3, "dx");
   args.expect_length(saved, "saved", dy.length, "dy.length");
   args.expect_length(dx, "dx", dy.length, "dy.length");
   return run_native(args, [=] { ck_unary_bwd(dx.data, dy.data, saved.data, dy.length, kind, alpha); });
@@ -33,7 +33,7 @@ Napi::Value Dropout(const Napi::CallbackInfo& info) {
   if (!(seed >= 0 && seed < 4294967296.0 && seed == std::floor(seed)))
     args.range_error("seed must be an integer in [0, 2^32), received " + std::to_string(seed));
   if (!(rate >= 0 && rate < 1)) args.range_error("rate must be in [0, 1), received " + std::to_string(rate));
-  const F32 x = args.f32(0, "x"), y = args.f32(1, "y"), mask = args.f32(2, "mask");
+  const F32 x = args.f32(0, "x"), y = args.f32_out(1, "y"), mask = args.f32_out(2, "mask");
   args.expect_length(y, "y", x.length, "x.length");
   args.expect_length(mask, "mask", x.length, "x.length");
   return run_native(args, [=] { ck_dropout(y.data, mask.data, x.data, x.length, uint32_t(seed), rate); });
@@ -42,7 +42,7 @@ Napi::Value Dropout(const Napi::CallbackInfo& info) {
 // multiply(a, b, y)
 Napi::Value Multiply(const Napi::CallbackInfo& info) {
   const Args args(info, "multiply");
-  const F32 a = args.f32(0, "a"), b = args.f32(1, "b"), y = args.f32(2, "y");
+  const F32 a = args.f32(0, "a"), b = args.f32(1, "b"), y = args.f32_out(2, "y");
   args.expect_length(b, "b", a.length, "a.length");
   args.expect_length(y, "y", a.length, "a.length");
   return run_native(args, [=] { ck_mul(y.data, a.data, b.data, a.length); });
@@ -60,7 +60,7 @@ size_t rows_of(const Args& args, const F32& a, const char* name, size_t channels
 Napi::Value Softmax(const Napi::CallbackInfo& info) {
   const Args args(info, "softmax");
   const size_t c = args.dim(2, "channels", 1);
-  const F32 x = args.f32(0, "x"), y = args.f32(1, "y");
+  const F32 x = args.f32(0, "x"), y = args.f32_out(1, "y");
   const size_t rows = rows_of(args, x, "x", c);
   args.expect_length(y, "y", x.length, "x.length");
   return run_native(args, [=] { ck_softmax_fwd(y.data, x.data, rows, c); });
@@ -70,7 +70,7 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
 Napi::Value SoftmaxBackward(const Napi::CallbackInfo& info) {
   const Args args(info, "softmaxBackward");
   const size_t c = args.dim(3, "channels", 1);
-  const F32 dy = args.f32(0, "dy"), y = args.f32(1, "y"), dx = args.f32(2, "dx");
+  const F32 dy = args.f32(0, "dy"), y = args.f32(1, "y"), dx = args.f32_out(2, "dx");
   const size_t rows = rows_of(args, dy, "dy", c);
   args.expect_length(y, "y", dy.length, "dy.length");
   args.expect_length(dx, "dx", dy.length, "dy.length");
@@ -82,7 +82,7 @@ Napi::Value SoftmaxCrossEntropySparse(const Napi::CallbackInfo& info) {
   const Args args(info, "softmaxCrossEntropySparse");
   const size_t c = args.dim(3, "classes", 1);
   const std::vector<int32_t> labels = args.i32_copy(1, "labels");
-  const F32 logits = args.f32(0, "logits"), grad = args.f32(2, "grad");
+  const F32 logits = args.f32(0, "logits"), grad = args.f32_out(2, "grad");
   const size_t n = rows_of(args, logits, "logits", c);
   if (labels.size() != n)
     args.range_error("labels must have " + std::to_string(n) + " elements (one per row of logits), received " +
@@ -101,7 +101,7 @@ Napi::Value SoftmaxCrossEntropySparse(const Napi::CallbackInfo& info) {
 Napi::Value SoftmaxCrossEntropyDense(const Napi::CallbackInfo& info) {
   const Args args(info, "softmaxCrossEntropyDense");
   const size_t c = args.dim(3, "classes", 1);
-  const F32 logits = args.f32(0, "logits"), targets = args.f32(1, "targets"), grad = args.f32(2, "grad");
+  const F32 logits = args.f32(0, "logits"), targets = args.f32(1, "targets"), grad = args.f32_out(2, "grad");
   const size_t n = rows_of(args, logits, "logits", c);
   args.expect_length(targets, "targets", logits.length, "logits.length");
   args.expect_length(grad, "grad", logits.length, "logits.length");

@@ -13,7 +13,7 @@ struct ConvSizes {
 ConvSizes read_conv_info(const Args& args, size_t i) {
   const Napi::Object o = args.object(i, "info");
   ck_conv2d_info s;
-  s.batch = args.field(o, "info", "batch", 0);
+  s.batch = args.field(o, "info", "batch", 1);
   s.in_h = args.field(o, "info", "inH", 1);
   s.in_w = args.field(o, "info", "inW", 1);
   s.in_c = args.field(o, "info", "inC", 1);
@@ -88,7 +88,7 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   const Args args(info, "conv2d");
   ConvForward c(args);
   c.read_arrays(args);
-  const F32 y = args.f32(2, "y");
+  const F32 y = args.f32_out(2, "y");
   args.expect_length(y, "y", c.z.y, "batch*outH*outW*outC");
   const ck_epilogue ep = c.epilogue();
   const bool fused = c.fused();
@@ -114,7 +114,7 @@ Napi::Value Conv2dMaxPool(const Napi::CallbackInfo& info) {
   same(c.z.s.out_w, pz.s.in_w, "outW", "inW");
   same(c.z.s.out_c, pz.s.channels, "outC", "channels");
   c.read_arrays(args);
-  const F32 y = args.f32(2, "y"), conv_y = args.f32_or_null(8, "convY");
+  const F32 y = args.f32_out(2, "y"), conv_y = args.f32_out_or_null(8, "convY");
   args.expect_length(y, "y", pz.y, "batch*poolInfo.outH*poolInfo.outW*outC");
   if (conv_y.data != nullptr) args.expect_length(conv_y, "convY", c.z.y, "batch*outH*outW*outC");
   const ck_epilogue ep = c.epilogue();
@@ -128,7 +128,7 @@ Napi::Value Conv2dMaxPool(const Napi::CallbackInfo& info) {
 Napi::Value Conv2dBackwardInput(const Napi::CallbackInfo& info) {
   const Args args(info, "conv2dBackwardInput");
   const ConvSizes z = read_conv_info(args, 3);
-  const F32 dy = args.f32(0, "dy"), filter = args.f32(1, "filter"), dx = args.f32(2, "dx");
+  const F32 dy = args.f32(0, "dy"), filter = args.f32(1, "filter"), dx = args.f32_out(2, "dx");
   args.expect_length(dy, "dy", z.y, "batch*outH*outW*outC");
   args.expect_length(filter, "filter", z.filter, "kH*kW*(inC/groups)*outC");
   args.expect_length(dx, "dx", z.x, "batch*inH*inW*inC");
@@ -139,7 +139,7 @@ Napi::Value Conv2dBackwardInput(const Napi::CallbackInfo& info) {
 Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
   const Args args(info, "conv2dBackwardFilter");
   const ConvSizes z = read_conv_info(args, 3);
-  const F32 x = args.f32(0, "x"), dy = args.f32(1, "dy"), dfilter = args.f32(2, "dfilter");
+  const F32 x = args.f32(0, "x"), dy = args.f32(1, "dy"), dfilter = args.f32_out(2, "dfilter");
   args.expect_length(x, "x", z.x, "batch*inH*inW*inC");
   args.expect_length(dy, "dy", z.y, "batch*outH*outW*outC");
   args.expect_length(dfilter, "dfilter", z.filter, "kH*kW*(inC/groups)*outC");

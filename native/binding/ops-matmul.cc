@@ -7,11 +7,11 @@ namespace {
 // a (M,K) or (K,M), b (K,N) or (N,K) -> y (M,N) = act(a.b + bias)
 Napi::Value Matmul(const Napi::CallbackInfo& info) {
   const Args args(info, "matmul");
-  const size_t m = args.dim(3, "m", 0), k = args.dim(4, "k", 0), n = args.dim(5, "n", 0);
+  const size_t m = args.dim(3, "m", 1), k = args.dim(4, "k", 1), n = args.dim(5, "n", 1);
   const bool ta = args.boolean(6, "transposeA"), tb = args.boolean(7, "transposeB");
   const ck_act act = args.activation(9, "activation", true);
   const float alpha = float(args.number(10, "alpha"));
-  const F32 a = args.f32(0, "a"), b = args.f32(1, "b"), y = args.f32(2, "y"), bias = args.f32_or_null(8, "bias");
+  const F32 a = args.f32(0, "a"), b = args.f32(1, "b"), y = args.f32_out(2, "y"), bias = args.f32_or_null(8, "bias");
   args.expect_length(a, "a", args.product({m, k}, "m*k"), "m*k");
   args.expect_length(b, "b", args.product({k, n}, "k*n"), "k*n");
   args.expect_length(y, "y", args.product({m, n}, "m*n"), "m*n");
@@ -24,7 +24,7 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
 // biasAdd(x, bias, y): x (rows,C) + bias (C) -> y (rows,C), C = bias.length
 Napi::Value BiasAdd(const Napi::CallbackInfo& info) {
   const Args args(info, "biasAdd");
-  const F32 x = args.f32(0, "x"), bias = args.f32(1, "bias"), y = args.f32(2, "y");
+  const F32 x = args.f32(0, "x"), bias = args.f32(1, "bias"), y = args.f32_out(2, "y");
   if (bias.length == 0) args.range_error("bias must not be empty");
   if (x.length % bias.length != 0)
     args.range_error("x length " + std::to_string(x.length) + " is not a multiple of bias length " +
@@ -36,7 +36,7 @@ Napi::Value BiasAdd(const Napi::CallbackInfo& info) {
 // biasGrad(dy, dbias): dy (rows,C) -> dbias (C), C = dbias.length
 Napi::Value BiasGrad(const Napi::CallbackInfo& info) {
   const Args args(info, "biasGrad");
-  const F32 dy = args.f32(0, "dy"), dbias = args.f32(1, "dbias");
+  const F32 dy = args.f32(0, "dy"), dbias = args.f32_out(1, "dbias");
   if (dbias.length == 0) args.range_error("dbias must not be empty");
   if (dy.length % dbias.length != 0)
     args.range_error("dy length " + std::to_string(dy.length) + " is not a multiple of dbias length " +

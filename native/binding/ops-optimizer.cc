@@ -24,7 +24,8 @@ Napi::Value OptimizerStep(const Napi::CallbackInfo& info) {
   s.beta2 = args.number(11, "beta2");
   s.rho = args.number(12, "rho");
   s.epsilon = args.number(13, "epsilon");
-  const F32 w = args.f32(1, "w"), g = args.f32(2, "g"), s0 = args.f32_or_null(3, "slot0"), s1 = args.f32_or_null(4, "slot1");
+  const F32 w = args.f32_inout(1, "w"), g = args.f32(2, "g"), s0 = args.f32_inout_or_null(3, "slot0"),
+            s1 = args.f32_inout_or_null(4, "slot1");
   args.expect_length(g, "g", w.length, "w.length");
   const bool needs0 = s.rule != CK_OPT_SGD || s.momentum > 0;
   const bool needs1 = s.rule == CK_OPT_ADAM || s.rule == CK_OPT_ADADELTA || (s.rule == CK_OPT_RMSPROP && s.momentum > 0);

@@ -5,7 +5,7 @@
 PoolSizes read_pool_info(const Args& args, size_t i, const char* name) {
   const Napi::Object o = args.object(i, name);
   ck_pool2d_info s;
-  s.batch = args.field(o, name, "batch", 0);
+  s.batch = args.field(o, name, "batch", 1);
   s.in_h = args.field(o, name, "inH", 1);
   s.in_w = args.field(o, name, "inW", 1);
   s.channels = args.field(o, name, "channels", 1);
@@ -29,6 +29,16 @@ PoolSizes read_pool_info(const Args& args, size_t i, const char* name) {
       args.range_error(std::string(name) + "." + field + " must be " + std::to_string(want) +
                        " for this geometry, received " + std::to_string(got));
   };
+  // A window made only of padding would have nothing to average or take the maximum of.
+  const auto pad_below_window = [&](size_t pad, size_t k, const char* field, const char* window) {
+    if (pad >= k)
+      args.range_error(std::string(name) + "." + field + " must be below " + name + "." + window + " " +
+                       std::to_string(k) + ", received " + std::to_string(pad));
+  };
+  pad_below_window(s.pad_top, s.pool_h, "padTop", "poolH");
+  pad_below_window(s.pad_bottom, s.pool_h, "padBottom", "poolH");
+  pad_below_window(s.pad_left, s.pool_w, "padLeft", "poolW");
+  pad_below_window(s.pad_right, s.pool_w, "padRight", "poolW");
   out_size(s.in_h, s.pad_top, s.pad_bottom, s.pool_h, s.stride_h, "outH", s.out_h);
   out_size(s.in_w, s.pad_left, s.pad_right, s.pool_w, s.stride_w, "outW", s.out_w);
   PoolSizes z;
@@ -51,7 +61,7 @@ template <void (*Kernel)(float*, const float*, const ck_pool2d_info&)>
 Napi::Value PoolForward(const Napi::CallbackInfo& info, const char* op) {
   const Args args(info, op);
   const PoolSizes z = read_pool_info(args, 2);
-  const F32 x = args.f32(0, "x"), y = args.f32(1, "y");
+  const F32 x = args.f32(0, "x"), y = args.f32_out(1, "y");
   args.expect_length(x, "x", z.x, "batch*inH*inW*channels");
   args.expect_length(y, "y", z.y, "batch*outH*outW*channels");
   return run_native(args, [=] { Kernel(y.data, x.data, z.s); });
@@ -73,7 +83,7 @@ Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info) {
   const float alpha = float(args.number(5, "alpha"));
   if (act == CK_ACT_LEAKY_RELU && !(alpha > 0))
     args.range_error("alpha must be > 0 for leakyRelu, received " + std::to_string(alpha));
-  const F32 dy = args.f32(0, "dy"), x = args.f32(1, "x"), dx = args.f32(2, "dx");
+  const F32 dy = args.f32(0, "dy"), x = args.f32(1, "x"), dx = args.f32_out(2, "dx");
   args.expect_length(dy, "dy", z.y, "batch*outH*outW*channels");
   args.expect_length(x, "x", z.x, "batch*inH*inW*channels");
   args.expect_length(dx, "dx", z.x, "batch*inH*inW*channels");
@@ -85,7 +95,7 @@ Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info) {
 Napi::Value AvgPool2dBackward(const Napi::CallbackInfo& info) {
   const Args args(info, "avgPool2dBackward");
   const PoolSizes z = read_pool_info(args, 2);
-  const F32 dy = args.f32(0, "dy"), dx = args.f32(1, "dx");
+  const F32 dy = args.f32(0, "dy"), dx = args.f32_out(1, "dx");
   args.expect_length(dy, "dy", z.y, "batch*outH*outW*channels");
   args.expect_length(dx, "dx", z.x, "batch*inH*inW*channels");
   return run_native(args, [=] { ck_avgpool2d_bwd(dx.data, dy.data, z.s); });
@@ -97,8 +107,7 @@ struct GlobalSizes {
 };
 
 GlobalSizes read_global_shape(const Args& args, size_t i) {
-  const std::vector<size_t> d = args.dims(i, "shape", 4, 0);
-  if (d[3] == 0) args.range_error("shape[3] (channels) must be at least 1");
+  const std::vector<size_t> d = args.dims(i, "shape", 4, 1);
   return {d[0], args.product({d[1], d[2]}, "H*W"), d[3], args.product({d[0], d[1], d[2], d[3]}, "N*H*W*C"),
           args.product({d[0], d[3]}, "N*C")};
 }
@@ -108,7 +117,7 @@ template <void (*Kernel)(float*, const float*, size_t, size_t, size_t)>
 Napi::Value GlobalForward(const Napi::CallbackInfo& info, const char* op) {
   const Args args(info, op);
   const GlobalSizes z = read_global_shape(args, 2);
-  const F32 x = args.f32(0, "x"), y = args.f32(1, "y");
+  const F32 x = args.f32(0, "x"), y = args.f32_out(1, "y");
   args.expect_length(x, "x", z.x, "N*H*W*C");
   args.expect_length(y, "y", z.y, "N*C");
   return run_native(args, [=] { Kernel(y.data, x.data, z.batch, z.hw, z.channels); });
@@ -121,7 +130,7 @@ Napi::Value GlobalMaxPool2d(const Napi::CallbackInfo& info) { return GlobalForwa
 Napi::Value GlobalAvgPool2dBackward(const Napi::CallbackInfo& info) {
   const Args args(info, "globalAvgPool2dBackward");
   const GlobalSizes z = read_global_shape(args, 2);
-  const F32 dy = args.f32(0, "dy"), dx = args.f32(1, "dx");
+  const F32 dy = args.f32(0, "dy"), dx = args.f32_out(1, "dx");
   args.expect_length(dy, "dy", z.y, "N*C");
   args.expect_length(dx, "dx", z.x, "N*H*W*C");
   return run_native(args, [=] { ck_global_avgpool_bwd(dx.data, dy.data, z.batch, z.hw, z.channels); });
@@ -131,7 +140,7 @@ Napi::Value GlobalAvgPool2dBackward(const Napi::CallbackInfo& info) {
 Napi::Value GlobalMaxPool2dBackward(const Napi::CallbackInfo& info) {
   const Args args(info, "globalMaxPool2dBackward");
   const GlobalSizes z = read_global_shape(args, 3);
-  const F32 dy = args.f32(0, "dy"), x = args.f32(1, "x"), dx = args.f32(2, "dx");
+  const F32 dy = args.f32(0, "dy"), x = args.f32(1, "x"), dx = args.f32_out(2, "dx");
   args.expect_length(dy, "dy", z.y, "N*C");
   args.expect_length(x, "x", z.x, "N*H*W*C");
   args.expect_length(dx, "dx", z.x, "N*H*W*C");

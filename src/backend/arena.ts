@@ -1,4 +1,4 @@
-import { type DType, type Shape, Tensor, zeros } from '../tensor.js';
+import { type DType, type Shape, sharedArray, Tensor, zeros } from '../tensor.js';
 
 /**
  * Reused output buffers for the ops of one run of a model program (a training step, a predict
@@ -6,6 +6,7 @@ import { type DType, type Shape, Tensor, zeros } from '../tensor.js';
  * loss, metrics, the copied predictions), so at each batch boundary the arena takes its buffers back and the
  * next step, which asks for the same sizes in the same order, gets them again: no allocation, no page faults,
  * no zero-filling. Ops overwrite their outputs in full (takeOutput's contract), so stale contents never show.
+ * The buffers are shared storage (sharedArray), which async kernels write in place.
  */
 export class OutputArena {
   private readonly free = new Map<number, Float32Array[]>();
@@ -14,7 +15,7 @@ export class OutputArena {
   /** A float32 tensor of this shape backed by a reused buffer (contents unspecified). */
   take(shape: readonly number[]): Tensor {
     const size = shape.reduce((a, b) => a * b, 1);
-    const buf = this.free.get(size)?.pop() ?? new Float32Array(size);
+    const buf = this.free.get(size)?.pop() ?? (sharedArray('float32', size) as Float32Array);
     let used = this.used.get(size);
     if (!used) this.used.set(size, (used = []));
     used.push(buf);

@@ -1,5 +1,6 @@
 import { fail } from '../errors.js';
 import type { InitializerSpec } from '../initializers/index.js';
+import { takeOutput } from '../backend/arena.js';
 import * as ops from '../ops.js';
 import { zeros, type Shape, type Tensor } from '../tensor.js';
 import { ActivationStep, type ActivationName } from './activations.js';
@@ -68,7 +69,7 @@ export class PReLU extends Layer {
     this.x = x;
     const a = this.alpha.value.data;
     const c = a.length;
-    const y = zeros(x.shape, x.dtype);
+    const y = takeOutput(x.shape, x.dtype);
     for (let i = 0; i < x.size; i++) {
       const v = x.data[i];
       y.data[i] = v > 0 ? v : a[i % c] * v;
@@ -79,7 +80,7 @@ export class PReLU extends Layer {
     const x = this.saved(this.x);
     const a = this.alpha.value.data;
     const c = a.length;
-    const dx = zeros(x.shape, x.dtype);
+    const dx = takeOutput(x.shape, x.dtype);
     const da = zeros([c], x.dtype);
     for (let i = 0; i < x.size; i++) {
       const v = x.data[i];

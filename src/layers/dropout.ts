@@ -1,7 +1,7 @@
 import { fail } from '../errors.js';
 import { deriveSeed } from '../initializers/seed.js';
 import * as ops from '../ops.js';
-import { zeros, type Shape, type Tensor } from '../tensor.js';
+import { sharedArray, Tensor, type Shape } from '../tensor.js';
 import { Layer, type ForwardContext, type LayerArgs } from './layer.js';
 
 export interface DropoutArgs extends LayerArgs {
@@ -42,7 +42,7 @@ export class Dropout extends Layer {
     // the mask's buffer is kept from step to step: backward reads it, so it cannot come from the output arena
     let mask = this.maskBuffer;
     if (!mask || mask.size !== x.size || mask.dtype !== x.dtype) {
-      mask = this.maskBuffer = zeros(x.shape, x.dtype);
+      mask = this.maskBuffer = new Tensor(sharedArray(x.dtype, x.size), x.shape);
     }
     this.mask = mask.reshape(x.shape);
     return ops.dropout(x, this.rate, deriveSeed(this.ownSeed ?? this.seed, ctx.step), this.mask).y;

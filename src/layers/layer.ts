@@ -2,7 +2,7 @@ import { ConvkitError, fail } from '../errors.js';
 import { getInitializer, type Initializer, type InitializerSpec } from '../initializers/index.js';
 import { deriveSeed } from '../initializers/seed.js';
 import { runProgramAsync, type OpProgram } from '../ops.js';
-import { Tensor, type DType, type Shape } from '../tensor.js';
+import { Tensor, toShared, type DType, type Shape } from '../tensor.js';
 import type { Regularizer } from './regularizers.js';
 
 /**
@@ -114,7 +114,7 @@ export abstract class Layer {
   protected addWeight(name: string, shape: Shape, init: Initializer, trainable = true, regularizer?: Regularizer): Param {
     const param: Param = {
       name: `${this.name}/${name}`,
-      value: init.init(shape, this.dtype, deriveSeed(this.seed, this.weights.length)),
+      value: toShared(init.init(shape, this.dtype, deriveSeed(this.seed, this.weights.length))),
       grad: undefined,
       trainable,
       regularizer,

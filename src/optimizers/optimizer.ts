@@ -2,7 +2,7 @@ import { fail } from '../errors.js';
 import type { Param } from '../layers/layer.js';
 import type { OptimizerStepInfo } from '../backend/types.js';
 import { request, runProgramSync, type OpProgram } from '../ops.js';
-import { Tensor, type FloatArray } from '../tensor.js';
+import { sharedArray, Tensor, type FloatArray } from '../tensor.js';
 import { finiteNumber } from '../validate.js';
 import { scheduleFromConfig, type LearningRateSchedule, type ScheduleConfig } from './schedules.js';
 
@@ -100,8 +100,7 @@ export abstract class Optimizer {
   private slotsFor(p: Param): FloatArray[] {
     let s = this.slots.get(p.name);
     if (!s || s[0]?.length !== p.value.size || s[0]?.constructor !== p.value.data.constructor) {
-      const make = p.value.dtype === 'float64' ? Float64Array : Float32Array;
-      s = this.slotNames.map((_, i) => new make(p.value.size).fill(this.initialSlotValue(i)));
+      s = this.slotNames.map((_, i) => sharedArray(p.value.dtype, p.value.size).fill(this.initialSlotValue(i)));
       this.slots.set(p.name, s);
     }
     return s;
@@ -128,13 +127,14 @@ export abstract class Optimizer {
     for (const p of params) {
       const found = this.slotNames.map((slot) => byName.get(`${p.name}/${slot}`));
       if (found.every((t) => t === undefined)) continue;
-      const make = p.value.dtype === 'float64' ? Float64Array : Float32Array;
       const arrays = found.map((t, i) => {
         const name = `${p.name}/${this.slotNames[i]}`;
         if (!t) fail(this.className, `optimizer state ${name}`, 'nothing');
         if (t.size !== p.value.size) fail(this.className, `optimizer state ${name} with ${p.value.size} values`, t.size);
         used.add(name);
-        return make.from(t.data);
+        const slot = sharedArray(p.value.dtype, t.size);
+        slot.set(t.data);
+        return slot;
       });
       this.slots.set(p.name, arrays);
     }

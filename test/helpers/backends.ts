@@ -1,5 +1,11 @@
 import { loadNative, nativeInfo, setNativeIsa, setNativeThreads } from '../../src/native.js';
 
+/**
+ * Slow end-to-end suites run once, on the best ISA: CI runs npm test again under each forced ISA
+ * (CONVKIT_ISA), where only the kernel and parity suites have something new to check.
+ */
+export const onBestIsaRun = process.env.CONVKIT_ISA === undefined;
+
 /** True when the addon loaded; parity suites skip (and say why) otherwise. */
 export const nativeAvailable = loadNative().addon !== undefined;
 export const nativeSkipReason = loadNative().error?.message ?? '';

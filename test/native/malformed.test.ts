@@ -155,22 +155,27 @@ describe.skipIf(!addon)(`native addon argument checks${error ? ` (skipped: ${err
       },
       enumerable: true,
     });
-    expect(() => cv(a, info, x)).toThrow(/x must have 150 elements \(batch\*inH\*inW\*inC\), received 0/);
+    expect(() => cv(a, info, x)).toThrow(/conv2d: x's ArrayBuffer is detached/);
   });
 
-  it('computes degenerate but valid sizes (empty batch, empty image, k = 0) without touching memory', () => {
-    const y = f32(6);
-    a.matmul(f32(0), f32(0), y, 2, 0, 3, false, false, Float32Array.of(1, -2, 3), 'relu', 0);
-    expect([...y]).toEqual([1, 0, 3, 1, 0, 3]);
-    const df = f32(108).fill(7);
-    a.conv2dBackwardFilter(f32(0), f32(0), df, { ...conv, batch: 0 });
-    expect(df.every((v) => v === 0)).toBe(true);
-    a.conv2d(f32(0), f32(108), f32(0), { ...conv, batch: 0 }, null, 'linear', 0);
-    a.globalMaxPool2dBackward(f32(2), f32(0), f32(0), [1, 0, 0, 2]);
-    const g = f32(2).fill(7);
-    a.globalAvgPool2d(f32(0), g, [1, 0, 3, 2]);
-    expect([...g]).toEqual([0, 0]);
-    expect(a.softmaxCrossEntropySparse(f32(0), new Int32Array(0), f32(0), 3)).toBe(0);
+  it('refuses empty sizes and arrays, as the public ops do (matmul with n = 0 once divided by zero)', () => {
+    const refusals: [() => unknown, RegExp][] = [
+      [() => a.matmul(f32(6), f32(0), f32(0), 2, 3, 0, false, false, null, 'linear', 0), /matmul: n must be an integer in \[1,/],
+      [() => a.matmul(f32(0), f32(0), f32(6), 2, 0, 3, false, false, null, 'relu', 0), /matmul: k must be an integer in \[1,/],
+      [() => a.matmulAsync(f32(0), f32(12), f32(0), 0, 3, 4, false, false, null, 'linear', 0), /matmul: m must be an integer in \[1,/],
+      [() => a.conv2dBackwardFilter(f32(0), f32(0), f32(108), { ...conv, batch: 0 }), /info.batch must be an integer in \[1,/],
+      [() => a.conv2d(f32(0), f32(108), f32(0), { ...conv, batch: 0 }, null, 'linear', 0), /info.batch must be an integer in \[1,/],
+      [() => a.maxPool2d(f32(0), f32(0), { ...pool, batch: 0 }), /info.batch must be an integer in \[1,/],
+      [() => a.globalMaxPool2dBackward(f32(2), f32(0), f32(0), [1, 0, 0, 2]), /shape\[1\] must be an integer in \[1,/],
+      [() => a.globalAvgPool2d(f32(0), f32(2), [1, 0, 3, 2]), /shape\[1\] must be an integer in \[1,/],
+      [() => a.softmaxCrossEntropySparse(f32(0), new Int32Array(0), f32(0), 3), /logits must not be empty/],
+      [() => a.unary('relu', f32(0), f32(0), 0), /unary: x must not be empty/],
+      [() => a.unaryAsync('sigmoid', f32(0), f32(0), 0), /unary: x must not be empty/],
+      [() => a.biasGrad(f32(0), f32(3)), /biasGrad: dy must not be empty/],
+      [() => a.optimizerStep('sgd', f32(0), f32(0), null, null, 0.1, 1, 0, 0, false, 0.9, 0.999, 0.9, 1e-7), /optimizerStep: w must not be empty/],
+      [() => a.avgPool2d(f32(16), f32(4), { ...pool, channels: 1, padTop: 2, outH: 3 }), /info.padTop must be below info.poolH 2/],
+    ];
+    for (const [call, message] of refusals) expect(call).toThrow(message);
   });
 
   it('still computes correctly after all of the above', () => {
