@@ -13,6 +13,21 @@ export class ConvkitError extends Error {
 }
 
 /**
+ * An optimizer step left a weight NaN or ±Inf (ops.optimizerStep with checkFinite). `index` is the first such
+ * element; the update has been applied (in place on the weight and its slots) up to the end of the tensor.
+ */
+export class NonFiniteError extends ConvkitError {
+  readonly code = 'CONVKIT_NONFINITE';
+  constructor(
+    message: string,
+    where: string,
+    readonly index: number,
+  ) {
+    super(message, where);
+  }
+}
+
+/**
  * Throws `${where}: expected ${expected} but received ${received}`. A string `received` is taken as already
  * described; any other value goes through describe().
  */

@@ -6,7 +6,7 @@
  */
 export { Tensor, tensor, zeros, ones, fill, randomNormal, randomUniform, sizeOf } from './tensor.js';
 export type { DType, FloatArray, Shape } from './tensor.js';
-export { ConvkitError } from './errors.js';
+export { ConvkitError, NonFiniteError } from './errors.js';
 export { Rng } from './random.js';
 export { setBackend, getBackend, withBackend } from './backend/index.js';
 export type { BackendName } from './backend/index.js';

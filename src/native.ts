@@ -67,10 +67,15 @@ interface NativeSyncOps {
   /** Returns the mean loss; fills grad. */
   softmaxCrossEntropySparse(logits: Float32Array, labels: Int32Array, grad: Float32Array, classes: number): number;
   softmaxCrossEntropyDense(logits: Float32Array, targets: Float32Array, grad: Float32Array, classes: number): number;
-  /** Updates w and the slots in place (see OptimizerStepInfo). */
+  /**
+   * Updates w and the slots in place (see OptimizerStepInfo). With checkFinite, an update that leaves a weight
+   * NaN or ±Inf throws an Error with code 'CONVKIT_NONFINITE' and `index` the first such weight.
+   */
   optimizerStep(rule: string, w: Float32Array, g: Float32Array, slot0: Float32Array | null, slot1: Float32Array | null,
     lr: number, scale: number, decay: number, momentum: number, nesterov: boolean, beta1: number, beta2: number,
-    rho: number, epsilon: number): void;
+    rho: number, epsilon: number, checkFinite: boolean): void;
+  /** The index of the first NaN or ±Inf in x, or -1. */
+  firstNonFinite(x: Float32Array): number;
 }
 
 /** Every heavy binding `op` has a twin `opAsync` with the same arguments that runs the kernel on a worker. */

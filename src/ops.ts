@@ -644,6 +644,18 @@ export function multiply(a: Tensor, b: Tensor): Tensor {
   return backend().multiply(a, b);
 }
 
+// ---------------------------------------------------------------- finiteness
+
+/**
+ * The index of the first NaN or ±Inf in x (flat, row-major), or -1 when every value is finite: one
+ * vectorized pass on the native backend.
+ * @example if (ops.firstNonFinite(x) >= 0) throw new Error('bad pixels')
+ */
+export function firstNonFinite(x: Tensor): number {
+  if (!(x instanceof Tensor)) fail('firstNonFinite', 'x to be a Tensor', describe(x));
+  return x.size === 0 ? -1 : backend().firstNonFinite(x);
+}
+
 // ---------------------------------------------------------------- optimizer
 
 const SLOT_COUNTS: Record<OptimizerRule, (s: OptimizerStepInfo) => number> = {
@@ -669,13 +681,15 @@ function optimizerStepWith<R>(call: Call<R>, w: Tensor, g: Tensor, slots: readon
     checkShapeEquals(where, `slots[${i}]`, t.shape, w.shape);
   });
   for (const k of ['lr', 'scale', 'decay', 'momentum', 'beta1', 'beta2', 'rho', 'epsilon'] as const) finiteNumber(where, k, info[k]);
-  return call('optimizerStep', w, g, slots, { ...info, nesterov: !!info.nesterov });
+  return call('optimizerStep', w, g, slots, { ...info, nesterov: !!info.nesterov, checkFinite: info.checkFinite !== false });
 }
 
 /**
  * One optimizer rule applied in place to a weight and its slots (the optimizers' step, for custom loops);
  * returns w. Both backends give the same bits for float32.
- * @throws ConvkitError when shapes, dtypes, the slot count or a hyperparameter do not fit the rule.
+ * @throws ConvkitError when shapes, dtypes, the slot count or a hyperparameter do not fit the rule; a
+ * NonFiniteError (a ConvkitError with the first bad `index`) when the update leaves a weight NaN or ±Inf,
+ * unless info.checkFinite is false.
  */
 export function optimizerStep(w: Tensor, g: Tensor, slots: readonly Tensor[], info: OptimizerStepInfo): Tensor {
   return optimizerStepWith(runSync, w, g, slots, info);

@@ -29,6 +29,8 @@ struct Job {
   std::vector<Napi::ObjectReference> keep;  // by argument index (empty for non-objects): alive until settled
   std::unique_ptr<AsyncStaging> staging;
   std::string error;  // why the kernel failed; empty when it did not
+  const char* error_code = nullptr;  // a ck_kernel_error's
+  size_t error_index = 0;
 };
 
 // Copies staged outputs into their typed arrays; returns why one could not be, or "".
@@ -92,10 +94,16 @@ void settle(Napi::Env env, Napi::Function, EnvQueue* queue, Job* job) {
   const bool last = --queue->unsettled == 0;
   try {
     if (job->error.empty()) job->error = copy_out(*job);
-    if (job->error.empty())
+    if (job->error.empty()) {
       job->deferred.Resolve(env.Undefined());
-    else
-      job->deferred.Reject(Napi::Error::New(env, job->error).Value());
+    } else {
+      Napi::Error e = Napi::Error::New(env, job->error);
+      if (job->error_code != nullptr) {
+        e.Set("code", job->error_code);
+        e.Set("index", double(job->error_index));
+      }
+      job->deferred.Reject(e.Value());
+    }
     if (last) queue->completion.Unref(env);
   } catch (...) {
     // The environment is shutting down: nobody is left to see this Promise settle.
@@ -139,6 +147,10 @@ class ComputeThread {
       Job* job = next();
       try {
         job->kernel();
+      } catch (const ck_kernel_error& e) {
+        job->error = e.what();
+        job->error_code = e.code;
+        job->error_index = e.index;
       } catch (const std::exception& e) {
         job->error = std::string(job->op) + ": native failure: " + e.what();
       } catch (...) {

@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 // True when the running binding was called as its `...Async` export.
@@ -29,6 +31,15 @@ struct AsyncStaging {
   };
   std::vector<std::unique_ptr<float[]>> inputs;
   std::vector<Output> outputs;
+};
+
+// A kernel's failure that JS can act on: thrown from a kernel, it becomes an Error (or a rejection) with
+// properties `code` and `index` besides its message.
+struct ck_kernel_error : std::runtime_error {
+  ck_kernel_error(const std::string& message, const char* code, size_t index)
+      : std::runtime_error(message), code(code), index(index) {}
+  const char* code;
+  size_t index;
 };
 
 // Queues `kernel` on the compute thread and returns a Promise that resolves to undefined (or rejects with

@@ -94,6 +94,11 @@ Napi::Value run_native(const Args& args, Fn fn) {
     return ck_queue_kernel(args.info(), args.op(), std::function<void()>(std::move(fn)), args.take_staging());
   try {
     fn();
+  } catch (const ck_kernel_error& e) {
+    Napi::Error error = Napi::Error::New(args.env(), e.what());
+    error.Set("code", e.code);
+    error.Set("index", double(e.index));
+    throw error;
   } catch (const std::exception& e) {
     throw Napi::Error::New(args.env(), std::string(args.op()) + ": native failure: " + e.what());
   }

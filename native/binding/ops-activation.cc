@@ -1,4 +1,5 @@
-// unary, unaryBackward, dropout, multiply, softmax, softmaxBackward and the softmax cross-entropy losses.
+// unary, unaryBackward, dropout, multiply, softmax, softmaxBackward, the softmax cross-entropy losses, and
+// firstNonFinite.
 #include <cmath>
 
 #include "binding/marshal.h"
@@ -46,6 +47,15 @@ Napi::Value Multiply(const Napi::CallbackInfo& info) {
   args.expect_length(b, "b", a.length, "a.length");
   args.expect_length(y, "y", a.length, "a.length");
   return run_native(args, [=] { ck_mul(y.data, a.data, b.data, a.length); });
+}
+
+// firstNonFinite(x) -> the index of the first NaN or ±inf in x, or -1
+Napi::Value FirstNonFinite(const Napi::CallbackInfo& info) {
+  const Args args(info, "firstNonFinite");
+  const F32 x = args.f32(0, "x");
+  size_t bad = 0;
+  run_native(args, [&] { bad = ck_first_nonfinite(x.data, x.length); });
+  return Napi::Number::New(info.Env(), bad < x.length ? double(bad) : -1.0);
 }
 
 // The number of rows of a (rows, channels) array, channels >= 1 dividing its length.
@@ -117,10 +127,11 @@ void ck_register_activation_ops(Napi::Env env, Napi::Object exports) {
   ck_export_op(env, exports, "unaryBackward", UnaryBackward);
   ck_export_op(env, exports, "softmax", Softmax);
   ck_export_op(env, exports, "softmaxBackward", SoftmaxBackward);
-  // dropout and multiply are one pass over a layer's activations, the fused losses O(N*C) (and they return the
-  // loss): synchronous only
+  // dropout, multiply and firstNonFinite are one pass over a layer's activations, the fused losses O(N*C) (and
+  // they return the loss): synchronous only
   exports.Set("dropout", Napi::Function::New(env, Dropout, "dropout"));
   exports.Set("multiply", Napi::Function::New(env, Multiply, "multiply"));
+  exports.Set("firstNonFinite", Napi::Function::New(env, FirstNonFinite, "firstNonFinite"));
   exports.Set("softmaxCrossEntropySparse", Napi::Function::New(env, SoftmaxCrossEntropySparse, "softmaxCrossEntropySparse"));
   exports.Set("softmaxCrossEntropyDense", Napi::Function::New(env, SoftmaxCrossEntropyDense, "softmaxCrossEntropyDense"));
 }

@@ -4,8 +4,10 @@
 namespace {
 
 // optimizerStep(rule, w, g, slot0|null, slot1|null, lr, scale, decay, momentum, nesterov, beta1, beta2, rho,
-// epsilon): rule is 'sgd' | 'adam' | 'rmsprop' | 'adagrad' | 'adadelta'; every array has w's length, and the
-// slots a rule needs must be present (sgd: slot0 iff momentum > 0; rmsprop: slot1 iff momentum > 0).
+// epsilon, checkFinite): rule is 'sgd' | 'adam' | 'rmsprop' | 'adagrad' | 'adadelta'; every array has w's
+// length, and the slots a rule needs must be present (sgd: slot0 iff momentum > 0; rmsprop: slot1 iff
+// momentum > 0). With checkFinite, an update that leaves a weight NaN or ±inf throws (or rejects) an Error with
+// code 'CONVKIT_NONFINITE' and the first such index.
 Napi::Value OptimizerStep(const Napi::CallbackInfo& info) {
   const Args args(info, "optimizerStep");
   const std::string rule = args.string(0, "rule");
@@ -24,6 +26,7 @@ Napi::Value OptimizerStep(const Napi::CallbackInfo& info) {
   s.beta2 = args.number(11, "beta2");
   s.rho = args.number(12, "rho");
   s.epsilon = args.number(13, "epsilon");
+  const bool check_finite = args.boolean(14, "checkFinite");
   const F32 w = args.f32_inout(1, "w"), g = args.f32(2, "g"), s0 = args.f32_inout_or_null(3, "slot0"),
             s1 = args.f32_inout_or_null(4, "slot1");
   args.expect_length(g, "g", w.length, "w.length");
@@ -33,7 +36,13 @@ Napi::Value OptimizerStep(const Napi::CallbackInfo& info) {
   if (needs1 != (s1.data != nullptr)) args.type_error(std::string("slot1 must be ") + (needs1 ? "a Float32Array" : "null") + " for this rule");
   if (needs0) args.expect_length(s0, "slot0", w.length, "w.length");
   if (needs1) args.expect_length(s1, "slot1", w.length, "w.length");
-  return run_native(args, [=] { ck_optimizer_step(w.data, g.data, s0.data, s1.data, w.length, s); });
+  return run_native(args, [=] {
+    const size_t bad = ck_optimizer_step(w.data, g.data, s0.data, s1.data, w.length, s);
+    if (check_finite && bad < w.length)
+      throw ck_kernel_error("optimizerStep: the update left w non-finite (NaN or ±Infinity first at index " +
+                                std::to_string(bad) + ")",
+                            "CONVKIT_NONFINITE", bad);
+  });
 }
 
 }  // namespace

@@ -53,6 +53,10 @@ ck_dispatch make_table(ck_isa isa) {
   }
 #include "kernels/f32-vbinary/f32-vbinary.inc"
 #undef CK_VBINARY_UKERNELS
+#define CK_VFINITE_UKERNEL(i, sfx) \
+  if (i == isa) d.vfinite = ck_f32_vfinite_ukernel__##sfx;
+#include "kernels/f32-vfinite/f32-vfinite.inc"
+#undef CK_VFINITE_UKERNEL
 #define CK_VUNARY_UKERNELS(i, sfx)                                        \
   if (i == isa) {                                                         \
     d.unary[CK_ACT_RELU] = ck_f32_vrelu_ukernel__##sfx;                   \

@@ -13,6 +13,7 @@
 #include "kernels/f32-optimizer/f32-optimizer.h"
 #include "kernels/f32-softmax/f32-softmax.h"
 #include "kernels/f32-vbinary/f32-vbinary.h"
+#include "kernels/f32-vfinite/f32-vfinite.h"
 #include "kernels/f32-vunary/f32-vunary.h"
 
 struct ck_gemm_config {
@@ -38,6 +39,7 @@ struct ck_dispatch {
   ck_f32_vbinary_fn vmacc;  // y += a * b
   ck_f32_vmulc_fn vmulc;
   ck_f32_vargmax_fn vargmax;
+  ck_f32_vfinite_fn vfinite;
   ck_f32_maxpool_bwd_fn maxpool_bwd;             // windows that tile the input
   ck_f32_vunary_fn unary[CK_ACT_COUNT];          // [CK_ACT_LINEAR] is null
   ck_f32_vunary_bwd_fn unary_bwd[CK_ACT_COUNT];  // [CK_ACT_LINEAR] is null

@@ -1,4 +1,5 @@
-// Row-wise and elementwise operators: bias, activations, dropout, softmax and the softmax cross-entropy losses.
+// Row-wise and elementwise operators: bias, activations, dropout, softmax and the softmax cross-entropy losses,
+// and the finiteness check.
 // Tasks own disjoint rows; biasGrad's tasks sum fixed blocks of rows into partials, added in block order.
 #include <algorithm>
 #include <cmath>
@@ -152,4 +153,17 @@ double ck_softmax_xent_dense(float* dlogits, const float* logits, const float* t
         for (size_t j = 0; j < c; ++j) l += double(targets[r * c + j]) * (lse - double(logits[r * c + j]));
         return l;
       });
+}
+
+size_t ck_first_nonfinite(const float* x, size_t n) {
+  const ck_dispatch& d = ck_kernels();
+  const size_t chunks = (n + kChunk - 1) / kChunk;
+  std::vector<char> finite(chunks);
+  for_chunks(n, [&](size_t i, size_t len) { finite[i / kChunk] = d.vfinite(len, x + i); });
+  for (size_t c = 0; c < chunks; ++c) {
+    if (finite[c]) continue;
+    for (size_t i = c * kChunk; i < n; ++i)
+      if (!std::isfinite(x[i])) return i;
+  }
+  return n;
 }

@@ -22,14 +22,19 @@ inline typename V::reg ck_vexpm1_reduced(typename V::reg r) {
 template <class V>
 inline typename V::reg ck_vexp(typename V::reg x) {
   using reg = typename V::reg;
-  // exp(88) < FLT_MAX and 2^-126 is the smallest normal: the result saturates instead of overflowing.
-  x = V::min(V::max(x, V::set1(-87.3f)), V::set1(88.0f));
-  const reg n = V::round_nearest(V::mul(x, V::set1(1.44269504088896341f)));
-  // r = x - n ln2, with ln2 split in two so n * ln2_hi is exact.
-  reg r = V::fmadd(n, V::set1(-0.693359375f), x);
+  // The polynomial runs on x clamped to [-87.3, 88] (exp(88) < FLT_MAX, 2^-126 the smallest normal): a finite x
+  // saturates there, but exp(-inf) is 0 and exp(inf) inf, as libm's, so an infinite gradient times exp(-inf)
+  // is NaN on every backend. The clamp's operand order keeps a NaN (the vector max and min return their
+  // second operand if either is NaN).
+  const reg c = V::min(V::set1(88.0f), V::max(V::set1(-87.3f), x));
+  const reg n = V::round_nearest(V::mul(c, V::set1(1.44269504088896341f)));
+  // r = c - n ln2, with ln2 split in two so n * ln2_hi is exact.
+  reg r = V::fmadd(n, V::set1(-0.693359375f), c);
   r = V::fmadd(n, V::set1(2.12194440e-4f), r);
   const reg p = V::add(ck_vexpm1_reduced<V>(r), V::set1(1.0f));
-  return V::mul(p, V::pow2(n));
+  const reg flt_max = V::set1(3.40282347e38f);
+  const reg y = V::select_lt(x, V::sub(V::zero(), flt_max), V::zero(), V::mul(p, V::pow2(n)));
+  return V::select_gt(x, flt_max, V::set1(__builtin_inff()), y);
 }
 
 // e^x - 1, accurate near 0 where exp(x) - 1 would cancel; elsewhere exp(x) - 1 loses nothing.

@@ -100,6 +100,8 @@ export interface OptimizerStepInfo {
   rho: number;
   /** adam, rmsprop, adagrad, adadelta. */
   epsilon: number;
+  /** Throw a NonFiniteError when the update leaves a weight NaN or ±Inf (default true). */
+  checkFinite?: boolean;
 }
 
 export interface Backend {
@@ -168,10 +170,14 @@ export interface Backend {
   /** logits (N,C), targets (N,C) probabilities (one-hot or soft). */
   softmaxCrossEntropyDense(logits: Tensor, targets: Tensor): { loss: number; grad: Tensor };
 
+  /** The index of the first NaN or ±Inf in x, or -1 when every value is finite. */
+  firstNonFinite(x: Tensor): number;
+
   /**
    * One optimizer step in place: updates w and the rule's slots (sgd: [velocity] with momentum, adam: [m, v],
    * rmsprop: [v] or [v, momentum], adagrad: [accumulator], adadelta: [accumulatedGrad, accumulatedDelta])
-   * from the gradient g; returns w. Both backends give the same bits for float32.
+   * from the gradient g; returns w. Both backends give the same bits for float32. Throws a NonFiniteError when
+   * info.checkFinite is not false and a weight ends up NaN or ±Inf.
    */
   optimizerStep(w: Tensor, g: Tensor, slots: readonly Tensor[], info: OptimizerStepInfo): Tensor;
 }

@@ -1,5 +1,5 @@
-import { fail } from '../errors.js';
-import type { Labels } from '../ops.js';
+import { describe, fail } from '../errors.js';
+import { firstNonFinite, type Labels } from '../ops.js';
 import { Tensor, zeros, type DType } from '../tensor.js';
 
 export type { Labels };
@@ -9,6 +9,39 @@ export function labelCount(where: string, y: Labels): number {
   if (y instanceof Tensor) return y.shape[0];
   if (Array.isArray(y) || y instanceof Int32Array || y instanceof Uint8Array || y instanceof Uint16Array) return y.length;
   return fail(where, 'labels as class ids (Int32Array, Uint8Array, number[]) or a Tensor (one-hot or targets)', y);
+}
+
+/**
+ * Checks label values before they are gathered into batches (an Int32Array copy would truncate 0.5 to 0):
+ * class ids must be non-negative integers (soft or probability targets go in a Tensor), and a target tensor
+ * must be finite unless `finite` is false.
+ * @throws ConvkitError naming the first bad label and its value.
+ */
+export function checkLabelValues(where: string, y: Labels, finite: boolean): void {
+  if (y instanceof Tensor) {
+    if (finite) checkFinite(where, 'labels', y);
+    return;
+  }
+  if (y instanceof Uint8Array || y instanceof Uint16Array) return;
+  for (let i = 0; i < y.length; i++) {
+    const v = y[i];
+    if (!Number.isInteger(v) || v < 0) fail(where, `labels[${i}] to be a class id (a non-negative integer; soft targets go in a Tensor)`, describe(v));
+  }
+}
+
+/**
+ * Throws unless every value of t is finite, naming the tensor, the first bad element's coordinates and value.
+ * @throws ConvkitError `fit: expected x to be finite but received NaN at x[12, 3, 4, 0] ...`
+ */
+export function checkFinite(where: string, name: string, t: Tensor): void {
+  const bad = firstNonFinite(t);
+  if (bad < 0) return;
+  const at: number[] = [];
+  for (let d = t.rank - 1, rest = bad; d >= 0; d--) {
+    at.unshift(rest % t.shape[d]);
+    rest = Math.floor(rest / t.shape[d]);
+  }
+  fail(where, `${name} to be finite`, `${t.data[bad]} at ${name}[${at.join(', ')}] (clean the data, or compile with checkFinite: false to skip this check)`);
 }
 
 /** The labels of samples `indices` (rows of a tensor, entries of an id array), as a copy. */

@@ -9,7 +9,7 @@ import { MaxPooling2D } from '../layers/pooling.js';
 import type { Layer, LayerConfig, Param } from '../layers/layer.js';
 import { sameShape } from '../layers/layer.js';
 import { getLoss, type Loss, type LossConfig } from '../losses/index.js';
-import { gatherLabels, gatherRows, labelCount, type Labels } from '../losses/labels.js';
+import { checkFinite, checkLabelValues, gatherLabels, gatherRows, labelCount, type Labels } from '../losses/labels.js';
 import { OutputArena } from '../backend/arena.js';
 import { runProgramAsync, runProgramSync, type OpProgram } from '../ops.js';
 import { getOptimizer, type Optimizer, type OptimizerConfig } from '../optimizers/index.js';
@@ -37,6 +37,12 @@ export interface CompileArgs {
   optimizer: Optimizer | OptimizerConfig | string;
   loss: Loss | LossConfig | string;
   metrics?: MetricName[];
+  /**
+   * Refuse NaN or ±Inf (default true): in the inputs and target tensors of fit, evaluate and trainOnBatch (one
+   * vectorized pass over each), and in the weights after every optimizer step (checked inside the update).
+   * A NaN pixel would otherwise turn every weight it reaches into NaN while the loss stays finite.
+   */
+  checkFinite?: boolean;
 }
 
 export interface FitOptions {
@@ -85,6 +91,13 @@ export interface History {
   history: Record<string, number[]>;
 }
 
+interface Compiled {
+  optimizer: Optimizer;
+  loss: Loss;
+  metrics: MetricName[];
+  checkFinite: boolean;
+}
+
 // Domain tags so the streams derived from one seed never coincide.
 const SEED_LAYER = 1;
 const SEED_SHUFFLE = 2;
@@ -109,7 +122,7 @@ export class Sequential {
   stopTraining = false;
   /** Epochs trained so far, saved with the model so a resumed fit continues the count (and its shuffles). */
   epochsTrained = 0;
-  private compiled: { optimizer: Optimizer; loss: Loss; metrics: MetricName[] } | undefined;
+  private compiled: Compiled | undefined;
   private stepping = false;
   private readonly arenas: OutputArena[] = [];
 
@@ -191,7 +204,13 @@ export class Sequential {
     if (!args || typeof args !== 'object') fail('compile', '{ optimizer, loss, metrics? }', args);
     const metrics = args.metrics ?? [];
     for (const m of metrics) if (m !== 'accuracy' && m !== 'loss') fail('compile', "metrics from 'accuracy', 'loss'", m);
-    this.compiled = { optimizer: getOptimizer(args.optimizer), loss: getLoss(args.loss), metrics: metrics.filter((m) => m !== 'loss') };
+    if (args.checkFinite !== undefined && typeof args.checkFinite !== 'boolean') fail('compile', 'checkFinite to be a boolean', args.checkFinite);
+    this.compiled = {
+      optimizer: getOptimizer(args.optimizer),
+      loss: getLoss(args.loss),
+      metrics: metrics.filter((m) => m !== 'loss'),
+      checkFinite: args.checkFinite ?? true,
+    };
   }
 
   /**
@@ -278,6 +297,7 @@ export class Sequential {
     const seed = opts.seed ?? this.seed;
     let xAll = this.checkX('fit', x).cast(this.dtype);
     this.checkLabels('fit', xAll, y);
+    this.checkData('fit', xAll, y);
     let yAll = y;
     let validation = opts.validationData ? this.checkValidation(opts.validationData) : undefined;
     if (opts.validationSplit !== undefined) {
@@ -399,9 +419,9 @@ export class Sequential {
   }
 
   /** The compile arguments as JSON, or undefined when not compiled. */
-  getTrainingConfig(): { optimizer: OptimizerConfig; loss: LossConfig; metrics: MetricName[] } | undefined {
+  getTrainingConfig(): { optimizer: OptimizerConfig; loss: LossConfig; metrics: MetricName[]; checkFinite?: boolean } | undefined {
     const c = this.compiled;
-    return c && { optimizer: c.optimizer.getConfig(), loss: c.loss.getConfig(), metrics: c.metrics };
+    return c && { optimizer: c.optimizer.getConfig(), loss: c.loss.getConfig(), metrics: c.metrics, ...(c.checkFinite ? {} : { checkFinite: false }) };
   }
 
   /**
@@ -488,6 +508,7 @@ export class Sequential {
     const { optimizer, metrics } = this.requireCompiled(where);
     const xb = this.checkX(where, x).cast(this.dtype);
     this.checkLabels(where, xb, y);
+    this.checkData(where, xb, y);
     const r = yield* this.trainStep(xb, y, optimizer);
     return metrics.includes('accuracy') ? { loss: r.loss, accuracy: r.correct / xb.shape[0] } : { loss: r.loss };
   }
@@ -496,6 +517,7 @@ export class Sequential {
     const { loss, metrics } = this.requireCompiled(where);
     const xs = this.checkX(where, x);
     this.checkLabels(where, xs, y);
+    this.checkData(where, xs, y);
     const batchSize = positive(where, 'batchSize', opts.batchSize ?? 128);
     const n = xs.shape[0];
     let lossSum = 0;
@@ -559,7 +581,7 @@ export class Sequential {
       penalty += p.regularizer.penalty(p.value);
       p.regularizer.addGradient(p.value, p.grad);
     }
-    yield* optimizer.applyProgram(this.params());
+    yield* optimizer.applyProgram(this.params(), { checkFinite: this.compiled!.checkFinite });
     return { loss: r.loss + penalty, correct: metrics.includes('accuracy') ? correctCount(out, y, this.accuracyThreshold()) : 0 };
   }
 
@@ -573,7 +595,7 @@ export class Sequential {
     return loss?.className === 'binaryCrossentropy' && loss.fromLogits ? 0 : 0.5;
   }
 
-  private requireCompiled(where: string): { optimizer: Optimizer; loss: Loss; metrics: MetricName[] } {
+  private requireCompiled(where: string): Compiled {
     if (!this.compiled) throw new ConvkitError(`${where}: the model is not compiled; call model.compile({ optimizer, loss }) first`, where);
     return this.compiled;
   }
@@ -594,7 +616,15 @@ export class Sequential {
   private checkValidation(v: [Tensor, Labels]): [Tensor, Labels] {
     if (!Array.isArray(v) || v.length !== 2) fail('fit', 'validationData as [x, y]', v);
     this.checkLabels('fit validationData', this.checkX('fit validationData', v[0]), v[1]);
+    this.checkData('fit validationData', v[0], v[1]);
     return v;
+  }
+
+  /** Label values, and unless compiled with checkFinite: false, that x and target tensors hold no NaN or ±Inf. */
+  private checkData(where: string, x: Tensor, y: Labels): void {
+    const finite = this.compiled?.checkFinite ?? true;
+    if (finite) checkFinite(where, 'x', x);
+    checkLabelValues(where, y, finite);
   }
 }
 

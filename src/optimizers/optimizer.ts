@@ -1,4 +1,4 @@
-import { fail } from '../errors.js';
+import { ConvkitError, fail, NonFiniteError } from '../errors.js';
 import type { Param } from '../layers/layer.js';
 import type { OptimizerStepInfo } from '../backend/types.js';
 import { request, runProgramSync, type OpProgram } from '../ops.js';
@@ -78,8 +78,12 @@ export abstract class Optimizer {
     runProgramSync(this.applyProgram(params));
   }
 
-  /** apply as an OpProgram: its updates run off the event loop under the async driver (fit, trainOnBatch). */
-  *applyProgram(params: Param[]): OpProgram<void> {
+  /**
+   * apply as an OpProgram: its updates run off the event loop under the async driver (fit, trainOnBatch).
+   * Unless `checkFinite` is false, an update that leaves a weight NaN or ±Inf throws a ConvkitError naming the
+   * weight and the first bad index (the update is already applied: the weights in memory are no longer usable).
+   */
+  *applyProgram(params: Param[], opts: { checkFinite?: boolean } = {}): OpProgram<void> {
     const live = params.filter((p) => p.trainable && p.grad !== undefined);
     for (const p of live) if (p.grad!.size !== p.value.size) fail(this.className, `a gradient of ${p.value.size} values for ${p.name}`, p.grad!.size);
     const clipping = this.clipNorm !== undefined || this.globalClipNorm !== undefined;
@@ -88,11 +92,21 @@ export abstract class Optimizer {
     const globalScale = this.globalClipNorm !== undefined && globalNorm > this.globalClipNorm ? this.globalClipNorm / globalNorm : 1;
     const lr = this.currentLearningRate();
     const t = this.iterations + 1;
-    const info: OptimizerStepInfo = { ...RULE_DEFAULTS, ...this.ruleStep(lr, t), scale: 1, decay: this.weightDecay !== 0 ? lr * this.weightDecay : 0 };
+    const checkFinite = opts.checkFinite ?? true;
+    const info: OptimizerStepInfo = { ...RULE_DEFAULTS, ...this.ruleStep(lr, t), scale: 1, decay: this.weightDecay !== 0 ? lr * this.weightDecay : 0, checkFinite };
     for (const [i, p] of live.entries()) {
       const scale = globalScale * (this.clipNorm !== undefined && norms[i] > this.clipNorm ? this.clipNorm / norms[i] : 1);
       const slots = this.slotsFor(p).map((d) => new Tensor(d, p.value.shape));
-      yield request.optimizerStep(p.value, p.grad!.reshape(p.value.shape), slots, { ...info, scale });
+      try {
+        yield request.optimizerStep(p.value, p.grad!.reshape(p.value.shape), slots, { ...info, scale });
+      } catch (e) {
+        if (!(e instanceof NonFiniteError)) throw e;
+        throw new ConvkitError(
+          `${this.className}: step ${t} left the weight '${p.name}' non-finite (first at index ${e.index}, its gradient there ${p.grad!.data[e.index]}); ` +
+            'training stopped, and the weights in memory are no longer usable: lower the learning rate, clip gradients (clipNorm), or check the data, and reload the last checkpoint',
+          this.className,
+        );
+      }
     }
     this.iterations++;
   }

@@ -92,6 +92,8 @@ void ck_unary_bwd(float* dx, const float* dy, const float* saved, size_t n, ck_a
 void ck_dropout(float* y, float* mask, const float* x, size_t n, uint32_t seed, double rate);
 // y = a * b elementwise (dropout's backward: dy * mask)
 void ck_mul(float* y, const float* a, const float* b, size_t n);
+// The index of the first NaN or ±inf in x[0, n), or n when every value is finite.
+size_t ck_first_nonfinite(const float* x, size_t n);
 
 // x (rows,C) -> y (rows,C), softmax over C
 void ck_softmax_fwd(float* y, const float* x, size_t rows, size_t channels);
@@ -119,4 +121,5 @@ struct ck_optimizer_step_info {
 // w, g (n); slot0, slot1 (n, or null where the rule has fewer slots: sgd without momentum none, sgd and
 // adagrad one, rmsprop one or two). Updates w and the slots in place, in float64 arithmetic with every value
 // read from and rounded back to float32 where the reference backend's typed arrays round it: the same bits.
-void ck_optimizer_step(float* w, const float* g, float* slot0, float* slot1, size_t n, const ck_optimizer_step_info& s);
+// Returns the index of the first updated weight that is NaN or ±inf, or n when all are finite.
+size_t ck_optimizer_step(float* w, const float* g, float* slot0, float* slot1, size_t n, const ck_optimizer_step_info& s);

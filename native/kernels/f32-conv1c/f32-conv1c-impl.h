@@ -72,7 +72,7 @@ inline void ck_f32_conv1c_row_by_channels(size_t out_w, size_t oc, size_t kh_n, 
 template <class V>
 inline typename V::reg ck_conv1c_epilogue(typename V::reg v, const float* bias, const ck_gemm_params* p) {
   if (bias != nullptr) v = V::add(v, V::set1(*bias));
-  if (p->act == CK_ACT_RELU) v = V::max(v, V::zero());
+  if (p->act == CK_ACT_RELU) v = V::max(V::zero(), v);  // a NaN stays NaN (see ck_op_relu)
   if (p->act == CK_ACT_LEAKY_RELU) v = V::select_pos(v, v, V::mul(v, V::set1(p->alpha)));
   return v;
 }

@@ -18,7 +18,7 @@ inline typename S::reg ck_gemm_store_value(typename S::reg v, const float* c, co
   const auto load = [n](const float* q) { return n == S::width ? S::load(q) : S::load_partial(q, n); };
   if (p->accumulate) v = S::add(v, load(c));
   if (bias != nullptr) v = S::add(v, load(bias));
-  if (p->act == CK_ACT_RELU) v = S::max(v, S::zero());
+  if (p->act == CK_ACT_RELU) v = S::max(S::zero(), v);  // a NaN stays NaN (see ck_op_relu)
   if (p->act == CK_ACT_LEAKY_RELU) v = S::select_pos(v, v, S::mul(v, S::set1(p->alpha)));
   return v;
 }

@@ -31,7 +31,8 @@ inline void ck_f32_vunary_bwd(size_t n, const float* dy, const float* saved, flo
 
 struct ck_op_relu {
   template <class T>
-  static typename T::reg fwd(typename T::reg x, typename T::reg) { return T::max(x, T::zero()); }
+  // max(0, x), not max(x, 0): the vector max returns its second operand when one is NaN, so relu(NaN) is NaN.
+  static typename T::reg fwd(typename T::reg x, typename T::reg) { return T::max(T::zero(), x); }
   template <class T>
   static typename T::reg bwd(typename T::reg dy, typename T::reg x, typename T::reg) {
     return T::select_pos(x, dy, T::zero());

@@ -1,6 +1,7 @@
 import type { NativeAddon } from '../../native.js';
 import type { Tensor } from '../../tensor.js';
 import { ASYNC_KERNELS, type AsyncKernels, type Backend } from '../types.js';
+import { fromNativeError } from './check.js';
 
 /**
  * The native kernels as Promises, built from the synchronous backend functions so the checks and
@@ -28,7 +29,11 @@ export function createAsyncKernels(addon: NativeAddon, fromAddon: (addon: Native
       const out = run(...args);
       const kernel = started;
       started = undefined;
-      await kernel;
+      try {
+        await kernel;
+      } catch (e) {
+        throw fromNativeError(e);
+      }
       return out;
     };
   }

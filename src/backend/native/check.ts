@@ -1,4 +1,4 @@
-import { ConvkitError } from '../../errors.js';
+import { ConvkitError, NonFiniteError } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
 import type { ActivationKind, Epilogue } from '../types.js';
 
@@ -10,6 +10,12 @@ export function f32(op: string, t: Tensor): Float32Array {
   return t.data;
 }
 
+/** A kernel's error as convkit's own: a non-finite update (code CONVKIT_NONFINITE) as a NonFiniteError. */
+export function fromNativeError(e: unknown): unknown {
+  const err = e as { code?: unknown; index?: unknown; message?: unknown };
+  if (err?.code === 'CONVKIT_NONFINITE' && typeof err.index === 'number') return new NonFiniteError(String(err.message), 'optimizerStep', err.index);
+  return e;
+}
 
 /** The slope / alpha an activation uses when the caller gives none: leakyRelu 0.2, elu 1. */
 export function defaultAlpha(kind: ActivationKind, alpha: number | undefined): number {

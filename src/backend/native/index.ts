@@ -5,6 +5,7 @@ import { createAsyncKernels } from './async.js';
 import * as conv from './conv.js';
 import * as mm from './matmul.js';
 import { optimizerStep } from './optimizer.js';
+import { firstNonFinite } from '../reference/optimizer.js';
 import * as pool from './pool.js';
 
 /**
@@ -43,6 +44,7 @@ function nativeKernels(addon: NativeAddon): Backend {
     softmaxBackward: (dy, y) => act.softmaxBackward(addon, dy, y),
     softmaxCrossEntropySparse: (logits, labels) => act.softmaxCrossEntropySparse(addon, logits, labels),
     softmaxCrossEntropyDense: (logits, targets) => act.softmaxCrossEntropyDense(addon, logits, targets),
+    firstNonFinite: (x) => (x.dtype === 'float64' ? firstNonFinite(x.data) : addon.firstNonFinite(x.data as Float32Array)),
     optimizerStep: (w, g, slots, info) => optimizerStep(addon, w, g, slots, info),
   };
 }

@@ -6,7 +6,7 @@ import { alloc } from './util.js';
 export function activate(kind: ActivationKind, v: number, alpha: number): number {
   switch (kind) {
     case 'relu':
-      return v > 0 ? v : 0;
+      return v > 0 || Number.isNaN(v) ? v : 0;
     case 'leakyRelu':
       return v > 0 ? v : alpha * v;
     case 'elu':
@@ -20,19 +20,22 @@ export function activate(kind: ActivationKind, v: number, alpha: number): number
   }
 }
 
-/** f'(.) from x for relu/leakyRelu/elu, from y for sigmoid/tanh. */
-function derivative(kind: UnaryKind, s: number, alpha: number): number {
+/**
+ * dy * f'(.), from x for relu/leakyRelu/elu, from y for sigmoid/tanh. The piecewise ones select a branch on
+ * x > 0 (so dy passes or is scaled, and relu's zero branch stays 0 even for an infinite dy), as the kernels do.
+ */
+function gradient(kind: UnaryKind, dy: number, s: number, alpha: number): number {
   switch (kind) {
     case 'relu':
-      return s > 0 ? 1 : 0;
+      return s > 0 ? dy : 0;
     case 'leakyRelu':
-      return s > 0 ? 1 : alpha;
+      return s > 0 ? dy : alpha * dy;
     case 'elu':
-      return s > 0 ? 1 : alpha * Math.exp(s);
+      return s > 0 ? dy : dy * (alpha * Math.exp(s));
     case 'sigmoid':
-      return s * (1 - s);
+      return dy * (s * (1 - s));
     case 'tanh':
-      return 1 - s * s;
+      return dy * (1 - s * s);
   }
 }
 
@@ -44,7 +47,7 @@ export function unary(kind: UnaryKind, x: Tensor, alpha: number): Tensor {
 
 export function unaryBackward(kind: UnaryKind, dy: Tensor, saved: Tensor, alpha: number): Tensor {
   const dx = alloc(dy, dy.size);
-  for (let i = 0; i < dy.size; i++) dx[i] = dy.data[i] * derivative(kind, saved.data[i], alpha);
+  for (let i = 0; i < dy.size; i++) dx[i] = gradient(kind, dy.data[i], saved.data[i], alpha);
   return new Tensor(dx, dy.shape);
 }
 

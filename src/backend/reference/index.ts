@@ -7,7 +7,7 @@ import type { Backend } from '../types.js';
 import { dropout, multiply, unary, unaryBackward } from './activation.js';
 import { conv2d, conv2dBackwardFilter, conv2dBackwardInput } from './conv.js';
 import { biasAdd, biasGrad, matmul } from './matmul.js';
-import { optimizerStep } from './optimizer.js';
+import { firstNonFinite, optimizerStep } from './optimizer.js';
 import * as pool from './pool.js';
 import { softmax, softmaxBackward, softmaxCrossEntropyDense, softmaxCrossEntropySparse } from './softmax.js';
 
@@ -37,5 +37,6 @@ export const referenceBackend: Backend = {
   softmaxBackward,
   softmaxCrossEntropySparse,
   softmaxCrossEntropyDense,
+  firstNonFinite: (x) => firstNonFinite(x.data),
   optimizerStep,
 };

@@ -1,3 +1,4 @@
+import { NonFiniteError } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
 import type { OptimizerStepInfo } from '../types.js';
 
@@ -60,5 +61,16 @@ export function optimizerStep(w: Tensor, g: Tensor, slots: readonly Tensor[], s:
       }
       break;
   }
+  if (s.checkFinite !== false) {
+    const bad = firstNonFinite(ws);
+    if (bad >= 0) throw new NonFiniteError(`optimizerStep: the update left w non-finite (NaN or ±Infinity first at index ${bad})`, 'optimizerStep', bad);
+  }
   return w;
 }
+
+/** The index of the first NaN or ±Inf in a, or -1. */
+export function firstNonFinite(a: ArrayLike<number>): number {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return i;
+  return -1;
+}
+

@@ -5,19 +5,17 @@ import { alloc, fromAccum } from './util.js';
 /**
  * Calls visit(yOff, xOffs) for every output cell of every channel-0 column, where xOffs lists the flat
  * offsets (channel 0) of the in-bounds input cells of its window in row-major order; add the channel to both.
+ * Only the in-bounds part of a window is walked, so a huge pool costs what the image does.
  */
 function forEachWindow(p: Pool2DInfo, visit: (yOff: number, xOffs: number[]) => void): void {
   for (let n = 0; n < p.batch; n++) {
     for (let oh = 0; oh < p.outH; oh++) {
+      const h0 = oh * p.strideH - p.padTop;
       for (let ow = 0; ow < p.outW; ow++) {
+        const w0 = ow * p.strideW - p.padLeft;
         const xOffs: number[] = [];
-        for (let kh = 0; kh < p.poolH; kh++) {
-          const ih = oh * p.strideH - p.padTop + kh;
-          if (ih < 0 || ih >= p.inH) continue;
-          for (let kw = 0; kw < p.poolW; kw++) {
-            const iw = ow * p.strideW - p.padLeft + kw;
-            if (iw >= 0 && iw < p.inW) xOffs.push(((n * p.inH + ih) * p.inW + iw) * p.channels);
-          }
+        for (let ih = Math.max(h0, 0); ih < Math.min(h0 + p.poolH, p.inH); ih++) {
+          for (let iw = Math.max(w0, 0); iw < Math.min(w0 + p.poolW, p.inW); iw++) xOffs.push(((n * p.inH + ih) * p.inW + iw) * p.channels);
         }
         visit(((n * p.outH + oh) * p.outW + ow) * p.channels, xOffs);
       }
