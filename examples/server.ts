@@ -55,8 +55,9 @@ export function createInferenceServer(model: BatchPredictor & { inputShape: read
       const input = (parsed as { input?: unknown } | null)?.input;
       if (!Array.isArray(input)) throw new HttpError(400, 'expected {"input": number[]}');
       if (input.length !== expected) throw new HttpError(400, `expected ${expected} input values (shape [${inputShape.join(', ')}]) but received ${input.length}`);
-      const bad = input.findIndex((v) => typeof v !== 'number' || !Number.isFinite(v));
-      if (bad >= 0) throw new HttpError(400, `input[${bad}] is not a finite number`);
+      // finite once rounded to float32: 1e39 is a finite JSON number but Infinity as a model input
+      const bad = input.findIndex((v) => typeof v !== 'number' || !Number.isFinite(Math.fround(v)));
+      if (bad >= 0) throw new HttpError(400, `input[${bad}] is not a number that is finite in float32: ${JSON.stringify(input[bad])}`);
       const controller = new AbortController();
       res.on('close', () => {
         if (!res.writableFinished) controller.abort(new Error('client closed the connection'));
@@ -106,7 +107,14 @@ async function main(): Promise<void> {
     const i = process.argv.indexOf(`--${name}`);
     return i >= 0 ? process.argv[i + 1] : dflt;
   };
-  const model = await loadModel(arg('model', 'out/digits'));
+  let model;
+  try {
+    model = await loadModel(arg('model', 'out/digits'));
+  } catch (e) {
+    console.error(`convkit server: ${e instanceof Error ? e.message : String(e)}`);
+    process.exitCode = 1;
+    return;
+  }
   const port = Number(arg('port', '8080'));
   const server = createInferenceServer(model, { maxBatchSize: Number(arg('max-batch', '64')), maxDelayMs: Number(arg('max-delay-ms', '2')) });
   server.listen(port, '127.0.0.1', () => console.log(`convkit inference server on http://127.0.0.1:${port} (backend ${getBackend()})`));

@@ -6,7 +6,7 @@ import { currentArena, type OutputArena, withArena } from './backend/arena.js';
 import { backend } from './backend/index.js';
 import type { ActivationKind, AsyncKernelName, Backend, Conv2DInfo, Epilogue, OptimizerRule, OptimizerStepInfo, Pool2DInfo, PoolActivation, UnaryKind } from './backend/types.js';
 import { describe, fail } from './errors.js';
-import { Tensor, zeros, type Shape } from './tensor.js';
+import { checkSize, Tensor, zeros, type Shape } from './tensor.js';
 import { checkSameDtype, checkShapeEquals, checkTensor, finiteNumber, nonNegativeInt, oneOf, pair, positiveInt } from './validate.js';
 
 export type { ActivationKind, Conv2DInfo, Epilogue, OptimizerRule, OptimizerStepInfo, Pool2DInfo, UnaryKind };
@@ -67,7 +67,7 @@ function resolveAxis(where: string, axis: string, size: number, window: number, 
   const [padBefore, padAfter] = padding === 'valid' ? [0, 0] : explicit!;
   const span = size + padBefore + padAfter - window;
   if (span < 0) {
-    fail(where, `an input ${axis} of at least ${window - padBefore - padAfter} for a window of ${window} with padding [${padBefore}, ${padAfter}] (no output otherwise)`, size);
+    fail(where, `an input ${axis} of at least ${window - padBefore - padAfter} for a window of ${window} with padding [${padBefore}, ${padAfter}] (no output otherwise)`, describe(size));
   }
   return { out: Math.floor(span / stride) + 1, padBefore, padAfter };
 }
@@ -85,7 +85,7 @@ function resolvePadding(where: string, padding: unknown): { mode: Padding; h?: [
 }
 
 function checkShape4(where: string, arg: string, shape: unknown): number[] {
-  if (!Array.isArray(shape) || shape.length !== 4) fail(where, `${arg} of rank 4`, shape);
+  if (!Array.isArray(shape) || shape.length !== 4) fail(where, `${arg} of rank 4`, describe(shape));
   shape.forEach((d, i) => positiveInt(where, `${arg}[${i}]`, d));
   return shape as number[];
 }
@@ -100,12 +100,13 @@ export function conv2dInfo(xShape: Shape, filterShape: Shape, opts: Conv2DOption
   const [strideH, strideW] = pair(where, 'strides', opts.strides ?? 1);
   const [dilH, dilW] = pair(where, 'dilations', opts.dilations ?? 1);
   const groups = positiveInt(where, 'groups', opts.groups ?? 1);
-  if (inC % groups !== 0) fail(where, `x channels divisible by groups ${groups}`, inC);
-  if (outC % groups !== 0) fail(where, `filter out-channels divisible by groups ${groups}`, outC);
-  if (fIn !== inC / groups) fail(where, `filter in-channels ${inC / groups} (x has ${inC} channels, groups ${groups})`, fIn);
+  if (inC % groups !== 0) fail(where, `x channels divisible by groups ${groups}`, describe(inC));
+  if (outC % groups !== 0) fail(where, `filter out-channels divisible by groups ${groups}`, describe(outC));
+  if (fIn !== inC / groups) fail(where, `filter in-channels ${inC / groups} (x has ${inC} channels, groups ${groups})`, describe(fIn));
   const pad = resolvePadding(where, opts.padding);
   const h = resolveAxis(where, 'height', inH, (kH - 1) * dilH + 1, strideH, pad.mode, pad.h);
   const w = resolveAxis(where, 'width', inW, (kW - 1) * dilW + 1, strideW, pad.mode, pad.w);
+  checkSize(where, 'an output', [batch, h.out, w.out, outC]);
   return {
     batch, inH, inW, inC, outH: h.out, outW: w.out, outC, kH, kW, strideH, strideW, dilH, dilW,
     padTop: h.padBefore, padBottom: h.padAfter, padLeft: w.padBefore, padRight: w.padAfter, groups,
@@ -124,10 +125,11 @@ export function pool2dInfo(xShape: Shape, opts: Pool2DOptions, where = 'pool2d')
   const [poolH, poolW] = pair(where, 'poolSize', opts.poolSize);
   const [strideH, strideW] = pair(where, 'strides', opts.strides ?? opts.poolSize);
   const pad = resolvePadding(where, opts.padding);
-  if (pad.h && (pad.h[0] >= poolH || pad.h[1] >= poolH)) fail(where, `padding rows below the pool height ${poolH}`, pad.h);
-  if (pad.w && (pad.w[0] >= poolW || pad.w[1] >= poolW)) fail(where, `padding columns below the pool width ${poolW}`, pad.w);
+  if (pad.h && (pad.h[0] >= poolH || pad.h[1] >= poolH)) fail(where, `padding rows below the pool height ${poolH}`, describe(pad.h));
+  if (pad.w && (pad.w[0] >= poolW || pad.w[1] >= poolW)) fail(where, `padding columns below the pool width ${poolW}`, describe(pad.w));
   const h = resolveAxis(where, 'height', inH, poolH, strideH, pad.mode, pad.h);
   const w = resolveAxis(where, 'width', inW, poolW, strideW, pad.mode, pad.w);
+  checkSize(where, 'an output', [batch, h.out, w.out, channels]);
   return {
     batch, inH, inW, channels, outH: h.out, outW: w.out, poolH, poolW, strideH, strideW,
     padTop: h.padBefore, padBottom: h.padAfter, padLeft: w.padBefore, padRight: w.padAfter,
@@ -425,7 +427,7 @@ function poolActivation(where: string, opts: MaxPool2DBackwardOptions): PoolActi
   if (kind === 'linear' || kind === 'elu') return undefined;
   if (kind !== 'leakyRelu') return { kind, alpha: 0 };
   const alpha = opts.alpha === undefined ? defaultAlpha(kind) : finiteNumber(where, 'alpha', opts.alpha);
-  if (!(alpha > 0)) fail(where, 'alpha > 0 for leakyRelu (its derivative is read from its output)', alpha);
+  if (!(alpha > 0)) fail(where, 'alpha > 0 for leakyRelu (its derivative is read from its output)', describe(alpha));
   return { kind, alpha };
 }
 
@@ -831,7 +833,7 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Labels): { loss: num
   if (!(Array.isArray(labels) || labels instanceof Int32Array || labels instanceof Uint8Array || labels instanceof Uint16Array)) {
     fail(where, 'labels as class ids (Int32Array, Uint8Array, number[]) or a one-hot Tensor', describe(labels));
   }
-  if (labels.length !== n) fail(where, `${n} labels (one per logits row)`, labels.length);
+  if (labels.length !== n) fail(where, `${n} labels (one per logits row)`, describe(labels.length));
   const ids = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const v = labels[i];

@@ -15,6 +15,9 @@ export class Tensor {
   readonly data: FloatArray;
 
   constructor(data: FloatArray, shape: Shape) {
+    if (!(data instanceof Float32Array || data instanceof Float64Array)) {
+      fail('tensor', 'data as a Float32Array or Float64Array (tensor() converts other arrays)', describe(data));
+    }
     checkShape('tensor', shape);
     const n = sizeOf(shape);
     if (data.length !== n) fail('tensor', `${n} values for shape [${shape.join(', ')}]`, `${data.length}`);
@@ -55,10 +58,10 @@ export class Tensor {
 
   /** The value at a full index. */
   get(...index: number[]): number {
-    if (index.length !== this.rank) fail('Tensor.get', `${this.rank} indices`, index.length);
+    if (index.length !== this.rank) fail('Tensor.get', `${this.rank} indices`, describe(index.length));
     let off = 0;
     for (let i = 0; i < index.length; i++) {
-      if (!(index[i] >= 0 && index[i] < this.shape[i])) fail('Tensor.get', `index ${i} in [0, ${this.shape[i]})`, index[i]);
+      if (!(index[i] >= 0 && index[i] < this.shape[i])) fail('Tensor.get', `index ${i} in [0, ${this.shape[i]})`, describe(index[i]));
       off = off * this.shape[i] + index[i];
     }
     return this.data[off];
@@ -85,11 +88,21 @@ export function sizeOf(shape: Shape): number {
   return n;
 }
 
+/** The most values a tensor may hold (8 GiB of float32); past it no typed array can be allocated anyway. */
+export const MAX_TENSOR_SIZE = 2 ** 31 - 1;
+
 export function checkShape(where: string, shape: Shape): void {
-  if (!Array.isArray(shape) && !Object.isFrozen(shape)) fail(where, 'a shape (array of sizes)', describe(shape));
+  if (!Array.isArray(shape)) fail(where, 'a shape (array of sizes)', describe(shape));
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) fail(where, 'a shape of non-negative integers', [...shape]);
+    if (!Number.isInteger(d) || d < 0) fail(where, 'a shape of non-negative integers', describe([...shape]));
   }
+  checkSize(where, 'a shape', shape);
+}
+
+/** Throws unless a tensor of this shape fits in MAX_TENSOR_SIZE values; `what` names it in the message. */
+export function checkSize(where: string, what: string, shape: Shape): void {
+  const n = sizeOf(shape);
+  if (n > MAX_TENSOR_SIZE) fail(where, `${what} of at most ${MAX_TENSOR_SIZE} values`, `[${shape.join(', ')}] (${n.toExponential(2)} values)`);
 }
 
 function inferShape(where: string, shape: Shape, size: number): number[] {
@@ -97,11 +110,11 @@ function inferShape(where: string, shape: Shape, size: number): number[] {
   const free = out.indexOf(-1);
   if (free >= 0) {
     const rest = sizeOf(out.filter((_, i) => i !== free));
-    if (rest === 0 || size % rest !== 0) fail(where, `a shape that divides ${size} values`, out);
+    if (rest === 0 || size % rest !== 0) fail(where, `a shape that divides ${size} values`, describe(out));
     out[free] = size / rest;
   }
   checkShape(where, out);
-  if (sizeOf(out) !== size) fail(where, `a shape with ${size} values`, out);
+  if (sizeOf(out) !== size) fail(where, `a shape with ${size} values`, describe(out));
   return out;
 }
 
@@ -126,7 +139,7 @@ export function tensor(data: ArrayLike<number> | unknown[] | FloatArray, shape?:
   const walk = (v: unknown, depth: number): void => {
     if (Array.isArray(v)) {
       if (inferred.length <= depth) inferred.push(v.length);
-      else if (inferred[depth] !== v.length) fail('tensor', `ragged-free nested arrays of length ${inferred[depth]}`, v.length);
+      else if (inferred[depth] !== v.length) fail('tensor', `ragged-free nested arrays of length ${inferred[depth]}`, describe(v.length));
       for (const e of v) walk(e, depth + 1);
     } else if (typeof v === 'number') {
       flat.push(v);

@@ -13,7 +13,7 @@ export function checkTensor(where: string, arg: string, t: unknown, rank?: numbe
 }
 
 export function checkSameDtype(where: string, a: Tensor, b: Tensor, names: [string, string]): void {
-  if (a.dtype !== b.dtype) fail(where, `${names[1]} of dtype ${a.dtype} (as ${names[0]})`, b.dtype);
+  if (a.dtype !== b.dtype) fail(where, `${names[1]} of dtype ${a.dtype} (as ${names[0]})`, describe(b.dtype));
 }
 
 export function checkShapeEquals(where: string, arg: string, actual: Shape, expected: Shape): void {

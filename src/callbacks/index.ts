@@ -1,4 +1,4 @@
-import { ConvkitError, fail } from '../errors.js';
+import { ConvkitError, describe, fail } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 
 /** Per-batch or per-epoch numbers: loss, accuracy, val_loss, val_accuracy, lr. */
@@ -105,7 +105,7 @@ function monitorTracker(where: string, monitor: string | undefined, mode: Mode, 
     read(logs: Logs): [string, number] {
       const key = monitor ?? ('val_loss' in logs ? 'val_loss' : 'loss');
       const v = logs[key];
-      if (typeof v !== 'number') fail(where, `monitor '${key}' among the epoch logs (${Object.keys(logs).join(', ')})`, key);
+      if (typeof v !== 'number') fail(where, `monitor '${key}' among the epoch logs (${Object.keys(logs).join(', ')})`, describe(key));
       return [key, v];
     },
     better,
@@ -209,7 +209,7 @@ export function learningRateScheduler(schedule: (epoch: number, lr: number) => n
       const opt = model.optimizer;
       if (!opt) throw new ConvkitError('learningRateScheduler: the model is not compiled', 'learningRateScheduler');
       const lr = schedule(epoch, opt.currentLearningRate());
-      if (!(typeof lr === 'number' && lr > 0 && Number.isFinite(lr))) fail('learningRateScheduler', 'a positive learning rate from the schedule', lr);
+      if (!(typeof lr === 'number' && lr > 0 && Number.isFinite(lr))) fail('learningRateScheduler', 'a positive learning rate from the schedule', describe(lr));
       opt.learningRate = lr;
     },
   };

@@ -1,4 +1,4 @@
-import { fail } from '../errors.js';
+import { describe, fail } from '../errors.js';
 import type { Rng } from '../random.js';
 import { zeros, type Tensor } from '../tensor.js';
 
@@ -22,7 +22,7 @@ export interface ImageAugmenterArgs {
 
 function nonNegative(name: string, v: number | undefined): number {
   if (v === undefined) return 0;
-  if (!(typeof v === 'number' && v >= 0 && Number.isFinite(v))) fail('imageAugmenter', `${name} >= 0`, v);
+  if (!(typeof v === 'number' && v >= 0 && Number.isFinite(v))) fail('imageAugmenter', `${name} >= 0`, describe(v));
   return v;
 }
 

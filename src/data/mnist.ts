@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { ConvkitError, fail } from '../errors.js';
+import { ConvkitError, describe, fail } from '../errors.js';
 import { gatherLabels, gatherRows } from '../losses/labels.js';
 import { Tensor } from '../tensor.js';
 import { splitIndices } from './preprocessing.js';
@@ -55,7 +55,7 @@ export async function mnistDigits(opts: { train?: number; test?: number; seed?: 
   const n = all.y.length;
   const train = opts.train ?? 8000;
   const test = opts.test ?? 2000;
-  if (train + test > n) fail('mnistDigits', `train + test <= ${n} (the digits the package ships)`, train + test);
+  if (train + test > n) fail('mnistDigits', `train + test <= ${n} (the digits the package ships)`, describe(train + test));
   const split = splitIndices(n, train, test, opts.seed ?? 1, all.y);
   return {
     xTrain: gatherRows(all.x, split.train),

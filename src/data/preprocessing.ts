@@ -1,4 +1,4 @@
-import { fail } from '../errors.js';
+import { describe, fail } from '../errors.js';
 import { deriveSeed } from '../initializers/seed.js';
 import { classIds, gatherLabels, gatherRows, labelCount, type Labels } from '../losses/labels.js';
 import { Rng } from '../random.js';
@@ -43,7 +43,7 @@ export function normalize(x: Tensor, opts: NormalizeOptions): { x: Tensor; mean:
     }
     return { x: out, mean: means, std: stds };
   }
-  if (opts.per !== 'dataset') fail('normalize', "per 'sample' or 'dataset'", opts.per);
+  if (opts.per !== 'dataset') fail('normalize', "per 'sample' or 'dataset'", describe(opts.per));
   const c = x.shape[x.rank - 1];
   const mean = opts.mean ?? [];
   const std = opts.std ?? [];
@@ -85,7 +85,7 @@ export function oneHot(labels: Labels, numClasses: number, dtype: DType = 'float
  */
 export function shuffle(x: Tensor, y: Labels, seed: number): { x: Tensor; y: Labels } {
   const n = x.shape[0];
-  if (labelCount('shuffle', y) !== n) fail('shuffle', `${n} labels (one per sample)`, labelCount('shuffle', y));
+  if (labelCount('shuffle', y) !== n) fail('shuffle', `${n} labels (one per sample)`, describe(labelCount('shuffle', y)));
   const order = new Rng(seed).shuffle(Int32Array.from({ length: n }, (_, i) => i));
   return { x: gatherRows(x, order), y: gatherLabels(y, order) };
 }
@@ -143,9 +143,9 @@ export function trainTestSplit(
   opts: { testSize: number; seed: number; stratify?: boolean },
 ): { xTrain: Tensor; yTrain: Labels; xTest: Tensor; yTest: Labels } {
   const n = x.shape[0];
-  if (labelCount('trainTestSplit', y) !== n) fail('trainTestSplit', `${n} labels (one per sample)`, labelCount('trainTestSplit', y));
+  if (labelCount('trainTestSplit', y) !== n) fail('trainTestSplit', `${n} labels (one per sample)`, describe(labelCount('trainTestSplit', y)));
   const test = opts.testSize < 1 ? Math.round(opts.testSize * n) : opts.testSize;
-  if (!(test >= 1 && test < n)) fail('trainTestSplit', `a testSize leaving samples on both sides of ${n}`, opts.testSize);
+  if (!(test >= 1 && test < n)) fail('trainTestSplit', `a testSize leaving samples on both sides of ${n}`, describe(opts.testSize));
   if (opts.stratify && y instanceof Tensor) fail('trainTestSplit', 'class-id labels to stratify', 'a Tensor');
   const ids = opts.stratify ? Int32Array.from(y as ArrayLike<number>) : undefined;
   const { train, test: testIdx } = splitIndices(n, n - test, test, opts.seed, ids);

@@ -1,4 +1,4 @@
-import { fail } from '../errors.js';
+import { describe, fail } from '../errors.js';
 import { Rng } from '../random.js';
 import { zeros as zeroTensor, type DType, type Shape, type Tensor } from '../tensor.js';
 import { finiteNumber } from '../validate.js';
@@ -137,6 +137,6 @@ export function getInitializer(where: string, spec: InitializerSpec): Initialize
   if (typeof spec === 'object' && spec !== null && 'init' in spec) return spec;
   const [name, config] = typeof spec === 'string' ? [spec, {}] : [spec?.className, spec?.config ?? {}];
   const make = REGISTRY[name as string];
-  if (!make) fail(where, `an initializer, one of ${Object.keys(REGISTRY).join(', ')}`, spec);
+  if (!make) fail(where, `an initializer, one of ${Object.keys(REGISTRY).join(', ')}`, describe(spec));
   return make(config);
 }

@@ -1,4 +1,4 @@
-import { fail } from '../errors.js';
+import { describe, fail } from '../errors.js';
 import type { InitializerSpec } from '../initializers/index.js';
 import { takeOutput } from '../backend/arena.js';
 import * as ops from '../ops.js';
@@ -18,7 +18,7 @@ export class Activation extends Layer {
   private readonly act: ActivationStep;
   constructor(args: ActivationArgs) {
     super(args, 'activation');
-    if (args?.activation === undefined) fail(this.where, 'an activation name', undefined);
+    if (args?.activation === undefined) fail(this.where, 'an activation name', describe(undefined));
     this.act = new ActivationStep(this.where, args.activation, args.alpha);
   }
   computeOutputShape(inputShape: Shape): number[] {

@@ -1,4 +1,4 @@
-import { fail } from '../errors.js';
+import { describe, fail } from '../errors.js';
 import type { InitializerSpec } from '../initializers/index.js';
 import { takeOutput } from '../backend/arena.js';
 import type { OpProgram } from '../ops.js';
@@ -43,8 +43,8 @@ export class BatchNormalization extends Layer {
     this.args = args;
     this.momentum = args.momentum ?? 0.99;
     this.epsilon = args.epsilon ?? 1e-3;
-    if (!(this.momentum >= 0 && this.momentum <= 1)) fail(this.where, 'momentum in [0, 1]', this.momentum);
-    if (!(this.epsilon > 0)) fail(this.where, 'epsilon > 0', this.epsilon);
+    if (!(this.momentum >= 0 && this.momentum <= 1)) fail(this.where, 'momentum in [0, 1]', describe(this.momentum));
+    if (!(this.epsilon > 0)) fail(this.where, 'epsilon > 0', describe(this.epsilon));
     this.center = args.center ?? true;
     this.scale = args.scale ?? true;
   }

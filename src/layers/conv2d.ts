@@ -1,4 +1,4 @@
-import { fail } from '../errors.js';
+import { describe, fail } from '../errors.js';
 import type { InitializerSpec } from '../initializers/index.js';
 import * as ops from '../ops.js';
 import type { Shape, Tensor } from '../tensor.js';
@@ -59,7 +59,7 @@ export class Conv2D extends Layer {
 
   protected kernelShape(inChannels: number): number[] {
     const groups = this.opts.groups!;
-    if (inChannels % groups !== 0) fail(this.where, `input channels divisible by groups ${groups}`, inChannels);
+    if (inChannels % groups !== 0) fail(this.where, `input channels divisible by groups ${groups}`, describe(inChannels));
     return [...this.kernelSize, inChannels / groups, this.filters];
   }
 

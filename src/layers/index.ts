@@ -1,4 +1,4 @@
-import { fail } from '../errors.js';
+import { describe, fail } from '../errors.js';
 import { Activation, PReLU, type ActivationArgs, type PReLUArgs } from './activation.js';
 import { BatchNormalization, type BatchNormalizationArgs } from './batch-normalization.js';
 import { Conv2D, DepthwiseConv2D, type Conv2DArgs, type DepthwiseConv2DArgs } from './conv2d.js';
@@ -61,7 +61,7 @@ const REGISTRY = new Map<string, LayerClass>(
  * @example registerLayer(MyLayer) // MyLayer.className = 'MyLayer'
  */
 export function registerLayer(cls: LayerClass): void {
-  if (typeof cls?.className !== 'string' || cls.className === '') fail('registerLayer', 'a Layer class with a static className', cls);
+  if (typeof cls?.className !== 'string' || cls.className === '') fail('registerLayer', 'a Layer class with a static className', describe(cls));
   REGISTRY.set(cls.className, cls);
 }
 

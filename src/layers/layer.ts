@@ -1,4 +1,4 @@
-import { ConvkitError, fail } from '../errors.js';
+import { ConvkitError, describe, fail } from '../errors.js';
 import { getInitializer, type Initializer, type InitializerSpec } from '../initializers/index.js';
 import { deriveSeed } from '../initializers/seed.js';
 import { runProgramAsync, type OpProgram } from '../ops.js';
@@ -71,7 +71,7 @@ export abstract class Layer {
     this.name = args.name ?? autoName(defaultPrefix);
     if (args.inputShape !== undefined) {
       if (!Array.isArray(args.inputShape) || args.inputShape.some((d) => !Number.isInteger(d) || d < 1)) {
-        fail(this.where, 'inputShape as an array of positive integers (without the batch axis)', args.inputShape);
+        fail(this.where, 'inputShape as an array of positive integers (without the batch axis)', describe(args.inputShape));
       }
       this.declaredInputShape = [...args.inputShape];
     }
@@ -169,7 +169,7 @@ export abstract class Layer {
     }
     weights.forEach((w, i) => {
       const p = this.weights[i];
-      if (!(w instanceof Tensor)) fail(`${this.where}.setWeights`, `a Tensor for ${p.name}`, w);
+      if (!(w instanceof Tensor)) fail(`${this.where}.setWeights`, `a Tensor for ${p.name}`, describe(w));
       if (!sameShape(w.shape, p.value.shape)) {
         fail(`${this.where}.setWeights`, `${p.name} of shape [${p.value.shape.join(', ')}]`, `[${w.shape.join(', ')}]`);
       }
@@ -187,11 +187,11 @@ export abstract class Layer {
   /** Checks a forward input against the built input shape. */
   protected checkInput(x: Tensor): void {
     if (!this.built) throw new ConvkitError(`${this.where}: not built; add it to a model (sequential) first`, this.where);
-    if (!(x instanceof Tensor)) fail(this.where, 'a Tensor', x);
+    if (!(x instanceof Tensor)) fail(this.where, 'a Tensor', describe(x));
     if (x.rank !== this._inputShape.length + 1 || !sameShape(x.shape.slice(1), this._inputShape)) {
       fail(this.where, `input of shape [N, ${this._inputShape.join(', ')}]`, `[${x.shape.join(', ')}]`);
     }
-    if (x.dtype !== this.dtype) fail(this.where, `input of dtype ${this.dtype} (the model's)`, x.dtype);
+    if (x.dtype !== this.dtype) fail(this.where, `input of dtype ${this.dtype} (the model's)`, describe(x.dtype));
   }
 
   /** Throws when backward runs before forward. */

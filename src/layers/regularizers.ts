@@ -1,4 +1,4 @@
-import { fail } from '../errors.js';
+import { describe, fail } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { finiteNumber } from '../validate.js';
 
@@ -18,7 +18,7 @@ export interface Regularizer {
  */
 export function l2(opts: { l2?: number } = {}): Regularizer {
   const factor = finiteNumber('l2', 'l2', opts.l2 ?? 0.01);
-  if (factor < 0) fail('l2', 'a non-negative factor', factor);
+  if (factor < 0) fail('l2', 'a non-negative factor', describe(factor));
   return {
     className: 'l2',
     penalty(w) {
@@ -38,5 +38,5 @@ export function getRegularizer(where: string, spec: Regularizer | { className: s
   if (spec === undefined || spec === null) return undefined;
   if ('penalty' in spec) return spec;
   if (spec.className === 'l2') return l2(spec.config);
-  return fail(where, "a regularizer (regularizers.l2) or its config {className: 'l2'}", spec);
+  return fail(where, "a regularizer (regularizers.l2) or its config {className: 'l2'}", describe(spec));
 }

@@ -1,4 +1,4 @@
-import { fail } from '../errors.js';
+import { describe, fail } from '../errors.js';
 import * as ops from '../ops.js';
 import { Tensor, zeros } from '../tensor.js';
 import { classIds, denseTargets, type Labels } from './labels.js';
@@ -73,7 +73,7 @@ export function categoricalCrossentropy(opts: { fromLogits?: boolean } = {}): Lo
   const fromLogits = opts.fromLogits ?? false;
   return loss(where, fromLogits, (yPred, yTrue) => {
     rows(where, yPred);
-    if (!(yTrue instanceof Tensor)) fail(where, 'one-hot targets as a Tensor [N, classes]; use sparseCategoricalCrossentropy for class ids', yTrue);
+    if (!(yTrue instanceof Tensor)) fail(where, 'one-hot targets as a Tensor [N, classes]; use sparseCategoricalCrossentropy for class ids', describe(yTrue));
     const targets = denseTargets(where, yTrue, yPred.shape, yPred.dtype);
     return fromLogits ? ops.softmaxCrossEntropy(yPred, targets) : crossEntropyFromProbabilities(yPred, targets);
   });
@@ -176,6 +176,6 @@ export function getLoss(spec: Loss | LossConfig | string): Loss {
   if (typeof spec === 'object' && spec !== null && 'compute' in spec) return spec;
   const [name, config] = typeof spec === 'string' ? [spec, {}] : [spec?.className, spec?.config ?? {}];
   const make = REGISTRY[name as string];
-  if (!make) fail('compile', `a loss, one of ${Object.keys(REGISTRY).join(', ')}`, spec);
+  if (!make) fail('compile', `a loss, one of ${Object.keys(REGISTRY).join(', ')}`, describe(spec));
   return make(config);
 }

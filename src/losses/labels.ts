@@ -8,7 +8,7 @@ export type { Labels };
 export function labelCount(where: string, y: Labels): number {
   if (y instanceof Tensor) return y.shape[0];
   if (Array.isArray(y) || y instanceof Int32Array || y instanceof Uint8Array || y instanceof Uint16Array) return y.length;
-  return fail(where, 'labels as class ids (Int32Array, Uint8Array, number[]) or a Tensor (one-hot or targets)', y);
+  return fail(where, 'labels as class ids (Int32Array, Uint8Array, number[]) or a Tensor (one-hot or targets)', describe(y));
 }
 
 /**
@@ -62,7 +62,7 @@ export function gatherRows(x: Tensor, indices: ArrayLike<number>): Tensor {
 
 /** Class ids from an id array or a one-hot (N,C) tensor (its argmax). */
 export function classIds(where: string, y: Labels, n: number, classes: number): Int32Array {
-  if (labelCount(where, y) !== n) fail(where, `${n} labels (one per prediction row)`, labelCount(where, y));
+  if (labelCount(where, y) !== n) fail(where, `${n} labels (one per prediction row)`, describe(labelCount(where, y)));
   if (y instanceof Tensor) {
     if (y.size !== n * classes) fail(where, `one-hot labels of shape [${n}, ${classes}]`, `[${y.shape.join(', ')}]`);
     return argmaxRows(y.data, n, classes);
@@ -70,7 +70,7 @@ export function classIds(where: string, y: Labels, n: number, classes: number): 
   const ids = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const v = y[i];
-    if (!Number.isInteger(v) || v < 0 || v >= classes) fail(where, `labels[${i}] to be a class id in [0, ${classes})`, v);
+    if (!Number.isInteger(v) || v < 0 || v >= classes) fail(where, `labels[${i}] to be a class id in [0, ${classes})`, describe(v));
     ids[i] = v;
   }
   return ids;
@@ -86,7 +86,7 @@ export function denseTargets(where: string, y: Labels, shape: readonly number[],
   }
   const t = zeros(shape, dtype);
   if (c === 1) {
-    if (labelCount(where, y) !== n) fail(where, `${n} labels`, labelCount(where, y));
+    if (labelCount(where, y) !== n) fail(where, `${n} labels`, describe(labelCount(where, y)));
     for (let i = 0; i < n; i++) t.data[i] = y[i];
     return t;
   }

@@ -1,5 +1,5 @@
 import { imageAugmenter, type Augmenter } from '../data/augment.js';
-import { fail } from '../errors.js';
+import { describe, fail } from '../errors.js';
 import * as layers from '../layers/index.js';
 import { sparseCategoricalCrossentropy, type Loss } from '../losses/index.js';
 import { adam, schedules, type Optimizer } from '../optimizers/index.js';
@@ -63,7 +63,7 @@ export type ArchitectureName = keyof typeof PRESETS;
 /** A preset by name (the CLI's --arch). @throws ConvkitError for an unknown name. */
 export function architecture(name: string, args: ArchitectureArgs = {}): Sequential {
   const make = PRESETS[name as ArchitectureName];
-  if (!make) fail('architecture', `one of ${Object.keys(PRESETS).join(', ')}`, name);
+  if (!make) fail('architecture', `one of ${Object.keys(PRESETS).join(', ')}`, describe(name));
   return make(args);
 }
 

@@ -1,4 +1,4 @@
-import { fail } from '../errors.js';
+import { describe, fail } from '../errors.js';
 import { argmaxRows, classIds, denseTargets, type Labels } from '../losses/labels.js';
 import { Tensor } from '../tensor.js';
 
@@ -16,7 +16,7 @@ export function accuracy(yPred: Tensor, yTrue: Labels, opts: { threshold?: numbe
 
 /** How many rows are right (accuracy × N); the model sums these over batches. */
 export function correctCount(yPred: Tensor, yTrue: Labels, threshold: number): number {
-  if (!(yPred instanceof Tensor) || yPred.rank < 1) fail('accuracy', 'predictions as a Tensor [N, classes]', yPred);
+  if (!(yPred instanceof Tensor) || yPred.rank < 1) fail('accuracy', 'predictions as a Tensor [N, classes]', describe(yPred));
   const n = yPred.shape[0];
   const c = yPred.size / n;
   let right = 0;

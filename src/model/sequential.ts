@@ -1,7 +1,7 @@
 import type { Callback, Logs, TrainParams } from '../callbacks/index.js';
 import { progressBar } from '../callbacks/index.js';
 import type { Augmenter } from '../data/augment.js';
-import { ConvkitError, fail } from '../errors.js';
+import { ConvkitError, describe, fail } from '../errors.js';
 import { deriveSeed } from '../initializers/seed.js';
 import { Conv2D } from '../layers/conv2d.js';
 import { layerFromConfig } from '../layers/index.js';
@@ -127,17 +127,17 @@ export class Sequential {
   private readonly arenas: OutputArena[] = [];
 
   constructor(layers: Layer[], opts: SequentialOptions = {}) {
-    if (!Array.isArray(layers) || layers.length === 0) fail('sequential', 'a non-empty array of layers', layers);
+    if (!Array.isArray(layers) || layers.length === 0) fail('sequential', 'a non-empty array of layers', describe(layers));
     this.dtype = opts.dtype ?? 'float32';
-    if (this.dtype !== 'float32' && this.dtype !== 'float64') fail('sequential', "dtype 'float32' or 'float64'", this.dtype);
+    if (this.dtype !== 'float32' && this.dtype !== 'float64') fail('sequential', "dtype 'float32' or 'float64'", describe(this.dtype));
     this.seed = opts.seed ?? 1;
-    if (!Number.isFinite(this.seed)) fail('sequential', 'a finite seed', this.seed);
+    if (!Number.isFinite(this.seed)) fail('sequential', 'a finite seed', describe(this.seed));
     this.name = opts.name ?? `sequential_${++modelCount}`;
     const names = new Set<string>();
     let shape = layers[0]?.declaredInputShape;
     if (!shape) fail('sequential', 'inputShape on the first layer (e.g. inputShape: [28, 28, 1])', 'none');
     layers.forEach((layer, i) => {
-      if (!(layer && typeof layer.build === 'function')) fail('sequential', `a layer at index ${i}`, layer);
+      if (!(layer && typeof layer.build === 'function')) fail('sequential', `a layer at index ${i}`, describe(layer));
       if (names.has(layer.name)) fail('sequential', 'unique layer names', `'${layer.name}' twice`);
       names.add(layer.name);
       layer.build(shape!, { dtype: this.dtype, seed: deriveSeed(this.seed, SEED_LAYER, i) });
@@ -201,10 +201,10 @@ export class Sequential {
    * @throws ConvkitError for an unknown optimizer, loss or metric.
    */
   compile(args: CompileArgs): void {
-    if (!args || typeof args !== 'object') fail('compile', '{ optimizer, loss, metrics? }', args);
+    if (!args || typeof args !== 'object') fail('compile', '{ optimizer, loss, metrics? }', describe(args));
     const metrics = args.metrics ?? [];
-    for (const m of metrics) if (m !== 'accuracy' && m !== 'loss') fail('compile', "metrics from 'accuracy', 'loss'", m);
-    if (args.checkFinite !== undefined && typeof args.checkFinite !== 'boolean') fail('compile', 'checkFinite to be a boolean', args.checkFinite);
+    for (const m of metrics) if (m !== 'accuracy' && m !== 'loss') fail('compile', "metrics from 'accuracy', 'loss'", describe(m));
+    if (args.checkFinite !== undefined && typeof args.checkFinite !== 'boolean') fail('compile', 'checkFinite to be a boolean', describe(args.checkFinite));
     this.compiled = {
       optimizer: getOptimizer(args.optimizer),
       loss: getLoss(args.loss),
@@ -302,10 +302,10 @@ export class Sequential {
     let validation = opts.validationData ? this.checkValidation(opts.validationData) : undefined;
     if (opts.validationSplit !== undefined) {
       const split = opts.validationSplit;
-      if (!(split > 0 && split < 1)) fail('fit', 'validationSplit in (0, 1)', split);
+      if (!(split > 0 && split < 1)) fail('fit', 'validationSplit in (0, 1)', describe(split));
       const n = xAll.shape[0];
       const cut = Math.floor(n * (1 - split));
-      if (cut < 1 || cut >= n) fail('fit', `a validationSplit leaving samples on both sides (${n} samples)`, split);
+      if (cut < 1 || cut >= n) fail('fit', `a validationSplit leaving samples on both sides (${n} samples)`, describe(split));
       const range = (a: number, b: number): Int32Array => Int32Array.from({ length: b - a }, (_, i) => a + i);
       validation = [xAll.slice(cut, n), gatherLabels(yAll, range(cut, n))];
       yAll = gatherLabels(yAll, range(0, cut));
@@ -403,7 +403,7 @@ export class Sequential {
    * @throws ConvkitError for k outside [1, layers.length].
    */
   truncate(k: number): Sequential {
-    if (!Number.isInteger(k) || k < 1 || k > this.layers.length) fail('truncate', `a layer count in [1, ${this.layers.length}]`, k);
+    if (!Number.isInteger(k) || k < 1 || k > this.layers.length) fail('truncate', `a layer count in [1, ${this.layers.length}]`, describe(k));
     const kept = this.layers.slice(0, k);
     const copy = new Sequential(
       kept.map((l, i) => layerFromConfig(withInputShape(l.getConfig(), i === 0 ? l.inputShape : undefined))),
@@ -601,7 +601,7 @@ export class Sequential {
   }
 
   private checkX(where: string, x: Tensor): Tensor {
-    if (!(x instanceof Tensor)) fail(where, 'x as a Tensor', x);
+    if (!(x instanceof Tensor)) fail(where, 'x as a Tensor', describe(x));
     if (!sameShape(x.shape.slice(1), this.inputShape) || x.shape[0] < 1) {
       fail(where, `x of shape [N, ${this.inputShape.join(', ')}]`, `[${x.shape.join(', ')}]`);
     }
@@ -610,11 +610,11 @@ export class Sequential {
 
   private checkLabels(where: string, x: Tensor, y: Labels): void {
     const n = labelCount(where, y);
-    if (n !== x.shape[0]) fail(where, `${x.shape[0]} labels (one per sample of x)`, n);
+    if (n !== x.shape[0]) fail(where, `${x.shape[0]} labels (one per sample of x)`, describe(n));
   }
 
   private checkValidation(v: [Tensor, Labels]): [Tensor, Labels] {
-    if (!Array.isArray(v) || v.length !== 2) fail('fit', 'validationData as [x, y]', v);
+    if (!Array.isArray(v) || v.length !== 2) fail('fit', 'validationData as [x, y]', describe(v));
     this.checkLabels('fit validationData', this.checkX('fit validationData', v[0]), v[1]);
     this.checkData('fit validationData', v[0], v[1]);
     return v;
@@ -629,7 +629,7 @@ export class Sequential {
 }
 
 function positive(where: string, name: string, v: number): number {
-  if (!Number.isInteger(v) || v < 1) fail(where, `${name} to be a positive integer`, v);
+  if (!Number.isInteger(v) || v < 1) fail(where, `${name} to be a positive integer`, describe(v));
   return v;
 }
 

@@ -1,4 +1,4 @@
-import { fail } from '../errors.js';
+import { describe, fail } from '../errors.js';
 import { finiteNumber } from '../validate.js';
 import { learningRateFromConfig, Optimizer, type OptimizerArgs, type OptimizerConfig, type RuleStep } from './optimizer.js';
 import { cosineDecay, exponentialDecay, stepDecay } from './schedules.js';
@@ -9,7 +9,7 @@ export type { LearningRateSchedule } from './schedules.js';
 export const schedules = { stepDecay, exponentialDecay, cosineDecay };
 
 function inUnit(where: string, name: string, v: number): number {
-  if (!(finiteNumber(where, name, v) >= 0 && v < 1)) fail(where, `${name} in [0, 1)`, v);
+  if (!(finiteNumber(where, name, v) >= 0 && v < 1)) fail(where, `${name} in [0, 1)`, describe(v));
   return v;
 }
 
@@ -206,7 +206,7 @@ export function getOptimizer(spec: Optimizer | OptimizerConfig | string): Optimi
   if (spec instanceof Optimizer) return spec;
   const [name, config] = typeof spec === 'string' ? [spec, {}] : [spec?.className, spec?.config ?? {}];
   const make = REGISTRY[name as string];
-  if (!make) fail('compile', `an optimizer, one of ${Object.keys(REGISTRY).join(', ')}`, spec);
+  if (!make) fail('compile', `an optimizer, one of ${Object.keys(REGISTRY).join(', ')}`, describe(spec));
   const args = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined && v !== null));
   return make({ ...args, learningRate: learningRateFromConfig(args.learningRate) } as never);
 }

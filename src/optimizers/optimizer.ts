@@ -1,4 +1,4 @@
-import { ConvkitError, fail, NonFiniteError } from '../errors.js';
+import { ConvkitError, describe, fail, NonFiniteError } from '../errors.js';
 import type { Param } from '../layers/layer.js';
 import type { OptimizerStepInfo } from '../backend/types.js';
 import { request, runProgramSync, type OpProgram } from '../ops.js';
@@ -85,7 +85,7 @@ export abstract class Optimizer {
    */
   *applyProgram(params: Param[], opts: { checkFinite?: boolean } = {}): OpProgram<void> {
     const live = params.filter((p) => p.trainable && p.grad !== undefined);
-    for (const p of live) if (p.grad!.size !== p.value.size) fail(this.className, `a gradient of ${p.value.size} values for ${p.name}`, p.grad!.size);
+    for (const p of live) if (p.grad!.size !== p.value.size) fail(this.className, `a gradient of ${p.value.size} values for ${p.name}`, describe(p.grad!.size));
     const clipping = this.clipNorm !== undefined || this.globalClipNorm !== undefined;
     const norms = clipping ? live.map((p) => l2norm(p.grad!.data)) : [];
     const globalNorm = Math.sqrt(norms.reduce((s, n) => s + n * n, 0));
@@ -144,7 +144,7 @@ export abstract class Optimizer {
       const arrays = found.map((t, i) => {
         const name = `${p.name}/${this.slotNames[i]}`;
         if (!t) fail(this.className, `optimizer state ${name}`, 'nothing');
-        if (t.size !== p.value.size) fail(this.className, `optimizer state ${name} with ${p.value.size} values`, t.size);
+        if (t.size !== p.value.size) fail(this.className, `optimizer state ${name} with ${p.value.size} values`, describe(t.size));
         used.add(name);
         const slot = sharedArray(p.value.dtype, t.size);
         slot.set(t.data);
@@ -153,7 +153,7 @@ export abstract class Optimizer {
       this.slots.set(p.name, arrays);
     }
     const stray = weights.find((w) => !used.has(w.name));
-    if (stray) fail(this.className, `optimizer state only for this model's parameters`, stray.name);
+    if (stray) fail(this.className, `optimizer state only for this model's parameters`, describe(stray.name));
   }
 
   getConfig(): OptimizerConfig {
@@ -175,7 +175,7 @@ export function learningRateFromConfig(v: unknown): LearningRate | undefined {
 
 function optionalPositive(where: string, name: string, v: number | undefined): number | undefined {
   if (v === undefined) return undefined;
-  if (!(finiteNumber(where, name, v) > 0)) fail(where, `${name} > 0`, v);
+  if (!(finiteNumber(where, name, v) > 0)) fail(where, `${name} > 0`, describe(v));
   return v;
 }
 

@@ -1,4 +1,4 @@
-import { fail } from '../errors.js';
+import { describe, fail } from '../errors.js';
 import { finiteNumber, positiveInt } from '../validate.js';
 
 export interface ScheduleConfig {
@@ -15,7 +15,7 @@ export interface LearningRateSchedule {
 
 function positive(where: string, name: string, v: unknown): number {
   const x = finiteNumber(where, name, v);
-  if (x <= 0) fail(where, `${name} > 0`, x);
+  if (x <= 0) fail(where, `${name} > 0`, describe(x));
   return x;
 }
 

@@ -1,4 +1,4 @@
-import { ConvkitError, fail } from '../errors.js';
+import { ConvkitError, describe, fail } from '../errors.js';
 import { Tensor, sizeOf, type Shape } from '../tensor.js';
 
 /** What the batcher needs of a model: an async batched predict and the shape of one sample. */
@@ -45,14 +45,14 @@ interface Pending {
  */
 export function createBatcher(model: BatchPredictor, opts: BatcherOptions): Batcher {
   const where = 'createBatcher';
-  if (!model || typeof model.predict !== 'function') fail(where, 'a model with predict()', model);
+  if (!model || typeof model.predict !== 'function') fail(where, 'a model with predict()', describe(model));
   const sampleShape = [...opts.inputShape];
   const sampleSize = sizeOf(sampleShape);
-  if (sampleSize <= 0 || sampleShape.some((d) => !Number.isInteger(d) || d < 1)) fail(where, 'inputShape of positive integers', sampleShape);
+  if (sampleSize <= 0 || sampleShape.some((d) => !Number.isInteger(d) || d < 1)) fail(where, 'inputShape of positive integers', describe(sampleShape));
   const maxBatchSize = positive(where, 'maxBatchSize', opts.maxBatchSize ?? 64);
   const maxQueue = positive(where, 'maxQueue', opts.maxQueue ?? 1024);
   const maxDelayMs = opts.maxDelayMs ?? 2;
-  if (!(maxDelayMs >= 0)) fail(where, 'maxDelayMs >= 0', maxDelayMs);
+  if (!(maxDelayMs >= 0)) fail(where, 'maxDelayMs >= 0', describe(maxDelayMs));
 
   const queue: Pending[] = [];
   // One batch computes at a time and predict reads its input only until it settles, so every batch can be
@@ -142,7 +142,7 @@ export function createBatcher(model: BatchPredictor, opts: BatcherOptions): Batc
 }
 
 function positive(where: string, arg: string, v: number): number {
-  if (!Number.isInteger(v) || v < 1) fail(where, `${arg} to be a positive integer`, v);
+  if (!Number.isInteger(v) || v < 1) fail(where, `${arg} to be a positive integer`, describe(v));
   return v;
 }
 
@@ -153,8 +153,13 @@ function positive(where: string, arg: string, v: number): number {
 function toSample(input: Tensor | Float32Array | number[], sampleShape: number[], size: number, out: Float32Array = new Float32Array(size)): Float32Array {
   const where = 'batcher.predict';
   const data = input instanceof Tensor ? input.data : input;
-  if (!(data instanceof Float32Array || data instanceof Float64Array || Array.isArray(data))) fail(where, 'a Tensor, Float32Array or number[]', input);
+  if (!(data instanceof Float32Array || data instanceof Float64Array || Array.isArray(data))) fail(where, 'a Tensor, Float32Array or number[]', describe(input));
   if (data.length !== size) fail(where, `${size} values (one sample of shape [${sampleShape.join(', ')}])`, `${data.length}`);
+  if (Array.isArray(data)) {
+    // typed-array set() would turn '3' into 3 and true into 1
+    const i = data.findIndex((v) => typeof v !== 'number');
+    if (i >= 0) fail(where, `numbers (input[${i}])`, describe(data[i]));
+  }
   out.set(data);
   let check = 0; // v * 0 is 0 for a finite v and NaN for NaN or +-Infinity: one pass without a branch per value
   for (let i = 0; i < size; i++) check += out[i] * 0;

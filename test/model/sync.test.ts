@@ -124,7 +124,7 @@ describe('Sync variants and bad input', () => {
 
     // forward does not cast, so the first layer rejects a float64 input, by name, the same way both ways.
     const wrongDtype = randomNormal([2, 5, 5, 1], { seed: 1, dtype: 'float64' });
-    const layerMessage = "Conv2D 'first': expected input of dtype float32 (the model's) but received float64";
+    const layerMessage = "Conv2D 'first': expected input of dtype float32 (the model's) but received 'float64'";
     expect(() => m.forwardSync(wrongDtype)).toThrow(layerMessage);
     await expect(m.forward(wrongDtype)).rejects.toThrow(layerMessage);
 

@@ -1,7 +1,8 @@
 // Every op refuses bad arguments with a ConvkitError that names the op, the argument, what was expected
 // and what was given, before any backend runs.
 import { describe, expect, it } from 'vitest';
-import { ConvkitError, ops, randomNormal, setBackend, tensor, zeros, type Tensor } from '../../src/index.js';
+import { ConvkitError, ops, randomNormal, setBackend, Tensor, tensor, zeros } from '../../src/index.js';
+import { nativeAvailable } from '../helpers/backends.js';
 
 const x = randomNormal([2, 8, 8, 4], { seed: 1 });
 const w = randomNormal([3, 3, 4, 6], { seed: 2 });
@@ -97,5 +98,28 @@ describe('bad input', () => {
     throwsConvkit(() => zeros([2, -1]), 'non-negative integers');
     throwsConvkit(() => randomNormal([2], {} as never), 'explicit numeric seed');
     throwsConvkit(() => zeros([6]).reshape([4, -1]), 'divides 6');
+    // the constructor takes float32 or float64 storage only (it used to accept these, then fail in a kernel)
+    throwsConvkit(() => new Tensor(new Uint8Array(4) as never, [4]), 'tensor: expected data as a Float32Array or Float64Array', 'received Uint8Array');
+    throwsConvkit(() => new Tensor(new Int32Array(4) as never, [4]), 'received Int32Array');
+    throwsConvkit(() => new Tensor([1, 2, 3, 4] as never, [4]), 'received [1, 2, 3, 4]');
+    throwsConvkit(() => new Tensor('abcd' as never, [4]), "received 'abcd'");
+    throwsConvkit(() => zeros([65536, 65536]), 'zeros: expected a shape of at most 2147483647 values but received [65536, 65536] (4.29e+9 values)');
   });
+
+  it('work is bounded by the output and the in-bounds window, or the arguments are refused', () => {
+    // a pool of 1e9 with 'same' padding walked its whole window on the reference backend (110 s)
+    for (const b of ['reference', 'native'] as const) {
+      if (b === 'native' && !nativeAvailable) continue;
+      setBackend(b);
+      const x = randomNormal([4, 5, 1, 6], { seed: 4 });
+      const y = ops.avgPool2d(x, { poolSize: 1e9, padding: 'same' });
+      expect(y.shape).toEqual([4, 1, 1, 6]);
+      expect(y.get(0, 0, 0, 0)).toBeCloseTo([0, 1, 2, 3, 4].reduce((s, h) => s + x.get(0, h, 0, 0), 0) / 5, 5);
+      const yMax = ops.maxPool2d(x, { poolSize: [1e9, 3], strides: 1, padding: 'same' });
+      expect(yMax.shape).toEqual([4, 5, 1, 6]);
+      // an output too large to allocate is refused, naming the op
+      throwsConvkit(() => ops.conv2d(x, randomNormal([1, 1, 6, 4], { seed: 5 }), { padding: [[1e6, 1e6], [1e6, 1e6]] }), /^conv2d: expected an output of at most 2147483647 values but received \[4, 2000005, 2000001, 4\]/);
+    }
+    setBackend('reference');
+  }, 10_000);
 });

@@ -87,6 +87,8 @@ describe('createBatcher', () => {
     await expect(b.predict([1, 2, 3])).rejects.toThrow('batcher.predict: expected 4 values (one sample of shape [2, 2]) but received 3');
     await expect(b.predict([1, Number.NaN, 3, 4])).rejects.toThrow('finite input values');
     await expect(b.predict(new Float64Array([1, 1e39, 3, 4]))).rejects.toThrow('finite input values'); // Infinity in float32
+    await expect(b.predict(['1', 2, 3, 4] as unknown as number[])).rejects.toThrow("expected numbers (input[0]) but received '1'");
+    await expect(b.predict([1, 2, true, 4] as unknown as number[])).rejects.toThrow('expected numbers (input[2]) but received true');
     expect(() => createBatcher(fakeModel(), { inputShape: [2], maxBatchSize: 0 })).toThrow(ConvkitError);
     await b.close();
     await expect(b.predict([1, 2, 3, 4])).rejects.toThrow('closed');

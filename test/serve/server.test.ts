@@ -48,8 +48,10 @@ describe('example inference server', () => {
     ['no input field', () => post(srv.url, '{"pixels": []}'), 400, /expected \{"input": number\[\]\}/],
     ['input not an array', () => post(srv.url, '{"input": "abc"}'), 400, /expected \{"input": number\[\]\}/],
     ['wrong length', () => post(srv.url, JSON.stringify({ input: [1, 2, 3] })), 400, /expected 784 input values \(shape \[28, 28, 1\]\) but received 3/],
-    ['a non-numeric value', () => post(srv.url, JSON.stringify({ input: [...new Array(783).fill(0), 'x'] })), 400, /input\[783\] is not a finite number/],
-    ['NaN (serialized as null)', () => post(srv.url, JSON.stringify({ input: [Number.NaN, ...new Array(783).fill(0)] })), 400, /input\[0\] is not a finite number/],
+    ['a non-numeric value', () => post(srv.url, JSON.stringify({ input: [...new Array(783).fill(0), 'x'] })), 400, /input\[783\] is not a number that is finite in float32: "x"/],
+    ['a numeric string', () => post(srv.url, JSON.stringify({ input: ['3', ...new Array(783).fill(0)] })), 400, /input\[0\] is not a number that is finite in float32: "3"/],
+    ['NaN (serialized as null)', () => post(srv.url, JSON.stringify({ input: [Number.NaN, ...new Array(783).fill(0)] })), 400, /input\[0\] is not a number that is finite in float32: null/],
+    ['1e39 (finite JSON, Infinity in float32)', () => post(srv.url, `{"input": [1e39${',0'.repeat(783)}]}`), 400, /input\[0\] is not a number that is finite in float32: 1e\+39/],
     ['an oversized body', () => post(srv.url, JSON.stringify({ input: new Array(40000).fill(0.5) })), 413, /exceeds the limit/],
     ['an unknown route', () => fetch(`${srv.url}/nope`), 404, /no route/],
     ['GET /predict', () => fetch(`${srv.url}/predict`), 405, /use POST/],
@@ -95,5 +97,17 @@ describe('example inference server', () => {
       release();
       await s.close();
     }
+  });
+
+  it('prints one line, not a stack trace, when --model cannot be loaded', async () => {
+    const { execFile } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const script = fileURLToPath(new URL('../../dist/examples/server.js', import.meta.url));
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) =>
+      execFile(process.execPath, [script, '--model', '/nonexistent/model', '--port', '0'], (err, _out, stderr) => resolve({ code: (err as { code?: number } | null)?.code ?? 0, stderr })),
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^convkit server: loadModel: cannot read model.json/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });
