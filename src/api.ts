@@ -16,7 +16,7 @@ export * as architectures from './model/architectures.js';
 export * as initializers from './initializers/index.js';
 export { Sequential, sequential } from './model/sequential.js';
 export type { CompileArgs, FitOptions, ForwardOptions, History, InferenceOptions, ModelConfig, SequentialOptions, SyncInferenceOptions } from './model/sequential.js';
-export { loadModel } from './model/io.js';
+export { loadModel } from './io/model-dir.js';
 export type { Callback, Logs } from './callbacks/index.js';
 export type { Layer, Param } from './layers/index.js';
 export type { Loss } from './losses/index.js';

@@ -36,18 +36,30 @@ export function fail(where: string, expected: string, received: unknown): never 
   throw new ConvkitError(`${where}: expected ${expected} but received ${got}`, where);
 }
 
-export function describe(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(describe).join(', ')}]`;
-  if (typeof v === 'string') return `'${v}'`;
+/**
+ * A value as a message shows it: strings quoted, arrays shown to a depth of 4 and 16 entries at most, long
+ * strings and objects cut at 200 characters.
+ */
+export function describe(v: unknown, depth = 0): string {
+  if (Array.isArray(v)) {
+    if (depth >= 4) return '[...]';
+    const shown = v.slice(0, 16).map((e) => describe(e, depth + 1));
+    return `[${shown.join(', ')}${v.length > 16 ? `, ... (${v.length} entries)` : ''}]`;
+  }
+  if (typeof v === 'string') return `'${clip(v)}'`;
   if (v === null || v === undefined) return String(v);
   if (typeof v === 'object') {
     const ctor = (v as object).constructor?.name;
     if (ctor && ctor !== 'Object') return ctor;
     try {
-      return JSON.stringify(v);
+      return clip(JSON.stringify(v));
     } catch {
       return 'object';
     }
   }
   return String(v);
+}
+
+function clip(s: string): string {
+  return s.length > 200 ? `${s.slice(0, 200)}... (${s.length} characters)` : s;
 }

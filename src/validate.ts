@@ -44,9 +44,22 @@ export function finiteNumber(where: string, arg: string, v: unknown): number {
   return v;
 }
 
+export function nonNegativeNumber(where: string, arg: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(where, `${arg} to be a finite number >= 0`, describe(v));
+  return v;
+}
+
 export function oneOf<T extends string>(where: string, arg: string, v: unknown, allowed: readonly T[]): T {
   if (typeof v !== 'string' || !allowed.includes(v as T)) {
     throw new ConvkitError(`${where}: expected ${arg} to be one of ${allowed.map((a) => `'${a}'`).join(', ')} but received ${describe(v)}`, where);
   }
   return v as T;
+}
+
+/**
+ * table[key] when key is one of the table's own names: a registry lookup that a name from a file, such as
+ * 'constructor' or 'toString', cannot turn into one of Object.prototype's functions.
+ */
+export function own<T>(table: Readonly<Record<string, T>>, key: unknown): T | undefined {
+  return typeof key === 'string' && Object.hasOwn(table, key) ? table[key] : undefined;
 }

@@ -12,7 +12,7 @@ import { mnistDigits } from '../data/mnist.js';
 import { ConvkitError } from '../errors.js';
 import { argmaxRows } from '../losses/labels.js';
 import { architecture, digitsRecipe } from '../model/architectures.js';
-import { loadModel } from '../model/io.js';
+import { loadModel } from '../io/model-dir.js';
 import type { Tensor } from '../tensor.js';
 import * as ops from '../ops.js';
 
@@ -49,7 +49,7 @@ Run 'convkit <command> --help' for a command's options.`,
   --lr <rate>          initial Adam learning rate, cosine-decayed (default 0.003)
   --no-augment         train without random rotations and shifts
   --seed <n>           initialization, split, shuffle and dropout seed (default 1)
-  --out <dir>          where to save model.json and weights.bin (default out/model)
+  --out <dir>          where to save model.json and its weights file (default out/model)
   --verbose <0|1|2>    0 silent, 1 progress bar, 2 a line per epoch (default 1)`,
   evaluate: `Usage: convkit evaluate <modelDir> [--data <dir>] [--seed n --train n --test n]
 

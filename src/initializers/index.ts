@@ -1,7 +1,7 @@
 import { describe, fail } from '../errors.js';
 import { Rng } from '../random.js';
 import { zeros as zeroTensor, type DType, type Shape, type Tensor } from '../tensor.js';
-import { finiteNumber } from '../validate.js';
+import { finiteNumber, own } from '../validate.js';
 
 /** What an initializer serializes to in model.json. */
 export interface InitializerConfig {
@@ -136,7 +136,7 @@ export type InitializerSpec = Initializer | InitializerConfig | keyof typeof REG
 export function getInitializer(where: string, spec: InitializerSpec): Initializer {
   if (typeof spec === 'object' && spec !== null && 'init' in spec) return spec;
   const [name, config] = typeof spec === 'string' ? [spec, {}] : [spec?.className, spec?.config ?? {}];
-  const make = REGISTRY[name as string];
+  const make = own(REGISTRY, name);
   if (!make) fail(where, `an initializer, one of ${Object.keys(REGISTRY).join(', ')}`, describe(spec));
   return make(config);
 }

@@ -8,7 +8,7 @@ import type { Layer, LayerArgs, LayerConfig } from './layer.js';
 import { AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D, type Pooling2DArgs } from './pooling.js';
 import { Flatten, Reshape, type ReshapeArgs } from './shape-layers.js';
 
-export { Layer, type LayerArgs, type LayerConfig, type Param, type ForwardContext, type BuildContext } from './layer.js';
+export { Layer, type LayerArgs, type LayerConfig, type Param, type ForwardContext, type BuildContext, type WeightSource } from './layer.js';
 export {
   Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense, DepthwiseConv2D, Dropout, Flatten, GlobalAveragePooling2D,
   GlobalMaxPooling2D, MaxPooling2D, PReLU, Reshape,
@@ -71,7 +71,7 @@ export function registerLayer(cls: LayerClass): void {
  */
 export function layerFromConfig(config: LayerConfig): Layer {
   const cls = REGISTRY.get(config?.className);
-  if (!cls) fail('layerFromConfig', `a known layer className (${[...REGISTRY.keys()].join(', ')})`, config?.className);
+  if (!cls) fail('layerFromConfig', `a known layer className (${[...REGISTRY.keys()].join(', ')})`, describe(config?.className));
   return new cls(stripUndefined(config.config ?? {}) as never);
 }
 

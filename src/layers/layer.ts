@@ -10,7 +10,7 @@ import type { Regularizer } from './regularizers.js';
  * Non-trainable weights (BatchNorm's moving statistics) are saved and loaded but never get a gradient.
  */
 export interface Param {
-  /** `<layer name>/<weight name>`, unique within a model; the key in weights.bin and in optimizer state. */
+  /** `<layer name>/<weight name>`, unique within a model; the key in the weights file and in optimizer state. */
   readonly name: string;
   value: Tensor;
   grad: Tensor | undefined;
@@ -24,10 +24,19 @@ export interface LayerArgs {
   inputShape?: number[];
 }
 
+/**
+ * Where a model being loaded takes its weights from instead of initializing them: the weight `name`
+ * (`<layer>/<weight>`) of `shape`, in the model's dtype.
+ * @throws ConvkitError when the source has no such weight or another shape.
+ */
+export type WeightSource = (name: string, shape: Shape) => Tensor;
+
 export interface BuildContext {
   dtype: DType;
   /** Base seed for this layer's initializers and dropout masks (derived from the model seed and layer index). */
   seed: number;
+  /** Weights to take instead of initializing them (loadModel): nothing is allocated that the file cannot back. */
+  weights?: WeightSource;
 }
 
 export interface ForwardContext {
@@ -63,12 +72,16 @@ export abstract class Layer {
   protected built = false;
   protected dtype: DType = 'float32';
   protected seed = 0;
+  private weightSource: WeightSource | undefined;
   private _inputShape: number[] = [];
   private _outputShape: number[] = [];
   private readonly weights: Param[] = [];
 
   constructor(args: LayerArgs, defaultPrefix: string) {
-    this.name = args.name ?? autoName(defaultPrefix);
+    if (args?.name !== undefined && (typeof args.name !== 'string' || args.name === '' || args.name.includes('/'))) {
+      fail(`${defaultPrefix} layer`, "name to be a non-empty string without '/'", describe(args.name));
+    }
+    this.name = args?.name ?? autoName(defaultPrefix);
     if (args.inputShape !== undefined) {
       if (!Array.isArray(args.inputShape) || args.inputShape.some((d) => !Number.isInteger(d) || d < 1)) {
         fail(this.where, 'inputShape as an array of positive integers (without the batch axis)', describe(args.inputShape));
@@ -101,7 +114,12 @@ export abstract class Layer {
     this.seed = ctx.seed;
     this._inputShape = [...inputShape];
     this._outputShape = this.computeOutputShape(inputShape);
-    this.createWeights();
+    this.weightSource = ctx.weights;
+    try {
+      this.createWeights();
+    } finally {
+      this.weightSource = undefined;
+    }
     this.built = true;
   }
 
@@ -112,9 +130,10 @@ export abstract class Layer {
   protected createWeights(): void {}
 
   protected addWeight(name: string, shape: Shape, init: Initializer, trainable = true, regularizer?: Regularizer): Param {
+    const full = `${this.name}/${name}`;
     const param: Param = {
-      name: `${this.name}/${name}`,
-      value: toShared(init.init(shape, this.dtype, deriveSeed(this.seed, this.weights.length))),
+      name: full,
+      value: toShared(this.weightSource ? this.weightSource(full, shape) : init.init(shape, this.dtype, deriveSeed(this.seed, this.weights.length))),
       grad: undefined,
       trainable,
       regularizer,
@@ -145,7 +164,7 @@ export abstract class Layer {
     return runProgramAsync(this.backwardProgram(dy, needInputGrad));
   }
 
-  /** All weights in creation order (the order of getWeights and of weights.bin). */
+  /** All weights in creation order (the order of getWeights and of the weights file). */
   params(): Param[] {
     return this.weights;
   }

@@ -2,6 +2,7 @@ import { describe, fail } from '../errors.js';
 import * as ops from '../ops.js';
 import { Tensor, zeros } from '../tensor.js';
 import { classIds, denseTargets, type Labels } from './labels.js';
+import { own } from '../validate.js';
 
 export type { Labels } from './labels.js';
 
@@ -175,7 +176,7 @@ const REGISTRY: Record<string, (c: { fromLogits?: boolean }) => Loss> = {
 export function getLoss(spec: Loss | LossConfig | string): Loss {
   if (typeof spec === 'object' && spec !== null && 'compute' in spec) return spec;
   const [name, config] = typeof spec === 'string' ? [spec, {}] : [spec?.className, spec?.config ?? {}];
-  const make = REGISTRY[name as string];
+  const make = own(REGISTRY, name);
   if (!make) fail('compile', `a loss, one of ${Object.keys(REGISTRY).join(', ')}`, describe(spec));
   return make(config);
 }

@@ -4,6 +4,7 @@ import * as layers from '../layers/index.js';
 import { sparseCategoricalCrossentropy, type Loss } from '../losses/index.js';
 import { adam, schedules, type Optimizer } from '../optimizers/index.js';
 import { Sequential, type SequentialOptions } from './sequential.js';
+import { own } from '../validate.js';
 
 export interface ArchitectureArgs extends SequentialOptions {
   /** Default [28, 28, 1]. */
@@ -62,7 +63,7 @@ export type ArchitectureName = keyof typeof PRESETS;
 
 /** A preset by name (the CLI's --arch). @throws ConvkitError for an unknown name. */
 export function architecture(name: string, args: ArchitectureArgs = {}): Sequential {
-  const make = PRESETS[name as ArchitectureName];
+  const make = own(PRESETS, name);
   if (!make) fail('architecture', `one of ${Object.keys(PRESETS).join(', ')}`, describe(name));
   return make(args);
 }

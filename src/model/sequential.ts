@@ -6,7 +6,7 @@ import { deriveSeed } from '../initializers/seed.js';
 import { Conv2D } from '../layers/conv2d.js';
 import { layerFromConfig } from '../layers/index.js';
 import { MaxPooling2D } from '../layers/pooling.js';
-import type { Layer, LayerConfig, Param } from '../layers/layer.js';
+import type { Layer, LayerConfig, Param, WeightSource } from '../layers/layer.js';
 import { sameShape } from '../layers/layer.js';
 import { getLoss, type Loss, type LossConfig } from '../losses/index.js';
 import { checkFinite, checkLabelValues, gatherLabels, gatherRows, labelCount, type Labels } from '../losses/labels.js';
@@ -15,7 +15,7 @@ import { runProgramAsync, runProgramSync, type OpProgram } from '../ops.js';
 import { getOptimizer, type Optimizer, type OptimizerConfig } from '../optimizers/index.js';
 import { Rng } from '../random.js';
 import { Tensor, zeros, type DType } from '../tensor.js';
-import { saveModel } from './io.js';
+import { saveModel } from '../io/model-dir.js';
 import { correctCount, type MetricName } from './metrics.js';
 
 export interface SequentialOptions {
@@ -126,7 +126,8 @@ export class Sequential {
   private stepping = false;
   private readonly arenas: OutputArena[] = [];
 
-  constructor(layers: Layer[], opts: SequentialOptions = {}) {
+  /** `weights` (loadModel's) supplies every weight instead of the initializers. */
+  constructor(layers: Layer[], opts: SequentialOptions & { weights?: WeightSource } = {}) {
     if (!Array.isArray(layers) || layers.length === 0) fail('sequential', 'a non-empty array of layers', describe(layers));
     this.dtype = opts.dtype ?? 'float32';
     if (this.dtype !== 'float32' && this.dtype !== 'float64') fail('sequential', "dtype 'float32' or 'float64'", describe(this.dtype));
@@ -140,7 +141,7 @@ export class Sequential {
       if (!(layer && typeof layer.build === 'function')) fail('sequential', `a layer at index ${i}`, describe(layer));
       if (names.has(layer.name)) fail('sequential', 'unique layer names', `'${layer.name}' twice`);
       names.add(layer.name);
-      layer.build(shape!, { dtype: this.dtype, seed: deriveSeed(this.seed, SEED_LAYER, i) });
+      layer.build(shape!, { dtype: this.dtype, seed: deriveSeed(this.seed, SEED_LAYER, i), weights: opts.weights });
       shape = layer.outputShape;
     });
     this.layers = [...layers];
@@ -425,10 +426,12 @@ export class Sequential {
   }
 
   /**
-   * Writes model.json and weights.bin into dir (created if needed), each through a temporary file and a
-   * rename, with the optimizer state so fit can resume exactly after loadModel.
+   * Writes model.json and a weights file into dir (created if needed), with the optimizer state so fit can
+   * resume exactly after loadModel. A crash at any moment leaves dir holding the previous model or this one;
+   * concurrent saves to one dir wait for each other (src/io/model-dir.ts).
    * @example await model.save('out/digits')
-   * @throws Error from the file system; files already in dir stay as they were.
+   * @throws Error from the file system, or when another process holds dir's save lock for 30 s; the previous
+   * model in dir stays as it was.
    */
   async save(dir: string): Promise<void> {
     await saveModel(this, dir);

@@ -1,5 +1,5 @@
 import { describe, fail } from '../errors.js';
-import { finiteNumber } from '../validate.js';
+import { finiteNumber, nonNegativeNumber, own } from '../validate.js';
 import { learningRateFromConfig, Optimizer, type OptimizerArgs, type OptimizerConfig, type RuleStep } from './optimizer.js';
 import { cosineDecay, exponentialDecay, stepDecay } from './schedules.js';
 
@@ -36,7 +36,7 @@ export class SGD extends Optimizer {
     super('sgd', args, 0.01);
     this.momentum = inUnit('sgd', 'momentum', args.momentum ?? 0);
     this.nesterov = args.nesterov ?? false;
-    this.decay = finiteNumber('sgd', 'decay', args.decay ?? 0);
+    this.decay = nonNegativeNumber('sgd', 'decay', args.decay ?? 0);
     this.slotNames = this.momentum > 0 ? ['velocity'] : [];
   }
   override currentLearningRate(): number {
@@ -71,7 +71,7 @@ export class Adam extends Optimizer {
     super(where, args, 0.001);
     this.beta1 = inUnit(where, 'beta1', args.beta1 ?? 0.9);
     this.beta2 = inUnit(where, 'beta2', args.beta2 ?? 0.999);
-    this.epsilon = finiteNumber(where, 'epsilon', args.epsilon ?? 1e-7);
+    this.epsilon = nonNegativeNumber(where, 'epsilon', args.epsilon ?? 1e-7);
   }
   protected ruleStep(lr: number, t: number): RuleStep {
     const { beta1: b1, beta2: b2, epsilon } = this;
@@ -114,7 +114,7 @@ export class RMSprop extends Optimizer {
     super('rmsprop', args, 0.001);
     this.rho = inUnit('rmsprop', 'rho', args.rho ?? 0.9);
     this.momentum = inUnit('rmsprop', 'momentum', args.momentum ?? 0);
-    this.epsilon = finiteNumber('rmsprop', 'epsilon', args.epsilon ?? 1e-7);
+    this.epsilon = nonNegativeNumber('rmsprop', 'epsilon', args.epsilon ?? 1e-7);
     this.slotNames = this.momentum > 0 ? ['velocity', 'momentum'] : ['velocity'];
   }
   protected ruleStep(lr: number): RuleStep {
@@ -141,8 +141,8 @@ export class Adagrad extends Optimizer {
   readonly epsilon: number;
   constructor(args: AdagradArgs = {}) {
     super('adagrad', args, 0.001);
-    this.initialAccumulatorValue = finiteNumber('adagrad', 'initialAccumulatorValue', args.initialAccumulatorValue ?? 0.1);
-    this.epsilon = finiteNumber('adagrad', 'epsilon', args.epsilon ?? 1e-7);
+    this.initialAccumulatorValue = nonNegativeNumber('adagrad', 'initialAccumulatorValue', args.initialAccumulatorValue ?? 0.1);
+    this.epsilon = nonNegativeNumber('adagrad', 'epsilon', args.epsilon ?? 1e-7);
   }
   protected override initialSlotValue(): number {
     return this.initialAccumulatorValue;
@@ -173,7 +173,7 @@ export class Adadelta extends Optimizer {
   constructor(args: AdadeltaArgs = {}) {
     super('adadelta', args, 0.001);
     this.rho = inUnit('adadelta', 'rho', args.rho ?? 0.95);
-    this.epsilon = finiteNumber('adadelta', 'epsilon', args.epsilon ?? 1e-7);
+    this.epsilon = nonNegativeNumber('adadelta', 'epsilon', args.epsilon ?? 1e-7);
   }
   protected ruleStep(lr: number): RuleStep {
     return { rule: 'adadelta', lr, rho: this.rho, epsilon: this.epsilon };
@@ -205,7 +205,7 @@ const REGISTRY: Record<string, (args: never) => Optimizer> = { sgd, adam, adamW,
 export function getOptimizer(spec: Optimizer | OptimizerConfig | string): Optimizer {
   if (spec instanceof Optimizer) return spec;
   const [name, config] = typeof spec === 'string' ? [spec, {}] : [spec?.className, spec?.config ?? {}];
-  const make = REGISTRY[name as string];
+  const make = own(REGISTRY, name);
   if (!make) fail('compile', `an optimizer, one of ${Object.keys(REGISTRY).join(', ')}`, describe(spec));
   const args = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined && v !== null));
   return make({ ...args, learningRate: learningRateFromConfig(args.learningRate) } as never);

@@ -3,7 +3,7 @@ import type { Param } from '../layers/layer.js';
 import type { OptimizerStepInfo } from '../backend/types.js';
 import { request, runProgramSync, type OpProgram } from '../ops.js';
 import { sharedArray, Tensor, type FloatArray } from '../tensor.js';
-import { finiteNumber } from '../validate.js';
+import { finiteNumber, nonNegativeNumber } from '../validate.js';
 import { scheduleFromConfig, type LearningRateSchedule, type ScheduleConfig } from './schedules.js';
 
 export type LearningRate = number | LearningRateSchedule;
@@ -48,10 +48,10 @@ export abstract class Optimizer {
 
   protected constructor(where: string, args: OptimizerArgs, defaultLearningRate: number) {
     this.learningRate = args.learningRate ?? defaultLearningRate;
-    if (typeof this.learningRate === 'number') finiteNumber(where, 'learningRate', this.learningRate);
+    if (typeof this.learningRate === 'number') nonNegativeNumber(where, 'learningRate', this.learningRate);
     this.clipNorm = optionalPositive(where, 'clipNorm', args.clipNorm);
     this.globalClipNorm = optionalPositive(where, 'globalClipNorm', args.globalClipNorm);
-    this.weightDecay = finiteNumber(where, 'weightDecay', args.weightDecay ?? 0);
+    this.weightDecay = nonNegativeNumber(where, 'weightDecay', args.weightDecay ?? 0);
   }
 
   /** The learning rate this step uses. */

@@ -1,5 +1,5 @@
 import { describe, fail } from '../errors.js';
-import { finiteNumber, positiveInt } from '../validate.js';
+import { finiteNumber, own, positiveInt } from '../validate.js';
 
 export interface ScheduleConfig {
   className: string;
@@ -75,7 +75,7 @@ const REGISTRY: Record<string, (c: never) => LearningRateSchedule> = { stepDecay
 
 /** A schedule from its saved config. @throws ConvkitError for an unknown className. */
 export function scheduleFromConfig(config: ScheduleConfig): LearningRateSchedule {
-  const make = REGISTRY[config?.className];
-  if (!make) fail('scheduleFromConfig', `a schedule className (${Object.keys(REGISTRY).join(', ')})`, config?.className);
+  const make = own(REGISTRY, config?.className);
+  if (!make) fail('scheduleFromConfig', `a schedule className (${Object.keys(REGISTRY).join(', ')})`, describe(config?.className));
   return make(config.config as never);
 }

@@ -88,7 +88,7 @@ describe('convkit CLI', () => {
     expect(r.err).toMatch(/expected --epochs to be a non-negative integer but received 'many'/);
     const missing = await cli('summary', join(dir, 'nothing-here'));
     expect(missing.code).toBe(1);
-    expect(missing.err).toMatch(/loadModel: cannot read model.json/);
+    expect(missing.err).toMatch(/loadModel: model.json: cannot read it/);
     expect((await cli('train', '--arch', 'alexnet', '--train', '10', '--test', '10')).err).toMatch(/architecture: expected one of lenet5, tutorial but received '?alexnet'?/);
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { getBackend, setBackend } from '../../src/backend/index.js';
 import * as layers from '../../src/layers/index.js';
-import { loadModel } from '../../src/model/io.js';
+import { loadModel, modelJsonText } from '../../src/io/model-dir.js';
 import { sequential, type Sequential } from '../../src/model/sequential.js';
 import * as optimizers from '../../src/optimizers/index.js';
 import * as losses from '../../src/losses/index.js';
@@ -60,6 +60,16 @@ const x = randomUniform([40, 8, 8, 1], { seed: 3 });
 const y = Int32Array.from({ length: 40 }, (_, i) => (i * 7) % 3);
 const bits = (ts: Tensor[]): number[][] => ts.map((t) => [...new Uint32Array(Float32Array.from(t.data).buffer)]);
 
+/** The directory's files, the weights file's random id replaced by <id>. */
+const files = async (d: string) => (await readdir(d)).map((f) => f.replace(/^weights-[0-9a-f]{16}\.bin$/, 'weights-<id>.bin')).sort();
+const weightsPath = async (d: string) => join(d, (await readdir(d)).find((f) => f.startsWith('weights'))!);
+/** Edits model.json and writes it back with a valid checksum, as a careful forger would. */
+async function editModelJson(d: string, edit: (json: Record<string, any>) => void): Promise<void> {
+  const json = JSON.parse(await readFile(join(d, 'model.json'), 'utf8'));
+  edit(json);
+  await writeFile(join(d, 'model.json'), modelJsonText(json));
+}
+
 let dir: string;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'convkit-save-'));
@@ -75,7 +85,7 @@ describe('save and load', () => {
     const model = smallModel();
     await model.fit(x, y, { batchSize: 8, epochs: 1, verbose: 0 });
     await model.save(dir);
-    expect((await readdir(dir)).sort()).toEqual(['model.json', 'weights.bin']);
+    expect(await files(dir)).toEqual(['model.json', 'weights-<id>.bin']);
     const again = await loadModel(dir);
     expect(bits(again.getWeights())).toEqual(bits(model.getWeights()));
     expect(bits([await again.predict(x)])).toEqual(bits([await model.predict(x)]));
@@ -103,50 +113,53 @@ describe('save and load', () => {
     expect(bits(first.getWeights())).not.toEqual(bits(straight.getWeights()));
   });
 
-  it('refuses a truncated weights.bin', async () => {
+  it('refuses a truncated weights file', async () => {
     await smallModel().save(dir);
-    const w = await readFile(join(dir, 'weights.bin'));
-    await writeFile(join(dir, 'weights.bin'), w.subarray(0, w.length - 10));
-    await expect(loadModel(dir)).rejects.toThrow(/weights.bin is truncated: \d+ bytes, expected \d+/);
+    const path = await weightsPath(dir);
+    const w = await readFile(path);
+    await writeFile(path, w.subarray(0, w.length - 10));
+    await expect(loadModel(dir)).rejects.toThrow(/loadModel: weights-[0-9a-f]+\.bin: cannot read it: it has \d+ bytes where model.json says \d+: it is truncated/);
   });
 
-  it('refuses a corrupt weights.bin (one flipped bit)', async () => {
+  it('refuses a corrupt weights file (one flipped bit)', async () => {
     await smallModel().save(dir);
-    const w = await readFile(join(dir, 'weights.bin'));
+    const path = await weightsPath(dir);
+    const w = await readFile(path);
     w[17] ^= 0x04;
-    await writeFile(join(dir, 'weights.bin'), w);
-    await expect(loadModel(dir)).rejects.toThrow(/weights.bin is corrupt/);
+    await writeFile(path, w);
+    await expect(loadModel(dir)).rejects.toThrow(/weights-[0-9a-f]+\.bin: its CRC-32 does not match/);
   });
 
-  it('refuses a truncated or non-JSON model.json, and a missing directory', async () => {
+  it('refuses a truncated, edited or non-JSON model.json, and a missing directory', async () => {
     await smallModel().save(dir);
     const text = await readFile(join(dir, 'model.json'), 'utf8');
     await writeFile(join(dir, 'model.json'), text.slice(0, text.length / 2));
-    await expect(loadModel(dir)).rejects.toThrow(/model.json is not valid JSON .*corrupt or truncated/);
+    await expect(loadModel(dir)).rejects.toThrow(/loadModel: model.json: not valid JSON \(\d+ bytes\); the file is corrupt or truncated/);
+    await writeFile(join(dir, 'model.json'), text.replace('"epochsTrained": 0', '"epochsTrained": 1'));
+    await expect(loadModel(dir)).rejects.toThrow(/model.json: its checksum does not match its content/);
     await writeFile(join(dir, 'model.json'), '{"format": "keras"}');
     await expect(loadModel(dir)).rejects.toThrow(/not a convkit model/);
-    await expect(loadModel(join(dir, 'nope'))).rejects.toThrow(/cannot read model.json/);
+    await expect(loadModel(join(dir, 'nope'))).rejects.toThrow(/loadModel: model.json: cannot read it: cannot open it: ENOENT/);
   });
 
   it('refuses weights that do not match the layers, naming the weight and both shapes', async () => {
     await smallModel().save(dir);
-    const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
-    json.modelConfig.layers[5].config.units = 4;
-    await writeFile(join(dir, 'model.json'), JSON.stringify(json));
-    await expect(loadModel(dir)).rejects.toThrow(/weights entry 'dense_\d+\/kernel' has shape \[64, 3\] but the layer expects \[64, 4\]/);
-    json.modelConfig.layers[5].config.units = 3;
-    json.modelConfig.layers[0].className = 'Conv9D';
-    await writeFile(join(dir, 'model.json'), JSON.stringify(json));
+    await editModelJson(dir, (json) => (json.modelConfig.layers[5].config.units = 4));
+    await expect(loadModel(dir)).rejects.toThrow(/the weight 'dense_\d+\/kernel' has shape \[64, 3\] but the layer needs \[64, 4\]/);
+    await editModelJson(dir, (json) => {
+      json.modelConfig.layers[5].config.units = 3;
+      json.modelConfig.layers[0].className = 'Conv9D';
+    });
     await expect(loadModel(dir)).rejects.toThrow(/cannot be built: .*known layer className/);
   });
 
-  it('refuses a weights.bin from another model', async () => {
+  it('refuses a weights file from another model', async () => {
     await smallModel().save(dir);
     const other = join(dir, 'other');
     const big = sequential([layers.dense({ units: 50, inputShape: [50] })]);
     await big.save(other);
-    await writeFile(join(dir, 'weights.bin'), await readFile(join(other, 'weights.bin')));
-    await expect(loadModel(dir)).rejects.toThrow(/belongs to another model.json/);
+    await writeFile(await weightsPath(dir), await readFile(await weightsPath(other)));
+    await expect(loadModel(dir)).rejects.toThrow(/it belongs to another model.json/);
   });
 
   it('leaves no half-written file when a write fails part-way: the previous save stays loadable', async () => {
@@ -157,17 +170,38 @@ describe('save and load', () => {
     faults.failWrite = true;
     await expect(b.save(dir)).rejects.toThrow(/ENOSPC/);
     faults.failWrite = false;
-    expect((await readdir(dir)).sort()).toEqual(['model.json', 'weights.bin']);
+    expect(await files(dir)).toEqual(['model.json', 'weights-<id>.bin']);
     expect(bits([await (await loadModel(dir)).predict(x)])).toEqual(bits([before]));
   });
 
-  it('a crash between the two renames is detected at load, never loaded silently', async () => {
-    await smallModel(1).save(dir);
+  it('a save that fails before model.json is replaced leaves the previous model, and its leftovers are removed', async () => {
+    const a = smallModel(1);
+    await a.save(dir);
+    const before = await a.predict(x);
     faults.failRenameOf = 'model.json';
     await expect(smallModel(2).save(dir)).rejects.toThrow(/simulated crash/);
     faults.failRenameOf = '';
-    expect((await readdir(dir)).sort()).toEqual(['model.json', 'weights.bin']);
-    await expect(loadModel(dir)).rejects.toThrow(/weights.bin is corrupt or from another save/);
+    expect(await files(dir)).toEqual(['model.json', 'weights-<id>.bin']);
+    expect(bits([await (await loadModel(dir)).predict(x)])).toEqual(bits([before]));
+  });
+
+  it('still loads the format version 1 directories earlier convkit wrote (weights.bin, no checksum)', async () => {
+    const m = smallModel(3);
+    await m.fit(x, y, { batchSize: 8, epochs: 1, verbose: 0 });
+    await m.save(dir);
+    const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
+    delete json.checksum;
+    json.formatVersion = 1;
+    const { rename } = await import('node:fs/promises');
+    await rename(await weightsPath(dir), join(dir, 'weights.bin'));
+    json.weights.file = 'weights.bin';
+    await writeFile(join(dir, 'model.json'), JSON.stringify(json, null, 2));
+    const again = await loadModel(dir);
+    expect(bits(again.getWeights())).toEqual(bits(m.getWeights()));
+    expect(again.optimizer!.iterations).toBe(5);
+    // saving over it moves it to the current format and removes weights.bin
+    await again.save(dir);
+    expect(await files(dir)).toEqual(['model.json', 'weights-<id>.bin']);
   });
 
   it('an uncompiled float64 model loads as float64 with its weights rounded to float32 (the file format)', async () => {

@@ -107,7 +107,7 @@ describe('example inference server', () => {
       execFile(process.execPath, [script, '--model', '/nonexistent/model', '--port', '0'], (err, _out, stderr) => resolve({ code: (err as { code?: number } | null)?.code ?? 0, stderr })),
     );
     expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toMatch(/^convkit server: loadModel: cannot read model.json/);
+    expect(r.stderr.trim()).toMatch(/^convkit server: loadModel: model.json: cannot read it/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });
