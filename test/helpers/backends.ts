@@ -6,6 +6,12 @@ import { loadNative, nativeInfo, setNativeIsa, setNativeThreads } from '../../sr
  */
 export const onBestIsaRun = process.env.CONVKIT_ISA === undefined;
 
+/**
+ * True when AddressSanitizer is preloaded (CI runs the crash tests against a sanitized addon): its allocator
+ * keeps freed memory in quarantine, so RSS bounds say nothing there.
+ */
+export const underAsan = /libasan/.test(process.env.LD_PRELOAD ?? '');
+
 /** True when the addon loaded; parity suites skip (and say why) otherwise. */
 export const nativeAvailable = loadNative().addon !== undefined;
 export const nativeSkipReason = loadNative().error?.message ?? '';
