@@ -12,7 +12,7 @@ export { setBackend, getBackend, withBackend } from './backend/index.js';
 export type { BackendName } from './backend/index.js';
 export type { Backend, Conv2DInfo, Pool2DInfo, Epilogue, UnaryKind, ActivationKind } from './backend/types.js';
 export { nativeInfo } from './native.js';
-export * as ops from './ops.js';
+export * as ops from './ops/index.js';
 export { createBatcher } from './serve/batcher.js';
 export type { Batcher, BatcherOptions, BatchPredictor } from './serve/batcher.js';
 export * from './api.js';

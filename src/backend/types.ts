@@ -1,10 +1,10 @@
 import type { Tensor } from '../tensor.js';
 
 /**
- * The contract every backend implements. `ops.ts` validates arguments and resolves options (padding,
+ * The contract every backend implements. `src/ops/` validates arguments and resolves options (padding,
  * output sizes) into the plain `*Info` records below before calling a backend, so a backend receives only
- * consistent shapes; the native backend still re-checks every size before it touches memory.
- * Outputs are always new tensors of the input's dtype (the native backend accepts float32 only).
+ * consistent shapes; the native backend still re-checks every size before it touches memory. Outputs are
+ * passed in (see Backend); the native backend accepts float32 only.
  */
 
 /** A resolved 2-D convolution. x (N,H,W,C) nhwc, filter (KH,KW,C/G,OC) hwio -> y (N,OH,OW,OC). */
@@ -72,6 +72,9 @@ export const ASYNC_KERNELS = [
 ] as const;
 export type AsyncKernelName = (typeof ASYNC_KERNELS)[number];
 
+/** Every kernel an op can request: the async ones and the quick ones that always run on the calling thread. */
+export type KernelName = AsyncKernelName | 'dropout' | 'multiply';
+
 /**
  * The same kernels, computed off the calling thread: the Promise resolves with the output once it is
  * complete, and the inputs must not be written until then.
@@ -104,71 +107,76 @@ export interface OptimizerStepInfo {
   checkFinite?: boolean;
 }
 
+/**
+ * Every kernel writes its result into `out`, given last, which the caller allocated with the op's output
+ * shape and the inputs' dtype (from a model's memory plan, or fresh); the kernel overwrites it in full and
+ * returns it. Kernels never allocate their outputs.
+ */
 export interface Backend {
   readonly name: 'reference' | 'native';
   /** Present when the backend can compute off the event loop (native); absent for reference. */
   readonly async?: AsyncKernels;
 
-  /** a (M,K) or (K,M) if transposeA, b (K,N) or (N,K) if transposeB -> (M,N), then the epilogue. */
-  matmul(a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean, epilogue?: Epilogue): Tensor;
+  /** a (M,K) or (K,M) if transposeA, b (K,N) or (N,K) if transposeB -> out (M,N), then the epilogue. */
+  matmul(a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean, epilogue: Epilogue | undefined, out: Tensor): Tensor;
   /** x (..., C) + bias (C). */
-  biasAdd(x: Tensor, bias: Tensor): Tensor;
-  /** dy (..., C) -> (C): the sum over every axis but the last. */
-  biasGrad(dy: Tensor): Tensor;
+  biasAdd(x: Tensor, bias: Tensor, out: Tensor): Tensor;
+  /** dy (..., C) -> out (C): the sum over every axis but the last. */
+  biasGrad(dy: Tensor, out: Tensor): Tensor;
 
-  conv2d(x: Tensor, filter: Tensor, info: Conv2DInfo, epilogue?: Epilogue): Tensor;
+  conv2d(x: Tensor, filter: Tensor, info: Conv2DInfo, epilogue: Epilogue | undefined, out: Tensor): Tensor;
   /**
    * maxPool2d(conv2d(x, filter, info, epilogue), pool) in one op, without writing the convolution's output unless
    * convOutput is given (it then receives it): pool's batch, inH, inW and channels are the convolution's batch,
    * outH, outW and outC.
    */
-  conv2dMaxPool(x: Tensor, filter: Tensor, info: Conv2DInfo, pool: Pool2DInfo, epilogue?: Epilogue, convOutput?: Tensor): Tensor;
+  conv2dMaxPool(x: Tensor, filter: Tensor, info: Conv2DInfo, pool: Pool2DInfo, epilogue: Epilogue | undefined, convOutput: Tensor | undefined, out: Tensor): Tensor;
   /** dy (N,OH,OW,OC), filter (KH,KW,C/G,OC) -> dx (N,H,W,C). */
-  conv2dBackwardInput(dy: Tensor, filter: Tensor, info: Conv2DInfo): Tensor;
+  conv2dBackwardInput(dy: Tensor, filter: Tensor, info: Conv2DInfo, out: Tensor): Tensor;
   /** x (N,H,W,C), dy (N,OH,OW,OC) -> dfilter (KH,KW,C/G,OC). */
-  conv2dBackwardFilter(x: Tensor, dy: Tensor, info: Conv2DInfo): Tensor;
+  conv2dBackwardFilter(x: Tensor, dy: Tensor, info: Conv2DInfo, out: Tensor): Tensor;
 
-  maxPool2d(x: Tensor, info: Pool2DInfo): Tensor;
+  maxPool2d(x: Tensor, info: Pool2DInfo, out: Tensor): Tensor;
   /**
    * Routes dy to the first maximum of each window of x (row-major order within the window). With `through`,
    * x is the output of that activation (relu, leakyRelu with alpha > 0, sigmoid or tanh) and the result is the
    * gradient at its input: unaryBackward(kind, result, x, alpha) of the plain one, in one pass.
    */
-  maxPool2dBackward(dy: Tensor, x: Tensor, info: Pool2DInfo, through?: PoolActivation): Tensor;
-  avgPool2d(x: Tensor, info: Pool2DInfo): Tensor;
-  avgPool2dBackward(dy: Tensor, info: Pool2DInfo): Tensor;
+  maxPool2dBackward(dy: Tensor, x: Tensor, info: Pool2DInfo, through: PoolActivation | undefined, out: Tensor): Tensor;
+  avgPool2d(x: Tensor, info: Pool2DInfo, out: Tensor): Tensor;
+  avgPool2dBackward(dy: Tensor, info: Pool2DInfo, out: Tensor): Tensor;
   /** x (N,H,W,C) -> (N,C). */
-  globalAvgPool2d(x: Tensor): Tensor;
-  /** dy (N,C) -> dx (N,H,W,C) for inputShape. */
-  globalAvgPool2dBackward(dy: Tensor, inputShape: readonly number[]): Tensor;
-  globalMaxPool2d(x: Tensor): Tensor;
+  globalAvgPool2d(x: Tensor, out: Tensor): Tensor;
+  /** dy (N,C) -> dx (N,H,W,C) of out's shape. */
+  globalAvgPool2dBackward(dy: Tensor, out: Tensor): Tensor;
+  globalMaxPool2d(x: Tensor, out: Tensor): Tensor;
   /** Routes dy to the first maximum over H,W of each (n, c). */
-  globalMaxPool2dBackward(dy: Tensor, x: Tensor): Tensor;
+  globalMaxPool2dBackward(dy: Tensor, x: Tensor, out: Tensor): Tensor;
 
   /** Elementwise activation; alpha is leakyRelu's slope or elu's alpha. */
-  unary(kind: UnaryKind, x: Tensor, alpha: number): Tensor;
+  unary(kind: UnaryKind, x: Tensor, alpha: number, out: Tensor): Tensor;
   /**
    * dx = dy * f'(.) where `saved` is the forward INPUT x for relu, leakyRelu and elu, and the forward
    * OUTPUT y for sigmoid and tanh (their derivatives are cheapest from y).
    */
-  unaryBackward(kind: UnaryKind, dy: Tensor, saved: Tensor, alpha: number): Tensor;
+  unaryBackward(kind: UnaryKind, dy: Tensor, saved: Tensor, alpha: number, out: Tensor): Tensor;
 
   /**
    * Inverted dropout: mask (x's shape) receives 1 / (1 - rate) where the i-th draw of Rng(seed) (src/random.ts)
-   * is at least rate * 2^32 and 0 elsewhere; returns x * mask. Both backends give the same bits.
+   * is at least rate * 2^32 and 0 elsewhere; out = x * mask. Both backends give the same bits.
    */
-  dropout(x: Tensor, rate: number, seed: number, mask: Tensor): Tensor;
+  dropout(x: Tensor, rate: number, seed: number, mask: Tensor, out: Tensor): Tensor;
   /** a * b elementwise (same shapes). */
-  multiply(a: Tensor, b: Tensor): Tensor;
+  multiply(a: Tensor, b: Tensor, out: Tensor): Tensor;
 
   /** Softmax over the last axis of x (..., C). */
-  softmax(x: Tensor): Tensor;
+  softmax(x: Tensor, out: Tensor): Tensor;
   /** dx = y * (dy - sum(dy * y)) over the last axis, from the softmax output y. */
-  softmaxBackward(dy: Tensor, y: Tensor): Tensor;
-  /** logits (N,C), labels: class ids in [0, C). Mean loss over N and dlogits = (softmax - onehot) / N. */
-  softmaxCrossEntropySparse(logits: Tensor, labels: Int32Array): { loss: number; grad: Tensor };
+  softmaxBackward(dy: Tensor, y: Tensor, out: Tensor): Tensor;
+  /** logits (N,C), labels: class ids in [0, C). Mean loss over N, and grad = dlogits = (softmax - onehot) / N. */
+  softmaxCrossEntropySparse(logits: Tensor, labels: Int32Array, grad: Tensor): number;
   /** logits (N,C), targets (N,C) probabilities (one-hot or soft). */
-  softmaxCrossEntropyDense(logits: Tensor, targets: Tensor): { loss: number; grad: Tensor };
+  softmaxCrossEntropyDense(logits: Tensor, targets: Tensor, grad: Tensor): number;
 
   /** The index of the first NaN or ±Inf in x, or -1 when every value is finite. */
   firstNonFinite(x: Tensor): number;
@@ -176,8 +184,8 @@ export interface Backend {
   /**
    * One optimizer step in place: updates w and the rule's slots (sgd: [velocity] with momentum, adam: [m, v],
    * rmsprop: [v] or [v, momentum], adagrad: [accumulator], adadelta: [accumulatedGrad, accumulatedDelta])
-   * from the gradient g; returns w. Both backends give the same bits for float32. Throws a NonFiniteError when
-   * info.checkFinite is not false and a weight ends up NaN or ±Inf.
+   * from the gradient g; returns w (its `out` is w itself). Both backends give the same bits for float32.
+   * Throws a NonFiniteError when info.checkFinite is not false and a weight ends up NaN or ±Inf.
    */
-  optimizerStep(w: Tensor, g: Tensor, slots: readonly Tensor[], info: OptimizerStepInfo): Tensor;
+  optimizerStep(w: Tensor, g: Tensor, slots: readonly Tensor[], info: OptimizerStepInfo, out: Tensor): Tensor;
 }

@@ -14,7 +14,7 @@ import { argmaxRows } from '../losses/labels.js';
 import { architecture, digitsRecipe } from '../model/architectures.js';
 import { loadModel } from '../io/model-dir.js';
 import type { Tensor } from '../tensor.js';
-import * as ops from '../ops.js';
+import * as ops from '../ops/index.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 

@@ -1,7 +1,6 @@
 import { describe, fail } from '../errors.js';
 import type { InitializerSpec } from '../initializers/index.js';
-import { takeOutput } from '../backend/arena.js';
-import * as ops from '../ops.js';
+import * as ops from '../ops/index.js';
 import { zeros, type Shape, type Tensor } from '../tensor.js';
 import { ActivationStep, type ActivationName } from './activations.js';
 import { initializerOf, Layer, type ForwardContext, type LayerArgs, type Param } from './layer.js';
@@ -64,23 +63,23 @@ export class PReLU extends Layer {
     this.alpha = this.addWeight('alpha', [channels], initializerOf(this.where, this.args.alphaInitializer, { className: 'constant', config: { value: 0.25 } }));
   }
   // Elementwise in TypeScript: no op exists for a learned per-channel slope.
-  *forwardProgram(x: Tensor, _ctx: ForwardContext): ops.OpProgram<Tensor> {
+  *forwardProgram(x: Tensor, ctx: ForwardContext): ops.OpProgram<Tensor> {
     this.checkInput(x);
     this.x = x;
     const a = this.alpha.value.data;
     const c = a.length;
-    const y = takeOutput(x.shape, x.dtype);
+    const y = ctx.run.alloc(x.shape, x.dtype);
     for (let i = 0; i < x.size; i++) {
       const v = x.data[i];
       y.data[i] = v > 0 ? v : a[i % c] * v;
     }
     return y;
   }
-  *backwardProgram(dy: Tensor): ops.OpProgram<Tensor> {
+  *backwardProgram(dy: Tensor, _needInputGrad: boolean, run: ops.RunContext): ops.OpProgram<Tensor> {
     const x = this.saved(this.x);
     const a = this.alpha.value.data;
     const c = a.length;
-    const dx = takeOutput(x.shape, x.dtype);
+    const dx = run.alloc(x.shape, x.dtype);
     const da = zeros([c], x.dtype);
     for (let i = 0; i < x.size; i++) {
       const v = x.data[i];

@@ -1,4 +1,4 @@
-import * as ops from '../ops.js';
+import * as ops from '../ops/index.js';
 import type { Tensor } from '../tensor.js';
 import { oneOf } from '../validate.js';
 

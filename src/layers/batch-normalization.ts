@@ -1,7 +1,6 @@
 import { describe, fail } from '../errors.js';
 import type { InitializerSpec } from '../initializers/index.js';
-import { takeOutput } from '../backend/arena.js';
-import type { OpProgram } from '../ops.js';
+import type { OpProgram, RunContext } from '../ops/index.js';
 import { zeros, type FloatArray, type Shape, type Tensor } from '../tensor.js';
 import { initializerOf, Layer, type ForwardContext, type LayerArgs, type Param } from './layer.js';
 
@@ -86,8 +85,8 @@ export class BatchNormalization extends Layer {
       variance.set(this.movingVariance.value.data);
     }
     const invStd = variance.map((v) => 1 / Math.sqrt(v + this.epsilon));
-    const y = takeOutput(x.shape, x.dtype);
-    const xhat = takeOutput(x.shape, x.dtype).data;
+    const y = ctx.run.alloc(x.shape, x.dtype);
+    const xhat = ctx.run.alloc(x.shape, x.dtype).data;
     const g = this.gamma?.value.data;
     const b = this.beta?.value.data;
     for (let i = 0; i < x.size; i++) {
@@ -100,7 +99,7 @@ export class BatchNormalization extends Layer {
     return y;
   }
 
-  *backwardProgram(dy: Tensor): OpProgram<Tensor> {
+  *backwardProgram(dy: Tensor, _needInputGrad: boolean, run: RunContext): OpProgram<Tensor> {
     const { xhat, invStd, training } = this.saved(this.saved_);
     const c = invStd.length;
     const rows = dy.size / c;
@@ -113,7 +112,7 @@ export class BatchNormalization extends Layer {
     }
     if (this.gamma) this.gamma.grad = fromArray(sumDyXhat, dy);
     if (this.beta) this.beta.grad = fromArray(sumDy, dy);
-    const dx = takeOutput(dy.shape, dy.dtype);
+    const dx = run.alloc(dy.shape, dy.dtype);
     for (let i = 0; i < dy.size; i++) {
       const k = i % c;
       const s = (g ? g[k] : 1) * invStd[k];

@@ -1,10 +1,9 @@
 import { describe, fail } from '../errors.js';
 import type { InitializerSpec } from '../initializers/index.js';
-import * as ops from '../ops.js';
+import * as ops from '../ops/index.js';
 import type { Shape, Tensor } from '../tensor.js';
 import { pair, positiveInt } from '../validate.js';
 import { ActivationStep, type ActivationName } from './activations.js';
-import { takeOutput } from '../backend/arena.js';
 import { initializerOf, Layer, type ForwardContext, type LayerArgs, type Param } from './layer.js';
 import { getRegularizer, type Regularizer } from './regularizers.js';
 
@@ -95,12 +94,12 @@ export class Conv2D extends Layer {
    * saves nothing for backward; given the pooling layer, it keeps what both layers' forward passes keep (the
    * convolution's output, written too), for training.
    */
-  *forwardMaxPoolProgram(x: Tensor, pool: ops.Pool2DOptions, keep?: { keepInput(x: Tensor): void }): ops.OpProgram<Tensor> {
+  *forwardMaxPoolProgram(x: Tensor, pool: ops.Pool2DOptions, run: ops.RunContext, keep?: { keepInput(x: Tensor): void }): ops.OpProgram<Tensor> {
     this.checkInput(x);
     const opts = { ...this.opts, bias: this.bias?.value, ...this.act.epilogue() };
     if (!keep) return yield ops.request.conv2dMaxPool(x, this.kernel.value, opts, pool);
     this.x = x;
-    const z = takeOutput(ops.conv2dOutputShape(x.shape, this.kernel.value.shape, this.opts), x.dtype);
+    const z = run.alloc(ops.conv2dOutputShape(x.shape, this.kernel.value.shape, this.opts), x.dtype);
     const y = yield ops.request.conv2dMaxPool(x, this.kernel.value, opts, pool, z);
     keep.keepInput(yield* this.act.after(z));
     return y;

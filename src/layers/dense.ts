@@ -1,6 +1,6 @@
 import { fail } from '../errors.js';
 import type { InitializerSpec } from '../initializers/index.js';
-import * as ops from '../ops.js';
+import * as ops from '../ops/index.js';
 import type { Shape, Tensor } from '../tensor.js';
 import { positiveInt } from '../validate.js';
 import { ActivationStep, type ActivationName } from './activations.js';

@@ -1,7 +1,7 @@
 import { fail } from '../errors.js';
 import { deriveSeed } from '../initializers/seed.js';
-import * as ops from '../ops.js';
-import { sharedArray, Tensor, type Shape } from '../tensor.js';
+import * as ops from '../ops/index.js';
+import type { Shape, Tensor } from '../tensor.js';
 import { Layer, type ForwardContext, type LayerArgs } from './layer.js';
 
 export interface DropoutArgs extends LayerArgs {
@@ -22,7 +22,6 @@ export class Dropout extends Layer {
   readonly rate: number;
   private readonly ownSeed: number | undefined;
   private mask: Tensor | undefined;
-  private maskBuffer: Tensor | undefined;
 
   constructor(args: DropoutArgs) {
     super(args, 'dropout');
@@ -39,16 +38,11 @@ export class Dropout extends Layer {
       this.mask = undefined;
       return x;
     }
-    // the mask's buffer is kept from step to step: backward reads it, so it cannot come from the output arena
-    let mask = this.maskBuffer;
-    if (!mask || mask.size !== x.size || mask.dtype !== x.dtype) {
-      mask = this.maskBuffer = new Tensor(sharedArray(x.dtype, x.size), x.shape);
-    }
-    this.mask = mask.reshape(x.shape);
-    return ops.dropout(x, this.rate, deriveSeed(this.ownSeed ?? this.seed, ctx.step), this.mask).y;
+    this.mask = ctx.run.alloc(x.shape, x.dtype);
+    return yield ops.request.dropout(x, this.rate, deriveSeed(this.ownSeed ?? this.seed, ctx.step), this.mask);
   }
   *backwardProgram(dy: Tensor): ops.OpProgram<Tensor> {
-    return this.mask ? ops.multiply(dy, this.mask) : dy;
+    return this.mask ? yield ops.request.multiply(dy, this.mask) : dy;
   }
   protected ownConfig(): Record<string, unknown> {
     return { rate: this.rate, seed: this.ownSeed };

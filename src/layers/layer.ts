@@ -1,7 +1,7 @@
 import { ConvkitError, describe, fail } from '../errors.js';
 import { getInitializer, type Initializer, type InitializerSpec } from '../initializers/index.js';
 import { deriveSeed } from '../initializers/seed.js';
-import { runProgramAsync, type OpProgram } from '../ops.js';
+import { freshOutputs, runProgramAsync, type OpProgram, type RunContext } from '../ops/index.js';
 import { Tensor, toShared, type DType, type Shape } from '../tensor.js';
 import type { Regularizer } from './regularizers.js';
 
@@ -43,6 +43,8 @@ export interface ForwardContext {
   training: boolean;
   /** The optimizer step; dropout draws its mask from (seed, step) so a resumed run draws the same masks. */
   step: number;
+  /** Where the run's outputs come from: a layer computing in TypeScript allocates its outputs here too. */
+  run: RunContext;
 }
 
 export interface LayerConfig {
@@ -153,15 +155,15 @@ export abstract class Layer {
    * dy (N, ...outputShape) -> dx (N, ...inputShape), from the state the last forward kept; fills each
    * trainable param's grad. With needInputGrad false a layer may skip dx (the model's first layer).
    */
-  abstract backwardProgram(dy: Tensor, needInputGrad: boolean): OpProgram<Tensor | undefined>;
+  abstract backwardProgram(dy: Tensor, needInputGrad: boolean, run: RunContext): OpProgram<Tensor | undefined>;
 
   /** forwardProgram with the kernels off the event loop (native backend). */
-  async forward(x: Tensor, ctx: ForwardContext): Promise<Tensor> {
-    return runProgramAsync(this.forwardProgram(x, ctx));
+  async forward(x: Tensor, ctx: Omit<ForwardContext, 'run'>): Promise<Tensor> {
+    return runProgramAsync(this.forwardProgram(x, { ...ctx, run: freshOutputs }));
   }
   /** backwardProgram with the kernels off the event loop (native backend). */
   async backward(dy: Tensor, needInputGrad: boolean): Promise<Tensor | undefined> {
-    return runProgramAsync(this.backwardProgram(dy, needInputGrad));
+    return runProgramAsync(this.backwardProgram(dy, needInputGrad, freshOutputs));
   }
 
   /** All weights in creation order (the order of getWeights and of the weights file). */

@@ -1,5 +1,5 @@
 import { fail } from '../errors.js';
-import * as ops from '../ops.js';
+import * as ops from '../ops/index.js';
 import type { Shape, Tensor } from '../tensor.js';
 import { pair } from '../validate.js';
 import { Layer, type ForwardContext, type LayerArgs } from './layer.js';

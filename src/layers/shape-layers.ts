@@ -1,5 +1,5 @@
 import { fail } from '../errors.js';
-import type { OpProgram } from '../ops.js';
+import type { OpProgram } from '../ops/index.js';
 import { sizeOf, type Shape, type Tensor } from '../tensor.js';
 import { Layer, type ForwardContext, type LayerArgs } from './layer.js';
 

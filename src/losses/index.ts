@@ -1,5 +1,5 @@
 import { describe, fail } from '../errors.js';
-import * as ops from '../ops.js';
+import * as ops from '../ops/index.js';
 import { Tensor, zeros } from '../tensor.js';
 import { classIds, denseTargets, type Labels } from './labels.js';
 import { own } from '../validate.js';

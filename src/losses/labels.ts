@@ -1,5 +1,5 @@
 import { describe, fail } from '../errors.js';
-import { firstNonFinite, type Labels } from '../ops.js';
+import { firstNonFinite, type Labels } from '../ops/index.js';
 import { Tensor, zeros, type DType } from '../tensor.js';
 
 export type { Labels };

@@ -11,7 +11,7 @@ import { sameShape } from '../layers/layer.js';
 import { getLoss, type Loss, type LossConfig } from '../losses/index.js';
 import { checkFinite, checkLabelValues, gatherLabels, gatherRows, labelCount, type Labels } from '../losses/labels.js';
 import { OutputArena } from '../backend/arena.js';
-import { runProgramAsync, runProgramSync, type OpProgram } from '../ops.js';
+import { freshOutputs, runProgramAsync, runProgramSync, type OpProgram, type RunContext } from '../ops/index.js';
 import { getOptimizer, type Optimizer, type OptimizerConfig } from '../optimizers/index.js';
 import { Rng } from '../random.js';
 import { Tensor, zeros, type DType } from '../tensor.js';
@@ -221,7 +221,7 @@ export class Sequential {
    * @throws ConvkitError when x does not have the model's input shape.
    */
   async forward(x: Tensor, opts: ForwardOptions = {}): Promise<Tensor> {
-    return runProgramAsync(this.forwardProgram('forward', x, opts));
+    return runProgramAsync(this.forwardProgram(freshOutputs, 'forward', x, opts));
   }
 
   /**
@@ -230,7 +230,7 @@ export class Sequential {
    * @throws ConvkitError when x does not have the model's input shape.
    */
   forwardSync(x: Tensor, opts: ForwardOptions = {}): Tensor {
-    return runProgramSync(this.forwardProgram('forwardSync', x, opts));
+    return runProgramSync(this.forwardProgram(freshOutputs, 'forwardSync', x, opts));
   }
 
   /**
@@ -238,12 +238,12 @@ export class Sequential {
    * unless `inputGradient` is false (training skips the first layer's input gradient).
    */
   async backward(dy: Tensor, opts: { inputGradient?: boolean } = {}): Promise<Tensor | undefined> {
-    return runProgramAsync(this.backwardProgram(dy, opts.inputGradient ?? true));
+    return runProgramAsync(this.backwardProgram(freshOutputs, dy, opts.inputGradient ?? true));
   }
 
   /** backward on the calling thread, after a forward or forwardSync. */
   backwardSync(dy: Tensor, opts: { inputGradient?: boolean } = {}): Tensor | undefined {
-    return runProgramSync(this.backwardProgram(dy, opts.inputGradient ?? true));
+    return runProgramSync(this.backwardProgram(freshOutputs, dy, opts.inputGradient ?? true));
   }
 
   /** Copies of every weight, in layer order (kernel then bias; BatchNorm's moving statistics included). */
@@ -272,7 +272,7 @@ export class Sequential {
    * @throws ConvkitError when not compiled or the shapes or labels do not fit.
    */
   async trainOnBatch(x: Tensor, y: Labels): Promise<Logs> {
-    return this.runAsync(this.trainOnBatchProgram('trainOnBatch', x, y));
+    return this.runAsync((run) => this.trainOnBatchProgram(run, 'trainOnBatch', x, y));
   }
 
   /**
@@ -283,7 +283,7 @@ export class Sequential {
    * @throws ConvkitError when not compiled, the shapes or labels do not fit, or a trainOnBatch is in flight.
    */
   trainOnBatchSync(x: Tensor, y: Labels): Logs {
-    return this.runSync(this.trainOnBatchProgram('trainOnBatchSync', x, y));
+    return this.runSync((run) => this.trainOnBatchProgram(run, 'trainOnBatchSync', x, y));
   }
 
   /**
@@ -336,7 +336,7 @@ export class Sequential {
         const idx = order.subarray(b * batchSize, Math.min((b + 1) * batchSize, n));
         let xb = gatherRows(xAll, idx);
         if (opts.augment) xb = opts.augment.apply(xb, new Rng(deriveSeed(seed, SEED_AUGMENT, epoch, b)));
-        const r = await this.runAsync(this.trainStep(xb, gatherLabels(yAll, idx), optimizer));
+        const r = await this.runAsync((run) => this.trainStep(run, xb, gatherLabels(yAll, idx), optimizer));
         lossSum += r.loss * idx.length;
         correct += r.correct;
         seen += idx.length;
@@ -365,7 +365,7 @@ export class Sequential {
    * @throws ConvkitError when not compiled or x and the labels disagree.
    */
   async evaluate(x: Tensor, y: Labels, opts: InferenceOptions = {}): Promise<Logs> {
-    return this.runAsync(this.evaluateProgram('evaluate', x, y, opts));
+    return this.runAsync((run) => this.evaluateProgram(run, 'evaluate', x, y, opts));
   }
 
   /**
@@ -374,7 +374,7 @@ export class Sequential {
    * @throws ConvkitError when not compiled or x and the labels disagree.
    */
   evaluateSync(x: Tensor, y: Labels, opts: SyncInferenceOptions = {}): Logs {
-    return this.runSync(this.evaluateProgram('evaluateSync', x, y, opts));
+    return this.runSync((run) => this.evaluateProgram(run, 'evaluateSync', x, y, opts));
   }
 
   /**
@@ -384,7 +384,7 @@ export class Sequential {
    * @throws ConvkitError when x does not have the model's input shape.
    */
   async predict(x: Tensor, opts: InferenceOptions = {}): Promise<Tensor> {
-    return this.runAsync(this.predictProgram('predict', x, opts));
+    return this.runAsync((run) => this.predictProgram(run, 'predict', x, opts));
   }
 
   /**
@@ -394,7 +394,7 @@ export class Sequential {
    * @throws ConvkitError when x does not have the model's input shape.
    */
   predictSync(x: Tensor, opts: SyncInferenceOptions = {}): Tensor {
-    return this.runSync(this.predictProgram('predictSync', x, opts));
+    return this.runSync((run) => this.predictProgram(run, 'predictSync', x, opts));
   }
 
   /**
@@ -443,23 +443,23 @@ export class Sequential {
   private takeArena(): OutputArena | undefined {
     if (process.env.CONVKIT_OUTPUT_ARENA === '0') return undefined;
     const arena = this.arenas.pop() ?? new OutputArena();
-    arena.reset();
+    arena.batchEnd();
     return arena;
   }
 
-  private runSync<T>(program: OpProgram<T>): T {
+  private runSync<T>(program: (run: RunContext) => OpProgram<T>): T {
     const arena = this.takeArena();
     try {
-      return runProgramSync(program, arena);
+      return runProgramSync(program(arena ?? freshOutputs), arena);
     } finally {
       if (arena) this.arenas.push(arena);
     }
   }
 
-  private async runAsync<T>(program: OpProgram<T>): Promise<T> {
+  private async runAsync<T>(program: (run: RunContext) => OpProgram<T>): Promise<T> {
     const arena = this.takeArena();
     try {
-      return await runProgramAsync(program, arena);
+      return await runProgramAsync(program(arena ?? freshOutputs), arena);
     } finally {
       if (arena) this.arenas.push(arena);
     }
@@ -471,13 +471,13 @@ export class Sequential {
    * backward pass runs) the convolution's output is not written at all and the layers keep no forward state;
    * otherwise it is written too, and both layers keep what their own forward passes would.
    */
-  private *forwardProgram(where: string, x: Tensor, opts: ForwardOptions, fuse = false): OpProgram<Tensor> {
-    const ctx = { training: opts.training ?? false, step: opts.step ?? this.compiled?.optimizer.iterations ?? 0 };
+  private *forwardProgram(run: RunContext, where: string, x: Tensor, opts: ForwardOptions, fuse = false): OpProgram<Tensor> {
+    const ctx = { training: opts.training ?? false, step: opts.step ?? this.compiled?.optimizer.iterations ?? 0, run };
     let y = this.checkX(where, x);
     for (let i = 0; i < this.layers.length; i++) {
       const layer = this.layers[i], next = this.layers[i + 1];
       if (layer instanceof Conv2D && next instanceof MaxPooling2D && layer.fusesMaxPool()) {
-        y = yield* layer.forwardMaxPoolProgram(y, next.poolOptions(), fuse && !ctx.training ? undefined : next);
+        y = yield* layer.forwardMaxPoolProgram(y, next.poolOptions(), run, fuse && !ctx.training ? undefined : next);
         i++;
         continue;
       }
@@ -491,7 +491,7 @@ export class Sequential {
    * applies that activation's backward in its own op (ops.maxPool2dBackward's activation): the same values,
    * without a pass over the convolution's output-sized gradient.
    */
-  private *backwardProgram(dy: Tensor, wantInput: boolean): OpProgram<Tensor | undefined> {
+  private *backwardProgram(run: RunContext, dy: Tensor, wantInput: boolean): OpProgram<Tensor | undefined> {
     let g: Tensor | undefined = dy;
     for (let i = this.layers.length - 1; i >= 0; i--) {
       const layer = this.layers[i], prev = this.layers[i - 1];
@@ -502,21 +502,21 @@ export class Sequential {
         i--;
         continue;
       }
-      g = yield* layer.backwardProgram(g!, i > 0 || wantInput);
+      g = yield* layer.backwardProgram(g!, i > 0 || wantInput, run);
     }
     return g;
   }
 
-  private *trainOnBatchProgram(where: string, x: Tensor, y: Labels): OpProgram<Logs> {
+  private *trainOnBatchProgram(run: RunContext, where: string, x: Tensor, y: Labels): OpProgram<Logs> {
     const { optimizer, metrics } = this.requireCompiled(where);
     const xb = this.checkX(where, x).cast(this.dtype);
     this.checkLabels(where, xb, y);
     this.checkData(where, xb, y);
-    const r = yield* this.trainStep(xb, y, optimizer);
+    const r = yield* this.trainStep(run, xb, y, optimizer);
     return metrics.includes('accuracy') ? { loss: r.loss, accuracy: r.correct / xb.shape[0] } : { loss: r.loss };
   }
 
-  private *evaluateProgram(where: string, x: Tensor, y: Labels, opts: InferenceOptions): OpProgram<Logs> {
+  private *evaluateProgram(run: RunContext, where: string, x: Tensor, y: Labels, opts: InferenceOptions): OpProgram<Logs> {
     const { loss, metrics } = this.requireCompiled(where);
     const xs = this.checkX(where, x);
     this.checkLabels(where, xs, y);
@@ -529,7 +529,7 @@ export class Sequential {
       opts.signal?.throwIfAborted();
       const end = Math.min(start + batchSize, n);
       const idx = Int32Array.from({ length: end - start }, (_, i) => start + i);
-      const out = yield* this.forwardProgram(where, batchRows(xs, start, end, this.dtype), { training: false }, true);
+      const out = yield* this.forwardProgram(run, where, batchRows(xs, start, end, this.dtype), { training: false }, true);
       const yb = gatherLabels(y, idx);
       lossSum += loss.compute(out, yb).loss * (end - start);
       if (metrics.includes('accuracy')) correct += correctCount(out, yb, this.accuracyThreshold());
@@ -540,7 +540,7 @@ export class Sequential {
     return logs;
   }
 
-  private *predictProgram(where: string, x: Tensor, opts: InferenceOptions): OpProgram<Tensor> {
+  private *predictProgram(run: RunContext, where: string, x: Tensor, opts: InferenceOptions): OpProgram<Tensor> {
     const xs = this.checkX(where, x);
     const batchSize = positive(where, 'batchSize', opts.batchSize ?? 128);
     const n = xs.shape[0];
@@ -549,20 +549,20 @@ export class Sequential {
     for (let start = 0; start < n; start += batchSize) {
       opts.signal?.throwIfAborted();
       const end = Math.min(start + batchSize, n);
-      out.data.set((yield* this.forwardProgram(where, batchRows(xs, start, end, this.dtype), {}, true)).data, start * row);
+      out.data.set((yield* this.forwardProgram(run, where, batchRows(xs, start, end, this.dtype), {}, true)).data, start * row);
       yield; // a batch boundary
     }
     return out;
   }
 
   /** One optimizer step, then a batch boundary (a bare yield: the async driver lets the event loop run). */
-  private *trainStep(x: Tensor, y: Labels, optimizer: Optimizer): OpProgram<{ loss: number; correct: number }> {
+  private *trainStep(run: RunContext, x: Tensor, y: Labels, optimizer: Optimizer): OpProgram<{ loss: number; correct: number }> {
     // Layers keep their forward state for backward, so two steps interleaving between kernels would mix them.
     if (this.stepping) throw new ConvkitError(`${this.name}: a training step is already running; fit and trainOnBatch calls on one model must not overlap`, this.name);
     this.stepping = true;
     let result: { loss: number; correct: number };
     try {
-      result = yield* this.trainStepNow(x, y, optimizer);
+      result = yield* this.trainStepNow(run, x, y, optimizer);
     } finally {
       this.stepping = false;
     }
@@ -570,14 +570,14 @@ export class Sequential {
     return result;
   }
 
-  private *trainStepNow(x: Tensor, y: Labels, optimizer: Optimizer): OpProgram<{ loss: number; correct: number }> {
+  private *trainStepNow(run: RunContext, x: Tensor, y: Labels, optimizer: Optimizer): OpProgram<{ loss: number; correct: number }> {
     const { loss, metrics } = this.compiled!;
-    const out = yield* this.forwardProgram('forward', x, { training: true, step: optimizer.iterations });
+    const out = yield* this.forwardProgram(run, 'forward', x, { training: true, step: optimizer.iterations });
     const r = loss.compute(out, y);
     if (!Number.isFinite(r.loss)) {
       throw new ConvkitError(`fit: the loss became ${r.loss} at step ${optimizer.iterations}; lower the learning rate or check the data`, 'fit');
     }
-    yield* this.backwardProgram(r.grad, false);
+    yield* this.backwardProgram(run, r.grad, false);
     let penalty = 0;
     for (const p of this.params()) {
       if (!p.regularizer || !p.grad) continue;

@@ -1,7 +1,7 @@
 import { ConvkitError, describe, fail, NonFiniteError } from '../errors.js';
 import type { Param } from '../layers/layer.js';
 import type { OptimizerStepInfo } from '../backend/types.js';
-import { request, runProgramSync, type OpProgram } from '../ops.js';
+import { request, runProgramSync, type OpProgram } from '../ops/index.js';
 import { sharedArray, Tensor, type FloatArray } from '../tensor.js';
 import { finiteNumber, nonNegativeNumber } from '../validate.js';
 import { scheduleFromConfig, type LearningRateSchedule, type ScheduleConfig } from './schedules.js';

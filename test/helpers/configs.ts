@@ -1,4 +1,4 @@
-import { conv2dInfo, pool2dInfo, type Conv2DOptions, type Padding, type Pool2DOptions } from '../../src/ops.js';
+import { conv2dInfo, pool2dInfo, type Conv2DOptions, type Padding, type Pool2DOptions } from '../../src/ops/index.js';
 import { Rng } from '../../src/random.js';
 
 export interface ConvCase {

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { setBackend } from '../../src/backend/index.js';
 import * as losses from '../../src/losses/index.js';
 import { accuracy } from '../../src/model/metrics.js';
-import * as ops from '../../src/ops.js';
+import * as ops from '../../src/ops/index.js';
 import { randomNormal, randomUniform, tensor, type Tensor } from '../../src/tensor.js';
 
 beforeAll(() => setBackend('reference'));

@@ -3,7 +3,7 @@ import { getBackend, setBackend, withBackend, type BackendName } from '../../src
 import * as layers from '../../src/layers/index.js';
 import * as losses from '../../src/losses/index.js';
 import { sequential } from '../../src/model/sequential.js';
-import { runProgramSync } from '../../src/ops.js';
+import { runProgramSync } from '../../src/ops/index.js';
 import { randomNormal, type Tensor } from '../../src/tensor.js';
 import { nativeAvailable, nativeSkipReason, nativeVariants, useNativeVariant } from '../helpers/backends.js';
 

@@ -5,7 +5,7 @@ import * as layers from '../../src/layers/index.js';
 import * as losses from '../../src/losses/index.js';
 import { Layer, type ForwardContext } from '../../src/layers/layer.js';
 import { lenet5 } from '../../src/model/architectures.js';
-import * as ops from '../../src/ops.js';
+import * as ops from '../../src/ops/index.js';
 import { sequential, type Sequential } from '../../src/model/sequential.js';
 import * as optimizers from '../../src/optimizers/index.js';
 import { randomNormal, randomUniform, Tensor, type Shape } from '../../src/tensor.js';

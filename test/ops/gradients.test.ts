@@ -2,7 +2,7 @@
 // backend (see helpers/gradcheck.ts for why the tolerance is 1e-6).
 import { describe, it } from 'vitest';
 import { ops, randomNormal, setBackend, Tensor, type Shape } from '../../src/index.js';
-import type { Conv2DOptions, Pool2DOptions } from '../../src/ops.js';
+import type { Conv2DOptions, Pool2DOptions } from '../../src/ops/index.js';
 import { distinctValues, gradcheck } from '../helpers/gradcheck.js';
 
 const f64 = (shape: Shape, seed: number) => randomNormal(shape, { seed, dtype: 'float64' });

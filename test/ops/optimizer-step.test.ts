@@ -3,7 +3,7 @@
 // count (elements are independent; chunks cannot change a result).
 import { describe, expect, it } from 'vitest';
 import { ConvkitError, ops, randomNormal, randomUniform, withBackend, type Tensor } from '../../src/index.js';
-import type { OptimizerStepInfo } from '../../src/ops.js';
+import type { OptimizerStepInfo } from '../../src/ops/index.js';
 import { nativeAvailable, nativeVariants, useNativeVariant } from '../helpers/backends.js';
 
 const base: OptimizerStepInfo = { rule: 'sgd', lr: 0.05, scale: 0.7, decay: 0.003, momentum: 0, nesterov: false, beta1: 0.9, beta2: 0.999, rho: 0.9, epsilon: 1e-7 };

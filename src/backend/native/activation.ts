@@ -2,54 +2,45 @@ import type { Tensor } from '../../tensor.js';
 import type { NativeAddon } from '../../native.js';
 import type { UnaryKind } from '../types.js';
 import { defaultAlpha, f32 } from './check.js';
-import { takeOutput } from '../arena.js';
 
-export function unary(addon: NativeAddon, kind: UnaryKind, x: Tensor, alpha: number): Tensor {
-  const y = takeOutput(x.shape);
-  addon.unary(kind, f32('unary', x), y.data as Float32Array, defaultAlpha(kind, alpha));
-  return y;
+export function unary(addon: NativeAddon, kind: UnaryKind, x: Tensor, alpha: number, out: Tensor): Tensor {
+  addon.unary(kind, f32('unary', x), f32('unary', out), defaultAlpha(kind, alpha));
+  return out;
 }
 
-export function unaryBackward(addon: NativeAddon, kind: UnaryKind, dy: Tensor, saved: Tensor, alpha: number): Tensor {
-  const dx = takeOutput(dy.shape);
-  addon.unaryBackward(kind, f32('unaryBackward', dy), f32('unaryBackward', saved), dx.data as Float32Array, defaultAlpha(kind, alpha));
-  return dx;
+export function unaryBackward(addon: NativeAddon, kind: UnaryKind, dy: Tensor, saved: Tensor, alpha: number, out: Tensor): Tensor {
+  const op = 'unaryBackward';
+  addon.unaryBackward(kind, f32(op, dy), f32(op, saved), f32(op, out), defaultAlpha(kind, alpha));
+  return out;
 }
 
-export function dropout(addon: NativeAddon, x: Tensor, rate: number, seed: number, mask: Tensor): Tensor {
-  const y = takeOutput(x.shape);
-  addon.dropout(f32('dropout', x), y.data as Float32Array, f32('dropout', mask), seed, rate);
-  return y;
+export function dropout(addon: NativeAddon, x: Tensor, rate: number, seed: number, mask: Tensor, out: Tensor): Tensor {
+  addon.dropout(f32('dropout', x), f32('dropout', out), f32('dropout', mask), seed, rate);
+  return out;
 }
 
-export function multiply(addon: NativeAddon, a: Tensor, b: Tensor): Tensor {
-  const y = takeOutput(a.shape);
-  addon.multiply(f32('multiply', a), f32('multiply', b), y.data as Float32Array);
-  return y;
+export function multiply(addon: NativeAddon, a: Tensor, b: Tensor, out: Tensor): Tensor {
+  addon.multiply(f32('multiply', a), f32('multiply', b), f32('multiply', out));
+  return out;
 }
 
 /** Softmax over the last axis. */
-export function softmax(addon: NativeAddon, x: Tensor): Tensor {
-  const y = takeOutput(x.shape);
-  addon.softmax(f32('softmax', x), y.data as Float32Array, x.shape[x.rank - 1]);
-  return y;
+export function softmax(addon: NativeAddon, x: Tensor, out: Tensor): Tensor {
+  addon.softmax(f32('softmax', x), f32('softmax', out), x.shape[x.rank - 1]);
+  return out;
 }
 
-export function softmaxBackward(addon: NativeAddon, dy: Tensor, y: Tensor): Tensor {
-  const dx = takeOutput(dy.shape);
-  addon.softmaxBackward(f32('softmaxBackward', dy), f32('softmaxBackward', y), dx.data as Float32Array, dy.shape[dy.rank - 1]);
-  return dx;
+export function softmaxBackward(addon: NativeAddon, dy: Tensor, y: Tensor, out: Tensor): Tensor {
+  addon.softmaxBackward(f32('softmaxBackward', dy), f32('softmaxBackward', y), f32('softmaxBackward', out), dy.shape[dy.rank - 1]);
+  return out;
 }
 
-export function softmaxCrossEntropySparse(addon: NativeAddon, logits: Tensor, labels: Int32Array): { loss: number; grad: Tensor } {
-  const grad = takeOutput(logits.shape);
-  const loss = addon.softmaxCrossEntropySparse(f32('softmaxCrossEntropySparse', logits), labels, grad.data as Float32Array, logits.shape[1]);
-  return { loss, grad };
+export function softmaxCrossEntropySparse(addon: NativeAddon, logits: Tensor, labels: Int32Array, grad: Tensor): number {
+  const op = 'softmaxCrossEntropySparse';
+  return addon.softmaxCrossEntropySparse(f32(op, logits), labels, f32(op, grad), logits.shape[1]);
 }
 
-export function softmaxCrossEntropyDense(addon: NativeAddon, logits: Tensor, targets: Tensor): { loss: number; grad: Tensor } {
-  const grad = takeOutput(logits.shape);
-  const loss = addon.softmaxCrossEntropyDense(
-    f32('softmaxCrossEntropyDense', logits), f32('softmaxCrossEntropyDense', targets), grad.data as Float32Array, logits.shape[1]);
-  return { loss, grad };
+export function softmaxCrossEntropyDense(addon: NativeAddon, logits: Tensor, targets: Tensor, grad: Tensor): number {
+  const op = 'softmaxCrossEntropyDense';
+  return addon.softmaxCrossEntropyDense(f32(op, logits), f32(op, targets), f32(op, grad), logits.shape[1]);
 }

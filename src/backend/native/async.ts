@@ -6,7 +6,7 @@ import { fromNativeError } from './check.js';
 /**
  * The native kernels as Promises, built from the synchronous backend functions so the checks and
  * marshalling exist once: they are handed an addon whose heavy methods start their `...Async` twin
- * instead of computing, so each returns its (still empty) output at once, and the kernel's Promise is
+ * instead of computing, so each returns its (not yet written) output at once, and the kernel's Promise is
  * awaited before that output is handed over.
  */
 export function createAsyncKernels(addon: NativeAddon, fromAddon: (addon: NativeAddon) => Backend): AsyncKernels {

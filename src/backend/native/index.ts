@@ -9,8 +9,8 @@ import { firstNonFinite } from '../reference/optimizer.js';
 import * as pool from './pool.js';
 
 /**
- * The native backend: each method checks dtype (float32 only), allocates the output and calls the addon,
- * which re-checks every size. Get the addon from `loadNative()`.
+ * The native backend: each method checks dtype (float32 only) and calls the addon, which re-checks every size
+ * and writes the output it is given. Get the addon from `loadNative()`.
  * @example const { addon } = loadNative(); if (addon) setBackendImpl(createNativeBackend(addon));
  * @throws ConvkitError (naming the op) for float64 tensors; RangeError/TypeError from the addon for bad sizes.
  */
@@ -21,29 +21,29 @@ export function createNativeBackend(addon: NativeAddon): Backend {
 function nativeKernels(addon: NativeAddon): Backend {
   return {
     name: 'native',
-    matmul: (a, b, ta, tb, ep) => mm.matmul(addon, a, b, ta, tb, ep),
-    biasAdd: (x, bias) => mm.biasAdd(addon, x, bias),
-    biasGrad: (dy) => mm.biasGrad(addon, dy),
-    conv2d: (x, filter, info, ep) => conv.conv2d(addon, x, filter, info, ep),
-    conv2dMaxPool: (x, filter, info, p, ep, convOutput) => conv.conv2dMaxPool(addon, x, filter, info, p, ep, convOutput),
-    conv2dBackwardInput: (dy, filter, info) => conv.conv2dBackwardInput(addon, dy, filter, info),
-    conv2dBackwardFilter: (x, dy, info) => conv.conv2dBackwardFilter(addon, x, dy, info),
-    maxPool2d: (x, info) => pool.maxPool2d(addon, x, info),
-    maxPool2dBackward: (dy, x, info, through) => pool.maxPool2dBackward(addon, dy, x, info, through),
-    avgPool2d: (x, info) => pool.avgPool2d(addon, x, info),
-    avgPool2dBackward: (dy, info) => pool.avgPool2dBackward(addon, dy, info),
-    globalAvgPool2d: (x) => pool.globalAvgPool2d(addon, x),
-    globalAvgPool2dBackward: (dy, shape) => pool.globalAvgPool2dBackward(addon, dy, shape),
-    globalMaxPool2d: (x) => pool.globalMaxPool2d(addon, x),
-    globalMaxPool2dBackward: (dy, x) => pool.globalMaxPool2dBackward(addon, dy, x),
-    unary: (kind, x, alpha) => act.unary(addon, kind, x, alpha),
-    unaryBackward: (kind, dy, saved, alpha) => act.unaryBackward(addon, kind, dy, saved, alpha),
-    dropout: (x, rate, seed, mask) => act.dropout(addon, x, rate, seed, mask),
-    multiply: (a, b) => act.multiply(addon, a, b),
-    softmax: (x) => act.softmax(addon, x),
-    softmaxBackward: (dy, y) => act.softmaxBackward(addon, dy, y),
-    softmaxCrossEntropySparse: (logits, labels) => act.softmaxCrossEntropySparse(addon, logits, labels),
-    softmaxCrossEntropyDense: (logits, targets) => act.softmaxCrossEntropyDense(addon, logits, targets),
+    matmul: (a, b, ta, tb, ep, out) => mm.matmul(addon, a, b, ta, tb, ep, out),
+    biasAdd: (x, bias, out) => mm.biasAdd(addon, x, bias, out),
+    biasGrad: (dy, out) => mm.biasGrad(addon, dy, out),
+    conv2d: (x, filter, info, ep, out) => conv.conv2d(addon, x, filter, info, ep, out),
+    conv2dMaxPool: (x, filter, info, p, ep, convOutput, out) => conv.conv2dMaxPool(addon, x, filter, info, p, ep, convOutput, out),
+    conv2dBackwardInput: (dy, filter, info, out) => conv.conv2dBackwardInput(addon, dy, filter, info, out),
+    conv2dBackwardFilter: (x, dy, info, out) => conv.conv2dBackwardFilter(addon, x, dy, info, out),
+    maxPool2d: (x, info, out) => pool.maxPool2d(addon, x, info, out),
+    maxPool2dBackward: (dy, x, info, through, out) => pool.maxPool2dBackward(addon, dy, x, info, through, out),
+    avgPool2d: (x, info, out) => pool.avgPool2d(addon, x, info, out),
+    avgPool2dBackward: (dy, info, out) => pool.avgPool2dBackward(addon, dy, info, out),
+    globalAvgPool2d: (x, out) => pool.globalAvgPool2d(addon, x, out),
+    globalAvgPool2dBackward: (dy, out) => pool.globalAvgPool2dBackward(addon, dy, out),
+    globalMaxPool2d: (x, out) => pool.globalMaxPool2d(addon, x, out),
+    globalMaxPool2dBackward: (dy, x, out) => pool.globalMaxPool2dBackward(addon, dy, x, out),
+    unary: (kind, x, alpha, out) => act.unary(addon, kind, x, alpha, out),
+    unaryBackward: (kind, dy, saved, alpha, out) => act.unaryBackward(addon, kind, dy, saved, alpha, out),
+    dropout: (x, rate, seed, mask, out) => act.dropout(addon, x, rate, seed, mask, out),
+    multiply: (a, b, out) => act.multiply(addon, a, b, out),
+    softmax: (x, out) => act.softmax(addon, x, out),
+    softmaxBackward: (dy, y, out) => act.softmaxBackward(addon, dy, y, out),
+    softmaxCrossEntropySparse: (logits, labels, grad) => act.softmaxCrossEntropySparse(addon, logits, labels, grad),
+    softmaxCrossEntropyDense: (logits, targets, grad) => act.softmaxCrossEntropyDense(addon, logits, targets, grad),
     firstNonFinite: (x) => (x.dtype === 'float64' ? firstNonFinite(x.data) : addon.firstNonFinite(x.data as Float32Array)),
     optimizerStep: (w, g, slots, info) => optimizerStep(addon, w, g, slots, info),
   };

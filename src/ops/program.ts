@@ -1,0 +1,203 @@
+/**
+ * How an op reaches its kernel. Each op is declared once, as a function that validates its arguments and
+ * returns an OpRequest (which kernel, with which arguments, writing what output); `defineOp` turns that into
+ * the three ways to call it:
+ *   - at once on this thread (`ops.conv2d`),
+ *   - as a Promise computed off the event loop on the native backend (`ops.conv2dAsync`),
+ *   - as a request an OpProgram yields (`ops.request.conv2d`), which a driver runs with one kind of kernel.
+ * A driver runs a program's requests in a RunContext, which supplies every output (a model's reused buffers,
+ * or fresh tensors), and hands each kernel its output: `backend()[request.kernel](...request.args, out)`.
+ */
+import { backend } from '../backend/index.js';
+import { ASYNC_KERNELS, type AsyncKernelName, type Backend, type Conv2DInfo, type KernelName } from '../backend/types.js';
+import { Tensor, zeros, type DType, type Shape } from '../tensor.js';
+
+/** What a kernel writes: a new tensor of this shape and dtype, or (in place) a given tensor. */
+export type OutputSpec = { readonly shape: Shape; readonly dtype: DType } | Tensor;
+
+/**
+ * A validated op, not yet run: the kernel, its arguments but the output, and the output it writes; or, for an
+ * op that needs no kernel (a linear activation), its result.
+ */
+export type OpRequest =
+  | { readonly kernel: KernelName; readonly args: readonly unknown[]; readonly out: OutputSpec }
+  | { readonly kernel: undefined; readonly result: Tensor };
+
+/** A request for `kernel(...args, out)`. */
+export function kernelRequest(kernel: KernelName, args: readonly unknown[], out: OutputSpec): OpRequest {
+  return { kernel, args, out };
+}
+
+/** A request whose result is already known. */
+export function readyRequest(result: Tensor): OpRequest {
+  return { kernel: undefined, result };
+}
+
+/**
+ * A generator of OpRequests that receives each op's result at its `yield` and returns T. A bare `yield`
+ * marks a batch boundary, where runProgramAsync lets the event loop run and a RunContext may take back the
+ * batch's buffers.
+ */
+export type OpProgram<T> = Generator<OpRequest | undefined, T, Tensor>;
+
+/** Where the ops of a run get their outputs. */
+export interface RunContext {
+  /** A tensor of this shape and dtype that an op overwrites in full (its contents are unspecified). */
+  alloc(shape: Shape, dtype: DType): Tensor;
+  /** Called at each batch boundary: every tensor allocated since the last one is dead. */
+  batchEnd?(): void;
+}
+
+/** Fresh tensors for every output: what ops called on their own use. */
+export const freshOutputs: RunContext = { alloc: (shape, dtype) => zeros(shape, dtype) };
+
+function outputOf(out: OutputSpec, ctx: RunContext): Tensor {
+  return out instanceof Tensor ? out : ctx.alloc(out.shape, out.dtype);
+}
+
+type Kernel = (...args: unknown[]) => Tensor;
+
+function runNow(req: OpRequest, ctx: RunContext): Tensor {
+  if (req.kernel === undefined) return req.result;
+  return (backend()[req.kernel] as Kernel)(...req.args, outputOf(req.out, ctx));
+}
+
+// Handing a kernel to the compute thread and back costs about 120 us here (a thread wake-up each way and a trip
+// through the event loop), more than a small op computes: a LeNet-sized layer at batch 64, a bias gradient, a pooling. Such ops
+// run on the calling thread instead. Estimates are rough (80 GFLOP/s of arithmetic, 10 GB/s of memory
+// traffic: what small convolutions and poolings reach on two Zen 3 cores); they only need the order of
+// magnitude. At half those rates (40 and 5) the LeNet-5 batches of the batcher made two worker trips each
+// and it served 25k requests/s at 64 clients; at these, none, and 47k.
+const INLINE_OP_MICROS = 400;
+const INLINE_TURN_MICROS = 500;
+
+// The native kernels already leave the event loop free, but the reference backend's async ops resolve at
+// once, so without a turn at each batch boundary a long fit would starve timers and I/O there.
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+const ASYNC = new Set<string>(ASYNC_KERNELS);
+
+function estimateMicros(kernel: KernelName, args: readonly unknown[]): number {
+  const flops = (f: number): number => f / 80e3;
+  const bytes = (b: number): number => b / 10e3;
+  switch (kernel) {
+    case 'matmul': {
+      const [a, b, ta, tb] = args as [Tensor, Tensor, boolean, boolean];
+      const [m, k] = ta ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
+      return flops(2 * m * k * (tb ? b.shape[0] : b.shape[1]));
+    }
+    case 'conv2d':
+    case 'conv2dMaxPool':
+    case 'conv2dBackwardInput':
+    case 'conv2dBackwardFilter': {
+      const i = args[2] as Conv2DInfo;
+      return flops((2 * i.batch * i.outH * i.outW * i.outC * i.kH * i.kW * i.inC) / i.groups);
+    }
+    case 'optimizerStep':
+      return bytes(5 * 4 * (args[0] as Tensor).size);
+    default: {
+      // elementwise, pooling, softmax: proportional to the tensors read and written (about twice the inputs)
+      let n = 0;
+      for (const a of args) if (a instanceof Tensor) n += a.size;
+      return bytes(2 * 4 * n);
+    }
+  }
+}
+
+/**
+ * Runs one request for an async driver: on the compute thread when the backend can and the op is big enough
+ * to pay for the trip (see INLINE_OP_MICROS), else on this thread. `budget.spent` counts the inline work since
+ * this driver last let the event loop run; past INLINE_TURN_MICROS it yields a turn first, so one program
+ * never holds the loop for long and concurrent programs take turns in order.
+ */
+async function runAsyncRequest(req: OpRequest, ctx: RunContext, budget: { spent: number }): Promise<Tensor> {
+  if (req.kernel === undefined) return req.result;
+  const b: Backend = backend();
+  const micros = estimateMicros(req.kernel, req.args);
+  if (b.async && ASYNC.has(req.kernel) && micros > INLINE_OP_MICROS) {
+    const out = await (b.async[req.kernel as AsyncKernelName] as (...a: unknown[]) => Promise<Tensor>)(...req.args, outputOf(req.out, ctx));
+    budget.spent = 0; // the result came back through the event loop: timers and I/O had their turn
+    return out;
+  }
+  if (budget.spent + micros > INLINE_TURN_MICROS) {
+    await nextTurn();
+    budget.spent = micros;
+    return runNow(req, ctx);
+  }
+  budget.spent += micros;
+  return runNow(req, ctx);
+}
+
+const standalone = { spent: 0 };
+
+/** The three forms of one op, from its one declaration (see the file comment). */
+export interface OpForms<A extends unknown[]> {
+  now(...args: A): Tensor;
+  async(...args: A): Promise<Tensor>;
+  request(...args: A): OpRequest;
+}
+
+/**
+ * Declares an op by its validation: `prepare` checks the arguments (throwing ConvkitErrors) and returns the
+ * request; every form runs exactly that request, so the checks and the kernel call exist once.
+ */
+export function defineOp<A extends unknown[]>(prepare: (...args: A) => OpRequest): OpForms<A> {
+  return {
+    now: (...args) => runNow(prepare(...args), freshOutputs),
+    async: async (...args) => runAsyncRequest(prepare(...args), freshOutputs, standalone),
+    request: prepare,
+  };
+}
+
+/**
+ * Runs a program to its end on this thread with the synchronous kernels; batch boundaries pass at once.
+ * A kernel's error is thrown into the program at its `yield`, so its `finally` blocks run.
+ */
+export function runProgramSync<T>(program: OpProgram<T>, ctx: RunContext = freshOutputs): T {
+  let step = program.next();
+  while (!step.done) {
+    const req = step.value;
+    if (req === undefined) {
+      ctx.batchEnd?.();
+      step = program.next();
+      continue;
+    }
+    let out: Tensor;
+    try {
+      out = runNow(req, ctx);
+    } catch (e) {
+      step = program.throw(e);
+      continue;
+    }
+    step = program.next(out);
+  }
+  return step.value;
+}
+
+/**
+ * Runs a program with the `...Async` kernels (off the event loop on the native backend), one op after the
+ * other: the same kernels in the same order as runProgramSync, so the same results bit for bit.
+ */
+export async function runProgramAsync<T>(program: OpProgram<T>, ctx: RunContext = freshOutputs): Promise<T> {
+  const budget = { spent: 0 };
+  let step = program.next();
+  while (!step.done) {
+    const req = step.value;
+    if (req === undefined) {
+      ctx.batchEnd?.();
+      await nextTurn();
+      budget.spent = 0;
+      step = program.next();
+      continue;
+    }
+    let out: Tensor;
+    try {
+      out = await runAsyncRequest(req, ctx, budget);
+    } catch (e) {
+      step = program.throw(e);
+      continue;
+    }
+    step = program.next(out);
+  }
+  return step.value;
+}
