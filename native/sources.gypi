@@ -66,6 +66,7 @@
       'native/binding/marshal.cc',
       'native/binding/ops-activation.cc',
       'native/binding/ops-conv.cc',
+      'native/binding/ops-elementwise.cc',
       'native/binding/ops-matmul.cc',
       'native/binding/ops-optimizer.cc',
       'native/binding/ops-pool.cc',

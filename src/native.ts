@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import type { ActivationKind, AsyncKernelName, Conv2DInfo, Pool2DInfo } from './backend/types.js';
+import type { ActivationKind, AsyncKernelName, BinaryKind, Conv2DInfo, Pool2DInfo } from './backend/types.js';
 import { ConvkitError } from './errors.js';
 
 /** An activation the native epilogue can fuse. */
@@ -61,7 +61,14 @@ interface NativeSyncOps {
   unary(kind: string, x: Float32Array, y: Float32Array, alpha: number): void;
   unaryBackward(kind: string, dy: Float32Array, saved: Float32Array, dx: Float32Array, alpha: number): void;
   dropout(x: Float32Array, y: Float32Array, mask: Float32Array, seed: number, rate: number): void;
-  multiply(a: Float32Array, b: Float32Array, y: Float32Array): void;
+  /** y = a kind b elementwise; max and min are NaN where either operand is. */
+  binary(kind: BinaryKind, a: Float32Array, b: Float32Array, y: Float32Array): void;
+  /** The gradient of max or min: da = dy where a gave the result (ties and NaNs included), db = dy elsewhere. */
+  binaryRoute(kind: 'max' | 'min', dy: Float32Array, a: Float32Array, b: Float32Array, da: Float32Array, db: Float32Array): void;
+  /** y = x * c. */
+  scale(x: Float32Array, c: number, y: Float32Array): void;
+  /** dst[dstOffset + r * dstStride + j] = src[srcOffset + r * srcStride + j] for r < rows, j < cols (dst in place). */
+  copyRows(dst: Float32Array, src: Float32Array, rows: number, cols: number, dstStride: number, dstOffset: number, srcStride: number, srcOffset: number): void;
   softmax(x: Float32Array, y: Float32Array, channels: number): void;
   softmaxBackward(dy: Float32Array, y: Float32Array, dx: Float32Array, channels: number): void;
   /** Returns the mean loss; fills grad. */
@@ -78,8 +85,10 @@ interface NativeSyncOps {
   firstNonFinite(x: Float32Array): number;
 }
 
+/** The bindings behind the async kernels (concat and slice run as block copies). */
+type AsyncBindingName = Exclude<AsyncKernelName, 'concat' | 'slice'> | 'copyRows';
 /** Every heavy binding `op` has a twin `opAsync` with the same arguments that runs the kernel on a worker. */
-type NativeAsyncTwins = { [K in AsyncKernelName as `${K}Async`]: (...args: Parameters<NativeSyncOps[K]>) => Promise<void> };
+type NativeAsyncTwins = { [K in AsyncBindingName as `${K}Async`]: (...args: Parameters<NativeSyncOps[K]>) => Promise<void> };
 export type NativeAddon = NativeSyncOps & NativeAsyncTwins;
 
 let cached: { addon?: NativeAddon; error?: Error } | undefined;

@@ -118,3 +118,4 @@ void ck_register_conv_ops(Napi::Env env, Napi::Object exports);
 void ck_register_pool_ops(Napi::Env env, Napi::Object exports);
 void ck_register_activation_ops(Napi::Env env, Napi::Object exports);
 void ck_register_optimizer_ops(Napi::Env env, Napi::Object exports);
+void ck_register_elementwise_ops(Napi::Env env, Napi::Object exports);

@@ -1,5 +1,4 @@
-// unary, unaryBackward, dropout, multiply, softmax, softmaxBackward, the softmax cross-entropy losses, and
-// firstNonFinite.
+// unary, unaryBackward, dropout, softmax, softmaxBackward, the softmax cross-entropy losses, and firstNonFinite.
 #include <cmath>
 
 #include "binding/marshal.h"
@@ -38,15 +37,6 @@ Napi::Value Dropout(const Napi::CallbackInfo& info) {
   args.expect_length(y, "y", x.length, "x.length");
   args.expect_length(mask, "mask", x.length, "x.length");
   return run_native(args, [=] { ck_dropout(y.data, mask.data, x.data, x.length, uint32_t(seed), rate); });
-}
-
-// multiply(a, b, y)
-Napi::Value Multiply(const Napi::CallbackInfo& info) {
-  const Args args(info, "multiply");
-  const F32 a = args.f32(0, "a"), b = args.f32(1, "b"), y = args.f32_out(2, "y");
-  args.expect_length(b, "b", a.length, "a.length");
-  args.expect_length(y, "y", a.length, "a.length");
-  return run_native(args, [=] { ck_mul(y.data, a.data, b.data, a.length); });
 }
 
 // firstNonFinite(x) -> the index of the first NaN or ±inf in x, or -1
@@ -127,10 +117,9 @@ void ck_register_activation_ops(Napi::Env env, Napi::Object exports) {
   ck_export_op(env, exports, "unaryBackward", UnaryBackward);
   ck_export_op(env, exports, "softmax", Softmax);
   ck_export_op(env, exports, "softmaxBackward", SoftmaxBackward);
-  // dropout, multiply and firstNonFinite are one pass over a layer's activations, the fused losses O(N*C) (and
-  // they return the loss): synchronous only
+  // dropout and firstNonFinite are one pass over a layer's activations, the fused losses O(N*C) (and they
+  // return the loss): synchronous only
   exports.Set("dropout", Napi::Function::New(env, Dropout, "dropout"));
-  exports.Set("multiply", Napi::Function::New(env, Multiply, "multiply"));
   exports.Set("firstNonFinite", Napi::Function::New(env, FirstNonFinite, "firstNonFinite"));
   exports.Set("softmaxCrossEntropySparse", Napi::Function::New(env, SoftmaxCrossEntropySparse, "softmaxCrossEntropySparse"));
   exports.Set("softmaxCrossEntropyDense", Napi::Function::New(env, SoftmaxCrossEntropyDense, "softmaxCrossEntropyDense"));

@@ -45,6 +45,11 @@ ck_dispatch make_table(ck_isa isa) {
 #define CK_VBINARY_UKERNELS(i, sfx)            \
   if (i == isa) {                              \
     d.vadd = ck_f32_vadd_ukernel__##sfx;       \
+    d.vsub = ck_f32_vsub_ukernel__##sfx;       \
+    d.vmaximum = ck_f32_vmaximum_ukernel__##sfx; \
+    d.vminimum = ck_f32_vminimum_ukernel__##sfx; \
+    d.vroutemax = ck_f32_vroutemax_ukernel__##sfx; \
+    d.vroutemin = ck_f32_vroutemin_ukernel__##sfx; \
     d.vmul = ck_f32_vmul_ukernel__##sfx;       \
     d.vmax = ck_f32_vmax_ukernel__##sfx;       \
     d.vmacc = ck_f32_vmacc_ukernel__##sfx;     \

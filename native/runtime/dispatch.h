@@ -34,6 +34,11 @@ struct ck_dispatch {
   ck_f32_dwconv_fn dwconv;  // depthwise convolution, one output pixel
   ck_f32_dwconv_grad_fn dwconv_grad;  // its filter gradient, one run of output pixels
   ck_f32_vbinary_fn vadd;
+  ck_f32_vbinary_fn vsub;
+  ck_f32_vbinary_fn vmaximum;  // NaN-propagating, the merge layers'
+  ck_f32_vbinary_fn vminimum;
+  ck_f32_vroute_fn vroutemax;  // their gradients
+  ck_f32_vroute_fn vroutemin;
   ck_f32_vbinary_fn vmul;
   ck_f32_vbinary_fn vmax;
   ck_f32_vbinary_fn vmacc;  // y += a * b

@@ -86,9 +86,27 @@ void ck_dropout(float* y, float* mask, const float* x, size_t n, uint32_t seed, 
   }
 }
 
-void ck_mul(float* y, const float* a, const float* b, size_t n) {
-  const ck_f32_vbinary_fn fn = ck_kernels().vmul;
+void ck_binary(float* y, const float* a, const float* b, size_t n, ck_binary_op op) {
+  const ck_dispatch& d = ck_kernels();
+  const ck_f32_vbinary_fn fns[CK_BIN_COUNT] = {d.vadd, d.vsub, d.vmul, d.vmaximum, d.vminimum};
+  const ck_f32_vbinary_fn fn = fns[op];
   for_chunks(n, [&](size_t i, size_t len) { fn(len, a + i, b + i, y + i); });
+}
+
+void ck_binary_route(float* da, float* db, const float* dy, const float* a, const float* b, size_t n, ck_binary_op op) {
+  const ck_f32_vroute_fn fn = op == CK_BIN_MIN ? ck_kernels().vroutemin : ck_kernels().vroutemax;
+  for_chunks(n, [&](size_t i, size_t len) { fn(len, dy + i, a + i, b + i, da + i, db + i); });
+}
+
+void ck_scale(float* y, const float* x, float c, size_t n) {
+  const ck_f32_vmulc_fn fn = ck_kernels().vmulc;
+  for_chunks(n, [&](size_t i, size_t len) { fn(len, x + i, c, y + i); });
+}
+
+void ck_copy_rows(float* dst, size_t dst_stride, const float* src, size_t src_stride, size_t rows, size_t cols) {
+  for_row_blocks(rows, cols, [&](size_t r0, size_t r1) {
+    for (size_t r = r0; r < r1; ++r) std::memcpy(dst + r * dst_stride, src + r * src_stride, cols * sizeof(float));
+  });
 }
 
 void ck_softmax_fwd(float* y, const float* x, size_t rows, size_t channels) {

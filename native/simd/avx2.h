@@ -38,6 +38,8 @@ struct ck_simd_avx2 {
   static reg select_gt(reg x, reg y, reg a, reg b) { return _mm256_blendv_ps(b, a, _mm256_cmp_ps(x, y, _CMP_GT_OQ)); }
   // x < y ? a : b
   static reg select_lt(reg x, reg y, reg a, reg b) { return _mm256_blendv_ps(b, a, _mm256_cmp_ps(x, y, _CMP_LT_OQ)); }
+  // x is NaN ? a : b
+  static reg select_nan(reg x, reg a, reg b) { return _mm256_blendv_ps(b, a, _mm256_cmp_ps(x, x, _CMP_UNORD_Q)); }
   static reg abs(reg x) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x); }
   static reg copysign(reg mag, reg sign) {
     const reg m = _mm256_set1_ps(-0.0f);

@@ -37,6 +37,8 @@ struct ck_simd_avx512 {
   static reg select_gt(reg x, reg y, reg a, reg b) { return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, y, _CMP_GT_OQ), b, a); }
   // x < y ? a : b
   static reg select_lt(reg x, reg y, reg a, reg b) { return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, y, _CMP_LT_OQ), b, a); }
+  // x is NaN ? a : b
+  static reg select_nan(reg x, reg a, reg b) { return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), b, a); }
   static reg abs(reg x) { return _mm512_abs_ps(x); }
   static reg copysign(reg mag, reg sign) {
     const __m512i m = _mm512_set1_epi32(0x80000000);

@@ -40,6 +40,8 @@ struct ck_simd_scalar {
   // x > y ? a : b and x < y ? a : b (false for NaN, as the vector compares)
   static reg select_gt(reg x, reg y, reg a, reg b) { return x > y ? a : b; }
   static reg select_lt(reg x, reg y, reg a, reg b) { return x < y ? a : b; }
+  // x is NaN ? a : b
+  static reg select_nan(reg x, reg a, reg b) { return x != x ? a : b; }
   static float reduce_add(reg v) { return v; }
   static float reduce_max(reg v) { return v; }
   static reg exp(reg x) { return std::exp(x); }

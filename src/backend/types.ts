@@ -68,12 +68,15 @@ export interface Epilogue {
 export const ASYNC_KERNELS = [
   'matmul', 'biasAdd', 'biasGrad', 'conv2d', 'conv2dMaxPool', 'conv2dBackwardInput', 'conv2dBackwardFilter', 'maxPool2d', 'maxPool2dBackward',
   'avgPool2d', 'avgPool2dBackward', 'globalAvgPool2d', 'globalAvgPool2dBackward', 'globalMaxPool2d', 'globalMaxPool2dBackward',
-  'unary', 'unaryBackward', 'softmax', 'softmaxBackward', 'optimizerStep',
+  'unary', 'unaryBackward', 'softmax', 'softmaxBackward', 'optimizerStep', 'binary', 'binaryRoute', 'scale', 'concat', 'slice',
 ] as const;
 export type AsyncKernelName = (typeof ASYNC_KERNELS)[number];
 
 /** Every kernel an op can request: the async ones and the quick ones that always run on the calling thread. */
-export type KernelName = AsyncKernelName | 'dropout' | 'multiply';
+export type KernelName = AsyncKernelName | 'dropout';
+
+/** The elementwise binary kernels; max and min propagate NaN. */
+export type BinaryKind = 'add' | 'sub' | 'mul' | 'max' | 'min';
 
 /**
  * The same kernels, computed off the calling thread: the Promise resolves with the output once it is
@@ -166,8 +169,19 @@ export interface Backend {
    * is at least rate * 2^32 and 0 elsewhere; out = x * mask. Both backends give the same bits.
    */
   dropout(x: Tensor, rate: number, seed: number, mask: Tensor, out: Tensor): Tensor;
-  /** a * b elementwise (same shapes). */
-  multiply(a: Tensor, b: Tensor, out: Tensor): Tensor;
+  /** a kind b elementwise (same shapes); max and min are NaN where either operand is. */
+  binary(kind: BinaryKind, a: Tensor, b: Tensor, out: Tensor): Tensor;
+  /**
+   * The gradient of y = max(a, b) or min(a, b): out (da) = dy where a gave y (ties and NaNs included) and 0
+   * elsewhere; db = dy where b did and 0 elsewhere.
+   */
+  binaryRoute(kind: 'max' | 'min', dy: Tensor, a: Tensor, b: Tensor, db: Tensor, out: Tensor): Tensor;
+  /** x * c. */
+  scale(x: Tensor, c: number, out: Tensor): Tensor;
+  /** The inputs joined along `axis` (their shapes equal but there); out has the joined shape. */
+  concat(xs: readonly Tensor[], axis: number, out: Tensor): Tensor;
+  /** x's entries [begin, begin + out.shape[axis]) along `axis`. */
+  slice(x: Tensor, axis: number, begin: number, out: Tensor): Tensor;
 
   /** Softmax over the last axis of x (..., C). */
   softmax(x: Tensor, out: Tensor): Tensor;

@@ -6,7 +6,7 @@
  */
 import { activationBackwardOp, activationOp, softmaxBackwardOp, softmaxOp } from './activation.js';
 import { conv2dBackwardFilterOp, conv2dBackwardInputOp, conv2dMaxPoolOp, conv2dOp } from './conv.js';
-import { dropoutOp, multiplyOp } from './elementwise.js';
+import { addOp, concatenateOp, dropoutOp, maximumOp, minimumOp, multiplyOp, routeOp, scaleOp, sliceAxisOp, subtractOp } from './elementwise.js';
 import { biasAddOp, biasGradOp, matmulOp } from './matmul.js';
 import { optimizerStepOp } from './optimizer.js';
 import {
@@ -21,7 +21,7 @@ export {
 } from './activation.js';
 export type { MatmulOptions } from './matmul.js';
 export type { MaxPool2DBackwardOptions, PooledActivation } from './pool.js';
-export { dropout, firstNonFinite } from './elementwise.js';
+export { dropout, firstNonFinite, maximumBackward, minimumBackward, normalizeAxis } from './elementwise.js';
 export { softmaxCrossEntropy, type Labels } from './loss.js';
 export { conv2dInfo, conv2dOutputShape, pool2dInfo, pool2dOutputShape, type Conv2DOptions, type Padding, type Pair, type Pool2DOptions } from './shapes.js';
 export { freshOutputs, runProgramAsync, runProgramSync, type OpProgram, type OpRequest, type RunContext } from './program.js';
@@ -70,7 +70,17 @@ export const activationAsync = activationOp.async;
 export const activationBackward = activationBackwardOp.now;
 export const activationBackwardAsync = activationBackwardOp.async;
 
+export const add = addOp.now;
+export const addAsync = addOp.async;
+export const subtract = subtractOp.now;
 export const multiply = multiplyOp.now;
+export const maximum = maximumOp.now;
+export const minimum = minimumOp.now;
+export const scale = scaleOp.now;
+export const concatenate = concatenateOp.now;
+/** concatenate computed off the event loop (native backend); do not write the inputs until it resolves. */
+export const concatenateAsync = concatenateOp.async;
+export const sliceAxis = sliceAxisOp.now;
 
 export const optimizerStep = optimizerStepOp.now;
 /** optimizerStep computed off the event loop (native backend); do not touch w, g or the slots until it resolves. */
@@ -103,6 +113,14 @@ export const request = {
   activation: activationOp.request,
   activationBackward: activationBackwardOp.request,
   dropout: dropoutOp.request,
+  add: addOp.request,
+  subtract: subtractOp.request,
   multiply: multiplyOp.request,
+  maximum: maximumOp.request,
+  minimum: minimumOp.request,
+  route: routeOp.request,
+  scale: scaleOp.request,
+  concatenate: concatenateOp.request,
+  sliceAxis: sliceAxisOp.request,
   optimizerStep: optimizerStepOp.request,
 };

@@ -57,9 +57,9 @@ function outputOf(out: OutputSpec, ctx: RunContext): Tensor {
 
 type Kernel = (...args: unknown[]) => Tensor;
 
-function runNow(req: OpRequest, ctx: RunContext): Tensor {
+function runNow(req: OpRequest, ctx: RunContext, b: Backend = backend()): Tensor {
   if (req.kernel === undefined) return req.result;
-  return (backend()[req.kernel] as Kernel)(...req.args, outputOf(req.out, ctx));
+  return (b[req.kernel] as Kernel)(...req.args, outputOf(req.out, ctx));
 }
 
 // Handing a kernel to the compute thread and back costs about 120 us here (a thread wake-up each way and a trip
@@ -122,10 +122,10 @@ async function runAsyncRequest(req: OpRequest, ctx: RunContext, budget: { spent:
   if (budget.spent + micros > INLINE_TURN_MICROS) {
     await nextTurn();
     budget.spent = micros;
-    return runNow(req, ctx);
+    return runNow(req, ctx, b); // the backend of the call, even if another is active by now
   }
   budget.spent += micros;
-  return runNow(req, ctx);
+  return runNow(req, ctx, b);
 }
 
 const standalone = { spent: 0 };

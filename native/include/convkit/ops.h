@@ -90,8 +90,16 @@ void ck_unary_bwd(float* dx, const float* dy, const float* saved, size_t n, ck_a
 // Inverted dropout of x[0, n): mask[i] = 1 / (1 - rate) (as a float) where the i-th draw of src/random.ts's Rng
 // seeded with seed is at least rate * 2^32, else 0; y = x * mask. The same masks as the reference backend.
 void ck_dropout(float* y, float* mask, const float* x, size_t n, uint32_t seed, double rate);
-// y = a * b elementwise (dropout's backward: dy * mask)
-void ck_mul(float* y, const float* a, const float* b, size_t n);
+enum ck_binary_op : int { CK_BIN_ADD = 0, CK_BIN_SUB, CK_BIN_MUL, CK_BIN_MAX, CK_BIN_MIN, CK_BIN_COUNT };
+// y = a op b elementwise over n values; max and min are NaN if either operand is.
+void ck_binary(float* y, const float* a, const float* b, size_t n, ck_binary_op op);
+// The gradient of y = max(a, b) (op CK_BIN_MAX) or min(a, b) (CK_BIN_MIN): da = dy where a gave y (ties and NaNs
+// included), else 0; db = dy elsewhere, else 0.
+void ck_binary_route(float* da, float* db, const float* dy, const float* a, const float* b, size_t n, ck_binary_op op);
+// y = x * c
+void ck_scale(float* y, const float* x, float c, size_t n);
+// dst[r * dst_stride + j] = src[r * src_stride + j] for r < rows, j < cols: one block of a concatenation or a slice.
+void ck_copy_rows(float* dst, size_t dst_stride, const float* src, size_t src_stride, size_t rows, size_t cols);
 // The index of the first NaN or ±inf in x[0, n), or n when every value is finite.
 size_t ck_first_nonfinite(const float* x, size_t n);
 

@@ -27,6 +27,40 @@ struct ck_op_mul {
     return T::mul(a, b);
   }
 };
+struct ck_op_sub {
+  template <class T>
+  static typename T::reg apply(typename T::reg a, typename T::reg b) { return T::sub(a, b); }
+};
+// The vector max and min return their second operand when one is NaN: that covers a NaN b, and select_nan a NaN a.
+struct ck_op_maximum {
+  template <class T>
+  static typename T::reg apply(typename T::reg a, typename T::reg b) { return T::select_nan(a, a, T::max(a, b)); }
+};
+struct ck_op_minimum {
+  template <class T>
+  static typename T::reg apply(typename T::reg a, typename T::reg b) { return T::select_nan(a, a, T::min(a, b)); }
+};
+
+// The gradient of a two-way maximum (Min = false) or minimum: dy to a where a wins (ties and NaNs included), else to b.
+template <class T, bool Min>
+inline void ck_route_one(typename T::reg g, typename T::reg x, typename T::reg y, typename T::reg& ga, typename T::reg& gb) {
+  const typename T::reg z = T::zero();
+  ga = Min ? T::select_gt(x, y, z, g) : T::select_lt(x, y, z, g);
+  gb = Min ? T::select_gt(x, y, g, z) : T::select_lt(x, y, g, z);
+}
+
+template <class V, bool Min>
+inline void ck_f32_vroute(size_t n, const float* dy, const float* a, const float* b, float* da, float* db) {
+  size_t i = 0;
+  for (; i + V::width <= n; i += V::width) {
+    typename V::reg ga, gb;
+    ck_route_one<V, Min>(V::load(dy + i), V::load(a + i), V::load(b + i), ga, gb);
+    V::store(da + i, ga);
+    V::store(db + i, gb);
+  }
+  for (; i < n; ++i) ck_route_one<ck_simd_scalar, Min>(dy[i], a[i], b[i], da[i], db[i]);
+}
+
 struct ck_op_max {
   template <class T>
   static typename T::reg apply(typename T::reg a, typename T::reg b) { return T::max(b, a); }
@@ -74,6 +108,23 @@ inline void ck_f32_vargmax(size_t n, const float* x, uint32_t k, float* best, ui
 #define CK_DEFINE_VBINARY_UKERNELS(sfx, V)                                                                       \
   void ck_f32_vadd_ukernel__##sfx(size_t n, const float* a, const float* b, float* y) {                          \
     ck_f32_vbinary<V, ck_op_add>(n, a, b, y);                                                                    \
+  }                                                                                                              \
+  void ck_f32_vsub_ukernel__##sfx(size_t n, const float* a, const float* b, float* y) {                          \
+    ck_f32_vbinary<V, ck_op_sub>(n, a, b, y);                                                                    \
+  }                                                                                                              \
+  void ck_f32_vmaximum_ukernel__##sfx(size_t n, const float* a, const float* b, float* y) {                      \
+    ck_f32_vbinary<V, ck_op_maximum>(n, a, b, y);                                                                \
+  }                                                                                                              \
+  void ck_f32_vminimum_ukernel__##sfx(size_t n, const float* a, const float* b, float* y) {                      \
+    ck_f32_vbinary<V, ck_op_minimum>(n, a, b, y);                                                                \
+  }                                                                                                              \
+  void ck_f32_vroutemax_ukernel__##sfx(size_t n, const float* dy, const float* a, const float* b, float* da,      \
+                                       float* db) {                                                              \
+    ck_f32_vroute<V, false>(n, dy, a, b, da, db);                                                                \
+  }                                                                                                              \
+  void ck_f32_vroutemin_ukernel__##sfx(size_t n, const float* dy, const float* a, const float* b, float* da,      \
+                                       float* db) {                                                              \
+    ck_f32_vroute<V, true>(n, dy, a, b, da, db);                                                                 \
   }                                                                                                              \
   void ck_f32_vmul_ukernel__##sfx(size_t n, const float* a, const float* b, float* y) {                          \
     ck_f32_vbinary<V, ck_op_mul>(n, a, b, y);                                                                    \

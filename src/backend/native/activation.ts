@@ -19,11 +19,6 @@ export function dropout(addon: NativeAddon, x: Tensor, rate: number, seed: numbe
   return out;
 }
 
-export function multiply(addon: NativeAddon, a: Tensor, b: Tensor, out: Tensor): Tensor {
-  addon.multiply(f32('multiply', a), f32('multiply', b), f32('multiply', out));
-  return out;
-}
-
 /** Softmax over the last axis. */
 export function softmax(addon: NativeAddon, x: Tensor, out: Tensor): Tensor {
   addon.softmax(f32('softmax', x), f32('softmax', out), x.shape[x.rank - 1]);

@@ -5,18 +5,16 @@ import { fromNativeError } from './check.js';
 
 /**
  * The native kernels as Promises, built from the synchronous backend functions so the checks and
- * marshalling exist once: they are handed an addon whose heavy methods start their `...Async` twin
- * instead of computing, so each returns its (not yet written) output at once, and the kernel's Promise is
- * awaited before that output is handed over.
+ * marshalling exist once: they are handed an addon whose binding calls start their `...Async` twins
+ * instead of computing, so each returns its (not yet written) output at once, and the Promises of the calls
+ * it started are awaited before that output is handed over.
  */
 export function createAsyncKernels(addon: NativeAddon, fromAddon: (addon: NativeAddon) => Backend): AsyncKernels {
-  let started: Promise<void> | undefined;
+  const started: Promise<void>[] = [];
   const starting = { ...addon } as Record<string, unknown>;
-  for (const k of ASYNC_KERNELS) {
-    const twin = addon[`${k}Async`] as (...args: unknown[]) => Promise<void>;
-    starting[k] = (...args: unknown[]) => {
-      started = twin(...args);
-    };
+  for (const name of Object.keys(addon)) {
+    const twin = (addon as unknown as Record<string, unknown>)[`${name}Async`] as ((...args: unknown[]) => Promise<void>) | undefined;
+    if (twin) starting[name] = (...args: unknown[]) => void started.push(twin(...args));
   }
   const deferred = fromAddon(starting as unknown as NativeAddon);
   // The binding runs async kernels one at a time, in the order they were started, on its compute thread: the
@@ -25,12 +23,11 @@ export function createAsyncKernels(addon: NativeAddon, fromAddon: (addon: Native
   for (const k of ASYNC_KERNELS) {
     const run = deferred[k] as (...args: unknown[]) => Tensor;
     kernels[k] = async (...args) => {
-      started = undefined;
-      const out = run(...args);
-      const kernel = started;
-      started = undefined;
+      started.length = 0;
+      const out = run(...args); // starts one binding call, or several (concat's block copies)
+      const calls = started.splice(0);
       try {
-        await kernel;
+        await Promise.all(calls);
       } catch (e) {
         throw fromNativeError(e);
       }

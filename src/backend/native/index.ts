@@ -3,6 +3,7 @@ import type { Backend } from '../types.js';
 import * as act from './activation.js';
 import { createAsyncKernels } from './async.js';
 import * as conv from './conv.js';
+import * as ew from './elementwise.js';
 import * as mm from './matmul.js';
 import { optimizerStep } from './optimizer.js';
 import { firstNonFinite } from '../reference/optimizer.js';
@@ -39,7 +40,11 @@ function nativeKernels(addon: NativeAddon): Backend {
     unary: (kind, x, alpha, out) => act.unary(addon, kind, x, alpha, out),
     unaryBackward: (kind, dy, saved, alpha, out) => act.unaryBackward(addon, kind, dy, saved, alpha, out),
     dropout: (x, rate, seed, mask, out) => act.dropout(addon, x, rate, seed, mask, out),
-    multiply: (a, b, out) => act.multiply(addon, a, b, out),
+    binary: (kind, a, b, out) => ew.binary(addon, kind, a, b, out),
+    binaryRoute: (kind, dy, a, b, db, out) => ew.binaryRoute(addon, kind, dy, a, b, db, out),
+    scale: (x, c, out) => ew.scale(addon, x, c, out),
+    concat: (xs, axis, out) => ew.concat(addon, xs, axis, out),
+    slice: (x, axis, begin, out) => ew.slice(addon, x, axis, begin, out),
     softmax: (x, out) => act.softmax(addon, x, out),
     softmaxBackward: (dy, y, out) => act.softmaxBackward(addon, dy, y, out),
     softmaxCrossEntropySparse: (logits, labels, grad) => act.softmaxCrossEntropySparse(addon, logits, labels, grad),

@@ -64,9 +64,3 @@ export function dropout(x: Tensor, rate: number, seed: number, mask: Tensor): Te
   }
   return new Tensor(y, x.shape);
 }
-
-export function multiply(a: Tensor, b: Tensor): Tensor {
-  const y = alloc(a, a.size);
-  for (let i = 0; i < a.size; i++) y[i] = a.data[i] * b.data[i];
-  return new Tensor(y, a.shape);
-}

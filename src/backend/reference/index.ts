@@ -6,7 +6,8 @@
  */
 import type { Tensor } from '../../tensor.js';
 import type { Backend } from '../types.js';
-import { dropout, multiply, unary, unaryBackward } from './activation.js';
+import { dropout, unary, unaryBackward } from './activation.js';
+import * as ew from './elementwise.js';
 import { conv2d, conv2dBackwardFilter, conv2dBackwardInput } from './conv.js';
 import { biasAdd, biasGrad, matmul } from './matmul.js';
 import { firstNonFinite, optimizerStep } from './optimizer.js';
@@ -49,7 +50,11 @@ export const referenceBackend: Backend = {
   unary: written(unary),
   unaryBackward: written(unaryBackward),
   dropout: written(dropout),
-  multiply: written(multiply),
+  binary: written(ew.binary),
+  binaryRoute: written(ew.binaryRoute),
+  scale: written(ew.scale),
+  concat: (xs, axis, out) => written(ew.concat)(xs, axis, out.shape, out),
+  slice: (x, axis, begin, out) => written(ew.slice)(x, axis, begin, out.shape, out),
   softmax: written(softmax),
   softmaxBackward: written(softmaxBackward),
   softmaxCrossEntropySparse: (logits, labels, grad) => {

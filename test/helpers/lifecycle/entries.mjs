@@ -45,6 +45,8 @@ export function buildEntries() {
     activationAsync: () => ops.activationAsync('tanh', x),
     activationBackwardAsync: () => ops.activationBackwardAsync('sigmoid', x, x, x),
     optimizerStepAsync: () => ops.optimizerStepAsync(wOpt, gOpt, slots, adam),
+    addAsync: () => ops.addAsync(x, x),
+    concatenateAsync: () => ops.concatenateAsync([x, x, x], -1),
   };
   const modelEntries = {
     predict: () => model.predict(xs, { batchSize: 64 }),
