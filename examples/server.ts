@@ -109,7 +109,7 @@ async function main(): Promise<void> {
   };
   let model;
   try {
-    model = await loadModel(arg('model', 'out/digits'));
+    model = (await loadModel(arg('model', 'out/digits'))).singleOutput('convkit server');
   } catch (e) {
     console.error(`convkit server: ${e instanceof Error ? e.message : String(e)}`);
     process.exitCode = 1;

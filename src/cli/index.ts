@@ -134,7 +134,7 @@ async function evaluate(args: string[]): Promise<void> {
 
 async function predict(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args, options: { ...DATA_OPTIONS, input: { type: 'string' }, limit: { type: 'string', default: '10' } }, allowPositionals: true });
-  const model = await loadModel(modelDir('predict', positionals));
+  const model = (await loadModel(modelDir('predict', positionals))).singleOutput('convkit predict');
   const limit = int('limit', values.limit);
   const x = typeof values.input === 'string' ? idxImages(await readIdx(values.input)) : (await testData(values)).x;
   const n = Math.min(limit, x.shape[0]);

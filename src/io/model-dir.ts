@@ -17,8 +17,10 @@ import { crc32 } from 'node:zlib';
 import { mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConvkitError, describe } from '../errors.js';
-import { layerFromConfig, type LayerConfig } from '../layers/index.js';
-import { Sequential, type ModelConfig } from '../model/sequential.js';
+import type { LayerConfig } from '../layers/index.js';
+import { modelFromConfig } from '../model/from-config.js';
+import type { Model, ModelConfig, NodeRef } from '../model/model.js';
+import type { TrainingConfig } from '../model/training.js';
 import { MAX_TENSOR_SIZE, sharedArray, sizeOf, Tensor, type DType } from '../tensor.js';
 import { FileError, freshName, readRegularFile, removeStale, syncDir, withDirLock, writeDurably } from './files.js';
 
@@ -53,7 +55,7 @@ interface ModelJson {
   format: string;
   formatVersion: number;
   modelConfig: ModelConfig;
-  trainingConfig?: ReturnType<Sequential['getTrainingConfig']>;
+  trainingConfig?: TrainingConfig;
   optimizerIterations?: number;
   epochsTrained: number;
   weights: Manifest;
@@ -61,7 +63,7 @@ interface ModelJson {
 }
 
 /** What the model's tensors are saved as: named, in save order. */
-function namedTensors(model: Sequential): { name: string; tensor: Tensor }[] {
+function namedTensors(model: Model): { name: string; tensor: Tensor }[] {
   const named = model.params().map((p) => ({ name: p.name, tensor: p.value }));
   const opt = model.optimizer;
   if (opt) for (const s of opt.getSlotWeights(model.params())) named.push({ name: OPTIMIZER_PREFIX + s.name, tensor: s.tensor });
@@ -96,7 +98,7 @@ export function modelJsonText(json: object): string {
 }
 
 /** Serializes a model into dir; see Sequential.save. */
-export async function saveModel(model: Sequential, dir: string): Promise<void> {
+export async function saveModel(model: Model, dir: string): Promise<void> {
   const { bytes, entries } = serializeWeights(namedTensors(model));
   const opt = model.optimizer;
   const weightsFile = `weights-${randomBytes(8).toString('hex')}.bin`;
@@ -259,7 +261,7 @@ function readEntry(c: FieldCheck, bytes: Buffer, e: ManifestEntry, dtype: DType)
  * file, invalid JSON, a checksum mismatch, an unknown format or layer, a manifest that does not lay out the
  * weights file exactly, a truncated or corrupt weights file, weights that do not fit the layers or are not finite.
  */
-export async function loadModel(dir: string): Promise<Sequential> {
+export async function loadModel(dir: string): Promise<Model> {
   if (typeof dir !== 'string' || dir === '') throw new ConvkitError(`loadModel: expected a directory path but received ${describe(dir)}`, 'loadModel');
   const c = new FieldCheck(dir, MODEL_JSON);
   const json = await readModelJson(dir, c);
@@ -274,6 +276,8 @@ export async function loadModel(dir: string): Promise<Sequential> {
     c.object(o.config, `modelConfig.layers[${i}].config`);
     return o as unknown as LayerConfig;
   });
+  const className = (config.className ?? 'Sequential') as ModelConfig['className'];
+  if (className !== 'Sequential' && className !== 'Functional') c.fail('modelConfig.className', "'Sequential' or 'Functional'", config.className);
   const name = c.string(config.name, 'modelConfig.name', 256);
   if (config.dtype !== 'float32' && config.dtype !== 'float64') c.fail('modelConfig.dtype', "'float32' or 'float64'", config.dtype);
   const dtype = config.dtype as DType;
@@ -300,9 +304,9 @@ export async function loadModel(dir: string): Promise<Sequential> {
     used.add(param);
     return readEntry(w, bytes, e, dtype);
   };
-  let model: Sequential;
+  let model: Model;
   try {
-    model = new Sequential(layerConfigs.map((l) => layerFromConfig(l)), { dtype, seed: config.seed as number, name, weights: source });
+    model = modelFromConfig({ className, name, dtype, seed: config.seed as number, layers: layerConfigs, inputLayers: config.inputLayers as NodeRef[], outputLayers: config.outputLayers as NodeRef[] }, source);
   } catch (e) {
     if (e instanceof ConvkitError && e.where === 'loadModel') throw e;
     throw c.error(`modelConfig describes a model that cannot be built: ${(e as Error).message}`);

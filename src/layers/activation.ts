@@ -2,8 +2,8 @@ import { describe, fail } from '../errors.js';
 import type { InitializerSpec } from '../initializers/index.js';
 import * as ops from '../ops/index.js';
 import { zeros, type Shape, type Tensor } from '../tensor.js';
-import { ActivationStep, type ActivationName } from './activations.js';
-import { initializerOf, Layer, type ForwardContext, type LayerArgs, type Param } from './layer.js';
+import { ActivationStep, type ActivationName, type ActivationSaved } from './activations.js';
+import { initializerOf, Layer, type BackwardContext, type ForwardContext, type LayerArgs, type Param } from './layer.js';
 
 export interface ActivationArgs extends LayerArgs {
   activation: ActivationName;
@@ -12,7 +12,7 @@ export interface ActivationArgs extends LayerArgs {
 }
 
 /** An activation as its own layer (softmax is over the last axis). @example layers.activation({ activation: 'softmax' }) */
-export class Activation extends Layer {
+export class Activation extends Layer<ActivationSaved> {
   static override readonly className = 'Activation';
   private readonly act: ActivationStep;
   constructor(args: ActivationArgs) {
@@ -23,14 +23,16 @@ export class Activation extends Layer {
   computeOutputShape(inputShape: Shape): number[] {
     return [...inputShape];
   }
-  *forwardProgram(x: Tensor, _ctx: ForwardContext): ops.OpProgram<Tensor> {
-    this.checkInput(x);
+  *forwardProgram(x: Tensor, _ctx: ForwardContext, state: ActivationSaved): ops.OpProgram<Tensor> {
     // ActivationStep takes an already-activated tensor for the kinds it would fuse; standalone, apply it here.
     const z = this.act.fused ? yield ops.request.activation(this.act.kind, x, this.act.alpha) : x;
-    return yield* this.act.after(z);
+    return yield* this.act.after(z, state);
   }
-  *backwardProgram(dy: Tensor): ops.OpProgram<Tensor> {
-    return yield* this.act.backward(dy);
+  *backwardProgram(dy: Tensor, _ctx: BackwardContext, state: ActivationSaved): ops.OpProgram<Tensor> {
+    return yield* this.act.backward(dy, state);
+  }
+  override keeps(): { inputs: boolean; output: boolean } {
+    return { inputs: !this.act.fused, output: true };
   }
   protected ownConfig(): Record<string, unknown> {
     return this.act.config();
@@ -46,11 +48,10 @@ export interface PReLUArgs extends LayerArgs {
  * Leaky relu with a learned slope per channel (the last axis): y = x > 0 ? x : alpha[c] * x.
  * @example layers.prelu()
  */
-export class PReLU extends Layer {
+export class PReLU extends Layer<{ x?: Tensor }> {
   static override readonly className = 'PReLU';
   private readonly args: PReLUArgs;
   private alpha!: Param;
-  private x: Tensor | undefined;
   constructor(args: PReLUArgs = {}) {
     super(args, 'p_re_lu');
     this.args = args;
@@ -63,9 +64,8 @@ export class PReLU extends Layer {
     this.alpha = this.addWeight('alpha', [channels], initializerOf(this.where, this.args.alphaInitializer, { className: 'constant', config: { value: 0.25 } }));
   }
   // Elementwise in TypeScript: no op exists for a learned per-channel slope.
-  *forwardProgram(x: Tensor, ctx: ForwardContext): ops.OpProgram<Tensor> {
-    this.checkInput(x);
-    this.x = x;
+  *forwardProgram(x: Tensor, ctx: ForwardContext, state: { x?: Tensor }): ops.OpProgram<Tensor> {
+    state.x = x;
     const a = this.alpha.value.data;
     const c = a.length;
     const y = ctx.run.alloc(x.shape, x.dtype);
@@ -75,11 +75,11 @@ export class PReLU extends Layer {
     }
     return y;
   }
-  *backwardProgram(dy: Tensor, _needInputGrad: boolean, run: ops.RunContext): ops.OpProgram<Tensor> {
-    const x = this.saved(this.x);
+  *backwardProgram(dy: Tensor, ctx: BackwardContext, state: { x?: Tensor }): ops.OpProgram<Tensor> {
+    const x = this.saved(state.x);
     const a = this.alpha.value.data;
     const c = a.length;
-    const dx = run.alloc(x.shape, x.dtype);
+    const dx = ctx.run.alloc(x.shape, x.dtype);
     const da = zeros([c], x.dtype);
     for (let i = 0; i < x.size; i++) {
       const v = x.data[i];
@@ -90,8 +90,11 @@ export class PReLU extends Layer {
         da.data[i % c] += v * dy.data[i];
       }
     }
-    this.alpha.grad = da;
+    yield* ctx.grad(this.alpha, da);
     return dx;
+  }
+  override keeps(): { inputs: boolean; output: boolean } {
+    return { inputs: true, output: false };
   }
   protected ownConfig(): Record<string, unknown> {
     return { alphaInitializer: initializerOf(this.where, this.args.alphaInitializer, { className: 'constant', config: { value: 0.25 } }).getConfig() };

@@ -6,17 +6,22 @@ export type ActivationName = ops.ActivationName;
 /** Every activation a layer accepts by name. */
 export const ACTIVATION_NAMES: readonly ActivationName[] = ['linear', 'relu', 'leakyRelu', 'elu', 'sigmoid', 'tanh', 'softmax'];
 
+/** What an activation step keeps for its backward: the op's result before (z) and after (y) the activation. */
+export interface ActivationSaved {
+  z?: Tensor;
+  y?: Tensor;
+}
+
 /**
  * An activation applied after a layer's affine part, fused into the op when the kernel can and its derivative
  * can be taken from the output: relu and leakyRelu (alpha > 0) keep the sign of their input, so y stands in
- * for x in their backward; sigmoid and tanh use y anyway. elu and softmax run as a separate op.
+ * for x in their backward; sigmoid and tanh use y anyway. elu and softmax run as a separate op. It holds no
+ * tensors itself: each application's go in the `saved` object its layer keeps.
  */
 export class ActivationStep {
   readonly kind: ActivationName;
   readonly alpha: number | undefined;
   readonly fused: boolean;
-  private z: Tensor | undefined;
-  private y: Tensor | undefined;
 
   constructor(where: string, kind: ActivationName | undefined, alpha: number | undefined) {
     this.kind = oneOf(where, 'activation', kind ?? 'linear', ACTIVATION_NAMES);
@@ -29,18 +34,18 @@ export class ActivationStep {
     return this.fused ? { activation: this.kind as ops.ActivationKind, alpha: this.alpha } : {};
   }
 
-  /** Takes the op's result (already activated when fused) and returns the layer output. */
-  *after(opResult: Tensor): ops.OpProgram<Tensor> {
+  /** Takes the op's result (already activated when fused) and returns the layer output, keeping what backward needs. */
+  *after(opResult: Tensor, saved: ActivationSaved): ops.OpProgram<Tensor> {
     const y = this.fused ? opResult : yield ops.request.activation(this.kind, opResult, this.alpha);
-    this.z = this.fused ? undefined : opResult;
-    this.y = y;
+    saved.z = this.fused ? undefined : opResult;
+    saved.y = y;
     return y;
   }
 
   /** dy -> dz, the gradient at the op's pre-activation result. */
-  *backward(dy: Tensor): ops.OpProgram<Tensor> {
-    const y = this.y!;
-    return yield ops.request.activationBackward(this.kind, dy, this.z ?? y, y, this.alpha);
+  *backward(dy: Tensor, saved: ActivationSaved): ops.OpProgram<Tensor> {
+    const y = saved.y!;
+    return yield ops.request.activationBackward(this.kind, dy, saved.z ?? y, y, this.alpha);
   }
 
   /** The options under which a max pooling's backward applies this step's backward too, or undefined. */

@@ -1,8 +1,8 @@
 import { describe, fail } from '../errors.js';
 import type { InitializerSpec } from '../initializers/index.js';
-import type { OpProgram, RunContext } from '../ops/index.js';
+import type { OpProgram } from '../ops/index.js';
 import { zeros, type FloatArray, type Shape, type Tensor } from '../tensor.js';
-import { initializerOf, Layer, type ForwardContext, type LayerArgs, type Param } from './layer.js';
+import { initializerOf, Layer, type BackwardContext, type ForwardContext, type LayerArgs, type Param } from './layer.js';
 
 export interface BatchNormalizationArgs extends LayerArgs {
   /** Moving-average momentum: moving = momentum * moving + (1 - momentum) * batch. Default 0.99. */
@@ -23,7 +23,14 @@ export interface BatchNormalizationArgs extends LayerArgs {
  * Weights: [gamma, beta, movingMean, movingVariance] (the last two not trainable).
  * @example layers.batchNormalization({ momentum: 0.9 })
  */
-export class BatchNormalization extends Layer {
+/** What one application keeps: the normalized input, 1/sqrt(var + eps) per channel, and whether batch stats were used. */
+interface BatchNormSaved {
+  xhat?: FloatArray;
+  invStd?: Float64Array;
+  training?: boolean;
+}
+
+export class BatchNormalization extends Layer<BatchNormSaved> {
   static override readonly className = 'BatchNormalization';
   readonly momentum: number;
   readonly epsilon: number;
@@ -34,8 +41,6 @@ export class BatchNormalization extends Layer {
   private beta: Param | undefined;
   private movingMean!: Param;
   private movingVariance!: Param;
-  /** From the last forward: normalized input, 1/sqrt(var + eps) per channel, and whether batch stats were used. */
-  private saved_: { xhat: FloatArray; invStd: Float64Array; training: boolean } | undefined;
 
   constructor(args: BatchNormalizationArgs = {}) {
     super(args, 'batch_normalization');
@@ -60,8 +65,7 @@ export class BatchNormalization extends Layer {
     this.movingVariance = this.addWeight('moving_variance', c, initializerOf(this.where, undefined, 'ones'), false);
   }
 
-  *forwardProgram(x: Tensor, ctx: ForwardContext): OpProgram<Tensor> {
-    this.checkInput(x);
+  *forwardProgram(x: Tensor, ctx: ForwardContext, state: BatchNormSaved): OpProgram<Tensor> {
     const c = this.movingMean.value.size;
     const rows = x.size / c;
     const mean = new Float64Array(c);
@@ -95,12 +99,14 @@ export class BatchNormalization extends Layer {
       xhat[i] = h;
       y.data[i] = (g ? g[k] : 1) * h + (b ? b[k] : 0);
     }
-    this.saved_ = { xhat, invStd, training: ctx.training };
+    Object.assign(state, { xhat, invStd, training: ctx.training });
     return y;
   }
 
-  *backwardProgram(dy: Tensor, _needInputGrad: boolean, run: RunContext): OpProgram<Tensor> {
-    const { xhat, invStd, training } = this.saved(this.saved_);
+  *backwardProgram(dy: Tensor, ctx: BackwardContext, state: BatchNormSaved): OpProgram<Tensor> {
+    const xhat = this.saved(state.xhat);
+    const invStd = state.invStd!;
+    const training = state.training!;
     const c = invStd.length;
     const rows = dy.size / c;
     const g = this.gamma?.value.data;
@@ -110,9 +116,9 @@ export class BatchNormalization extends Layer {
       sumDy[i % c] += dy.data[i];
       sumDyXhat[i % c] += dy.data[i] * xhat[i];
     }
-    if (this.gamma) this.gamma.grad = fromArray(sumDyXhat, dy);
-    if (this.beta) this.beta.grad = fromArray(sumDy, dy);
-    const dx = run.alloc(dy.shape, dy.dtype);
+    if (this.gamma) yield* ctx.grad(this.gamma, fromArray(sumDyXhat, dy));
+    if (this.beta) yield* ctx.grad(this.beta, fromArray(sumDy, dy));
+    const dx = ctx.run.alloc(dy.shape, dy.dtype);
     for (let i = 0; i < dy.size; i++) {
       const k = i % c;
       const s = (g ? g[k] : 1) * invStd[k];
@@ -120,6 +126,10 @@ export class BatchNormalization extends Layer {
       dx.data[i] = training ? s * (dy.data[i] - sumDy[k] / rows - (xhat[i] * sumDyXhat[k]) / rows) : s * dy.data[i];
     }
     return dx;
+  }
+
+  override keeps(): { inputs: boolean; output: boolean } {
+    return { inputs: false, output: false };
   }
 
   protected ownConfig(): Record<string, unknown> {

@@ -3,8 +3,8 @@ import type { InitializerSpec } from '../initializers/index.js';
 import * as ops from '../ops/index.js';
 import type { Shape, Tensor } from '../tensor.js';
 import { pair, positiveInt } from '../validate.js';
-import { ActivationStep, type ActivationName } from './activations.js';
-import { initializerOf, Layer, type ForwardContext, type LayerArgs, type Param } from './layer.js';
+import { ActivationStep, type ActivationName, type ActivationSaved } from './activations.js';
+import { initializerOf, Layer, type BackwardContext, type ForwardContext, type LayerArgs, type Param } from './layer.js';
 import { getRegularizer, type Regularizer } from './regularizers.js';
 
 export interface Conv2DArgs extends LayerArgs {
@@ -28,7 +28,13 @@ export interface Conv2DArgs extends LayerArgs {
  * 2-D convolution over NHWC input with an HWIO kernel [kh, kw, inChannels / groups, filters], then bias and
  * activation (fused into one op where possible).
  */
-export class Conv2D extends Layer {
+/** What one application keeps: its input and its activation's tensors. */
+export interface ConvSaved {
+  x?: Tensor;
+  act: ActivationSaved;
+}
+
+export class Conv2D extends Layer<ConvSaved> {
   static override readonly className: string = 'Conv2D';
   /** Output channels (a depthwise layer sets it at build time from the input channels). */
   filters: number;
@@ -39,7 +45,6 @@ export class Conv2D extends Layer {
   private readonly args: Conv2DArgs;
   private kernel!: Param;
   private bias: Param | undefined;
-  private x: Tensor | undefined;
 
   constructor(args: Conv2DArgs, prefix = 'conv2d') {
     super(args, prefix);
@@ -77,31 +82,34 @@ export class Conv2D extends Layer {
     if (this.useBias) this.bias = this.addWeight('bias', [this.filters], initializerOf(this.where, this.args.biasInitializer, 'zeros'));
   }
 
-  *forwardProgram(x: Tensor, _ctx: ForwardContext): ops.OpProgram<Tensor> {
-    this.checkInput(x);
-    this.x = x;
+  *forwardProgram(x: Tensor, _ctx: ForwardContext, state: ConvSaved): ops.OpProgram<Tensor> {
+    state.x = x;
     const z = yield ops.request.conv2d(x, this.kernel.value, { ...this.opts, bias: this.bias?.value, ...this.act.epilogue() });
-    return yield* this.act.after(z);
+    return yield* this.act.after(z, state.act);
   }
 
-  /** Whether forwardMaxPoolProgram applies: the activation runs inside the convolution op. */
+  override newState(): ConvSaved {
+    return { act: {} };
+  }
+
+  /** Fusion capability: whether forwardMaxPoolProgram applies (the activation runs inside the convolution op). */
   fusesMaxPool(): boolean {
     return this.act.fused;
   }
 
   /**
-   * This layer and a max pooling of its output as one op (ops.conv2dMaxPool). For predict and evaluate it
-   * saves nothing for backward; given the pooling layer, it keeps what both layers' forward passes keep (the
-   * convolution's output, written too), for training.
+   * This layer and a max pooling of its output as one op (ops.conv2dMaxPool). For inference it keeps nothing;
+   * given the pooling's layer and state (training), it keeps what both forward passes would (the convolution's
+   * output is written too, as the pooling's input).
    */
-  *forwardMaxPoolProgram(x: Tensor, pool: ops.Pool2DOptions, run: ops.RunContext, keep?: { keepInput(x: Tensor): void }): ops.OpProgram<Tensor> {
-    this.checkInput(x);
+  *forwardMaxPoolProgram(x: Tensor, pool: ops.Pool2DOptions, ctx: ForwardContext, state: ConvSaved, keep?: { layer: Layer<{ x?: Tensor }>; state: { x?: Tensor } }): ops.OpProgram<Tensor> {
+    this.checkInputs([x]);
     const opts = { ...this.opts, bias: this.bias?.value, ...this.act.epilogue() };
     if (!keep) return yield ops.request.conv2dMaxPool(x, this.kernel.value, opts, pool);
-    this.x = x;
-    const z = run.alloc(ops.conv2dOutputShape(x.shape, this.kernel.value.shape, this.opts), x.dtype);
+    state.x = x;
+    const z = ctx.run.alloc(ops.conv2dOutputShape(x.shape, this.kernel.value.shape, this.opts), x.dtype);
     const y = yield ops.request.conv2dMaxPool(x, this.kernel.value, opts, pool, z);
-    keep.keepInput(yield* this.act.after(z));
+    keep.state.x = yield* this.act.after(z, state.act);
     return y;
   }
 
@@ -113,16 +121,20 @@ export class Conv2D extends Layer {
     return this.act.pooled();
   }
 
-  *backwardProgram(dy: Tensor, needInputGrad: boolean): ops.OpProgram<Tensor | undefined> {
-    return yield* this.backwardFromActivationInput(yield* this.act.backward(dy), needInputGrad);
+  *backwardProgram(dy: Tensor, ctx: BackwardContext, state: ConvSaved): ops.OpProgram<Tensor | undefined> {
+    return yield* this.backwardFromActivationInput(yield* this.act.backward(dy, state.act), ctx, state);
   }
 
   /** backwardProgram from dz, the gradient at the activation's input (the convolution's biased result). */
-  *backwardFromActivationInput(dz: Tensor, needInputGrad: boolean): ops.OpProgram<Tensor | undefined> {
-    const x = this.saved(this.x);
-    this.kernel.grad = yield ops.request.conv2dBackwardFilter(x, dz, this.kernel.value.shape, this.opts);
-    if (this.bias) this.bias.grad = yield ops.request.biasGrad(dz);
-    return needInputGrad ? yield ops.request.conv2dBackwardInput(dz, this.kernel.value, x.shape, this.opts) : undefined;
+  *backwardFromActivationInput(dz: Tensor, ctx: BackwardContext, state: ConvSaved): ops.OpProgram<Tensor | undefined> {
+    const x = this.saved(state.x);
+    yield* ctx.grad(this.kernel, yield ops.request.conv2dBackwardFilter(x, dz, this.kernel.value.shape, this.opts));
+    if (this.bias) yield* ctx.grad(this.bias, yield ops.request.biasGrad(dz));
+    return ctx.needInputGrad() ? yield ops.request.conv2dBackwardInput(dz, this.kernel.value, x.shape, this.opts) : undefined;
+  }
+
+  override keeps(): { inputs: boolean; output: boolean } {
+    return { inputs: true, output: this.act.kind !== 'linear' };
   }
 
   protected ownConfig(): Record<string, unknown> {

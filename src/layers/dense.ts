@@ -3,8 +3,8 @@ import type { InitializerSpec } from '../initializers/index.js';
 import * as ops from '../ops/index.js';
 import type { Shape, Tensor } from '../tensor.js';
 import { positiveInt } from '../validate.js';
-import { ActivationStep, type ActivationName } from './activations.js';
-import { initializerOf, Layer, type ForwardContext, type LayerArgs, type Param } from './layer.js';
+import { ActivationStep, type ActivationName, type ActivationSaved } from './activations.js';
+import { initializerOf, Layer, type BackwardContext, type ForwardContext, type LayerArgs, type Param } from './layer.js';
 import { getRegularizer, type Regularizer } from './regularizers.js';
 
 export interface DenseArgs extends LayerArgs {
@@ -21,7 +21,13 @@ export interface DenseArgs extends LayerArgs {
  * Fully connected: y = act(x · kernel + bias), kernel [in, units]. Inputs of rank > 2 are treated as rows of
  * their last axis, as Keras does.
  */
-export class Dense extends Layer {
+/** What one application keeps: its input as rows, and its activation's tensors. */
+interface DenseSaved {
+  x2?: Tensor;
+  act: ActivationSaved;
+}
+
+export class Dense extends Layer<DenseSaved> {
   static override readonly className = 'Dense';
   readonly units: number;
   readonly useBias: boolean;
@@ -29,7 +35,6 @@ export class Dense extends Layer {
   private readonly args: DenseArgs;
   private kernel!: Param;
   private bias: Param | undefined;
-  private x2: Tensor | undefined;
 
   constructor(args: DenseArgs) {
     super(args, 'dense');
@@ -51,23 +56,30 @@ export class Dense extends Layer {
     if (this.useBias) this.bias = this.addWeight('bias', [this.units], initializerOf(this.where, this.args.biasInitializer, 'zeros'));
   }
 
-  *forwardProgram(x: Tensor, _ctx: ForwardContext): ops.OpProgram<Tensor> {
-    this.checkInput(x);
+  override newState(): DenseSaved {
+    return { act: {} };
+  }
+
+  *forwardProgram(x: Tensor, _ctx: ForwardContext, state: DenseSaved): ops.OpProgram<Tensor> {
     const x2 = x.reshape([-1, x.shape[x.rank - 1]]);
-    this.x2 = x2;
+    state.x2 = x2;
     const z = yield ops.request.matmul(x2, this.kernel.value, { bias: this.bias?.value, ...this.act.epilogue() });
-    const y = yield* this.act.after(z);
+    const y = yield* this.act.after(z, state.act);
     return y.reshape([...x.shape.slice(0, -1), this.units]);
   }
 
-  *backwardProgram(dy: Tensor, needInputGrad: boolean): ops.OpProgram<Tensor | undefined> {
-    const x2 = this.saved(this.x2);
-    const dz = yield* this.act.backward(dy.reshape([-1, this.units]));
-    this.kernel.grad = yield ops.request.matmul(x2, dz, { transposeA: true });
-    if (this.bias) this.bias.grad = yield ops.request.biasGrad(dz);
-    if (!needInputGrad) return undefined;
+  *backwardProgram(dy: Tensor, ctx: BackwardContext, state: DenseSaved): ops.OpProgram<Tensor | undefined> {
+    const x2 = this.saved(state.x2);
+    const dz = yield* this.act.backward(dy.reshape([-1, this.units]), state.act);
+    yield* ctx.grad(this.kernel, yield ops.request.matmul(x2, dz, { transposeA: true }));
+    if (this.bias) yield* ctx.grad(this.bias, yield ops.request.biasGrad(dz));
+    if (!ctx.needInputGrad()) return undefined;
     const dx2 = yield ops.request.matmul(dz, this.kernel.value, { transposeB: true });
     return dx2.reshape([dy.shape[0], ...this.inputShape]);
+  }
+
+  override keeps(): { inputs: boolean; output: boolean } {
+    return { inputs: true, output: this.act.kind !== 'linear' };
   }
 
   protected ownConfig(): Record<string, unknown> {

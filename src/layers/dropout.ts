@@ -1,8 +1,8 @@
-import { fail } from '../errors.js';
+import { describe, fail } from '../errors.js';
 import { deriveSeed } from '../initializers/seed.js';
 import * as ops from '../ops/index.js';
 import type { Shape, Tensor } from '../tensor.js';
-import { Layer, type ForwardContext, type LayerArgs } from './layer.js';
+import { Layer, type BackwardContext, type ForwardContext, type LayerArgs } from './layer.js';
 
 export interface DropoutArgs extends LayerArgs {
   /** Fraction of inputs zeroed in training, in [0, 1). */
@@ -17,32 +17,30 @@ export interface DropoutArgs extends LayerArgs {
  * always draws the same mask, which makes runs reproducible and resumable.
  * @example layers.dropout({ rate: 0.4 })
  */
-export class Dropout extends Layer {
+export class Dropout extends Layer<{ mask?: Tensor }> {
   static override readonly className = 'Dropout';
   readonly rate: number;
   private readonly ownSeed: number | undefined;
-  private mask: Tensor | undefined;
 
   constructor(args: DropoutArgs) {
     super(args, 'dropout');
-    if (typeof args?.rate !== 'number' || !(args.rate >= 0 && args.rate < 1)) fail(this.where, 'rate in [0, 1)', args?.rate);
+    if (typeof args?.rate !== 'number' || !(args.rate >= 0 && args.rate < 1)) fail(this.where, 'rate in [0, 1)', describe(args?.rate));
     this.rate = args.rate;
     this.ownSeed = args.seed;
   }
   computeOutputShape(inputShape: Shape): number[] {
     return [...inputShape];
   }
-  *forwardProgram(x: Tensor, ctx: ForwardContext): ops.OpProgram<Tensor> {
-    this.checkInput(x);
-    if (!ctx.training || this.rate === 0) {
-      this.mask = undefined;
-      return x;
-    }
-    this.mask = ctx.run.alloc(x.shape, x.dtype);
-    return yield ops.request.dropout(x, this.rate, deriveSeed(this.ownSeed ?? this.seed, ctx.step), this.mask);
+  *forwardProgram(x: Tensor, ctx: ForwardContext, state: { mask?: Tensor }): ops.OpProgram<Tensor> {
+    if (!ctx.training || this.rate === 0) return x;
+    state.mask = ctx.run.alloc(x.shape, x.dtype);
+    return yield ops.request.dropout(x, this.rate, deriveSeed(this.ownSeed ?? this.seed, ctx.step), state.mask);
   }
-  *backwardProgram(dy: Tensor): ops.OpProgram<Tensor> {
-    return this.mask ? yield ops.request.multiply(dy, this.mask) : dy;
+  *backwardProgram(dy: Tensor, _ctx: BackwardContext, state: { mask?: Tensor }): ops.OpProgram<Tensor> {
+    return state.mask ? yield ops.request.multiply(dy, state.mask) : dy;
+  }
+  override keeps(): { inputs: boolean; output: boolean } {
+    return { inputs: false, output: false };
   }
   protected ownConfig(): Record<string, unknown> {
     return { rate: this.rate, seed: this.ownSeed };

@@ -7,14 +7,17 @@ import { Dropout, type DropoutArgs } from './dropout.js';
 import type { Layer, LayerArgs, LayerConfig } from './layer.js';
 import { AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D, type Pooling2DArgs } from './pooling.js';
 import { Flatten, Reshape, type ReshapeArgs } from './shape-layers.js';
+import { InputLayer } from './input-layer.js';
+import { Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, type ConcatenateArgs } from './merge.js';
 
-export { Layer, type LayerArgs, type LayerConfig, type Param, type ForwardContext, type BuildContext, type WeightSource } from './layer.js';
+export { Layer, type LayerArgs, type LayerConfig, type Param, type ForwardContext, type BackwardContext, type BuildContext, type WeightSource } from './layer.js';
 export {
-  Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense, DepthwiseConv2D, Dropout, Flatten, GlobalAveragePooling2D,
-  GlobalMaxPooling2D, MaxPooling2D, PReLU, Reshape,
+  Activation, Add, Average, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, DepthwiseConv2D, Dropout, Flatten,
+  GlobalAveragePooling2D, GlobalMaxPooling2D, InputLayer, MaxPooling2D, Maximum, Minimum, Multiply, PReLU, Reshape, Subtract,
 };
 export type {
-  ActivationArgs, BatchNormalizationArgs, Conv2DArgs, DenseArgs, DepthwiseConv2DArgs, DropoutArgs, PReLUArgs, Pooling2DArgs, ReshapeArgs,
+  ActivationArgs, BatchNormalizationArgs, ConcatenateArgs, Conv2DArgs, DenseArgs, DepthwiseConv2DArgs, DropoutArgs, PReLUArgs, Pooling2DArgs,
+  ReshapeArgs,
 };
 
 /**
@@ -48,10 +51,28 @@ export const dropout = (args: DropoutArgs): Dropout => new Dropout(args);
 /** @example layers.batchNormalization() */
 export const batchNormalization = (args: BatchNormalizationArgs = {}): BatchNormalization => new BatchNormalization(args);
 
+/** x0 + x1 + ... (a residual connection). @example layers.add().apply([h, skip]) */
+export const add = (args: LayerArgs = {}): Add => new Add(args);
+/** x0 - x1. @example layers.subtract().apply([a, b]) */
+export const subtract = (args: LayerArgs = {}): Subtract => new Subtract(args);
+/** x0 * x1 * ... elementwise. */
+export const multiply = (args: LayerArgs = {}): Multiply => new Multiply(args);
+/** The mean of the inputs. */
+export const average = (args: LayerArgs = {}): Average => new Average(args);
+/** The elementwise maximum of the inputs. */
+export const maximum = (args: LayerArgs = {}): Maximum => new Maximum(args);
+/** The elementwise minimum of the inputs. */
+export const minimum = (args: LayerArgs = {}): Minimum => new Minimum(args);
+/** The inputs joined along an axis (default -1, channels). @example layers.concatenate().apply([a, b]) */
+export const concatenate = (args: ConcatenateArgs = {}): Concatenate => new Concatenate(args);
+
 type LayerClass = { new (config: never): Layer; readonly className: string };
 
 const REGISTRY = new Map<string, LayerClass>(
-  [Conv2D, DepthwiseConv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, Dense, Flatten, Reshape, Activation, PReLU, Dropout, BatchNormalization].map(
+  [
+    Conv2D, DepthwiseConv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, Dense, Flatten, Reshape, Activation, PReLU,
+    Dropout, BatchNormalization, InputLayer, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate,
+  ].map(
     (c) => [c.className, c as LayerClass],
   ),
 );

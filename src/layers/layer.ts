@@ -1,12 +1,13 @@
 import { ConvkitError, describe, fail } from '../errors.js';
 import { getInitializer, type Initializer, type InitializerSpec } from '../initializers/index.js';
 import { deriveSeed } from '../initializers/seed.js';
-import { freshOutputs, runProgramAsync, type OpProgram, type RunContext } from '../ops/index.js';
+import type { OpProgram, Pool2DOptions, RunContext } from '../ops/index.js';
 import { Tensor, toShared, type DType, type Shape } from '../tensor.js';
 import type { Regularizer } from './regularizers.js';
+import { LayerNode, SymbolicTensor } from './symbolic.js';
 
 /**
- * A weight of a layer. Optimizers update `value.data` in place; `grad` is written by the layer's backward.
+ * A weight of a layer. Optimizers update `value.data` in place; `grad` is set by the model's backward pass.
  * Non-trainable weights (BatchNorm's moving statistics) are saved and loaded but never get a gradient.
  */
 export interface Param {
@@ -18,7 +19,7 @@ export interface Param {
   readonly regularizer?: Regularizer;
 }
 
-/** What every layer accepts. `inputShape` excludes the batch axis and is needed on a model's first layer. */
+/** What every layer accepts. `inputShape` excludes the batch axis and is needed on a sequential model's first layer. */
 export interface LayerArgs {
   name?: string;
   inputShape?: number[];
@@ -47,6 +48,17 @@ export interface ForwardContext {
   run: RunContext;
 }
 
+export interface BackwardContext {
+  run: RunContext;
+  /** Whether the gradient with respect to input i is wanted (a model's inputs need none in training). */
+  needInputGrad(i?: number): boolean;
+  /**
+   * Sets a param's gradient for this backward pass; a layer applied at several places adds up its
+   * gradients (the model does, with an add op).
+   */
+  grad(param: Param, g: Tensor): OpProgram<void>;
+}
+
 export interface LayerConfig {
   className: string;
   config: Record<string, unknown>;
@@ -62,20 +74,25 @@ function autoName(prefix: string): string {
 }
 
 /**
- * The base of every layer: build (creates weights for an input shape), forward (keeps what backward needs),
- * backward (returns dx and fills each param's grad), weights and config for a JSON round trip.
+ * The base of every layer. A layer is applied to symbolic tensors (`apply`) to describe a model, built once
+ * by the model (creating its weights for the input shapes), and run by the model's executor: each place it is
+ * applied (a node) runs `forwardProgram` with its own state S, in which it keeps what `backwardProgram` of
+ * that same place needs, so a layer applied twice (shared weights) keeps two states. backwardProgram returns
+ * dx and hands each param's gradient to ctx.grad. Weights and config give a JSON round trip.
  * Shapes here exclude the batch axis unless they are a tensor's shape.
  */
-export abstract class Layer {
+export abstract class Layer<S extends object = object> {
   /** The registry key in model.json; every concrete layer sets it. */
   static readonly className: string;
   readonly name: string;
   readonly declaredInputShape: number[] | undefined;
+  /** Where this layer has been applied, in order (node i is `layer[i]` in a config's inbound nodes). */
+  readonly nodes: LayerNode[] = [];
   protected built = false;
   protected dtype: DType = 'float32';
   protected seed = 0;
   private weightSource: WeightSource | undefined;
-  private _inputShape: number[] = [];
+  private _inputShapes: number[][] = [];
   private _outputShape: number[] = [];
   private readonly weights: Param[] = [];
 
@@ -84,7 +101,7 @@ export abstract class Layer {
       fail(`${defaultPrefix} layer`, "name to be a non-empty string without '/'", describe(args.name));
     }
     this.name = args?.name ?? autoName(defaultPrefix);
-    if (args.inputShape !== undefined) {
+    if (args?.inputShape !== undefined) {
       if (!Array.isArray(args.inputShape) || args.inputShape.some((d) => !Number.isInteger(d) || d < 1)) {
         fail(this.where, 'inputShape as an array of positive integers (without the batch axis)', describe(args.inputShape));
       }
@@ -99,23 +116,80 @@ export abstract class Layer {
   get where(): string {
     return `${this.className} '${this.name}'`;
   }
+  /** The input shape (no batch axis); for a layer with several inputs, the first's. */
   get inputShape(): number[] {
-    return [...this._inputShape];
+    return [...(this._inputShapes[0] ?? [])];
+  }
+  get inputShapes(): number[][] {
+    return this._inputShapes.map((s) => [...s]);
   }
   get outputShape(): number[] {
     return [...this._outputShape];
   }
+  get isBuilt(): boolean {
+    return this.built;
+  }
+  get modelDtype(): DType {
+    return this.dtype;
+  }
 
-  /** Creates weights for inputs of `inputShape` (no batch axis); called once by the model. */
-  build(inputShape: Shape, ctx: BuildContext): void {
-    if (this.built) throw new ConvkitError(`${this.where}: already built; a layer instance belongs to one model`, this.where);
-    if (this.declaredInputShape && !sameShape(this.declaredInputShape, inputShape)) {
-      fail(this.where, `input shape [${this.declaredInputShape.join(', ')}] (its inputShape)`, `[${inputShape.join(', ')}] from the layer before`);
+  /** How many inputs the layer takes: 1, or for merge layers 'many' (two or more). */
+  get arity(): 1 | 'many' {
+    return 1;
+  }
+
+  /**
+   * Applies the layer to symbolic tensors (from `input()` or other layers), recording where: this describes a
+   * model, computing nothing. A layer applied at several places shares its weights.
+   * @example const h = layers.dense({ units: 10 }).apply(x)
+   * @throws ConvkitError when the input shapes do not fit the layer, or differ from an earlier application's.
+   */
+  apply(inputs: SymbolicTensor | readonly SymbolicTensor[]): SymbolicTensor {
+    const list = Array.isArray(inputs) ? [...(inputs as readonly SymbolicTensor[])] : [inputs as SymbolicTensor];
+    if (list.length === 0 || list.some((t) => !(t instanceof SymbolicTensor))) {
+      fail(`${this.where}.apply`, this.arity === 1 ? 'a symbolic tensor (from input() or another layer)' : 'an array of symbolic tensors', describe(inputs));
     }
+    if (this.arity === 1 && list.length !== 1) fail(`${this.where}.apply`, 'one input', `${list.length} inputs`);
+    if (this.arity === 'many' && (!Array.isArray(inputs) || list.length < 2)) fail(`${this.where}.apply`, 'an array of at least two inputs', `${list.length} input(s)`);
+    const shapes = list.map((t) => t.shape);
+    const first = this.nodes[0];
+    if (first) {
+      const was = first.inputs.map((t) => t.shape);
+      if (was.length !== shapes.length || was.some((s, i) => !sameShape(s, shapes[i]))) {
+        fail(`${this.where}.apply`, `inputs of shape ${was.map((s) => `[N, ${s.join(', ')}]`).join(', ')} (as where it was applied first: a shared layer keeps its shapes)`, shapes.map((s) => `[N, ${s.join(', ')}]`).join(', '));
+      }
+    }
+    if (this.declaredInputShape && (shapes.length !== 1 || !sameShape(this.declaredInputShape, shapes[0]))) {
+      fail(this.where, `input shape [${this.declaredInputShape.join(', ')}] (its inputShape)`, shapes.map((s) => `[${s.join(', ')}]`).join(', '));
+    }
+    const dtype = list[0].dtype;
+    if (list.some((t) => t.dtype !== dtype)) fail(`${this.where}.apply`, 'inputs of one dtype', list.map((t) => t.dtype).join(', '));
+    const out = this.computeOutputShapes(shapes);
+    const node = new LayerNode(this as Layer, this.nodes.length, list, out, dtype);
+    this.nodes.push(node);
+    return node.output;
+  }
+
+  /** The output of the layer's first application (Keras's layer.output). */
+  get output(): SymbolicTensor {
+    const n = this.nodes[0];
+    if (!n) throw new ConvkitError(`${this.where}: not applied to anything yet, so it has no output`, this.where);
+    return n.output;
+  }
+  /** The input of the layer's first application (the first one, for a layer of several inputs). */
+  get input(): SymbolicTensor {
+    const n = this.nodes[0];
+    if (!n || n.inputs.length === 0) throw new ConvkitError(`${this.where}: not applied to anything yet, so it has no input`, this.where);
+    return n.inputs[0];
+  }
+
+  /** Creates weights for inputs of these shapes (no batch axis); called once, by the first model that uses the layer. */
+  build(inputShapes: readonly Shape[], ctx: BuildContext): void {
+    if (this.built) throw new ConvkitError(`${this.where}: already built`, this.where);
     this.dtype = ctx.dtype;
     this.seed = ctx.seed;
-    this._inputShape = [...inputShape];
-    this._outputShape = this.computeOutputShape(inputShape);
+    this._inputShapes = inputShapes.map((s) => [...s]);
+    this._outputShape = this.computeOutputShapes(inputShapes);
     this.weightSource = ctx.weights;
     try {
       this.createWeights();
@@ -123,6 +197,12 @@ export abstract class Layer {
       this.weightSource = undefined;
     }
     this.built = true;
+  }
+
+  /** The output shape for these input shapes: a single-input layer checks there is one and asks computeOutputShape. */
+  computeOutputShapes(inputShapes: readonly Shape[]): number[] {
+    if (inputShapes.length !== 1) fail(this.where, 'one input', `${inputShapes.length}`);
+    return this.computeOutputShape(inputShapes[0]);
   }
 
   /** The output shape (no batch axis) for an input shape; throws naming the layer when the input does not fit. */
@@ -144,26 +224,45 @@ export abstract class Layer {
     return param;
   }
 
+  /** A fresh state for one application's forward and backward. */
+  newState(): S {
+    return {} as S;
+  }
+
   /**
    * x (N, ...inputShape) -> y (N, ...outputShape), written once as an OpProgram (`yield ops.request.*`):
-   * the model runs it with the async kernels (forward, predict) or the synchronous ones (forwardSync,
-   * predictSync). A layer keeps what its backward needs.
-   * @example *forwardProgram(x) { this.checkInput(x); return yield ops.request.maxPool2d(x, { poolSize: 2 }); }
+   * the model runs it with the async kernels (fit, predict) or the synchronous ones (predictSync). The layer
+   * keeps in `state` what its backward needs.
+   * @example *forwardProgram(x, ctx, state) { state.x = x; return yield ops.request.maxPool2d(x, { poolSize: 2 }); }
    */
-  abstract forwardProgram(x: Tensor, ctx: ForwardContext): OpProgram<Tensor>;
+  abstract forwardProgram(x: Tensor, ctx: ForwardContext, state: S): OpProgram<Tensor>;
   /**
-   * dy (N, ...outputShape) -> dx (N, ...inputShape), from the state the last forward kept; fills each
-   * trainable param's grad. With needInputGrad false a layer may skip dx (the model's first layer).
+   * dy (N, ...outputShape) -> dx (N, ...inputShape), from `state`; hands each trainable param's gradient to
+   * ctx.grad. When ctx.needInputGrad() is false a layer may skip dx.
    */
-  abstract backwardProgram(dy: Tensor, needInputGrad: boolean, run: RunContext): OpProgram<Tensor | undefined>;
+  abstract backwardProgram(dy: Tensor, ctx: BackwardContext, state: S): OpProgram<Tensor | undefined>;
 
-  /** forwardProgram with the kernels off the event loop (native backend). */
-  async forward(x: Tensor, ctx: Omit<ForwardContext, 'run'>): Promise<Tensor> {
-    return runProgramAsync(this.forwardProgram(x, { ...ctx, run: freshOutputs }));
+  /** The executor's entry: all inputs (one for most layers). */
+  *callProgram(xs: readonly Tensor[], ctx: ForwardContext, state: S): OpProgram<Tensor> {
+    this.checkInputs(xs);
+    return yield* this.forwardProgram(xs[0], ctx, state);
   }
-  /** backwardProgram with the kernels off the event loop (native backend). */
-  async backward(dy: Tensor, needInputGrad: boolean): Promise<Tensor | undefined> {
-    return runProgramAsync(this.backwardProgram(dy, needInputGrad, freshOutputs));
+  /** The executor's entry: the gradients for every input (undefined where not wanted). */
+  *callBackwardProgram(dy: Tensor, ctx: BackwardContext, state: S): OpProgram<(Tensor | undefined)[]> {
+    return [yield* this.backwardProgram(dy, ctx, state)];
+  }
+
+  /**
+   * Which tensors this layer's backward reads, so a model can free the rest as soon as the forward pass is
+   * done with them: its inputs (a convolution's), its output (a sigmoid's), both, or neither (an addition's).
+   */
+  keeps(): { inputs: boolean; output: boolean } {
+    return { inputs: true, output: true };
+  }
+
+  /** Fusion capability: a max pooling's options when this layer is one, which the op before it may run. */
+  maxPoolOptions(): Pool2DOptions | undefined {
+    return undefined;
   }
 
   /** All weights in creation order (the order of getWeights and of the weights file). */
@@ -186,7 +285,7 @@ export abstract class Layer {
    */
   setWeights(weights: Tensor[]): void {
     if (!Array.isArray(weights) || weights.length !== this.weights.length) {
-      fail(`${this.where}.setWeights`, `${this.weights.length} tensors`, Array.isArray(weights) ? weights.length : weights);
+      fail(`${this.where}.setWeights`, `${this.weights.length} tensors`, describe(Array.isArray(weights) ? weights.length : weights));
     }
     weights.forEach((w, i) => {
       const p = this.weights[i];
@@ -205,14 +304,16 @@ export abstract class Layer {
 
   protected abstract ownConfig(): Record<string, unknown>;
 
-  /** Checks a forward input against the built input shape. */
-  protected checkInput(x: Tensor): void {
-    if (!this.built) throw new ConvkitError(`${this.where}: not built; add it to a model (sequential) first`, this.where);
-    if (!(x instanceof Tensor)) fail(this.where, 'a Tensor', describe(x));
-    if (x.rank !== this._inputShape.length + 1 || !sameShape(x.shape.slice(1), this._inputShape)) {
-      fail(this.where, `input of shape [N, ${this._inputShape.join(', ')}]`, `[${x.shape.join(', ')}]`);
-    }
-    if (x.dtype !== this.dtype) fail(this.where, `input of dtype ${this.dtype} (the model's)`, describe(x.dtype));
+  /** Checks forward inputs against the built input shapes and dtype. */
+  protected checkInputs(xs: readonly Tensor[]): void {
+    if (!this.built) throw new ConvkitError(`${this.where}: not built; use it in a model first`, this.where);
+    if (xs.length !== this._inputShapes.length) fail(this.where, `${this._inputShapes.length} input(s)`, `${xs.length}`);
+    xs.forEach((x, i) => {
+      const want = this._inputShapes[i];
+      if (!(x instanceof Tensor)) fail(this.where, 'a Tensor', describe(x));
+      if (x.rank !== want.length + 1 || !sameShape(x.shape.slice(1), want)) fail(this.where, `input of shape [N, ${want.join(', ')}]`, `[${x.shape.join(', ')}]`);
+      if (x.dtype !== this.dtype) fail(this.where, `input of dtype ${this.dtype} (the model's)`, describe(x.dtype));
+    });
   }
 
   /** Throws when backward runs before forward. */

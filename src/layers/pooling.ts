@@ -2,7 +2,7 @@ import { fail } from '../errors.js';
 import * as ops from '../ops/index.js';
 import type { Shape, Tensor } from '../tensor.js';
 import { pair } from '../validate.js';
-import { Layer, type ForwardContext, type LayerArgs } from './layer.js';
+import { Layer, type BackwardContext, type ForwardContext, type LayerArgs } from './layer.js';
 
 export interface Pooling2DArgs extends LayerArgs {
   /** Default 2. */
@@ -17,24 +17,21 @@ function checkNhwc(where: string, inputShape: Shape): void {
   if (inputShape.length !== 3) fail(where, 'input of shape [N, height, width, channels] (nhwc)', `[N, ${inputShape.join(', ')}]`);
 }
 
+/** What a pooling application keeps: its input (max pooling routes by it; average pooling needs only its shape). */
+export interface PoolSaved {
+  x?: Tensor;
+}
+
 /** The shared part of every pooling layer: forward keeps x; backward hands dy and x to the op's gradient. */
-abstract class PoolingBase extends Layer {
-  private x: Tensor | undefined;
+abstract class PoolingBase extends Layer<PoolSaved> {
   protected abstract pool(x: Tensor): ops.OpRequest;
   protected abstract poolBackward(dy: Tensor, x: Tensor): ops.OpRequest;
-  *forwardProgram(x: Tensor, _ctx: ForwardContext): ops.OpProgram<Tensor> {
-    this.checkInput(x);
-    this.x = x;
+  *forwardProgram(x: Tensor, _ctx: ForwardContext, state: PoolSaved): ops.OpProgram<Tensor> {
+    state.x = x;
     return yield this.pool(x);
   }
-  *backwardProgram(dy: Tensor): ops.OpProgram<Tensor> {
-    return yield this.poolBackward(dy, this.savedInput());
-  }
-  protected savedInput(): Tensor {
-    return this.saved(this.x);
-  }
-  protected keep(x: Tensor): void {
-    this.x = x;
+  *backwardProgram(dy: Tensor, _ctx: BackwardContext, state: PoolSaved): ops.OpProgram<Tensor> {
+    return yield this.poolBackward(dy, this.saved(state.x));
   }
 }
 
@@ -68,14 +65,9 @@ export class MaxPooling2D extends Pooling2D {
   constructor(args: Pooling2DArgs = {}) {
     super(args, 'max_pooling2d');
   }
-  /** Its window, strides and padding, for an op that pools another op's output (ops.conv2dMaxPool). */
-  poolOptions(): ops.Pool2DOptions {
+  /** Fusion capability: its window, strides and padding, for an op that pools another op's output (ops.conv2dMaxPool). */
+  override maxPoolOptions(): ops.Pool2DOptions {
     return { ...this.opts };
-  }
-  /** Keeps x for backward as its forward would have, when another op pooled x for it (ops.conv2dMaxPool). */
-  keepInput(x: Tensor): void {
-    this.checkInput(x);
-    this.keep(x);
   }
   protected pool(x: Tensor): ops.OpRequest {
     return ops.request.maxPool2d(x, this.opts);
@@ -87,8 +79,11 @@ export class MaxPooling2D extends Pooling2D {
    * backwardProgram continued through the activation whose output this layer pooled (the previous layer's,
    * see Conv2D.pooledActivation): the gradient at that activation's input, in one op.
    */
-  *backwardThroughProgram(dy: Tensor, activation: ops.PooledActivation): ops.OpProgram<Tensor> {
-    return yield ops.request.maxPool2dBackward(dy, this.savedInput(), { ...this.opts, ...activation });
+  *backwardThroughProgram(dy: Tensor, state: PoolSaved, activation: ops.PooledActivation): ops.OpProgram<Tensor> {
+    return yield ops.request.maxPool2dBackward(dy, this.saved(state.x), { ...this.opts, ...activation });
+  }
+  override keeps(): { inputs: boolean; output: boolean } {
+    return { inputs: true, output: false };
   }
 }
 
@@ -103,6 +98,10 @@ export class AveragePooling2D extends Pooling2D {
   }
   protected poolBackward(dy: Tensor, x: Tensor): ops.OpRequest {
     return ops.request.avgPool2dBackward(dy, x.shape, this.opts);
+  }
+  // its backward reads only x's shape, which a freed buffer still has
+  override keeps(): { inputs: boolean; output: boolean } {
+    return { inputs: false, output: false };
   }
 }
 
@@ -128,6 +127,9 @@ export class GlobalAveragePooling2D extends GlobalPooling2D {
   protected poolBackward(dy: Tensor, x: Tensor): ops.OpRequest {
     return ops.request.globalAvgPool2dBackward(dy, x.shape);
   }
+  override keeps(): { inputs: boolean; output: boolean } {
+    return { inputs: false, output: false };
+  }
 }
 
 /** (N,H,W,C) -> (N,C), the max over H and W. */
@@ -141,5 +143,8 @@ export class GlobalMaxPooling2D extends GlobalPooling2D {
   }
   protected poolBackward(dy: Tensor, x: Tensor): ops.OpRequest {
     return ops.request.globalMaxPool2dBackward(dy, x);
+  }
+  override keeps(): { inputs: boolean; output: boolean } {
+    return { inputs: true, output: false };
   }
 }

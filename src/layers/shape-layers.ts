@@ -13,11 +13,13 @@ export class Flatten extends Layer {
     return [sizeOf(inputShape)];
   }
   *forwardProgram(x: Tensor, _ctx: ForwardContext): OpProgram<Tensor> {
-    this.checkInput(x);
     return x.reshape([x.shape[0], -1]);
   }
   *backwardProgram(dy: Tensor): OpProgram<Tensor> {
     return dy.reshape([dy.shape[0], ...this.inputShape]);
+  }
+  override keeps(): { inputs: boolean; output: boolean } {
+    return { inputs: false, output: false };
   }
   protected ownConfig(): Record<string, unknown> {
     return {};
@@ -51,11 +53,13 @@ export class Reshape extends Layer {
     return out;
   }
   *forwardProgram(x: Tensor, _ctx: ForwardContext): OpProgram<Tensor> {
-    this.checkInput(x);
     return x.reshape([x.shape[0], ...this.outputShape]);
   }
   *backwardProgram(dy: Tensor): OpProgram<Tensor> {
     return dy.reshape([dy.shape[0], ...this.inputShape]);
+  }
+  override keeps(): { inputs: boolean; output: boolean } {
+    return { inputs: false, output: false };
   }
   protected ownConfig(): Record<string, unknown> {
     return { targetShape: this.targetShape };

@@ -3,7 +3,8 @@ import { getBackend, setBackend, withBackend, type BackendName } from '../../src
 import * as layers from '../../src/layers/index.js';
 import * as losses from '../../src/losses/index.js';
 import { sequential } from '../../src/model/sequential.js';
-import { runProgramSync } from '../../src/ops/index.js';
+import { freshOutputs, runProgramSync } from '../../src/ops/index.js';
+import type { BackwardContext, Param } from '../../src/layers/layer.js';
 import { randomNormal, type Tensor } from '../../src/tensor.js';
 import { nativeAvailable, nativeSkipReason, nativeVariants, useNativeVariant } from '../helpers/backends.js';
 
@@ -85,11 +86,21 @@ describe('training runs Conv2D + MaxPooling2D as fused ops, forward and backward
         const x = randomNormal([4, 9, 9, 3], { seed: 9 });
         const grads = () => model.layers.flatMap((l) => l.params().map((p) => Array.from(p.grad!.data)));
         // layer by layer: each layer's own forward, then each one's own backward
+        const states = model.layers.map((l) => l.newState());
         let h: Tensor = x;
-        for (const layer of model.layers) h = runProgramSync(layer.forwardProgram(h, { training: true, step: 0 }));
+        model.layers.forEach((layer, i) => (h = runProgramSync(layer.callProgram([h], { training: true, step: 0, run: freshOutputs }, states[i]))));
         const dy = randomNormal(h.shape, { seed: 10 });
         let g: Tensor = dy;
-        for (let i = model.layers.length - 1; i >= 0; i--) g = runProgramSync(model.layers[i].backwardProgram(g, true))!;
+        const own = new Map<Param, Tensor>();
+        const ctx: BackwardContext = {
+          run: freshOutputs,
+          needInputGrad: () => true,
+          *grad(p, t) {
+            own.set(p, t);
+          },
+        };
+        for (let i = model.layers.length - 1; i >= 0; i--) [g] = runProgramSync(model.layers[i].callBackwardProgram(g, ctx, states[i])) as Tensor[];
+        for (const l of model.layers) for (const p of l.params()) p.grad = own.get(p);
         const layerGrads = grads();
         // the model, which fuses
         expect(Array.from(model.forwardSync(x, { training: true }).data)).toEqual(Array.from(h.data));

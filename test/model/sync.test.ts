@@ -3,7 +3,7 @@ import { getBackend, setBackend, type BackendName } from '../../src/backend/inde
 import { ConvkitError } from '../../src/errors.js';
 import * as layers from '../../src/layers/index.js';
 import * as losses from '../../src/losses/index.js';
-import { Layer, type ForwardContext } from '../../src/layers/layer.js';
+import { Layer, type BackwardContext, type ForwardContext } from '../../src/layers/layer.js';
 import { lenet5 } from '../../src/model/architectures.js';
 import * as ops from '../../src/ops/index.js';
 import { sequential, type Sequential } from '../../src/model/sequential.js';
@@ -78,23 +78,21 @@ describe.each(backends)('the Sync variants on %s give the async results bit for 
 const doubled = (t: Tensor): Tensor => new Tensor(t.data.map((v) => 2 * v), t.shape);
 
 /** A custom layer as a user writes one: y = relu(x) · 2, its forward and backward each written once. */
-class DoubledRelu extends Layer {
+class DoubledRelu extends Layer<{ x?: Tensor }> {
   static override readonly className = 'DoubledRelu';
-  private x: Tensor | undefined;
   constructor() {
     super({}, 'doubled_relu');
   }
   computeOutputShape(inputShape: Shape): number[] {
     return [...inputShape];
   }
-  *forwardProgram(x: Tensor, _ctx: ForwardContext): ops.OpProgram<Tensor> {
-    this.checkInput(x);
-    this.x = x;
+  *forwardProgram(x: Tensor, _ctx: ForwardContext, state: { x?: Tensor }): ops.OpProgram<Tensor> {
+    state.x = x;
     const y = yield ops.request.activation('relu', x);
     return doubled(y);
   }
-  *backwardProgram(dy: Tensor): ops.OpProgram<Tensor> {
-    const dx = yield ops.request.activationBackward('relu', dy, this.saved(this.x), this.saved(this.x));
+  *backwardProgram(dy: Tensor, _ctx: BackwardContext, state: { x?: Tensor }): ops.OpProgram<Tensor> {
+    const dx = yield ops.request.activationBackward('relu', dy, this.saved(state.x), this.saved(state.x));
     return doubled(dx);
   }
   protected ownConfig(): Record<string, unknown> {
@@ -129,7 +127,7 @@ describe('Sync variants and bad input', () => {
     await expect(m.forward(wrongDtype)).rejects.toThrow(layerMessage);
 
     const fresh = sequential([layers.dense({ units: 2, inputShape: [3], name: 'only' })]);
-    expect(() => fresh.backwardSync(randomNormal([1, 2], { seed: 1 }))).toThrow("Dense 'only': backward called before forward");
+    expect(() => fresh.backwardSync(randomNormal([1, 2], { seed: 1 }))).toThrow(`${fresh.name}: backward called before forward`);
 
     expect(() => m.trainOnBatchSync(randomNormal([2, 5, 5, 1], { seed: 1 }), [0, 1])).toThrow(/trainOnBatchSync: the model is not compiled/);
     expect(() => m.evaluateSync(randomNormal([2, 5, 5, 1], { seed: 1 }), [0, 1])).toThrow(/evaluateSync: the model is not compiled/);

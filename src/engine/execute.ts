@@ -1,0 +1,171 @@
+/**
+ * Runs a plan: the forward pass over its steps, and the backward pass in reverse, as OpPrograms (so either
+ * driver runs them, with the async kernels or the synchronous ones). Each node keeps its own state, so a layer
+ * applied at several places backpropagates through each. With a BufferPool, every value holds a reference on
+ * its buffer while it lives: in inference a value dies after its last reader; in training, when no backward
+ * reads it, after its last reader, and otherwise once its producer's backward has run; temporaries a step
+ * allocates die with the step (inference) or with its backward (training).
+ */
+import type { BackwardContext, ForwardContext, Param } from '../layers/layer.js';
+import * as ops from '../ops/index.js';
+import type { OpProgram, RunContext } from '../ops/index.js';
+import type { Tensor } from '../tensor.js';
+import type { BufferPool } from './buffers.js';
+import type { MaxPoolConsumer, MaxPoolProducer, Plan, PlanStep } from './plan.js';
+
+export interface ForwardOptions {
+  training: boolean;
+  /** The optimizer step, for dropout masks. */
+  step: number;
+  run: RunContext;
+  /** Keep what a backward pass needs (training, and a custom loop's forward). */
+  keep: boolean;
+}
+
+/** What a forward pass leaves for its backward. */
+export interface ForwardRun {
+  readonly values: (Tensor | undefined)[];
+  /** Value id -> whether it still holds a reference on its buffer. */
+  readonly held: boolean[];
+  /** Per node (by plan step; a fused step's pooling state is `poolStates`). */
+  readonly states: object[];
+  readonly poolStates: (object | undefined)[];
+  /** Per step: the temporaries it allocated, alive until its backward (training). */
+  readonly created: Tensor[][];
+  readonly outputs: Tensor[];
+}
+
+const pooled = (run: RunContext): BufferPool | undefined => ('retain' in run ? (run as BufferPool) : undefined);
+
+/** The forward pass: inputs in the plan's input order -> outputs in its output order. */
+export function* forwardPlan(plan: Plan, inputs: readonly Tensor[], opts: ForwardOptions): OpProgram<ForwardRun> {
+  const pool = pooled(opts.run);
+  const values: (Tensor | undefined)[] = new Array(plan.values.length);
+  const held = values.map(() => false);
+  plan.inputs.forEach((v, i) => (values[v] = inputs[i]));
+  const hold = (v: number): void => {
+    pool!.retain(values[v]!);
+    held[v] = true;
+  };
+  const states: object[] = [];
+  const poolStates: (object | undefined)[] = [];
+  const created: Tensor[][] = [];
+  const ctx: ForwardContext = { training: opts.training, step: opts.step, run: opts.run };
+  pool?.takeCreated();
+  for (const [i, s] of plan.steps.entries()) {
+    const xs = s.inputs.map((v) => values[v]!);
+    const state = s.node.layer.newState();
+    let y: Tensor;
+    if (s.pool) {
+      const poolState = s.pool.layer.newState() as { x?: Tensor };
+      const producer = s.node.layer as unknown as MaxPoolProducer;
+      const keep = opts.keep ? { layer: s.pool.layer, state: poolState } : undefined;
+      y = yield* producer.forwardMaxPoolProgram(xs[0], s.pool.layer.maxPoolOptions()!, ctx, state, keep);
+      if (keep) values[s.inner!] = poolState.x;
+      poolStates.push(poolState);
+    } else {
+      y = yield* s.node.layer.callProgram(xs, ctx, state);
+      poolStates.push(undefined);
+    }
+    values[s.output] = y;
+    states.push(state);
+    const temps = pool?.takeCreated() ?? [];
+    if (pool) {
+      // the step's values hold their buffers; then the step lets go of what it allocated
+      hold(s.output);
+      if (s.inner !== undefined && values[s.inner]) hold(s.inner);
+      if (opts.keep) created.push(temps);
+      else for (const t of temps) pool.release(t);
+      for (const v of new Set(s.inputs)) {
+        if (plan.lastRead[v] !== i || plan.outputs.includes(v) || (opts.keep && plan.keptForBackward[v]) || !held[v]) continue;
+        pool.release(values[v]!);
+        held[v] = false;
+      }
+    }
+  }
+  return { values, held, states, poolStates, created, outputs: plan.outputs.map((v) => values[v]!) };
+}
+
+export interface BackwardResult {
+  /** dL/d(input) per model input, where wanted. */
+  inputGrads: (Tensor | undefined)[];
+  /** The gradient of every trainable param the pass reached. */
+  paramGrads: Map<Param, Tensor>;
+}
+
+/**
+ * The backward pass from dL/d(output) per model output (undefined: that output does not enter the loss).
+ * Input gradients are computed only when `inputGrads` is true (a custom loop's backward); training skips them.
+ */
+export function* backwardPlan(plan: Plan, fwd: ForwardRun, dys: readonly (Tensor | undefined)[], opts: { run: RunContext; inputGrads: boolean }): OpProgram<BackwardResult> {
+  const pool = pooled(opts.run);
+  const grads = new Map<number, Tensor>();
+  const paramGrads = new Map<Param, Tensor>();
+  const accumulate = function* (v: number, g: Tensor): OpProgram<void> {
+    const had = grads.get(v);
+    if (!had) {
+      grads.set(v, g);
+      pool?.retain(g);
+      return;
+    }
+    const sum = yield ops.request.add(had, g);
+    pool?.retain(sum);
+    pool?.release(had);
+    grads.set(v, sum);
+  };
+  plan.outputs.forEach((v, i) => {
+    const dy = dys[i];
+    if (dy) {
+      grads.set(v, dy);
+      pool?.retain(dy);
+    }
+  });
+  const paramGrad = function* (p: Param, g: Tensor): OpProgram<void> {
+    const had = paramGrads.get(p);
+    if (!had) {
+      pool?.retain(g);
+      paramGrads.set(p, g);
+      return;
+    }
+    const sum = yield ops.request.add(had, g);
+    pool?.retain(sum);
+    pool?.release(had);
+    paramGrads.set(p, sum);
+  };
+  pool?.takeCreated();
+  for (let i = plan.steps.length - 1; i >= 0; i--) {
+    const s = plan.steps[i];
+    const dy = grads.get(s.output);
+    if (dy) {
+      const need = (k: number): boolean => !plan.isModelInput[s.inputs[k]] || opts.inputGrads;
+      const ctx: BackwardContext = { run: opts.run, needInputGrad: (k = 0) => need(k), grad: paramGrad };
+      const dxs = yield* backwardStep(s, dy, ctx, fwd.states[i], fwd.poolStates[i]);
+      for (const [k, dx] of dxs.entries()) if (dx && need(k)) yield* accumulate(s.inputs[k], dx);
+    }
+    if (pool) {
+      for (const t of pool.takeCreated()) pool.release(t);
+      for (const t of fwd.created[i] ?? []) pool.release(t);
+      if (dy) pool.release(dy);
+      grads.delete(s.output);
+      for (const v of [s.output, s.inner]) {
+        if (v === undefined || !fwd.held[v] || plan.outputs.includes(v)) continue;
+        pool.release(fwd.values[v]!);
+        fwd.held[v] = false;
+      }
+    }
+  }
+  return { inputGrads: plan.inputs.map((v) => grads.get(v)), paramGrads };
+}
+
+function* backwardStep(s: PlanStep, dy: Tensor, ctx: BackwardContext, state: object, poolState: object | undefined): OpProgram<(Tensor | undefined)[]> {
+  if (!s.pool) return yield* s.node.layer.callBackwardProgram(dy, ctx, state);
+  const producer = s.node.layer as unknown as MaxPoolProducer;
+  const through = producer.pooledActivation();
+  if (through) {
+    const dz = yield* (s.pool.layer as unknown as MaxPoolConsumer).backwardThroughProgram(dy, poolState as { x?: Tensor }, through);
+    return [yield* producer.backwardFromActivationInput(dz, ctx, state)];
+  }
+  const poolCtx: BackwardContext = { ...ctx, needInputGrad: () => true };
+  const [g] = yield* s.pool.layer.callBackwardProgram(dy, poolCtx, poolState!);
+  return yield* s.node.layer.callBackwardProgram(g!, ctx, state);
+}
