@@ -9,7 +9,7 @@
 import type { BackwardContext, ForwardContext, Param } from '../layers/layer.js';
 import * as ops from '../ops/index.js';
 import type { OpProgram, RunContext } from '../ops/index.js';
-import type { Tensor } from '../tensor.js';
+import { Tensor } from '../tensor.js';
 import type { BufferPool } from './buffers.js';
 import type { MaxPoolConsumer, MaxPoolProducer, Plan, PlanStep } from './plan.js';
 
@@ -74,8 +74,10 @@ export function* forwardPlan(plan: Plan, inputs: readonly Tensor[], opts: Forwar
       // the step's values hold their buffers; then the step lets go of what it allocated
       hold(s.output);
       if (s.inner !== undefined && values[s.inner]) hold(s.inner);
-      if (opts.keep) created.push(temps);
-      else for (const t of temps) pool.release(t);
+      // what the step's state holds lives until its backward; the rest of what it allocated dies now
+      const inState = opts.keep ? buffersIn(state, s.pool ? [poolStates[i]] : []) : new Set<ArrayBufferLike>();
+      created.push(temps.filter((t) => inState.has(t.data.buffer)));
+      for (const t of temps) if (!inState.has(t.data.buffer)) pool.release(t);
       for (const v of new Set(s.inputs)) {
         if (plan.lastRead[v] !== i || plan.outputs.includes(v) || (opts.keep && plan.keptForBackward[v]) || !held[v]) continue;
         pool.release(values[v]!);
@@ -84,6 +86,20 @@ export function* forwardPlan(plan: Plan, inputs: readonly Tensor[], opts: Forwar
     }
   }
   return { values, held, states, poolStates, created, outputs: plan.outputs.map((v) => values[v]!) };
+}
+
+/** The buffers of the tensors and typed arrays a layer's state holds (in fields, arrays, and objects of them). */
+function buffersIn(state: object, more: readonly (object | undefined)[]): Set<ArrayBufferLike> {
+  const out = new Set<ArrayBufferLike>();
+  const walk = (v: unknown, depth: number): void => {
+    if (v instanceof Tensor) out.add(v.data.buffer);
+    else if (ArrayBuffer.isView(v)) out.add(v.buffer);
+    else if (depth < 4 && Array.isArray(v)) for (const e of v) walk(e, depth + 1);
+    else if (depth < 4 && v !== null && typeof v === 'object') for (const e of Object.values(v)) walk(e, depth + 1);
+  };
+  walk(state, 0);
+  for (const m of more) if (m) walk(m, 0);
+  return out;
 }
 
 export interface BackwardResult {

@@ -34,16 +34,22 @@ export class ActivationStep {
     return this.fused ? { activation: this.kind as ops.ActivationKind, alpha: this.alpha } : {};
   }
 
-  /** Takes the op's result (already activated when fused) and returns the layer output, keeping what backward needs. */
+  /**
+   * Takes the op's result (already activated when fused) and returns the layer output, keeping what backward
+   * needs: nothing for linear, so a model can free the output as soon as its readers are done.
+   */
   *after(opResult: Tensor, saved: ActivationSaved): ops.OpProgram<Tensor> {
     const y = this.fused ? opResult : yield ops.request.activation(this.kind, opResult, this.alpha);
-    saved.z = this.fused ? undefined : opResult;
-    saved.y = y;
+    if (this.kind !== 'linear') {
+      saved.z = this.fused ? undefined : opResult;
+      saved.y = y;
+    }
     return y;
   }
 
   /** dy -> dz, the gradient at the op's pre-activation result. */
   *backward(dy: Tensor, saved: ActivationSaved): ops.OpProgram<Tensor> {
+    if (this.kind === 'linear') return dy;
     const y = saved.y!;
     return yield ops.request.activationBackward(this.kind, dy, saved.z ?? y, y, this.alpha);
   }

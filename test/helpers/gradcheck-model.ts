@@ -1,29 +1,35 @@
 import { expect } from 'vitest';
-import { Sequential } from '../../src/model/sequential.js';
+import type { Model } from '../../src/model/model.js';
 import { randomNormal, type Tensor } from '../../src/tensor.js';
 
 /**
- * Checks a float64 model's input gradient and every trainable parameter's gradient by central differences,
- * through the model API: L = sum(model.forward(x, training) * r) for a fixed random r, so dL/dy = r. Training
- * mode with a fixed step, so dropout masks and batch statistics are part of the function differentiated.
- * Same bounds as helpers/gradcheck.ts (h = 1e-5 in float64, relative tolerance 1e-6), but async, as the
- * model API is.
+ * Checks a float64 model's input gradients and every trainable parameter's gradient by central differences,
+ * through the model API: L = sum over outputs k of sum(y_k * r_k) for fixed random r_k, so dL/dy_k = r_k.
+ * Training mode with a fixed step, so dropout masks and batch statistics are part of the function
+ * differentiated. Same bounds as helpers/gradcheck.ts (h = 1e-5 in float64, relative tolerance 1e-6).
+ * Returns the names of what was checked: 'input' (or 'input k' for several inputs), then each param.
  */
-export async function checkModelGradients(model: Sequential, x: Tensor, opts: { h?: number; tol?: number } = {}): Promise<string[]> {
-  if (x.dtype !== 'float64' || model.dtype !== 'float64') throw new Error('checkModelGradients: needs a float64 model and input');
+export async function checkModelGradients(model: Model, x: Tensor | Tensor[], opts: { h?: number; tol?: number } = {}): Promise<string[]> {
+  const xs = Array.isArray(x) ? x : [x];
+  if (model.dtype !== 'float64' || xs.some((t) => t.dtype !== 'float64')) throw new Error('checkModelGradients: needs a float64 model and inputs');
   const h = opts.h ?? 1e-5;
   const tol = opts.tol ?? 1e-6;
-  const run = (input: Tensor): Promise<Tensor> => model.forward(input, { training: true, step: 3 });
-  const r = randomNormal((await run(x)).shape, { seed: 7, dtype: 'float64' });
+  const run = async (): Promise<Tensor[]> => {
+    const y = await model.forward(xs, { training: true, step: 3 });
+    return Array.isArray(y) ? y : [y];
+  };
+  const rs = (await run()).map((y, k) => randomNormal(y.shape, { seed: 7 + k, dtype: 'float64' }));
   const loss = async (): Promise<number> => {
-    const y = await run(x);
     let s = 0;
-    for (let i = 0; i < y.size; i++) s += y.data[i] * r.data[i];
+    (await run()).forEach((y, k) => {
+      for (let i = 0; i < y.size; i++) s += y.data[i] * rs[k].data[i];
+    });
     return s;
   };
-  await run(x);
-  const dx = (await model.backward(r))!;
-  const analytic: [string, Tensor, Tensor][] = [['input', x, dx]];
+  await run();
+  const dxRaw = await model.backward(rs.length === 1 ? rs[0] : rs);
+  const dxs = Array.isArray(dxRaw) ? dxRaw : [dxRaw!];
+  const analytic: [string, Tensor, Tensor][] = xs.map((t, k) => [xs.length === 1 ? 'input' : `input ${k}`, t, dxs[k]]);
   for (const p of model.params().filter((q) => q.trainable)) analytic.push([p.name, p.value, p.grad!.clone()]);
   for (const [name, value, grad] of analytic) {
     expect(grad.shape).toEqual(value.shape);

@@ -1,6 +1,6 @@
 // The loader fuzz: 1,200 mutated model directories (truncations, bit flips, hostile JSON written back with a
-// valid checksum so the deeper checks are reached, broken manifests, files that are not regular files), each
-// loaded in a child process under a 2.5 GB address-space cap and a timeout. Every load must end in a model or
+// valid checksum so the deeper checks are reached, broken manifests, files that are not regular files) of a
+// sequential conv net, a dense net and a two-input, two-output graph, each loaded in a child process under a 2.5 GB address-space cap and a timeout. Every load must end in a model or
 // a ConvkitError that names the file (and, for bad content, the field): never a signal, a hang, another kind
 // of error, an allocation beyond what the files back, or a message that quotes another file's contents.
 import { execFile, execFileSync } from 'node:child_process';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { layers, losses, optimizers, randomUniform, Rng, sequential } from '../../src/index.js';
+import { input, layers, losses, model, optimizers, randomUniform, Rng, sequential } from '../../src/index.js';
 import { modelJsonText } from '../../src/io/model-dir.js';
 import { onBestIsaRun } from '../helpers/backends.js';
 
@@ -78,7 +78,15 @@ describe.skipIf(!onBestIsaRun)('loader fuzz', () => {
     conv.compile({ optimizer: optimizers.adam({ learningRate: 0.01 }), loss: losses.sparseCategoricalCrossentropy({ fromLogits: true }) });
     await conv.trainOnBatch(randomUniform([4, 8, 8, 1], { seed: 2 }), [0, 1, 2, 0]);
     const dense = sequential([layers.dense({ units: 5, inputShape: [7], activation: 'tanh' }), layers.dense({ units: 2 })], { seed: 3 });
-    for (const [i, m] of [conv, dense].entries()) {
+    // a graph: two inputs, a shared layer, a residual add and a concatenation, two outputs
+    const a = input({ shape: [6], name: 'a' });
+    const b = input({ shape: [6], name: 'b' });
+    const shared = layers.dense({ units: 6, activation: 'relu' });
+    const sum = layers.add().apply([shared.apply(a), shared.apply(b), a]);
+    const graph = model({ inputs: [a, b], outputs: [layers.dense({ units: 2 }).apply(sum), layers.dense({ units: 1 }).apply(layers.concatenate().apply([sum, b]))], seed: 4 });
+    graph.compile({ optimizer: 'adam', loss: ['sparseCategoricalCrossentropy', 'meanSquaredError'] });
+    await graph.trainOnBatch([randomUniform([3, 6], { seed: 5 }), randomUniform([3, 6], { seed: 6 })], [[0, 1, 1], randomUniform([3, 1], { seed: 7 })]);
+    for (const [i, m] of [conv, dense, graph].entries()) {
       const dir = join(root, `base-${i}`);
       await m.save(dir);
       const text = await readFile(join(dir, 'model.json'), 'utf8');
@@ -230,7 +238,7 @@ describe.skipIf(!onBestIsaRun)('loader fuzz', () => {
 
   it('the unmutated directories load', async () => {
     const r = await loadInChild(bases.map((b) => b.dir));
-    expect(r.outcomes.map((o) => o.ok)).toEqual([true, true]);
+    expect(r.outcomes.map((o) => o.ok)).toEqual([true, true, true]);
   });
 
   it('lists nothing but model.json and its weights file in a saved directory', async () => {

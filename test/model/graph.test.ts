@@ -1,0 +1,293 @@
+// Graph models: the functional API (input, apply, model), merge layers, shared layers, several inputs and
+// outputs. Gradients through every kind of graph are checked by central differences (float64, reference);
+// training, saving and loading work for graphs as for sequential models; the memory plan reuses buffers.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getBackend, setBackend, type BackendName } from '../../src/backend/index.js';
+import { ConvkitError, input, layers, loadModel, losses, model, optimizers, randomNormal, randomUniform, Tensor, type Model, type SymbolicTensor } from '../../src/index.js';
+import { checkModelGradients } from '../helpers/gradcheck-model.js';
+import { nativeAvailable } from '../helpers/backends.js';
+
+const f64 = { dtype: 'float64' as const };
+const bits = (t: Tensor): number[] => [...new Uint32Array(Float32Array.from(t.data).buffer)];
+
+/** Graphs for the gradient checks: each a model builder (float64) and its inputs. */
+const graphs: [string, () => Model, () => Tensor[]][] = [
+  [
+    'residual block (conv, add, relu)',
+    () => {
+      const x = input({ shape: [5, 5, 3], ...f64 });
+      const h = layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same', activation: 'tanh' }).apply(x);
+      const r = layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same' }).apply(h);
+      const y = layers.activation({ activation: 'relu' }).apply(layers.add().apply([r, x]));
+      return model({ inputs: x, outputs: layers.dense({ units: 2 }).apply(layers.globalAveragePooling2d().apply(y)), seed: 3 });
+    },
+    () => [randomNormal([2, 5, 5, 3], { seed: 1, ...f64 })],
+  ],
+  [
+    'concatenate of two branches, one through max pooling',
+    () => {
+      const x = input({ shape: [6, 6, 2], ...f64 });
+      const a = layers.conv2d({ filters: 2, kernelSize: 1, activation: 'sigmoid' }).apply(x);
+      const b = layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(x);
+      const pa = layers.maxPooling2d({ poolSize: 2 }).apply(a);
+      const pb = layers.averagePooling2d({ poolSize: 2 }).apply(b);
+      const c = layers.concatenate().apply([pa, pb]);
+      return model({ inputs: x, outputs: layers.dense({ units: 3 }).apply(layers.flatten().apply(c)), seed: 4 });
+    },
+    () => [randomNormal([2, 6, 6, 2], { seed: 2, ...f64 })],
+  ],
+  [
+    'a layer shared by two inputs, merged by subtract, multiply, average, maximum and minimum',
+    () => {
+      const a = input({ shape: [4], name: 'a', ...f64 });
+      const b = input({ shape: [4], name: 'b', ...f64 });
+      const shared = layers.dense({ units: 3, activation: 'tanh' });
+      const sa = shared.apply(a);
+      const sb = shared.apply(b);
+      const merged = [layers.subtract(), layers.multiply(), layers.average(), layers.maximum(), layers.minimum()].map((m) => m.apply([sa, sb]));
+      return model({ inputs: [a, b], outputs: layers.dense({ units: 2 }).apply(layers.concatenate().apply(merged)), seed: 5 });
+    },
+    () => [randomNormal([3, 4], { seed: 3, ...f64 }), randomNormal([3, 4], { seed: 4, ...f64 })],
+  ],
+  [
+    'two inputs, two outputs, a tensor read by three layers, three-way add',
+    () => {
+      const img = input({ shape: [4, 4, 2], name: 'img', ...f64 });
+      const meta = input({ shape: [3], name: 'meta', ...f64 });
+      const h = layers.conv2d({ filters: 2, kernelSize: 3, padding: 'same', activation: 'elu' }).apply(img);
+      const g = layers.globalMaxPooling2d().apply(h);
+      const m = layers.dense({ units: 2, activation: 'sigmoid' }).apply(meta);
+      const sum = layers.add().apply([g, m, layers.dense({ units: 2 }).apply(g)]);
+      const out1 = layers.dense({ units: 3, name: 'cls' }).apply(sum);
+      const out2 = layers.dense({ units: 1, name: 'reg' }).apply(layers.concatenate().apply([g, m]));
+      return model({ inputs: [img, meta], outputs: [out1, out2], seed: 6 });
+    },
+    () => [randomNormal([2, 4, 4, 2], { seed: 5, ...f64 }), randomNormal([2, 3], { seed: 6, ...f64 })],
+  ],
+  [
+    'batch norm and dropout inside a residual branch (training mode)',
+    () => {
+      const x = input({ shape: [6], ...f64 });
+      const h = layers.dense({ units: 6 }).apply(x);
+      const bn = layers.batchNormalization().apply(h);
+      const d = layers.dropout({ rate: 0.3 }).apply(layers.activation({ activation: 'relu' }).apply(bn));
+      return model({ inputs: x, outputs: layers.dense({ units: 2 }).apply(layers.add().apply([d, x])), seed: 7 });
+    },
+    () => [randomNormal([4, 6], { seed: 7, ...f64 })],
+  ],
+];
+
+describe('gradients through graphs (reference, float64, central differences)', () => {
+  let previous: BackendName;
+  beforeAll(() => {
+    previous = getBackend();
+    setBackend('reference');
+  });
+  afterAll(() => setBackend(previous));
+
+  it.each(graphs)('%s', async (_, make, xs) => {
+    const m = make();
+    const inputs = xs();
+    const checked = await checkModelGradients(m, inputs);
+    const inputNames = inputs.length === 1 ? ['input'] : inputs.map((__, k) => `input ${k}`);
+    expect(checked).toEqual([...inputNames, ...m.params().filter((p) => p.trainable).map((p) => p.name)]);
+  });
+});
+
+/** A small two-input, two-output net with a residual add, a shared layer and a concatenation. */
+function twoHeads(seed = 1): Model {
+  const img = input({ shape: [8, 8, 1], name: 'img' });
+  const meta = input({ shape: [4], name: 'meta' });
+  const c1 = layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', name: 'c1' }).apply(img);
+  const c2 = layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', name: 'c2' }).apply(c1);
+  const res = layers.activation({ activation: 'relu' }).apply(layers.add().apply([c1, c2]));
+  const pooled = layers.globalAveragePooling2d({ name: 'gap' }).apply(layers.maxPooling2d({ poolSize: 2 }).apply(res));
+  const m = layers.dense({ units: 4, activation: 'relu', name: 'meta_dense' }).apply(meta);
+  const joined = layers.concatenate({ name: 'joined' }).apply([pooled, m]);
+  const cls = layers.dense({ units: 3, name: 'cls' }).apply(joined);
+  const reg = layers.dense({ units: 1, name: 'reg' }).apply(joined);
+  return model({ inputs: [img, meta], outputs: [cls, reg], seed, name: 'two_heads' });
+}
+
+const n = 24;
+const img = randomUniform([n, 8, 8, 1], { seed: 11 });
+const meta = randomUniform([n, 4], { seed: 12 });
+const cls = Int32Array.from({ length: n }, (_, i) => (i * 7) % 3);
+const reg = new Tensor(Float32Array.from({ length: n }, (_, i) => Math.sin(i)), [n, 1]);
+
+function compiled(seed = 1): Model {
+  const m = twoHeads(seed);
+  m.compile({
+    optimizer: optimizers.adam({ learningRate: 0.01 }),
+    loss: { cls: losses.sparseCategoricalCrossentropy({ fromLogits: true }), reg: 'meanSquaredError' },
+    lossWeights: { cls: 1, reg: 0.5 },
+    metrics: { cls: ['accuracy'], reg: [] },
+  });
+  return m;
+}
+
+describe('the functional API', () => {
+  it('layers, getLayer, inputs, outputs, and a summary with a Connected to column', () => {
+    const m = twoHeads();
+    expect(m.layers.map((l) => l.name).slice(0, 4)).toEqual(['img', 'meta', 'c1', 'c2']);
+    expect(m.getLayer('cls').outputShape).toEqual([3]);
+    expect(m.getLayer(0).className).toBe('InputLayer');
+    expect(m.inputNames).toEqual(['img', 'meta']);
+    expect(m.outputNames).toEqual(['cls', 'reg']);
+    const text = m.summary(null);
+    expect(text).toMatch(/Connected to/);
+    expect(text).toMatch(/add_\d+ \(Add\)\s+\[null, 8, 8, 4\]\s+0\s+c1\[0\]\[0\], c2\[0\]\[0\]/);
+    expect(text).toMatch(/joined \(Concatenate\)\s+\[null, 8\]\s+0\s+gap\[0\]\[0\], meta_dense\[0\]\[0\]/);
+    expect(() => m.getLayer('nope')).toThrow(/getLayer: expected a layer name/);
+  });
+
+  it('refuses disconnected graphs, mismatched merges and shared layers applied to other shapes', () => {
+    const a = input({ shape: [3] });
+    const b = input({ shape: [3] });
+    const y = layers.add().apply([a, b]);
+    expect(() => model({ inputs: a, outputs: y })).toThrow(/the graph is disconnected.*input_\d+, needed by add_\d+/);
+    expect(() => layers.add().apply([a, input({ shape: [4] })])).toThrow(/Add 'add_\d+': expected inputs of one shape: input 1 of shape \[N, 3\] but received \[N, 4\]/);
+    expect(() => layers.concatenate().apply([input({ shape: [2, 3] }), input({ shape: [4, 5] })])).toThrow(/Concatenate 'concatenate_\d+': expected input 1 of shape \[N, 2, \*\]/);
+    expect(() => layers.subtract().apply([a, b, a])).toThrow(/expected exactly two inputs/);
+    const d = layers.dense({ units: 2 });
+    d.apply(a);
+    expect(() => d.apply(input({ shape: [5] }))).toThrow(/expected inputs of shape \[N, 3\] \(as where it was applied first/);
+    expect(() => layers.add().apply(a)).toThrow(ConvkitError);
+  });
+
+  it('fits two outputs from two inputs given by name, with loss weights and per-output metrics; sync and async agree bit for bit', async () => {
+    const a = compiled();
+    const b = compiled();
+    const hist = await a.fit({ img, meta }, { cls, reg }, { batchSize: 8, epochs: 3, verbose: 0 });
+    for (let e = 0; e < 3; e++) for (let s = 0; s < 3; s++) b.trainOnBatchSync([img.slice(s * 8, s * 8 + 8), meta.slice(s * 8, s * 8 + 8)], [cls.subarray(s * 8, s * 8 + 8), reg.slice(s * 8, s * 8 + 8)]);
+    expect(Object.keys(hist.history).sort()).toEqual(['cls_accuracy', 'cls_loss', 'loss', 'reg_loss']);
+    const [l0, l2] = [hist.history.loss[0], hist.history.loss[2]];
+    expect(l2).toBeLessThan(l0);
+    const logs = await a.evaluate([img, meta], [cls, reg]);
+    expect(logs.loss).toBeCloseTo(logs.cls_loss + 0.5 * logs.reg_loss, 10);
+    const [p, q] = (await a.predict({ img, meta })) as Tensor[];
+    expect([p.shape, q.shape]).toEqual([[n, 3], [n, 1]]);
+    // b saw the batches in order, a shuffled them: compare a with a model run the same way instead
+    const c = compiled();
+    await c.fit({ img, meta }, { cls, reg }, { batchSize: 8, epochs: 3, verbose: 0 });
+    expect(c.getWeights().map(bits)).toEqual(a.getWeights().map(bits));
+    expect(b.getWeights().map(bits)).not.toEqual(a.getWeights().map(bits));
+  });
+
+  it('a feature extractor from a layer of a trained model shares its weights', async () => {
+    const m = compiled();
+    await m.fit([img, meta], [cls, reg], { batchSize: 12, epochs: 1, verbose: 0 });
+    const features = model<Tensor>({ inputs: m.inputs, outputs: m.getLayer('joined').output });
+    const f = await features.predict([img, meta]);
+    expect(f.shape).toEqual([n, 8]);
+    const head = m.getLayer('cls');
+    const [w, bias] = head.getWeights();
+    const manual = new Float32Array(n * 3);
+    for (let i = 0; i < n; i++) for (let j = 0; j < 3; j++) {
+      let s = bias.data[j];
+      for (let k = 0; k < 8; k++) s += f.data[i * 8 + k] * w.data[k * 3 + j];
+      manual[i * 3 + j] = s;
+    }
+    const [p] = (await m.predict([img, meta])) as Tensor[];
+    p.data.forEach((v, i) => expect(v).toBeCloseTo(manual[i], 4));
+    // the weights are the same objects: training m moves the extractor's output
+    await m.fit([img, meta], [cls, reg], { batchSize: 12, epochs: 1, verbose: 0 });
+    expect(bits(await features.predict([img, meta]))).not.toEqual(bits(f));
+  });
+
+  it('saves and loads a graph model; resuming continues exactly', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'convkit-graph-'));
+    try {
+      const straight = compiled();
+      await straight.fit([img, meta], [cls, reg], { batchSize: 8, epochs: 2, verbose: 0 });
+      const first = compiled();
+      await first.fit([img, meta], [cls, reg], { batchSize: 8, epochs: 1, verbose: 0 });
+      await first.save(dir);
+      const again = await loadModel(dir);
+      expect(again.getConfig()).toEqual(first.getConfig());
+      expect(again.getTrainingConfig()).toEqual(first.getTrainingConfig());
+      expect(((await again.predict([img, meta])) as Tensor[]).map(bits)).toEqual(((await first.predict([img, meta])) as Tensor[]).map(bits));
+      await again.fit([img, meta], [cls, reg], { batchSize: 8, epochs: 1, verbose: 0 });
+      expect(again.epochsTrained).toBe(2);
+      expect(again.getWeights().map(bits)).toEqual(straight.getWeights().map(bits));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('bad inputs and targets are refused naming the input or output', async () => {
+    const m = compiled();
+    await expect(m.fit({ img }, { cls, reg }, { verbose: 0 })).rejects.toThrow(/fit: expected x\['meta'\]/);
+    await expect(m.fit([img, meta.slice(0, 3)], [cls, reg], { verbose: 0 })).rejects.toThrow(/x\['meta'\] with 24 samples, as the first input/);
+    await expect(m.fit([img, meta], { cls, other: reg }, { verbose: 0 })).rejects.toThrow(/y keyed by 'cls', 'reg' but received a key 'other'/);
+    await expect(m.evaluate([img, meta], [cls.subarray(0, 5), reg])).rejects.toThrow(/expected 24 y\['cls'\] \(one per sample of x\) but received 5/);
+    expect(() => m.compile({ optimizer: 'sgd', loss: ['mse'] as never })).toThrow(/compile: expected loss as 2 values, one per cls, reg/);
+  });
+});
+
+describe('memory plan', () => {
+  /** A ResNet-like stack: blocks of conv, batch norm, relu, conv, batch norm, add, relu. */
+  function resnetLike(blocks: number): Model {
+    const x = input({ shape: [16, 16, 8] });
+    let h: SymbolicTensor = x;
+    for (let b = 0; b < blocks; b++) {
+      const c1 = layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', useBias: false }).apply(h);
+      const r1 = layers.activation({ activation: 'relu' }).apply(layers.batchNormalization().apply(c1));
+      const c2 = layers.batchNormalization().apply(layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', useBias: false }).apply(r1));
+      h = layers.activation({ activation: 'relu' }).apply(layers.add().apply([c2, h]));
+    }
+    const m = model({ inputs: x, outputs: layers.dense({ units: 4 }).apply(layers.globalAveragePooling2d().apply(h)), seed: 2 });
+    m.compile({ optimizer: 'sgd', loss: losses.sparseCategoricalCrossentropy({ fromLogits: true }) });
+    return m;
+  }
+
+  it('a training step holds at most half of what it allocates; inference a small fraction', async () => {
+    const m = resnetLike(6);
+    const x = randomUniform([16, 16, 16, 8], { seed: 3 });
+    const y = Int32Array.from({ length: 16 }, (_, i) => i % 4);
+    await m.trainOnBatch(x, y);
+    const plan = m.memoryPlan();
+    expect(plan.training!.peakBytes).toBeLessThanOrEqual(0.5 * plan.training!.allocatedBytes);
+    await m.predict(x, { batchSize: 16 });
+    const inference = m.memoryPlan().inference!;
+    expect(inference.peakBytes).toBeLessThanOrEqual(0.15 * inference.allocatedBytes);
+    expect(m.summary(null)).toMatch(/Memory, last training step: peak [\d.]+ MiB of [\d.]+ MiB allocated/);
+  });
+
+  it('reusing buffers within a step changes nothing: the same weights as with fresh outputs', async () => {
+    const run = async (arena: boolean): Promise<number[][]> => {
+      process.env.CONVKIT_OUTPUT_ARENA = arena ? '1' : '0';
+      try {
+        const m = resnetLike(2);
+        const x = randomUniform([8, 16, 16, 8], { seed: 3 });
+        for (let i = 0; i < 3; i++) await m.trainOnBatch(x, Int32Array.from({ length: 8 }, (_, k) => k % 4));
+        return [...m.getWeights().map(bits), bits((await m.predict(x)) as Tensor)];
+      } finally {
+        delete process.env.CONVKIT_OUTPUT_ARENA;
+      }
+    };
+    expect(await run(true)).toEqual(await run(false));
+  });
+});
+
+describe.skipIf(!nativeAvailable)('graph models on the native backend', () => {
+  it('a training step of the two-headed net matches the reference backend', async () => {
+    const step = async (backend: BackendName) => {
+      const previous = getBackend();
+      setBackend(backend);
+      try {
+        const m = compiled(9);
+        const logs = await m.trainOnBatch([img, meta], [cls, reg]);
+        return { logs, weights: m.getWeights() };
+      } finally {
+        setBackend(previous);
+      }
+    };
+    const [nat, ref] = [await step('native'), await step('reference')];
+    expect(nat.logs.loss).toBeCloseTo(ref.logs.loss, 5);
+    nat.weights.forEach((w, i) => w.data.forEach((v, k) => expect(Math.abs(v - ref.weights[i].data[k])).toBeLessThan(1e-4 + 1e-4 * Math.abs(ref.weights[i].data[k]))));
+  });
+});
