@@ -1,8 +1,9 @@
 // The loader fuzz: 1,200 mutated model directories (truncations, bit flips, hostile JSON written back with a
 // valid checksum so the deeper checks are reached, broken manifests, files that are not regular files) of a
-// sequential conv net, a dense net and a two-input, two-output graph, each loaded in a child process under a 2.5 GB address-space cap and a timeout. Every load must end in a model or
-// a ConvkitError that names the file (and, for bad content, the field): never a signal, a hang, another kind
-// of error, an allocation beyond what the files back, or a message that quotes another file's contents.
+// sequential conv net, a dense net and a two-input, two-output graph, each loaded in a child process under a
+// 2.5 GB address-space cap and a timeout. Every load must end in a model or a ConvkitError that names the file
+// (and, for bad content, the field): never a signal, a hang, another kind of error, an allocation beyond what
+// the files back, or a message that quotes another file's contents.
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
