@@ -11,12 +11,14 @@
       'native/runtime/fma-probe.cc',
       'native/runtime/gemm.cc',
       'native/runtime/malloc-tuning.cc',
+      'native/runtime/normalization.cc',
       'native/runtime/optimizer.cc',
       'native/runtime/parallel.cc',
       'native/runtime/pool.cc',
       'native/runtime/scratch.cc',
     ],
     'ck_scalar_sources': [
+      'native/kernels/f32-channel/f32-channel-scalar.cc',
       'native/kernels/f32-conv1c/f32-conv1c-scalar.cc',
       'native/kernels/f32-dwconv/f32-dwconv-scalar.cc',
       'native/kernels/f32-fmaprobe/f32-fmaprobe-8x1-scalar.cc',
@@ -31,6 +33,7 @@
       'native/runtime/target-flags-scalar.cc',
     ],
     'ck_avx2_sources': [
+      'native/kernels/f32-channel/f32-channel-avx2.cc',
       'native/kernels/f32-conv1c/f32-conv1c-avx2-fma.cc',
       'native/kernels/f32-dwconv/f32-dwconv-avx2-fma.cc',
       'native/kernels/f32-fmaprobe/f32-fmaprobe-12x8-avx2-fma.cc',
@@ -46,6 +49,7 @@
       'native/runtime/target-flags-avx2.cc',
     ],
     'ck_avx512_sources': [
+      'native/kernels/f32-channel/f32-channel-avx512f.cc',
       'native/kernels/f32-conv1c/f32-conv1c-avx512f.cc',
       'native/kernels/f32-dwconv/f32-dwconv-avx512f.cc',
       'native/kernels/f32-fmaprobe/f32-fmaprobe-24x16-avx512f.cc',
@@ -68,6 +72,7 @@
       'native/binding/ops-conv.cc',
       'native/binding/ops-elementwise.cc',
       'native/binding/ops-matmul.cc',
+      'native/binding/ops-normalization.cc',
       'native/binding/ops-optimizer.cc',
       'native/binding/ops-pool.cc',
     ],

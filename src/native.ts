@@ -65,6 +65,14 @@ interface NativeSyncOps {
   binary(kind: BinaryKind, a: Float32Array, b: Float32Array, y: Float32Array): void;
   /** The gradient of max or min: da = dy where a gave the result (ties and NaNs included), db = dy elsewhere. */
   binaryRoute(kind: 'max' | 'min', dy: Float32Array, a: Float32Array, b: Float32Array, da: Float32Array, db: Float32Array): void;
+  /** out (2C) = [mean, biased variance] per channel of x (rows, C), in double. */
+  channelMoments(x: Float32Array, out: Float64Array, channels: number): void;
+  /** out (2C) = [sum of a, sum of a * b] per channel of (rows, C) arrays, in double; b may be null. */
+  channelSums(a: Float32Array, b: Float32Array | null, out: Float64Array, channels: number): void;
+  /** y = x * s + t per channel (C = s.length). */
+  channelAffine(x: Float32Array, s: Float32Array, t: Float32Array, y: Float32Array): void;
+  /** y = a * sa + b * sb + t per channel (C = sa.length). */
+  channelAffine2(a: Float32Array, b: Float32Array, sa: Float32Array, sb: Float32Array, t: Float32Array, y: Float32Array): void;
   /** y = x * c. */
   scale(x: Float32Array, c: number, y: Float32Array): void;
   /** dst[dstOffset + r * dstStride + j] = src[srcOffset + r * srcStride + j] for r < rows, j < cols (dst in place). */

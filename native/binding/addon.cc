@@ -98,6 +98,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ck_register_activation_ops(env, exports);
   ck_register_optimizer_ops(env, exports);
   ck_register_elementwise_ops(env, exports);
+  ck_register_normalization_ops(env, exports);
   return exports;
 }
 

@@ -36,12 +36,14 @@ struct Job {
 // Copies staged outputs into their typed arrays; returns why one could not be, or "".
 std::string copy_out(Job& job) {
   for (AsyncStaging::Output& o : job.staging->outputs) {
-    const Napi::Value v = job.keep[o.arg].Value();
-    Napi::Float32Array a = v.As<Napi::Float32Array>();
-    if (a.ElementLength() != o.length || a.Data() == nullptr)
+    const Napi::TypedArray a = job.keep[o.arg].Value().As<Napi::TypedArray>();
+    void* data = nullptr;
+    size_t bytes = 0;
+    if (napi_get_typedarray_info(a.Env(), a, nullptr, &bytes, &data, nullptr, nullptr) != napi_ok || data == nullptr ||
+        bytes * (a.TypedArrayType() == napi_float64_array ? 8 : 4) != o.bytes)
       return std::string(job.op) + ": " + o.name + " was detached or resized while the kernel ran, so its result (" +
-             std::to_string(o.length) + " values) has nowhere to go";
-    std::memcpy(a.Data(), o.data.get(), o.length * sizeof(float));
+             std::to_string(o.bytes) + " bytes) has nowhere to go";
+    std::memcpy(data, o.data.get(), o.bytes);
   }
   return "";
 }

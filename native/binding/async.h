@@ -26,10 +26,10 @@ struct AsyncStaging {
   struct Output {
     size_t arg;
     const char* name;
-    std::unique_ptr<float[]> data;
-    size_t length;
+    std::unique_ptr<char[]> data;
+    size_t bytes;
   };
-  std::vector<std::unique_ptr<float[]>> inputs;
+  std::vector<std::unique_ptr<char[]>> inputs;
   std::vector<Output> outputs;
 };
 

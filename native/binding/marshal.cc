@@ -40,26 +40,42 @@ Storage storage_of(const Napi::TypedArray& a) {
 
 }  // namespace
 
-F32 Args::array(size_t i, const char* name, Access access) const {
+void* Args::array(size_t i, const char* name, Access access, napi_typedarray_type type, size_t* length) const {
+  const bool f64 = type == napi_float64_array;
   const Napi::Value v = at(i, name);
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-    type_error(std::string(name) + " must be a Float32Array");
-  Napi::Float32Array a = v.As<Napi::Float32Array>();
-  const F32 js{a.Data(), a.ElementLength()};
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type)
+    type_error(std::string(name) + (f64 ? " must be a Float64Array" : " must be a Float32Array"));
+  const Napi::TypedArray a = v.As<Napi::TypedArray>();
+  void* data = nullptr;
+  if (napi_get_typedarray_info(env(), a, nullptr, length, &data, nullptr, nullptr) != napi_ok)
+    type_error(std::string(name) + " could not be read");
   const Storage storage = storage_of(a);
   if (storage == Storage::kDetached)
     type_error(std::string(name) + "'s ArrayBuffer is detached (transferred to another thread or structuredClone)");
-  if (js.length == 0) range_error(std::string(name) + " must not be empty");
-  if (!staging_ || storage == Storage::kShared) return js;
-  std::unique_ptr<float[]> copy(new (std::nothrow) float[js.length]);
-  if (!copy) range_error(std::string("out of memory staging ") + name + " (" + std::to_string(js.length) + " values)");
-  if (access != Access::kWrite) std::memcpy(copy.get(), js.data, js.length * sizeof(float));
-  const F32 staged{copy.get(), js.length};
+  if (*length == 0) range_error(std::string(name) + " must not be empty");
+  if (!staging_ || storage == Storage::kShared) return data;
+  const size_t bytes = *length * (f64 ? 8 : 4);
+  std::unique_ptr<char[]> copy(new (std::nothrow) char[bytes]);
+  if (!copy) range_error(std::string("out of memory staging ") + name + " (" + std::to_string(bytes) + " bytes)");
+  if (access != Access::kWrite) std::memcpy(copy.get(), data, bytes);
+  void* staged = copy.get();
   if (access == Access::kRead)
     staging_->inputs.push_back(std::move(copy));
   else
-    staging_->outputs.push_back({i, name, std::move(copy), js.length});
+    staging_->outputs.push_back({i, name, std::move(copy), bytes});
   return staged;
+}
+
+F32 Args::array(size_t i, const char* name, Access access) const {
+  size_t length = 0;
+  float* data = static_cast<float*>(array(i, name, access, napi_float32_array, &length));
+  return {data, length};
+}
+
+F64 Args::f64_out(size_t i, const char* name) const {
+  size_t length = 0;
+  double* data = static_cast<double*>(array(i, name, Access::kWrite, napi_float64_array, &length));
+  return {data, length};
 }
 
 F32 Args::array_or_null(size_t i, const char* name, Access access) const {

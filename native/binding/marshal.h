@@ -28,6 +28,11 @@ struct F32 {
   size_t length;
 };
 
+struct F64 {
+  double* data;
+  size_t length;
+};
+
 class Args {
  public:
   Args(const Napi::CallbackInfo& info, const char* op);
@@ -49,6 +54,8 @@ class Args {
   // A Float32Array argument the kernel reads and updates in place.
   F32 f32_inout(size_t i, const char* name) const;
   F32 f32_inout_or_null(size_t i, const char* name) const;
+  // A Float64Array argument the kernel overwrites in full (statistics accumulated in double).
+  F64 f64_out(size_t i, const char* name) const;
   // An Int32Array argument, copied (a SharedArrayBuffer could change under a range check otherwise).
   std::vector<int32_t> i32_copy(size_t i, const char* name) const;
   bool boolean(size_t i, const char* name) const;
@@ -77,6 +84,8 @@ class Args {
   enum class Access { kRead, kWrite, kReadWrite };
   Napi::Value at(size_t i, const char* name) const;
   size_t integer(const Napi::Value& v, const std::string& name, size_t lo) const;
+  // The data and length of typed-array argument i of `type`, staged for an async call as `access` says.
+  void* array(size_t i, const char* name, Access access, napi_typedarray_type type, size_t* length) const;
   F32 array(size_t i, const char* name, Access access) const;
   F32 array_or_null(size_t i, const char* name, Access access) const;
 
@@ -119,3 +128,4 @@ void ck_register_pool_ops(Napi::Env env, Napi::Object exports);
 void ck_register_activation_ops(Napi::Env env, Napi::Object exports);
 void ck_register_optimizer_ops(Napi::Env env, Napi::Object exports);
 void ck_register_elementwise_ops(Napi::Env env, Napi::Object exports);
+void ck_register_normalization_ops(Napi::Env env, Napi::Object exports);

@@ -34,6 +34,15 @@ ck_dispatch make_table(ck_isa isa) {
   if (i == isa) d.maxpool_bwd = fn;
 #include "kernels/f32-maxpool/f32-maxpool.inc"
 #undef CK_MAXPOOL_UKERNEL
+#define CK_CHANNEL_UKERNELS(i, sfx)                         \
+  if (i == isa) {                                           \
+    d.channel_sums = ck_f32_channel_sums_ukernel__##sfx;       \
+    d.channel_sqdev = ck_f32_channel_sqdev_ukernel__##sfx;     \
+    d.channel_affine = ck_f32_channel_affine_ukernel__##sfx;   \
+    d.channel_affine2 = ck_f32_channel_affine2_ukernel__##sfx; \
+  }
+#include "kernels/f32-channel/f32-channel.inc"
+#undef CK_CHANNEL_UKERNELS
 #define CK_OPTIMIZER_UKERNEL(i, fn) \
   if (i == isa) d.optimizer = fn;
 #include "kernels/f32-optimizer/f32-optimizer.inc"

@@ -4,6 +4,7 @@
 
 #include "convkit/isa.h"
 #include "convkit/ops.h"
+#include "kernels/f32-channel/f32-channel.h"
 #include "kernels/f32-conv1c/f32-conv1c.h"
 #include "kernels/f32-dwconv/f32-dwconv.h"
 #include "kernels/f32-fmaprobe/f32-fmaprobe.h"
@@ -51,6 +52,10 @@ struct ck_dispatch {
   ck_f32_softmax_fn softmax;
   ck_f32_softmax_bwd_fn softmax_bwd;
   ck_f32_optimizer_fn optimizer;
+  ck_f32_channel_sums_fn channel_sums;  // batch normalization
+  ck_f32_channel_sqdev_fn channel_sqdev;
+  ck_f32_channel_affine_fn channel_affine;
+  ck_f32_channel_affine2_fn channel_affine2;
   ck_f32_fmaprobe_fn fma_probe;
   size_t fma_probe_flops;  // per iteration
 };

@@ -69,6 +69,7 @@ export const ASYNC_KERNELS = [
   'matmul', 'biasAdd', 'biasGrad', 'conv2d', 'conv2dMaxPool', 'conv2dBackwardInput', 'conv2dBackwardFilter', 'maxPool2d', 'maxPool2dBackward',
   'avgPool2d', 'avgPool2dBackward', 'globalAvgPool2d', 'globalAvgPool2dBackward', 'globalMaxPool2d', 'globalMaxPool2dBackward',
   'unary', 'unaryBackward', 'softmax', 'softmaxBackward', 'optimizerStep', 'binary', 'binaryRoute', 'scale', 'concat', 'slice',
+  'channelMoments', 'channelSums', 'channelAffine', 'channelAffine2',
 ] as const;
 export type AsyncKernelName = (typeof ASYNC_KERNELS)[number];
 
@@ -191,6 +192,18 @@ export interface Backend {
   softmaxCrossEntropySparse(logits: Tensor, labels: Int32Array, grad: Tensor): number;
   /** logits (N,C), targets (N,C) probabilities (one-hot or soft). */
   softmaxCrossEntropyDense(logits: Tensor, targets: Tensor, grad: Tensor): number;
+
+  /**
+   * Per channel (the last axis) of x: out (2, C), float64 = [mean, biased variance] over every other axis,
+   * accumulated in double.
+   */
+  channelMoments(x: Tensor, out: Tensor): Tensor;
+  /** Per channel of a and b (one shape): out (2, C), float64 = [sum of a, sum of a * b]; without b, row 1 is unspecified. */
+  channelSums(a: Tensor, b: Tensor | undefined, out: Tensor): Tensor;
+  /** x * s + t, s and t (C) per channel, as float32 ops (a product rounded, then a sum rounded) for float32 x. */
+  channelAffine(x: Tensor, s: Tensor, t: Tensor, out: Tensor): Tensor;
+  /** (a * sa + b * sb) + t per channel, each product and sum rounded in x's dtype. */
+  channelAffine2(a: Tensor, b: Tensor, sa: Tensor, sb: Tensor, t: Tensor, out: Tensor): Tensor;
 
   /** The index of the first NaN or ±Inf in x, or -1 when every value is finite. */
   firstNonFinite(x: Tensor): number;

@@ -50,7 +50,7 @@ export function* forwardPlan(plan: Plan, inputs: readonly Tensor[], opts: Forwar
   const states: object[] = [];
   const poolStates: (object | undefined)[] = [];
   const created: Tensor[][] = [];
-  const ctx: ForwardContext = { training: opts.training, step: opts.step, run: opts.run };
+  const ctx: ForwardContext = { training: opts.training, step: opts.step, run: opts.run, keep: opts.keep };
   pool?.takeCreated();
   for (const [i, s] of plan.steps.entries()) {
     const xs = s.inputs.map((v) => values[v]!);

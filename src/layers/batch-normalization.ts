@@ -1,7 +1,8 @@
 import { describe, fail } from '../errors.js';
 import type { InitializerSpec } from '../initializers/index.js';
+import * as ops from '../ops/index.js';
 import type { OpProgram } from '../ops/index.js';
-import { zeros, type FloatArray, type Shape, type Tensor } from '../tensor.js';
+import { zeros, type Shape, type Tensor } from '../tensor.js';
 import { initializerOf, Layer, type BackwardContext, type ForwardContext, type LayerArgs, type Param } from './layer.js';
 
 export interface BatchNormalizationArgs extends LayerArgs {
@@ -17,19 +18,19 @@ export interface BatchNormalizationArgs extends LayerArgs {
   betaInitializer?: InitializerSpec;
 }
 
+/** What one application keeps: the normalized input, 1/sqrt(var + eps) per channel, and whether batch stats were used. */
+interface BatchNormSaved {
+  xhat?: Tensor;
+  invStd?: Float64Array;
+  training?: boolean;
+}
+
 /**
  * Normalizes each channel (the last axis). Training: with the batch's mean and (biased) variance over every
  * other axis, updating the moving averages. Inference: with the moving averages.
  * Weights: [gamma, beta, movingMean, movingVariance] (the last two not trainable).
  * @example layers.batchNormalization({ momentum: 0.9 })
  */
-/** What one application keeps: the normalized input, 1/sqrt(var + eps) per channel, and whether batch stats were used. */
-interface BatchNormSaved {
-  xhat?: FloatArray;
-  invStd?: Float64Array;
-  training?: boolean;
-}
-
 export class BatchNormalization extends Layer<BatchNormSaved> {
   static override readonly className = 'BatchNormalization';
   readonly momentum: number;
@@ -65,67 +66,62 @@ export class BatchNormalization extends Layer<BatchNormSaved> {
     this.movingVariance = this.addWeight('moving_variance', c, initializerOf(this.where, undefined, 'ones'), false);
   }
 
+  /**
+   * Training: the batch's per-channel mean and biased variance (one pass in double), the moving averages
+   * updated, then xhat = (x - mean) / sqrt(var + eps) and y = gamma * xhat + beta, each one pass (ops.channel*).
+   * Inference: y = x * (gamma / std) + (beta - mean * gamma / std), one pass; xhat only if a backward follows.
+   */
   *forwardProgram(x: Tensor, ctx: ForwardContext, state: BatchNormSaved): OpProgram<Tensor> {
     const c = this.movingMean.value.size;
-    const rows = x.size / c;
-    const mean = new Float64Array(c);
-    const variance = new Float64Array(c);
+    let mean: ArrayLike<number>;
+    let variance: ArrayLike<number>;
     if (ctx.training) {
-      for (let i = 0; i < x.size; i++) mean[i % c] += x.data[i];
-      for (let k = 0; k < c; k++) mean[k] /= rows;
-      for (let i = 0; i < x.size; i++) {
-        const d = x.data[i] - mean[i % c];
-        variance[i % c] += d * d;
-      }
+      const m: Tensor = yield ops.request.channelMoments(x);
+      mean = m.data.subarray(0, c);
+      variance = m.data.subarray(c);
       const mm = this.movingMean.value.data;
       const mv = this.movingVariance.value.data;
       for (let k = 0; k < c; k++) {
-        variance[k] /= rows;
         mm[k] = this.momentum * mm[k] + (1 - this.momentum) * mean[k];
         mv[k] = this.momentum * mv[k] + (1 - this.momentum) * variance[k];
       }
     } else {
-      mean.set(this.movingMean.value.data);
-      variance.set(this.movingVariance.value.data);
+      mean = Float64Array.from(this.movingMean.value.data);
+      variance = Float64Array.from(this.movingVariance.value.data);
     }
-    const invStd = variance.map((v) => 1 / Math.sqrt(v + this.epsilon));
-    const y = ctx.run.alloc(x.shape, x.dtype);
-    const xhat = ctx.run.alloc(x.shape, x.dtype).data;
-    const g = this.gamma?.value.data;
-    const b = this.beta?.value.data;
-    for (let i = 0; i < x.size; i++) {
-      const k = i % c;
-      const h = (x.data[i] - mean[k]) * invStd[k];
-      xhat[i] = h;
-      y.data[i] = (g ? g[k] : 1) * h + (b ? b[k] : 0);
+    const invStd = Float64Array.from(variance, (v) => 1 / Math.sqrt(v + this.epsilon));
+    const gamma = Float64Array.from({ length: c }, (_, k) => this.gamma?.value.data[k] ?? 1);
+    const beta = Float64Array.from({ length: c }, (_, k) => this.beta?.value.data[k] ?? 0);
+    Object.assign(state, { invStd, training: ctx.training });
+    if (!ctx.training && !ctx.keep) {
+      return yield ops.request.channelAffine(x, perChannel(x, (k) => gamma[k] * invStd[k]), perChannel(x, (k) => beta[k] - mean[k] * gamma[k] * invStd[k]));
     }
-    Object.assign(state, { xhat, invStd, training: ctx.training });
-    return y;
+    const xhat: Tensor = yield ops.request.channelAffine(x, perChannel(x, (k) => invStd[k]), perChannel(x, (k) => -mean[k] * invStd[k]));
+    state.xhat = xhat;
+    return yield ops.request.channelAffine(xhat, perChannel(x, (k) => gamma[k]), perChannel(x, (k) => beta[k]));
   }
 
+  /**
+   * dgamma = sum(dy * xhat), dbeta = sum(dy); dx = gamma / std * dy, less, with batch statistics (which depend on
+   * x too), the two mean terms: gamma / std * (dy - mean(dy) - xhat * mean(dy * xhat)). Sums in one pass.
+   */
   *backwardProgram(dy: Tensor, ctx: BackwardContext, state: BatchNormSaved): OpProgram<Tensor> {
     const xhat = this.saved(state.xhat);
     const invStd = state.invStd!;
-    const training = state.training!;
     const c = invStd.length;
     const rows = dy.size / c;
-    const g = this.gamma?.value.data;
-    const sumDy = new Float64Array(c);
-    const sumDyXhat = new Float64Array(c);
-    for (let i = 0; i < dy.size; i++) {
-      sumDy[i % c] += dy.data[i];
-      sumDyXhat[i % c] += dy.data[i] * xhat[i];
-    }
-    if (this.gamma) yield* ctx.grad(this.gamma, fromArray(sumDyXhat, dy));
-    if (this.beta) yield* ctx.grad(this.beta, fromArray(sumDy, dy));
-    const dx = ctx.run.alloc(dy.shape, dy.dtype);
-    for (let i = 0; i < dy.size; i++) {
-      const k = i % c;
-      const s = (g ? g[k] : 1) * invStd[k];
-      // With batch statistics the mean and variance depend on x too, which takes out the two mean terms.
-      dx.data[i] = training ? s * (dy.data[i] - sumDy[k] / rows - (xhat[i] * sumDyXhat[k]) / rows) : s * dy.data[i];
-    }
-    return dx;
+    const sums: Tensor = yield ops.request.channelSums(dy, xhat);
+    if (this.gamma) yield* ctx.grad(this.gamma, perChannel(dy, (k) => sums.data[c + k]));
+    if (this.beta) yield* ctx.grad(this.beta, perChannel(dy, (k) => sums.data[k]));
+    const scale = Float64Array.from(invStd, (s, k) => (this.gamma?.value.data[k] ?? 1) * s);
+    if (!state.training) return yield ops.request.channelAffine(dy, perChannel(dy, (k) => scale[k]), perChannel(dy, () => 0));
+    return yield ops.request.channelAffine2(
+      dy,
+      xhat,
+      perChannel(dy, (k) => scale[k]),
+      perChannel(dy, (k) => (-scale[k] * sums.data[c + k]) / rows),
+      perChannel(dy, (k) => (-scale[k] * sums.data[k]) / rows),
+    );
   }
 
   override keeps(): { inputs: boolean; output: boolean } {
@@ -144,8 +140,10 @@ export class BatchNormalization extends Layer<BatchNormSaved> {
   }
 }
 
-function fromArray(values: Float64Array, like: Tensor): Tensor {
-  const t = zeros([values.length], like.dtype);
-  t.data.set(values);
+/** A per-channel coefficient vector (C values) in like's dtype. */
+function perChannel(like: Tensor, value: (k: number) => number): Tensor {
+  const c = like.shape[like.rank - 1];
+  const t = zeros([c], like.dtype);
+  for (let k = 0; k < c; k++) t.data[k] = value(k);
   return t;
 }

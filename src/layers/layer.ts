@@ -46,6 +46,8 @@ export interface ForwardContext {
   step: number;
   /** Where the run's outputs come from: a layer computing in TypeScript allocates its outputs here too. */
   run: RunContext;
+  /** Whether a backward pass will follow (else a layer may skip keeping what only backward reads). */
+  keep: boolean;
 }
 
 export interface BackwardContext {

@@ -8,6 +8,7 @@ import { activationBackwardOp, activationOp, softmaxBackwardOp, softmaxOp } from
 import { conv2dBackwardFilterOp, conv2dBackwardInputOp, conv2dMaxPoolOp, conv2dOp } from './conv.js';
 import { addOp, concatenateOp, dropoutOp, maximumOp, minimumOp, multiplyOp, routeOp, scaleOp, sliceAxisOp, subtractOp } from './elementwise.js';
 import { biasAddOp, biasGradOp, matmulOp } from './matmul.js';
+import { channelAffine2Op, channelAffineOp, channelMomentsOp, channelSumsOp } from './normalization.js';
 import { optimizerStepOp } from './optimizer.js';
 import {
   avgPool2dBackwardOp, avgPool2dOp, globalAvgPool2dBackwardOp, globalAvgPool2dOp, globalMaxPool2dBackwardOp, globalMaxPool2dOp,
@@ -82,6 +83,11 @@ export const concatenate = concatenateOp.now;
 export const concatenateAsync = concatenateOp.async;
 export const sliceAxis = sliceAxisOp.now;
 
+export const channelMoments = channelMomentsOp.now;
+export const channelSums = channelSumsOp.now;
+export const channelAffine = channelAffineOp.now;
+export const channelAffine2 = channelAffine2Op.now;
+
 export const optimizerStep = optimizerStepOp.now;
 /** optimizerStep computed off the event loop (native backend); do not touch w, g or the slots until it resolves. */
 export const optimizerStepAsync = optimizerStepOp.async;
@@ -122,5 +128,9 @@ export const request = {
   scale: scaleOp.request,
   concatenate: concatenateOp.request,
   sliceAxis: sliceAxisOp.request,
+  channelMoments: channelMomentsOp.request,
+  channelSums: channelSumsOp.request,
+  channelAffine: channelAffineOp.request,
+  channelAffine2: channelAffine2Op.request,
   optimizerStep: optimizerStepOp.request,
 };

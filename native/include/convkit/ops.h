@@ -112,6 +112,18 @@ double ck_softmax_xent_sparse(float* dlogits, const float* logits, const int32_t
 // logits (N,C), targets (N,C) -> dlogits (N,C) = (softmax - targets) / N; returns the mean loss
 double ck_softmax_xent_dense(float* dlogits, const float* logits, const float* targets, size_t n, size_t channels);
 
+// Batch normalization's passes over x (rows, C), channels last. Sums run over fixed blocks of rows into double
+// partials added in block order, so results do not depend on the thread count.
+// x -> mean (C) and biased variance (C), in double.
+void ck_channel_moments(double* mean, double* var, const float* x, size_t rows, size_t channels);
+// a, b (rows, C) -> sum_a (C) = sum over rows of a, sum_ab (C) = of a * b (b may be null: sum_ab not written).
+void ck_channel_sums(double* sum_a, double* sum_ab, const float* a, const float* b, size_t rows, size_t channels);
+// y = x * s + t, s and t (C) per channel
+void ck_channel_affine(float* y, const float* x, const float* s, const float* t, size_t rows, size_t channels);
+// y = a * sa + b * sb + t, sa, sb and t (C) per channel
+void ck_channel_affine2(float* y, const float* a, const float* b, const float* sa, const float* sb, const float* t,
+                        size_t rows, size_t channels);
+
 enum ck_optimizer_rule : int { CK_OPT_SGD = 0, CK_OPT_ADAM, CK_OPT_RMSPROP, CK_OPT_ADAGRAD, CK_OPT_ADADELTA, CK_OPT_COUNT };
 
 // One optimizer step's hyperparameters (the rules are spelled out in runtime/optimizer.cc).

@@ -4,6 +4,7 @@ import * as act from './activation.js';
 import { createAsyncKernels } from './async.js';
 import * as conv from './conv.js';
 import * as ew from './elementwise.js';
+import * as norm from './normalization.js';
 import * as mm from './matmul.js';
 import { optimizerStep } from './optimizer.js';
 import { firstNonFinite } from '../reference/optimizer.js';
@@ -49,6 +50,10 @@ function nativeKernels(addon: NativeAddon): Backend {
     softmaxBackward: (dy, y, out) => act.softmaxBackward(addon, dy, y, out),
     softmaxCrossEntropySparse: (logits, labels, grad) => act.softmaxCrossEntropySparse(addon, logits, labels, grad),
     softmaxCrossEntropyDense: (logits, targets, grad) => act.softmaxCrossEntropyDense(addon, logits, targets, grad),
+    channelMoments: (x, out) => norm.channelMoments(addon, x, out),
+    channelSums: (a, b, out) => norm.channelSums(addon, a, b, out),
+    channelAffine: (x, s, t, out) => norm.channelAffine(addon, x, s, t, out),
+    channelAffine2: (a, b, sa, sb, t, out) => norm.channelAffine2(addon, a, b, sa, sb, t, out),
     firstNonFinite: (x) => (x.dtype === 'float64' ? firstNonFinite(x.data) : addon.firstNonFinite(x.data as Float32Array)),
     optimizerStep: (w, g, slots, info) => optimizerStep(addon, w, g, slots, info),
   };

@@ -8,6 +8,7 @@ import type { Tensor } from '../../tensor.js';
 import type { Backend } from '../types.js';
 import { dropout, unary, unaryBackward } from './activation.js';
 import * as ew from './elementwise.js';
+import * as norm from './normalization.js';
 import { conv2d, conv2dBackwardFilter, conv2dBackwardInput } from './conv.js';
 import { biasAdd, biasGrad, matmul } from './matmul.js';
 import { firstNonFinite, optimizerStep } from './optimizer.js';
@@ -67,6 +68,10 @@ export const referenceBackend: Backend = {
     grad.data.set(r.grad.data);
     return r.loss;
   },
+  channelMoments: written(norm.channelMoments),
+  channelSums: written(norm.channelSums),
+  channelAffine: written(norm.channelAffine),
+  channelAffine2: written(norm.channelAffine2),
   firstNonFinite: (x) => firstNonFinite(x.data),
   optimizerStep: (w, g, slots, info) => optimizerStep(w, g, slots, info),
 };
