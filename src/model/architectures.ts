@@ -4,6 +4,10 @@ import * as layers from '../layers/index.js';
 import { sparseCategoricalCrossentropy, type Loss } from '../losses/index.js';
 import { adam, schedules, type Optimizer } from '../optimizers/index.js';
 import { Sequential, type SequentialOptions } from './sequential.js';
+import { model, type Model } from './model.js';
+import { input } from '../layers/input-layer.js';
+import type { SymbolicTensor } from '../layers/symbolic.js';
+import type { Tensor } from '../tensor.js';
 import { own } from '../validate.js';
 
 export interface ArchitectureArgs extends SequentialOptions {
@@ -58,11 +62,49 @@ export function tutorial(args: ArchitectureArgs = {}): Sequential {
   );
 }
 
-const PRESETS = { lenet5, tutorial } as const;
+export interface ResNetArgs extends ArchitectureArgs {
+  /** 6n + 2 layers with weights: 8, 14, 20 (default), 32, 44, 56, 110. */
+  depth?: number;
+  /** Filters of the first stage; the second and third have 2× and 4× (default 16). */
+  width?: number;
+}
+
+/**
+ * The CIFAR-style ResNet of He et al. (2016): a 3×3 convolution, three stages of n basic blocks (3×3 conv,
+ * batch norm, relu, 3×3 conv, batch norm, plus the block's input, relu) at width, 2·width and 4·width filters,
+ * the last two starting with stride 2 and a 1×1 projection on their shortcut, then global average pooling
+ * and a dense layer of logits. depth = 6n + 2; ResNet-20 (n = 3, width 16) has about 0.27M parameters.
+ * @example const net = architectures.resnet({ depth: 20, inputShape: [32, 32, 3], seed: 1 })
+ * @throws ConvkitError for a depth that is not 6n + 2.
+ */
+export function resnet(args: ResNetArgs = {}): Model<Tensor> {
+  const { inputShape = [32, 32, 3], numClasses = 10, depth = 20, width = 16, seed, name } = args;
+  if (!Number.isInteger(depth) || depth < 8 || (depth - 2) % 6 !== 0) fail('resnet', 'a depth of 6n + 2 (8, 14, 20, 32, ...)', describe(depth));
+  const n = (depth - 2) / 6;
+  const conv = (filters: number, kernelSize: number, strides = 1): layers.Conv2D =>
+    layers.conv2d({ filters, kernelSize, strides, padding: 'same', useBias: false, kernelInitializer: 'heNormal' });
+  const relu = (t: SymbolicTensor): SymbolicTensor => layers.activation({ activation: 'relu' }).apply(t);
+  const bn = (t: SymbolicTensor): SymbolicTensor => layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5 }).apply(t);
+  const x = input({ shape: inputShape, name: 'image' });
+  let h = relu(bn(conv(width, 3).apply(x)));
+  for (let stage = 0; stage < 3; stage++) {
+    const filters = width << stage;
+    for (let b = 0; b < n; b++) {
+      const strides = stage > 0 && b === 0 ? 2 : 1;
+      const r = bn(conv(filters, 3).apply(relu(bn(conv(filters, 3, strides).apply(h)))));
+      const shortcut = strides === 1 ? h : bn(conv(filters, 1, strides).apply(h));
+      h = relu(layers.add().apply([r, shortcut]));
+    }
+  }
+  const logits = layers.dense({ units: numClasses, name: 'logits' }).apply(layers.globalAveragePooling2d().apply(h));
+  return model<Tensor>({ inputs: x, outputs: logits, seed, name: name ?? `resnet${depth}` });
+}
+
+const PRESETS = { lenet5, tutorial, resnet } as const;
 export type ArchitectureName = keyof typeof PRESETS;
 
 /** A preset by name (the CLI's --arch). @throws ConvkitError for an unknown name. */
-export function architecture(name: string, args: ArchitectureArgs = {}): Sequential {
+export function architecture(name: string, args: ArchitectureArgs = {}): Model<Tensor> {
   const make = own(PRESETS, name);
   if (!make) fail('architecture', `one of ${Object.keys(PRESETS).join(', ')}`, describe(name));
   return make(args);
