@@ -38,14 +38,15 @@ interface NativeSyncOps {
   fmaPeakProbe(threads: number, seconds: number): number;
 
   matmul(a: Float32Array, b: Float32Array, y: Float32Array, m: number, k: number, n: number, transposeA: boolean,
-    transposeB: boolean, bias: Float32Array | null, activation: NativeActivation, alpha: number): void;
+    transposeB: boolean, bias: Float32Array | null, activation: NativeActivation, alpha: number, scale?: Float32Array | null,
+    residual?: Float32Array | null): void;
   biasAdd(x: Float32Array, bias: Float32Array, y: Float32Array): void;
   biasGrad(dy: Float32Array, dbias: Float32Array): void;
 
   conv2d(x: Float32Array, filter: Float32Array, y: Float32Array, info: Conv2DInfo, bias: Float32Array | null,
-    activation: NativeActivation, alpha: number): void;
+    activation: NativeActivation, alpha: number, scale?: Float32Array | null, residual?: Float32Array | null): void;
   conv2dMaxPool(x: Float32Array, filter: Float32Array, y: Float32Array, info: Conv2DInfo, bias: Float32Array | null,
-    activation: NativeActivation, alpha: number, poolInfo: Pool2DInfo, convY?: Float32Array | null): void;
+    activation: NativeActivation, alpha: number, poolInfo: Pool2DInfo, convY?: Float32Array | null, scale?: Float32Array | null): void;
   conv2dBackwardInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, info: Conv2DInfo): void;
   conv2dBackwardFilter(x: Float32Array, dy: Float32Array, dfilter: Float32Array, info: Conv2DInfo): void;
 

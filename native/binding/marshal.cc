@@ -178,3 +178,10 @@ void Args::expect_length(const F32& a, const char* name, size_t expected, const 
     range_error(std::string(name) + " must have " + std::to_string(expected) + " elements (" + formula +
                 "), received " + std::to_string(a.length));
 }
+
+void Args::expect_disjoint(const F32& a, const char* a_name, const F32& b, const char* b_name) const {
+  const auto begin = [](const F32& v) { return reinterpret_cast<uintptr_t>(v.data); };
+  const auto end = [&](const F32& v) { return begin(v) + v.length * sizeof(float); };
+  if (a.data != nullptr && b.data != nullptr && begin(a) < end(b) && begin(b) < end(a))
+    range_error(std::string(a_name) + " must not share memory with " + b_name);
+}

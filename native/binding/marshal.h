@@ -76,6 +76,8 @@ class Args {
   size_t product(std::initializer_list<size_t> factors, const char* what) const;
   // RangeError unless a.length == expected.
   void expect_length(const F32& a, const char* name, size_t expected, const char* formula) const;
+  // RangeError if a and b share memory (an input a kernel reads while writing b).
+  void expect_disjoint(const F32& a, const char* a_name, const F32& b, const char* b_name) const;
 
   // For an async call: what the kernel reads and writes instead of plain (detachable) ArrayBuffers.
   std::unique_ptr<AsyncStaging> take_staging() const { return std::move(staging_); }

@@ -57,39 +57,44 @@ ConvSizes read_conv_info(const Args& args, size_t i) {
 }
 
 // What conv2d and conv2dMaxPool share: info (argument 3), activation (5) and alpha (6), read first; then x (0),
-// filter (1) and bias (4), checked against the info (after the callers have read their other plain values, so
-// no getter can detach a buffer once its pointer is taken).
+// filter (1), bias (4) and scale (at `scale_at`), checked against the info (after the callers have read their
+// other plain values, so no getter can detach a buffer once its pointer is taken).
 struct ConvForward {
   ConvSizes z;
   ck_act act;
   float alpha;
-  F32 x, filter, bias;
+  F32 x{}, filter{}, bias{}, scale{}, residual{};
 
   explicit ConvForward(const Args& args)
       : z(read_conv_info(args, 3)),
         act(args.activation(5, "activation", true)),
         alpha(float(args.number(6, "alpha"))) {}
 
-  void read_arrays(const Args& args) {
+  void read_arrays(const Args& args, size_t scale_at) {
     x = args.f32(0, "x");
     filter = args.f32(1, "filter");
     bias = args.f32_or_null(4, "bias");
+    scale = args.f32_or_null(scale_at, "scale");
     args.expect_length(x, "x", z.x, "batch*inH*inW*inC");
     args.expect_length(filter, "filter", z.filter, "kH*kW*(inC/groups)*outC");
     if (bias.data != nullptr) args.expect_length(bias, "bias", z.s.out_c, "outC");
+    if (scale.data != nullptr) args.expect_length(scale, "scale", z.s.out_c, "outC");
   }
   // The epilogue, to pass when fused() (otherwise there is nothing to apply).
-  ck_epilogue epilogue() const { return {bias.data, act, alpha}; }
-  bool fused() const { return bias.data != nullptr || act != CK_ACT_LINEAR; }
+  ck_epilogue epilogue() const { return {bias.data, act, alpha, scale.data, residual.data}; }
+  bool fused() const { return bias.data != nullptr || scale.data != nullptr || residual.data != nullptr || act != CK_ACT_LINEAR; }
 };
 
-// conv2d(x, filter, y, info, bias|null, activation, alpha)
+// conv2d(x, filter, y, info, bias|null, activation, alpha, scale|null, residual|null)
 Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   const Args args(info, "conv2d");
   ConvForward c(args);
-  c.read_arrays(args);
+  c.read_arrays(args, 7);
+  c.residual = args.f32_or_null(8, "residual");
   const F32 y = args.f32_out(2, "y");
   args.expect_length(y, "y", c.z.y, "batch*outH*outW*outC");
+  if (c.residual.data != nullptr) args.expect_length(c.residual, "residual", c.z.y, "batch*outH*outW*outC");
+  args.expect_disjoint(c.residual, "residual", y, "y");
   const ck_epilogue ep = c.epilogue();
   const bool fused = c.fused();
   return run_native(args, [=, x = c.x, filter = c.filter, s = c.z.s] {
@@ -97,9 +102,9 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   });
 }
 
-// conv2dMaxPool(x, filter, y, info, bias|null, activation, alpha, poolInfo, convY|null): conv2d, then maxPool2d of
-// its output (poolInfo's batch, inH, inW, channels must be the convolution's batch, outH, outW, outC) into y;
-// with convY, the convolution's output into it as well.
+// conv2dMaxPool(x, filter, y, info, bias|null, activation, alpha, poolInfo, convY|null, scale|null): conv2d (no
+// residual), then maxPool2d of its output (poolInfo's batch, inH, inW, channels must be the convolution's batch,
+// outH, outW, outC) into y; with convY, the convolution's output into it as well.
 Napi::Value Conv2dMaxPool(const Napi::CallbackInfo& info) {
   const Args args(info, "conv2dMaxPool");
   ConvForward c(args);
@@ -113,7 +118,7 @@ Napi::Value Conv2dMaxPool(const Napi::CallbackInfo& info) {
   same(c.z.s.out_h, pz.s.in_h, "outH", "inH");
   same(c.z.s.out_w, pz.s.in_w, "outW", "inW");
   same(c.z.s.out_c, pz.s.channels, "outC", "channels");
-  c.read_arrays(args);
+  c.read_arrays(args, 9);
   const F32 y = args.f32_out(2, "y"), conv_y = args.f32_out_or_null(8, "convY");
   args.expect_length(y, "y", pz.y, "batch*poolInfo.outH*poolInfo.outW*outC");
   if (conv_y.data != nullptr) args.expect_length(conv_y, "convY", c.z.y, "batch*outH*outW*outC");

@@ -3,8 +3,8 @@
 
 namespace {
 
-// matmul(a, b, y, m, k, n, transposeA, transposeB, bias|null, activation, alpha)
-// a (M,K) or (K,M), b (K,N) or (N,K) -> y (M,N) = act(a.b + bias)
+// matmul(a, b, y, m, k, n, transposeA, transposeB, bias|null, activation, alpha, scale|null, residual|null)
+// a (M,K) or (K,M), b (K,N) or (N,K) -> y (M,N) = act(a.b * scale + bias + residual)
 Napi::Value Matmul(const Napi::CallbackInfo& info) {
   const Args args(info, "matmul");
   const size_t m = args.dim(3, "m", 1), k = args.dim(4, "k", 1), n = args.dim(5, "n", 1);
@@ -12,12 +12,16 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   const ck_act act = args.activation(9, "activation", true);
   const float alpha = float(args.number(10, "alpha"));
   const F32 a = args.f32(0, "a"), b = args.f32(1, "b"), y = args.f32_out(2, "y"), bias = args.f32_or_null(8, "bias");
+  const F32 scale = args.f32_or_null(11, "scale"), residual = args.f32_or_null(12, "residual");
   args.expect_length(a, "a", args.product({m, k}, "m*k"), "m*k");
   args.expect_length(b, "b", args.product({k, n}, "k*n"), "k*n");
   args.expect_length(y, "y", args.product({m, n}, "m*n"), "m*n");
   if (bias.data != nullptr) args.expect_length(bias, "bias", n, "n");
-  const ck_epilogue ep{bias.data, act, alpha};
-  const bool fused = bias.data != nullptr || act != CK_ACT_LINEAR;
+  if (scale.data != nullptr) args.expect_length(scale, "scale", n, "n");
+  if (residual.data != nullptr) args.expect_length(residual, "residual", args.product({m, n}, "m*n"), "m*n");
+  args.expect_disjoint(residual, "residual", y, "y");
+  const ck_epilogue ep{bias.data, act, alpha, scale.data, residual.data};
+  const bool fused = bias.data != nullptr || scale.data != nullptr || residual.data != nullptr || act != CK_ACT_LINEAR;
   return run_native(args, [=] { ck_gemm(y.data, n, a.data, ta ? m : k, ta, b.data, tb ? k : n, tb, m, n, k, false, fused ? &ep : nullptr); });
 }
 

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <vector>
 
+#include "runtime/gemm.h"
 #include "runtime/parallel.h"
 #include "runtime/scratch.h"
 
@@ -92,8 +93,8 @@ void ck_depthwise_fwd(const ck_dispatch& d, float* y, const float* x, const floa
   if (m == 1) {
     // One filter per channel: the f32-dwconv microkernel per output pixel, fed its taps' input pixels.
     const ck_act act = ep ? ep->act : CK_ACT_LINEAR;
-    const bool fused = act == CK_ACT_LINEAR || act == CK_ACT_RELU || act == CK_ACT_LEAKY_RELU;
-    const ck_gemm_params p{ep ? ep->bias : nullptr, fused ? act : CK_ACT_LINEAR, ep ? ep->alpha : 0.0f, false};
+    const bool fused = ck_act_in_ukernel(act);
+    const ck_gemm_params p = ck_epilogue_params(ep, y, 0);
     dwconv_pixels(
         d, y, s.out_h, s.out_w, x, s.in_h, s.in_w, filter, s, p,
         [&](size_t o, size_t k) { return input_at(o, k, s.stride_h, s.dil_h, s.pad_top, s.in_h); },
@@ -109,8 +110,7 @@ void ck_depthwise_fwd(const ck_dispatch& d, float* y, const float* x, const floa
       for_each_inside_tap(s, oh, ow, [&](size_t kh, size_t kw, size_t ih, size_t iw) {
         macc_expand(d, c_n, m, x + ((n * s.in_h + ih) * s.in_w + iw) * c_n, filter + (kh * s.k_w + kw) * s.out_c, yp);
       });
-      if (ep != nullptr && ep->bias != nullptr) d.vadd(s.out_c, yp, ep->bias, yp);
-      if (ep != nullptr && ep->act != CK_ACT_LINEAR) d.unary[ep->act](s.out_c, yp, yp, ep->alpha);
+      if (ep != nullptr) ck_epilogue_apply(d, *ep, s.out_c, yp, 0, ep->residual ? ep->residual + (yp - y) : nullptr);
     }
   });
 }

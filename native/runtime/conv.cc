@@ -367,17 +367,26 @@ void conv1c_fwd(const ck_dispatch& d, float* y, const float* x, const float* fil
   const size_t row_out = s.out_w * s.out_c;
   const size_t chunks = std::min(s.out_h, (4 * ck_threads() + s.batch - 1) / s.batch);
   const size_t per = (s.out_h + chunks - 1) / chunks;
-  const ck_act act = ep ? ep->act : CK_ACT_LINEAR;
-  const bool fused = act == CK_ACT_LINEAR || act == CK_ACT_RELU || act == CK_ACT_LEAKY_RELU;
-  const ck_gemm_params p{ep ? ep->bias : nullptr, fused ? act : CK_ACT_LINEAR, ep ? ep->alpha : 0.0f, false};
+  // The kernel applies scale, bias and a relu-like activation; a residual (one of its two forms would have to
+  // gather it) and the activation after it are added to each stored row.
+  ck_epilogue after;
+  if (ep != nullptr) after.residual = ep->residual;
+  if (ep != nullptr && (ep->residual != nullptr || !ck_act_in_ukernel(ep->act))) {
+    after.act = ep->act;
+    after.alpha = ep->alpha;
+  }
+  ck_epilogue in_kernel;
+  if (ep != nullptr) in_kernel = {ep->bias, after.act == CK_ACT_LINEAR ? ep->act : CK_ACT_LINEAR, ep->alpha, ep->scale, nullptr};
+  const ck_gemm_params p = ck_epilogue_params(&in_kernel, y, 0);
+  const bool post = after.residual != nullptr || after.act != CK_ACT_LINEAR;
   ck_parallel_for(s.batch * chunks, [&](size_t t) {
     const size_t n = t / chunks, oh0 = t % chunks * per, oh1 = std::min(s.out_h, oh0 + per);
     if (oh0 >= oh1) return;
     const float* image = padded_images(x, s, n, n + 1, stride);
     for (size_t oh = oh0; oh < oh1; ++oh) {
-      float* out = y + (n * s.out_h + oh) * row_out;
-      d.conv1c(s.out_w, s.out_c, s.k_h, s.k_w, image + oh * stride, stride, filter, out, &p);
-      if (!fused) d.unary[act](row_out, out, out, ep->alpha);
+      const size_t at = (n * s.out_h + oh) * row_out;
+      d.conv1c(s.out_w, s.out_c, s.k_h, s.k_w, image + oh * stride, stride, filter, y + at, &p);
+      if (post) ck_epilogue_apply(d, after, row_out, y + at, 0, after.residual ? after.residual + at : nullptr);
     }
   });
 }
@@ -527,6 +536,8 @@ void ck_conv2d_fwd(float* y, const float* x, const float* filter, const ck_conv2
     if (ep != nullptr) {
       gep = *ep;
       if (gep.bias != nullptr) gep.bias += grp * geo.ocg;
+      if (gep.scale != nullptr) gep.scale += grp * geo.ocg;
+      if (gep.residual != nullptr) gep.residual += grp * geo.ocg;
     }
     ck_gemm_args g{y + grp * geo.ocg, s.out_c, nullptr, 0, false, filter + grp * geo.ocg, s.out_c, false,
                    geo.m, geo.ocg, geo.kc, false, ep ? &gep : nullptr};

@@ -113,7 +113,31 @@ void pack_b(float* dst, const ck_gemm_args& g, size_t p0, size_t kc, size_t j0, 
   }
 }
 
-bool act_in_ukernel(ck_act act) { return act == CK_ACT_LINEAR || act == CK_ACT_RELU || act == CK_ACT_LEAKY_RELU; }
+
+}  // namespace
+
+bool ck_act_in_ukernel(ck_act act) { return act == CK_ACT_LINEAR || act == CK_ACT_RELU || act == CK_ACT_LEAKY_RELU; }
+
+ck_gemm_params ck_epilogue_params(const ck_epilogue* ep, const float* output, size_t col0) {
+  ck_gemm_params p{nullptr, CK_ACT_LINEAR, 0.0f, false};
+  if (ep == nullptr) return p;
+  p.bias = ep->bias ? ep->bias + col0 : nullptr;
+  p.scale = ep->scale ? ep->scale + col0 : nullptr;
+  p.act = ck_act_in_ukernel(ep->act) ? ep->act : CK_ACT_LINEAR;
+  p.alpha = ep->alpha;
+  p.residual = ep->residual;
+  p.output = output;
+  return p;
+}
+
+void ck_epilogue_apply(const ck_dispatch& d, const ck_epilogue& ep, size_t n, float* c, size_t col0, const float* r) {
+  if (ep.scale != nullptr) d.vmul(n, c, ep.scale + col0, c);
+  if (ep.bias != nullptr) d.vadd(n, c, ep.bias + col0, c);
+  if (r != nullptr) d.vadd(n, c, r, c);
+  if (ep.act != CK_ACT_LINEAR) d.unary[ep.act](n, c, c, ep.alpha);
+}
+
+namespace {
 
 // A block of k: columns [p0, p0+kc) of A (rows of B). With a_rows it is taps [s0, s0+taps), each contributing
 // tap_kc values from its channel c0 on: whole taps when a tap is shorter than KC, else one tap in even chunks.
@@ -238,14 +262,11 @@ void macro_kernel(const ck_dispatch& d, const ck_gemm_args& g, const float* pb, 
   }
   const ck_act act = g.ep ? g.ep->act : CK_ACT_LINEAR;
   const float alpha = g.ep ? g.ep->alpha : 0.0f;
-  const ck_f32_vunary_fn post_act = act_in_ukernel(act) ? nullptr : d.unary[act];
+  const ck_f32_vunary_fn post_act = ck_act_in_ukernel(act) ? nullptr : d.unary[act];
   for (size_t jr = jr0; jr < jr1; jr += NR) {
     const size_t nr = std::min(NR, jr1 - jr);
     const float* b = pb + jr * kc;
-    ck_gemm_params p;
-    p.bias = kb.last && g.ep && g.ep->bias ? g.ep->bias + jc + jr : nullptr;
-    p.act = kb.last && post_act == nullptr ? act : CK_ACT_LINEAR;
-    p.alpha = alpha;
+    ck_gemm_params p = ck_epilogue_params(kb.last ? g.ep : nullptr, g.c, jc + jr);
     p.accumulate = kb.p0 > 0 || g.accumulate;
     for (size_t ir = 0; ir < mc; ir += MR) {
       const size_t mr = std::min(MR, mc - ir);
@@ -355,8 +376,7 @@ void gemv_rows(const ck_dispatch& d, const ck_gemm_args& g, size_t threads) {
       }
       float* c = g.c + i * g.ldc + j0;
       d.gemv(g.k, nj, a, g.b + j0, g.ldb, c);
-      if (g.ep != nullptr && g.ep->bias != nullptr) d.vadd(nj, c, g.ep->bias + j0, c);
-      if (g.ep != nullptr && g.ep->act != CK_ACT_LINEAR) d.unary[g.ep->act](nj, c, c, g.ep->alpha);
+      if (g.ep != nullptr) ck_epilogue_apply(d, *g.ep, nj, c, j0, g.ep->residual ? g.ep->residual + i * g.ldc + j0 : nullptr);
     }
   });
 }

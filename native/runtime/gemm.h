@@ -34,9 +34,19 @@ struct ck_gemm_args {
   bool trans_b;
   size_t m, n, k;
   bool accumulate;         // c += a.b (then ep must be null) instead of c = a.b
-  const ck_epilogue* ep;  // bias indexed by the column of c; may be null
+  const ck_epilogue* ep;  // scale and bias indexed by the column of c, residual laid out like c; may be null
   const ck_gemm_a_rows* a_rows = nullptr;  // when set, A comes from it and a/lda/trans_a are unused
 };
+
+// Whether the microkernels apply act at their store (the others run over the stored tile afterwards).
+bool ck_act_in_ukernel(ck_act act);
+// The microkernel parameters of an epilogue (null: none) for an output whose first element is at `output`
+// (the residual's first value belongs to it): scale and bias from column col0 on, the activation when the
+// microkernel applies it.
+ck_gemm_params ck_epilogue_params(const ck_epilogue* ep, const float* output, size_t col0);
+// The epilogue over n products stored at c (columns col0.. of its vectors), their residual values at r (null:
+// none), activation included: for outputs no microkernel stores.
+void ck_epilogue_apply(const ck_dispatch& d, const ck_epilogue& ep, size_t n, float* c, size_t col0, const float* r);
 
 // Rows [i0, i0+mc) x k [p0, p0+kc) of g's A (a, lda, trans_a) -> ceil(mc/MR) micropanels, each kc x MR
 // (k-major), zero-padded.

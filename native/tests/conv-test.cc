@@ -93,6 +93,28 @@ void check(const ck_conv2d_info& s, uint32_t seed) {
   CK_CHECK(bad < 0, name(s) + " forward (bias + relu): " + ck_describe_mismatch(y, y_want, bad));
   CK_CHECK(ck_same_for_thread_counts(fwd), name(s) + " forward: 1 and 2 threads differ");
 
+  // a batch normalization folded in (scale, bias) and a residual added before the activation, which is
+  // applied in the store (relu) or after it (elu)
+  const std::vector<float> col_scale = ck_random(s.out_c, seed + 4), residual = ck_random(dy.size(), seed + 5);
+  const ck_act act = seed / 10 % 2 ? CK_ACT_RELU : CK_ACT_ELU;
+  const auto fwd_affine = [&] {
+    std::vector<float> out(dy.size(), NAN);
+    const ck_epilogue ep{bias.data(), act, 1.0f, col_scale.data(), residual.data()};
+    ck_conv2d_fwd(out.data(), x.data(), f.data(), s, &ep);
+    return out;
+  };
+  std::vector<double> affine_want = want.y, affine_scale = want.y_scale;
+  for (size_t i = 0; i < affine_want.size(); ++i) {
+    const double v = affine_want[i] * col_scale[i % s.out_c] + bias[i % s.out_c] + residual[i];
+    affine_want[i] = act == CK_ACT_RELU ? std::max(0.0, v) : v > 0 ? v : std::expm1(v);
+    affine_scale[i] = affine_scale[i] * std::fabs(col_scale[i % s.out_c]) + 1;
+  }
+  const std::vector<float> y_affine = fwd_affine();
+  bad = ck_first_mismatch(y_affine, affine_want, 1e-6, rtol, affine_scale);
+  CK_CHECK(bad < 0, name(s) + " forward (scale + bias + residual, " + (act == CK_ACT_RELU ? "relu" : "elu") +
+                        "): " + ck_describe_mismatch(y_affine, affine_want, bad));
+  CK_CHECK(ck_same_for_thread_counts(fwd_affine), name(s) + " forward with scale and residual: 1 and 2 threads differ");
+
   const auto bwd_input = [&] {
     std::vector<float> dx(x.size(), NAN);
     ck_conv2d_bwd_input(dx.data(), dy.data(), f.data(), s);

@@ -34,12 +34,14 @@ struct Shape {
   ck_act act;
   bool bias;
   size_t lda = 0;  // A's row stride; 0 for a few floats past its rows
+  bool scale = false, residual = false;
 };
 
 std::string describe(const char* name, const Shape& s) {
   return std::string(name) + " m=" + std::to_string(s.m) + " n=" + std::to_string(s.n) + " k=" + std::to_string(s.k) +
          " ta=" + std::to_string(s.ta) + " tb=" + std::to_string(s.tb) + " acc=" + std::to_string(s.accumulate) +
-         " act=" + std::to_string(s.act) + " bias=" + std::to_string(s.bias) + " lda=" + std::to_string(s.lda);
+         " act=" + std::to_string(s.act) + " bias=" + std::to_string(s.bias) + " lda=" + std::to_string(s.lda) +
+         " scale=" + std::to_string(s.scale) + " residual=" + std::to_string(s.residual);
 }
 
 double activate(double v, ck_act act, double alpha) {
@@ -64,6 +66,7 @@ void check_shape(const ck_dispatch& base, const Variant* v, const Shape& s, uint
   const std::vector<float> a = ck_random(a_rows * lda, seed), b = ck_random(b_rows * ldb, seed + 1);
   const std::vector<float> bias = ck_random(s.n, seed + 2);
   const std::vector<float> c0 = ck_random(s.m * ldc, seed + 3);
+  const std::vector<float> col_scale = ck_random(s.n, seed + 4), residual = ck_random(s.m * ldc, seed + 5);
   const float alpha = 0.3f;
   std::vector<double> want(c0.begin(), c0.end()), scale(c0.size(), 1.0);
   for (size_t i = 0; i < s.m; ++i)
@@ -75,11 +78,14 @@ void check_shape(const ck_dispatch& base, const Variant* v, const Shape& s, uint
         mag += std::fabs(x * y);
       }
       double& w = want[i * ldc + j];
-      w = s.accumulate ? w + acc : activate(acc + (s.bias ? bias[j] : 0.0), s.act, alpha);
-      scale[i * ldc + j] = mag + 1;
+      const double sc = s.scale ? col_scale[j] : 1.0;
+      w = s.accumulate ? w + acc
+                       : activate(acc * sc + (s.bias ? bias[j] : 0.0) + (s.residual ? residual[i * ldc + j] : 0.0), s.act, alpha);
+      scale[i * ldc + j] = mag * std::fabs(sc) + 1;
     }
-  const ck_epilogue ep{s.bias ? bias.data() : nullptr, s.act, alpha};
-  const bool fused = !s.accumulate && (s.bias || s.act != CK_ACT_LINEAR);
+  const ck_epilogue ep{s.bias ? bias.data() : nullptr, s.act, alpha, s.scale ? col_scale.data() : nullptr,
+                       s.residual ? residual.data() : nullptr};
+  const bool fused = !s.accumulate && (s.bias || s.act != CK_ACT_LINEAR || s.scale || s.residual);
   const ck_gemm_args g{nullptr, ldc, a.data(), lda, s.ta, b.data(), ldb, s.tb, s.m, s.n, s.k, s.accumulate,
                        fused ? &ep : nullptr};
   const auto run = [&] {
@@ -127,6 +133,14 @@ CK_TEST(gemm_transposes_accumulate_epilogues) {
     for (int act = CK_ACT_LINEAR; act < CK_ACT_COUNT; ++act)
       for (int bias = 0; bias < 2; ++bias)
         check_shape(base, &v, {MR + 2, 2 * NR + 1, 20, false, true, false, ck_act(act), bool(bias)}, seed++);
+    // scale and residual (a folded batch normalization, a residual add): in the microkernels' store, after
+    // the last of several k blocks, and on the GEMV path's rows; with activations applied in and after them
+    for (int act = CK_ACT_LINEAR; act < CK_ACT_COUNT; ++act)
+      for (int form = 1; form < 4; ++form) {
+        const bool sc = form & 1, res = form & 2;
+        check_shape(base, &v, {2 * MR + 1, NR + 3, 2 * v.cfg.kc + 3, false, false, false, ck_act(act), act % 2 == 0, 0, sc, res}, seed++);
+        check_shape(base, &v, {MR - 1, 70, 40, false, false, false, ck_act(act), act % 2 == 1, 0, sc, res}, seed++);
+      }
   }
 }
 

@@ -55,10 +55,14 @@ export interface PoolActivation {
   alpha: number;
 }
 
-/** What a fused op applies to its result before storing it: y = act(y + bias). */
+/** What a fused op applies to its result before storing it: y = act(y * scale + bias + residual). */
 export interface Epilogue {
   /** Shape [outChannels] (the last axis of the output). */
+  scale?: Tensor;
+  /** Shape [outChannels]. */
   bias?: Tensor;
+  /** The output's shape. */
+  residual?: Tensor;
   activation?: ActivationKind;
   /** Slope for leakyRelu (default 0.2), alpha for elu (default 1). */
   alpha?: number;

@@ -1,10 +1,10 @@
 /**
  * Activations: the elementwise unary kinds and their gradients, softmax, `activation`/`activationBackward` by
- * name, and the fused epilogue (bias + activation) that matmul and conv2d apply to their results.
+ * name, and the fused epilogue (scale, bias, residual, activation) that matmul and conv2d apply to their results.
  */
 import type { ActivationKind, Epilogue, UnaryKind } from '../backend/types.js';
 import { describe, fail } from '../errors.js';
-import type { Tensor } from '../tensor.js';
+import type { Shape, Tensor } from '../tensor.js';
 import { checkSameDtype, checkShapeEquals, checkTensor, finiteNumber, oneOf } from '../validate.js';
 import { defineOp, kernelRequest, readyRequest, type OpRequest } from './program.js';
 
@@ -17,27 +17,41 @@ export function defaultAlpha(kind: ActivationKind | 'softmax'): number {
   return kind === 'elu' ? 1 : 0.2;
 }
 
-/** What matmul and conv2d apply to their result before storing it. */
+/** What matmul and conv2d apply to their result before storing it, in this order: y = activation(y * scale + bias + residual). */
 export interface FusedOptions {
+  /** Multiplies the last axis of the result (a batch normalization folded in: gamma / sqrt(variance + epsilon)). */
+  scale?: Tensor;
   /** Added to the last axis of the result. */
   bias?: Tensor;
+  /** A tensor of the result's shape added before the activation (a residual connection). */
+  residual?: Tensor;
   activation?: ActivationKind;
   /** leakyRelu slope (default 0.2) or elu alpha (default 1). */
   alpha?: number;
 }
 
-/** The checked epilogue of a fused op whose result has `channels` in its last axis, or undefined for none. */
-export function epilogue(where: string, x: Tensor, fused: FusedOptions, channels: number): Epilogue | undefined {
-  const { bias, activation, alpha } = fused;
-  if (bias === undefined && (activation === undefined || activation === 'linear')) return undefined;
-  if (bias !== undefined) {
-    checkTensor(where, 'bias', bias, 1);
-    checkShapeEquals(where, 'bias', bias.shape, [channels]);
-    checkSameDtype(where, x, bias, ['x', 'bias']);
+/**
+ * The checked epilogue of a fused op whose result has `channels` in its last axis, or undefined for none.
+ * `outShape` is the result's shape, for a residual; an op that takes none passes undefined.
+ */
+export function epilogue(where: string, x: Tensor, fused: FusedOptions, channels: number, outShape: Shape | undefined): Epilogue | undefined {
+  const { scale, bias, residual, activation, alpha } = fused;
+  if (scale === undefined && bias === undefined && residual === undefined && (activation === undefined || activation === 'linear')) return undefined;
+  for (const [name, v] of [['scale', scale], ['bias', bias]] as const) {
+    if (v === undefined) continue;
+    checkTensor(where, name, v, 1);
+    checkShapeEquals(where, name, v.shape, [channels]);
+    checkSameDtype(where, x, v, ['x', name]);
+  }
+  if (residual !== undefined) {
+    if (outShape === undefined) fail(where, 'no residual (its result is pooled)', 'a residual tensor');
+    checkTensor(where, 'residual', residual);
+    checkShapeEquals(where, 'residual', residual.shape, outShape);
+    checkSameDtype(where, x, residual, ['x', 'residual']);
   }
   const act = activation === undefined ? undefined : oneOf(where, 'activation', activation, ACTIVATIONS);
   const a = act === undefined ? 0 : alpha === undefined ? defaultAlpha(act) : finiteNumber(where, 'alpha', alpha);
-  return { bias, activation: act, alpha: a };
+  return { scale, bias, residual, activation: act, alpha: a };
 }
 
 function unaryRequest(kind: UnaryKind, x: Tensor, alpha: number): OpRequest {

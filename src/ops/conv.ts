@@ -9,7 +9,8 @@ import { defineOp, kernelRequest, type OpRequest } from './program.js';
 import { conv2dInfo, pool2dInfo, type Conv2DOptions, type Pool2DOptions } from './shapes.js';
 
 /**
- * 2-D convolution. x (N,H,W,C) nhwc, filter (KH,KW,C/groups,OC) hwio -> (N,OH,OW,OC); optional fused bias + activation.
+ * 2-D convolution. x (N,H,W,C) nhwc, filter (KH,KW,C/groups,OC) hwio -> (N,OH,OW,OC); optional fused epilogue
+ * (scale, bias, residual, activation: FusedOptions).
  * @example ops.conv2d(x, w, { strides: 2, padding: 'same', dilations: 1, groups: 1 })
  * @throws ConvkitError for rank, channel/group, stride or padding errors.
  */
@@ -18,7 +19,7 @@ export const conv2dOp = defineOp((x: Tensor, filter: Tensor, opts: Conv2DOptions
   checkTensor('conv2d', 'filter', filter, 4);
   checkSameDtype('conv2d', x, filter, ['x', 'filter']);
   const info = conv2dInfo(x.shape, filter.shape, opts);
-  return kernelRequest('conv2d', [x, filter, info, epilogue('conv2d', x, opts, info.outC)], { shape: [info.batch, info.outH, info.outW, info.outC], dtype: x.dtype });
+  return kernelRequest('conv2d', [x, filter, info, epilogue('conv2d', x, opts, info.outC, [info.batch, info.outH, info.outW, info.outC])], { shape: [info.batch, info.outH, info.outW, info.outC], dtype: x.dtype });
 });
 
 /**
@@ -27,7 +28,7 @@ export const conv2dOp = defineOp((x: Tensor, filter: Tensor, opts: Conv2DOptions
  * model runs for a Conv2D layer followed by MaxPooling2D). With `convOutput` (a tensor of the convolution's
  * output shape), the convolution's output is also written there, as training keeps it for the backward pass.
  * @example ops.conv2dMaxPool(x, w, { padding: 'same', activation: 'relu' }, { poolSize: 2 })
- * @throws ConvkitError as conv2d and maxPool2d do, and for a convOutput of another shape or dtype.
+ * @throws ConvkitError as conv2d and maxPool2d do, for a convOutput of another shape or dtype, and for a residual.
  */
 export const conv2dMaxPoolOp = defineOp((x: Tensor, filter: Tensor, opts: Conv2DOptions & FusedOptions, pool: Pool2DOptions, convOutput?: Tensor): OpRequest => {
   const where = 'conv2dMaxPool';
@@ -42,7 +43,7 @@ export const conv2dMaxPoolOp = defineOp((x: Tensor, filter: Tensor, opts: Conv2D
     checkSameDtype(where, x, convOutput, ['x', 'convOutput']);
     checkShapeEquals(where, 'convOutput', convOutput.shape, convShape);
   }
-  return kernelRequest('conv2dMaxPool', [x, filter, info, poolInfo, epilogue(where, x, opts, info.outC), convOutput], {
+  return kernelRequest('conv2dMaxPool', [x, filter, info, poolInfo, epilogue(where, x, opts, info.outC, undefined), convOutput], {
     shape: [poolInfo.batch, poolInfo.outH, poolInfo.outW, poolInfo.channels],
     dtype: x.dtype,
   });

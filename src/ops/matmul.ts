@@ -26,7 +26,7 @@ export const matmulOp = defineOp((a: Tensor, b: Tensor, opts: MatmulOptions & Fu
   if (k !== kb) fail('matmul', `b with inner dimension ${k} (a is [${a.shape.join(', ')}]${tA ? ' transposed' : ''})`, `[${b.shape.join(', ')}]${tB ? ' transposed' : ''}`);
   const m = tA ? a.shape[1] : a.shape[0];
   const n = tB ? b.shape[0] : b.shape[1];
-  return kernelRequest('matmul', [a, b, tA, tB, epilogue('matmul', a, opts, n)], { shape: [m, n], dtype: a.dtype });
+  return kernelRequest('matmul', [a, b, tA, tB, epilogue('matmul', a, opts, n, [m, n])], { shape: [m, n], dtype: a.dtype });
 });
 
 /** x (..., C) + bias (C). */

@@ -73,6 +73,16 @@ const cases: Case[] = [
   ['conv2d: y too short', (a) => cv(a, conv, f32(150), f32(108), f32(199)), RangeError, /y must have 200/],
   ['conv2d: bias of the wrong length', (a) => cv(a, conv, f32(150), f32(108), f32(200), f32(3)), RangeError, /bias must have 4/],
   ['conv2d: activation not a string', (a) => cv(a, conv, f32(150), f32(108), f32(200), null, 3 as unknown as string), TypeError, /activation must be a string/],
+  ['conv2d: scale of the wrong length', (a) => (a.conv2d as (...args: unknown[]) => void)(f32(150), f32(108), f32(200), conv, null, 'relu', 0, f32(5), null), RangeError, /scale must have 4/],
+  ['conv2d: residual of the wrong length', (a) => (a.conv2d as (...args: unknown[]) => void)(f32(150), f32(108), f32(200), conv, null, 'relu', 0, null, f32(199)), RangeError, /residual must have 200/],
+  ['conv2d: residual a Float64Array', (a) => (a.conv2d as (...args: unknown[]) => void)(f32(150), f32(108), f32(200), conv, null, 'relu', 0, null, new Float64Array(200)), TypeError, /residual must be a Float32Array/],
+  ['conv2d: residual sharing memory with y', (a) => {
+    const y = new Float32Array(new SharedArrayBuffer(4 * 300));
+    (a.conv2d as (...args: unknown[]) => void)(f32(150), f32(108), y.subarray(0, 200), conv, null, 'relu', 0, null, y.subarray(100, 300));
+  }, RangeError, /residual must not share memory with y/],
+  ['conv2dMaxPool: scale of the wrong length', (a) => (a.conv2dMaxPool as (...args: unknown[]) => void)(f32(150), f32(108), f32(32), conv, null, 'relu', 0, convPool, null, f32(3)), RangeError, /scale must have 4/],
+  ['matmul: residual of the wrong length', (a) => (a.matmul as (...args: unknown[]) => void)(f32(6), f32(12), f32(8), 2, 3, 4, false, false, null, 'linear', 0, null, f32(7)), RangeError, /residual must have 8/],
+  ['matmul: scale of the wrong length', (a) => (a.matmul as (...args: unknown[]) => void)(f32(6), f32(12), f32(8), 2, 3, 4, false, false, null, 'linear', 0, f32(3), null), RangeError, /scale must have 4/],
   ['conv2dMaxPool: poolInfo missing', (a) => cvp(a, undefined), TypeError, /poolInfo must be an object/],
   ['conv2dMaxPool: pooling another batch', (a) => cvp(a, { ...convPool, batch: 1 }), RangeError, /poolInfo.batch 1 must equal info.batch 2/],
   ['conv2dMaxPool: pooling other channels', (a) => cvp(a, { ...convPool, channels: 3 }), RangeError, /poolInfo.channels 3 must equal info.outC 4/],

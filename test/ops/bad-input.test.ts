@@ -37,6 +37,11 @@ describe('bad input', () => {
     throwsConvkit(() => ops.conv2d(zeros([0, 8, 8, 4]), w), 'x to be non-empty');
     throwsConvkit(() => ops.conv2d(x.cast('float64'), w), 'filter of dtype float64');
     throwsConvkit(() => ops.conv2d(x, w, { bias: zeros([5]) }), 'bias of shape [6]', '[5]');
+    throwsConvkit(() => ops.conv2d(x, w, { scale: zeros([6, 1]) }), 'conv2d: expected scale of rank 1');
+    throwsConvkit(() => ops.conv2d(x, w, { residual: zeros([2, 6, 6, 5]) }), 'conv2d: expected residual of shape [2, 6, 6, 6] but received [2, 6, 6, 5]');
+    throwsConvkit(() => ops.conv2d(x, w, { residual: zeros([2, 6, 6, 6], 'float64') }), 'residual of dtype float32');
+    throwsConvkit(() => ops.conv2dMaxPool(x, w, { residual: zeros([2, 6, 6, 6]) }, { poolSize: 2 }), 'conv2dMaxPool: expected no residual');
+    throwsConvkit(() => ops.matmul(zeros([3, 4]), zeros([4, 5]), { residual: zeros([5, 3]) }), 'matmul: expected residual of shape [3, 5] but received [5, 3]');
     throwsConvkit(() => ops.conv2d(x, w, { activation: 'gelu' as never }), "activation to be one of 'relu'");
     throwsConvkit(() => ops.conv2d({} as Tensor, w), 'x to be a Tensor');
   });

@@ -109,6 +109,26 @@ describe.skipIf(!nativeAvailable)(`native vs reference parity${nativeAvailable ?
         }
       });
 
+      it(`conv2d and matmul with a folded batch normalization (scale) and a residual in the epilogue (${convs.length} + ${gemms.length} configs)`, () => {
+        for (const [i, c] of convs.entries()) {
+          const oc = c.w.shape[3];
+          const ep = { ...c.fused, scale: randomNormal([oc], { seed: 9300 + i }), residual: randomNormal(c.y().shape, { seed: 9400 + i }) };
+          const want = ref(() => ops.conv2d(c.x, c.w, ep));
+          const mag = ref(() => ops.conv2d(abs(c.x), abs(c.w), { ...c.opts, scale: abs(ep.scale), bias: abs(ep.bias), residual: abs(ep.residual) }));
+          const dot = dotTolerance(mag, c.k);
+          const elem = ELEMENTWISE(mag);
+          expectClose(run(() => ops.conv2d(c.x, c.w, ep)), want, (j) => dot(j) + elem(j), `${c.label} scale + residual`);
+        }
+        for (const [i, g] of gemms.entries()) {
+          const [m, n] = [g.opts.transposeA ? g.a.shape[1] : g.a.shape[0], g.opts.transposeB ? g.b.shape[0] : g.b.shape[1]];
+          const ep = { ...g.opts, scale: randomNormal([n], { seed: 9500 + i }), bias: randomNormal([n], { seed: 9600 + i }), residual: randomNormal([m, n], { seed: 9700 + i }), activation: ACTS[i % ACTS.length], alpha: 0.3 };
+          const mag = ref(() => ops.matmul(abs(g.a), abs(g.b), { ...g.opts, scale: abs(ep.scale), bias: abs(ep.bias), residual: abs(ep.residual) }));
+          const dot = dotTolerance(mag, g.k);
+          const elem = ELEMENTWISE(mag);
+          expectClose(run(() => ops.matmul(g.a, g.b, ep)), ref(() => ops.matmul(g.a, g.b, ep)), (j) => dot(j) + elem(j), `${g.label} scale + residual`);
+        }
+      });
+
       it(`conv2dMaxPool: the bits of maxPool2d after conv2d (${convs.length + fusedConvs.length} configs)`, () => {
         for (const c of [...convs, ...fusedConvs]) {
           const [, oh, ow] = ref(() => ops.conv2dOutputShape(c.x.shape, c.w.shape, c.opts));
@@ -122,6 +142,9 @@ describe.skipIf(!nativeAvailable)(`native vs reference parity${nativeAvailable ?
           const kept = new Tensor(new Float32Array(z.size).fill(NaN), z.shape);
           expect(Array.from(run(() => ops.conv2dMaxPool(c.x, c.w, c.fused, pool, kept)).data), c.label).toEqual(Array.from(want.data));
           expect(Array.from(kept.data), `${c.label} convOutput`).toEqual(Array.from(z.data));
+          // with a folded batch normalization's scale
+          const scaled = { ...c.fused, scale: randomNormal([c.w.shape[3]], { seed: 9800 }) };
+          expect(Array.from(run(() => ops.conv2dMaxPool(c.x, c.w, scaled, pool)).data), `${c.label} scale`).toEqual(Array.from(run(() => ops.maxPool2d(ops.conv2d(c.x, c.w, scaled), pool)).data));
         }
       });
 

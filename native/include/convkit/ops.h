@@ -17,11 +17,16 @@ enum ck_act : int {
   CK_ACT_COUNT
 };
 
-// What a fused op applies before storing: y = act(y + bias). bias (OC) may be null.
+// What a fused op applies before storing: y = act(y * scale + bias + residual). scale and bias (one per output
+// column or channel) and residual (laid out like the output, same leading dimension; not overlapping it) may be
+// null. A batch normalization folded into the convolution before it is its scale and bias; a residual add after
+// it is the residual.
 struct ck_epilogue {
   const float* bias = nullptr;
   ck_act act = CK_ACT_LINEAR;
   float alpha = 0.0f;  // leakyRelu slope / elu alpha
+  const float* scale = nullptr;
+  const float* residual = nullptr;
 };
 
 struct ck_conv2d_info {
@@ -35,7 +40,7 @@ struct ck_pool2d_info {
 };
 
 // a (M,K) [lda] or, if trans_a, (K,M); b (K,N) [ldb] or, if trans_b, (N,K) -> c (M,N) [ldc].
-// c = act(a.b + bias), or c += a.b when accumulate (then ep must be null). Uses the thread pool.
+// c = the epilogue of a.b, or c += a.b when accumulate (then ep must be null). Uses the thread pool.
 void ck_gemm(float* c, size_t ldc, const float* a, size_t lda, bool trans_a, const float* b, size_t ldb,
              bool trans_b, size_t m, size_t n, size_t k, bool accumulate, const ck_epilogue* ep);
 
@@ -55,7 +60,7 @@ void ck_conv2d_bwd_filter(float* dfilter, const float* x, const float* dy, const
 // -> y (N,POH,POW,OC), the same values as the two ops in turn. pool describes the pooling of the convolution's
 // output (pool.batch, in_h, in_w, channels equal to conv's batch, out_h, out_w, out_c).
 // With conv_y, the convolution's output is written there too (training keeps it for the backward pass), each
-// task's part still pooled from cache.
+// task's part still pooled from cache. ep has no residual.
 void ck_conv2d_maxpool_fwd(float* y, const float* x, const float* filter, const ck_conv2d_info& conv,
                            const ck_epilogue* ep, const ck_pool2d_info& pool, float* conv_y = nullptr);
 

@@ -57,7 +57,7 @@ inline void ck_f32_conv1c_row_by_channels(size_t out_w, size_t oc, size_t kh_n, 
         for (size_t j = 0; j < NV; ++j) {
           if (j * W >= on) break;
           const size_t n = on - j * W < W ? on - j * W : W;
-          const reg v = ck_gemm_store_value<V>(acc[r][j], out + j * W, p->bias ? p->bias + o0 + j * W : nullptr, p, n);
+          const reg v = ck_gemm_store_value<V>(acc[r][j], out + j * W, o0 + j * W, p, n);
           if (n == W)
             V::store(out + j * W, v);
           else
@@ -68,10 +68,12 @@ inline void ck_f32_conv1c_row_by_channels(size_t out_w, size_t oc, size_t kh_n, 
   }
 }
 
-// The epilogue of a register of one channel's output columns: + bias, then relu or leakyRelu (never accumulate).
+// The epilogue of a register of output channel o's output columns: times scale, + bias, then relu or leakyRelu
+// (never accumulate; a residual is added by the caller, which then runs the activation).
 template <class V>
-inline typename V::reg ck_conv1c_epilogue(typename V::reg v, const float* bias, const ck_gemm_params* p) {
-  if (bias != nullptr) v = V::add(v, V::set1(*bias));
+inline typename V::reg ck_conv1c_epilogue(typename V::reg v, size_t o, const ck_gemm_params* p) {
+  if (p->scale != nullptr) v = V::mul(v, V::set1(p->scale[o]));
+  if (p->bias != nullptr) v = V::add(v, V::set1(p->bias[o]));
   if (p->act == CK_ACT_RELU) v = V::max(V::zero(), v);  // a NaN stays NaN (see ck_op_relu)
   if (p->act == CK_ACT_LEAKY_RELU) v = V::select_pos(v, v, V::mul(v, V::set1(p->alpha)));
   return v;
@@ -115,7 +117,7 @@ inline void ck_f32_conv1c_row_by_columns(size_t out_w, size_t oc, size_t kh_n, s
 #pragma GCC unroll 8
         for (size_t o = 0; o < kBlock; ++o)
           V::store(tile + (o * NC + c) * W,
-                   ck_conv1c_epilogue<V>(acc[c][o], p->bias && o < ob ? p->bias + o0 + o : nullptr, p));
+                   ck_conv1c_epilogue<V>(acc[c][o], o0 + (o < ob ? o : 0), p));
       const size_t columns = out_w - ow0 < NC * W ? out_w - ow0 : NC * W;
       for (size_t q = 0; q < columns; ++q) {
         float* out = y + (ow0 + q) * oc + o0;

@@ -43,7 +43,7 @@ inline void ck_f32_dwconv_block(size_t channels, size_t c0, size_t n, size_t ks,
       const size_t valid = u + 1 < U ? W : n;
       float* out = y + q * y_stride + c0 + u * W;
       const typename V::reg v =
-          ck_gemm_store_value<V>(acc[q][u], out, p->bias ? p->bias + c0 + u * W : nullptr, p, valid);
+          ck_gemm_store_value<V>(acc[q][u], out, c0 + u * W, p, valid);
       if (valid == W)
         V::store(out, v);
       else

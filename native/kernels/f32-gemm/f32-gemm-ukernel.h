@@ -10,14 +10,18 @@
 // AVX-512-compiled copy of a shared inline function for the scalar or AVX2 path.
 namespace {
 
-// v through the epilogue for the tile's first n (<= width) columns at c: c added when accumulating, then bias
-// and the activation.
+// v through the epilogue for the first n (<= width) columns at c, column `col` of the epilogue's vectors: c
+// added when accumulating, then times scale, plus bias and residual, and the activation.
 template <class S>
-inline typename S::reg ck_gemm_store_value(typename S::reg v, const float* c, const float* bias,
-                                           const ck_gemm_params* p, size_t n = S::width) {
+inline typename S::reg ck_gemm_store_value(typename S::reg v, const float* c, size_t col, const ck_gemm_params* p,
+                                           size_t n = S::width) {
   const auto load = [n](const float* q) { return n == S::width ? S::load(q) : S::load_partial(q, n); };
   if (p->accumulate) v = S::add(v, load(c));
-  if (bias != nullptr) v = S::add(v, load(bias));
+  if (p->scale != nullptr)
+    v = p->bias != nullptr ? S::fmadd(v, load(p->scale + col), load(p->bias + col)) : S::mul(v, load(p->scale + col));
+  else if (p->bias != nullptr)
+    v = S::add(v, load(p->bias + col));
+  if (p->residual != nullptr) v = S::add(v, load(p->residual + (c - p->output)));
   if (p->act == CK_ACT_RELU) v = S::max(S::zero(), v);  // a NaN stays NaN (see ck_op_relu)
   if (p->act == CK_ACT_LEAKY_RELU) v = S::select_pos(v, v, S::mul(v, S::set1(p->alpha)));
   return v;
@@ -80,9 +84,8 @@ struct ck_gemm_tile {
       for (size_t j = 0; j < NV; ++j) {
         if (j * W >= nr) break;
         float* cp = c + i * ldc + j * W;
-        const float* bias = p->bias ? p->bias + j * W : nullptr;
         const size_t n = nr - j * W < W ? nr - j * W : W;
-        const reg v = ck_gemm_store_value<V>(acc[i][j], cp, bias, p, n);
+        const reg v = ck_gemm_store_value<V>(acc[i][j], cp, j * W, p, n);
         if (n == W)
           V::store(cp, v);
         else

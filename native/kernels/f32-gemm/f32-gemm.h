@@ -29,14 +29,19 @@
 
 #include "convkit/isa.h"
 
-// Applied as each tile is stored. bias (nr values starting at this tile's first column) may be null;
-// act is CK_ACT_LINEAR, CK_ACT_RELU or CK_ACT_LEAKY_RELU (the runtime applies the other activations
-// to the stored tile).
+// Applied as each tile is stored: c = act((acc [+ c when accumulating]) * scale + bias + residual). scale and
+// bias (nr values starting at this tile's first column) may be null; the residual (null, or laid out like the
+// output) holds the value for the output element at c at residual[c - output], `output` being the output's
+// first element; act is CK_ACT_LINEAR, CK_ACT_RELU or CK_ACT_LEAKY_RELU (the runtime applies the other
+// activations to the stored tile).
 struct ck_gemm_params {
   const float* bias;
   int act;
   float alpha;
   bool accumulate;
+  const float* scale = nullptr;
+  const float* residual = nullptr;
+  const float* output = nullptr;
 };
 
 typedef void (*ck_f32_gemm_ukernel_fn)(size_t mr, size_t nr, size_t kc, const float* a_packed,

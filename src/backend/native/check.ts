@@ -27,3 +27,8 @@ export function epilogueArgs(op: string, ep: Epilogue | undefined): [Float32Arra
   const activation = ep?.activation ?? 'linear';
   return [ep?.bias ? f32(op, ep.bias) : null, activation, defaultAlpha(activation, ep?.alpha)];
 }
+
+/** An Epilogue's scale and residual as the binding's (scale, residual) arguments. */
+export function epilogueExtraArgs(op: string, ep: Epilogue | undefined): [Float32Array | null, Float32Array | null] {
+  return [ep?.scale ? f32(op, ep.scale) : null, ep?.residual ? f32(op, ep.residual) : null];
+}

@@ -1,11 +1,11 @@
 import type { Tensor } from '../../tensor.js';
 import type { NativeAddon } from '../../native.js';
 import type { Conv2DInfo, Epilogue, Pool2DInfo } from '../types.js';
-import { epilogueArgs, f32 } from './check.js';
+import { epilogueArgs, epilogueExtraArgs, f32 } from './check.js';
 
 /** x (N,H,W,C), filter (KH,KW,C/G,OC) -> out (N,OH,OW,OC), then the epilogue. */
 export function conv2d(addon: NativeAddon, x: Tensor, filter: Tensor, info: Conv2DInfo, ep: Epilogue | undefined, out: Tensor): Tensor {
-  addon.conv2d(f32('conv2d', x), f32('conv2d', filter), f32('conv2d', out), info, ...epilogueArgs('conv2d', ep));
+  addon.conv2d(f32('conv2d', x), f32('conv2d', filter), f32('conv2d', out), info, ...epilogueArgs('conv2d', ep), ...epilogueExtraArgs('conv2d', ep));
   return out;
 }
 
@@ -14,7 +14,7 @@ export function conv2dMaxPool(
   addon: NativeAddon, x: Tensor, filter: Tensor, info: Conv2DInfo, pool: Pool2DInfo, ep: Epilogue | undefined, convOutput: Tensor | undefined, out: Tensor,
 ): Tensor {
   const op = 'conv2dMaxPool';
-  addon.conv2dMaxPool(f32(op, x), f32(op, filter), f32(op, out), info, ...epilogueArgs(op, ep), pool, convOutput ? f32(op, convOutput) : null);
+  addon.conv2dMaxPool(f32(op, x), f32(op, filter), f32(op, out), info, ...epilogueArgs(op, ep), pool, convOutput ? f32(op, convOutput) : null, epilogueExtraArgs(op, ep)[0]);
   return out;
 }
 

@@ -1,13 +1,13 @@
 import type { Tensor } from '../../tensor.js';
 import type { NativeAddon } from '../../native.js';
 import type { Epilogue } from '../types.js';
-import { epilogueArgs, f32 } from './check.js';
+import { epilogueArgs, epilogueExtraArgs, f32 } from './check.js';
 
 /** a (M,K) or (K,M), b (K,N) or (N,K) -> out (M,N), then the epilogue. */
 export function matmul(addon: NativeAddon, a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean, ep: Epilogue | undefined, out: Tensor): Tensor {
   const [m, k] = transposeA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
   const n = transposeB ? b.shape[0] : b.shape[1];
-  addon.matmul(f32('matmul', a), f32('matmul', b), f32('matmul', out), m, k, n, transposeA, transposeB, ...epilogueArgs('matmul', ep));
+  addon.matmul(f32('matmul', a), f32('matmul', b), f32('matmul', out), m, k, n, transposeA, transposeB, ...epilogueArgs('matmul', ep), ...epilogueExtraArgs('matmul', ep));
   return out;
 }
 

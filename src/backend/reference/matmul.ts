@@ -21,14 +21,19 @@ export function matmul(a: Tensor, b: Tensor, tA: boolean, tB: boolean, ep?: Epil
   return applyEpilogue(fromAccum(a, out, [m, n]), ep);
 }
 
-/** y = act(y + bias) over the last axis, in place on a fresh result. */
+/** y = act(y * scale + bias + residual) over the last axis, in place on a fresh result. */
 export function applyEpilogue(y: Tensor, ep?: Epilogue): Tensor {
   if (!ep) return y;
   const c = y.shape[y.rank - 1];
+  const scale = ep.scale?.data;
   const bias = ep.bias?.data;
+  const residual = ep.residual?.data;
   const act = ep.activation ?? 'linear';
   const d = y.data;
-  for (let i = 0; i < d.length; i++) d[i] = activate(act, d[i] + (bias ? bias[i % c] : 0), ep.alpha ?? 0);
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i] * (scale ? scale[i % c] : 1) + (bias ? bias[i % c] : 0) + (residual ? residual[i] : 0);
+    d[i] = activate(act, v, ep.alpha ?? 0);
+  }
   return y;
 }
 
