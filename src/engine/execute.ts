@@ -11,7 +11,7 @@ import * as ops from '../ops/index.js';
 import type { OpProgram, RunContext } from '../ops/index.js';
 import { Tensor } from '../tensor.js';
 import type { BufferPool } from './buffers.js';
-import type { MaxPoolConsumer, MaxPoolProducer, Plan, PlanStep } from './plan.js';
+import type { AffineAtInference, EpilogueProducer, InferenceEpilogue, MaxPoolConsumer, MaxPoolProducer, Plan, PlanStep } from './plan.js';
 
 export interface ForwardOptions {
   training: boolean;
@@ -56,7 +56,16 @@ export function* forwardPlan(plan: Plan, inputs: readonly Tensor[], opts: Forwar
     const xs = s.inputs.map((v) => values[v]!);
     const state = s.node.layer.newState();
     let y: Tensor;
-    if (s.pool) {
+    if (s.epilogue) {
+      const e = s.epilogue;
+      const ep: InferenceEpilogue = {
+        affine: e.affine && (e.affine.layer as unknown as AffineAtInference).inferenceAffine(),
+        residual: e.residual && xs[xs.length - 1],
+        ...e.activation?.layer.epilogueActivation(),
+      };
+      y = yield* (s.node.layer as unknown as EpilogueProducer).forwardEpilogueProgram(xs[0], ep, ctx, state);
+      poolStates.push(undefined);
+    } else if (s.pool) {
       const poolState = s.pool.layer.newState() as { x?: Tensor };
       const producer = s.node.layer as unknown as MaxPoolProducer;
       const keep = opts.keep ? { layer: s.pool.layer, state: poolState } : undefined;

@@ -1,11 +1,13 @@
 /**
- * The execution plan of a model graph, made once when the model is built: the order its nodes run in, which
- * pairs of nodes run as one op (fusions the layers declare they can do), and when each value is last needed,
- * forward and backward, so the executor can give its buffer back for reuse as early as possible.
+ * The execution plans of a model graph, made once when the model is built: the order its nodes run in, which
+ * nodes run as one op (fusions the layers declare they can do), and when each value is last needed, forward
+ * and backward, so the executor can give its buffer back for reuse as early as possible. A model has two:
+ * one for training (and any forward a backward may follow), and one for inference, which also folds what
+ * only holds there (a batch normalization's moving statistics) into the op before it.
  */
 import type { Layer } from '../layers/layer.js';
 import type { LayerNode, SymbolicTensor } from '../layers/symbolic.js';
-import type { OpProgram, Pool2DOptions, PooledActivation } from '../ops/index.js';
+import type { ActivationKind, OpProgram, Pool2DOptions, PooledActivation } from '../ops/index.js';
 import type { Tensor } from '../tensor.js';
 import type { BackwardContext, ForwardContext } from '../layers/layer.js';
 
@@ -30,12 +32,56 @@ function isMaxPoolProducer(layer: Layer): layer is Layer & MaxPoolProducer {
   return typeof (layer as Partial<MaxPoolProducer>).fusesMaxPool === 'function' && (layer as Layer & MaxPoolProducer).fusesMaxPool();
 }
 
-/** One step of the plan: a node, or a producer node and the max pooling fused into its op. */
+/** What an inference step applies to its producer's result, in this order: an affine map per channel, a residual, an activation. */
+export interface InferenceEpilogue {
+  /** y * scale + shift per channel (a batch normalization's, at inference). */
+  affine?: ChannelAffine;
+  residual?: Tensor;
+  activation?: ActivationKind;
+  alpha?: number;
+}
+
+/** y = x * scale + shift, per channel (the last axis), in float64. */
+export interface ChannelAffine {
+  scale: Float64Array;
+  shift: Float64Array;
+}
+
+/**
+ * A layer whose op can apply an InferenceEpilogue to its result (Conv2D and Dense, their own activation
+ * linear). The inference planner fuses into it what follows: a layer that is an affine map per channel at
+ * inference (Layer.foldsAtInference, AffineAtInference), then an addition of two inputs (Layer.isResidualAdd),
+ * then an activation (Layer.epilogueActivation), each the only reader of the value before it.
+ */
+export interface EpilogueProducer {
+  takesEpilogue(): boolean;
+  forwardEpilogueProgram(x: Tensor, ep: InferenceEpilogue, ctx: ForwardContext, state: object): OpProgram<Tensor>;
+}
+
+/** A layer that is, at inference, y = x * scale + shift per channel (BatchNormalization, with its moving statistics). */
+export interface AffineAtInference {
+  inferenceAffine(): ChannelAffine;
+}
+
+function isEpilogueProducer(layer: Layer): layer is Layer & EpilogueProducer {
+  return typeof (layer as Partial<EpilogueProducer>).takesEpilogue === 'function' && (layer as Layer & EpilogueProducer).takesEpilogue();
+}
+
+/** The nodes an inference step fuses into its producer's op; `residual` is the Add whose other input it adds. */
+export interface EpilogueNodes {
+  readonly affine?: LayerNode;
+  readonly residual?: LayerNode;
+  readonly activation?: LayerNode;
+}
+
+/** One step of the plan: a node, or a producer node and the max pooling or the epilogue nodes fused into its op. */
 export interface PlanStep {
   /** The node (for a fused step, the producer; `pool` is the pooling). */
   readonly node: LayerNode;
   readonly pool?: LayerNode;
-  /** Value ids the step reads, in the layer's input order. */
+  /** Inference plans: the nodes whose work the producer's op does too. */
+  readonly epilogue?: EpilogueNodes;
+  /** Value ids the step reads, in the layer's input order (an epilogue's residual last). */
   readonly inputs: readonly number[];
   /** The value id it produces (a fused step: the pooling's output). */
   readonly output: number;
@@ -59,9 +105,10 @@ export interface Plan {
 
 /**
  * Plans `nodes` (in an order where every node comes after the nodes it reads) computing `outputs` from
- * `inputs`. Fusion is decided by what layers declare (MaxPoolProducer, Layer.maxPoolOptions), never by class.
+ * `inputs`; `inference` plans a forward pass no backward follows. Fusion is decided by what layers declare
+ * (MaxPoolProducer, Layer.maxPoolOptions; EpilogueProducer and the Layer capabilities it names), never by class.
  */
-export function planGraph(nodes: readonly LayerNode[], inputs: readonly SymbolicTensor[], outputs: readonly SymbolicTensor[]): Plan {
+export function planGraph(nodes: readonly LayerNode[], inputs: readonly SymbolicTensor[], outputs: readonly SymbolicTensor[], inference = false): Plan {
   const values: SymbolicTensor[] = [];
   const id = new Map<SymbolicTensor, number>();
   const idOf = (t: SymbolicTensor): number => {
@@ -78,14 +125,28 @@ export function planGraph(nodes: readonly LayerNode[], inputs: readonly Symbolic
   for (const n of nodes) for (const t of n.inputs) readers.set(t, [...(readers.get(t) ?? []), n]);
   const isOutput = new Set(outputs);
 
-  const steps: PlanStep[] = [];
   const absorbed = new Set<LayerNode>();
+  /** The node that alone reads t, unless t is a model output (then it must be stored as it is) or it is fused already. */
+  const soleReader = (t: SymbolicTensor): LayerNode | undefined => {
+    const r = readers.get(t);
+    return r?.length === 1 && !isOutput.has(t) && !absorbed.has(r[0]) ? r[0] : undefined;
+  };
+
+  const steps: PlanStep[] = [];
+  // An epilogue step runs where its last node would have: by then the residual (read by that node) exists.
+  const pending = new Map<LayerNode, PlanStep>();
   for (const n of nodes) {
+    const waiting = pending.get(n);
+    if (waiting) steps.push(waiting);
     if (absorbed.has(n) || n.inputs.length === 0) continue;
-    const next = readers.get(n.output);
-    const pool = next?.length === 1 ? next[0] : undefined;
+    const chain = inference ? epilogueChain(n, soleReader) : undefined;
+    const pool = soleReader(n.output);
     const options = pool?.layer.maxPoolOptions();
-    if (pool && options && !isOutput.has(n.output) && isMaxPoolProducer(n.layer)) {
+    if (chain) {
+      const { last, epilogue, residual } = chain;
+      for (const m of [epilogue.affine, epilogue.residual, epilogue.activation]) if (m) absorbed.add(m);
+      pending.set(last, { node: n, epilogue, inputs: [...n.inputs, ...(residual ? [residual] : [])].map(idOf), output: idOf(last.output) });
+    } else if (pool && options && isMaxPoolProducer(n.layer)) {
       absorbed.add(pool);
       steps.push({ node: n, pool, inputs: n.inputs.map(idOf), inner: idOf(n.output), output: idOf(pool.output) });
     } else {
@@ -109,4 +170,31 @@ export function planGraph(nodes: readonly LayerNode[], inputs: readonly Symbolic
   });
   const isModelInput = values.map((_, v) => inputs.some((t) => id.get(t) === v));
   return { values, steps, inputs: inputs.map(idOf), outputs: outputs.map(idOf), lastRead, keptForBackward: kept, isModelInput };
+}
+
+/**
+ * What an inference step can fuse into producer n's op: an affine layer reading its output, then an addition
+ * of that and one other value, then an activation, each optional but in this order and each the only reader
+ * of the value before it. Undefined when n takes no epilogue or nothing follows that fits.
+ */
+function epilogueChain(n: LayerNode, soleReader: (t: SymbolicTensor) => LayerNode | undefined): { last: LayerNode; epilogue: EpilogueNodes; residual?: SymbolicTensor } | undefined {
+  if (!isEpilogueProducer(n.layer)) return undefined;
+  let last = n;
+  const epilogue: { affine?: LayerNode; residual?: LayerNode; activation?: LayerNode } = {};
+  let residual: SymbolicTensor | undefined;
+  let r = soleReader(last.output);
+  if (r?.layer.foldsAtInference()) {
+    epilogue.affine = last = r;
+    r = soleReader(last.output);
+  }
+  if (r?.layer.isResidualAdd() && r.inputs.length === 2) {
+    const other = r.inputs[0] === last.output ? r.inputs[1] : r.inputs[0];
+    if (other !== last.output) {
+      epilogue.residual = last = r;
+      residual = other;
+      r = soleReader(last.output);
+    }
+  }
+  if (r?.layer.epilogueActivation()) epilogue.activation = last = r;
+  return last === n ? undefined : { last, epilogue, residual };
 }

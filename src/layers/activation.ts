@@ -34,6 +34,10 @@ export class Activation extends Layer<ActivationSaved> {
   override keeps(): { inputs: boolean; output: boolean } {
     return { inputs: !this.act.fused, output: true };
   }
+  /** Any activation but softmax can run in the op before it at inference (no derivative needed there). */
+  override epilogueActivation(): { activation: ops.ActivationKind; alpha?: number } | undefined {
+    return this.act.kind === 'softmax' ? undefined : { activation: this.act.kind, alpha: this.act.alpha };
+  }
   protected ownConfig(): Record<string, unknown> {
     return this.act.config();
   }

@@ -3,6 +3,7 @@ import type { InitializerSpec } from '../initializers/index.js';
 import * as ops from '../ops/index.js';
 import type { OpProgram } from '../ops/index.js';
 import { zeros, type Shape, type Tensor } from '../tensor.js';
+import type { ChannelAffine } from '../engine/plan.js';
 import { initializerOf, Layer, type BackwardContext, type ForwardContext, type LayerArgs, type Param } from './layer.js';
 
 export interface BatchNormalizationArgs extends LayerArgs {
@@ -86,6 +87,10 @@ export class BatchNormalization extends Layer<BatchNormSaved> {
         mv[k] = this.momentum * mv[k] + (1 - this.momentum) * variance[k];
       }
     } else {
+      if (!ctx.keep) {
+        const { scale, shift } = this.inferenceAffine();
+        return yield ops.request.channelAffine(x, perChannel(x, (k) => scale[k]), perChannel(x, (k) => shift[k]));
+      }
       mean = Float64Array.from(this.movingMean.value.data);
       variance = Float64Array.from(this.movingVariance.value.data);
     }
@@ -93,9 +98,6 @@ export class BatchNormalization extends Layer<BatchNormSaved> {
     const gamma = Float64Array.from({ length: c }, (_, k) => this.gamma?.value.data[k] ?? 1);
     const beta = Float64Array.from({ length: c }, (_, k) => this.beta?.value.data[k] ?? 0);
     Object.assign(state, { invStd, training: ctx.training });
-    if (!ctx.training && !ctx.keep) {
-      return yield ops.request.channelAffine(x, perChannel(x, (k) => gamma[k] * invStd[k]), perChannel(x, (k) => beta[k] - mean[k] * gamma[k] * invStd[k]));
-    }
     const xhat: Tensor = yield ops.request.channelAffine(x, perChannel(x, (k) => invStd[k]), perChannel(x, (k) => -mean[k] * invStd[k]));
     state.xhat = xhat;
     return yield ops.request.channelAffine(xhat, perChannel(x, (k) => gamma[k]), perChannel(x, (k) => beta[k]));
@@ -126,6 +128,23 @@ export class BatchNormalization extends Layer<BatchNormSaved> {
 
   override keeps(): { inputs: boolean; output: boolean } {
     return { inputs: false, output: false };
+  }
+
+  /** At inference this layer is an affine map per channel, which the op before it can apply (engine/plan.ts). */
+  override foldsAtInference(): boolean {
+    return true;
+  }
+
+  /** The map inference applies, from the moving statistics: scale = gamma / sqrt(var + eps), shift = beta - mean * scale. */
+  inferenceAffine(): ChannelAffine {
+    const c = this.movingMean.value.size;
+    const scale = new Float64Array(c);
+    const shift = new Float64Array(c);
+    for (let k = 0; k < c; k++) {
+      scale[k] = (this.gamma?.value.data[k] ?? 1) / Math.sqrt(this.movingVariance.value.data[k] + this.epsilon);
+      shift[k] = (this.beta?.value.data[k] ?? 0) - this.movingMean.value.data[k] * scale[k];
+    }
+    return { scale, shift };
   }
 
   protected ownConfig(): Record<string, unknown> {

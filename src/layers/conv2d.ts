@@ -6,6 +6,8 @@ import { pair, positiveInt } from '../validate.js';
 import { ActivationStep, type ActivationName, type ActivationSaved } from './activations.js';
 import { initializerOf, Layer, type BackwardContext, type ForwardContext, type LayerArgs, type Param } from './layer.js';
 import { getRegularizer, type Regularizer } from './regularizers.js';
+import { fusedEpilogue } from './epilogue.js';
+import type { InferenceEpilogue } from '../engine/plan.js';
 
 export interface Conv2DArgs extends LayerArgs {
   filters: number;
@@ -135,6 +137,17 @@ export class Conv2D extends Layer<ConvSaved> {
 
   override keeps(): { inputs: boolean; output: boolean } {
     return { inputs: true, output: this.act.kind !== 'linear' };
+  }
+
+  /** Fusion capability (EpilogueProducer): with no activation of its own, its op can apply what follows it at inference. */
+  takesEpilogue(): boolean {
+    return this.act.kind === 'linear';
+  }
+
+  /** The convolution with an inference epilogue (engine/plan.ts) in its op: a folded batch normalization, a residual, an activation. */
+  *forwardEpilogueProgram(x: Tensor, ep: InferenceEpilogue, _ctx: ForwardContext, _state: ConvSaved): ops.OpProgram<Tensor> {
+    this.checkInputs([x]);
+    return yield ops.request.conv2d(x, this.kernel.value, { ...this.opts, ...fusedEpilogue(ep, this.bias?.value, this.kernel.value), residual: ep.residual, activation: ep.activation, alpha: ep.alpha });
   }
 
   protected ownConfig(): Record<string, unknown> {

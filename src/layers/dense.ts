@@ -6,6 +6,8 @@ import { positiveInt } from '../validate.js';
 import { ActivationStep, type ActivationName, type ActivationSaved } from './activations.js';
 import { initializerOf, Layer, type BackwardContext, type ForwardContext, type LayerArgs, type Param } from './layer.js';
 import { getRegularizer, type Regularizer } from './regularizers.js';
+import { fusedEpilogue } from './epilogue.js';
+import type { InferenceEpilogue } from '../engine/plan.js';
 
 export interface DenseArgs extends LayerArgs {
   units: number;
@@ -80,6 +82,20 @@ export class Dense extends Layer<DenseSaved> {
 
   override keeps(): { inputs: boolean; output: boolean } {
     return { inputs: true, output: this.act.kind !== 'linear' };
+  }
+
+  /** Fusion capability (EpilogueProducer): with no activation of its own, its op can apply what follows it at inference. */
+  takesEpilogue(): boolean {
+    return this.act.kind === 'linear';
+  }
+
+  /** The product with an inference epilogue (engine/plan.ts) in its op: a folded batch normalization, a residual, an activation. */
+  *forwardEpilogueProgram(x: Tensor, ep: InferenceEpilogue, _ctx: ForwardContext, _state: DenseSaved): ops.OpProgram<Tensor> {
+    this.checkInputs([x]);
+    const x2 = x.reshape([-1, x.shape[x.rank - 1]]);
+    const residual = ep.residual?.reshape([-1, this.units]);
+    const y = yield ops.request.matmul(x2, this.kernel.value, { ...fusedEpilogue(ep, this.bias?.value, this.kernel.value), residual, activation: ep.activation, alpha: ep.alpha });
+    return y.reshape([...x.shape.slice(0, -1), this.units]);
   }
 
   protected ownConfig(): Record<string, unknown> {

@@ -1,7 +1,7 @@
 import { ConvkitError, describe, fail } from '../errors.js';
 import { getInitializer, type Initializer, type InitializerSpec } from '../initializers/index.js';
 import { deriveSeed } from '../initializers/seed.js';
-import type { OpProgram, Pool2DOptions, RunContext } from '../ops/index.js';
+import type { ActivationKind, OpProgram, Pool2DOptions, RunContext } from '../ops/index.js';
 import { Tensor, toShared, type DType, type Shape } from '../tensor.js';
 import type { Regularizer } from './regularizers.js';
 import { LayerNode, SymbolicTensor } from './symbolic.js';
@@ -264,6 +264,24 @@ export abstract class Layer<S extends object = object> {
 
   /** Fusion capability: a max pooling's options when this layer is one, which the op before it may run. */
   maxPoolOptions(): Pool2DOptions | undefined {
+    return undefined;
+  }
+
+  /**
+   * Fusion capability: whether this layer is, at inference, an affine map per channel (engine/plan.ts's
+   * AffineAtInference), which the convolution or dense layer before it may apply in its op.
+   */
+  foldsAtInference(): boolean {
+    return false;
+  }
+
+  /** Fusion capability: whether this layer adds its two inputs, which the op producing one of them may do. */
+  isResidualAdd(): boolean {
+    return false;
+  }
+
+  /** Fusion capability: the activation this layer is, which the op before it may apply at inference, or undefined. */
+  epilogueActivation(): { activation: ActivationKind; alpha?: number } | undefined {
     return undefined;
   }
 

@@ -73,6 +73,10 @@ export class Add extends ElementwiseMerge {
   override keeps(): { inputs: boolean; output: boolean } {
     return { inputs: false, output: false };
   }
+  /** The op producing one input can add the other (a residual connection), at inference. */
+  override isResidualAdd(): boolean {
+    return true;
+  }
 }
 
 /** x0 - x1 (exactly two inputs). */

@@ -112,6 +112,8 @@ export class Model<Out extends Tensor | Tensor[] = Tensor | Tensor[]> {
   readonly nodes: readonly LayerNode[];
   /** @internal */
   readonly plan: Plan;
+  /** @internal The plan of forward passes no backward follows (predict, evaluate). */
+  readonly inferencePlan: Plan;
   /** @internal Set by compile. */
   compiled: Compiled | undefined;
   /** @internal Concurrent runs each take their own pool. */
@@ -163,6 +165,7 @@ export class Model<Out extends Tensor | Tensor[] = Tensor | Tensor[]> {
     }
     this.layers = build.layers ?? layers;
     this.plan = planGraph(this.nodes, this.inputs, this.outputs);
+    this.inferencePlan = planGraph(this.nodes, this.inputs, this.outputs, true);
   }
 
   /** The input shape (no batch axis) of a single-input model. */
@@ -417,7 +420,7 @@ export class Model<Out extends Tensor | Tensor[] = Tensor | Tensor[]> {
 
   /** @internal Runs the forward pass on one batch of checked inputs. */
   *runForward(run: RunContext, xs: readonly Tensor[], opts: { training: boolean; step: number; keep: boolean }): OpProgram<ForwardRun> {
-    return yield* forwardPlan(this.plan, xs, { ...opts, run });
+    return yield* forwardPlan(opts.training || opts.keep ? this.plan : this.inferencePlan, xs, { ...opts, run });
   }
 
   /** @internal Checks inputs against the model's: each a Tensor of [N, ...shape] with one N. */
