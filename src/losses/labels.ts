@@ -1,6 +1,6 @@
 import { describe, fail } from '../errors.js';
 import { firstNonFinite, type Labels } from '../ops/index.js';
-import { Tensor, zeros, type DType } from '../tensor.js';
+import { sizeOf, Tensor, zeros, type DType } from '../tensor.js';
 
 export type { Labels };
 
@@ -76,14 +76,18 @@ export function classIds(where: string, y: Labels, n: number, classes: number): 
   return ids;
 }
 
-/** Targets as a tensor of `shape` and `dtype`: a tensor is checked and cast; class ids become one-hot rows. */
+/**
+ * Targets as a tensor of `shape` and `dtype`: a tensor (of that size, n rows) is checked and cast; class ids
+ * become one-hot rows (for predictions of shape [n, c] or [n]).
+ */
 export function denseTargets(where: string, y: Labels, shape: readonly number[], dtype: DType): Tensor {
   const n = shape[0];
   const c = shape.length > 1 ? shape[shape.length - 1] : 1;
   if (y instanceof Tensor) {
-    if (y.size !== n * c || y.shape[0] !== n) fail(where, `targets of shape [${shape.join(', ')}]`, `[${y.shape.join(', ')}]`);
+    if (y.size !== sizeOf(shape) || y.shape[0] !== n) fail(where, `targets of shape [${shape.join(', ')}]`, `[${y.shape.join(', ')}]`);
     return y.cast(dtype).reshape(shape);
   }
+  if (shape.length > 2) fail(where, `targets as a tensor of shape [${shape.join(', ')}] (class ids label rows of [N, classes] predictions)`, 'class ids');
   const t = zeros(shape, dtype);
   if (c === 1) {
     if (labelCount(where, y) !== n) fail(where, `${n} labels`, describe(labelCount(where, y)));
