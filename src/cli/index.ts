@@ -39,7 +39,7 @@ Commands:
 Run 'convkit <command> --help' for a command's options.`,
   train: `Usage: convkit train [options]
 
-  --arch <name>        lenet5 (default) or tutorial
+  --arch <name>        lenet5 (default), tutorial or resnet (ResNet-20)
   --data <dir>         an IDX directory (train-/t10k-images/labels-idx?-ubyte[.gz]);
                        default: the digits the mnist package ships, split --train/--test
   --train <n>          bundled digits for training (default 8000)

@@ -91,7 +91,8 @@ export function resnet(args: ResNetArgs = {}): Model<Tensor> {
     const filters = width << stage;
     for (let b = 0; b < n; b++) {
       const strides = stage > 0 && b === 0 ? 2 : 1;
-      const r = bn(conv(filters, 3).apply(relu(bn(conv(filters, 3, strides).apply(h)))));
+      const first = relu(bn(conv(filters, 3, strides).apply(h)));
+      const r = bn(conv(filters, 3).apply(first));
       const shortcut = strides === 1 ? h : bn(conv(filters, 1, strides).apply(h));
       h = relu(layers.add().apply([r, shortcut]));
     }

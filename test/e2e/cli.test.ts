@@ -89,6 +89,6 @@ describe('convkit CLI', () => {
     const missing = await cli('summary', join(dir, 'nothing-here'));
     expect(missing.code).toBe(1);
     expect(missing.err).toMatch(/loadModel: model.json: cannot read it/);
-    expect((await cli('train', '--arch', 'alexnet', '--train', '10', '--test', '10')).err).toMatch(/architecture: expected one of lenet5, tutorial but received '?alexnet'?/);
+    expect((await cli('train', '--arch', 'alexnet', '--train', '10', '--test', '10')).err).toMatch(/architecture: expected one of lenet5, tutorial, resnet but received '?alexnet'?/);
   });
 });
