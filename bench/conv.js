@@ -59,9 +59,9 @@ export async function benchConv({ threadCounts, peaks, contenders = true }) {
     const flops = 2 * yShape[0] * yShape[1] * yShape[2] * yShape[3] * fs[0] * fs[1] * fs[2];
     const bytes = 4 * (x.size + w.size + dy.size);
     const passes = {
-      fwd: () => ops.conv2d(x, w, opts),
-      'bwd-input': () => ops.conv2dBackwardInput(dy, w, xs, opts),
-      'bwd-filter': () => ops.conv2dBackwardFilter(x, dy, fs, opts),
+      fwd: () => ops.request.conv2d(x, w, opts),
+      'bwd-input': () => ops.request.conv2dBackwardInput(dy, w, xs, opts),
+      'bwd-filter': () => ops.request.conv2dBackwardFilter(x, dy, fs, opts),
     };
     const tfTimes = contenders ? await tfjsConvTimes(xs, fs, opts) : {};
     for (const [pass, fn] of Object.entries(passes)) {

@@ -33,7 +33,7 @@ export function benchGemm({ threadCounts, peaks }) {
       const c = ops.matmul(a, b);
       verifySampled(name, c.data, (i) => dot(a.data, b.data, i, n, k, false), (i) => dot(a.data, b.data, i, n, k, true), k);
       shape.jobs.push(jobs.length);
-      jobs.push({ setup: () => useThreads(t), fn: reusingOutputs(() => ops.matmul(a, b)) });
+      jobs.push({ setup: () => useThreads(t), fn: reusingOutputs(() => ops.request.matmul(a, b)) });
     }
     shapes.push(shape);
   }

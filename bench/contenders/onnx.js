@@ -1,6 +1,7 @@
-// onnxruntime-node contender: encodes a small sequential CNN as an ONNX ModelProto (protobuf written by
-// hand: only the handful of fields Conv/Relu/MaxPool/Flatten/Gemm need) and runs it with the CPU provider.
+// onnxruntime-node contender: encodes a described convkit graph (lib/graph.js) as an ONNX ModelProto
+// (protobuf written by hand: only the fields its handful of ops need) and runs it with the CPU provider.
 import { createRequire } from 'node:module';
+import { chwRows, convPads, pair } from '../lib/graph.js';
 
 const require = createRequire(import.meta.url);
 
@@ -37,44 +38,102 @@ const initializer = (name, dims, data) =>
 const valueInfo = (field, name, dims) =>
   msg(field, [str(1, name), msg(2, [msg(1, [int(1, 1), msg(2, dims.map((d) => (typeof d === 'string' ? msg(1, [str(2, d)]) : msg(1, [int(1, d)]))))])])]);
 
+/** The ONNX pads attribute ([top, left, bottom, right]) of a convkit layer's padding. */
+function onnxPads(l) {
+  const [t, b, left, r] = convPads(l);
+  return [t, left, b, r];
+}
+
 /**
- * layers: [{type:'conv', filter: Float32Array HWIO, shape:[kh,kw,ci,co], bias, pads:[t,l,b,r], strides:[h,w], relu},
- *          {type:'maxpool', size, stride}, {type:'flatten'}, {type:'dense', kernel: Float32Array [in,out], shape, bias, relu}]
- * Input is NCHW [N, C, H, W] (ONNX's layout); conv filters are converted from HWIO to OIHW here.
+ * An ONNX ModelProto (opset 13) for a described convkit graph (lib/graph.js): NCHW input [N, C, H, W], one
+ * output. Conv filters go from HWIO to OIHW; batch normalization is ONNX's inference-mode op (onnxruntime
+ * folds it into the convolution before it, as its graph optimizer does for any imported model).
  */
-export function encodeModel(layers, inputChw) {
+export function encodeGraph(graph) {
   const nodes = [];
   const inits = [];
-  let cur = 'input';
-  layers.forEach((l, i) => {
-    const out = `t${i}`;
-    if (l.type === 'conv') {
-      const [kh, kw, ci, co] = l.shape;
-      const oihw = new Float32Array(l.filter.length);
-      for (let h = 0; h < kh; h++) for (let w = 0; w < kw; w++) for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) oihw[((o * ci + c) * kh + h) * kw + w] = l.filter[((h * kw + w) * ci + c) * co + o];
-      inits.push(initializer(`w${i}`, [co, ci, kh, kw], oihw), initializer(`b${i}`, [co], l.bias));
-      nodes.push(node('Conv', [cur, `w${i}`, `b${i}`], [out], { kernel_shape: [kh, kw], pads: l.pads, strides: l.strides }));
-    } else if (l.type === 'maxpool') {
-      nodes.push(node('MaxPool', [cur], [out], { kernel_shape: [l.size, l.size], strides: [l.stride, l.stride] }));
-    } else if (l.type === 'flatten') {
-      nodes.push(node('Flatten', [cur], [out], { axis: 1 }));
-    } else if (l.type === 'dense') {
-      inits.push(initializer(`w${i}`, l.shape, l.kernel), initializer(`b${i}`, [l.shape[1]], l.bias));
-      nodes.push(node('Gemm', [cur, `w${i}`, `b${i}`], [out]));
+  const name = new Map(); // layer name → its output value's name
+  const activation = (l, value) => {
+    const act = l.config.activation ?? 'linear';
+    if (act === 'linear') return value;
+    if (act !== 'relu') throw new Error(`onnx contender: ${l.name}: activation ${act} is not encoded`);
+    nodes.push(node('Relu', [value], [`${value}_relu`]));
+    return `${value}_relu`;
+  };
+  for (const l of graph.layers) {
+    const ins = l.inputs.map((n) => name.get(n));
+    const out = l.name;
+    let value = out;
+    switch (l.className) {
+      case 'InputLayer':
+        value = 'input';
+        break;
+      case 'Conv2D': {
+        const k = l.weights.kernel;
+        const [kh, kw, ci, co] = k.shape;
+        const oihw = new Float32Array(k.data.length);
+        for (let h = 0; h < kh; h++) for (let w = 0; w < kw; w++) for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) oihw[((o * ci + c) * kh + h) * kw + w] = k.data[((h * kw + w) * ci + c) * co + o];
+        inits.push(initializer(`${out}/kernel`, [co, ci, kh, kw], oihw));
+        const args = [ins[0], `${out}/kernel`];
+        if (l.weights.bias) {
+          inits.push(initializer(`${out}/bias`, [co], l.weights.bias.data));
+          args.push(`${out}/bias`);
+        }
+        nodes.push(node('Conv', args, [out], { kernel_shape: [kh, kw], pads: onnxPads(l), strides: pair(l.config.strides), dilations: pair(l.config.dilationRate), group: l.config.groups }));
+        value = activation(l, out);
+        break;
+      }
+      case 'BatchNormalization': {
+        const w = l.weights;
+        const c = l.outputShape.at(-1);
+        const vec = (key, fill) => (w[key] ? w[key].data : new Float32Array(c).fill(fill));
+        for (const [key, fill] of [['gamma', 1], ['beta', 0], ['moving_mean', 0], ['moving_variance', 1]]) inits.push(initializer(`${out}/${key}`, [c], vec(key, fill)));
+        nodes.push(node('BatchNormalization', [ins[0], `${out}/gamma`, `${out}/beta`, `${out}/moving_mean`, `${out}/moving_variance`], [out], { epsilon: l.config.epsilon }));
+        break;
+      }
+      case 'Activation':
+        value = activation(l, ins[0]);
+        break;
+      case 'Dropout': // the identity at inference
+        value = ins[0];
+        break;
+      case 'Add':
+        nodes.push(node('Add', ins, [out]));
+        break;
+      case 'MaxPooling2D': {
+        const size = pair(l.config.poolSize);
+        nodes.push(node('MaxPool', [ins[0]], [out], { kernel_shape: size, strides: pair(l.config.strides ?? l.config.poolSize), pads: onnxPads(l) }));
+        break;
+      }
+      case 'GlobalAveragePooling2D':
+        nodes.push(node('GlobalAveragePool', [ins[0]], [`${out}_nc11`]), node('Flatten', [`${out}_nc11`], [out], { axis: 1 }));
+        break;
+      case 'Flatten':
+        nodes.push(node('Flatten', [ins[0]], [out], { axis: 1 }));
+        break;
+      case 'Dense': {
+        let k = l.weights.kernel;
+        const before = graph.layers.find((x) => x.name === l.inputs[0]);
+        if (before.className === 'Flatten' && before.inputShapes[0].length === 3) k = chwRows(k, before.inputShapes[0]);
+        inits.push(initializer(`${out}/kernel`, k.shape, k.data), initializer(`${out}/bias`, [k.shape[1]], l.weights.bias.data));
+        nodes.push(node('Gemm', [ins[0], `${out}/kernel`, `${out}/bias`], [out]));
+        value = activation(l, out);
+        break;
+      }
+      default:
+        throw new Error(`onnx contender: layer ${l.name} (${l.className}) is not encoded`);
     }
-    cur = out;
-    if (l.relu) {
-      nodes.push(node('Relu', [cur], [`${out}r`]));
-      cur = `${out}r`;
-    }
-  });
-  const graph = [...nodes, str(2, 'convkit-bench'), ...inits, valueInfo(11, 'input', ['N', ...inputChw]), valueInfo(12, cur, ['N', 'K'])];
-  const model = [...int(1, 8), ...str(2, 'convkit-bench'), ...msg(7, graph), ...msg(8, [str(1, ''), int(2, 13)])];
-  return { bytes: Uint8Array.from(model), output: cur };
+    name.set(l.name, value);
+  }
+  const [h, w, c] = graph.inputShape;
+  const output = name.get(graph.output);
+  const g = [...nodes.flat(), ...str(2, 'convkit-bench'), ...inits.flat(), ...valueInfo(11, 'input', ['N', c, h, w]), ...valueInfo(12, output, ['N', 'K'])];
+  const model = [...int(1, 8), ...str(2, 'convkit-bench'), ...msg(7, g), ...msg(8, [str(1, ''), int(2, 13)])];
+  return { bytes: Uint8Array.from(model), output, inputChw: [c, h, w] };
 }
 
 /** An onnxruntime-node session for the model, or undefined (with the reason printed) if it cannot load. */
-export async function onnxSession(layers, inputChw, threads) {
+export async function onnxSession(graph, threads) {
   let ort;
   try {
     ort = require('onnxruntime-node');
@@ -82,7 +141,7 @@ export async function onnxSession(layers, inputChw, threads) {
     console.log(`onnxruntime-node unavailable (${e.message.split('\n')[0]}); run 'npm install' in bench/`);
     return undefined;
   }
-  const { bytes, output } = encodeModel(layers, inputChw);
+  const { bytes, output, inputChw } = encodeGraph(graph);
   // Its idle intra-op threads would otherwise spin for a while after each run, on the cores convkit then uses:
   // measured here, a convkit predict right after an onnxruntime run took 76 ms instead of 54. Without spinning
   // onnxruntime's own runs were no slower (11.6-12.5 ms either way).

@@ -28,3 +28,59 @@ export async function withTfBackend(name, fn) {
   await t.ready();
   return fn(t);
 }
+
+/** A tfjs functional model running a described convkit graph (lib/graph.js) with its weights (NHWC, as convkit). */
+export function tfjsModel(tf, graph) {
+  const values = new Map();
+  const withWeights = [];
+  for (const l of graph.layers) {
+    const c = l.config;
+    const ins = l.inputs.map((n) => values.get(n));
+    let layer;
+    switch (l.className) {
+      case 'InputLayer':
+        values.set(l.name, tf.input({ shape: graph.inputShape }));
+        continue;
+      case 'Conv2D':
+        if (c.groups !== 1) throw new Error(`tfjs contender: ${l.name}: grouped convolution is not built here`);
+        layer = tf.layers.conv2d({ filters: c.filters, kernelSize: c.kernelSize, strides: c.strides, padding: c.padding, dilationRate: c.dilationRate, useBias: c.useBias, activation: c.activation });
+        break;
+      case 'BatchNormalization':
+        layer = tf.layers.batchNormalization({ momentum: c.momentum, epsilon: c.epsilon, center: c.center, scale: c.scale });
+        break;
+      case 'Activation':
+        layer = tf.layers.activation({ activation: c.activation });
+        break;
+      case 'Add':
+        layer = tf.layers.add();
+        break;
+      case 'MaxPooling2D':
+        layer = tf.layers.maxPooling2d({ poolSize: c.poolSize, strides: c.strides ?? c.poolSize, padding: c.padding });
+        break;
+      case 'GlobalAveragePooling2D':
+        layer = tf.layers.globalAveragePooling2d({});
+        break;
+      case 'Flatten':
+        layer = tf.layers.flatten();
+        break;
+      case 'Dropout':
+        layer = tf.layers.dropout({ rate: c.rate });
+        break;
+      case 'Dense':
+        layer = tf.layers.dense({ units: c.units, activation: c.activation, useBias: c.useBias });
+        break;
+      default:
+        throw new Error(`tfjs contender: layer ${l.name} (${l.className}) is not built here`);
+    }
+    values.set(l.name, layer.apply(ins.length === 1 ? ins[0] : ins));
+    withWeights.push([layer, l]);
+  }
+  const m = tf.model({ inputs: values.get(graph.layers[0].name), outputs: values.get(graph.output) });
+  for (const [layer, l] of withWeights) {
+    const order = l.className === 'BatchNormalization' ? ['gamma', 'beta', 'moving_mean', 'moving_variance'] : ['kernel', 'bias'];
+    const ws = order.filter((k) => l.weights[k]).map((k) => tf.tensor(l.weights[k].data, l.weights[k].shape));
+    if (ws.length) layer.setWeights(ws);
+  }
+  m.compile({ optimizer: tf.train.sgd(0.01), loss: tf.losses.softmaxCrossEntropy });
+  return m;
+}

@@ -1,7 +1,7 @@
 // convkit as the benchmarks see it: the built package (npm run build:ts) plus the native controls.
 import * as convkit from '../../dist/src/index.js';
 import * as native from '../../dist/src/native.js';
-import { OutputArena, withArena } from '../../dist/src/backend/arena.js';
+import { BufferPool } from '../../dist/src/engine/buffers.js';
 
 export { convkit, native };
 
@@ -19,13 +19,17 @@ export function measurePeak(threads) {
 }
 
 /**
- * fn with its op outputs in buffers reused from one call to the next, as inside a model (its per-model output
- * arena): a kernel benchmark then times the kernel, not the page faults of a fresh output every call.
+ * A function running the op request `makeRequest` returns (an `ops.request.*` call) with its output in a
+ * buffer reused from one call to the next, as inside a model (its buffer pool): a kernel benchmark then times
+ * the kernel, not the page faults of a fresh output every call.
  */
-export function reusingOutputs(fn) {
-  const arena = new OutputArena();
+export function reusingOutputs(makeRequest) {
+  const pool = new BufferPool();
+  const { runProgramSync } = convkit.ops;
   return () => {
-    arena.reset();
-    return withArena(arena, fn);
+    pool.batchEnd();
+    return runProgramSync((function* () {
+      return yield makeRequest();
+    })(), pool);
   };
 }

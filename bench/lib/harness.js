@@ -54,8 +54,9 @@ export function timeRounds(jobs, { rounds = 3, warmup = 1, runs = 3 } = {}) {
  * Paired timing for a ratio on a noisy machine: `pairs` rounds, each timing fnA and fnB once (their order
  * alternating), after `warmup` untimed rounds. Returns the median seconds of each and the median over rounds
  * of tB / tA, which a burst of noise from other tenants shifts far less than a ratio of separate medians.
+ * With `bTimesItself`, fnB resolves to its own seconds (a peer in another process timing its step).
  */
-export async function timePairedAsync(fnA, fnB, { warmup = 2, pairs = 15 } = {}) {
+export async function timePairedAsync(fnA, fnB, { warmup = 2, pairs = 15, bTimesItself = false } = {}) {
   for (let i = 0; i < warmup; i++) {
     await fnA();
     await fnB();
@@ -65,8 +66,8 @@ export async function timePairedAsync(fnA, fnB, { warmup = 2, pairs = 15 } = {})
   for (let i = 0; i < pairs; i++) {
     for (const [fn, out] of i % 2 ? [[fnB, tb], [fnA, ta]] : [[fnA, ta], [fnB, tb]]) {
       const t0 = performance.now();
-      await fn();
-      out.push((performance.now() - t0) / 1e3);
+      const own = await fn();
+      out.push(fn === fnB && bTimesItself ? own : (performance.now() - t0) / 1e3);
     }
   }
   const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
