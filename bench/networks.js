@@ -17,6 +17,9 @@ const NETS = {
   resnet20: () => architectures.resnet({ depth: 20, seed: 1 }),
 };
 const TRAIN_BATCH = 64;
+// tfjs's pure-JS backend trains ResNet-20 at under one image per second (minutes per timed step): past this
+// many forward MFLOP per image it is left out, and its columns say '-'
+const TFJS_CPU_MAX_MFLOP = 50;
 const INFER_BATCH = 256;
 // float32 networks of a few dozen layers computed in different orders: relative differences of logits
 // measured here stay below 1e-5; 1e-4 leaves room and still catches any wrong weight layout or padding
@@ -89,6 +92,10 @@ export async function benchNetworks({ threadCounts, peaks, contenders = true }) 
     if (contenders) {
       const data = { x4, xTrain, yTrain, xInfer };
       for (const be of ['wasm', 'cpu']) {
+        if (be === 'cpu' && fwd / 1e6 > TFJS_CPU_MAX_MFLOP) {
+          console.log(`tfjs-cpu: not timed on ${name} (${fmt(fwd / 1e6)} MFLOP per image; it would take minutes per step)`);
+          continue;
+        }
         const tfr = await tfjsTimes(be, graph, data, refOut);
         if (tfr) Object.assign(r, { [`tf-${be}-train`]: tfr.train, [`tf-${be}-infer`]: tfr.infer });
       }

@@ -72,6 +72,8 @@ void bench_conv(double peak) {
       {"fashion conv2", 64, 14, 14, 32, 64, 5, 1, 2, false}, {"resnet 3x3", 8, 56, 56, 64, 64, 3, 1, 1, false},
       {"vgg 3x3", 8, 28, 28, 128, 128, 3, 1, 1, false},      {"strided 3x3/2", 8, 56, 56, 64, 128, 3, 2, 1, false},
       {"1x1", 8, 14, 14, 256, 256, 1, 1, 0, false},          {"depthwise 3x3", 8, 56, 56, 64, 64, 3, 1, 1, true},
+      {"cifar 3x3 16", 64, 32, 32, 16, 16, 3, 1, 1, false},  {"cifar 3x3 32", 64, 16, 16, 32, 32, 3, 1, 1, false},
+      {"cifar 3x3 64", 64, 8, 8, 64, 64, 3, 1, 1, false},
   };
   std::printf("%-16s %10s %7s %10s %7s %10s %7s\n", "conv", "fwd", "%peak", "bwd-in", "%peak", "bwd-filt", "%peak");
   for (const ConvCase& cc : cases) {

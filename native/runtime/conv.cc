@@ -202,8 +202,6 @@ class ConvRows final : public ck_gemm_a_rows {
   const Geometry& geo_;
 };
 
-// The backward-filter product's B = lowered x, rows [k0, k0+kn): ptr[t * kn + k] -> pixel k0 + k's values
-// for tap t (tap_len contiguous floats), or null in the padding. Column j is tap j / tap_len, value j % tap_len.
 // x with its left and right padding written out as zeros, (N, H, W + pl + pr, C) in the caller's scratch, and
 // in sp the geometry that reads it (no horizontal padding): kernel rows at the image's edges are then
 // contiguous in x, not staged tile by tile. Null when that does not pay: only rows whose kernel row crosses
@@ -229,6 +227,8 @@ const float* pad_columns(const float* x, const ck_conv2d_info& s, ck_conv2d_info
   return xp;
 }
 
+// The backward-filter product's B = lowered x, rows [k0, k0+kn): ptr[t * kn + k] -> pixel k0 + k's values
+// for tap t (tap_len contiguous floats), or null in the padding. Column j is tap j / tap_len, value j % tap_len.
 const float* const* lowered_rows(const ConvRows& rows, size_t k0, size_t kn, const float* zeros = nullptr) {
   const float** ptr = reinterpret_cast<const float**>(ck_scratch(CK_SCRATCH_A_ROWS, 2 * rows.taps * kn));
   float* staging = rows.stages ? ck_scratch(CK_SCRATCH_IM2COL, rows.taps * kn * rows.tap_len) : nullptr;
