@@ -98,9 +98,10 @@ export interface History {
 
 /**
  * v as one value per name (in `names` order): v itself for a single name, an array in name order, or an object
- * keyed by name. `isItem` tells one value from an array of them (class ids are arrays too).
+ * keyed by name (a name it leaves out takes `missing`, when given). `isItem` tells one value from an array of
+ * them (class ids are arrays too).
  */
-export function byName<T>(where: string, what: string, v: unknown, names: readonly string[], isItem: (x: unknown) => x is T): T[] {
+export function byName<T>(where: string, what: string, v: unknown, names: readonly string[], isItem: (x: unknown) => x is T, missing?: () => T): T[] {
   if (names.length === 1 && isItem(v)) return [v];
   if (Array.isArray(v) && (names.length > 1 || v.every((e) => isItem(e) && !(typeof e === 'number')))) {
     if (v.length !== names.length) fail(where, `${what} as ${names.length} values, one per ${names.join(', ')}`, `${v.length}`);
@@ -111,8 +112,8 @@ export function byName<T>(where: string, what: string, v: unknown, names: readon
     const extra = Object.keys(o).find((k) => !names.includes(k));
     if (extra !== undefined) fail(where, `${what} keyed by ${names.map((n) => `'${n}'`).join(', ')}`, `a key '${extra}'`);
     return names.map((n) => {
-      if (!Object.hasOwn(o, n)) fail(where, `${what}['${n}']`, 'nothing');
-      return o[n] as T;
+      if (Object.hasOwn(o, n)) return o[n] as T;
+      return missing ? missing() : fail(where, `${what}['${n}']`, 'nothing');
     });
   }
   if (names.length === 1) return [v as T];
@@ -128,13 +129,14 @@ export function compile(model: Model, args: CompileArgs): Compiled {
   const names = model.outputNames;
   const isLoss = (v: unknown): v is Loss | LossConfig | string => typeof v === 'string' || (typeof v === 'object' && v !== null && ('compute' in v || 'className' in v));
   const lossSpecs = isLoss(args.loss) ? names.map(() => args.loss as Loss | LossConfig | string) : byName('compile', 'loss', args.loss, names, isLoss);
-  const weights = args.lossWeights === undefined ? names.map(() => 1) : byName('compile', 'lossWeights', args.lossWeights, names, (v): v is number => typeof v === 'number');
+  // as Keras: an output a lossWeights or metrics object leaves out has weight 1 and no metrics
+  const weights = args.lossWeights === undefined ? names.map(() => 1) : byName('compile', 'lossWeights', args.lossWeights, names, (v): v is number => typeof v === 'number', () => 1);
   weights.forEach((w, i) => {
     if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) fail('compile', `lossWeights for '${names[i]}' to be a finite number >= 0`, describe(w));
   });
   const isNameList = (v: unknown): v is MetricName[] => Array.isArray(v) && v.every((m) => typeof m === 'string');
   const m = args.metrics ?? [];
-  const metrics = isNameList(m) ? names.map(() => [...m]) : byName('compile', 'metrics', m, names, isNameList);
+  const metrics = isNameList(m) ? names.map(() => [...m]) : byName('compile', 'metrics', m, names, isNameList, () => []);
   for (const list of metrics) for (const name of list) if (name !== 'accuracy' && name !== 'loss') fail('compile', "metrics from 'accuracy', 'loss'", describe(name));
   if (args.checkFinite !== undefined && typeof args.checkFinite !== 'boolean') fail('compile', 'checkFinite to be a boolean', describe(args.checkFinite));
   return {

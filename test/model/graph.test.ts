@@ -218,6 +218,15 @@ describe('the functional API', () => {
     }
   });
 
+  it('lossWeights and metrics objects may leave outputs out (weight 1, no metrics), as in Keras', async () => {
+    const m = twoHeads(4);
+    m.compile({ optimizer: 'sgd', loss: { cls: losses.sparseCategoricalCrossentropy({ fromLogits: true }), reg: 'meanSquaredError' }, lossWeights: { reg: 0.5 }, metrics: { cls: ['accuracy'] } });
+    const logs = await m.evaluate([img, meta], [cls, reg]);
+    expect(Object.keys(logs).sort()).toEqual(['cls_accuracy', 'cls_loss', 'loss', 'reg_loss']);
+    expect(logs.loss).toBeCloseTo(logs.cls_loss + 0.5 * logs.reg_loss, 10);
+    expect(() => m.compile({ optimizer: 'sgd', loss: { cls: 'meanSquaredError' } })).toThrow(/compile: expected loss\['reg'\] but received nothing/);
+  });
+
   it('bad inputs and targets are refused naming the input or output', async () => {
     const m = compiled();
     await expect(m.fit({ img }, { cls, reg }, { verbose: 0 })).rejects.toThrow(/fit: expected x\['meta'\]/);
