@@ -35,13 +35,14 @@ export class ActivationStep {
   }
 
   /**
-   * Takes the op's result (already activated when fused) and returns the layer output, keeping what backward
-   * needs: nothing for linear, so a model can free the output as soon as its readers are done.
+   * Takes the op's result (already activated when `applied`: by default when the step fuses, for ops that
+   * took its epilogue) and returns the layer output, keeping what backward needs: nothing for linear, so a
+   * model can free the output as soon as its readers are done.
    */
-  *after(opResult: Tensor, saved: ActivationSaved): ops.OpProgram<Tensor> {
-    const y = this.fused ? opResult : yield ops.request.activation(this.kind, opResult, this.alpha);
+  *after(opResult: Tensor, saved: ActivationSaved, applied = this.fused): ops.OpProgram<Tensor> {
+    const y = applied || this.kind === 'linear' ? opResult : yield ops.request.activation(this.kind, opResult, this.alpha);
     if (this.kind !== 'linear') {
-      saved.z = this.fused ? undefined : opResult;
+      saved.z = applied ? undefined : opResult;
       saved.y = y;
     }
     return y;

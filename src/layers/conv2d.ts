@@ -63,31 +63,68 @@ export class Conv2D extends Layer<ConvSaved> {
     this.act = new ActivationStep(this.where, args.activation, args.alpha);
   }
 
+  /** The kernel's shape as the op reads it (hwio), for an input of `inChannels`. */
   protected kernelShape(inChannels: number): number[] {
     const groups = this.opts.groups!;
     if (inChannels % groups !== 0) fail(this.where, `input channels divisible by groups ${groups}`, describe(inChannels));
     return [...this.kernelSize, inChannels / groups, this.filters];
   }
 
+  /** The kernel weight's own shape (Conv1D stores [k, in, out], without the op's leading 1). */
+  protected storedKernelShape(inChannels: number): number[] {
+    return this.kernelShape(inChannels);
+  }
+
+  /** The nhwc shape (batch axis first) the op reads for a shape of this layer's rank: itself for 2-D. */
+  protected nhwcShape(shape: readonly number[]): number[] {
+    return [...shape];
+  }
+
+  /** A tensor of this layer's (input or output) rank as the nhwc tensor the op reads (a view). */
+  protected toNhwc(t: Tensor): Tensor {
+    return t.rank === 4 ? t : t.reshape(this.nhwcShape(t.shape));
+  }
+
+  /** The op's nhwc result as a tensor of shape [N, ...like] (the layer's input or output shape): itself for 2-D. */
+  protected fromNhwc(t: Tensor, _like: readonly number[]): Tensor {
+    return t;
+  }
+
   computeOutputShape(inputShape: Shape): number[] {
-    if (inputShape.length !== 3) fail(this.where, 'input of shape [N, height, width, channels] (nhwc)', `[N, ${inputShape.join(', ')}]`);
+    const nhwc = this.nhwcShape([1, ...inputShape]).slice(1);
+    if (nhwc.length !== 3) fail(this.where, 'input of shape [N, height, width, channels] (nhwc)', `[N, ${inputShape.join(', ')}]`);
     try {
-      return ops.conv2dOutputShape([1, ...inputShape], this.kernelShape(inputShape[2]), this.opts).slice(1);
+      const out = ops.conv2dOutputShape([1, ...nhwc], this.kernelShape(nhwc[2]), this.opts).slice(1);
+      return this.outputShapeOf(out);
     } catch (e) {
       return fail(this.where, `an input that fits its kernel, strides and padding (${(e as Error).message})`, `[N, ${inputShape.join(', ')}]`);
     }
   }
 
+  /** The layer's output shape for the op's nhwc output shape (no batch axis). */
+  protected outputShapeOf(nhwc: number[]): number[] {
+    return nhwc;
+  }
+
   protected override createWeights(): void {
     const kernelReg = getRegularizer(this.where, this.args.kernelRegularizer);
-    this.kernel = this.addWeight('kernel', this.kernelShape(this.inputShape[2]), initializerOf(this.where, this.args.kernelInitializer, 'glorotUniform'), true, kernelReg);
+    const channels = this.inputShape[this.inputShape.length - 1];
+    this.kernel = this.addWeight('kernel', this.storedKernelShape(channels), initializerOf(this.where, this.args.kernelInitializer, 'glorotUniform'), true, kernelReg);
     if (this.useBias) this.bias = this.addWeight('bias', [this.filters], initializerOf(this.where, this.args.biasInitializer, 'zeros'));
   }
 
+  /** The kernel as the op reads it (a view). */
+  private get filter(): Tensor {
+    const channels = this.inputShape[this.inputShape.length - 1];
+    const shape = this.kernelShape(channels);
+    return this.kernel.value.rank === shape.length ? this.kernel.value : this.kernel.value.reshape(shape);
+  }
+
   *forwardProgram(x: Tensor, _ctx: ForwardContext, state: ConvSaved): ops.OpProgram<Tensor> {
-    state.x = x;
-    const z = yield ops.request.conv2d(x, this.kernel.value, { ...this.opts, bias: this.bias?.value, ...this.act.epilogue() });
-    return yield* this.act.after(z, state.act);
+    const x4 = this.toNhwc(x);
+    state.x = x4;
+    const z = yield ops.request.conv2d(x4, this.filter, { ...this.opts, bias: this.bias?.value, ...this.act.epilogue() });
+    return this.fromNhwc(yield* this.act.after(z, state.act), this.outputShape);
   }
 
   override newState(): ConvSaved {
@@ -107,10 +144,10 @@ export class Conv2D extends Layer<ConvSaved> {
   *forwardMaxPoolProgram(x: Tensor, pool: ops.Pool2DOptions, ctx: ForwardContext, state: ConvSaved, keep?: { layer: Layer<{ x?: Tensor }>; state: { x?: Tensor } }): ops.OpProgram<Tensor> {
     this.checkInputs([x]);
     const opts = { ...this.opts, bias: this.bias?.value, ...this.act.epilogue() };
-    if (!keep) return yield ops.request.conv2dMaxPool(x, this.kernel.value, opts, pool);
+    if (!keep) return yield ops.request.conv2dMaxPool(x, this.filter, opts, pool);
     state.x = x;
-    const z = ctx.run.alloc(ops.conv2dOutputShape(x.shape, this.kernel.value.shape, this.opts), x.dtype);
-    const y = yield ops.request.conv2dMaxPool(x, this.kernel.value, opts, pool, z);
+    const z = ctx.run.alloc(ops.conv2dOutputShape(x.shape, this.filter.shape, this.opts), x.dtype);
+    const y = yield ops.request.conv2dMaxPool(x, this.filter, opts, pool, z);
     keep.state.x = yield* this.act.after(z, state.act);
     return y;
   }
@@ -124,15 +161,17 @@ export class Conv2D extends Layer<ConvSaved> {
   }
 
   *backwardProgram(dy: Tensor, ctx: BackwardContext, state: ConvSaved): ops.OpProgram<Tensor | undefined> {
-    return yield* this.backwardFromActivationInput(yield* this.act.backward(dy, state.act), ctx, state);
+    const dx = yield* this.backwardFromActivationInput(yield* this.act.backward(this.toNhwc(dy), state.act), ctx, state);
+    return dx && this.fromNhwc(dx, this.inputShape);
   }
 
-  /** backwardProgram from dz, the gradient at the activation's input (the convolution's biased result). */
+  /** backwardProgram from dz (nhwc), the gradient at the activation's input (the convolution's biased result); dx nhwc. */
   *backwardFromActivationInput(dz: Tensor, ctx: BackwardContext, state: ConvSaved): ops.OpProgram<Tensor | undefined> {
     const x = this.saved(state.x);
-    yield* ctx.grad(this.kernel, yield ops.request.conv2dBackwardFilter(x, dz, this.kernel.value.shape, this.opts));
+    const dk: Tensor = yield ops.request.conv2dBackwardFilter(x, dz, this.filter.shape, this.opts);
+    yield* ctx.grad(this.kernel, dk.reshape(this.kernel.value.shape));
     if (this.bias) yield* ctx.grad(this.bias, yield ops.request.biasGrad(dz));
-    return ctx.needInputGrad() ? yield ops.request.conv2dBackwardInput(dz, this.kernel.value, x.shape, this.opts) : undefined;
+    return ctx.needInputGrad() ? yield ops.request.conv2dBackwardInput(dz, this.filter, x.shape, this.opts) : undefined;
   }
 
   override keeps(): { inputs: boolean; output: boolean } {
@@ -147,7 +186,9 @@ export class Conv2D extends Layer<ConvSaved> {
   /** The convolution with an inference epilogue (engine/plan.ts) in its op: a folded batch normalization, a residual, an activation. */
   *forwardEpilogueProgram(x: Tensor, ep: InferenceEpilogue, _ctx: ForwardContext, _state: ConvSaved): ops.OpProgram<Tensor> {
     this.checkInputs([x]);
-    return yield ops.request.conv2d(x, this.kernel.value, { ...this.opts, ...fusedEpilogue(ep, this.bias?.value, this.kernel.value), residual: ep.residual, activation: ep.activation, alpha: ep.alpha });
+    const residual = ep.residual && this.toNhwc(ep.residual);
+    const y = yield ops.request.conv2d(this.toNhwc(x), this.filter, { ...this.opts, ...fusedEpilogue(ep, this.bias?.value, this.kernel.value), residual, activation: ep.activation, alpha: ep.alpha });
+    return this.fromNhwc(y, this.outputShape);
   }
 
   protected ownConfig(): Record<string, unknown> {

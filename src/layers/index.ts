@@ -3,21 +3,29 @@ import { Activation, PReLU, type ActivationArgs, type PReLUArgs } from './activa
 import { BatchNormalization, type BatchNormalizationArgs } from './batch-normalization.js';
 import { Conv2D, DepthwiseConv2D, type Conv2DArgs, type DepthwiseConv2DArgs } from './conv2d.js';
 import { Dense, type DenseArgs } from './dense.js';
-import { Dropout, type DropoutArgs } from './dropout.js';
+import { Dropout, SpatialDropout2D, type DropoutArgs } from './dropout.js';
+import { Conv1D, type Conv1DArgs } from './conv1d.js';
+import { Conv2DTranspose, type Conv2DTransposeArgs } from './conv2d-transpose.js';
+import { SeparableConv2D, type SeparableConv2DArgs } from './separable-conv2d.js';
+import { Cropping2D, UpSampling2D, ZeroPadding2D, type Cropping2DArgs, type UpSampling2DArgs, type ZeroPadding2DArgs } from './spatial.js';
 import type { Layer, LayerArgs, LayerConfig } from './layer.js';
-import { AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D, type Pooling2DArgs } from './pooling.js';
+import {
+  AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D,
+  type Pooling1DArgs, type Pooling2DArgs,
+} from './pooling.js';
 import { Flatten, Reshape, type ReshapeArgs } from './shape-layers.js';
 import { InputLayer } from './input-layer.js';
 import { Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, type ConcatenateArgs } from './merge.js';
 
 export { Layer, type LayerArgs, type LayerConfig, type Param, type ForwardContext, type BackwardContext, type BuildContext, type WeightSource } from './layer.js';
 export {
-  Activation, Add, Average, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, DepthwiseConv2D, Dropout, Flatten,
-  GlobalAveragePooling2D, GlobalMaxPooling2D, InputLayer, MaxPooling2D, Maximum, Minimum, Multiply, PReLU, Reshape, Subtract,
+  Activation, Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Concatenate, Conv1D, Conv2D, Conv2DTranspose, Cropping2D, Dense,
+  DepthwiseConv2D, Dropout, Flatten, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, InputLayer, MaxPooling1D,
+  MaxPooling2D, Maximum, Minimum, Multiply, PReLU, Reshape, SeparableConv2D, SpatialDropout2D, Subtract, UpSampling2D, ZeroPadding2D,
 };
 export type {
-  ActivationArgs, BatchNormalizationArgs, ConcatenateArgs, Conv2DArgs, DenseArgs, DepthwiseConv2DArgs, DropoutArgs, PReLUArgs, Pooling2DArgs,
-  ReshapeArgs,
+  ActivationArgs, BatchNormalizationArgs, ConcatenateArgs, Conv1DArgs, Conv2DArgs, Conv2DTransposeArgs, Cropping2DArgs, DenseArgs, DepthwiseConv2DArgs,
+  DropoutArgs, PReLUArgs, Pooling1DArgs, Pooling2DArgs, ReshapeArgs, SeparableConv2DArgs, UpSampling2DArgs, ZeroPadding2DArgs,
 };
 
 /**
@@ -28,6 +36,28 @@ export type {
 export const conv2d = (args: Conv2DArgs): Conv2D => new Conv2D(args);
 /** @example layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'same' }) */
 export const depthwiseConv2d = (args: DepthwiseConv2DArgs): DepthwiseConv2D => new DepthwiseConv2D(args);
+/** @example layers.conv1d({ filters: 16, kernelSize: 3, padding: 'causal', inputShape: [100, 2] }) */
+export const conv1d = (args: Conv1DArgs): Conv1D => new Conv1D(args);
+/** @example layers.conv2dTranspose({ filters: 16, kernelSize: 3, strides: 2, padding: 'same' }) */
+export const conv2dTranspose = (args: Conv2DTransposeArgs): Conv2DTranspose => new Conv2DTranspose(args);
+/** @example layers.separableConv2d({ filters: 64, kernelSize: 3, padding: 'same' }) */
+export const separableConv2d = (args: SeparableConv2DArgs): SeparableConv2D => new SeparableConv2D(args);
+/** @example layers.zeroPadding2d({ padding: [[0, 1], [0, 1]] }) */
+export const zeroPadding2d = (args: ZeroPadding2DArgs = {}): ZeroPadding2D => new ZeroPadding2D(args);
+/** @example layers.cropping2d({ cropping: 2 }) */
+export const cropping2d = (args: Cropping2DArgs = {}): Cropping2D => new Cropping2D(args);
+/** @example layers.upSampling2d({ size: 2, interpolation: 'bilinear' }) */
+export const upSampling2d = (args: UpSampling2DArgs = {}): UpSampling2D => new UpSampling2D(args);
+/** @example layers.maxPooling1d({ poolSize: 2 }) */
+export const maxPooling1d = (args: Pooling1DArgs = {}): MaxPooling1D => new MaxPooling1D(args);
+/** @example layers.averagePooling1d({ poolSize: 2 }) */
+export const averagePooling1d = (args: Pooling1DArgs = {}): AveragePooling1D => new AveragePooling1D(args);
+/** @example layers.globalAveragePooling1d() */
+export const globalAveragePooling1d = (args: LayerArgs = {}): GlobalAveragePooling1D => new GlobalAveragePooling1D(args);
+/** @example layers.globalMaxPooling1d() */
+export const globalMaxPooling1d = (args: LayerArgs = {}): GlobalMaxPooling1D => new GlobalMaxPooling1D(args);
+/** @example layers.spatialDropout2d({ rate: 0.2 }) */
+export const spatialDropout2d = (args: DropoutArgs): SpatialDropout2D => new SpatialDropout2D(args);
 /** @example layers.maxPooling2d({ poolSize: 2 }) */
 export const maxPooling2d = (args: Pooling2DArgs = {}): MaxPooling2D => new MaxPooling2D(args);
 /** @example layers.averagePooling2d({ poolSize: 2, strides: 2 }) */
@@ -71,7 +101,8 @@ type LayerClass = { new (config: never): Layer; readonly className: string };
 const REGISTRY = new Map<string, LayerClass>(
   [
     Conv2D, DepthwiseConv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, Dense, Flatten, Reshape, Activation, PReLU,
-    Dropout, BatchNormalization, InputLayer, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate,
+    Dropout, BatchNormalization, InputLayer, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Conv1D, Conv2DTranspose, SeparableConv2D,
+    ZeroPadding2D, Cropping2D, UpSampling2D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D, SpatialDropout2D,
   ].map(
     (c) => [c.className, c as LayerClass],
   ),

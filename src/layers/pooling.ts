@@ -1,7 +1,7 @@
-import { fail } from '../errors.js';
+import { describe, fail } from '../errors.js';
 import * as ops from '../ops/index.js';
 import type { Shape, Tensor } from '../tensor.js';
-import { pair } from '../validate.js';
+import { pair, positiveInt } from '../validate.js';
 import { Layer, type BackwardContext, type ForwardContext, type LayerArgs } from './layer.js';
 
 export interface Pooling2DArgs extends LayerArgs {
@@ -137,6 +137,145 @@ export class GlobalMaxPooling2D extends GlobalPooling2D {
   static override readonly className = 'GlobalMaxPooling2D';
   constructor(args: LayerArgs = {}) {
     super(args, 'global_max_pooling2d');
+  }
+  protected pool(x: Tensor): ops.OpRequest {
+    return ops.request.globalMaxPool2d(x);
+  }
+  protected poolBackward(dy: Tensor, x: Tensor): ops.OpRequest {
+    return ops.request.globalMaxPool2dBackward(dy, x);
+  }
+  override keeps(): { inputs: boolean; output: boolean } {
+    return { inputs: true, output: false };
+  }
+}
+
+export interface Pooling1DArgs extends LayerArgs {
+  /** Default 2. */
+  poolSize?: number;
+  /** Default poolSize. */
+  strides?: number;
+  /** Default 'valid'. */
+  padding?: 'valid' | 'same';
+}
+
+function checkNwc(where: string, inputShape: Shape): void {
+  if (inputShape.length !== 2) fail(where, 'input of shape [N, steps, channels] (nwc)', `[N, ${inputShape.join(', ')}]`);
+}
+
+/** A [N, steps, channels] tensor as the [N, 1, steps, channels] view the 2-D ops read. */
+const asRow = (t: Tensor): Tensor => t.reshape([t.shape[0], 1, t.shape[1], t.shape[2]]);
+
+/** 1-D pooling over NWC input: the 2-D pooling of one row, on a [N, 1, steps, channels] view. */
+abstract class Pooling1D extends PoolingBase {
+  protected readonly opts: ops.Pool2DOptions;
+  private readonly args1d: Pooling1DArgs;
+
+  constructor(args: Pooling1DArgs, prefix: string) {
+    super(args, prefix);
+    const p = positiveInt(this.where, 'poolSize', args.poolSize ?? 2);
+    const s = positiveInt(this.where, 'strides', args.strides ?? p);
+    const padding = args.padding ?? 'valid';
+    if (padding !== 'valid' && padding !== 'same') fail(this.where, "padding 'valid' or 'same'", describe(padding));
+    this.args1d = { poolSize: p, strides: s, padding };
+    this.opts = { poolSize: [1, p], strides: [1, s], padding };
+  }
+  computeOutputShape(inputShape: Shape): number[] {
+    checkNwc(this.where, inputShape);
+    try {
+      return ops.pool2dOutputShape([1, 1, ...inputShape], this.opts).slice(2);
+    } catch (e) {
+      return fail(this.where, `an input that fits its pool size, strides and padding (${(e as Error).message})`, `[N, ${inputShape.join(', ')}]`);
+    }
+  }
+  override *forwardProgram(x: Tensor, _ctx: ForwardContext, state: PoolSaved): ops.OpProgram<Tensor> {
+    state.x = asRow(x);
+    const y: Tensor = yield this.pool(state.x);
+    return y.reshape([x.shape[0], ...this.outputShape]);
+  }
+  override *backwardProgram(dy: Tensor, _ctx: BackwardContext, state: PoolSaved): ops.OpProgram<Tensor> {
+    const dx: Tensor = yield this.poolBackward(asRow(dy), this.saved(state.x));
+    return dx.reshape([dy.shape[0], ...this.inputShape]);
+  }
+  protected ownConfig(): Record<string, unknown> {
+    return { ...this.args1d };
+  }
+}
+
+/** Max over each window of steps. @example layers.maxPooling1d({ poolSize: 2 }) */
+export class MaxPooling1D extends Pooling1D {
+  static override readonly className = 'MaxPooling1D';
+  constructor(args: Pooling1DArgs = {}) {
+    super(args, 'max_pooling1d');
+  }
+  protected pool(x: Tensor): ops.OpRequest {
+    return ops.request.maxPool2d(x, this.opts);
+  }
+  protected poolBackward(dy: Tensor, x: Tensor): ops.OpRequest {
+    return ops.request.maxPool2dBackward(dy, x, this.opts);
+  }
+  override keeps(): { inputs: boolean; output: boolean } {
+    return { inputs: true, output: false };
+  }
+}
+
+/** Mean over each window of steps (padded steps left out of the divisor). */
+export class AveragePooling1D extends Pooling1D {
+  static override readonly className = 'AveragePooling1D';
+  constructor(args: Pooling1DArgs = {}) {
+    super(args, 'average_pooling1d');
+  }
+  protected pool(x: Tensor): ops.OpRequest {
+    return ops.request.avgPool2d(x, this.opts);
+  }
+  protected poolBackward(dy: Tensor, x: Tensor): ops.OpRequest {
+    return ops.request.avgPool2dBackward(dy, x.shape, this.opts);
+  }
+  override keeps(): { inputs: boolean; output: boolean } {
+    return { inputs: false, output: false };
+  }
+}
+
+/** (N, steps, C) -> (N, C) through the 2-D global pool of a [N, 1, steps, C] view. */
+abstract class GlobalPooling1D extends PoolingBase {
+  computeOutputShape(inputShape: Shape): number[] {
+    checkNwc(this.where, inputShape);
+    return [inputShape[1]];
+  }
+  override *forwardProgram(x: Tensor, _ctx: ForwardContext, state: PoolSaved): ops.OpProgram<Tensor> {
+    state.x = asRow(x);
+    return yield this.pool(state.x);
+  }
+  override *backwardProgram(dy: Tensor, _ctx: BackwardContext, state: PoolSaved): ops.OpProgram<Tensor> {
+    const dx: Tensor = yield this.poolBackward(dy, this.saved(state.x));
+    return dx.reshape([dy.shape[0], ...this.inputShape]);
+  }
+  protected ownConfig(): Record<string, unknown> {
+    return {};
+  }
+}
+
+/** (N, steps, C) -> (N, C), the mean over the steps. */
+export class GlobalAveragePooling1D extends GlobalPooling1D {
+  static override readonly className = 'GlobalAveragePooling1D';
+  constructor(args: LayerArgs = {}) {
+    super(args, 'global_average_pooling1d');
+  }
+  protected pool(x: Tensor): ops.OpRequest {
+    return ops.request.globalAvgPool2d(x);
+  }
+  protected poolBackward(dy: Tensor, x: Tensor): ops.OpRequest {
+    return ops.request.globalAvgPool2dBackward(dy, x.shape);
+  }
+  override keeps(): { inputs: boolean; output: boolean } {
+    return { inputs: false, output: false };
+  }
+}
+
+/** (N, steps, C) -> (N, C), the max over the steps. */
+export class GlobalMaxPooling1D extends GlobalPooling1D {
+  static override readonly className = 'GlobalMaxPooling1D';
+  constructor(args: LayerArgs = {}) {
+    super(args, 'global_max_pooling1d');
   }
   protected pool(x: Tensor): ops.OpRequest {
     return ops.request.globalMaxPool2d(x);

@@ -36,6 +36,22 @@ const cases: [string, () => Layer[], number[]][] = [
   ['dropout (training)', () => [layers.dense({ units: 8, inputShape: [5] }), layers.dropout({ rate: 0.5 })], [5]],
   ['batchNormalization nhwc', () => [layers.batchNormalization({ inputShape: [3, 3, 4] }), layers.dense({ units: 2, activation: 'tanh' })], [3, 3, 4]],
   ['batchNormalization 2-D', () => [layers.dense({ units: 3, inputShape: [4] }), layers.batchNormalization({ momentum: 0.9 }), layers.activation({ activation: 'tanh' })], [4]],
+  ['conv1d same tanh', () => [layers.conv1d({ filters: 3, kernelSize: 3, padding: 'same', activation: 'tanh', inputShape: [7, 2] })], [7, 2]],
+  ['conv1d causal dilated', () => [layers.conv1d({ filters: 2, kernelSize: 2, dilationRate: 2, padding: 'causal', inputShape: [6, 3] })], [6, 3]],
+  ['conv1d strided grouped relu', () => [layers.conv1d({ filters: 4, kernelSize: 3, strides: 2, groups: 2, activation: 'relu', inputShape: [9, 4] })], [9, 4]],
+  ['maxPooling1d + averagePooling1d same', () => [layers.maxPooling1d({ poolSize: 2, inputShape: [8, 3] }), layers.averagePooling1d({ poolSize: 3, strides: 2, padding: 'same' })], [8, 3]],
+  ['globalAveragePooling1d', () => [layers.conv1d({ filters: 3, kernelSize: 2, inputShape: [5, 2] }), layers.globalAveragePooling1d()], [5, 2]],
+  ['globalMaxPooling1d', () => [layers.globalMaxPooling1d({ inputShape: [5, 3] })], [5, 3]],
+  ['conv2dTranspose valid, stride 2', () => [layers.conv2dTranspose({ filters: 2, kernelSize: 3, strides: 2, inputShape: [3, 3, 2] })], [3, 3, 2]],
+  ['conv2dTranspose same, stride 2, relu', () => [layers.conv2dTranspose({ filters: 3, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', inputShape: [3, 4, 2] })], [3, 4, 2]],
+  ['conv2dTranspose outputPadding, dilated, sigmoid', () => [layers.conv2dTranspose({ filters: 2, kernelSize: [2, 3], strides: [2, 3], outputPadding: [1, 2], padding: 'same', activation: 'sigmoid', inputShape: [2, 3, 2] })], [2, 3, 2]],
+  ['conv2dTranspose dilated, no bias', () => [layers.conv2dTranspose({ filters: 2, kernelSize: 2, dilationRate: 2, useBias: false, inputShape: [3, 3, 1] })], [3, 3, 1]],
+  ['separableConv2d', () => [layers.separableConv2d({ filters: 3, kernelSize: 3, depthMultiplier: 2, padding: 'same', activation: 'tanh', inputShape: [5, 5, 2] })], [5, 5, 2]],
+  ['separableConv2d strided, no bias', () => [layers.separableConv2d({ filters: 2, kernelSize: 2, strides: 2, useBias: false, inputShape: [6, 5, 3] })], [6, 5, 3]],
+  ['zeroPadding2d + cropping2d', () => [layers.zeroPadding2d({ padding: [[1, 0], [2, 1]], inputShape: [3, 3, 2] }), layers.conv2d({ filters: 2, kernelSize: 2 }), layers.cropping2d({ cropping: [[0, 1], [1, 0]] })], [3, 3, 2]],
+  ['upSampling2d nearest [2, 3]', () => [layers.upSampling2d({ size: [2, 3], inputShape: [2, 3, 2] }), layers.conv2d({ filters: 2, kernelSize: 2 })], [2, 3, 2]],
+  ['upSampling2d bilinear', () => [layers.upSampling2d({ size: [3, 2], interpolation: 'bilinear', inputShape: [3, 2, 2] }), layers.conv2d({ filters: 2, kernelSize: 2 })], [3, 2, 2]],
+  ['spatialDropout2d (training)', () => [layers.conv2d({ filters: 6, kernelSize: 1, inputShape: [3, 3, 2] }), layers.spatialDropout2d({ rate: 0.5 })], [3, 3, 2]],
 ];
 
 describe('layer gradients through the model API (reference, float64, central differences)', () => {
