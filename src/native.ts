@@ -7,7 +7,7 @@ import type { ActivationKind, AsyncKernelName, BinaryKind, Conv2DInfo, Pool2DInf
 import { ConvkitError } from './errors.js';
 
 /** An activation the native epilogue can fuse. */
-export type NativeActivation = 'linear' | 'relu' | 'leakyRelu' | 'elu' | 'sigmoid' | 'tanh';
+export type NativeActivation = ActivationKind;
 export type NativeIsa = 'avx512' | 'avx2' | 'scalar';
 
 export interface NativeInfo {

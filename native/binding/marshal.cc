@@ -157,13 +157,30 @@ ck_act Args::activation(size_t i, const char* name, bool allow_linear) const {
   static const struct {
     const char* name;
     ck_act act;
-  } kActs[] = {{"linear", CK_ACT_LINEAR},   {"relu", CK_ACT_RELU},       {"leakyRelu", CK_ACT_LEAKY_RELU},
-               {"elu", CK_ACT_ELU},         {"sigmoid", CK_ACT_SIGMOID}, {"tanh", CK_ACT_TANH}};
+  } kActs[] = {{"linear", CK_ACT_LINEAR},
+               {"relu", CK_ACT_RELU},
+               {"leakyRelu", CK_ACT_LEAKY_RELU},
+               {"elu", CK_ACT_ELU},
+               {"sigmoid", CK_ACT_SIGMOID},
+               {"tanh", CK_ACT_TANH},
+               {"relu6", CK_ACT_RELU6},
+               {"hardSigmoid", CK_ACT_HARD_SIGMOID},
+               {"hardSwish", CK_ACT_HARD_SWISH},
+               {"swish", CK_ACT_SWISH},
+               {"gelu", CK_ACT_GELU},
+               {"geluTanh", CK_ACT_GELU_TANH},
+               {"softplus", CK_ACT_SOFTPLUS},
+               {"softsign", CK_ACT_SOFTSIGN},
+               {"selu", CK_ACT_SELU},
+               {"mish", CK_ACT_MISH},
+               {"exponential", CK_ACT_EXPONENTIAL}};
   const std::string s = string(i, name);
-  for (const auto& a : kActs)
+  std::string known;
+  for (const auto& a : kActs) {
     if (s == a.name && (allow_linear || a.act != CK_ACT_LINEAR)) return a.act;
-  range_error(std::string(name) + " must be one of " + (allow_linear ? "linear, " : "") +
-              "relu, leakyRelu, elu, sigmoid, tanh; received '" + s + "'");
+    if (allow_linear || a.act != CK_ACT_LINEAR) known += std::string(known.empty() ? "" : ", ") + a.name;
+  }
+  range_error(std::string(name) + " must be one of " + known + "; received '" + s + "'");
 }
 
 size_t Args::product(std::initializer_list<size_t> factors, const char* what) const {

@@ -76,10 +76,10 @@ Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info) {
   const Args args(info, "maxPool2dBackward");
   const PoolSizes z = read_pool_info(args, 3);
   const ck_act act = args.activation(4, "activation", true);
-  if (act == CK_ACT_ELU)
+  if (act != CK_ACT_LINEAR && act != CK_ACT_RELU && act != CK_ACT_LEAKY_RELU && act != CK_ACT_SIGMOID && act != CK_ACT_TANH)
     args.range_error(
-        "activation must be one whose output gives its derivative: linear, relu, leakyRelu, sigmoid, tanh; received "
-        "'elu'");
+        "activation must be one whose output gives its derivative: linear, relu, leakyRelu, sigmoid, tanh; received '" +
+        args.string(4, "activation") + "'");
   const float alpha = float(args.number(5, "alpha"));
   if (act == CK_ACT_LEAKY_RELU && !(alpha > 0))
     args.range_error("alpha must be > 0 for leakyRelu, received " + std::to_string(alpha));

@@ -71,21 +71,16 @@ ck_dispatch make_table(ck_isa isa) {
   if (i == isa) d.vfinite = ck_f32_vfinite_ukernel__##sfx;
 #include "kernels/f32-vfinite/f32-vfinite.inc"
 #undef CK_VFINITE_UKERNEL
-#define CK_VUNARY_UKERNELS(i, sfx)                                        \
-  if (i == isa) {                                                         \
-    d.unary[CK_ACT_RELU] = ck_f32_vrelu_ukernel__##sfx;                   \
-    d.unary[CK_ACT_LEAKY_RELU] = ck_f32_vlrelu_ukernel__##sfx;            \
-    d.unary[CK_ACT_ELU] = ck_f32_velu_ukernel__##sfx;                     \
-    d.unary[CK_ACT_SIGMOID] = ck_f32_vsigmoid_ukernel__##sfx;             \
-    d.unary[CK_ACT_TANH] = ck_f32_vtanh_ukernel__##sfx;                   \
-    d.unary_bwd[CK_ACT_RELU] = ck_f32_vrelu_bwd_ukernel__##sfx;           \
-    d.unary_bwd[CK_ACT_LEAKY_RELU] = ck_f32_vlrelu_bwd_ukernel__##sfx;    \
-    d.unary_bwd[CK_ACT_ELU] = ck_f32_velu_bwd_ukernel__##sfx;             \
-    d.unary_bwd[CK_ACT_SIGMOID] = ck_f32_vsigmoid_bwd_ukernel__##sfx;     \
-    d.unary_bwd[CK_ACT_TANH] = ck_f32_vtanh_bwd_ukernel__##sfx;           \
+#define CK_VUNARY_REGISTER_ONE(act, id, sfx, V)       \
+  d.unary[id] = ck_f32_v##act##_ukernel__##sfx;        \
+  d.unary_bwd[id] = ck_f32_v##act##_bwd_ukernel__##sfx;
+#define CK_VUNARY_UKERNELS(i, sfx) \
+  if (i == isa) {                  \
+    CK_VUNARY_ACTS(CK_VUNARY_REGISTER_ONE, sfx, ) \
   }
 #include "kernels/f32-vunary/f32-vunary.inc"
 #undef CK_VUNARY_UKERNELS
+#undef CK_VUNARY_REGISTER_ONE
 #define CK_SOFTMAX_UKERNELS(i, sfx)                    \
   if (i == isa) {                                      \
     d.softmax = ck_f32_softmax_ukernel__##sfx;         \

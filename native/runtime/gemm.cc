@@ -116,7 +116,9 @@ void pack_b(float* dst, const ck_gemm_args& g, size_t p0, size_t kc, size_t j0, 
 
 }  // namespace
 
-bool ck_act_in_ukernel(ck_act act) { return act == CK_ACT_LINEAR || act == CK_ACT_RELU || act == CK_ACT_LEAKY_RELU; }
+bool ck_act_in_ukernel(ck_act act) {
+  return act == CK_ACT_LINEAR || act == CK_ACT_RELU || act == CK_ACT_LEAKY_RELU || act == CK_ACT_RELU6;
+}
 
 ck_gemm_params ck_epilogue_params(const ck_epilogue* ep, const float* output, size_t col0) {
   ck_gemm_params p{nullptr, CK_ACT_LINEAR, 0.0f, false};

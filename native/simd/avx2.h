@@ -66,6 +66,8 @@ struct ck_simd_avx2 {
   static reg exp(reg x) { return ck_vexp<ck_simd_avx2>(x); }
   static reg expm1(reg x) { return ck_vexpm1<ck_simd_avx2>(x); }
   static reg tanh(reg x) { return ck_vtanh<ck_simd_avx2>(x); }
+  static reg softplus(reg x) { return ck_vsoftplus<ck_simd_avx2>(x); }
+  static reg normal_cdf(reg x) { return ck_vnormal_cdf_lanes<ck_simd_avx2>(x); }
 };
 
 }  // namespace

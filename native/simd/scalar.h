@@ -44,9 +44,14 @@ struct ck_simd_scalar {
   static reg select_nan(reg x, reg a, reg b) { return x != x ? a : b; }
   static float reduce_add(reg v) { return v; }
   static float reduce_max(reg v) { return v; }
+  static reg abs(reg x) { return std::fabs(x); }
   static reg exp(reg x) { return std::exp(x); }
   static reg expm1(reg x) { return std::expm1(x); }
   static reg tanh(reg x) { return std::tanh(x); }
+  // log(1 + e^x) as max(x, 0) + log1p(e^-|x|); a NaN stays NaN
+  static reg softplus(reg x) { return max(0.0f, x) + std::log1p(std::exp(-std::fabs(x))); }
+  // Phi(x) = erfc(-x / sqrt 2) / 2, accurate in the left tail
+  static reg normal_cdf(reg x) { return float(0.5 * std::erfc(-double(x) * 0.70710678118654752)); }
 };
 
 }  // namespace

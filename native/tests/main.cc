@@ -19,6 +19,30 @@ void ck_test_fail(const char* file, int line, const std::string& msg) {
   std::fprintf(stderr, "  FAIL %s:%d: %s\n", file, line, msg.c_str());
 }
 
+double ck_activate(double v, ck_act act, double alpha) {
+  const double softplus = std::max(v, 0.0) + std::log1p(std::exp(-std::fabs(v)));
+  switch (act) {
+    case CK_ACT_RELU: return v > 0 ? v : 0;
+    case CK_ACT_LEAKY_RELU: return v > 0 ? v : alpha * v;
+    case CK_ACT_ELU: return v > 0 ? v : alpha * std::expm1(v);
+    case CK_ACT_SIGMOID: return 1 / (1 + std::exp(-v));
+    case CK_ACT_TANH: return std::tanh(v);
+    case CK_ACT_RELU6: return std::min(6.0, std::max(0.0, v));
+    case CK_ACT_HARD_SIGMOID: return std::min(1.0, std::max(0.0, alpha * v + 0.5));
+    case CK_ACT_HARD_SWISH: return v * std::min(6.0, std::max(0.0, v + 3)) / 6;
+    case CK_ACT_SWISH: return v / (1 + std::exp(-v));
+    case CK_ACT_GELU: return 0.5 * v * std::erfc(-v / std::sqrt(2.0));
+    // (v / 2)(1 + tanh u) = v sigmoid(2u): the form that does not cancel in the left tail, in double too
+    case CK_ACT_GELU_TANH: return v / (1 + std::exp(-2 * std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v)));
+    case CK_ACT_SOFTPLUS: return softplus;
+    case CK_ACT_SOFTSIGN: return v / (1 + std::fabs(v));
+    case CK_ACT_SELU: return 1.0507009873554805 * (v > 0 ? v : 1.6732632423543772 * std::expm1(v));
+    case CK_ACT_MISH: return v * std::tanh(softplus);
+    case CK_ACT_EXPONENTIAL: return std::exp(v);
+    default: return v;
+  }
+}
+
 std::vector<float> ck_random(size_t n, uint32_t seed) {
   std::vector<float> v(n);
   uint32_t s = seed * 2654435761u + 1;

@@ -159,22 +159,74 @@ CK_TEST(activations_against_formulas) {
       std::vector<float> saved(n);
       for (size_t i = 0; i < n; ++i) {
         const double v = x[i];
+        y[i] = ck_activate(v, act, alpha);
+        // the derivatives taken from x, by their definitions
+        const double sg = 1 / (1 + std::exp(-v));
         switch (act) {
-          case CK_ACT_RELU: y[i] = v > 0 ? v : 0; dx[i] = v > 0 ? dy[i] : 0; break;
-          case CK_ACT_LEAKY_RELU: y[i] = v > 0 ? v : alpha * v; dx[i] = v > 0 ? dy[i] : alpha * dy[i]; break;
-          case CK_ACT_ELU: y[i] = v > 0 ? v : alpha * std::expm1(v); dx[i] = v > 0 ? dy[i] : dy[i] * alpha * std::exp(v); break;
-          case CK_ACT_SIGMOID: y[i] = 1 / (1 + std::exp(-v)); break;
-          case CK_ACT_TANH: y[i] = std::tanh(v); break;
-          default: break;
+          case CK_ACT_RELU: dx[i] = v > 0 ? dy[i] : 0; break;
+          case CK_ACT_LEAKY_RELU: dx[i] = v > 0 ? dy[i] : alpha * dy[i]; break;
+          case CK_ACT_ELU: dx[i] = v > 0 ? dy[i] : dy[i] * alpha * std::exp(v); break;
+          case CK_ACT_HARD_SWISH: dx[i] = v < -3 ? 0 : v > 3 ? dy[i] : dy[i] * (2 * v + 3) / 6; break;
+          case CK_ACT_SWISH: dx[i] = dy[i] * (sg + v * sg * (1 - sg)); break;
+          case CK_ACT_GELU:
+            dx[i] = dy[i] * (0.5 * std::erfc(-v / std::sqrt(2.0)) + v * std::exp(-0.5 * v * v) / std::sqrt(2 * M_PI));
+            break;
+          case CK_ACT_GELU_TANH: {
+            const double c = std::sqrt(2 / M_PI), t = std::tanh(c * (v + 0.044715 * v * v * v));
+            dx[i] = dy[i] * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * c * (1 + 3 * 0.044715 * v * v));
+            break;
+          }
+          case CK_ACT_SOFTPLUS: dx[i] = dy[i] * sg; break;
+          case CK_ACT_SOFTSIGN: dx[i] = dy[i] / ((1 + std::fabs(v)) * (1 + std::fabs(v))); break;
+          case CK_ACT_SELU: dx[i] = 1.0507009873554805 * (v > 0 ? dy[i] : dy[i] * 1.6732632423543772 * std::exp(v)); break;
+          case CK_ACT_MISH: {
+            const double t = std::tanh(std::max(v, 0.0) + std::log1p(std::exp(-std::fabs(v))));
+            dx[i] = dy[i] * (t + v * (1 - t * t) * sg);
+            break;
+          }
+          default: break;  // from y, below
         }
-        // sigmoid / tanh differentiate from their output y
-        saved[i] = act == CK_ACT_SIGMOID || act == CK_ACT_TANH ? float(y[i]) : x[i];
-        if (act == CK_ACT_SIGMOID) dx[i] = dy[i] * double(saved[i]) * (1 - double(saved[i]));
-        if (act == CK_ACT_TANH) dx[i] = dy[i] * (1 - double(saved[i]) * double(saved[i]));
+        // these differentiate from their output y (as it was stored, in float)
+        const bool from_y = act == CK_ACT_SIGMOID || act == CK_ACT_TANH || act == CK_ACT_RELU6 || act == CK_ACT_HARD_SIGMOID ||
+                            act == CK_ACT_EXPONENTIAL;
+        saved[i] = from_y ? float(y[i]) : x[i];
+        const double s = saved[i];
+        if (act == CK_ACT_SIGMOID) dx[i] = dy[i] * s * (1 - s);
+        if (act == CK_ACT_TANH) dx[i] = dy[i] * (1 - s * s);
+        if (act == CK_ACT_RELU6) dx[i] = s > 0 && s < 6 ? dy[i] : 0;
+        if (act == CK_ACT_HARD_SIGMOID) dx[i] = s > 0 && s < 1 ? alpha * dy[i] : 0;
+        if (act == CK_ACT_EXPONENTIAL) dx[i] = dy[i] * s;
       }
       const std::string what = "activation " + std::to_string(k);
       expect_close((what + " fwd").c_str(), [&] { std::vector<float> o(n); ck_unary_fwd(o.data(), x.data(), n, act, alpha); return o; }, y, kUlpRel, kUlpAbs);
       expect_close((what + " bwd").c_str(), [&] { std::vector<float> o(n); ck_unary_bwd(o.data(), dy.data(), saved.data(), n, act, alpha); return o; }, dx, kUlpRel, kUlpAbs);
+    }
+  });
+}
+
+// Far out on both sides every activation and its gradient stay what their definitions give (no overflow into
+// NaN, no cancellation to 0 where the value is small but not zero), within the same relative tolerance.
+CK_TEST(activations_at_extremes) {
+  const std::vector<float> x = {-1e4f, -200.f, -50.f, -20.f, -11.f, -9.f, 9.f, 11.f, 20.f, 50.f, 80.f, 88.5f, 89.f, 1e4f};
+  const std::vector<float> dy(x.size(), 1.0f);
+  ck_for_each_isa([&](ck_isa isa) {
+    for (int k = CK_ACT_RELU; k < CK_ACT_COUNT; ++k) {
+      const ck_act act = ck_act(k);
+      std::vector<float> y(x.size()), dx(x.size());
+      ck_unary_fwd(y.data(), x.data(), x.size(), act, 0.7f);
+      const bool from_y = act == CK_ACT_SIGMOID || act == CK_ACT_TANH || act == CK_ACT_RELU6 || act == CK_ACT_HARD_SIGMOID ||
+                          act == CK_ACT_EXPONENTIAL;
+      ck_unary_bwd(dx.data(), dy.data(), from_y ? y.data() : x.data(), x.size(), act, 0.7f);
+      for (size_t i = 0; i < x.size(); ++i) {
+        const double want = ck_activate(x[i], act, 0.7);
+        const std::string what = std::string(ck_isa_name(isa)) + " activation " + std::to_string(k) + " at " + std::to_string(x[i]);
+        if (std::fabs(want) > 3.4e38) {
+          CK_CHECK(std::isinf(y[i]), what + ": expected an infinite value, got " + std::to_string(y[i]));
+          continue;
+        }
+        CK_CHECK(std::fabs(y[i] - want) <= 1e-30 + kUlpRel * std::fabs(want), what + ": got " + std::to_string(y[i]) + ", want " + std::to_string(want));
+        CK_CHECK(std::isfinite(dx[i]), what + ": gradient " + std::to_string(dx[i]));
+      }
     }
   });
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "convkit/isa.h"
+#include "convkit/ops.h"
 
 // Deterministic values in [-1, 1) (xorshift), so failures reproduce.
 std::vector<float> ck_random(size_t n, uint32_t seed);
@@ -19,6 +20,9 @@ long ck_first_mismatch(const std::vector<float>& got, const std::vector<double>&
 
 // "index 12: got 1.5, want 1.25" for the first mismatch.
 std::string ck_describe_mismatch(const std::vector<float>& got, const std::vector<double>& want, long i);
+
+// The activation in double, from its definition (alpha: leakyRelu's slope, elu's alpha, hardSigmoid's slope).
+double ck_activate(double v, ck_act act, double alpha);
 
 // Every ISA this CPU supports, scalar first.
 std::vector<ck_isa> ck_supported_isas();

@@ -47,8 +47,21 @@ export interface Pool2DInfo {
   padRight: number;
 }
 
-export type UnaryKind = 'relu' | 'leakyRelu' | 'elu' | 'sigmoid' | 'tanh';
+export type UnaryKind =
+  | 'relu' | 'leakyRelu' | 'elu' | 'sigmoid' | 'tanh' | 'relu6' | 'hardSigmoid' | 'hardSwish' | 'swish' | 'gelu' | 'geluTanh'
+  | 'softplus' | 'softsign' | 'selu' | 'mish' | 'exponential';
 export type ActivationKind = UnaryKind | 'linear';
+
+/** The kinds whose derivative comes from their output y (the others' from their input x). */
+export const FROM_OUTPUT: ReadonlySet<UnaryKind> = new Set(['sigmoid', 'tanh', 'relu6', 'hardSigmoid', 'exponential']);
+
+/**
+ * The alpha an activation uses when the caller gives none: leakyRelu's slope 0.2, elu's alpha 1, and
+ * hardSigmoid's slope 1/6 (Keras 3's relu6(x + 3) / 6; Keras 2 and TF.js use 0.2). The others ignore it.
+ */
+export function defaultAlpha(kind: ActivationKind | 'softmax'): number {
+  return kind === 'leakyRelu' ? 0.2 : kind === 'hardSigmoid' ? 1 / 6 : 1;
+}
 /** An activation whose derivative its output gives, which a max pooling's backward can apply. */
 export interface PoolActivation {
   kind: Exclude<UnaryKind, 'elu'>;

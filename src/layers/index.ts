@@ -1,5 +1,5 @@
 import { describe, fail } from '../errors.js';
-import { Activation, PReLU, type ActivationArgs, type PReLUArgs } from './activation.js';
+import { Activation, ELU, LeakyReLU, PReLU, ReLU, Softmax, type ActivationArgs, type ELUArgs, type LeakyReLUArgs, type PReLUArgs, type ReLUArgs } from './activation.js';
 import { BatchNormalization, type BatchNormalizationArgs } from './batch-normalization.js';
 import { Conv2D, DepthwiseConv2D, type Conv2DArgs, type DepthwiseConv2DArgs } from './conv2d.js';
 import { Dense, type DenseArgs } from './dense.js';
@@ -19,12 +19,12 @@ import { Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, type C
 
 export { Layer, type LayerArgs, type LayerConfig, type Param, type ForwardContext, type BackwardContext, type BuildContext, type WeightSource } from './layer.js';
 export {
-  Activation, Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Concatenate, Conv1D, Conv2D, Conv2DTranspose, Cropping2D, Dense,
+  Activation, ELU, LeakyReLU, ReLU, Softmax, Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Concatenate, Conv1D, Conv2D, Conv2DTranspose, Cropping2D, Dense,
   DepthwiseConv2D, Dropout, Flatten, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, InputLayer, MaxPooling1D,
   MaxPooling2D, Maximum, Minimum, Multiply, PReLU, Reshape, SeparableConv2D, SpatialDropout2D, Subtract, UpSampling2D, ZeroPadding2D,
 };
 export type {
-  ActivationArgs, BatchNormalizationArgs, ConcatenateArgs, Conv1DArgs, Conv2DArgs, Conv2DTransposeArgs, Cropping2DArgs, DenseArgs, DepthwiseConv2DArgs,
+  ActivationArgs, ELUArgs, LeakyReLUArgs, ReLUArgs, BatchNormalizationArgs, ConcatenateArgs, Conv1DArgs, Conv2DArgs, Conv2DTransposeArgs, Cropping2DArgs, DenseArgs, DepthwiseConv2DArgs,
   DropoutArgs, PReLUArgs, Pooling1DArgs, Pooling2DArgs, ReshapeArgs, SeparableConv2DArgs, UpSampling2DArgs, ZeroPadding2DArgs,
 };
 
@@ -74,6 +74,14 @@ export const flatten = (args: LayerArgs = {}): Flatten => new Flatten(args);
 export const reshape = (args: ReshapeArgs): Reshape => new Reshape(args);
 /** @example layers.activation({ activation: 'relu' }) */
 export const activation = (args: ActivationArgs): Activation => new Activation(args);
+/** Keras's ReLU layer (maxValue 6: ReLU6). @example layers.reLU({ maxValue: 6 }) */
+export const reLU = (args: ReLUArgs = {}): ReLU => new ReLU(args);
+/** @example layers.leakyReLU({ alpha: 0.1 }) */
+export const leakyReLU = (args: LeakyReLUArgs = {}): LeakyReLU => new LeakyReLU(args);
+/** @example layers.elu() */
+export const elu = (args: ELUArgs = {}): ELU => new ELU(args);
+/** @example layers.softmax() */
+export const softmax = (args: LayerArgs = {}): Softmax => new Softmax(args);
 /** @example layers.prelu() */
 export const prelu = (args: PReLUArgs = {}): PReLU => new PReLU(args);
 /** @example layers.dropout({ rate: 0.5 }) */
@@ -102,7 +110,8 @@ const REGISTRY = new Map<string, LayerClass>(
   [
     Conv2D, DepthwiseConv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, Dense, Flatten, Reshape, Activation, PReLU,
     Dropout, BatchNormalization, InputLayer, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Conv1D, Conv2DTranspose, SeparableConv2D,
-    ZeroPadding2D, Cropping2D, UpSampling2D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D, SpatialDropout2D,
+    ZeroPadding2D, Cropping2D, UpSampling2D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D, SpatialDropout2D, ReLU,
+    LeakyReLU, ELU, Softmax,
   ].map(
     (c) => [c.className, c as LayerClass],
   ),

@@ -2,7 +2,7 @@
  * Activations: the elementwise unary kinds and their gradients, softmax, `activation`/`activationBackward` by
  * name, and the fused epilogue (scale, bias, residual, activation) that matmul and conv2d apply to their results.
  */
-import type { ActivationKind, Epilogue, UnaryKind } from '../backend/types.js';
+import { defaultAlpha, FROM_OUTPUT, type ActivationKind, type Epilogue, type UnaryKind } from '../backend/types.js';
 import { describe, fail } from '../errors.js';
 import type { Shape, Tensor } from '../tensor.js';
 import { checkSameDtype, checkShapeEquals, checkTensor, finiteNumber, oneOf } from '../validate.js';
@@ -10,12 +10,12 @@ import { defineOp, kernelRequest, readyRequest, type OpRequest } from './program
 
 export type ActivationName = ActivationKind | 'softmax';
 
-export const ACTIVATIONS: readonly ActivationKind[] = ['relu', 'leakyRelu', 'elu', 'sigmoid', 'tanh', 'linear'];
+export const ACTIVATIONS: readonly ActivationKind[] = [
+  'relu', 'leakyRelu', 'elu', 'sigmoid', 'tanh', 'relu6', 'hardSigmoid', 'hardSwish', 'swish', 'gelu', 'geluTanh', 'softplus', 'softsign',
+  'selu', 'mish', 'exponential', 'linear',
+];
 
-/** The slope / alpha an activation uses when none is given: elu 1, leakyRelu 0.2. */
-export function defaultAlpha(kind: ActivationKind | 'softmax'): number {
-  return kind === 'elu' ? 1 : 0.2;
-}
+export { defaultAlpha };
 
 /** What matmul and conv2d apply to their result before storing it, in this order: y = activation(y * scale + bias + residual). */
 export interface FusedOptions {
@@ -115,13 +115,10 @@ export const activationBackwardOp = defineOp((kind: ActivationName, dy: Tensor, 
       return readyRequest(dy);
     case 'softmax':
       return softmaxBackwardOp.request(dy, y);
-    case 'sigmoid':
-    case 'tanh':
-      return unaryBackwardRequest(kind, dy, y, 'y', 0);
     default: {
       if (typeof kind !== 'string') fail('activationBackward', 'kind to be an activation name', describe(kind));
       const k = oneOf('activationBackward', 'kind', kind, ACTIVATIONS) as UnaryKind;
-      return unaryBackwardRequest(k, dy, x, 'x', alpha ?? defaultAlpha(k));
+      return FROM_OUTPUT.has(k) ? unaryBackwardRequest(k, dy, y, 'y', alpha ?? defaultAlpha(k)) : unaryBackwardRequest(k, dy, x, 'x', alpha ?? defaultAlpha(k));
     }
   }
 });

@@ -17,11 +17,11 @@ import {
 
 export type { ActivationKind, Conv2DInfo, Epilogue, OptimizerRule, OptimizerStepInfo, Pool2DInfo, UnaryKind } from '../backend/types.js';
 export {
-  relu, leakyRelu, elu, sigmoid, tanh, reluBackward, leakyReluBackward, eluBackward, sigmoidBackward, tanhBackward,
+  relu, leakyRelu, elu, sigmoid, tanh, reluBackward, leakyReluBackward, eluBackward, sigmoidBackward, tanhBackward, ACTIVATIONS,
   type ActivationName, type FusedOptions,
 } from './activation.js';
 export type { MatmulOptions } from './matmul.js';
-export type { MaxPool2DBackwardOptions, PooledActivation } from './pool.js';
+export { POOL_ACTIVATIONS, type MaxPool2DBackwardOptions, type PooledActivation } from './pool.js';
 export { dropout, firstNonFinite, maximumBackward, minimumBackward, normalizeAxis } from './elementwise.js';
 export { softmaxCrossEntropy, type Labels } from './loss.js';
 export { conv2dInfo, conv2dOutputShape, pool2dInfo, pool2dOutputShape, type Conv2DOptions, type Padding, type Pair, type Pool2DOptions } from './shapes.js';

@@ -37,7 +37,8 @@ export interface MaxPool2DBackwardOptions extends Pool2DOptions {
   alpha?: number;
 }
 
-const POOL_ACTIVATIONS: readonly ActivationKind[] = ['linear', 'relu', 'leakyRelu', 'sigmoid', 'tanh'];
+/** The activations a max pooling's backward can apply (their derivative comes from the output it routes by). */
+export const POOL_ACTIVATIONS: readonly ActivationKind[] = ['linear', 'relu', 'leakyRelu', 'sigmoid', 'tanh'];
 
 function poolActivation(where: string, opts: MaxPool2DBackwardOptions): PoolActivation | undefined {
   const kind = oneOf(where, 'activation', opts.activation ?? 'linear', POOL_ACTIVATIONS);

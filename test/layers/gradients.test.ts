@@ -29,10 +29,22 @@ const cases: [string, () => Layer[], number[]][] = [
   ['dense on rank-3 input', () => [layers.dense({ units: 3, activation: 'relu', inputShape: [4, 5] })], [4, 5]],
   ['dense softmax', () => [layers.dense({ units: 5, activation: 'softmax', inputShape: [6] })], [6]],
   ['reshape', () => [layers.reshape({ targetShape: [2, -1], inputShape: [3, 4] }), layers.dense({ units: 2 })], [3, 4]],
-  ...(['relu', 'leakyRelu', 'elu', 'sigmoid', 'tanh', 'softmax', 'linear'] as const).map(
+  ...([
+    'relu', 'leakyRelu', 'elu', 'sigmoid', 'tanh', 'softmax', 'linear', 'relu6', 'hardSigmoid', 'hardSwish', 'swish', 'gelu', 'geluTanh', 'softplus',
+    'softsign', 'selu', 'mish', 'exponential',
+  ] as const).map(
     (a): [string, () => Layer[], number[]] => [`activation ${a}`, () => [layers.dense({ units: 4, inputShape: [3] }), layers.activation({ activation: a })], [3]],
   ),
   ['prelu', () => [layers.prelu({ inputShape: [3, 3, 4] })], [3, 3, 4]],
+  ['conv2d relu6 (fused, from y)', () => [layers.conv2d({ filters: 3, kernelSize: 2, activation: 'relu6', kernelInitializer: { className: 'randomNormal', config: { stddev: 4 } }, inputShape: [3, 3, 2] })], [3, 3, 2]],
+  ['conv2d swish (after the op, from x)', () => [layers.conv2d({ filters: 3, kernelSize: 2, activation: 'swish', inputShape: [3, 3, 2] })], [3, 3, 2]],
+  ['dense hard_sigmoid (Keras spelling)', () => [layers.dense({ units: 4, activation: 'hard_sigmoid' as never, inputShape: [3] })], [3]],
+  ['reLU layer (relu)', () => [layers.dense({ units: 4, inputShape: [3] }), layers.reLU()], [3]],
+  ['reLU layer (maxValue 6: relu6)', () => [layers.dense({ units: 6, kernelInitializer: { className: 'randomNormal', config: { stddev: 5 } }, inputShape: [3] }), layers.reLU({ maxValue: 6 })], [3]],
+  ['reLU layer (maxValue, negativeSlope, threshold)', () => [layers.dense({ units: 6, kernelInitializer: { className: 'randomNormal', config: { stddev: 3 } }, inputShape: [3] }), layers.reLU({ maxValue: 2.5, negativeSlope: 0.1, threshold: 0.5 })], [3]],
+  ['leakyReLU layer', () => [layers.dense({ units: 4, inputShape: [3] }), layers.leakyReLU()], [3]],
+  ['elu layer', () => [layers.dense({ units: 4, inputShape: [3] }), layers.elu({ alpha: 0.5 })], [3]],
+  ['softmax layer', () => [layers.dense({ units: 4, inputShape: [3] }), layers.softmax()], [3]],
   ['dropout (training)', () => [layers.dense({ units: 8, inputShape: [5] }), layers.dropout({ rate: 0.5 })], [5]],
   ['batchNormalization nhwc', () => [layers.batchNormalization({ inputShape: [3, 3, 4] }), layers.dense({ units: 2, activation: 'tanh' })], [3, 3, 4]],
   ['batchNormalization 2-D', () => [layers.dense({ units: 3, inputShape: [4] }), layers.batchNormalization({ momentum: 0.9 }), layers.activation({ activation: 'tanh' })], [4]],

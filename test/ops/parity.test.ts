@@ -220,16 +220,24 @@ describe.skipIf(!nativeAvailable)(`native vs reference parity${nativeAvailable ?
             ['sigmoid', ops.sigmoid, (d, _t, y) => ops.sigmoidBackward(d, y)],
             ['tanh', ops.tanh, (d, _t, y) => ops.tanhBackward(d, y)],
             ['softmax', ops.softmax, (d, _t, y) => ops.softmaxBackward(d, y)],
+            ...(['relu6', 'hardSigmoid', 'hardSwish', 'swish', 'gelu', 'geluTanh', 'softplus', 'softsign', 'selu', 'mish', 'exponential'] as const).map(
+              (k): [string, (t: Tensor) => Tensor, (d: Tensor, t: Tensor, y: Tensor) => Tensor] => [
+                k,
+                (t) => ops.activation(k, t, k === 'hardSigmoid' ? alpha : undefined),
+                (d, t, y) => ops.activationBackward(k, d, t, y, k === 'hardSigmoid' ? alpha : undefined),
+              ],
+            ),
           ];
           for (const [name, fwd, bwd] of pairs) {
             const want = ref(() => fwd(x));
             expectClose(run(() => fwd(x)), want, ELEMENTWISE(want), `${name} #${i} [${x.shape}]`);
             const wantD = ref(() => bwd(dy, x, want));
-            // backward is dy·f'(.) with f' in [0, 1] formed in float32 (1 - y², y(1 - y), ...): forming f' costs
-            // up to ~2u absolute (cancellation near |y| = 1), so 4u·|dy| on top of 16 ulp of the result;
-            // softmax also subtracts a row dot product of width C.
+            // backward is dy·f'(.) with f' formed in float32 (1 - y², y(1 - y), ...): forming f' costs up to ~2u
+            // of max(1, |f'|) (cancellation near |y| = 1), so 4u·|dy|·max(1, |f'|) on top of 16 ulp of the
+            // result; softmax also subtracts a row dot product of width C.
             const rel = ELEMENTWISE(wantD);
-            const tol = name === 'softmax' ? (j: number) => 4 * x.shape[1] * U32 * (Math.abs(dy.data[j]) + 1) : (j: number) => rel(j) + 4 * U32 * Math.abs(dy.data[j]);
+            const slope = (j: number) => Math.max(1, Math.abs(wantD.data[j] / dy.data[j]) || 0);
+            const tol = name === 'softmax' ? (j: number) => 4 * x.shape[1] * U32 * (Math.abs(dy.data[j]) + 1) : (j: number) => rel(j) + 4 * U32 * Math.abs(dy.data[j]) * slope(j);
             expectClose(run(() => bwd(dy, x, want)), wantD, tol, `${name}Backward #${i}`);
           }
         }

@@ -14,6 +14,17 @@ enum ck_act : int {
   CK_ACT_ELU,
   CK_ACT_SIGMOID,
   CK_ACT_TANH,
+  CK_ACT_RELU6,
+  CK_ACT_HARD_SIGMOID,  // clamp(alpha * x + 1/2, 0, 1)
+  CK_ACT_HARD_SWISH,    // x * relu6(x + 3) / 6
+  CK_ACT_SWISH,         // x * sigmoid(x), also called silu
+  CK_ACT_GELU,          // x * Phi(x), Phi the normal distribution function
+  CK_ACT_GELU_TANH,     // GELU's tanh approximation
+  CK_ACT_SOFTPLUS,
+  CK_ACT_SOFTSIGN,
+  CK_ACT_SELU,
+  CK_ACT_MISH,
+  CK_ACT_EXPONENTIAL,
   CK_ACT_COUNT
 };
 

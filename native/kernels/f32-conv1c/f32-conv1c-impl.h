@@ -68,7 +68,7 @@ inline void ck_f32_conv1c_row_by_channels(size_t out_w, size_t oc, size_t kh_n, 
   }
 }
 
-// The epilogue of a register of output channel o's output columns: times scale, + bias, then relu or leakyRelu
+// The epilogue of a register of output channel o's output columns: times scale, + bias, then relu, leakyRelu or relu6
 // (never accumulate; a residual is added by the caller, which then runs the activation).
 template <class V>
 inline typename V::reg ck_conv1c_epilogue(typename V::reg v, size_t o, const ck_gemm_params* p) {
@@ -76,6 +76,7 @@ inline typename V::reg ck_conv1c_epilogue(typename V::reg v, size_t o, const ck_
   if (p->bias != nullptr) v = V::add(v, V::set1(p->bias[o]));
   if (p->act == CK_ACT_RELU) v = V::max(V::zero(), v);  // a NaN stays NaN (see ck_op_relu)
   if (p->act == CK_ACT_LEAKY_RELU) v = V::select_pos(v, v, V::mul(v, V::set1(p->alpha)));
+  if (p->act == CK_ACT_RELU6) v = V::min(V::set1(6.0f), V::max(V::zero(), v));
   return v;
 }
 

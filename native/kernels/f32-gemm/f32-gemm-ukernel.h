@@ -24,6 +24,7 @@ inline typename S::reg ck_gemm_store_value(typename S::reg v, const float* c, si
   if (p->residual != nullptr) v = S::add(v, load(p->residual + (c - p->output)));
   if (p->act == CK_ACT_RELU) v = S::max(S::zero(), v);  // a NaN stays NaN (see ck_op_relu)
   if (p->act == CK_ACT_LEAKY_RELU) v = S::select_pos(v, v, S::mul(v, S::set1(p->alpha)));
+  if (p->act == CK_ACT_RELU6) v = S::min(S::set1(6.0f), S::max(S::zero(), v));
   return v;
 }
 

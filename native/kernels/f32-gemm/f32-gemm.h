@@ -32,7 +32,7 @@
 // Applied as each tile is stored: c = act((acc [+ c when accumulating]) * scale + bias + residual). scale and
 // bias (nr values starting at this tile's first column) may be null; the residual (null, or laid out like the
 // output) holds the value for the output element at c at residual[c - output], `output` being the output's
-// first element; act is CK_ACT_LINEAR, CK_ACT_RELU or CK_ACT_LEAKY_RELU (the runtime applies the other
+// first element; act is CK_ACT_LINEAR, CK_ACT_RELU, CK_ACT_LEAKY_RELU or CK_ACT_RELU6 (the runtime applies the other
 // activations to the stored tile).
 struct ck_gemm_params {
   const float* bias;

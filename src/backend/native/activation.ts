@@ -1,16 +1,16 @@
 import type { Tensor } from '../../tensor.js';
 import type { NativeAddon } from '../../native.js';
 import type { UnaryKind } from '../types.js';
-import { defaultAlpha, f32 } from './check.js';
+import { f32 } from './check.js';
 
 export function unary(addon: NativeAddon, kind: UnaryKind, x: Tensor, alpha: number, out: Tensor): Tensor {
-  addon.unary(kind, f32('unary', x), f32('unary', out), defaultAlpha(kind, alpha));
+  addon.unary(kind, f32('unary', x), f32('unary', out), alpha);
   return out;
 }
 
 export function unaryBackward(addon: NativeAddon, kind: UnaryKind, dy: Tensor, saved: Tensor, alpha: number, out: Tensor): Tensor {
   const op = 'unaryBackward';
-  addon.unaryBackward(kind, f32(op, dy), f32(op, saved), f32(op, out), defaultAlpha(kind, alpha));
+  addon.unaryBackward(kind, f32(op, dy), f32(op, saved), f32(op, out), alpha);
   return out;
 }
 

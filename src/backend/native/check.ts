@@ -1,6 +1,6 @@
 import { ConvkitError, NonFiniteError } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
-import type { ActivationKind, Epilogue } from '../types.js';
+import { defaultAlpha, type ActivationKind, type Epilogue } from '../types.js';
 
 /** The tensor's data, which must be float32: the native kernels have no float64 path. */
 export function f32(op: string, t: Tensor): Float32Array {
@@ -17,15 +17,11 @@ export function fromNativeError(e: unknown): unknown {
   return e;
 }
 
-/** The slope / alpha an activation uses when the caller gives none: leakyRelu 0.2, elu 1. */
-export function defaultAlpha(kind: ActivationKind, alpha: number | undefined): number {
-  return alpha ?? (kind === 'leakyRelu' ? 0.2 : 1);
-}
 
 /** An Epilogue as the binding's (bias, activation, alpha) arguments. */
 export function epilogueArgs(op: string, ep: Epilogue | undefined): [Float32Array | null, ActivationKind, number] {
   const activation = ep?.activation ?? 'linear';
-  return [ep?.bias ? f32(op, ep.bias) : null, activation, defaultAlpha(activation, ep?.alpha)];
+  return [ep?.bias ? f32(op, ep.bias) : null, activation, ep?.alpha ?? defaultAlpha(activation)];
 }
 
 /** An Epilogue's scale and residual as the binding's (scale, residual) arguments. */
