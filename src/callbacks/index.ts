@@ -1,7 +1,7 @@
 import { ConvkitError, describe, fail } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 
-/** Per-batch or per-epoch numbers: loss, accuracy, val_loss, val_accuracy, lr. */
+/** Per-batch or per-epoch numbers: loss, the metrics, val_loss, val_<metric>; at an epoch's end also lr (its last step's learning rate). */
 export type Logs = Record<string, number>;
 
 export interface TrainParams {

@@ -126,6 +126,23 @@ export function meanSquaredError(): Loss {
   });
 }
 
+/** Mean over every element of |yPred - yTrue| (its gradient at a tie is 0, as TF's sign). @example losses.meanAbsoluteError() */
+export function meanAbsoluteError(): Loss {
+  const where = 'meanAbsoluteError';
+  return loss(where, false, (yPred, yTrue) => {
+    const t = denseTargets(where, yTrue, yPred.shape, yPred.dtype);
+    const m = yPred.size;
+    const grad = zeros(yPred.shape, yPred.dtype);
+    let total = 0;
+    for (let i = 0; i < m; i++) {
+      const d = yPred.data[i] - t.data[i];
+      total += Math.abs(d);
+      grad.data[i] = Math.sign(d) / m;
+    }
+    return { loss: total / m, grad };
+  });
+}
+
 /**
  * Keras's categorical hinge: mean over rows of max(0, 1 + max_{j≠true} y_j - y_true), from raw scores.
  * @example losses.categoricalHinge()
@@ -166,16 +183,30 @@ const REGISTRY: Record<string, (c: { fromLogits?: boolean }) => Loss> = {
   categoricalCrossentropy,
   binaryCrossentropy,
   meanSquaredError: () => meanSquaredError(),
+  meanAbsoluteError: () => meanAbsoluteError(),
   categoricalHinge: () => categoricalHinge(),
 };
 
+/** Keras's spellings of the same losses. */
+const ALIASES: Readonly<Record<string, string>> = {
+  sparse_categorical_crossentropy: 'sparseCategoricalCrossentropy',
+  categorical_crossentropy: 'categoricalCrossentropy',
+  binary_crossentropy: 'binaryCrossentropy',
+  mean_squared_error: 'meanSquaredError',
+  mse: 'meanSquaredError',
+  mean_absolute_error: 'meanAbsoluteError',
+  mae: 'meanAbsoluteError',
+  categorical_hinge: 'categoricalHinge',
+};
+
 /**
- * A loss from an object, a name or a saved config.
+ * A loss from an object, a name (Keras's spellings too: 'mse', 'categorical_crossentropy', ...) or a saved config.
  * @throws ConvkitError for an unknown name.
  */
 export function getLoss(spec: Loss | LossConfig | string): Loss {
   if (typeof spec === 'object' && spec !== null && 'compute' in spec) return spec;
-  const [name, config] = typeof spec === 'string' ? [spec, {}] : [spec?.className, spec?.config ?? {}];
+  const [given, config] = typeof spec === 'string' ? [spec, {}] : [spec?.className, spec?.config ?? {}];
+  const name = own(ALIASES, given) ?? given;
   const make = own(REGISTRY, name);
   if (!make) fail('compile', `a loss, one of ${Object.keys(REGISTRY).join(', ')}`, describe(spec));
   return make(config);

@@ -16,7 +16,7 @@ import { Rng } from '../random.js';
 import { Tensor, zeros, type DType } from '../tensor.js';
 import { BufferPool } from '../engine/buffers.js';
 import { backwardPlan } from '../engine/execute.js';
-import { correctCount, type MetricName } from './metrics.js';
+import { metricName, metricTotals, type MetricName } from './metrics.js';
 import type { Model, ModelInputs, ModelTargets } from './model.js';
 
 const SEED_SHUFFLE = 2;
@@ -30,8 +30,13 @@ export interface CompileArgs {
   loss: PerOutput<Loss | LossConfig | string>;
   /** How much each output's loss counts in the total (default 1 each). */
   lossWeights?: readonly number[] | Readonly<Record<string, number>>;
-  /** Metrics for every output, or per output (an array of arrays in output order, or keyed by output name). */
-  metrics?: readonly MetricName[] | readonly (readonly MetricName[])[] | Readonly<Record<string, readonly MetricName[]>>;
+  /**
+   * Metrics for every output, or per output (an array of arrays in output order, or keyed by output name):
+   * 'accuracy', 'binaryAccuracy', 'categoricalAccuracy', 'sparseCategoricalAccuracy', 'topKCategoricalAccuracy'
+   * (k = 5), 'sparseTopKCategoricalAccuracy', 'meanAbsoluteError', 'meanSquaredError', or Keras's spellings
+   * ('acc', 'mae', 'mse', 'top_k_categorical_accuracy', ...); logs carry them under these names.
+   */
+  metrics?: readonly (MetricName | string)[] | readonly (readonly (MetricName | string)[])[] | Readonly<Record<string, readonly (MetricName | string)[]>>;
   /**
    * Refuse NaN or ±Inf (default true): in the inputs and target tensors of fit, evaluate and trainOnBatch (one
    * vectorized pass over each), and in the weights after every optimizer step (checked inside the update).
@@ -134,10 +139,9 @@ export function compile(model: Model, args: CompileArgs): Compiled {
   weights.forEach((w, i) => {
     if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) fail('compile', `lossWeights for '${names[i]}' to be a finite number >= 0`, describe(w));
   });
-  const isNameList = (v: unknown): v is MetricName[] => Array.isArray(v) && v.every((m) => typeof m === 'string');
+  const isNameList = (v: unknown): v is string[] => Array.isArray(v) && v.every((m) => typeof m === 'string');
   const m = args.metrics ?? [];
-  const metrics = isNameList(m) ? names.map(() => [...m]) : byName('compile', 'metrics', m, names, isNameList, () => []);
-  for (const list of metrics) for (const name of list) if (name !== 'accuracy' && name !== 'loss') fail('compile', "metrics from 'accuracy', 'loss'", describe(name));
+  const metrics = (isNameList(m) ? names.map(() => [...m]) : byName('compile', 'metrics', m, names, isNameList, () => [])).map((list) => list.map((name) => metricName('compile', name)));
   if (args.checkFinite !== undefined && typeof args.checkFinite !== 'boolean') fail('compile', 'checkFinite to be a boolean', describe(args.checkFinite));
   return {
     optimizer: getOptimizer(args.optimizer),
@@ -205,21 +209,38 @@ function regularizationPenalty(model: Model): number {
   return model.params().reduce((s, p) => s + (p.regularizer ? p.regularizer.penalty(p.value) : 0), 0);
 }
 
-/** Per output: the loss and the right predictions of one batch; and the regularization penalty. */
+/** Per output, per metric: [sum, count] (metrics.ts's metricTotals), added up over batches. */
+type MetricSums = [number, number][][];
+
+/** Per output: the loss and the metric totals of one batch; and the regularization penalty. */
 interface StepResult {
   losses: number[];
-  correct: number[];
+  metrics: MetricSums;
   penalty: number;
 }
 
+/** Each output's metric totals for one batch of its predictions. */
+function batchMetrics(c: Compiled, outputs: readonly Tensor[], ys: readonly Labels[]): MetricSums {
+  return outputs.map((out, i) => c.metrics[i].map((name) => metricTotals(name as Exclude<MetricName, 'loss'>, out, ys[i], accuracyThreshold(c.losses[i]))));
+}
+
+function addMetrics(into: MetricSums, batch: MetricSums): void {
+  batch.forEach((list, i) => list.forEach(([s, k], j) => {
+    into[i][j][0] += s;
+    into[i][j][1] += k;
+  }));
+}
+
+const noMetrics = (c: Compiled): MetricSums => c.metrics.map((list) => list.map((): [number, number] => [0, 0]));
+
 /** Logs from per-output sums over `n` samples: loss (weighted total), then each output's own where there are several. */
-function logsOf(c: Compiled, names: readonly string[], lossSums: number[], correct: number[], n: number, penalty: number): Logs {
+function logsOf(c: Compiled, names: readonly string[], lossSums: number[], metrics: MetricSums, n: number, penalty: number): Logs {
   const total = lossSums.reduce((s, l, i) => s + c.lossWeights[i] * l, 0) / n + penalty;
   const logs: Logs = { loss: total };
   const multi = names.length > 1;
   names.forEach((name, i) => {
     if (multi) logs[`${name}_loss`] = lossSums[i] / n;
-    if (c.metrics[i].includes('accuracy')) logs[multi ? `${name}_accuracy` : 'accuracy'] = correct[i] / n;
+    c.metrics[i].forEach((metric, j) => (logs[multi ? `${name}_${metric}` : metric] = metrics[i][j][0] / metrics[i][j][1]));
   });
   return logs;
 }
@@ -266,11 +287,7 @@ function* trainStepNow(model: Model, run: RunContext, xs: Tensor[], ys: Labels[]
   }
   yield* optimizer.applyProgram(params, { checkFinite: c.checkFinite });
   if (run instanceof BufferPool) model.memory.training = run.takeStats();
-  return {
-    losses,
-    penalty,
-    correct: fwd.outputs.map((out, i) => (c.metrics[i].includes('accuracy') ? correctCount(out, ys[i], accuracyThreshold(c.losses[i])) : 0)),
-  };
+  return { losses, penalty, metrics: batchMetrics(c, fwd.outputs, ys) };
 }
 
 /** @internal trainOnBatch's program. */
@@ -278,7 +295,7 @@ export function* trainOnBatchProgram(model: Model, run: RunContext, where: strin
   const c = requireCompiled(model, where);
   const data = checkData(model, where, x, y);
   const r = yield* trainStep(model, run, data.xs.map((t) => t.cast(model.dtype)), data.ys);
-  return logsOf(c, model.outputNames, r.losses, r.correct, 1, r.penalty);
+  return logsOf(c, model.outputNames, r.losses, r.metrics, 1, r.penalty);
 }
 
 /** Rows [start, end) of x's first axis as dtype: a view when x already has it (inference only reads its input). */
@@ -295,21 +312,19 @@ export function* evaluateProgram(model: Model, run: RunContext, where: string, x
   const batchSize = positive(where, 'batchSize', opts.batchSize ?? 128);
   const { n } = data;
   const lossSums = data.ys.map(() => 0);
-  const correct = data.ys.map(() => 0);
+  const metrics = noMetrics(c);
   for (let start = 0; start < n; start += batchSize) {
     opts.signal?.throwIfAborted();
     const end = Math.min(start + batchSize, n);
     const idx = Int32Array.from({ length: end - start }, (_, i) => start + i);
     const fwd = yield* model.runForward(run, data.xs.map((t) => batchRows(t, start, end, model.dtype)), { training: false, step: 0, keep: false });
-    fwd.outputs.forEach((out, i) => {
-      const yb = gatherLabels(data.ys[i], idx);
-      lossSums[i] += c.losses[i].compute(out, yb).loss * (end - start);
-      if (c.metrics[i].includes('accuracy')) correct[i] += correctCount(out, yb, accuracyThreshold(c.losses[i]));
-    });
+    const ybs = data.ys.map((y) => gatherLabels(y, idx));
+    fwd.outputs.forEach((out, i) => (lossSums[i] += c.losses[i].compute(out, ybs[i]).loss * (end - start)));
+    addMetrics(metrics, batchMetrics(c, fwd.outputs, ybs));
     if (run instanceof BufferPool) model.memory.inference = run.takeStats();
     yield; // a batch boundary
   }
-  return logsOf(c, model.outputNames, lossSums, correct, n, regularizationPenalty(model));
+  return logsOf(c, model.outputNames, lossSums, metrics, n, regularizationPenalty(model));
 }
 
 /** @internal predict's program: the outputs, one tensor per model output, batch after batch. */
@@ -370,7 +385,7 @@ export async function fit(model: Model, x: ModelInputs, y: ModelTargets, opts: F
     const order = Int32Array.from({ length: n }, (_, i) => i);
     if (opts.shuffle ?? true) new Rng(deriveSeed(seed, SEED_SHUFFLE, epoch)).shuffle(order);
     const lossSums = data.ys.map(() => 0);
-    const correct = data.ys.map(() => 0);
+    const metrics = noMetrics(c);
     let penaltySum = 0;
     let seen = 0;
     for (let b = 0; b < steps; b++) {
@@ -383,10 +398,10 @@ export async function fit(model: Model, x: ModelInputs, y: ModelTargets, opts: F
       }
       const r = await model.runAsync((run) => trainStep(model, run, batch.xs, batch.ys));
       r.losses.forEach((l, i) => (lossSums[i] += l * idx.length));
-      r.correct.forEach((k, i) => (correct[i] += k));
+      addMetrics(metrics, r.metrics);
       penaltySum += r.penalty * idx.length;
       seen += idx.length;
-      const batchLogs = logsOf(c, model.outputNames, lossSums, correct, seen, penaltySum / seen);
+      const batchLogs = logsOf(c, model.outputNames, lossSums, metrics, seen, penaltySum / seen);
       for (const cb of callbacks) await cb.onBatchEnd?.(b, batchLogs);
       logs = batchLogs;
     }
@@ -394,6 +409,8 @@ export async function fit(model: Model, x: ModelInputs, y: ModelTargets, opts: F
       const v = await model.evaluate(validation[0], validation[1], { batchSize: Math.max(batchSize, 128), signal: opts.signal });
       for (const [k, val] of Object.entries(v)) logs[`val_${k}`] = val;
     }
+    // the rate of the epoch's last step (a schedule's, or one a callback set)
+    logs.lr = c.optimizer.learningRateAt(c.optimizer.iterations - 1);
     model.epochsTrained = epoch + 1;
     history.epoch.push(epoch);
     for (const [k, v] of Object.entries(logs)) (history.history[k] ??= []).push(v);

@@ -197,6 +197,8 @@ export const adagrad = (args: AdagradArgs = {}): Adagrad => new Adagrad(args);
 export const adadelta = (args: AdadeltaArgs = {}): Adadelta => new Adadelta(args);
 
 const REGISTRY: Record<string, (args: never) => Optimizer> = { sgd, adam, adamW, rmsprop, adagrad, adadelta };
+/** Keras's spellings. */
+const ALIASES: Readonly<Record<string, string>> = { adamw: 'adamW', RMSprop: 'rmsprop', SGD: 'sgd', Adam: 'adam', AdamW: 'adamW', Adagrad: 'adagrad', Adadelta: 'adadelta' };
 
 /**
  * An optimizer from an instance, a name ('adam') or a saved config.
@@ -204,8 +206,8 @@ const REGISTRY: Record<string, (args: never) => Optimizer> = { sgd, adam, adamW,
  */
 export function getOptimizer(spec: Optimizer | OptimizerConfig | string): Optimizer {
   if (spec instanceof Optimizer) return spec;
-  const [name, config] = typeof spec === 'string' ? [spec, {}] : [spec?.className, spec?.config ?? {}];
-  const make = own(REGISTRY, name);
+  const [given, config] = typeof spec === 'string' ? [spec, {}] : [spec?.className, spec?.config ?? {}];
+  const make = own(REGISTRY, own(ALIASES, given) ?? given);
   if (!make) fail('compile', `an optimizer, one of ${Object.keys(REGISTRY).join(', ')}`, describe(spec));
   const args = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined && v !== null));
   return make({ ...args, learningRate: learningRateFromConfig(args.learningRate) } as never);

@@ -56,7 +56,12 @@ export abstract class Optimizer {
 
   /** The learning rate this step uses. */
   currentLearningRate(): number {
-    return typeof this.learningRate === 'number' ? this.learningRate : this.learningRate.at(this.iterations);
+    return this.learningRateAt(this.iterations);
+  }
+
+  /** The learning rate step `iteration` uses (0 for the first), with the current rate or schedule. */
+  learningRateAt(iteration: number): number {
+    return typeof this.learningRate === 'number' ? this.learningRate : this.learningRate.at(Math.max(0, iteration));
   }
 
   /** Value a slot starts at (Adagrad's accumulator starts above zero). */

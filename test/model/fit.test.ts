@@ -50,7 +50,7 @@ describe('fit, evaluate, predict', () => {
     const m = model();
     const history = await m.fit(x, y, { batchSize: 16, epochs: 8, validationSplit: 0.25, verbose: 0 });
     expect(history.epoch).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
-    expect(Object.keys(history.history).sort()).toEqual(['accuracy', 'loss', 'val_accuracy', 'val_loss']);
+    expect(Object.keys(history.history).sort()).toEqual(['accuracy', 'loss', 'lr', 'val_accuracy', 'val_loss']);
     expect(history.history.loss[7]).toBeLessThan(history.history.loss[0]);
     const test = quadrants(40, 2);
     const { accuracy, loss } = await m.evaluate(test.x, test.y);
@@ -213,7 +213,7 @@ describe('callbacks', () => {
 
   it('earlyStopping names a monitor that is not logged', async () => {
     await expect(model().fit(x, y, { verbose: 0, callbacks: [callbacks.earlyStopping({ monitor: 'val_accuracy' })] })).rejects.toThrow(
-      /earlyStopping: expected monitor 'val_accuracy' among the epoch logs \(loss, accuracy\)/,
+      /earlyStopping: expected monitor 'val_accuracy' among the epoch logs \(loss, accuracy, lr\)/,
     );
   });
 
@@ -243,7 +243,7 @@ describe('callbacks', () => {
     const plain: string[] = [];
     await model().fit(x, y, { batchSize: 32, epochs: 2, verbose: 0, callbacks: [callbacks.progressBar({ stream: { write: (s: string) => plain.push(s) } })] });
     expect(plain).toHaveLength(2);
-    expect(plain[0]).toMatch(/^Epoch 1\/2 - [\d.]+s - loss: \d\.\d{4} - accuracy: \d\.\d{4}\n$/);
+    expect(plain[0]).toMatch(/^Epoch 1\/2 - [\d.]+s - loss: \d\.\d{4} - accuracy: \d\.\d{4} - lr: [\d.e-]+\n$/);
     const tty: string[] = [];
     await model().fit(x, y, { batchSize: 32, epochs: 1, verbose: 0, callbacks: [callbacks.progressBar({ stream: { isTTY: true, write: (s: string) => tty.push(s) } })] });
     expect(tty[0]).toBe('Epoch 1/1\n');

@@ -163,7 +163,7 @@ describe('the functional API', () => {
     const b = compiled();
     const hist = await a.fit({ img, meta }, { cls, reg }, { batchSize: 8, epochs: 3, verbose: 0 });
     for (let e = 0; e < 3; e++) for (let s = 0; s < 3; s++) b.trainOnBatchSync([img.slice(s * 8, s * 8 + 8), meta.slice(s * 8, s * 8 + 8)], [cls.subarray(s * 8, s * 8 + 8), reg.slice(s * 8, s * 8 + 8)]);
-    expect(Object.keys(hist.history).sort()).toEqual(['cls_accuracy', 'cls_loss', 'loss', 'reg_loss']);
+    expect(Object.keys(hist.history).sort()).toEqual(['cls_accuracy', 'cls_loss', 'loss', 'lr', 'reg_loss']);
     const [l0, l2] = [hist.history.loss[0], hist.history.loss[2]];
     expect(l2).toBeLessThan(l0);
     const logs = await a.evaluate([img, meta], [cls, reg]);
