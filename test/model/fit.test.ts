@@ -6,7 +6,7 @@ import * as callbacks from '../../src/callbacks/index.js';
 import { imageAugmenter } from '../../src/data/augment.js';
 import { oneHot } from '../../src/data/preprocessing.js';
 import * as layers from '../../src/layers/index.js';
-import { l2 } from '../../src/layers/regularizers.js';
+import { getRegularizer, l1, l1l2, l2 } from '../../src/layers/regularizers.js';
 import * as losses from '../../src/losses/index.js';
 import { architecture, lenet5 } from '../../src/model/architectures.js';
 import { sequential, type Sequential } from '../../src/model/sequential.js';
@@ -149,6 +149,28 @@ describe('fit, evaluate, predict', () => {
     const wPlain = plain.getWeights()[0].data;
     const wReg = reg.getWeights()[0].data;
     for (let i = 0; i < kernel.size; i++) expect(wReg[i]).toBeCloseTo(wPlain[i] - 0.5 * 2 * 0.01 * kernel.data[i], 6);
+  });
+
+  it('l1 and l1l2 add l1·sum(|w|) (+ l2·sum(w²)) to the loss and l1·sign(w) (+ 2·l2·w) to the gradient', async () => {
+    const make = (reg?: ReturnType<typeof l1>): Sequential => {
+      const m = sequential([layers.flatten({ inputShape: [6, 6, 1] }), layers.dense({ units: 4, kernelRegularizer: reg })], { seed: 2 });
+      m.compile({ optimizer: optimizers.sgd({ learningRate: 0.5 }), loss: { className: 'sparseCategoricalCrossentropy', config: { fromLogits: true } } });
+      return m;
+    };
+    for (const [reg, a, b] of [[l1({ l1: 0.02 }), 0.02, 0], [l1l2({ l1: 0.02, l2: 0.01 }), 0.02, 0.01]] as const) {
+      const plain = make();
+      const m = make(reg);
+      const k = m.getWeights()[0];
+      const abs = k.data.reduce((s, v) => s + Math.abs(v), 0);
+      const sq = k.data.reduce((s, v) => s + v * v, 0);
+      expect((await m.evaluate(x, y)).loss).toBeCloseTo((await plain.evaluate(x, y)).loss + a * abs + b * sq, 5);
+      await plain.trainOnBatch(x, y);
+      await m.trainOnBatch(x, y);
+      const [wPlain, wReg] = [plain.getWeights()[0].data, m.getWeights()[0].data];
+      for (let i = 0; i < k.size; i++) expect(wReg[i]).toBeCloseTo(wPlain[i] - 0.5 * (a * Math.sign(k.data[i]) + 2 * b * k.data[i]), 6);
+      // saved and restored through the layer config
+      expect(getRegularizer('test', JSON.parse(JSON.stringify(reg.getConfig())))!.getConfig()).toEqual(reg.getConfig());
+    }
   });
 
   it('the preset architectures have the documented sizes', () => {
