@@ -1,4 +1,4 @@
-export { imageAugmenter, type Augmenter, type ImageAugmenterArgs } from './augment.js';
+export { imageAugmenter, type Augmenter, type ImageAugmenter, type ImageAugmenterArgs } from './augment.js';
 export { idxImages, loadIdxDirectory, parseIdx, readIdx, type IdxArray } from './idx.js';
 export { mnistDigits } from './mnist.js';
 export { normalize, oneHot, shuffle, trainTestSplit, type NormalizeOptions } from './preprocessing.js';

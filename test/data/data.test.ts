@@ -178,4 +178,47 @@ describe('imageAugmenter', () => {
     expect([...aug.apply(x, new Rng(10)).data]).not.toEqual([...a.data]);
     expect(() => imageAugmenter({ rotationRange: -1 })).toThrow(/rotationRange >= 0/);
   });
+
+  it('zooms each axis about the centre: above 1 samples a wider region (zooms out)', () => {
+    const img = tensor(new Array(81).fill(0)).reshape([1, 9, 9, 1]);
+    img.data[4 * 9 + 6] = 1; // 2 px right of the centre
+    const out = imageAugmenter({ zoomRange: [2, 2] }).apply(img, new Rng(1));
+    // output column j reads source column 4 + 2 (j - 4): the dot lands 1 px right of the centre
+    expect(out.get(0, 4, 5, 0)).toBeCloseTo(1, 6);
+    expect([...out.data].reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+  });
+
+  it('shears: a vertical line through the centre stays, a horizontal one tilts', () => {
+    const img = tensor(new Array(81).fill(0)).reshape([1, 9, 9, 1]);
+    for (let i = 0; i < 9; i++) img.data[i * 9 + 4] = 1; // the centre column
+    const out = imageAugmenter({ shearRange: 30 }).apply(img, new Rng(4));
+    // column 4 maps to source column 4 (ox = 0 stays 0 under the shear): the centre column is unchanged
+    for (let i = 0; i < 9; i++) expect(out.get(0, i, 4, 0)).toBeCloseTo(1, 6);
+  });
+
+  it('scales brightness by a factor drawn per image', () => {
+    const out = imageAugmenter({ brightnessRange: [0.5, 1.5] }).apply(x, new Rng(2));
+    for (let s = 0; s < 6; s++) {
+      const f = out.get(s, 0, 0, 0) / x.get(s, 0, 0, 0);
+      expect(f).toBeGreaterThanOrEqual(0.5);
+      expect(f).toBeLessThanOrEqual(1.5);
+      for (let k = 0; k < 40; k++) expect(out.data[s * 40 + k]).toBeCloseTo(x.data[s * 40 + k] * f, 5);
+    }
+  });
+
+  it('standardizes featurewise with statistics from fit, and refuses unknown options', () => {
+    const aug = imageAugmenter({ featurewiseCenter: true, featurewiseStdNormalization: true });
+    expect(() => aug.apply(x, new Rng(1))).toThrow(/call fit\(x\) with the training images first/);
+    const z = aug.fit(x).apply(x, new Rng(1));
+    for (let c = 0; c < 2; c++) {
+      const vals = [...z.data].filter((_, i) => i % 2 === c);
+      const mean = vals.reduce((a, b) => a + b, 0) / vals.length;
+      const sd = Math.sqrt(vals.reduce((a, b) => a + (b - mean) ** 2, 0) / vals.length);
+      expect(mean).toBeCloseTo(0, 5);
+      expect(sd).toBeCloseTo(1, 4);
+    }
+    expect([...aug.standardize(x).data]).toEqual([...z.data]);
+    expect(() => imageAugmenter({ rotation_range: 10 } as never)).toThrow(/imageAugmenter: expected options from rotationRange.*received 'rotation_range'/);
+    expect(() => imageAugmenter({ zoomRange: [1.2, 0.8] })).toThrow(/zoomRange as \[lo, hi\]/);
+  });
 });
