@@ -68,6 +68,10 @@ interface NativeSyncOps {
   binaryRoute(kind: 'max' | 'min', dy: Float32Array, a: Float32Array, b: Float32Array, da: Float32Array, db: Float32Array): void;
   /** out (2C) = [mean, biased variance] per channel of x (rows, C), in double. */
   channelMoments(x: Float32Array, out: Float64Array, channels: number): void;
+  groupNormForward(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, y: Float32Array, xhat: Float32Array | null, stats: Float64Array,
+    n: number, s: number, g: number, k: number, epsilon: number): void;
+  groupNormBackward(dy: Float32Array, xhat: Float32Array, gamma: Float32Array | null, invStd: Float64Array, dx: Float32Array, paramSums: Float64Array | null,
+    n: number, s: number, g: number, k: number): void;
   /** out (2C) = [sum of a, sum of a * b] per channel of (rows, C) arrays, in double; b may be null. */
   channelSums(a: Float32Array, b: Float32Array | null, out: Float64Array, channels: number): void;
   /** y = x * s + t per channel (C = s.length). */

@@ -49,6 +49,11 @@ export function nonNegativeNumber(where: string, arg: string, v: unknown): numbe
   return v;
 }
 
+export function positiveNumber(where: string, arg: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) fail(where, `${arg} to be a finite number > 0`, describe(v));
+  return v;
+}
+
 export function oneOf<T extends string>(where: string, arg: string, v: unknown, allowed: readonly T[]): T {
   if (typeof v !== 'string' || !allowed.includes(v as T)) {
     throw new ConvkitError(`${where}: expected ${arg} to be one of ${allowed.map((a) => `'${a}'`).join(', ')} but received ${describe(v)}`, where);

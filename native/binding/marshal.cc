@@ -72,6 +72,12 @@ F32 Args::array(size_t i, const char* name, Access access) const {
   return {data, length};
 }
 
+F64 Args::f64(size_t i, const char* name) const {
+  size_t length = 0;
+  double* data = static_cast<double*>(array(i, name, Access::kRead, napi_float64_array, &length));
+  return {data, length};
+}
+
 F64 Args::f64_out(size_t i, const char* name) const {
   size_t length = 0;
   double* data = static_cast<double*>(array(i, name, Access::kWrite, napi_float64_array, &length));

@@ -56,6 +56,8 @@ class Args {
   F32 f32_inout_or_null(size_t i, const char* name) const;
   // A Float64Array argument the kernel overwrites in full (statistics accumulated in double).
   F64 f64_out(size_t i, const char* name) const;
+  // A Float64Array argument the kernel reads.
+  F64 f64(size_t i, const char* name) const;
   // An Int32Array argument, copied (a SharedArrayBuffer could change under a range check otherwise).
   std::vector<int32_t> i32_copy(size_t i, const char* name) const;
   bool boolean(size_t i, const char* name) const;

@@ -52,6 +52,15 @@ export type UnaryKind =
   | 'softplus' | 'softsign' | 'selu' | 'mish' | 'exponential';
 export type ActivationKind = UnaryKind | 'linear';
 
+/** The geometry of a group (or layer) normalization: x viewed as [n][s][g][k], channels last. */
+export interface GroupNormInfo {
+  n: number;
+  s: number;
+  g: number;
+  k: number;
+  epsilon: number;
+}
+
 /** The kinds whose derivative comes from their output y (the others' from their input x). */
 export const FROM_OUTPUT: ReadonlySet<UnaryKind> = new Set(['sigmoid', 'tanh', 'relu6', 'hardSigmoid', 'exponential']);
 
@@ -86,7 +95,7 @@ export const ASYNC_KERNELS = [
   'matmul', 'biasAdd', 'biasGrad', 'conv2d', 'conv2dMaxPool', 'conv2dBackwardInput', 'conv2dBackwardFilter', 'maxPool2d', 'maxPool2dBackward',
   'avgPool2d', 'avgPool2dBackward', 'globalAvgPool2d', 'globalAvgPool2dBackward', 'globalMaxPool2d', 'globalMaxPool2dBackward',
   'unary', 'unaryBackward', 'softmax', 'softmaxBackward', 'optimizerStep', 'binary', 'binaryRoute', 'scale', 'concat', 'slice',
-  'channelMoments', 'channelSums', 'channelAffine', 'channelAffine2',
+  'channelMoments', 'channelSums', 'channelAffine', 'channelAffine2', 'groupNormForward', 'groupNormBackward',
 ] as const;
 export type AsyncKernelName = (typeof ASYNC_KERNELS)[number];
 
@@ -221,6 +230,15 @@ export interface Backend {
   channelAffine(x: Tensor, s: Tensor, t: Tensor, out: Tensor): Tensor;
   /** (a * sa + b * sb) + t per channel, each product and sum rounded in x's dtype. */
   channelAffine2(a: Tensor, b: Tensor, sa: Tensor, sb: Tensor, t: Tensor, out: Tensor): Tensor;
+
+  /**
+   * Group normalization of x viewed as [n][s][g][k] (layer normalization: s = g = 1): each (sample, group)'s
+   * s * k values by their mean and biased variance, then y = xhat * gamma + beta per channel (g * k of them).
+   * stats (2, n * g) float64 receives [mean, 1 / sqrt(variance + epsilon)]; xhat, when given, the normalized x.
+   */
+  groupNormForward(x: Tensor, gamma: Tensor | undefined, beta: Tensor | undefined, info: GroupNormInfo, xhat: Tensor | undefined, stats: Tensor, out: Tensor): Tensor;
+  /** Its input gradient from dy, xhat and invStd (n * g, float64); paramSums (2, g * k) float64, when given, = [sum dy, sum dy * xhat]. */
+  groupNormBackward(dy: Tensor, xhat: Tensor, gamma: Tensor | undefined, invStd: Tensor, info: GroupNormInfo, paramSums: Tensor | undefined, out: Tensor): Tensor;
 
   /** The index of the first NaN or ±Inf in x, or -1 when every value is finite. */
   firstNonFinite(x: Tensor): number;

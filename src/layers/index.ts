@@ -1,6 +1,7 @@
 import { describe, fail } from '../errors.js';
 import { Activation, ELU, LeakyReLU, PReLU, ReLU, Softmax, type ActivationArgs, type ELUArgs, type LeakyReLUArgs, type PReLUArgs, type ReLUArgs } from './activation.js';
 import { BatchNormalization, type BatchNormalizationArgs } from './batch-normalization.js';
+import { GroupNormalization, LayerNormalization, type GroupNormalizationArgs, type LayerNormalizationArgs } from './group-normalization.js';
 import { Conv2D, DepthwiseConv2D, type Conv2DArgs, type DepthwiseConv2DArgs } from './conv2d.js';
 import { Dense, type DenseArgs } from './dense.js';
 import { Dropout, SpatialDropout2D, type DropoutArgs } from './dropout.js';
@@ -19,12 +20,12 @@ import { Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, type C
 
 export { Layer, type LayerArgs, type LayerConfig, type Param, type ForwardContext, type BackwardContext, type BuildContext, type WeightSource } from './layer.js';
 export {
-  Activation, ELU, LeakyReLU, ReLU, Softmax, Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Concatenate, Conv1D, Conv2D, Conv2DTranspose, Cropping2D, Dense,
+  Activation, ELU, LeakyReLU, ReLU, Softmax, GroupNormalization, LayerNormalization, Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Concatenate, Conv1D, Conv2D, Conv2DTranspose, Cropping2D, Dense,
   DepthwiseConv2D, Dropout, Flatten, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, InputLayer, MaxPooling1D,
   MaxPooling2D, Maximum, Minimum, Multiply, PReLU, Reshape, SeparableConv2D, SpatialDropout2D, Subtract, UpSampling2D, ZeroPadding2D,
 };
 export type {
-  ActivationArgs, ELUArgs, LeakyReLUArgs, ReLUArgs, BatchNormalizationArgs, ConcatenateArgs, Conv1DArgs, Conv2DArgs, Conv2DTransposeArgs, Cropping2DArgs, DenseArgs, DepthwiseConv2DArgs,
+  ActivationArgs, ELUArgs, LeakyReLUArgs, ReLUArgs, BatchNormalizationArgs, GroupNormalizationArgs, LayerNormalizationArgs, ConcatenateArgs, Conv1DArgs, Conv2DArgs, Conv2DTransposeArgs, Cropping2DArgs, DenseArgs, DepthwiseConv2DArgs,
   DropoutArgs, PReLUArgs, Pooling1DArgs, Pooling2DArgs, ReshapeArgs, SeparableConv2DArgs, UpSampling2DArgs, ZeroPadding2DArgs,
 };
 
@@ -89,6 +90,11 @@ export const dropout = (args: DropoutArgs): Dropout => new Dropout(args);
 /** @example layers.batchNormalization() */
 export const batchNormalization = (args: BatchNormalizationArgs = {}): BatchNormalization => new BatchNormalization(args);
 
+/** Each sample normalized over its last axes (default the channels). @example layers.layerNormalization() */
+export const layerNormalization = (args: LayerNormalizationArgs = {}): LayerNormalization => new LayerNormalization(args);
+/** Channels in groups, each normalized per sample. @example layers.groupNormalization({ groups: 8 }) */
+export const groupNormalization = (args: GroupNormalizationArgs = {}): GroupNormalization => new GroupNormalization(args);
+
 /** x0 + x1 + ... (a residual connection). @example layers.add().apply([h, skip]) */
 export const add = (args: LayerArgs = {}): Add => new Add(args);
 /** x0 - x1. @example layers.subtract().apply([a, b]) */
@@ -111,7 +117,7 @@ const REGISTRY = new Map<string, LayerClass>(
     Conv2D, DepthwiseConv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, Dense, Flatten, Reshape, Activation, PReLU,
     Dropout, BatchNormalization, InputLayer, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Conv1D, Conv2DTranspose, SeparableConv2D,
     ZeroPadding2D, Cropping2D, UpSampling2D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D, SpatialDropout2D, ReLU,
-    LeakyReLU, ELU, Softmax,
+    LeakyReLU, ELU, Softmax, LayerNormalization, GroupNormalization,
   ].map(
     (c) => [c.className, c as LayerClass],
   ),

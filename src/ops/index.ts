@@ -8,14 +8,15 @@ import { activationBackwardOp, activationOp, softmaxBackwardOp, softmaxOp } from
 import { conv2dBackwardFilterOp, conv2dBackwardInputOp, conv2dMaxPoolOp, conv2dOp } from './conv.js';
 import { addOp, concatenateOp, dropoutOp, maximumOp, minimumOp, multiplyOp, routeOp, scaleOp, sliceAxisOp, subtractOp } from './elementwise.js';
 import { biasAddOp, biasGradOp, matmulOp } from './matmul.js';
-import { channelAffine2Op, channelAffineOp, channelMomentsOp, channelSumsOp } from './normalization.js';
+import { channelAffine2Op, channelAffineOp, channelMomentsOp, channelSumsOp, groupNormBackwardOp, groupNormForwardOp } from './normalization.js';
+export { groupNorm, groupNormInfo, layerNorm, layerNormInfo, type NormalizeOptions } from './normalization.js';
 import { optimizerStepOp } from './optimizer.js';
 import {
   avgPool2dBackwardOp, avgPool2dOp, globalAvgPool2dBackwardOp, globalAvgPool2dOp, globalMaxPool2dBackwardOp, globalMaxPool2dOp,
   maxPool2dBackwardOp, maxPool2dOp,
 } from './pool.js';
 
-export type { ActivationKind, Conv2DInfo, Epilogue, OptimizerRule, OptimizerStepInfo, Pool2DInfo, UnaryKind } from '../backend/types.js';
+export type { ActivationKind, Conv2DInfo, Epilogue, GroupNormInfo, OptimizerRule, OptimizerStepInfo, Pool2DInfo, UnaryKind } from '../backend/types.js';
 export {
   relu, leakyRelu, elu, sigmoid, tanh, reluBackward, leakyReluBackward, eluBackward, sigmoidBackward, tanhBackward, ACTIVATIONS,
   type ActivationName, type FusedOptions,
@@ -132,5 +133,7 @@ export const request = {
   channelSums: channelSumsOp.request,
   channelAffine: channelAffineOp.request,
   channelAffine2: channelAffine2Op.request,
+  groupNormForward: groupNormForwardOp.request,
+  groupNormBackward: groupNormBackwardOp.request,
   optimizerStep: optimizerStepOp.request,
 };

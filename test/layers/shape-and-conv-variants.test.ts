@@ -122,18 +122,22 @@ describe('padding, cropping, upsampling', () => {
 });
 
 describe('a network of the new layers', () => {
-  /** A small U-Net-like net: separable and strided convs down, transposed conv and bilinear upsampling up, a skip. */
+  /**
+   * A small U-Net-like net: separable and strided convs down (group norm, swish), transposed conv and bilinear
+   * upsampling up, a skip; then a causal 1-D conv over the pixels and layer norm before the head.
+   */
   function unet(): ReturnType<typeof model> {
     const x = input({ shape: [12, 12, 2] });
     const a = layers.separableConv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(layers.zeroPadding2d({ padding: 2 }).apply(x));
     const c = layers.cropping2d({ cropping: 2 }).apply(a);
-    const down = layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }).apply(layers.spatialDropout2d({ rate: 0.1 }).apply(c));
+    const conv = layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same' }).apply(layers.spatialDropout2d({ rate: 0.1 }).apply(c));
+    const down = layers.activation({ activation: 'swish' }).apply(layers.groupNormalization({ groups: 4 }).apply(conv));
     const up1 = layers.conv2dTranspose({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }).apply(down);
     const up2 = layers.upSampling2d({ interpolation: 'bilinear' }).apply(layers.conv2d({ filters: 8, kernelSize: 1 }).apply(down));
     const merged = layers.concatenate().apply([c, up1, up2]);
     const seq = layers.reshape({ targetShape: [144, 24] }).apply(merged);
     const s = layers.globalMaxPooling1d().apply(layers.maxPooling1d({ poolSize: 4 }).apply(layers.conv1d({ filters: 8, kernelSize: 3, padding: 'causal', activation: 'relu' }).apply(seq)));
-    return model({ inputs: x, outputs: layers.dense({ units: 3 }).apply(s), seed: 7 });
+    return model({ inputs: x, outputs: layers.dense({ units: 3 }).apply(layers.layerNormalization().apply(s)), seed: 7 });
   }
 
   for (const backend of ['reference', ...(nativeAvailable ? ['native'] : [])] as const) {

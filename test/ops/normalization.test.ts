@@ -53,3 +53,70 @@ describe('per-channel ops', () => {
     expect(() => ops.channelAffine(x, randomNormal([2], { seed: 2 }), randomNormal([3], { seed: 3 }))).toThrow(/channelAffine: expected s of shape \[3\] but received \[2\]/);
   });
 });
+
+// Group and layer normalization: statistics in double per (sample, group), outputs rounded once from double
+// values in the reference and through two float32 ops in the kernels (a scale and shift folded per channel),
+// so the two agree to a few float32 ulps of the normalized values (|xhat| up to ~5 here): 1e-5 absolute on y
+// and xhat; dx mixes three terms of that size: 3e-5 relative to max(1, |dx|). The parameter sums are double.
+describe('group and layer normalization', () => {
+  const geometries: [number[], 'layer' | 'group', number][] = [
+    [[2, 5, 5, 16], 'group', 4], [[3, 4, 4, 6], 'group', 6], [[1, 7, 3, 8], 'group', 1], [[5, 33], 'layer', -1], [[4, 3, 3, 5], 'layer', -1],
+    [[2, 6, 6, 4], 'layer', 1], [[600, 3], 'layer', -1], [[8, 8, 8, 64], 'group', 32],
+  ];
+
+  it('hand anchors: normalized per sample and group, then gamma and beta; groups = 1 is layer norm of the whole sample', () => {
+    for (const b of ['reference', ...(nativeAvailable ? ['native' as const] : [])] as const) {
+      withBackend(b, () => {
+        const x = new Tensor(Float32Array.of(1, 2, 3, 10, 20, 30), [2, 3]);
+        const y = ops.layerNorm(x, { epsilon: 1e-9 });
+        const r = Math.sqrt(3 / 2);
+        [-r, 0, r, -r, 0, r].forEach((v, i) => expect(y.data[i]).toBeCloseTo(v, 5));
+        const gamma = new Tensor(Float32Array.of(2, 1, 1), [3]);
+        const beta = new Tensor(Float32Array.of(0, 0, 5), [3]);
+        expect(ops.layerNorm(x, { epsilon: 1e-9, gamma, beta }).data[2]).toBeCloseTo(r + 5, 5);
+        const img = randomNormal([2, 3, 3, 4], { seed: 1 });
+        const whole = ops.layerNorm(img, { axis: 1 });
+        const one = ops.groupNorm(img, { groups: 1 });
+        one.data.forEach((v, i) => expect(v).toBeCloseTo(whole.data[i], 5));
+      });
+    }
+  });
+
+  for (const v of nativeVariants()) {
+    it(`native matches reference, forward and backward (${v.label})`, () => {
+      useNativeVariant(v);
+      for (const [i, [shape, kind, p]] of geometries.entries()) {
+        const x = randomNormal(shape, { seed: 500 + i, mean: 2, stddev: 3 });
+        const dy = randomNormal(shape, { seed: 600 + i });
+        const info = kind === 'group' ? ops.groupNormInfo('test', shape, p, 1e-3) : ops.layerNormInfo('test', shape, p, 1e-3);
+        const c = info.g * info.k;
+        const gamma = randomNormal([c], { seed: 700 + i, mean: 1 });
+        const beta = randomNormal([c], { seed: 800 + i });
+        const run = () => {
+          const stats = new Tensor(new Float64Array(2 * info.n * info.g), [2, info.n * info.g]);
+          const xhat = new Tensor(new Float32Array(x.size), shape);
+          const y = ops.request.groupNormForward(x, info, stats, gamma, beta, xhat);
+          const yt = ops.runProgramSync((function* () { return yield y; })());
+          const sums = new Tensor(new Float64Array(2 * c), [2, c]);
+          const inv = new Tensor(stats.data.subarray(info.n * info.g), [info.n * info.g]);
+          const dx = ops.runProgramSync((function* () { return yield ops.request.groupNormBackward(dy, xhat, inv, info, gamma, sums); })());
+          return { y: yt, xhat, stats, sums, dx };
+        };
+        const [a, b] = [nat(run), ref(run)];
+        const what = `${shape} ${kind} ${p}`;
+        a.y.data.forEach((val, j) => expect(Math.abs(val - b.y.data[j]), `${what} y[${j}]`).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(b.y.data[j]))));
+        a.xhat.data.forEach((val, j) => expect(Math.abs(val - b.xhat.data[j]), `${what} xhat[${j}]`).toBeLessThanOrEqual(1e-5));
+        a.stats.data.forEach((val, j) => expect(Math.abs(val - b.stats.data[j]), `${what} stats[${j}]`).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(b.stats.data[j]))));
+        a.sums.data.forEach((val, j) => expect(Math.abs(val - b.sums.data[j]), `${what} sums[${j}]`).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(b.sums.data[j]))));
+        a.dx.data.forEach((val, j) => expect(Math.abs(val - b.dx.data[j]), `${what} dx[${j}]`).toBeLessThanOrEqual(3e-5 * Math.max(1, Math.abs(b.dx.data[j]))));
+      }
+    });
+  }
+
+  it('refuses groups that do not divide the channels, and parameters of the wrong shape', () => {
+    const x = randomNormal([2, 3, 3, 6], { seed: 1 });
+    expect(() => ops.groupNorm(x, { groups: 4 })).toThrow(/groupNorm: expected groups dividing the 6 channels but received 4/);
+    expect(() => ops.layerNorm(x, { gamma: randomNormal([5], { seed: 2 }) })).toThrow(/groupNorm: expected gamma of shape \[6\] but received \[5\]/);
+    expect(() => ops.layerNorm(x, { axis: 0 })).toThrow(/layerNorm: expected an axis after the batch axis/);
+  });
+});

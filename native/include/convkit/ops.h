@@ -136,6 +136,17 @@ void ck_channel_moments(double* mean, double* var, const float* x, size_t rows, 
 void ck_channel_sums(double* sum_a, double* sum_ab, const float* a, const float* b, size_t rows, size_t channels);
 // y = x * s + t, s and t (C) per channel
 void ck_channel_affine(float* y, const float* x, const float* s, const float* t, size_t rows, size_t channels);
+// Group normalization, layer normalization's general form: x viewed as [n][s][g][k] (n samples, s positions,
+// g groups of k channels, channels last); each (sample, group)'s s * k values are normalized by their mean and
+// biased variance (two passes in double), then y = xhat * gamma[c] + beta[c] for channel c = group * k + j
+// (gamma, beta of g * k values, or null for 1 and 0). Layer normalization over the last axes is s = 1, g = 1.
+// stats (2 * n * g doubles) = [mean, 1 / sqrt(var + eps)]; xhat (like x) written when not null.
+void ck_group_norm_fwd(float* y, float* xhat, double* stats, const float* x, const float* gamma, const float* beta,
+                       size_t n, size_t s, size_t g, size_t k, double eps);
+// Its backward from dy, the forward's xhat and 1/std (inv_std, n * g): dx (like x); param_sums (2 * g * k doubles,
+// when not null) = [sum of dy, sum of dy * xhat] per channel over samples and positions: dbeta and dgamma.
+void ck_group_norm_bwd(float* dx, double* param_sums, const float* dy, const float* xhat, const float* gamma,
+                       const double* inv_std, size_t n, size_t s, size_t g, size_t k);
 // y = a * sa + b * sb + t, sa, sb and t (C) per channel
 void ck_channel_affine2(float* y, const float* a, const float* b, const float* sa, const float* sb, const float* t,
                         size_t rows, size_t channels);

@@ -51,6 +51,8 @@ function nativeKernels(addon: NativeAddon): Backend {
     softmaxCrossEntropySparse: (logits, labels, grad) => act.softmaxCrossEntropySparse(addon, logits, labels, grad),
     softmaxCrossEntropyDense: (logits, targets, grad) => act.softmaxCrossEntropyDense(addon, logits, targets, grad),
     channelMoments: (x, out) => norm.channelMoments(addon, x, out),
+    groupNormForward: (x, gamma, beta, info, xhat, stats, out) => norm.groupNormForward(addon, x, gamma, beta, info, xhat, stats, out),
+    groupNormBackward: (dy, xhat, gamma, invStd, info, sums, out) => norm.groupNormBackward(addon, dy, xhat, gamma, invStd, info, sums, out),
     channelSums: (a, b, out) => norm.channelSums(addon, a, b, out),
     channelAffine: (x, s, t, out) => norm.channelAffine(addon, x, s, t, out),
     channelAffine2: (a, b, sa, sb, t, out) => norm.channelAffine2(addon, a, b, sa, sb, t, out),

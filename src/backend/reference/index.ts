@@ -72,6 +72,8 @@ export const referenceBackend: Backend = {
   channelSums: written(norm.channelSums),
   channelAffine: written(norm.channelAffine),
   channelAffine2: written(norm.channelAffine2),
+  groupNormForward: written(norm.groupNormForward),
+  groupNormBackward: written(norm.groupNormBackward),
   firstNonFinite: (x) => firstNonFinite(x.data),
   optimizerStep: (w, g, slots, info) => optimizerStep(w, g, slots, info),
 };
