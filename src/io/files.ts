@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, readdir, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -87,8 +87,9 @@ const LOCK_FILE = '.convkit-save.lock';
 const inProcess = new Map<string, Promise<void>>();
 
 /**
- * Runs `fn` holding the save lock of `dir`: saves in this process queue behind each other; across processes
- * the lock is a file created exclusively, holding its owner's pid and host. A lock left by a process that
+ * Runs `fn` holding the save lock of `dir` (created if missing): saves in this process queue behind each
+ * other in call order (the place is taken before anything is awaited); across processes the lock is a file
+ * created exclusively, holding its owner's pid and host. A lock left by a process that
  * died (killed mid-save) is taken over; one held by a live process is waited for up to `waitMs`.
  * @throws Error naming the holder when the wait runs out.
  */
@@ -101,6 +102,7 @@ export async function withDirLock<T>(dir: string, fn: () => Promise<T>, waitMs =
   inProcess.set(key, chained);
   try {
     await before;
+    await mkdir(dir, { recursive: true });
     const lock = join(dir, LOCK_FILE);
     await acquire(lock, waitMs);
     try {

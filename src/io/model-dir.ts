@@ -14,7 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { mkdir, rename } from 'node:fs/promises';
+import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConvkitError, describe } from '../errors.js';
 import type { LayerConfig } from '../layers/index.js';
@@ -111,7 +111,6 @@ export async function saveModel(model: Model, dir: string): Promise<void> {
     epochsTrained: model.epochsTrained,
     weights: { file: weightsFile, byteLength: bytes.length, crc32: crc32(bytes), entries },
   });
-  await mkdir(dir, { recursive: true });
   await withDirLock(dir, async () => {
     const tmpJson = freshName(`${MODEL_JSON}.tmp-`);
     let committed = false;
