@@ -93,7 +93,7 @@ interface NativeSyncOps {
    */
   optimizerStep(rule: string, w: Float32Array, g: Float32Array, slot0: Float32Array | null, slot1: Float32Array | null,
     lr: number, scale: number, decay: number, momentum: number, nesterov: boolean, beta1: number, beta2: number,
-    rho: number, epsilon: number, checkFinite: boolean): void;
+    rho: number, epsilon: number, checkFinite: boolean, mCoef: number, gCoef: number, vCoef: number): void;
   /** The index of the first NaN or ±Inf in x, or -1. */
   firstNonFinite(x: Float32Array): number;
 }

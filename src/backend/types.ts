@@ -111,12 +111,12 @@ export type BinaryKind = 'add' | 'sub' | 'mul' | 'max' | 'min';
  */
 export type AsyncKernels = { [K in AsyncKernelName]: (...args: Parameters<Backend[K]>) => Promise<Tensor> };
 
-export type OptimizerRule = 'sgd' | 'adam' | 'rmsprop' | 'adagrad' | 'adadelta';
+export type OptimizerRule = 'sgd' | 'adam' | 'rmsprop' | 'adagrad' | 'adadelta' | 'adamax' | 'nadam';
 
 /** One optimizer step's hyperparameters; a rule reads the fields it names. */
 export interface OptimizerStepInfo {
   rule: OptimizerRule;
-  /** The learning rate; for adam the bias-corrected step size lr·sqrt(1-b2^t)/(1-b1^t). */
+  /** The learning rate; for adam the bias-corrected step size lr·sqrt(1-b2^t)/(1-b1^t), for adamax lr/(1-b1^t). */
   lr: number;
   /** Gradient multiplier (clipping), 1 for none. */
   scale: number;
@@ -126,13 +126,20 @@ export interface OptimizerStepInfo {
   momentum: number;
   /** sgd. */
   nesterov: boolean;
-  /** adam. */
+  /** adam, adamax, nadam. */
   beta1: number;
   beta2: number;
   /** rmsprop, adadelta. */
   rho: number;
-  /** adam, rmsprop, adagrad, adadelta. */
+  /** adam, rmsprop, adagrad, adadelta, adamax, nadam. */
   epsilon: number;
+  /**
+   * nadam, which reads w -= lr·(mCoef·m + gCoef·g) / (sqrt(vCoef·v) + epsilon): the step's momentum schedule
+   * and bias corrections (see optimizers.Nadam). Ignored by the other rules.
+   */
+  mCoef?: number;
+  gCoef?: number;
+  vCoef?: number;
   /** Throw a NonFiniteError when the update leaves a weight NaN or ±Inf (default true). */
   checkFinite?: boolean;
 }

@@ -11,6 +11,8 @@ const SLOT_COUNTS: Record<OptimizerRule, (s: OptimizerStepInfo) => number> = {
   rmsprop: (s) => (s.momentum > 0 ? 2 : 1),
   adagrad: () => 1,
   adadelta: () => 2,
+  adamax: () => 2,
+  nadam: () => 2,
 };
 
 /**
@@ -35,5 +37,7 @@ export const optimizerStepOp = defineOp((w: Tensor, g: Tensor, slots: readonly T
     checkShapeEquals(where, `slots[${i}]`, t.shape, w.shape);
   });
   for (const k of ['lr', 'scale', 'decay', 'momentum', 'beta1', 'beta2', 'rho', 'epsilon'] as const) finiteNumber(where, k, info[k]);
-  return kernelRequest('optimizerStep', [w, g, slots, { ...info, nesterov: !!info.nesterov, checkFinite: info.checkFinite !== false }], w);
+  const coefs = { mCoef: 0, gCoef: 0, vCoef: 0 };
+  if (info.rule === 'nadam') for (const k of ['mCoef', 'gCoef', 'vCoef'] as const) coefs[k] = finiteNumber(where, k, info[k]);
+  return kernelRequest('optimizerStep', [w, g, slots, { ...info, ...coefs, nesterov: !!info.nesterov, checkFinite: info.checkFinite !== false }], w);
 });

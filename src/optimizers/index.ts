@@ -183,6 +183,82 @@ export class Adadelta extends Optimizer {
   }
 }
 
+/**
+ * Adamax, Adam with the infinity norm: m = b1·m + (1-b1)·g, u = max(b2·u, |g|),
+ * w -= lr/(1-b1^t) · m / (u + epsilon). Defaults lr 0.001, b1 0.9, b2 0.999, epsilon 1e-7 (Keras's).
+ * @example optimizers.adamax({ learningRate: 2e-3 })
+ */
+export class Adamax extends Optimizer {
+  readonly className = 'adamax';
+  protected readonly slotNames = ['m', 'u'];
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  constructor(args: AdamArgs = {}) {
+    super('adamax', args, 0.001);
+    this.beta1 = inUnit('adamax', 'beta1', args.beta1 ?? 0.9);
+    this.beta2 = inUnit('adamax', 'beta2', args.beta2 ?? 0.999);
+    this.epsilon = nonNegativeNumber('adamax', 'epsilon', args.epsilon ?? 1e-7);
+  }
+  protected ruleStep(lr: number, t: number): RuleStep {
+    const { beta1, beta2, epsilon } = this;
+    return { rule: 'adamax', lr: lr / (1 - beta1 ** t), beta1, beta2, epsilon };
+  }
+  protected ruleConfig(): Record<string, unknown> {
+    return { beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
+  }
+}
+
+/**
+ * Nadam, Adam with Nesterov momentum, on Keras 3's momentum schedule: u_t = b1·(1 - 0.5·0.96^t),
+ * m = b1·m + (1-b1)·g, v = b2·v + (1-b2)·g², and
+ * w -= lr · (u_{t+1}·m / (1 - u_1···u_{t+1}) + (1-u_t)·g / (1 - u_1···u_t)) / (sqrt(v / (1-b2^t)) + epsilon).
+ * The running product is a function of the step count, so a resumed run continues it exactly.
+ * Defaults lr 0.001, b1 0.9, b2 0.999, epsilon 1e-7.
+ * @example optimizers.nadam({ learningRate: 2e-3 })
+ */
+export class Nadam extends Optimizer {
+  readonly className = 'nadam';
+  protected readonly slotNames = ['m', 'v'];
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  /** u_1···u_t for the last t asked for, so each step multiplies once. */
+  private product = { t: 0, value: 1 };
+  constructor(args: AdamArgs = {}) {
+    super('nadam', args, 0.001);
+    this.beta1 = inUnit('nadam', 'beta1', args.beta1 ?? 0.9);
+    this.beta2 = inUnit('nadam', 'beta2', args.beta2 ?? 0.999);
+    this.epsilon = nonNegativeNumber('nadam', 'epsilon', args.epsilon ?? 1e-7);
+  }
+  private momentumAt(t: number): number {
+    return this.beta1 * (1 - 0.5 * 0.96 ** t);
+  }
+  private productTo(t: number): number {
+    if (this.product.t > t) this.product = { t: 0, value: 1 };
+    while (this.product.t < t) this.product = { t: this.product.t + 1, value: this.product.value * this.momentumAt(this.product.t + 1) };
+    return this.product.value;
+  }
+  protected ruleStep(lr: number, t: number): RuleStep {
+    const { beta1, beta2, epsilon } = this;
+    const productT = this.productTo(t);
+    const productNext = productT * this.momentumAt(t + 1);
+    return {
+      rule: 'nadam',
+      lr,
+      beta1,
+      beta2,
+      epsilon,
+      mCoef: this.momentumAt(t + 1) / (1 - productNext),
+      gCoef: (1 - this.momentumAt(t)) / (1 - productT),
+      vCoef: 1 / (1 - beta2 ** t),
+    };
+  }
+  protected ruleConfig(): Record<string, unknown> {
+    return { beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
+  }
+}
+
 /** @example optimizers.sgd({ learningRate: 0.05, momentum: 0.9, nesterov: true }) */
 export const sgd = (args: SgdArgs = {}): SGD => new SGD(args);
 /** @example optimizers.adam({ learningRate: 1e-3 }) */
@@ -196,9 +272,24 @@ export const adagrad = (args: AdagradArgs = {}): Adagrad => new Adagrad(args);
 /** @example optimizers.adadelta({ learningRate: 1 }) */
 export const adadelta = (args: AdadeltaArgs = {}): Adadelta => new Adadelta(args);
 
-const REGISTRY: Record<string, (args: never) => Optimizer> = { sgd, adam, adamW, rmsprop, adagrad, adadelta };
+/** @example optimizers.adamax({ learningRate: 2e-3 }) */
+export const adamax = (args: AdamArgs = {}): Adamax => new Adamax(args);
+/** @example optimizers.nadam({ learningRate: 2e-3 }) */
+export const nadam = (args: AdamArgs = {}): Nadam => new Nadam(args);
+
+const REGISTRY: Record<string, (args: never) => Optimizer> = { sgd, adam, adamW, rmsprop, adagrad, adadelta, adamax, nadam };
 /** Keras's spellings. */
-const ALIASES: Readonly<Record<string, string>> = { adamw: 'adamW', RMSprop: 'rmsprop', SGD: 'sgd', Adam: 'adam', AdamW: 'adamW', Adagrad: 'adagrad', Adadelta: 'adadelta' };
+const ALIASES: Readonly<Record<string, string>> = {
+  adamw: 'adamW',
+  RMSprop: 'rmsprop',
+  SGD: 'sgd',
+  Adam: 'adam',
+  AdamW: 'adamW',
+  Adagrad: 'adagrad',
+  Adadelta: 'adadelta',
+  Adamax: 'adamax',
+  Nadam: 'nadam',
+};
 
 /**
  * An optimizer from an instance, a name ('adam') or a saved config.

@@ -35,7 +35,7 @@ const cvp = (a: NativeAddon, poolInfo: unknown, y = f32(32), convY: unknown = nu
   (a.conv2dMaxPool as (...args: unknown[]) => void)(f32(150), f32(108), y, conv, null, 'relu', 0, poolInfo, convY);
 
 const os = (a: NativeAddon, rule: string, g: unknown = f32(5), s0: unknown = null, s1: unknown = null, lr: unknown = 0.1) =>
-  (a.optimizerStep as (...args: unknown[]) => void)(rule, f32(5), g, s0, s1, lr, 1, 0, 0, false, 0.9, 0.999, 0.9, 1e-7, true);
+  (a.optimizerStep as (...args: unknown[]) => void)(rule, f32(5), g, s0, s1, lr, 1, 0, 0, false, 0.9, 0.999, 0.9, 1e-7, true, 0, 0, 0);
 
 const cases: Case[] = [
   ['matmul: missing arguments', (a) => (a.matmul as (...args: unknown[]) => void)(f32(1)), TypeError, /missing argument/],
@@ -151,6 +151,7 @@ const cases: Case[] = [
   ['optimizerStep: adam without its second slot', (a) => os(a, 'adam', f32(5), f32(5), null), TypeError, /slot1 must be a Float32Array/],
   ['optimizerStep: a slot sgd without momentum has no use for', (a) => os(a, 'sgd', f32(5), f32(5)), TypeError, /slot0 must be null/],
   ['optimizerStep: slot too long', (a) => os(a, 'adagrad', f32(5), f32(6)), RangeError, /slot0 must have 5 elements/],
+  ['optimizerStep: nadam without its coefficients', (a) => (a.optimizerStep as (...args: unknown[]) => void)('nadam', f32(5), f32(5), f32(5), f32(5), 0.1, 1, 0, 0, false, 0.9, 0.999, 0.9, 1e-7, true), TypeError, /mCoef/],
   ['optimizerStep: NaN learning rate', (a) => os(a, 'sgd', f32(5), null, null, NaN), RangeError, /lr/],
 ];
 
@@ -167,7 +168,7 @@ describe.skipIf(!addon)(`native addon argument checks${error ? ` (skipped: ${err
     expect(() => a.conv2dAsync(f32(150), f32(108), f32(200), { ...conv, outH: 6 }, null, 'relu', 0)).toThrow(RangeError);
     expect(() => a.maxPool2dAsync(f32(32), [] as unknown as Float32Array, pool)).toThrow(TypeError);
     expect(() => a.softmaxAsync(f32(5), f32(5), 2)).toThrow(/not a multiple of channels/);
-    expect(() => a.optimizerStepAsync('adam', f32(5), f32(5), f32(5), null, 0.1, 1, 0, 0, false, 0.9, 0.999, 0.9, 1e-7, true)).toThrow(/slot1/);
+    expect(() => a.optimizerStepAsync('adam', f32(5), f32(5), f32(5), null, 0.1, 1, 0, 0, false, 0.9, 0.999, 0.9, 1e-7, true, 0, 0, 0)).toThrow(/slot1/);
   });
 
   it('reads every info field before taking array pointers, so a getter that detaches x is caught', () => {
@@ -197,7 +198,7 @@ describe.skipIf(!addon)(`native addon argument checks${error ? ` (skipped: ${err
       [() => a.unary('relu', f32(0), f32(0), 0), /unary: x must not be empty/],
       [() => a.unaryAsync('sigmoid', f32(0), f32(0), 0), /unary: x must not be empty/],
       [() => a.biasGrad(f32(0), f32(3)), /biasGrad: dy must not be empty/],
-      [() => a.optimizerStep('sgd', f32(0), f32(0), null, null, 0.1, 1, 0, 0, false, 0.9, 0.999, 0.9, 1e-7, true), /optimizerStep: w must not be empty/],
+      [() => a.optimizerStep('sgd', f32(0), f32(0), null, null, 0.1, 1, 0, 0, false, 0.9, 0.999, 0.9, 1e-7, true, 0, 0, 0), /optimizerStep: w must not be empty/],
       [() => a.avgPool2d(f32(16), f32(4), { ...pool, channels: 1, padTop: 2, outH: 3 }), /info.padTop must be below info.poolH 2/],
     ];
     for (const [call, message] of refusals) expect(call).toThrow(message);

@@ -17,10 +17,13 @@ const cases: [string, Partial<OptimizerStepInfo>, number][] = [
   ['rmsprop momentum', { rule: 'rmsprop', momentum: 0.5 }, 2],
   ['adagrad', { rule: 'adagrad' }, 1],
   ['adadelta', { rule: 'adadelta', rho: 0.95, lr: 1 }, 2],
+  ['adamax', { rule: 'adamax', lr: 0.0123 }, 2],
+  ['nadam', { rule: 'nadam', lr: 0.0123, mCoef: 3.7, gCoef: 0.55, vCoef: 1.0005 }, 2],
   // without weight decay the kernel runs a separately compiled loop
   ['sgd, no decay', { rule: 'sgd', decay: 0 }, 0],
   ['adam, no decay', { rule: 'adam', lr: 0.0123, decay: 0 }, 2],
   ['rmsprop momentum, no decay', { rule: 'rmsprop', momentum: 0.5, decay: 0 }, 2],
+  ['adamax, no decay', { rule: 'adamax', lr: 0.0123, decay: 0 }, 2],
 ];
 
 // 40,000 values: more than one of the kernel's chunks, and not a multiple of any vector width.

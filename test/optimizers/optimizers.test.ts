@@ -86,6 +86,55 @@ describe('optimizer update rules against hand-computed steps', () => {
     close(run(optimizers.adadelta({ learningRate: 1 }), [1], [[2], [1]]), [[1 + d1], [1 + d1 + d2]]);
   });
 
+  it('adamax: u = max(b2 u, |g|); w -= lr/(1-b1^t) · m / (u + eps)', () => {
+    const [m1, u1] = [0.1 * 2, 2];
+    const w1 = 1 - (0.01 / 0.1) * (m1 / (u1 + 1e-7));
+    const [m2, u2] = [0.9 * m1 + 0.1 * 1, Math.max(0.999 * u1, 1)];
+    const w2 = w1 - (0.01 / (1 - 0.81)) * (m2 / (u2 + 1e-7));
+    close(run(optimizers.adamax({ learningRate: 0.01 }), [1], [[2], [1]]), [[w1], [w2]]);
+  });
+
+  it("nadam: Keras 3's momentum schedule u_t = b1 (1 - 0.5·0.96^t) and bias corrections", () => {
+    const u = (t: number) => 0.9 * (1 - 0.5 * 0.96 ** t);
+    const lr = 0.01;
+    let [w, m, v, prod] = [1, 0, 0, 1];
+    const want: number[][] = [];
+    for (const [t, g] of [[1, 2], [2, -1], [3, 0.5]]) {
+      m = 0.9 * m + 0.1 * g;
+      v = 0.999 * v + 0.001 * g * g;
+      prod *= u(t);
+      const mHat = (u(t + 1) * m) / (1 - prod * u(t + 1)) + ((1 - u(t)) * g) / (1 - prod);
+      w -= (lr * mHat) / (Math.sqrt(v / (1 - 0.999 ** t)) + 1e-7);
+      want.push([w]);
+    }
+    close(run(optimizers.nadam({ learningRate: lr }), [1], [[2], [-1], [0.5]]), want);
+  });
+
+  it('nadam resumed from its saved state takes the steps an uninterrupted run takes, bit for bit', () => {
+    const grads = [[0.3, -0.1], [0.2, 0.4], [-0.5, 0.1], [0.05, 0.05]];
+    const straight = optimizers.nadam({ learningRate: 0.01 });
+    const p = param([1, 2]);
+    for (const g of grads) {
+      p.grad = tensor(g, undefined, 'float64');
+      straight.apply([p]);
+    }
+    const first = optimizers.nadam({ learningRate: 0.01 });
+    const q = param([1, 2]);
+    for (const g of grads.slice(0, 2)) {
+      q.grad = tensor(g, undefined, 'float64');
+      first.apply([q]);
+    }
+    const resumed = getOptimizer(JSON.parse(JSON.stringify(first.getConfig())));
+    expect(resumed).toBeInstanceOf(optimizers.Nadam);
+    resumed.iterations = first.iterations;
+    resumed.setSlotWeights([q], first.getSlotWeights([q]));
+    for (const g of grads.slice(2)) {
+      q.grad = tensor(g, undefined, 'float64');
+      resumed.apply([q]);
+    }
+    expect([...q.value.data]).toEqual([...p.value.data]);
+  });
+
   it('clipNorm rescales a gradient to the norm; globalClipNorm rescales all together', () => {
     // g = [3, 4] has norm 5; clipped to 1 -> [0.6, 0.8].
     close(run(optimizers.sgd({ learningRate: 1, clipNorm: 1 }), [0, 0], [[3, 4]]), [[-0.6, -0.8]]);
@@ -130,6 +179,8 @@ describe('optimizer update rules against hand-computed steps', () => {
 
   it('rejects bad hyperparameters with a message naming them', () => {
     expect(() => optimizers.sgd({ momentum: 1.5 })).toThrow(/sgd: expected momentum in \[0, 1\)/);
-    expect(() => getOptimizer('lbfgs')).toThrow(/one of sgd, adam, adamW, rmsprop, adagrad, adadelta/);
+    expect(() => getOptimizer('lbfgs')).toThrow(/one of sgd, adam, adamW, rmsprop, adagrad, adadelta, adamax, nadam/);
+    expect(getOptimizer('Nadam').className).toBe('nadam');
+    expect(getOptimizer('Adamax').className).toBe('adamax');
   });
 });

@@ -151,7 +151,16 @@ void ck_group_norm_bwd(float* dx, double* param_sums, const float* dy, const flo
 void ck_channel_affine2(float* y, const float* a, const float* b, const float* sa, const float* sb, const float* t,
                         size_t rows, size_t channels);
 
-enum ck_optimizer_rule : int { CK_OPT_SGD = 0, CK_OPT_ADAM, CK_OPT_RMSPROP, CK_OPT_ADAGRAD, CK_OPT_ADADELTA, CK_OPT_COUNT };
+enum ck_optimizer_rule : int {
+  CK_OPT_SGD = 0,
+  CK_OPT_ADAM,
+  CK_OPT_RMSPROP,
+  CK_OPT_ADAGRAD,
+  CK_OPT_ADADELTA,
+  CK_OPT_ADAMAX,
+  CK_OPT_NADAM,
+  CK_OPT_COUNT
+};
 
 // One optimizer step's hyperparameters (the rules are spelled out in runtime/optimizer.cc).
 struct ck_optimizer_step_info {
@@ -161,12 +170,14 @@ struct ck_optimizer_step_info {
   double decay;     // decoupled weight decay, lr * weightDecay: w -= decay * w before the rule
   double momentum;  // sgd, rmsprop
   bool nesterov;    // sgd
-  double beta1, beta2;  // adam
+  double beta1, beta2;  // adam, adamax, nadam
   double rho;       // rmsprop, adadelta
-  double epsilon;   // adam, rmsprop, adagrad, adadelta
+  double epsilon;   // adam, rmsprop, adagrad, adadelta, adamax, nadam
+  // nadam: m_hat = m_coef * m + g_coef * g, v_hat = v_coef * v (the step's momentum schedule and bias corrections)
+  double m_coef, g_coef, v_coef;
 };
 // w, g (n); slot0, slot1 (n, or null where the rule has fewer slots: sgd without momentum none, sgd and
-// adagrad one, rmsprop one or two). Updates w and the slots in place, in float64 arithmetic with every value
+// adagrad one, rmsprop one or two; adam, adadelta, adamax and nadam two). Updates w and the slots in place, in float64 arithmetic with every value
 // read from and rounded back to float32 where the reference backend's typed arrays round it: the same bits.
 // Returns the index of the first updated weight that is NaN or ±inf, or n when all are finite.
 size_t ck_optimizer_step(float* w, const float* g, float* slot0, float* slot1, size_t n, const ck_optimizer_step_info& s);

@@ -68,6 +68,21 @@ bool step_rule(float* w, const float* g, float* s0, float* s1, size_t i0, size_t
       const double d = (-std::sqrt(double(s1[i]) + eps) / std::sqrt(a + eps)) * gi;
       s1[i] = float(s.rho * double(s1[i]) + (1 - s.rho) * d * d);
       wi = wi + lr * d;
+    } else if constexpr (Rule == CK_OPT_ADAMAX) {
+      // m = b1 m + (1-b1) g; u = max(b2 u, |g|) (NaN-propagating, as Math.max); w -= lr m / (u + eps)
+      const double m = f32(s.beta1 * double(s0[i]) + (1 - s.beta1) * gi);
+      const double bu = s.beta2 * double(s1[i]), ag = std::fabs(gi);
+      const double u = f32(bu != bu || ag != ag ? bu + ag : (bu > ag ? bu : ag));
+      s0[i] = float(m);
+      s1[i] = float(u);
+      wi = wi - (lr * m) / (u + eps);
+    } else if constexpr (Rule == CK_OPT_NADAM) {
+      // m, v as adam's; w -= lr (m_coef m + g_coef g) / (sqrt(v_coef v) + eps)
+      const double m = f32(s.beta1 * double(s0[i]) + (1 - s.beta1) * gi);
+      const double v = f32(s.beta2 * double(s1[i]) + (1 - s.beta2) * gi * gi);
+      s0[i] = float(m);
+      s1[i] = float(v);
+      wi = wi - (lr * (s.m_coef * m + s.g_coef * gi)) / (std::sqrt(v * s.v_coef) + eps);
     }
     const float out = float(wi);
     w[i] = out;
@@ -99,6 +114,10 @@ inline bool ck_f32_optimizer_step(float* w, const float* g, float* s0, float* s1
       return step_decay<CK_OPT_ADAGRAD, true, false>(w, g, s0, s1, i0, i1, s);
     case CK_OPT_ADADELTA:
       return step_decay<CK_OPT_ADADELTA, true, true>(w, g, s0, s1, i0, i1, s);
+    case CK_OPT_ADAMAX:
+      return step_decay<CK_OPT_ADAMAX, true, true>(w, g, s0, s1, i0, i1, s);
+    case CK_OPT_NADAM:
+      return step_decay<CK_OPT_NADAM, true, true>(w, g, s0, s1, i0, i1, s);
     default:
       return true;
   }

@@ -1,4 +1,4 @@
-// The optimizer-step microkernel: one update rule (sgd, adam, rmsprop, adagrad, adadelta; decoupled weight
+// The optimizer-step microkernel: one update rule (sgd, adam, rmsprop, adagrad, adadelta, adamax, nadam; decoupled weight
 // decay and the gradient scale first) over elements [i0, i1) of w, g and the rule's slots, in place. Slots the
 // rule does not use may be null. The result is the reference backend's, bit for bit, on every ISA. Returns
 // whether every weight written is finite.

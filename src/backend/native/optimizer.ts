@@ -13,7 +13,7 @@ export function optimizerStep(addon: NativeAddon, w: Tensor, g: Tensor, slots: r
   if (w.dtype === 'float64') return referenceOptimizerStep(w, g, slots, s);
   const [s0, s1] = [slots[0] ? f32(op, slots[0]) : null, slots[1] ? f32(op, slots[1]) : null];
   try {
-    addon.optimizerStep(s.rule, f32(op, w), f32(op, g), s0, s1, s.lr, s.scale, s.decay, s.momentum, s.nesterov, s.beta1, s.beta2, s.rho, s.epsilon, s.checkFinite !== false);
+    addon.optimizerStep(s.rule, f32(op, w), f32(op, g), s0, s1, s.lr, s.scale, s.decay, s.momentum, s.nesterov, s.beta1, s.beta2, s.rho, s.epsilon, s.checkFinite !== false, s.mCoef ?? 0, s.gCoef ?? 0, s.vCoef ?? 0);
   } catch (e) {
     throw fromNativeError(e);
   }

@@ -60,6 +60,24 @@ export function optimizerStep(w: Tensor, g: Tensor, slots: readonly Tensor[], s:
         ws[i] += lr * d;
       }
       break;
+    case 'adamax': // m = b1·m + (1-b1)·g; u = max(b2·u, |g|); w -= lr·m / (u + epsilon)
+      for (let i = 0; i < ws.length; i++) {
+        const gi = gs[i] * scale;
+        a![i] = s.beta1 * a![i] + (1 - s.beta1) * gi;
+        b![i] = Math.max(s.beta2 * b![i], Math.abs(gi));
+        ws[i] -= (lr * a![i]) / (b![i] + epsilon);
+      }
+      break;
+    case 'nadam': { // m, v as adam's; w -= lr·(mCoef·m + gCoef·g) / (sqrt(vCoef·v) + epsilon)
+      const [mc, gc, vc] = [s.mCoef ?? 0, s.gCoef ?? 0, s.vCoef ?? 0];
+      for (let i = 0; i < ws.length; i++) {
+        const gi = gs[i] * scale;
+        a![i] = s.beta1 * a![i] + (1 - s.beta1) * gi;
+        b![i] = s.beta2 * b![i] + (1 - s.beta2) * gi * gi;
+        ws[i] -= (lr * (mc * a![i] + gc * gi)) / (Math.sqrt(b![i] * vc) + epsilon);
+      }
+      break;
+    }
   }
   if (s.checkFinite !== false) {
     const bad = firstNonFinite(ws);
