@@ -6,13 +6,14 @@ import { Conv2D, DepthwiseConv2D, type Conv2DArgs, type DepthwiseConv2DArgs } fr
 import { Dense, type DenseArgs } from './dense.js';
 import { Dropout, SpatialDropout2D, type DropoutArgs } from './dropout.js';
 import { Conv1D, type Conv1DArgs } from './conv1d.js';
+import { Conv3D, type Conv3DArgs } from './conv3d.js';
 import { Conv2DTranspose, type Conv2DTransposeArgs } from './conv2d-transpose.js';
 import { SeparableConv2D, type SeparableConv2DArgs } from './separable-conv2d.js';
 import { Cropping2D, UpSampling2D, ZeroPadding2D, type Cropping2DArgs, type UpSampling2DArgs, type ZeroPadding2DArgs } from './spatial.js';
 import type { Layer, LayerArgs, LayerConfig } from './layer.js';
 import {
-  AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D,
-  type Pooling1DArgs, type Pooling2DArgs,
+  AveragePooling1D, AveragePooling2D, AveragePooling3D, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAveragePooling3D, GlobalMaxPooling1D,
+  GlobalMaxPooling2D, GlobalMaxPooling3D, MaxPooling1D, MaxPooling2D, MaxPooling3D, type Pooling1DArgs, type Pooling2DArgs, type Pooling3DArgs,
 } from './pooling.js';
 import { Flatten, Reshape, type ReshapeArgs } from './shape-layers.js';
 import { InputLayer } from './input-layer.js';
@@ -23,10 +24,11 @@ export {
   Activation, ELU, LeakyReLU, ReLU, Softmax, GroupNormalization, LayerNormalization, Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Concatenate, Conv1D, Conv2D, Conv2DTranspose, Cropping2D, Dense,
   DepthwiseConv2D, Dropout, Flatten, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, InputLayer, MaxPooling1D,
   MaxPooling2D, Maximum, Minimum, Multiply, PReLU, Reshape, SeparableConv2D, SpatialDropout2D, Subtract, UpSampling2D, ZeroPadding2D,
+  Conv3D, MaxPooling3D, AveragePooling3D, GlobalAveragePooling3D, GlobalMaxPooling3D,
 };
 export type {
   ActivationArgs, ELUArgs, LeakyReLUArgs, ReLUArgs, BatchNormalizationArgs, GroupNormalizationArgs, LayerNormalizationArgs, ConcatenateArgs, Conv1DArgs, Conv2DArgs, Conv2DTransposeArgs, Cropping2DArgs, DenseArgs, DepthwiseConv2DArgs,
-  DropoutArgs, PReLUArgs, Pooling1DArgs, Pooling2DArgs, ReshapeArgs, SeparableConv2DArgs, UpSampling2DArgs, ZeroPadding2DArgs,
+  DropoutArgs, PReLUArgs, Pooling1DArgs, Pooling2DArgs, Conv3DArgs, Pooling3DArgs, ReshapeArgs, SeparableConv2DArgs, UpSampling2DArgs, ZeroPadding2DArgs,
 };
 
 /**
@@ -39,6 +41,16 @@ export const conv2d = (args: Conv2DArgs): Conv2D => new Conv2D(args);
 export const depthwiseConv2d = (args: DepthwiseConv2DArgs): DepthwiseConv2D => new DepthwiseConv2D(args);
 /** @example layers.conv1d({ filters: 16, kernelSize: 3, padding: 'causal', inputShape: [100, 2] }) */
 export const conv1d = (args: Conv1DArgs): Conv1D => new Conv1D(args);
+/** @example layers.conv3d({ filters: 16, kernelSize: 3, padding: 'same', activation: 'relu', inputShape: [8, 32, 32, 3] }) */
+export const conv3d = (args: Conv3DArgs): Conv3D => new Conv3D(args);
+/** @example layers.maxPooling3d({ poolSize: [1, 2, 2] }) */
+export const maxPooling3d = (args: Pooling3DArgs = {}): MaxPooling3D => new MaxPooling3D(args);
+/** @example layers.averagePooling3d({ poolSize: 2 }) */
+export const averagePooling3d = (args: Pooling3DArgs = {}): AveragePooling3D => new AveragePooling3D(args);
+/** @example layers.globalAveragePooling3d() */
+export const globalAveragePooling3d = (args: LayerArgs = {}): GlobalAveragePooling3D => new GlobalAveragePooling3D(args);
+/** @example layers.globalMaxPooling3d() */
+export const globalMaxPooling3d = (args: LayerArgs = {}): GlobalMaxPooling3D => new GlobalMaxPooling3D(args);
 /** @example layers.conv2dTranspose({ filters: 16, kernelSize: 3, strides: 2, padding: 'same' }) */
 export const conv2dTranspose = (args: Conv2DTransposeArgs): Conv2DTranspose => new Conv2DTranspose(args);
 /** @example layers.separableConv2d({ filters: 64, kernelSize: 3, padding: 'same' }) */
@@ -117,7 +129,7 @@ const REGISTRY = new Map<string, LayerClass>(
     Conv2D, DepthwiseConv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, Dense, Flatten, Reshape, Activation, PReLU,
     Dropout, BatchNormalization, InputLayer, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Conv1D, Conv2DTranspose, SeparableConv2D,
     ZeroPadding2D, Cropping2D, UpSampling2D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D, SpatialDropout2D, ReLU,
-    LeakyReLU, ELU, Softmax, LayerNormalization, GroupNormalization,
+    LeakyReLU, ELU, Softmax, LayerNormalization, GroupNormalization, Conv3D, MaxPooling3D, AveragePooling3D, GlobalAveragePooling3D, GlobalMaxPooling3D,
   ].map(
     (c) => [c.className, c as LayerClass],
   ),

@@ -287,3 +287,125 @@ export class GlobalMaxPooling1D extends GlobalPooling1D {
     return { inputs: true, output: false };
   }
 }
+
+export interface Pooling3DArgs extends LayerArgs {
+  /** Default 2 (on every axis). */
+  poolSize?: ops.Triple;
+  /** Default poolSize. */
+  strides?: ops.Triple;
+  /** Default 'valid'. */
+  padding?: 'valid' | 'same';
+}
+
+function checkNdhwc(where: string, inputShape: Shape): void {
+  if (inputShape.length !== 4) fail(where, 'input of shape [N, depth, height, width, channels] (ndhwc)', `[N, ${inputShape.join(', ')}]`);
+}
+
+/** 3-D pooling over NDHWC volumes (ops.maxPool3d, ops.avgPool3d). */
+abstract class Pooling3D extends Layer<PoolSaved> {
+  protected readonly opts: ops.Pool3DOptions;
+
+  constructor(args: Pooling3DArgs, prefix: string) {
+    super(args, prefix);
+    const poolSize = args.poolSize ?? 2;
+    const padding = args.padding ?? 'valid';
+    if (padding !== 'valid' && padding !== 'same') fail(this.where, "padding 'valid' or 'same'", describe(padding));
+    this.opts = { poolSize, strides: args.strides ?? poolSize, padding };
+    ops.pool3dInfo([1, 1, 1, 1, 1], { ...this.opts, padding: 'same' }, this.where); // checks the sizes now
+  }
+
+  computeOutputShape(inputShape: Shape): number[] {
+    checkNdhwc(this.where, inputShape);
+    try {
+      return ops.pool3dOutputShape([1, ...inputShape], this.opts).slice(1);
+    } catch (e) {
+      return fail(this.where, `an input that fits its pool size, strides and padding (${(e as Error).message})`, `[N, ${inputShape.join(', ')}]`);
+    }
+  }
+
+  protected ownConfig(): Record<string, unknown> {
+    return { ...this.opts };
+  }
+}
+
+/** Max over each window of a volume. @example layers.maxPooling3d({ poolSize: [1, 2, 2] }) */
+export class MaxPooling3D extends Pooling3D {
+  static override readonly className = 'MaxPooling3D';
+  constructor(args: Pooling3DArgs = {}) {
+    super(args, 'max_pooling3d');
+  }
+  *forwardProgram(x: Tensor, _ctx: ForwardContext, state: PoolSaved): ops.OpProgram<Tensor> {
+    state.x = x;
+    return yield* ops.programs.maxPool3d(x, this.opts);
+  }
+  *backwardProgram(dy: Tensor, _ctx: BackwardContext, state: PoolSaved): ops.OpProgram<Tensor> {
+    return yield* ops.programs.maxPool3dBackward(dy, this.saved(state.x), this.opts);
+  }
+  override keeps(): { inputs: boolean; output: boolean } {
+    return { inputs: true, output: false };
+  }
+}
+
+/** Mean over each window of a volume (padded cells left out of the divisor). */
+export class AveragePooling3D extends Pooling3D {
+  static override readonly className = 'AveragePooling3D';
+  constructor(args: Pooling3DArgs = {}) {
+    super(args, 'average_pooling3d');
+  }
+  *forwardProgram(x: Tensor, _ctx: ForwardContext, state: PoolSaved): ops.OpProgram<Tensor> {
+    state.x = x;
+    return yield* ops.programs.avgPool3d(x, this.opts);
+  }
+  *backwardProgram(dy: Tensor, _ctx: BackwardContext, state: PoolSaved): ops.OpProgram<Tensor> {
+    return yield* ops.programs.avgPool3dBackward(dy, this.saved(state.x).shape, this.opts);
+  }
+  override keeps(): { inputs: boolean; output: boolean } {
+    return { inputs: false, output: false };
+  }
+}
+
+abstract class GlobalPooling3D extends Layer<PoolSaved> {
+  computeOutputShape(inputShape: Shape): number[] {
+    checkNdhwc(this.where, inputShape);
+    return [inputShape[3]];
+  }
+  protected ownConfig(): Record<string, unknown> {
+    return {};
+  }
+}
+
+/** (N,D,H,W,C) -> (N,C), the mean over D, H and W. */
+export class GlobalAveragePooling3D extends GlobalPooling3D {
+  static override readonly className = 'GlobalAveragePooling3D';
+  constructor(args: LayerArgs = {}) {
+    super(args, 'global_average_pooling3d');
+  }
+  *forwardProgram(x: Tensor, _ctx: ForwardContext, state: PoolSaved): ops.OpProgram<Tensor> {
+    state.x = x;
+    return yield* ops.programs.globalAvgPool3d(x);
+  }
+  *backwardProgram(dy: Tensor, _ctx: BackwardContext, state: PoolSaved): ops.OpProgram<Tensor> {
+    return yield* ops.programs.globalAvgPool3dBackward(dy, this.saved(state.x).shape);
+  }
+  override keeps(): { inputs: boolean; output: boolean } {
+    return { inputs: false, output: false };
+  }
+}
+
+/** (N,D,H,W,C) -> (N,C), the max over D, H and W. */
+export class GlobalMaxPooling3D extends GlobalPooling3D {
+  static override readonly className = 'GlobalMaxPooling3D';
+  constructor(args: LayerArgs = {}) {
+    super(args, 'global_max_pooling3d');
+  }
+  *forwardProgram(x: Tensor, _ctx: ForwardContext, state: PoolSaved): ops.OpProgram<Tensor> {
+    state.x = x;
+    return yield* ops.programs.globalMaxPool3d(x);
+  }
+  *backwardProgram(dy: Tensor, _ctx: BackwardContext, state: PoolSaved): ops.OpProgram<Tensor> {
+    return yield* ops.programs.globalMaxPool3dBackward(dy, this.saved(state.x));
+  }
+  override keeps(): { inputs: boolean; output: boolean } {
+    return { inputs: true, output: false };
+  }
+}

@@ -6,6 +6,8 @@
  */
 import { activationBackwardOp, activationOp, softmaxBackwardOp, softmaxOp } from './activation.js';
 import { conv2dBackwardFilterOp, conv2dBackwardInputOp, conv2dMaxPoolOp, conv2dOp } from './conv.js';
+import { conv3dBackwardFilterOp, conv3dBackwardInputOp, conv3dOp } from './conv3d.js';
+export { conv3dInfo, conv3dOutputShape, type Conv3DInfo, type Conv3DOptions, type Padding3D, type Triple } from './conv3d.js';
 import { addOp, concatenateOp, dropoutOp, maximumOp, minimumOp, multiplyOp, routeOp, scaleOp, sliceAxisOp, subtractOp } from './elementwise.js';
 import { biasAddOp, biasGradOp, matmulOp } from './matmul.js';
 import { channelAffine2Op, channelAffineOp, channelMomentsOp, channelSumsOp, groupNormBackwardOp, groupNormForwardOp } from './normalization.js';
@@ -15,6 +17,11 @@ import {
   avgPool2dBackwardOp, avgPool2dOp, globalAvgPool2dBackwardOp, globalAvgPool2dOp, globalMaxPool2dBackwardOp, globalMaxPool2dOp,
   maxPool2dBackwardOp, maxPool2dOp,
 } from './pool.js';
+import {
+  avgPool3dBackwardOp, avgPool3dOp, globalAvgPool3dBackwardOp, globalAvgPool3dOp, globalMaxPool3dBackwardOp, globalMaxPool3dOp,
+  maxPool3dBackwardOp, maxPool3dOp,
+} from './pool3d.js';
+export { pool3dInfo, pool3dOutputShape, type Pool3DInfo, type Pool3DOptions } from './pool3d.js';
 
 export type { ActivationKind, Conv2DInfo, Epilogue, GroupNormInfo, OptimizerRule, OptimizerStepInfo, Pool2DInfo, UnaryKind } from '../backend/types.js';
 export {
@@ -46,6 +53,15 @@ export const conv2dBackwardInputAsync = conv2dBackwardInputOp.async;
 export const conv2dBackwardFilter = conv2dBackwardFilterOp.now;
 export const conv2dBackwardFilterAsync = conv2dBackwardFilterOp.async;
 
+/** 3-D convolution (ndhwc, kernel [kd, kh, kw, C/groups, OC]), lowered onto conv2d: see conv3d.ts. */
+export const conv3d = conv3dOp.now;
+/** conv3d computed off the event loop (native backend); do not write x or filter until it resolves. */
+export const conv3dAsync = conv3dOp.async;
+export const conv3dBackwardInput = conv3dBackwardInputOp.now;
+export const conv3dBackwardInputAsync = conv3dBackwardInputOp.async;
+export const conv3dBackwardFilter = conv3dBackwardFilterOp.now;
+export const conv3dBackwardFilterAsync = conv3dBackwardFilterOp.async;
+
 export const maxPool2d = maxPool2dOp.now;
 export const maxPool2dAsync = maxPool2dOp.async;
 export const avgPool2d = avgPool2dOp.now;
@@ -62,6 +78,18 @@ export const globalAvgPool2dBackward = globalAvgPool2dBackwardOp.now;
 export const globalAvgPool2dBackwardAsync = globalAvgPool2dBackwardOp.async;
 export const globalMaxPool2dBackward = globalMaxPool2dBackwardOp.now;
 export const globalMaxPool2dBackwardAsync = globalMaxPool2dBackwardOp.async;
+
+/** 3-D pooling (ndhwc), as 2-D poolings over each slice and then over depth: see pool3d.ts. */
+export const maxPool3d = maxPool3dOp.now;
+export const maxPool3dAsync = maxPool3dOp.async;
+export const maxPool3dBackward = maxPool3dBackwardOp.now;
+export const avgPool3d = avgPool3dOp.now;
+export const avgPool3dAsync = avgPool3dOp.async;
+export const avgPool3dBackward = avgPool3dBackwardOp.now;
+export const globalAvgPool3d = globalAvgPool3dOp.now;
+export const globalAvgPool3dBackward = globalAvgPool3dBackwardOp.now;
+export const globalMaxPool3d = globalMaxPool3dOp.now;
+export const globalMaxPool3dBackward = globalMaxPool3dBackwardOp.now;
 
 export const softmax = softmaxOp.now;
 export const softmaxBackward = softmaxBackwardOp.now;
@@ -136,4 +164,23 @@ export const request = {
   groupNormForward: groupNormForwardOp.request,
   groupNormBackward: groupNormBackwardOp.request,
   optimizerStep: optimizerStepOp.request,
+};
+
+/**
+ * The ops that are programs of other ops (the 3-D convolutions and poolings), for OpPrograms: `yield*` one to run
+ * its kernels as part of the caller's program.
+ * @example const y: Tensor = yield* ops.programs.conv3d(x, w, { padding: 'same' });
+ */
+export const programs = {
+  conv3d: conv3dOp.program,
+  conv3dBackwardInput: conv3dBackwardInputOp.program,
+  conv3dBackwardFilter: conv3dBackwardFilterOp.program,
+  maxPool3d: maxPool3dOp.program,
+  maxPool3dBackward: maxPool3dBackwardOp.program,
+  avgPool3d: avgPool3dOp.program,
+  avgPool3dBackward: avgPool3dBackwardOp.program,
+  globalAvgPool3d: globalAvgPool3dOp.program,
+  globalAvgPool3dBackward: globalAvgPool3dBackwardOp.program,
+  globalMaxPool3d: globalMaxPool3dOp.program,
+  globalMaxPool3dBackward: globalMaxPool3dBackwardOp.program,
 };

@@ -149,6 +149,22 @@ export function defineOp<A extends unknown[]>(prepare: (...args: A) => OpRequest
   };
 }
 
+/** The forms of an op that is a program of other ops (a lowering): at once, off the event loop, and as the program. */
+export interface ProgramOpForms<A extends unknown[]> {
+  now(...args: A): Tensor;
+  async(...args: A): Promise<Tensor>;
+  program(...args: A): OpProgram<Tensor>;
+}
+
+/** Declares an op computed by a program of other ops; its checks run when the program starts. */
+export function defineProgramOp<A extends unknown[]>(program: (...args: A) => OpProgram<Tensor>): ProgramOpForms<A> {
+  return {
+    now: (...args) => runProgramSync(program(...args)),
+    async: (...args) => runProgramAsync(program(...args)),
+    program,
+  };
+}
+
 /**
  * Runs a program to its end on this thread with the synchronous kernels; batch boundaries pass at once.
  * A kernel's error is thrown into the program at its `yield`, so its `finally` blocks run.

@@ -32,7 +32,7 @@ interface AxisGeometry {
 }
 
 /** Output size and padding of one spatial axis; throws when the padding leaves no output. */
-function resolveAxis(where: string, axis: string, size: number, window: number, stride: number, padding: Padding, explicit: [number, number] | undefined): AxisGeometry {
+export function resolveAxis(where: string, axis: string, size: number, window: number, stride: number, padding: Padding, explicit: [number, number] | undefined): AxisGeometry {
   if (padding === 'same') {
     const out = Math.ceil(size / stride);
     const total = Math.max((out - 1) * stride + window - size, 0);

@@ -68,6 +68,12 @@ const cases: [string, () => Layer[], number[]][] = [
   ['zeroPadding2d + cropping2d', () => [layers.zeroPadding2d({ padding: [[1, 0], [2, 1]], inputShape: [3, 3, 2] }), layers.conv2d({ filters: 2, kernelSize: 2 }), layers.cropping2d({ cropping: [[0, 1], [1, 0]] })], [3, 3, 2]],
   ['upSampling2d nearest [2, 3]', () => [layers.upSampling2d({ size: [2, 3], inputShape: [2, 3, 2] }), layers.conv2d({ filters: 2, kernelSize: 2 })], [2, 3, 2]],
   ['upSampling2d bilinear', () => [layers.upSampling2d({ size: [3, 2], interpolation: 'bilinear', inputShape: [3, 2, 2] }), layers.conv2d({ filters: 2, kernelSize: 2 })], [3, 2, 2]],
+  ['conv3d same relu', () => [layers.conv3d({ filters: 2, kernelSize: 3, padding: 'same', activation: 'relu', inputShape: [3, 3, 3, 2] })], [3, 3, 3, 2]],
+  ['conv3d strided, dilated in depth, grouped, tanh', () => [layers.conv3d({ filters: 4, kernelSize: [2, 2, 1], strides: [2, 1, 2], dilationRate: [2, 1, 1], groups: 2, activation: 'tanh', inputShape: [5, 3, 3, 2] })], [5, 3, 3, 2]],
+  ['maxPooling3d same', () => [layers.conv3d({ filters: 2, kernelSize: 1, inputShape: [3, 4, 3, 1] }), layers.maxPooling3d({ poolSize: [2, 2, 2], strides: [1, 2, 2], padding: 'same' })], [3, 4, 3, 1]],
+  ['averagePooling3d', () => [layers.averagePooling3d({ poolSize: [2, 1, 2], inputShape: [4, 3, 4, 2] })], [4, 3, 4, 2]],
+  ['globalAveragePooling3d', () => [layers.conv3d({ filters: 2, kernelSize: 2, inputShape: [3, 3, 3, 1] }), layers.globalAveragePooling3d()], [3, 3, 3, 1]],
+  ['globalMaxPooling3d', () => [layers.globalMaxPooling3d({ inputShape: [2, 3, 2, 3] })], [2, 3, 2, 3]],
   ['spatialDropout2d (training)', () => [layers.conv2d({ filters: 6, kernelSize: 1, inputShape: [3, 3, 2] }), layers.spatialDropout2d({ rate: 0.5 })], [3, 3, 2]],
 ];
 

@@ -167,3 +167,65 @@ describe('a network of the new layers', () => {
     }, 60_000);
   }
 });
+
+describe('3-D convolution and pooling (video)', () => {
+  /** Clips [frames 4, 8, 8, 1] of a dot that moves right (class 1) or left (class 0) one pixel per frame. */
+  function clips(n: number, seed: number): { x: Tensor; y: Int32Array } {
+    let s = seed;
+    const rnd = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const x = new Float32Array(n * 4 * 8 * 8);
+    const y = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      y[i] = i % 2;
+      const row = Math.floor(rnd() * 8);
+      const start = y[i] === 1 ? Math.floor(rnd() * 4) : 4 + Math.floor(rnd() * 4);
+      for (let f = 0; f < 4; f++) x[((i * 4 + f) * 8 + row) * 8 + start + (y[i] === 1 ? f : -f)] = 1;
+    }
+    return { x: new Tensor(x, [n, 4, 8, 8, 1]), y };
+  }
+
+  it('layer shapes and Keras-layout kernels', () => {
+    const m = sequential([
+      layers.conv3d({ filters: 4, kernelSize: [3, 3, 3], strides: [1, 2, 2], padding: 'same', inputShape: [5, 9, 9, 2] }),
+      layers.maxPooling3d({ poolSize: [2, 2, 2], padding: 'same' }),
+      layers.averagePooling3d({ poolSize: [1, 2, 2] }),
+      layers.globalMaxPooling3d(),
+    ], { seed: 1 });
+    expect(m.layers.map((l) => l.outputShape)).toEqual([[5, 5, 5, 4], [3, 3, 3, 4], [3, 1, 1, 4], [4]]);
+    expect(m.params()[0].value.shape).toEqual([3, 3, 3, 2, 4]);
+    expect(() => layers.conv3d({ filters: 2, kernelSize: [3, 3] as never })).toThrow(/Conv3D.*kernelSize to be a positive integer or \[d, h, w\]/);
+    expect(() => sequential([layers.conv3d({ filters: 2, kernelSize: 3, inputShape: [8, 8, 3] })])).toThrow(/Conv3D.*\[N, depth, height, width, channels\]/);
+  });
+
+  for (const backend of ['reference', ...(nativeAvailable ? ['native'] : [])] as const) {
+    it(`a conv3d net learns the direction of motion, saves and loads (${backend})`, async () => {
+      const previous = getBackend();
+      setBackend(backend);
+      try {
+        const m = sequential([
+          layers.conv3d({ filters: 8, kernelSize: [2, 3, 3], padding: 'same', activation: 'relu', inputShape: [4, 8, 8, 1] }),
+          layers.maxPooling3d({ poolSize: [1, 2, 2] }),
+          layers.conv3d({ filters: 8, kernelSize: [3, 3, 3], padding: 'same', activation: 'relu' }),
+          layers.globalAveragePooling3d(),
+          layers.dense({ units: 2 }),
+        ], { seed: 3 });
+        m.compile({ optimizer: optimizers.adam({ learningRate: 0.01 }), loss: losses.sparseCategoricalCrossentropy({ fromLogits: true }), metrics: ['accuracy'] });
+        const train = clips(128, 1);
+        await m.fit(train.x, train.y, { batchSize: 16, epochs: 15, verbose: 0, seed: 1 });
+        const test = clips(64, 2);
+        const logs = await m.evaluate(test.x, test.y);
+        expect(logs.accuracy).toBeGreaterThanOrEqual(0.9);
+        const dir = await mkdtemp(join(tmpdir(), 'convkit-3d-'));
+        try {
+          await m.save(dir);
+          const again = await loadModel(dir);
+          expect([...((await again.predict(test.x)) as Tensor).data]).toEqual([...((await m.predict(test.x)) as Tensor).data]);
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      } finally {
+        setBackend(previous);
+      }
+    }, 60_000);
+  }
+});
