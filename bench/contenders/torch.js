@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 const b64 = (f32) => Buffer.from(f32.buffer, f32.byteOffset, f32.byteLength).toString('base64');
 const PYTHON = process.env.CONVKIT_BENCH_PYTHON ?? '/usr/bin/python3';
 
-/** A PyTorch peer for the graph at `threads` intra-op threads, or undefined (reason printed) without torch. */
-export async function torchPeer(graph, threads) {
+/** The python process and its request/reply channel. */
+function spawnPeer() {
   const proc = spawn(PYTHON, [fileURLToPath(new URL('./torch_peer.py', import.meta.url))], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
   const failed = new Promise((resolve) => proc.on('error', (e) => resolve({ error: e.message })));
@@ -22,12 +22,48 @@ export async function torchPeer(graph, threads) {
     if (reply.error) throw new Error(reply.error);
     return reply;
   };
+  return { proc, ask };
+}
+
+const unavailable = (e) => console.log(`PyTorch unavailable (${e.message.split('\n')[0]}); apt-get install python3-torch libopenblas0-pthread`);
+const floats = (s) => new Float32Array(Uint8Array.from(Buffer.from(s, 'base64')).buffer);
+const wireArray = (t) => ({ shape: t.shape, data: b64(t.data) });
+
+/**
+ * PyTorch running one layer's op (kind and options as bench/variants.js describes them) at `threads` threads on
+ * the given tensors (convkit's layouts): its forward, backward-input and backward-filter results in convkit's
+ * layouts, and then each pass timed in the peer. Undefined (reason printed) without torch.
+ */
+export async function torchOps(threads) {
+  const { proc, ask } = spawnPeer();
+  try {
+    await ask({ cmd: 'ping' });
+  } catch (e) {
+    unavailable(e);
+    proc.kill();
+    return undefined;
+  }
+  return {
+    async setup(op, opts, x, ws, dy) {
+      const r = await ask({ cmd: 'op', op, opts, threads, x: wireArray(x), w: ws.map(wireArray), dy: wireArray(dy) });
+      return { version: r.torch, y: floats(r.y), dx: floats(r.dx), dw: floats(r.dw) };
+    },
+    time: async (pass) => (await ask({ cmd: 'op_time', pass })).seconds,
+    close() {
+      proc.stdin.end();
+    },
+  };
+}
+
+/** A PyTorch peer for the graph at `threads` intra-op threads, or undefined (reason printed) without torch. */
+export async function torchPeer(graph, threads) {
+  const { proc, ask } = spawnPeer();
   const wire = (g) => ({ ...g, layers: g.layers.map((l) => ({ ...l, weights: Object.fromEntries(Object.entries(l.weights).map(([k, w]) => [k, { shape: w.shape, data: b64(w.data) }])) })) });
   let info;
   try {
     info = await ask({ cmd: 'build', graph: wire(graph), threads });
   } catch (e) {
-    console.log(`PyTorch unavailable (${e.message.split('\n')[0]}); apt-get install python3-torch libopenblas0-pthread`);
+    unavailable(e);
     proc.kill();
     return undefined;
   }
@@ -38,7 +74,7 @@ export async function torchPeer(graph, threads) {
     },
     async predict(x) {
       const { y } = await ask({ cmd: 'predict', x: b64(x.data), shape: x.shape });
-      return new Float32Array(Uint8Array.from(Buffer.from(y, 'base64')).buffer);
+      return floats(y);
     },
     /** Mean cross-entropy of the training batch in training mode (batch statistics), nothing updated. */
     loss: async () => (await ask({ cmd: 'loss' })).loss,

@@ -1,12 +1,17 @@
 """PyTorch contender: runs a described convkit graph (bench/lib/graph.js) with the same weights.
 
 Speaks line-delimited JSON on stdin/stdout (bench/contenders/torch.js is the other end). Requests:
+  {"cmd": "ping"}                                          -> {"ok": true, "torch": version}
   {"cmd": "build", "graph": ..., "threads": n}            -> {"ok": true, "torch": version, "threads": n}
   {"cmd": "data", "trainX": b64 NHWC float32, "trainShape": [...], "labels": [...],
    "inferX": b64, "inferShape": [...]}                     -> {"ok": true} (the batches to time)
   {"cmd": "predict", "x": b64, "shape": [...]}            -> {"y": b64 float32 logits}
   {"cmd": "loss"}                                          -> {"loss": mean cross-entropy of the data batch, training mode}
   {"cmd": "train"} / {"cmd": "infer"}                      -> {"seconds": one step, timed here}
+  {"cmd": "op", "op": kind, "opts": {...}, "x": ..., "w": [...], "dy": ...}
+                                                           -> {"y", "dx", "dw": b64 in convkit's layouts}
+     (one layer's op and both its backward passes, bench/variants.js; arrays {"data": b64, "shape": [...]})
+  {"cmd": "op_time", "pass": "fwd" | "bwd-input" | "bwd-filter"} -> {"seconds": one call, timed here}
 Tensors are NCHW inside PyTorch (its default); inputs arrive NHWC and are converted once, outside the timing.
 """
 import base64
@@ -143,13 +148,97 @@ def nchw(x):
     return torch.from_numpy(x.transpose(0, 3, 1, 2).copy())
 
 
+def channels_first(a):
+    """A channels-last array ([N, ..., C]) as a contiguous channels-first tensor."""
+    return torch.from_numpy(np.ascontiguousarray(np.moveaxis(a, -1, 1)))
+
+
+def channels_last(t):
+    return np.ascontiguousarray(np.moveaxis(t.detach().numpy(), 1, -1))
+
+
+def b64(a):
+    return base64.b64encode(np.ascontiguousarray(a, dtype=np.float32).tobytes()).decode()
+
+
+def conv_grads(dy, x, w, stride, padding, dilation, groups, transposed=False, output_padding=None):
+    """The two backward passes of one convolution as separate calls (aten.convolution_backward)."""
+    output_padding = output_padding or [0] * len(stride)
+
+    def grad(mask):
+        return torch.ops.aten.convolution_backward(dy, x, w, None, stride, padding, dilation, transposed, output_padding, groups, mask)
+
+    return (lambda: grad([True, False, False])[0]), (lambda: grad([False, True, False])[1])
+
+
+def op_passes(req):
+    """fwd, bwd-input, bwd-filter of one layer's op, and how to turn their results into convkit's layouts."""
+    kind, o = req["op"], req["opts"]
+    x = channels_first(array(req["x"]["data"], req["x"]["shape"]))
+    ws = [torch.from_numpy(array(w["data"], w["shape"]).copy()) for w in req["w"]]
+    dy = channels_first(array(req["dy"]["data"], req["dy"]["shape"]))
+    if kind in ("conv1d", "conv3d"):
+        # convkit's kernel [k..., C, OC] -> torch's [OC, C, k...]
+        rank = ws[0].dim()
+        w = ws[0].permute(rank - 1, rank - 2, *range(rank - 2)).contiguous()
+        (before, after) = o["pads"][0], o["pads"][1]
+        symmetric = all(b == a for b, a in zip(before, after))
+        # torch pads symmetrically; an asymmetric (causal) padding is applied to x once, outside the timing
+        sizes = list(x.shape[2:])
+        if not symmetric:
+            x = F.pad(x, [p for b, a in reversed(list(zip(before, after))) for p in (b, a)])
+        pad = list(before) if symmetric else [0] * len(before)
+        conv = F.conv1d if kind == "conv1d" else F.conv3d
+        stride, dil = o["strides"], o["dilations"]
+        fwd = lambda: conv(x, w, None, stride, pad, dil, 1)
+        bwd_in, bwd_w = conv_grads(dy, x, w, stride, pad, dil, 1)
+        back_w = lambda t: t.permute(*range(2, rank), 1, 0)
+        inside = (slice(None), slice(None)) + tuple(slice(b, b + n) for b, n in zip(before, sizes))
+        return fwd, bwd_in, bwd_w, back_w, (None if symmetric else (lambda t: t[inside]))
+    if kind == "conv2dTranspose":
+        # convkit's [kh, kw, OC, Cin] -> torch's [Cin, OC, kh, kw]; TF's 'same' crops the full output at the end
+        w = ws[0].permute(3, 2, 0, 1).contiguous()
+        (top, left), size = o["crop"], o["outSize"]
+        dy_full = F.pad(dy, [left, o["fullSize"][1] - size[1] - left, top, o["fullSize"][0] - size[0] - top])
+        stride = o["strides"]
+        fwd = lambda: F.conv_transpose2d(x, w, None, stride)[:, :, top:top + size[0], left:left + size[1]]
+        bwd_in, bwd_w = conv_grads(dy_full, x, w, stride, [0, 0], [1, 1], 1, transposed=True)
+        return fwd, bwd_in, bwd_w, (lambda t: t.permute(2, 3, 1, 0)), None
+    if kind == "separableConv2d":
+        dw = ws[0].permute(3, 2, 0, 1).contiguous()
+        pw = ws[1].permute(3, 2, 0, 1).contiguous()
+        c, pad = x.shape[1], o["pad"]
+        d = F.conv2d(x, dw, None, 1, pad, 1, c)
+        dd = torch.ops.aten.convolution_backward(dy, d, pw, None, [1, 1], [0, 0], [1, 1], False, [0, 0], 1, [True, False, False])[0]
+        fwd = lambda: F.conv2d(F.conv2d(x, dw, None, 1, pad, 1, c), pw)
+        pw_in, pw_w = conv_grads(dy, d, pw, [1, 1], [0, 0], [1, 1], 1)
+        dw_in, dw_w = conv_grads(dd, x, dw, [1, 1], pad, [1, 1], c)
+
+        def bwd_in():
+            pw_in()
+            return dw_in()
+
+        bwd_w = lambda: (pw_w(), dw_w())
+        back_w = lambda ts: np.concatenate([channels_first_w(ts[0]), channels_first_w(ts[1])])
+        return fwd, bwd_in, bwd_w, back_w, None
+    raise ValueError(f"op {kind} is not built here")
+
+
+def channels_first_w(t):
+    """A torch conv2d weight [OC, C, kh, kw] in convkit's hwio layout, flattened."""
+    return t.permute(2, 3, 1, 0).detach().numpy().ravel()
+
+
 def main():
     net = opt = None
     train_x = train_y = infer_x = None
+    passes = {}
     for line in sys.stdin:
         req = json.loads(line)
         cmd = req["cmd"]
-        if cmd == "build":
+        if cmd == "ping":
+            reply = {"ok": True, "torch": torch.__version__}
+        elif cmd == "build":
             torch.set_num_threads(req["threads"])
             net = Graph(req["graph"])
             opt = torch.optim.SGD(net.parameters(), lr=0.01)
@@ -184,6 +273,22 @@ def main():
             with torch.no_grad():
                 net(infer_x)
             reply = {"seconds": time.perf_counter() - t0}
+        elif cmd == "op":
+            torch.set_num_threads(req["threads"])
+            fwd, bwd_in, bwd_w, back_w, crop_dx = op_passes(req)
+            passes = {"fwd": fwd, "bwd-input": bwd_in, "bwd-filter": bwd_w}
+            with torch.no_grad():
+                dx = bwd_in()
+                dx = crop_dx(dx) if crop_dx else dx
+                dw = back_w(bwd_w())
+                reply = {"torch": torch.__version__, "y": b64(channels_last(fwd())), "dx": b64(channels_last(dx)),
+                         "dw": b64(dw if isinstance(dw, np.ndarray) else dw.detach().numpy())}
+        elif cmd == "op_time":
+            fn = passes[req["pass"]]
+            with torch.no_grad():
+                t0 = time.perf_counter()
+                fn()
+                reply = {"seconds": time.perf_counter() - t0}
         else:
             reply = {"error": f"unknown command {cmd}"}
         sys.stdout.write(json.dumps(reply) + "\n")

@@ -19,17 +19,18 @@ export function measurePeak(threads) {
 }
 
 /**
- * A function running the op request `makeRequest` returns (an `ops.request.*` call) with its output in a
- * buffer reused from one call to the next, as inside a model (its buffer pool): a kernel benchmark then times
- * the kernel, not the page faults of a fresh output every call.
+ * A function running what `make` returns (an `ops.request.*` call, or an OpProgram such as an `ops.programs.*`
+ * call) with its outputs in buffers reused from one call to the next, as inside a model (its buffer pool): a
+ * kernel benchmark then times the kernels, not the page faults of fresh outputs every call.
  */
-export function reusingOutputs(makeRequest) {
+export function reusingOutputs(make) {
   const pool = new BufferPool();
   const { runProgramSync } = convkit.ops;
   return () => {
     pool.batchEnd();
     return runProgramSync((function* () {
-      return yield makeRequest();
+      const made = make();
+      return typeof made?.next === 'function' ? yield* made : yield made;
     })(), pool);
   };
 }
