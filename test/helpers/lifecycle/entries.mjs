@@ -18,6 +18,8 @@ export function buildEntries() {
   const wOpt = randomNormal([1 << 20], { seed: 7 });
   const gOpt = randomNormal([1 << 20], { seed: 8 });
   const slots = [ck.zeros([1 << 20]), ck.zeros([1 << 20])];
+  const vol = randomNormal([2, 8, 24, 24, 16], { seed: 10 });
+  const w3 = randomNormal([3, 3, 3, 16, 16], { seed: 11, stddev: 0.05 });
   const adam = { rule: 'adam', lr: 1e-3, scale: 1, decay: 0, momentum: 0, nesterov: false, beta1: 0.9, beta2: 0.999, rho: 0, epsilon: 1e-7 };
 
   const model = architectures.tutorial({ seed: 1 });
@@ -34,6 +36,11 @@ export function buildEntries() {
     conv2dMaxPoolAsync: () => ops.conv2dMaxPoolAsync(x, w, { ...conv, activation: 'relu' }, pool),
     conv2dBackwardInputAsync: () => ops.conv2dBackwardInputAsync(x, w, x.shape, conv),
     conv2dBackwardFilterAsync: () => ops.conv2dBackwardFilterAsync(x, x, w.shape, conv),
+    conv3dAsync: () => ops.conv3dAsync(vol, w3, { padding: 'same', bias: bias.slice(0, 16), activation: 'relu' }),
+    conv3dBackwardInputAsync: () => ops.conv3dBackwardInputAsync(vol, w3, vol.shape, { padding: 'same' }),
+    conv3dBackwardFilterAsync: () => ops.conv3dBackwardFilterAsync(vol, vol, w3.shape, { padding: 'same' }),
+    maxPool3dAsync: () => ops.maxPool3dAsync(vol, pool),
+    avgPool3dAsync: () => ops.avgPool3dAsync(vol, pool),
     maxPool2dAsync: () => ops.maxPool2dAsync(x, pool),
     avgPool2dAsync: () => ops.avgPool2dAsync(x, pool),
     maxPool2dBackwardAsync: () => ops.maxPool2dBackwardAsync(pooled, x, pool),
