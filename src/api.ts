@@ -22,7 +22,7 @@ export type { CompileArgs, FitOptions, History, InferenceOptions, SyncInferenceO
 export { input } from './layers/input-layer.js';
 export type { InputArgs } from './layers/input-layer.js';
 export { SymbolicTensor } from './layers/symbolic.js';
-export { loadModel } from './io/model-dir.js';
+export { loadModel } from './io/load.js';
 export type { Callback, Logs } from './callbacks/index.js';
 export type { Layer, Param } from './layers/index.js';
 export type { Loss } from './losses/index.js';

@@ -12,7 +12,7 @@ import { mnistDigits } from '../data/mnist.js';
 import { ConvkitError } from '../errors.js';
 import { argmaxRows } from '../losses/labels.js';
 import { architecture, digitsRecipe } from '../model/architectures.js';
-import { loadModel } from '../io/model-dir.js';
+import { loadModel } from '../io/load.js';
 import type { Tensor } from '../tensor.js';
 import * as ops from '../ops/index.js';
 

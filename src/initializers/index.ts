@@ -1,7 +1,7 @@
 import { describe, fail } from '../errors.js';
 import { Rng } from '../random.js';
 import { zeros as zeroTensor, type DType, type Shape, type Tensor } from '../tensor.js';
-import { finiteNumber, own } from '../validate.js';
+import { finiteNumber, oneOf, own } from '../validate.js';
 
 /** What an initializer serializes to in model.json. */
 export interface InitializerConfig {
@@ -85,6 +85,69 @@ export function heUniform(opts: { seed?: number } = {}): Initializer {
   });
 }
 
+export interface VarianceScalingOptions {
+  /** Default 1. */
+  scale?: number;
+  /** The fan the variance is divided by: 'fanIn' (default), 'fanOut' or 'fanAvg' (their mean). */
+  mode?: 'fanIn' | 'fanOut' | 'fanAvg';
+  /** 'truncatedNormal' (default; at two standard deviations, rescaled), 'untruncatedNormal' or 'uniform'. */
+  distribution?: 'truncatedNormal' | 'untruncatedNormal' | 'uniform';
+  seed?: number;
+}
+
+/**
+ * Keras's VarianceScaling: variance scale / fan, from a (truncated) normal or a uniform distribution; glorot,
+ * he and lecun initializers are its special cases.
+ * @example initializers.varianceScaling({ scale: 2, mode: 'fanOut', distribution: 'truncatedNormal' })
+ */
+export function varianceScaling(opts: VarianceScalingOptions = {}): Initializer {
+  const where = 'varianceScaling';
+  const scale = finiteNumber(where, 'scale', opts.scale ?? 1);
+  if (!(scale > 0)) fail(where, 'scale > 0', describe(scale));
+  const mode = oneOf(where, 'mode', opts.mode ?? 'fanIn', ['fanIn', 'fanOut', 'fanAvg'] as const);
+  const distribution = oneOf(where, 'distribution', opts.distribution ?? 'truncatedNormal', ['truncatedNormal', 'untruncatedNormal', 'uniform'] as const);
+  return random(where, { ...opts, scale, mode, distribution }, (shape, rng) => {
+    const [fi, fo] = fans(shape);
+    const variance = scale / Math.max(1, mode === 'fanIn' ? fi : mode === 'fanOut' ? fo : (fi + fo) / 2);
+    if (distribution === 'uniform') {
+      const limit = Math.sqrt(3 * variance);
+      return () => rng.uniform(-limit, limit);
+    }
+    if (distribution === 'untruncatedNormal') return () => Math.sqrt(variance) * rng.normal();
+    const std = Math.sqrt(variance) / TRUNCATED_STD;
+    return () => truncatedNormal(rng, std);
+  });
+}
+
+/** LeCun normal (for selu): truncated N(0, 1 / fanIn). */
+export function lecunNormal(opts: { seed?: number } = {}): Initializer {
+  return renamed('lecunNormal', opts, varianceScaling({ ...opts, scale: 1, mode: 'fanIn', distribution: 'truncatedNormal' }));
+}
+
+/** LeCun uniform: U(-l, l), l = sqrt(3 / fanIn). */
+export function lecunUniform(opts: { seed?: number } = {}): Initializer {
+  return renamed('lecunUniform', opts, varianceScaling({ ...opts, scale: 1, mode: 'fanIn', distribution: 'uniform' }));
+}
+
+function renamed(className: string, opts: { seed?: number }, init: Initializer): Initializer {
+  return { className, init: init.init, getConfig: () => ({ className, config: { ...opts } }) };
+}
+
+/** U(minval, maxval). @example initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed: 3 }) */
+export function randomUniform(opts: { minval?: number; maxval?: number; seed?: number } = {}): Initializer {
+  const minval = finiteNumber('randomUniform', 'minval', opts.minval ?? -0.05);
+  const maxval = finiteNumber('randomUniform', 'maxval', opts.maxval ?? 0.05);
+  if (!(maxval > minval)) fail('randomUniform', `maxval > minval (${minval})`, describe(maxval));
+  return random('randomUniform', { ...opts, minval, maxval }, (_, rng) => () => rng.uniform(minval, maxval));
+}
+
+/** N(mean, stddev²) truncated at two standard deviations (resampled), as Keras's TruncatedNormal. */
+export function truncatedNormalInit(opts: { mean?: number; stddev?: number; seed?: number } = {}): Initializer {
+  const mean = finiteNumber('truncatedNormal', 'mean', opts.mean ?? 0);
+  const stddev = finiteNumber('truncatedNormal', 'stddev', opts.stddev ?? 0.05);
+  return random('truncatedNormal', { ...opts, mean, stddev }, (_, rng) => () => mean + truncatedNormal(rng, stddev));
+}
+
 /** N(mean, stddev²). @example initializers.randomNormal({ stddev: 0.01, seed: 3 }) */
 export function randomNormal(opts: { mean?: number; stddev?: number; seed?: number } = {}): Initializer {
   const mean = finiteNumber('randomNormal', 'mean', opts.mean ?? 0);
@@ -122,6 +185,11 @@ const REGISTRY: Record<string, (config: Record<string, unknown>) => Initializer>
   heNormal: (c) => heNormal(c as { seed?: number }),
   heUniform: (c) => heUniform(c as { seed?: number }),
   randomNormal: (c) => randomNormal(c as { seed?: number }),
+  randomUniform: (c) => randomUniform(c as { seed?: number }),
+  truncatedNormal: (c) => truncatedNormalInit(c as { seed?: number }),
+  varianceScaling: (c) => varianceScaling(c as VarianceScalingOptions),
+  lecunNormal: (c) => lecunNormal(c as { seed?: number }),
+  lecunUniform: (c) => lecunUniform(c as { seed?: number }),
   constant: (c) => constant(c as { value: number }),
   zeros: () => zeros(),
   ones: () => ones(),

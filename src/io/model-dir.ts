@@ -97,11 +97,16 @@ export function modelJsonText(json: object): string {
   return text.replace(new RegExp(`${CHECKSUM_PLACEHOLDER}\n}\n$`), `"checksum": "crc32:${sum}"\n}\n`);
 }
 
+/** A fresh weights file name, `weights-<16 hex>.bin`. */
+export function freshWeightsFile(): string {
+  return `weights-${randomBytes(8).toString('hex')}.bin`;
+}
+
 /** Serializes a model into dir; see Sequential.save. */
 export async function saveModel(model: Model, dir: string): Promise<void> {
   const { bytes, entries } = serializeWeights(namedTensors(model));
   const opt = model.optimizer;
-  const weightsFile = `weights-${randomBytes(8).toString('hex')}.bin`;
+  const weightsFile = freshWeightsFile();
   const text = modelJsonText({
     format: FORMAT,
     formatVersion: FORMAT_VERSION,
@@ -111,31 +116,44 @@ export async function saveModel(model: Model, dir: string): Promise<void> {
     epochsTrained: model.epochsTrained,
     weights: { file: weightsFile, byteLength: bytes.length, crc32: crc32(bytes), entries },
   });
+  await commitModelDir(dir, weightsFile, bytes, text);
+}
+
+/**
+ * Writes a model directory's weights file and model.json (convkit's or TF.js's), the rename of model.json being
+ * the moment the directory switches to the new model; then removes the weights the replaced model.json named
+ * and whatever killed saves left. Saves to one directory are serialized.
+ */
+export async function commitModelDir(dir: string, weightsFile: string, bytes: Uint8Array, modelJson: string): Promise<void> {
   await withDirLock(dir, async () => {
     const tmpJson = freshName(`${MODEL_JSON}.tmp-`);
     let committed = false;
     try {
       await writeDurably(join(dir, weightsFile), bytes);
-      await writeDurably(join(dir, tmpJson), new TextEncoder().encode(text));
+      await writeDurably(join(dir, tmpJson), new TextEncoder().encode(modelJson));
       await rename(join(dir, tmpJson), join(dir, MODEL_JSON)); // the commit point
       committed = true;
       await syncDir(dir);
     } finally {
-      // Under the lock nothing else writes here: every weights file but the one model.json names, and every
+      // Under the lock nothing else writes here: every weights file but the ones model.json names, and every
       // temporary file, is a leftover (the replaced model's weights, or what a killed save wrote).
-      const keep = committed ? weightsFile : await referencedWeights(dir);
-      await removeStale(dir, (name) => (WEIGHTS_FILE.test(name) && name !== keep) || name.startsWith(`${MODEL_JSON}.tmp-`));
+      const keep = committed ? [weightsFile] : await referencedWeights(dir);
+      await removeStale(dir, (name) => (WEIGHTS_FILE.test(name) && !keep.includes(name)) || name.startsWith(`${MODEL_JSON}.tmp-`));
     }
   });
 }
 
-/** The weights file the directory's model.json names, if it can be read at all. */
-async function referencedWeights(dir: string): Promise<string | undefined> {
+/** The weights files the directory's model.json names (convkit's or TF.js's), if it can be read at all. */
+async function referencedWeights(dir: string): Promise<string[]> {
   try {
-    const file = (JSON.parse((await readRegularFile(join(dir, MODEL_JSON), MAX_MODEL_JSON_BYTES)).toString('utf8')) as ModelJson)?.weights?.file;
-    return typeof file === 'string' ? file : undefined;
+    const json = JSON.parse((await readRegularFile(join(dir, MODEL_JSON), MAX_MODEL_JSON_BYTES)).toString('utf8')) as {
+      weights?: { file?: unknown };
+      weightsManifest?: { paths?: unknown[] }[];
+    };
+    const files = [json?.weights?.file, ...(Array.isArray(json?.weightsManifest) ? json.weightsManifest.flatMap((g) => (Array.isArray(g?.paths) ? g.paths : [])) : [])];
+    return files.filter((f): f is string => typeof f === 'string');
   } catch {
-    return undefined;
+    return [];
   }
 }
 
@@ -260,7 +278,7 @@ function readEntry(c: FieldCheck, bytes: Buffer, e: ManifestEntry, dtype: DType)
  * file, invalid JSON, a checksum mismatch, an unknown format or layer, a manifest that does not lay out the
  * weights file exactly, a truncated or corrupt weights file, weights that do not fit the layers or are not finite.
  */
-export async function loadModel(dir: string): Promise<Model> {
+export async function loadConvkitModel(dir: string): Promise<Model> {
   if (typeof dir !== 'string' || dir === '') throw new ConvkitError(`loadModel: expected a directory path but received ${describe(dir)}`, 'loadModel');
   const c = new FieldCheck(dir, MODEL_JSON);
   const json = await readModelJson(dir, c);

@@ -17,7 +17,10 @@ import { SymbolicTensor } from '../layers/symbolic.js';
 import { freshOutputs, runProgramAsync, runProgramSync, type OpProgram, type RunContext } from '../ops/index.js';
 import type { Optimizer, OptimizerConfig } from '../optimizers/index.js';
 import { Tensor, type DType } from '../tensor.js';
+import { oneOf } from '../validate.js';
 import { saveModel } from '../io/model-dir.js';
+import { saveTfjsModel } from '../io/tfjs.js';
+import { exportOnnx } from '../io/onnx.js';
 import type { Loss } from '../losses/index.js';
 import type { Labels } from '../losses/labels.js';
 import * as training from './training.js';
@@ -397,12 +400,27 @@ export class Model<Out extends Tensor | Tensor[] = Tensor | Tensor[]> {
   /**
    * Writes model.json and a weights file into dir (created if needed), with the optimizer state so fit can
    * resume exactly after loadModel. A crash at any moment leaves dir holding the previous model or this one;
-   * concurrent saves to one dir wait for each other (src/io/model-dir.ts).
+   * concurrent saves to one dir wait for each other (src/io/model-dir.ts). With `{ format: 'tfjs' }`, writes
+   * a TF.js Layers model instead (topology and weights; TF.js's loadLayersModel reads it), or refuses, naming the
+   * layer, what TF.js cannot express.
    * @example await model.save('out/net')
    */
-  async save(dir: string): Promise<void> {
-    await saveModel(this, dir);
+  /**
+   * Writes the model as an ONNX file (opset 17) for onnxruntime and other ONNX runtimes: inputs and outputs in
+   * convkit's layouts (NHWC), the batch size free, batch normalization in inference mode, dropout left out.
+   * @example await model.exportOnnx('out/net.onnx')
+   * @throws ConvkitError naming the layer that has no ONNX export.
+   */
+  async exportOnnx(path: string): Promise<void> {
+    await exportOnnx(this, path);
   }
+
+  async save(dir: string, opts: { format?: 'convkit' | 'tfjs' } = {}): Promise<void> {
+    const format = oneOf('save', 'format', opts?.format ?? 'convkit', ['convkit', 'tfjs'] as const);
+    if (format === 'tfjs') await saveTfjsModel(this, dir);
+    else await saveModel(this, dir);
+  }
+
 
   /**
    * This model typed as having one output, for code that handles only those (the batcher, the CLI).
