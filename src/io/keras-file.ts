@@ -79,7 +79,7 @@ function readH5(file: string, f: H5Group): { keras: KerasModel; table: WeightTab
     const g = group.get(layer) as H5Group | null;
     if (!g || typeof g.keys !== 'function') fail(file, `model_weights has no group for layer '${layer}'`);
     const weightNames = g.attrs.weight_names?.value;
-    const list = Array.isArray(weightNames) ? weightNames.map(text) : [];
+    const list = Array.isArray(weightNames) ? weightNames.map(text).filter((n) => n !== '') : [];
     if (list.length === 0) continue;
     if (!classOf.has(layer)) fail(file, `model_weights holds weights of layer '${layer}', which the model does not have`);
     const weights = new Map<string, FileWeight>();
@@ -124,7 +124,10 @@ function readKeras3Weights(file: string, f: H5Group, keras: KerasModel): WeightT
   return table;
 }
 
-/** Runs fn on the HDF5 file at path, closing it after; any failure of the library becomes a ConvkitError. */
+/**
+ * Runs fn on the HDF5 file at path, closing it after; any failure of the library becomes a ConvkitError (the
+ * library also prints its own diagnostics of a malformed file to stderr).
+ */
 async function withH5<T>(file: string, path: string, fn: (f: H5Group) => T): Promise<T> {
   const lib = await hdf5();
   let f: InstanceType<H5['File']> | undefined;
