@@ -35,6 +35,10 @@ Commands:
   evaluate   loss and accuracy of a saved model on test data
   predict    predicted classes of a saved model
   summary    print a saved model's layers and parameter counts
+  convert    convert a model between formats (convkit, TF.js Layers, Keras .keras/.h5 in; convkit, TF.js, ONNX out)
+
+A model is a convkit model directory, a TF.js Layers model.json (or its directory), or a Keras .keras or
+.h5 file.
 
 Run 'convkit <command> --help' for a command's options.`,
   train: `Usage: convkit train [options]
@@ -51,17 +55,22 @@ Run 'convkit <command> --help' for a command's options.`,
   --seed <n>           initialization, split, shuffle and dropout seed (default 1)
   --out <dir>          where to save model.json and its weights file (default out/model)
   --verbose <0|1|2>    0 silent, 1 progress bar, 2 a line per epoch (default 1)`,
-  evaluate: `Usage: convkit evaluate <modelDir> [--data <dir>] [--seed n --train n --test n]
+  evaluate: `Usage: convkit evaluate <model> [--data <dir>] [--seed n --train n --test n]
 
 Prints loss and accuracy on the IDX directory's test split, or on the bundled digits held back with the
 same --seed/--train/--test as training used.`,
-  predict: `Usage: convkit predict <modelDir> [--input <file.idx[.gz]> | --data <dir>] [--limit n]
+  predict: `Usage: convkit predict <model> [--input <file.idx[.gz]> | --data <dir>] [--limit n]
 
 Prints one line per image: index, predicted class, its probability. Images come from an IDX images file,
 an IDX directory's test split, or the bundled held-back digits (default). --limit defaults to 10.`,
-  summary: `Usage: convkit summary <modelDir>
+  summary: `Usage: convkit summary <model>
 
 Prints the model's layers, output shapes and parameter counts.`,
+  convert: `Usage: convkit convert <model> <out> [--to convkit|tfjs|onnx]
+
+Reads <model> (a convkit directory, a TF.js Layers model.json or its directory, a Keras .keras or .h5 file)
+and writes it to <out>: an ONNX file when <out> ends in .onnx (opset 17, NHWC inputs), else a directory in
+convkit's format, or TF.js's with --to tfjs (what TF.js's loadLayersModel reads).`,
 };
 
 function int(name: string, v: unknown): number {
@@ -80,7 +89,7 @@ async function testData(values: Record<string, unknown>): Promise<{ x: Tensor; y
 }
 
 function modelDir(command: string, positionals: string[]): string {
-  if (positionals.length !== 1) throw new ConvkitError(`convkit ${command}: expected one model directory but received ${positionals.length}\n\n${HELP[command]}`, 'cli');
+  if (positionals.length !== 1) throw new ConvkitError(`convkit ${command}: expected one model but received ${positionals.length}\n\n${HELP[command]}`, 'cli');
   return positionals[0];
 }
 
@@ -149,7 +158,19 @@ async function summary(args: string[]): Promise<void> {
   (await loadModel(modelDir('summary', positionals))).summary();
 }
 
-const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { train, evaluate, predict, summary };
+async function convert(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args, options: { to: { type: 'string' } }, allowPositionals: true });
+  if (positionals.length !== 2) throw new ConvkitError(`convkit convert: expected a model and an output path but received ${positionals.length} paths\n\n${HELP.convert}`, 'cli');
+  const [from, to] = positionals;
+  const format = values.to ?? (/\.onnx$/i.test(to) ? 'onnx' : 'convkit');
+  if (format !== 'convkit' && format !== 'tfjs' && format !== 'onnx') throw new ConvkitError(`convkit convert: expected --to convkit, tfjs or onnx but received '${format}'`, 'cli');
+  const model = await loadModel(from);
+  if (format === 'onnx') await model.exportOnnx(to);
+  else await model.save(to, { format });
+  console.log(`${from} -> ${to} (${format})`);
+}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { train, evaluate, predict, summary, convert };
 
 /** Runs the CLI on argv (without node and the script); resolves to the exit status. */
 export async function main(argv: string[]): Promise<number> {

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -38,7 +38,7 @@ describe('convkit CLI', () => {
 
   it('prints help for the tool and for each command', async () => {
     expect((await cli('--help')).out).toMatch(/Commands:\n {2}train .*\n {2}evaluate .*\n {2}predict .*\n {2}summary/);
-    for (const command of ['train', 'evaluate', 'predict', 'summary']) {
+    for (const command of ['train', 'evaluate', 'predict', 'summary', 'convert']) {
       const r = await cli(command, '--help');
       expect(r.code).toBe(0);
       expect(r.out).toMatch(new RegExp(`^Usage: convkit ${command}`));
@@ -59,6 +59,18 @@ describe('convkit CLI', () => {
     const predicted = await cli('predict', out, '--limit', '3', '--train', '300', '--test', '100');
     expect(predicted.out.split('\n')).toHaveLength(3);
     expect(predicted.out).toMatch(/^0\t\d\t[01]\.\d{4}\n1\t/);
+
+    // converted to TF.js's format and to ONNX; summary and predict read the TF.js model as they read convkit's
+    const tfjsDir = join(dir, 'digits-tfjs');
+    expect((await cli('convert', out, tfjsDir, '--to', 'tfjs')).code).toBe(0);
+    expect((await cli('summary', join(tfjsDir, 'model.json'))).out).toMatch(/Total params: 61,706/);
+    const again = await cli('predict', tfjsDir, '--limit', '3', '--train', '300', '--test', '100');
+    expect(again.out.split('\n').map((l) => l.split('\t')[1])).toEqual(predicted.out.split('\n').map((l) => l.split('\t')[1]));
+    const onnxFile = join(dir, 'digits.onnx');
+    const converted = await cli('convert', tfjsDir, onnxFile);
+    expect(converted.out).toMatch(/-> .*digits\.onnx \(onnx\)/);
+    expect((await stat(onnxFile)).size).toBeGreaterThan(4 * 61_706);
+    expect((await cli('convert', out, join(dir, 'x'), '--to', 'keras')).err).toMatch(/expected --to convkit, tfjs or onnx but received 'keras'/);
   });
 
   it('trains on an IDX directory (--data) and evaluates on its test split', async () => {
