@@ -3,7 +3,7 @@
 // plan holds, and the same networks with the same weights in tfjs (CPU, WASM), PyTorch and onnxruntime-node,
 // each verified against convkit's outputs before anything is timed.
 import { convkit, useThreads } from './lib/convkit.js';
-import { describeGraph, forwardFlops, maxRelDiff, toNchw } from './lib/graph.js';
+import { describeGraph, forwardFlops, maxRelDiff } from './lib/graph.js';
 import { fmt, pct, printTable, timeMedianAsync, timePairedAsync } from './lib/harness.js';
 import { tfjsModel, withTfBackend } from './contenders/tfjs.js';
 import { onnxSession } from './contenders/onnx.js';
@@ -123,11 +123,10 @@ export async function benchNetworks({ threadCounts, peaks, contenders = true }) 
         torch.close();
         Object.assign(r, { torch: torch.version, torchTrain: TRAIN_BATCH / train.b, trainVsTorch: train.ratio, torchInfer: INFER_BATCH / inferPairs.b, inferVsTorch: inferPairs.ratio });
       }
-      const session = await onnxSession(graph, maxT);
+      const session = await onnxSession(model, maxT);
       if (session) {
-        agree(`${name}: onnxruntime predictions`, await session.run(toNchw(x4), 4), refOut);
-        const nchw = toNchw(xInfer);
-        const paired = await timePairedAsync(infer, () => session.run(nchw, INFER_BATCH));
+        agree(`${name}: onnxruntime predictions`, await session.run(x4), refOut);
+        const paired = await timePairedAsync(infer, () => session.run(xInfer));
         Object.assign(r, { ortInfer: INFER_BATCH / paired.b, inferVsOrt: paired.ratio });
       }
     }

@@ -1,4 +1,5 @@
 // TensorFlow.js contenders: the pure-JS 'cpu' backend and the WASM (XNNPACK) backend, loaded offline.
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -27,6 +28,15 @@ export async function withTfBackend(name, fn) {
   if (!(await t.setBackend(name))) return undefined;
   await t.ready();
   return fn(t);
+}
+
+/** A TF.js Layers model from its files (model.json and the shards it lists), loaded by tfjs itself. */
+export async function loadTfjsModel(tf, dir) {
+  const json = JSON.parse(await readFile(path.join(dir, 'model.json'), 'utf8'));
+  const groups = json.weightsManifest;
+  const data = Buffer.concat(await Promise.all(groups.flatMap((g) => g.paths.map((p) => readFile(path.join(dir, p))))));
+  const weightData = data.buffer.slice(data.byteOffset, data.byteOffset + data.length);
+  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: groups.flatMap((g) => g.weights), weightData }));
 }
 
 /** A tfjs functional model running a described convkit graph (lib/graph.js) with its weights (NHWC, as convkit). */

@@ -7,7 +7,7 @@
 import { dirname, isAbsolute, join, normalize } from 'node:path';
 import { ConvkitError, describe } from '../errors.js';
 import type { Model } from '../model/model.js';
-import { sizeOf } from '../tensor.js';
+import { sharedArray, sizeOf } from '../tensor.js';
 import { FileError, readRegularFile } from './files.js';
 import type { Json } from './keras/layer-config.js';
 import {
@@ -63,18 +63,52 @@ function manifestWeight(file: string, v: unknown, field: string): ManifestWeight
   return { name, shape: o.shape as number[], dtype };
 }
 
-/** One entry's values from its bytes, dequantized, checked finite. */
-function decode(file: string, w: ManifestWeight, bytes: Buffer, at: number): Float32Array {
+/** A group's shards as one run of bytes, read where they are (a weight may straddle two shards). */
+class ShardBytes {
+  readonly length: number;
+  private readonly starts: number[] = [];
+  constructor(private readonly shards: Buffer[]) {
+    let at = 0;
+    for (const b of shards) {
+      this.starts.push(at);
+      at += b.length;
+    }
+    this.length = at;
+  }
+  /** Bytes [start, start + n): a view into one shard, or a copy of the pieces across shards. */
+  slice(start: number, n: number): Buffer {
+    let i = this.starts.length - 1;
+    while (i > 0 && this.starts[i] > start) i--;
+    const from = start - this.starts[i];
+    if (from + n <= this.shards[i].length) return this.shards[i].subarray(from, from + n);
+    const out = Buffer.alloc(n);
+    let done = 0;
+    for (let k = i; done < n; k++) {
+      const piece = this.shards[k].subarray(k === i ? from : 0, Math.min(this.shards[k].length, (k === i ? from : 0) + n - done));
+      piece.copy(out, done);
+      done += piece.length;
+    }
+    return out;
+  }
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** One entry's values from its bytes (into the shared memory a model's weights live in), dequantized, checked finite. */
+function decode(file: string, w: ManifestWeight, bytes: Buffer): Float32Array {
   const n = sizeOf(w.shape);
-  const out = new Float32Array(n);
-  const view = new DataView(bytes.buffer, bytes.byteOffset + at, n * BYTES[w.quantization?.dtype ?? w.dtype]);
+  const out = sharedArray('float32', n) as Float32Array;
   const q = w.quantization;
-  if (!q) for (let i = 0; i < n; i++) out[i] = view.getFloat32(4 * i, true);
-  else if (q.dtype === 'float16') for (let i = 0; i < n; i++) out[i] = halfToFloat(view.getUint16(2 * i, true));
-  else if (q.dtype === 'uint8') for (let i = 0; i < n; i++) out[i] = view.getUint8(i) * q.scale! + q.min!;
-  else for (let i = 0; i < n; i++) out[i] = view.getUint16(2 * i, true) * q.scale! + q.min!;
-  const bad = out.findIndex((v) => !Number.isFinite(v));
-  if (bad >= 0) fail(file, `weight '${w.name}' holds ${out[bad]} at index ${bad}`);
+  if (!q && LITTLE_ENDIAN) {
+    new Uint8Array(out.buffer).set(bytes.subarray(0, 4 * n));
+  } else {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    if (!q) for (let i = 0; i < n; i++) out[i] = view.getFloat32(4 * i, true);
+    else if (q.dtype === 'float16') for (let i = 0; i < n; i++) out[i] = halfToFloat(view.getUint16(2 * i, true));
+    else if (q.dtype === 'uint8') for (let i = 0; i < n; i++) out[i] = bytes[i] * q.scale! + q.min!;
+    else for (let i = 0; i < n; i++) out[i] = view.getUint16(2 * i, true) * q.scale! + q.min!;
+  }
+  for (let i = 0; i < n; i++) if (!Number.isFinite(out[i])) fail(file, `weight '${w.name}' holds ${out[i]} at index ${i}`);
   return out;
 }
 
@@ -119,7 +153,7 @@ export async function loadTfjsModel(jsonPath: string, json: Json): Promise<Model
         }
       }),
     );
-    const bytes = shards.length === 1 ? shards[0] : Buffer.concat(shards);
+    const bytes = new ShardBytes(shards);
     let at = 0;
     for (const w of entries) {
       const n = sizeOf(w.shape) * BYTES[w.quantization?.dtype ?? w.dtype];
@@ -135,7 +169,7 @@ export async function loadTfjsModel(jsonPath: string, json: Json): Promise<Model
       table.set(where.layer, layerWeights);
       const weight = convkitWeightName(classOf.get(where.layer), where.weight);
       if (layerWeights.has(weight)) fail(file, `the weight '${where.layer}/${weight}' appears twice in the manifest`);
-      layerWeights.set(weight, { shape: w.shape, values: () => decode(file, w, bytes, start) });
+      layerWeights.set(weight, { shape: w.shape, values: () => decode(file, w, bytes.slice(start, n)) });
     }
     if (at !== bytes.length) fail(file, `weightsManifest[${g}]: the shards hold ${bytes.length} bytes but its weights take ${at}: they belong to another model.json`);
   }

@@ -27,7 +27,8 @@ export interface LayerArgs {
 
 /**
  * Where a model being loaded takes its weights from instead of initializing them: the weight `name`
- * (`<layer>/<weight>`) of `shape`, in the model's dtype.
+ * (`<layer>/<weight>`) of `shape`, in the model's dtype. The layer keeps the tensor returned (without a copy
+ * when its storage is already a SharedArrayBuffer of its own).
  * @throws ConvkitError when the source has no such weight or another shape.
  */
 export type WeightSource = (name: string, shape: Shape) => Tensor;
@@ -217,7 +218,7 @@ export abstract class Layer<S extends object = object> {
     const full = `${this.name}/${name}`;
     const param: Param = {
       name: full,
-      value: toShared(this.weightSource ? this.weightSource(full, shape) : init.init(shape, this.dtype, deriveSeed(this.seed, this.weights.length))),
+      value: this.weightSource ? ownShared(this.weightSource(full, shape)) : toShared(init.init(shape, this.dtype, deriveSeed(this.seed, this.weights.length))),
       grad: undefined,
       trainable,
       regularizer,
@@ -351,4 +352,10 @@ export function sameShape(a: Shape, b: Shape): boolean {
 /** The layer's initializer argument, or `fallback` when it gave none. */
 export function initializerOf(where: string, spec: InitializerSpec | undefined, fallback: InitializerSpec): Initializer {
   return getInitializer(where, spec ?? fallback);
+}
+
+/** t itself when its storage is a whole SharedArrayBuffer (a weight source's own), else a shared copy. */
+function ownShared(t: Tensor): Tensor {
+  const d = t.data;
+  return d.buffer instanceof SharedArrayBuffer && d.byteOffset === 0 && d.byteLength === d.buffer.byteLength ? t : toShared(t);
 }

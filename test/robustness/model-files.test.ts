@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { architectures, ConvkitError, layers, losses, optimizers, randomUniform, sequential, type Tensor } from '../../src/index.js';
-import { loadModel, modelJsonText } from '../../src/io/model-dir.js';
+import { loadModel } from '../../src/io/load.js';
+import { modelJsonText } from '../../src/io/model-dir.js';
 import { onBestIsaRun } from '../helpers/backends.js';
 
 const saver = fileURLToPath(new URL('../helpers/model-files/saver.mjs', import.meta.url));
