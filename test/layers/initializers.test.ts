@@ -50,6 +50,33 @@ describe('initializers', () => {
     const init = initializers.randomNormal({ stddev: 0.2, seed: 9 });
     const again = getInitializer('test', JSON.parse(JSON.stringify(init.getConfig())));
     expect([...again.init([10], 'float64', 0).data]).toEqual([...init.init([10], 'float64', 0).data]);
-    expect(() => getInitializer('test', 'lecunNormal' as never)).toThrow(/an initializer, one of/);
+    expect(() => getInitializer('test', 'orthogonal' as never)).toThrow(/an initializer, one of/);
+  });
+
+  it("Keras's VarianceScaling and its special cases: variance scale / fan, truncated at two deviations or uniform", () => {
+    // fanIn 144, fanOut 288, fanAvg 216 (the [3, 3, 16, 32] kernel above)
+    const ratio = (init: initializers.Initializer, variance: number): number => stats(init.init(shape, 'float64', 5).data).std / Math.sqrt(variance);
+    for (const [opts, variance] of [
+      [{ scale: 2, mode: 'fanOut' as const, distribution: 'truncatedNormal' as const }, 2 / 288],
+      [{ scale: 0.5, mode: 'fanAvg' as const, distribution: 'untruncatedNormal' as const }, 0.5 / 216],
+      [{ scale: 3, mode: 'fanIn' as const, distribution: 'uniform' as const }, 3 / 144],
+    ] as const) {
+      const r = ratio(initializers.varianceScaling(opts), variance);
+      expect(r, JSON.stringify(opts)).toBeGreaterThan(0.95);
+      expect(r, JSON.stringify(opts)).toBeLessThan(1.05);
+    }
+    const truncated = stats(initializers.varianceScaling({ scale: 2, mode: 'fanOut' }).init(shape, 'float64', 6).data);
+    expect(truncated.max).toBeLessThanOrEqual((2 * Math.sqrt(2 / 288)) / 0.8796256610342398 + 1e-12);
+    expect(stats(initializers.varianceScaling({ distribution: 'uniform' }).init(shape, 'float64', 7).data).max).toBeLessThanOrEqual(Math.sqrt(3 / 144));
+    expect(ratio(initializers.lecunNormal(), 1 / 144)).toBeGreaterThan(0.95);
+    expect(stats(initializers.lecunUniform().init(shape, 'float64', 8).data).max).toBeLessThanOrEqual(Math.sqrt(3 / 144));
+    const u = stats(initializers.randomUniform({ minval: 2, maxval: 3 }).init([5000], 'float64', 9).data);
+    expect(u.mean).toBeCloseTo(2.5, 1);
+    expect(u.max).toBeLessThanOrEqual(3);
+    const t = stats(initializers.truncatedNormalInit({ mean: 0, stddev: 0.5 }).init([5000], 'float64', 10).data);
+    expect(t.max).toBeLessThanOrEqual(1);
+    expect(() => initializers.varianceScaling({ mode: 'fanMax' as never })).toThrow(/varianceScaling: expected mode to be one of 'fanIn', 'fanOut', 'fanAvg'/);
+    const vs = initializers.varianceScaling({ scale: 2, mode: 'fanAvg', distribution: 'uniform', seed: 3 });
+    expect([...getInitializer('test', JSON.parse(JSON.stringify(vs.getConfig()))).init([6, 4], 'float64', 0).data]).toEqual([...vs.init([6, 4], 'float64', 0).data]);
   });
 });
