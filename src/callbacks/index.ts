@@ -37,6 +37,8 @@ export interface Callback {
 interface Stream {
   write(s: string): unknown;
   isTTY?: boolean;
+  /** A terminal's width (process.stdout has it); 80 when absent. */
+  columns?: number;
 }
 
 const fmt = (k: string, v: number): string => `${k}: ${Math.abs(v) >= 1e-3 || v === 0 ? v.toFixed(4) : v.toExponential(3)}`;
@@ -47,8 +49,34 @@ const formatLogs = (logs: Logs): string =>
 const seconds = (ms: number): string => (ms >= 10_000 ? `${Math.round(ms / 1000)}s` : `${(ms / 1000).toFixed(1)}s`);
 
 /**
- * Keras-like progress: on a TTY a bar per epoch with batch count, ETA and running loss/metrics; otherwise (or
- * with verbose 2) one plain line per epoch. `fit` adds one unless `verbose: 0`.
+ * One progress line that fits `columns - 1` characters (a line as wide as the terminal wraps on some terminals,
+ * and a wrapped line leaves a stale one behind at the next carriage return): the bar shrinks from 30 to 10
+ * cells, then the logs are cut, then the rate is dropped, then the line itself is cut.
+ */
+export function progressLine(columns: number, count: string, fraction: number, final: boolean, time: string, rate: string, logs: string): string {
+  const max = Math.max(columns - 1, 1);
+  const bar = (width: number): string => {
+    const filled = Math.round(width * fraction);
+    return `[${('='.repeat(Math.max(filled - (final ? 0 : 1), 0)) + (final ? '' : '>')).padEnd(width, '.')}]`;
+  };
+  for (const tail of [[time, rate, logs], [time, rate], [time]]) {
+    const text = tail.filter(Boolean).join(' - ');
+    const fixed = count.length + 6 + text.length; // "count [" and "] - " around the bar, then the tail
+    const width = Math.min(30, max - fixed);
+    if (width >= 10) return `${count} ${bar(width)} - ${text}`;
+    if (tail.length === 3 && logs) {
+      // with the narrowest bar, whatever room is left goes to the start of the logs
+      const room = max - (count.length + 16 + time.length + 3 + rate.length + 3);
+      if (room >= 12) return `${count} ${bar(10)} - ${time} - ${rate} - ${logs.slice(0, room - 1)}…`;
+    }
+  }
+  return `${count} ${time}`.slice(0, max);
+}
+
+/**
+ * Keras-like progress: on a TTY a bar per epoch with the batch count, samples per second, ETA and running
+ * loss/metrics, fitted to the terminal's width at every redraw; otherwise (or with verbose 2) one plain line
+ * per epoch. `fit` adds one unless `verbose: 0`.
  * @example callbacks.progressBar({ stream: process.stderr })
  */
 export function progressBar(opts: { verbose?: 1 | 2; stream?: Stream } = {}): Callback {
@@ -59,13 +87,12 @@ export function progressBar(opts: { verbose?: 1 | 2; stream?: Stream } = {}): Ca
   let lastDraw = 0;
   const draw = (done: number, logs: Logs, final: boolean): void => {
     const total = params.stepsPerEpoch;
-    const width = 30;
-    const filled = Math.round((width * done) / total);
     const elapsed = Date.now() - epochStart;
     const time = final ? seconds(elapsed) : `ETA ${seconds((elapsed / done) * (total - done))}`;
-    const pad = String(total).length;
-    const head = '='.repeat(Math.max(filled - (final ? 0 : 1), 0)) + (final ? '' : '>');
-    stream.write(`\r${String(done).padStart(pad)}/${total} [${head.padEnd(width, '.')}] - ${time} - ${formatLogs(logs)}\x1b[K`);
+    const samples = (done / total) * params.samples;
+    const rate = elapsed > 0 ? `${Math.round((1000 * samples) / elapsed)} samples/s` : '';
+    const count = `${String(done).padStart(String(total).length)}/${total}`;
+    stream.write(`\r${progressLine(stream.columns ?? 80, count, done / total, final, time, rate, formatLogs(logs))}\x1b[K`);
   };
   return {
     onTrainBegin(p) {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imageAugmenter } from '../../src/data/augment.js';
+import { existsSync } from 'node:fs';
 import { loadIdxDirectory, parseIdx } from '../../src/data/idx.js';
 import { mnistDigits } from '../../src/data/mnist.js';
 import { normalize, oneHot, shuffle, trainTestSplit } from '../../src/data/preprocessing.js';
@@ -54,6 +55,37 @@ describe('IDX', () => {
     expect([...d.yTrain]).toEqual([7, 1]);
     expect([...d.yTest]).toEqual([3]);
     await expect(loadIdxDirectory(join(dir, 'missing'))).rejects.toThrow(/cannot read/);
+    // part of each split: from offset 1, at most 5 (clipped to what each split has)
+    const part = await loadIdxDirectory(dir, { offset: 1, limit: 5 });
+    expect(part.xTrain.shape).toEqual([1, 3, 3, 1]);
+    expect(part.xTrain.data[0]).toBeCloseTo((9 * 14) / 255, 6);
+    expect([...part.yTrain]).toEqual([1]);
+    expect(part.xTest.shape).toEqual([0, 3, 3, 1]);
+  });
+
+  it('reads a range of items along the first axis, bytes without a copy', () => {
+    const file = idx(0x08, [4, 2], [1, 2, 3, 4, 5, 6, 7, 8]);
+    const a = parseIdx(file, 'f', { offset: 1, limit: 2 });
+    expect(a.shape).toEqual([2, 2]);
+    expect([...a.data]).toEqual([3, 4, 5, 6]);
+    expect(a.data.buffer).toBe(file.buffer);
+    expect([...parseIdx(idx(0x0c, [3], [-2, 300, 7], 4), 'g', { offset: 2 }).data]).toEqual([7]);
+    expect(() => parseIdx(file, 'f', { offset: 3, limit: 2 })).toThrow(/f has 4 items: offset 3 and limit 2 do not fit/);
+  });
+});
+
+describe.skipIf(!existsSync('/usr/share/datasets/fashion-mnist'))('Fashion-MNIST from its Debian package', () => {
+  it('loads the real files: 60,000 + 10,000 images, labels 0-9, pixels in [0, 1]; and a part of them', async () => {
+    const d = await loadIdxDirectory('/usr/share/datasets/fashion-mnist');
+    expect(d.xTrain.shape).toEqual([60000, 28, 28, 1]);
+    expect(d.xTest.shape).toEqual([10000, 28, 28, 1]);
+    expect(new Set(d.yTrain)).toEqual(new Set([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]));
+    let max = 0;
+    for (const v of d.xTrain.data) max = Math.max(max, v);
+    expect(max).toBe(1);
+    const part = await loadIdxDirectory('/usr/share/datasets/fashion-mnist', { offset: 100, limit: 10 });
+    expect(Array.from(part.xTrain.data)).toEqual(Array.from(d.xTrain.data.subarray(100 * 784, 110 * 784)));
+    expect([...part.yTest]).toEqual([...d.yTest.subarray(100, 110)]);
   });
 });
 

@@ -267,8 +267,8 @@ describe('callbacks', () => {
     expect(plain).toHaveLength(2);
     expect(plain[0]).toMatch(/^Epoch 1\/2 - [\d.]+s - loss: \d\.\d{4} - accuracy: \d\.\d{4} - lr: [\d.e-]+\n$/);
     const tty: string[] = [];
-    await model().fit(x, y, { batchSize: 32, epochs: 1, verbose: 0, callbacks: [callbacks.progressBar({ stream: { isTTY: true, write: (s: string) => tty.push(s) } })] });
+    await model().fit(x, y, { batchSize: 32, epochs: 1, verbose: 0, callbacks: [callbacks.progressBar({ stream: { isTTY: true, columns: 200, write: (s: string) => tty.push(s) } })] });
     expect(tty[0]).toBe('Epoch 1/1\n');
-    expect(tty.join('')).toMatch(/\r3\/3 \[={30}\] - [\d.]+s - loss: \d\.\d{4} - accuracy: \d\.\d{4}/);
+    expect(tty.join('')).toMatch(/\r3\/3 \[={30}\] - [\d.]+s - \d+ samples\/s - loss: \d\.\d{4} - accuracy: \d\.\d{4}/);
   });
 });
