@@ -122,3 +122,4 @@ export function metricName(where: string, name: unknown): MetricName {
   const alias = typeof name === 'string' ? own(ALIASES, name) : undefined;
   return alias ?? fail(where, `metrics from ${NAMES.map((m) => `'${m}'`).join(', ')} (or Keras's spellings: ${Object.keys(ALIASES).join(', ')})`, describe(name));
 }
+export { argmax, classificationReport, confusionMatrix, topKAccuracy, type ClassificationReport, type ClassScores } from './evaluation.js';

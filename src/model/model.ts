@@ -18,6 +18,7 @@ import { freshOutputs, runProgramAsync, runProgramSync, type OpProgram, type Run
 import type { Optimizer, OptimizerConfig } from '../optimizers/index.js';
 import { Tensor, type DType } from '../tensor.js';
 import { oneOf } from '../validate.js';
+import { argmax } from './evaluation.js';
 import { saveModel } from '../io/model-dir.js';
 import { saveTfjsModel } from '../io/tfjs.js';
 import { exportOnnx } from '../io/onnx.js';
@@ -369,15 +370,50 @@ export class Model<Out extends Tensor | Tensor[] = Tensor | Tensor[]> {
 
   /**
    * The model's outputs for x (a Tensor, or one per output for several), computed in batches in inference
-   * mode. The batches are read from x in place: do not write x until the Promise settles.
+   * mode. The batches are read from x in place: do not write x until the Promise settles. A single sample
+   * (the input's shape without the batch axis) gives its outputs without the batch axis.
    * @example const probs = await model.predict(xTest, { batchSize: 256 })
    */
   async predict(x: ModelInputs, opts: InferenceOptions = {}): Promise<Out> {
-    return this.single(await this.runAsync((run) => training.predictProgram(this, run, 'predict', x, opts)));
+    const one = this.asBatch(x);
+    const out = this.single(await this.runAsync((run) => training.predictProgram(this, run, 'predict', one?.x ?? x, opts)));
+    return one ? this.unbatch(out) : out;
+  }
+
+  /**
+   * The predicted class of each sample: the index of its largest output (a classifier's logits or
+   * probabilities), for a model with one output of shape [classes].
+   * @example const classes = await model.predictClasses(xTest) // Int32Array
+   */
+  async predictClasses(x: ModelInputs, opts: InferenceOptions = {}): Promise<Int32Array> {
+    const model = this.singleOutput('predictClasses');
+    if (model.outputs[0].shape.length !== 1) fail('predictClasses', 'a model whose output is [classes]', `[${model.outputs[0].shape.join(', ')}]`);
+    const scores = await model.predict(x, opts);
+    return argmax(scores.rank === 1 ? scores.reshape([1, scores.size]) : scores);
+  }
+
+  /** A single sample (each input's shape without the batch axis) as a batch of one; undefined for a batch. */
+  private asBatch(x: ModelInputs): { x: ModelInputs } | undefined {
+    const single = (t: unknown, i: number): boolean => t instanceof Tensor && t.rank === this.inputs[i].shape.length && t.shape.every((d, k) => d === this.inputs[i].shape[k]);
+    const one = (t: Tensor): Tensor => t.reshape([1, ...t.shape]);
+    if (x instanceof Tensor) return this.inputs.length === 1 && single(x, 0) ? { x: one(x) } : undefined;
+    if (Array.isArray(x)) return x.length === this.inputs.length && x.every(single) ? { x: (x as Tensor[]).map(one) } : undefined;
+    if (typeof x === 'object' && x !== null) {
+      const named = this.inputNames.map((n) => (x as Record<string, Tensor>)[n]);
+      return named.every(single) ? { x: Object.fromEntries(this.inputNames.map((n, i) => [n, one(named[i])])) } : undefined;
+    }
+    return undefined;
+  }
+
+  private unbatch(out: Out): Out {
+    const drop = (t: Tensor): Tensor => t.reshape(t.shape.slice(1));
+    return (Array.isArray(out) ? out.map(drop) : drop(out as Tensor)) as Out;
   }
   /** predict on the calling thread, for scripts: the same outputs bit for bit. */
   predictSync(x: ModelInputs, opts: SyncInferenceOptions = {}): Out {
-    return this.single(this.runSync((run) => training.predictProgram(this, run, 'predictSync', x, opts)));
+    const one = this.asBatch(x);
+    const out = this.single(this.runSync((run) => training.predictProgram(this, run, 'predictSync', one?.x ?? x, opts)));
+    return one ? this.unbatch(out) : out;
   }
 
   /** The layers' configs and how they connect: everything but weights needed to rebuild the model. */
