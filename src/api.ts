@@ -27,3 +27,4 @@ export type { Callback, Logs } from './callbacks/index.js';
 export type { Layer, Param } from './layers/index.js';
 export type { Loss } from './losses/index.js';
 export type { Optimizer } from './optimizers/index.js';
+export * as visualize from './visualize/index.js';

@@ -4,6 +4,7 @@
  * digits the `mnist` package ships. `convkit <command> --help` describes each.
  */
 import { realpathSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { getBackend } from '../backend/index.js';
@@ -15,6 +16,7 @@ import { architecture, digitsRecipe } from '../model/architectures.js';
 import { loadModel } from '../io/load.js';
 import type { Tensor } from '../tensor.js';
 import * as ops from '../ops/index.js';
+import * as visualize from '../visualize/index.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -36,6 +38,8 @@ Commands:
   predict    predicted classes of a saved model
   summary    print a saved model's layers and parameter counts
   convert    convert a model between formats (convkit, TF.js Layers, Keras .keras/.h5 in; convkit, TF.js, ONNX out)
+  visualize  a convolution's filters or one image's feature maps as a PNG
+  report     an HTML report: summary, test results, confusion matrix, filters, feature maps
 
 A model is a convkit model directory, a TF.js Layers model.json (or its directory), or a Keras .keras or
 .h5 file.
@@ -71,6 +75,14 @@ Prints the model's layers, output shapes and parameter counts.`,
 Reads <model> (a convkit directory, a TF.js Layers model.json or its directory, a Keras .keras or .h5 file)
 and writes it to <out>: an ONNX file when <out> ends in .onnx (opset 17, NHWC inputs), else a directory in
 convkit's format, or TF.js's with --to tfjs (what TF.js's loadLayersModel reads).`,
+  visualize: `Usage: convkit visualize <model> --layer <name> --out <file.png> [--maps [--index n]] [--method weights|activation]
+
+Writes the layer's filters (--method weights: the kernels; activation: the input each filter responds to
+most), or with --maps the feature maps of test image --index (default 0) of --data or the bundled digits.`,
+  report: `Usage: convkit report <model> --out <file.html> [--data <dir> | --train n --test n --seed n] [--samples n]
+
+Writes one HTML file: the model's summary, accuracy, per-class precision/recall/F1 and confusion matrix on the
+test data, the first convolutions' filters, and the feature maps of --samples (default 3) test images.`,
 };
 
 function int(name: string, v: unknown): number {
@@ -170,7 +182,32 @@ async function convert(args: string[]): Promise<void> {
   console.log(`${from} -> ${to} (${format})`);
 }
 
-const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { train, evaluate, predict, summary, convert };
+async function visualizeCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { ...DATA_OPTIONS, layer: { type: 'string' }, out: { type: 'string' }, maps: { type: 'boolean', default: false }, index: { type: 'string', default: '0' }, method: { type: 'string', default: 'weights' } },
+    allowPositionals: true,
+  });
+  if (typeof values.layer !== 'string' || typeof values.out !== 'string') throw new ConvkitError(`convkit visualize: expected --layer and --out\n\n${HELP.visualize}`, 'cli');
+  if (values.method !== 'weights' && values.method !== 'activation') throw new ConvkitError(`convkit visualize: expected --method weights or activation but received '${values.method}'`, 'cli');
+  const model = await loadModel(modelDir('visualize', positionals));
+  const picture = values.maps
+    ? await visualize.featureMaps(model, values.layer, (await testData(values)).x.slice(int('index', values.index), int('index', values.index) + 1))
+    : await visualize.filters(model, values.layer, { method: values.method });
+  await writeFile(values.out, picture.png);
+  console.log(`${values.out}: ${picture.width}x${picture.height}`);
+}
+
+async function reportCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args, options: { ...DATA_OPTIONS, out: { type: 'string' }, samples: { type: 'string', default: '3' } }, allowPositionals: true });
+  if (typeof values.out !== 'string') throw new ConvkitError(`convkit report: expected --out\n\n${HELP.report}`, 'cli');
+  const model = await loadModel(modelDir('report', positionals));
+  const data = await testData(values);
+  await visualize.writeReport(values.out, model, { x: data.x, y: data.y, samples: int('samples', values.samples) });
+  console.log(values.out);
+}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { train, evaluate, predict, summary, convert, visualize: visualizeCommand, report: reportCommand };
 
 /** Runs the CLI on argv (without node and the script); resolves to the exit status. */
 export async function main(argv: string[]): Promise<number> {

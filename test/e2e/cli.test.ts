@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -38,7 +38,7 @@ describe('convkit CLI', () => {
 
   it('prints help for the tool and for each command', async () => {
     expect((await cli('--help')).out).toMatch(/Commands:\n {2}train .*\n {2}evaluate .*\n {2}predict .*\n {2}summary/);
-    for (const command of ['train', 'evaluate', 'predict', 'summary', 'convert']) {
+    for (const command of ['train', 'evaluate', 'predict', 'summary', 'convert', 'visualize', 'report']) {
       const r = await cli(command, '--help');
       expect(r.code).toBe(0);
       expect(r.out).toMatch(new RegExp(`^Usage: convkit ${command}`));
@@ -71,6 +71,14 @@ describe('convkit CLI', () => {
     expect(converted.out).toMatch(/-> .*digits\.onnx \(onnx\)/);
     expect((await stat(onnxFile)).size).toBeGreaterThan(4 * 61_706);
     expect((await cli('convert', out, join(dir, 'x'), '--to', 'keras')).err).toMatch(/expected --to convkit, tfjs or onnx but received 'keras'/);
+
+    // pictures and the report
+    const layer = (await cli('summary', out)).out.match(/(conv2d_\d+) \(Conv2D\)/)![1];
+    expect((await cli('visualize', out, '--layer', layer, '--out', join(dir, 'f.png'))).out).toMatch(/f\.png: \d+x\d+/);
+    expect((await cli('visualize', out, '--layer', layer, '--maps', '--index', '2', '--out', join(dir, 'm.png'), '--train', '300', '--test', '100')).code).toBe(0);
+    expect((await stat(join(dir, 'm.png'))).size).toBeGreaterThan(100);
+    expect((await cli('report', out, '--out', join(dir, 'r.html'), '--train', '300', '--test', '100', '--samples', '1')).code).toBe(0);
+    expect(await readFile(join(dir, 'r.html'), 'utf8')).toContain('<h2>Test results</h2>');
   });
 
   it('trains on an IDX directory (--data) and evaluates on its test split', async () => {
