@@ -8,7 +8,9 @@ export interface TrainParams {
   epochs: number;
   /** The global index of the first epoch of this fit call (a resumed model continues its count). */
   initialEpoch: number;
+  /** Batches per epoch; 0 when unknown (fitDataset over a dataset of unknown length). */
   stepsPerEpoch: number;
+  /** Samples per epoch; 0 when unknown. */
   samples: number;
 }
 
@@ -85,14 +87,15 @@ export function progressBar(opts: { verbose?: 1 | 2; stream?: Stream } = {}): Ca
   let params: TrainParams;
   let epochStart = 0;
   let lastDraw = 0;
+  let batches = 0;
+  // a dataset of unknown length (fitDataset without batchesPerEpoch) shows the count and batches per second
   const draw = (done: number, logs: Logs, final: boolean): void => {
     const total = params.stepsPerEpoch;
     const elapsed = Date.now() - epochStart;
-    const time = final ? seconds(elapsed) : `ETA ${seconds((elapsed / done) * (total - done))}`;
-    const samples = (done / total) * params.samples;
-    const rate = elapsed > 0 ? `${Math.round((1000 * samples) / elapsed)} samples/s` : '';
-    const count = `${String(done).padStart(String(total).length)}/${total}`;
-    stream.write(`\r${progressLine(stream.columns ?? 80, count, done / total, final, time, rate, formatLogs(logs))}\x1b[K`);
+    const time = final || !total ? seconds(elapsed) : `ETA ${seconds((elapsed / done) * (total - done))}`;
+    const rate = elapsed <= 0 ? '' : params.samples ? `${Math.round((1000 * (done / total) * params.samples) / elapsed)} samples/s` : `${((1000 * done) / elapsed).toFixed(1)} batches/s`;
+    const count = total ? `${String(done).padStart(String(total).length)}/${total}` : `${done}`;
+    stream.write(`\r${progressLine(stream.columns ?? 80, count, total ? done / total : final ? 1 : 0, final, time, rate, formatLogs(logs))}\x1b[K`);
   };
   return {
     onTrainBegin(p) {
@@ -101,9 +104,11 @@ export function progressBar(opts: { verbose?: 1 | 2; stream?: Stream } = {}): Ca
     onEpochBegin(epoch) {
       epochStart = Date.now();
       lastDraw = 0;
+      batches = 0;
       if (bar) stream.write(`Epoch ${epoch + 1}/${params.initialEpoch + params.epochs}\n`);
     },
     onBatchEnd(batch, logs) {
+      batches = batch + 1;
       const now = Date.now();
       if (!bar || now - lastDraw < 100) return;
       lastDraw = now;
@@ -111,7 +116,7 @@ export function progressBar(opts: { verbose?: 1 | 2; stream?: Stream } = {}): Ca
     },
     onEpochEnd(epoch, logs) {
       if (bar) {
-        draw(params.stepsPerEpoch, logs, true);
+        draw(params.stepsPerEpoch || batches, logs, true);
         stream.write('\n');
       } else {
         stream.write(`Epoch ${epoch + 1}/${params.initialEpoch + params.epochs} - ${seconds(Date.now() - epochStart)} - ${formatLogs(logs)}\n`);

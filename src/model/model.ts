@@ -356,6 +356,17 @@ export class Model<Out extends Tensor | Tensor[] = Tensor | Tensor[]> {
   }
 
   /**
+   * fit on batches from an async iterable of `{ x, y }` (data larger than memory, read or made as training
+   * goes; data.imageFolderBatches streams a directory of images). Each epoch iterates it anew, or with
+   * `batchesPerEpoch` takes that many batches and the next epoch continues the same iteration.
+   * @example await model.fitDataset(data.imageFolderBatches('photos/train', { size: [96, 96], batchSize: 32 }), { epochs: 5 })
+   * @throws ConvkitError when not compiled, a batch does not fit the model, or the dataset ends early.
+   */
+  async fitDataset(dataset: AsyncIterable<training.Batch>, opts: training.FitDatasetOptions = {}): Promise<History> {
+    return training.fitDataset(this, dataset, opts);
+  }
+
+  /**
    * Loss (with any regularization penalty) and metrics over a dataset, in inference mode. The batches are read
    * from x in place: do not write x until the Promise settles.
    * @example const { loss, accuracy } = await model.evaluate(xTest, yTest)

@@ -344,69 +344,74 @@ export function* predictProgram(model: Model, run: RunContext, where: string, x:
   return outs;
 }
 
-/** @internal fit: epochs of shuffled, augmented batches, validation, callbacks. */
-export async function fit(model: Model, x: ModelInputs, y: ModelTargets, opts: FitOptions): Promise<History> {
-  const c = requireCompiled(model, 'fit');
-  const batchSize = positive('fit', 'batchSize', opts.batchSize ?? 32);
-  const epochs = positive('fit', 'epochs', opts.epochs ?? 1);
-  const seed = opts.seed ?? model.seed;
-  let data = checkData(model, 'fit', x, y);
-  data = { ...data, xs: data.xs.map((t) => t.cast(model.dtype)) };
-  let validation: [ModelInputs, ModelTargets] | undefined;
-  if (opts.validationData) {
-    const v = opts.validationData;
-    if (!Array.isArray(v) || v.length !== 2) fail('fit', 'validationData as [x, y]', describe(v));
-    checkData(model, 'fit validationData', v[0], v[1]);
-    validation = v;
-  }
-  if (opts.validationSplit !== undefined) {
-    const split = opts.validationSplit;
-    if (!(split > 0 && split < 1)) fail('fit', 'validationSplit in (0, 1)', describe(split));
-    const cut = Math.floor(data.n * (1 - split));
-    if (cut < 1 || cut >= data.n) fail('fit', `a validationSplit leaving samples on both sides (${data.n} samples)`, describe(split));
-    const range = (a: number, b: number): Int32Array => Int32Array.from({ length: b - a }, (_, i) => a + i);
-    validation = [data.xs.map((t) => t.slice(cut, data.n)), data.ys.map((l) => gatherLabels(l, range(cut, data.n)))];
-    data = { xs: data.xs.map((t) => t.slice(0, cut)), ys: data.ys.map((l) => gatherLabels(l, range(0, cut))), n: cut };
-  }
-  const { n } = data;
-  const steps = Math.ceil(n / batchSize);
-  const initialEpoch = model.epochsTrained;
+/** One training batch of a dataset (fitDataset): its inputs and targets, as fit takes them. */
+export interface Batch {
+  x: ModelInputs;
+  y: ModelTargets;
+}
+
+/** Options of fitDataset: fit's, but batches come from the dataset (no batchSize, shuffle, validationSplit). */
+export interface FitDatasetOptions extends Omit<FitOptions, 'batchSize' | 'shuffle' | 'validationSplit'> {
+  /**
+   * Batches per epoch. Without it an epoch is one pass over the dataset (iterated anew each epoch); with it, each
+   * epoch takes that many batches and the next epoch continues where it stopped (for endless streams).
+   */
+  batchesPerEpoch?: number;
+  /** Samples per epoch, for the progress bar's rate (default: counted as batches arrive). */
+  samplesPerEpoch?: number;
+}
+
+/** Validation data of fit's options, checked. */
+function validationOf(model: Model, v: FitOptions['validationData']): [ModelInputs, ModelTargets] | undefined {
+  if (!v) return undefined;
+  if (!Array.isArray(v) || v.length !== 2) fail('fit', 'validationData as [x, y]', describe(v));
+  checkData(model, 'fit validationData', v[0], v[1]);
+  return v;
+}
+
+type EpochBatch = { xs: Tensor[]; ys: Labels[]; n: number };
+/**
+ * How an epoch loop gets each epoch's batches (checked inputs and labels, in the model's dtype): fit's come
+ * synchronously, so its first step starts (and claims the model) within the fit call, as trainOnBatch's does.
+ */
+type EpochBatches = (epoch: number) => Iterable<EpochBatch> | AsyncIterable<EpochBatch>;
+
+/** The epochs, steps, validation and callbacks fit and fitDataset share. */
+async function runEpochs(model: Model, c: Compiled, opts: FitDatasetOptions, params: TrainParams, batches: EpochBatches, validation: [ModelInputs, ModelTargets] | undefined, validationBatch: number): Promise<History> {
   const callbacks = [...(opts.callbacks ?? [])];
   const verbose = opts.verbose ?? 1;
   if (verbose !== 0) callbacks.push(progressBar({ verbose }));
   for (const cb of callbacks) cb.setModel?.(model);
-  const params: TrainParams = { epochs, initialEpoch, stepsPerEpoch: steps, samples: n };
   for (const cb of callbacks) await cb.onTrainBegin?.(params);
   const history: History = { epoch: [], history: {} };
   model.stopTraining = false;
   let logs: Logs = {};
-  for (let epoch = initialEpoch; epoch < initialEpoch + epochs && !model.stopTraining; epoch++) {
+  for (let epoch = params.initialEpoch; epoch < params.initialEpoch + params.epochs && !model.stopTraining; epoch++) {
     for (const cb of callbacks) await cb.onEpochBegin?.(epoch);
-    const order = Int32Array.from({ length: n }, (_, i) => i);
-    if (opts.shuffle ?? true) new Rng(deriveSeed(seed, SEED_SHUFFLE, epoch)).shuffle(order);
-    const lossSums = data.ys.map(() => 0);
+    const lossSums = model.outputs.map(() => 0);
     const metrics = noMetrics(c);
     let penaltySum = 0;
     let seen = 0;
-    for (let b = 0; b < steps; b++) {
+    const source = batches(epoch);
+    const iterator = Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
+    for (let b = 0; ; b++) {
+      const pulled = iterator.next();
+      const next = pulled instanceof Promise ? await pulled : pulled;
+      if (next.done) break;
+      const batch = next.value;
       opts.signal?.throwIfAborted();
-      const idx = order.subarray(b * batchSize, Math.min((b + 1) * batchSize, n));
-      const batch = rows(data, idx, model.dtype);
-      if (opts.augment) {
-        const augment = opts.augment;
-        batch.xs = batch.xs.map((t, k) => augment.apply(t, new Rng(k === 0 ? deriveSeed(seed, SEED_AUGMENT, epoch, b) : deriveSeed(seed, SEED_AUGMENT, epoch, b, k))));
-      }
       const r = await model.runAsync((run) => trainStep(model, run, batch.xs, batch.ys));
-      r.losses.forEach((l, i) => (lossSums[i] += l * idx.length));
+      r.losses.forEach((l, i) => (lossSums[i] += l * batch.n));
       addMetrics(metrics, r.metrics);
-      penaltySum += r.penalty * idx.length;
-      seen += idx.length;
+      penaltySum += r.penalty * batch.n;
+      seen += batch.n;
       const batchLogs = logsOf(c, model.outputNames, lossSums, metrics, seen, penaltySum / seen);
       for (const cb of callbacks) await cb.onBatchEnd?.(b, batchLogs);
       logs = batchLogs;
     }
+    if (seen === 0) fail('fitDataset', 'an epoch with at least one batch', 'none (the dataset ended)');
     if (validation) {
-      const v = await model.evaluate(validation[0], validation[1], { batchSize: Math.max(batchSize, 128), signal: opts.signal });
+      const v = await model.evaluate(validation[0], validation[1], { batchSize: validationBatch, signal: opts.signal });
       for (const [k, val] of Object.entries(v)) logs[`val_${k}`] = val;
     }
     // the rate of the epoch's last step (a schedule's, or one a callback set)
@@ -418,4 +423,74 @@ export async function fit(model: Model, x: ModelInputs, y: ModelTargets, opts: F
   }
   for (const cb of callbacks) await cb.onTrainEnd?.(logs);
   return history;
+}
+
+/** @internal fit: epochs of shuffled, augmented batches, validation, callbacks. */
+export async function fit(model: Model, x: ModelInputs, y: ModelTargets, opts: FitOptions): Promise<History> {
+  const c = requireCompiled(model, 'fit');
+  const batchSize = positive('fit', 'batchSize', opts.batchSize ?? 32);
+  const epochs = positive('fit', 'epochs', opts.epochs ?? 1);
+  const seed = opts.seed ?? model.seed;
+  let data = checkData(model, 'fit', x, y);
+  data = { ...data, xs: data.xs.map((t) => t.cast(model.dtype)) };
+  let validation = validationOf(model, opts.validationData);
+  if (opts.validationSplit !== undefined) {
+    const split = opts.validationSplit;
+    if (!(split > 0 && split < 1)) fail('fit', 'validationSplit in (0, 1)', describe(split));
+    const cut = Math.floor(data.n * (1 - split));
+    if (cut < 1 || cut >= data.n) fail('fit', `a validationSplit leaving samples on both sides (${data.n} samples)`, describe(split));
+    const range = (a: number, b: number): Int32Array => Int32Array.from({ length: b - a }, (_, i) => a + i);
+    validation = [data.xs.map((t) => t.slice(cut, data.n)), data.ys.map((l) => gatherLabels(l, range(cut, data.n)))];
+    data = { xs: data.xs.map((t) => t.slice(0, cut)), ys: data.ys.map((l) => gatherLabels(l, range(0, cut))), n: cut };
+  }
+  const { n } = data;
+  const steps = Math.ceil(n / batchSize);
+  function* batches(epoch: number): Generator<EpochBatch> {
+    const order = Int32Array.from({ length: n }, (_, i) => i);
+    if (opts.shuffle ?? true) new Rng(deriveSeed(seed, SEED_SHUFFLE, epoch)).shuffle(order);
+    for (let b = 0; b < steps; b++) {
+      const idx = order.subarray(b * batchSize, Math.min((b + 1) * batchSize, n));
+      const batch = rows(data, idx, model.dtype);
+      if (opts.augment) {
+        const augment = opts.augment;
+        batch.xs = batch.xs.map((t, k) => augment.apply(t, new Rng(k === 0 ? deriveSeed(seed, SEED_AUGMENT, epoch, b) : deriveSeed(seed, SEED_AUGMENT, epoch, b, k))));
+      }
+      yield { ...batch, n: idx.length };
+    }
+  }
+  const params: TrainParams = { epochs, initialEpoch: model.epochsTrained, stepsPerEpoch: steps, samples: n };
+  return runEpochs(model, c, opts, params, batches, validation, Math.max(batchSize, 128));
+}
+
+/**
+ * @internal fitDataset: fit on batches an async iterable yields (data larger than memory, or made on the fly).
+ * Each batch is checked as fit checks its data; augmentation applies per batch as in fit.
+ */
+export async function fitDataset(model: Model, dataset: AsyncIterable<Batch>, opts: FitDatasetOptions): Promise<History> {
+  const c = requireCompiled(model, 'fitDataset');
+  if (typeof (dataset as { [Symbol.asyncIterator]?: unknown })?.[Symbol.asyncIterator] !== 'function') fail('fitDataset', 'an async iterable of { x, y } batches', describe(dataset));
+  const epochs = positive('fitDataset', 'epochs', opts.epochs ?? 1);
+  const perEpoch = opts.batchesPerEpoch === undefined ? undefined : positive('fitDataset', 'batchesPerEpoch', opts.batchesPerEpoch);
+  const seed = opts.seed ?? model.seed;
+  let stream: AsyncIterator<Batch> | undefined;
+  async function* batches(epoch: number): AsyncGenerator<EpochBatch> {
+    if (perEpoch === undefined || !stream) stream = dataset[Symbol.asyncIterator]();
+    for (let b = 0; perEpoch === undefined || b < perEpoch; b++) {
+      const next = await stream.next();
+      if (next.done) {
+        if (perEpoch !== undefined) fail('fitDataset', `${perEpoch} batches per epoch`, `a dataset that ended after ${b} in epoch ${epoch}`);
+        return;
+      }
+      const v = next.value as Batch;
+      const data = checkData(model, `fitDataset (batch ${b} of epoch ${epoch})`, v?.x, v?.y);
+      let xs = data.xs.map((t) => t.cast(model.dtype));
+      if (opts.augment) {
+        const augment = opts.augment;
+        xs = xs.map((t, k) => augment.apply(t, new Rng(k === 0 ? deriveSeed(seed, SEED_AUGMENT, epoch, b) : deriveSeed(seed, SEED_AUGMENT, epoch, b, k))));
+      }
+      yield { xs, ys: data.ys, n: data.n };
+    }
+  }
+  const params: TrainParams = { epochs, initialEpoch: model.epochsTrained, stepsPerEpoch: perEpoch ?? 0, samples: opts.samplesPerEpoch ?? 0 };
+  return runEpochs(model, c, opts, params, batches, validationOf(model, opts.validationData), 128);
 }
