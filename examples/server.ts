@@ -6,11 +6,13 @@
  *   curl -s -X POST localhost:8080/predict -H 'content-type: application/json' -d '{"input": [0, 0, ...784 values]}'
  *
  * POST /predict takes {"input": number[]} (one sample, flattened row-major in the model's input shape) and
- * returns {"output": number[], "argmax": number}. Bad input gets a 4xx with a reason; overload gets a 503.
+ * returns {"output": number[], "class": number, "probabilities": number[]}: the model's output, its largest
+ * entry's index, and the class probabilities (the softmax of the output when the model was trained on
+ * logits, `loss.fromLogits`; else the output). Bad input gets a 4xx with a reason; overload gets a 503.
  */
 import http from 'node:http';
 import { pathToFileURL } from 'node:url';
-import { ConvkitError, createBatcher, getBackend, loadModel, nativeInfo, type BatchPredictor, type BatcherOptions } from '../src/index.js';
+import { ConvkitError, createBatcher, getBackend, loadModel, nativeInfo, ops, type BatchPredictor, type BatcherOptions } from '../src/index.js';
 
 export interface ServerOptions extends Partial<Omit<BatcherOptions, 'inputShape'>> {
   /** Largest request body accepted, in bytes (default 1 MiB). */
@@ -27,7 +29,10 @@ class HttpError extends Error {
 }
 
 /** An http.Server (not yet listening) that serves `model` through a batcher. */
-export function createInferenceServer(model: BatchPredictor & { inputShape: readonly (number | null)[] }, opts: ServerOptions = {}): http.Server & { closeBatcher(): Promise<void> } {
+export function createInferenceServer(
+  model: BatchPredictor & { inputShape: readonly (number | null)[]; loss?: { fromLogits?: boolean } },
+  opts: ServerOptions = {},
+): http.Server & { closeBatcher(): Promise<void> } {
   const inputShape = model.inputShape.filter((d): d is number => d !== null);
   const batcher = createBatcher(model, { inputShape, maxBatchSize: opts.maxBatchSize ?? 64, maxDelayMs: opts.maxDelayMs ?? 2, maxQueue: opts.maxQueue ?? 4096 });
   const maxBody = opts.maxBodyBytes ?? 1 << 20;
@@ -70,7 +75,8 @@ export function createInferenceServer(model: BatchPredictor & { inputShape: read
         throw e;
       }
       const output = Array.from(y.data);
-      send(200, { output, argmax: output.indexOf(Math.max(...output)) });
+      const probabilities = model.loss?.fromLogits ? Array.from(ops.softmax(y.reshape([1, y.size])).data) : output;
+      send(200, { output, class: output.indexOf(Math.max(...output)), probabilities });
     } catch (e) {
       if (res.headersSent || res.destroyed) return;
       if (e instanceof HttpError) send(e.status, { error: e.message }, e.status === 503 ? { 'retry-after': '1' } : {});

@@ -3,7 +3,7 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInferenceServer } from '../../examples/server.js';
-import { architectures, Tensor } from '../../src/index.js';
+import { architectures, losses, ops, Tensor } from '../../src/index.js';
 
 async function start(model: Parameters<typeof createInferenceServer>[0], opts: Parameters<typeof createInferenceServer>[1] = {}) {
   const server = createInferenceServer(model, opts);
@@ -40,7 +40,20 @@ describe('example inference server', () => {
     const body = await r.json();
     const want = await model.predict(new Tensor(Float32Array.from(input), [1, 28, 28, 1]));
     expect(body.output).toEqual(Array.from(want.data));
-    expect(body.argmax).toBe(body.output.indexOf(Math.max(...body.output)));
+    expect(body.class).toBe(body.output.indexOf(Math.max(...body.output)));
+    // a model compiled on logits: probabilities are their softmax
+    const logits = architectures.lenet5({ seed: 5 });
+    logits.compile({ optimizer: 'adam', loss: losses.sparseCategoricalCrossentropy({ fromLogits: true }) });
+    const other = await start(logits);
+    try {
+      const b2 = await (await post(other.url, JSON.stringify({ input }))).json();
+      const p = Array.from(ops.softmax(new Tensor(Float32Array.from(b2.output), [1, 10])).data);
+      expect(b2.probabilities).toEqual(p);
+      expect(b2.probabilities.reduce((a: number, v: number) => a + v, 0)).toBeCloseTo(1, 5);
+      expect(b2.class).toBe(p.indexOf(Math.max(...p)));
+    } finally {
+      await other.close();
+    }
   });
 
   const bad: [string, () => Promise<Response>, number, RegExp][] = [
