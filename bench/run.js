@@ -1,6 +1,6 @@
 // `npm run bench`: the FMA peak probe, SGEMM, conv2d layers and whole networks, each printed with its
 // ratio to this machine's measured peak and to the contenders measured in the same run.
-// Usage: node bench/run.js [gemm] [conv] [variants] [nets] [import] [serve] [--no-contenders] [--threads 1,2]
+// Usage: node bench/run.js [gemm] [conv] [variants] [nets] [import] [queue] [serve] [--no-contenders] [--threads 1,2]
 import os from 'node:os';
 import { convkit, measurePeak } from './lib/convkit.js';
 import { fmt, printTable } from './lib/harness.js';
@@ -43,6 +43,10 @@ if (want('variants')) {
 if (want('import')) {
   const { benchImport } = await import('./import.js');
   await benchImport({ threadCounts, contenders });
+}
+if (want('queue')) {
+  const { benchQueue } = await import('./queue.js');
+  await benchQueue({ threadCounts });
 }
 if (want('serve')) {
   const serve = await import('./serve.js');

@@ -123,6 +123,17 @@ async function decodeAll(files: string[], size: [number, number], channels: 1 | 
 }
 
 /**
+ * One PNG or JPEG file as a [height, width, channels] tensor in [0, 1], resized to `size`.
+ * @example const x = await data.readImage('cat.jpg', { size: [96, 96] })
+ * @throws ConvkitError naming the file when it cannot be read or decoded.
+ */
+export async function readImage(file: string, opts: Omit<ImageFolderOptions, 'classNames'>): Promise<Tensor> {
+  const { size, channels } = checkOptions(opts as ImageFolderOptions);
+  const x = await decodeAll([file], size, channels);
+  return x.reshape(x.shape.slice(1));
+}
+
+/**
  * Every image of a class-per-folder directory, in memory: x [N, height, width, channels] in [0, 1], y the class
  * ids (the sub-folders in sorted order, or `classNames`' order).
  * @example const { x, y, classNames } = await data.imageFolder('photos/train', { size: [64, 64] })

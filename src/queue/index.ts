@@ -15,6 +15,7 @@
  * the lock expires (`lockDurationMs`), and another worker (or the restarted one) runs it again.
  */
 import { Queue, QueueEvents, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { data, loadModel, ops, Tensor, type FitOptions, type Model } from '../index.js';
 import { ConvkitError, describe } from '../errors.js';
 import { createBatcher } from '../serve/batcher.js';
@@ -28,11 +29,17 @@ export type { ConnectionOptions } from 'bullmq';
 /** Where results of a queue's inference jobs are kept: a Redis hash of job id -> JSON. */
 export const resultsKey = (queue: string): string => `convkit:results:${queue}`;
 
-/** An inference job's data: one sample (the model's input shape, flattened) or several, and an optional model. */
-export interface InferenceJob {
-  /** One sample flattened row-major, or several. */
-  samples: number[][] | number[];
-}
+/**
+ * An inference job's data: one sample (the model's input shape, flattened row-major) or several, as JSON
+ * numbers; or (what submitInference sends) the Redis key of their float32 values, little-endian, stored as
+ * binary beside the job (`inputsKey`): a job's data stays a few bytes, and no sample is ever text.
+ */
+export type InferenceJob = { samples: number[][] | number[] } | { inputKey: string; count: number };
+
+/** Where submitInference stores a job's samples (binary float32), removed once the job's result is stored. */
+export const inputsKey = (queue: string, jobId: string): string => `convkit:inputs:${queue}:${jobId}`;
+/** Samples left by a producer that never collected their results expire after a day. */
+const INPUTS_TTL_SECONDS = 24 * 3600;
 
 export interface InferenceResult {
   /** One output row per sample, flattened. */
@@ -73,9 +80,19 @@ function timing(t: WorkerTiming): { lockDuration: number; stalledInterval: numbe
   return { lockDuration, stalledInterval: t.stalledIntervalMs ?? Math.max(500, lockDuration / 2), maxStalledCount: t.maxStalledCount ?? 20 };
 }
 
-/** A job's samples as rows of the model's input size, each finite. */
-function samplesOf(job: InferenceJob, size: number): Float32Array[] {
-  const given = job?.samples;
+/** A job's samples (stored binary ones already fetched as `bytes`) as rows of the model's input size, each finite. */
+function samplesOf(job: InferenceJob, size: number, bytes: Buffer | null): Float32Array[] {
+  if (typeof (job as { inputKey?: unknown })?.inputKey === 'string') {
+    const { inputKey, count } = job as { inputKey: string; count: number };
+    if (bytes === null) fail('inference job', `its samples (${inputKey}) are gone: they expired, or the producer removed them`);
+    if (!Number.isInteger(count) || count < 1 || bytes.length !== count * size * 4) fail('inference job', `expected ${count} samples of ${size} float32 values (${count * size * 4} bytes) but received ${bytes.length} bytes`);
+    const all = new Float32Array(count * size);
+    new Uint8Array(all.buffer).set(bytes);
+    const bad = all.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) fail('inference job', `sample ${Math.floor(bad / size)} holds ${all[bad]} at index ${bad % size}`);
+    return Array.from({ length: count }, (_, i) => all.subarray(i * size, (i + 1) * size));
+  }
+  const given = (job as { samples?: unknown })?.samples;
   if (!Array.isArray(given) || given.length === 0) fail('inference job', `expected samples as a non-empty array but received ${describe(given)}`);
   const rows = (typeof given[0] === 'number' ? [given] : given) as unknown[];
   return rows.map((r, i) => {
@@ -103,16 +120,24 @@ export async function createInferenceWorker(opts: InferenceWorkerOptions): Promi
   const size = inputShape.reduce((a, b) => a * b, 1);
   const fromLogits = model.loss?.fromLogits ?? false;
   const batcher = createBatcher(model, { inputShape, maxBatchSize: opts.batchSize ?? 64, maxDelayMs: 2, maxQueue: 1 << 16 });
-  const worker = new Worker<InferenceJob, InferenceResult>(
+  const worker: Worker<InferenceJob, InferenceResult> = new Worker<InferenceJob, InferenceResult>(
     opts.queue,
-    async (job: Job<InferenceJob>) => {
-      const rows = samplesOf(job.data, size);
-      const outs = await Promise.all(rows.map((r) => batcher.predict(r)));
+    async (job: Job<InferenceJob>): Promise<InferenceResult> => {
+      const client = (await worker.client) as unknown as Redis;
+      // a retried job whose result was stored before its worker died: the same result, stored once
+      const key = (job.data as { inputKey?: unknown })?.inputKey;
+      const done = await client.hget(resultsKey(opts.queue), job.id!);
+      if (done !== null) {
+        if (typeof key === 'string') await client.del(key);
+        return JSON.parse(done) as InferenceResult;
+      }
+      const rows = samplesOf(job.data, size, typeof key === 'string' ? await client.getBuffer(key) : null);
+      // a job with a batch of its own runs as one; single samples of concurrent jobs meet in the batcher
+      const outs = rows.length >= 16 ? unstack(await model.predict(stack(rows, inputShape))) : await Promise.all(rows.map((r) => batcher.predict(r)));
       const outputs = outs.map((t) => (fromLogits ? Array.from(ops.softmax(t.reshape([1, t.size])).data) : Array.from(t.data)));
       const result: InferenceResult = { outputs, classes: outputs.map((o) => o.indexOf(Math.max(...o))) };
-      const client = await worker.client;
       await client.hset(resultsKey(opts.queue), { [job.id!]: JSON.stringify(result) });
-      await job.updateProgress(100);
+      if (typeof key === 'string') await client.del(key);
       return result;
     },
     { connection: opts.connection, concurrency: opts.concurrency ?? 64, ...timing(opts) },
@@ -122,26 +147,78 @@ export async function createInferenceWorker(opts: InferenceWorkerOptions): Promi
 }
 
 /**
- * Enqueues one job per sample (or per group of samples) and yields each job's result as it completes, in
- * completion order. Job ids are `${prefix}-${i}`, so submitting the same ids again reuses the stored results.
+ * Enqueues one job per entry of `samples` (a sample, or with `perJob` that many samples per job) and yields each
+ * job's result as it completes, in completion order (one listener for all jobs; results are read from the
+ * results hash). Job ids are `${prefix}-${i}`: submitting the same ids again reuses the stored results.
  * @example for await (const { index, result } of submitInference(queue, images)) console.log(index, result.classes[0])
+ * @throws the job's failure reason (an Error) when a job fails for good.
  */
-export async function* submitInference(queue: Queue, samples: (number[] | Float32Array)[], opts: { prefix?: string; attempts?: number } = {}): AsyncGenerator<{ index: number; jobId: string; result: InferenceResult }> {
-  const prefix = opts.prefix ?? `job-${Date.now().toString(36)}`;
+export async function* submitInference(
+  queue: Queue,
+  samples: ArrayLike<number>[],
+  opts: { prefix?: string; attempts?: number; perJob?: number } = {},
+): AsyncGenerator<{ index: number; jobId: string; result: InferenceResult }> {
+  const prefix = opts.prefix ?? `job-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  const perJob = opts.perJob ?? 1;
+  const count = Math.ceil(samples.length / perJob);
+  const ids = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
+  const indexOf = new Map(ids.map((id, i) => [id, i]));
   const events = new QueueEvents(queue.name, { connection: queue.opts.connection });
+  const done: { id: string; error?: string }[] = [];
+  let wake: (() => void) | undefined;
+  const push = (id: string, error?: string): void => {
+    if (!indexOf.has(id)) return;
+    done.push({ id, error });
+    wake?.();
+  };
+  events.on('completed', ({ jobId }) => push(jobId));
+  events.on('failed', ({ jobId, failedReason }) => push(jobId, failedReason));
   await events.waitUntilReady();
+  const client = (await queue.client) as unknown as Redis;
   try {
-    const jobs = await queue.addBulk(samples.map((s, i) => ({ name: 'infer', data: { samples: Array.from(s) }, opts: { jobId: `${prefix}-${i}`, attempts: opts.attempts ?? 3, removeOnComplete: { age: 3600 } } })));
-    const pending = jobs.map((job, index) => job.waitUntilFinished(events).then((result: InferenceResult) => ({ index, jobId: job.id!, result })));
-    const racing = new Map(pending.map((p, i) => [i, p.then((v) => ({ ...v, slot: i }))]));
-    while (racing.size > 0) {
-      const next = await Promise.race(racing.values());
-      racing.delete(next.slot);
-      yield { index: next.index, jobId: next.jobId, result: next.result };
+    const jobs = ids.map((jobId, i) => {
+      const part = samples.slice(i * perJob, (i + 1) * perJob);
+      const values = new Float32Array(part.reduce((n, s) => n + s.length, 0));
+      part.reduce((at, s) => (values.set(s, at), at + s.length), 0);
+      const data: InferenceJob = { inputKey: inputsKey(queue.name, jobId), count: part.length };
+      return { values, job: { name: 'infer', data, opts: { jobId, attempts: opts.attempts ?? 3, removeOnComplete: true, removeOnFail: { age: 3600 } } } };
+    });
+    for (let i = 0; i < jobs.length; i += 1000) {
+      const chunk = jobs.slice(i, i + 1000);
+      await Promise.all(chunk.map(({ values, job }) => client.setex(job.data.inputKey, INPUTS_TTL_SECONDS, Buffer.from(values.buffer, values.byteOffset, values.byteLength))));
+      await queue.addBulk(chunk.map((c) => c.job));
+    }
+    // jobs that had finished before (a resubmission) or before the listener saw them
+    const stored = await client.hmget(resultsKey(queue.name), ...ids);
+    const seen = new Set<string>();
+    stored.forEach((v, i) => v !== null && push(ids[i]));
+    while (seen.size < count) {
+      if (done.length === 0) await new Promise<void>((r) => (wake = r));
+      wake = undefined;
+      for (const { id, error } of done.splice(0)) {
+        if (seen.has(id)) continue;
+        if (error !== undefined) throw new Error(`job ${id} failed: ${error}`);
+        const text = await client.hget(resultsKey(queue.name), id);
+        if (text === null) continue; // a completion of an earlier attempt; its stored result arrives with the retry
+        seen.add(id);
+        yield { index: indexOf.get(id)!, jobId: id, result: JSON.parse(text) as InferenceResult };
+      }
     }
   } finally {
     await events.close();
   }
+}
+
+function stack(rows: Float32Array[], shape: readonly number[]): Tensor {
+  const size = rows[0].length;
+  const data = new Float32Array(rows.length * size);
+  rows.forEach((r, i) => data.set(r, i * size));
+  return new Tensor(data, [rows.length, ...shape]);
+}
+
+function unstack(t: Tensor): Tensor[] {
+  const size = t.size / t.shape[0];
+  return Array.from({ length: t.shape[0] }, (_, i) => new Tensor(t.data.subarray(i * size, (i + 1) * size), t.shape.slice(1)));
 }
 
 /** Where a training job's data comes from. */

@@ -101,6 +101,15 @@ describe.skipIf(!existsSync(REDIS) || !onBestIsaRun)('convkit/queue on a real Re
       got.get(i)!.forEach((v, k) => expect(Math.abs(v - row[k]), `sample ${i}`).toBeLessThan(1e-5 * scale));
     }
     expect(await client.hlen(resultsKey('same'))).toBe(120);
+    // the samples went as binary beside the jobs, and are gone once their results are stored
+    expect(await client.keys('convkit:inputs:same:*')).toEqual([]);
+    // submitting the same job ids again answers from the stored results
+    const again: number[] = [];
+    for await (const r of submitInference(queue, rows.slice(0, 5), { prefix: 'same' })) again.push(r.index);
+    expect(again.sort()).toEqual([0, 1, 2, 3, 4]);
+    expect(await client.hlen(resultsKey('same'))).toBe(120);
+    for (let i = 0; i < 50 && (await client.keys('convkit:inputs:same:*')).length > 0; i++) await sleep(20);
+    expect(await client.keys('convkit:inputs:same:*')).toEqual([]);
     await queue.close();
   }, 60_000);
 
