@@ -11,7 +11,7 @@ import { sharedArray, sizeOf } from '../tensor.js';
 import { FileError, readRegularFile } from './files.js';
 import type { Json } from './keras/layer-config.js';
 import {
-  buildKerasModel, convkitWeightName, isKeras3, kerasTopology, kerasWeightName, modelConfigFromKeras, splitWeightPath, TFJS_TARGET,
+  buildKerasModel, convkitWeightName, isKeras3, isTfjsWritten, kerasTopology, kerasWeightName, modelConfigFromKeras, splitWeightPath, TFJS_TARGET,
   type FileWeight, type WeightTable,
 } from './keras/topology.js';
 import { commitModelDir, freshWeightsFile } from './model-dir.js';
@@ -130,7 +130,7 @@ export async function loadTfjsModel(jsonPath: string, json: Json): Promise<Model
   if (json.format === 'graph-model') fail(file, 'a TF.js graph model (a converted SavedModel): convkit reads Layers models (Keras topologies)');
   const topology = json.modelTopology;
   if (typeof topology !== 'object' || topology === null) fail(file, 'no modelTopology: not a TF.js Layers model');
-  const src = { file, keras3: isKeras3(topology as Json) };
+  const src = { file, keras3: isKeras3(topology as Json), tfjs: isTfjsWritten(topology as Json) };
   const keras = modelConfigFromKeras(src, topology);
   const classOf = new Map(keras.config.layers.map((l) => [String(l.config.name), l.className]));
   const layerNames = new Set(classOf.keys());

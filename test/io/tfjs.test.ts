@@ -110,6 +110,13 @@ describe('TF.js Layers models load in convkit and predict as TF.js does', () => 
     });
   }
 
+  it("refuses TF.js's own bilinear upsampling, which samples otherwise than Keras's (and convkit's)", async () => {
+    const m = tf.sequential({ layers: [tf.layers.upSampling2d({ inputShape: [3, 3, 1], interpolation: 'bilinear' })] });
+    const dir = fresh();
+    await saveTfjs(tf, m, dir);
+    await expect(loadModel(dir)).rejects.toThrow(/layer 'up_sampling2d_UpSampling2D\d+' \(UpSampling2D\): interpolation 'bilinear' as TF.js computes it/);
+  });
+
   it('a Sequential model of the other layers TF.js has (1-D and 3-D convolution and pooling, transposed convolution, upsampling, cropping, normalization, activations)', async () => {
     const cases: [number[], () => Tf[]][] = [
       [[20, 3], () => [
@@ -209,6 +216,7 @@ describe('convkit models saved in TF.js format load in TF.js and back in convkit
       [() => sequential([layers.dense({ units: 2, activation: 'hardSwish', inputShape: [3] })]), /TF.js has no activation 'hard_silu'/],
       [() => sequential([layers.dense({ units: 2, activation: 'hardSigmoid', inputShape: [3] })]), /TF.js's hardSigmoid has alpha 0.2/],
       [() => sequential([layers.conv2d({ filters: 2, kernelSize: 3, padding: [[1, 0], [0, 1]], inputShape: [6, 6, 1] })]), /Keras has only 'same', 'valid'/],
+      [() => sequential([layers.upSampling2d({ interpolation: 'bilinear', inputShape: [3, 3, 1] })]), /TF.js's UpSampling2D samples without half-pixel centres/],
     ];
     for (const [make, message] of cases) await expect(make().save(fresh(), { format: 'tfjs' })).rejects.toThrow(message);
   });

@@ -15,6 +15,8 @@ export interface KerasSource {
   file: string;
   /** Keras 3 (its hard_sigmoid is relu6(x + 3) / 6; Keras 2's and TF.js's is clip(0.2x + 0.5)). */
   keras3: boolean;
+  /** Written by TF.js's layers (its bilinear upsampling samples otherwise than Keras's). */
+  tfjs?: boolean;
 }
 
 /** Keys that never change what a layer computes once it is built, whatever their value. */
@@ -326,7 +328,12 @@ const FROM_KERAS: Readonly<Record<string, [string, FromKeras]>> = {
   GlobalMaxPooling3D: ['GlobalMaxPooling3D', none],
   ZeroPadding2D: ['ZeroPadding2D', (r) => ({ padding: r.raw('padding') ?? 1 })],
   Cropping2D: ['Cropping2D', (r) => ({ cropping: r.raw('cropping') ?? 0 })],
-  UpSampling2D: ['UpSampling2D', (r) => ({ size: r.ints('size', 2, 2), interpolation: r.str('interpolation', ['nearest', 'bilinear'], 'nearest') })],
+  UpSampling2D: ['UpSampling2D', (r) => {
+    const interpolation = r.str('interpolation', ['nearest', 'bilinear'], 'nearest');
+    // TF.js's resizeBilinear here does not use half-pixel centres; convkit's (and Keras's) does
+    if (interpolation === 'bilinear' && r.src.tfjs) throw r.error("interpolation 'bilinear' as TF.js computes it (without half-pixel centres) is not supported; convkit's bilinear is Keras's");
+    return { size: r.ints('size', 2, 2), interpolation };
+  }],
   Add: ['Add', none],
   Subtract: ['Subtract', none],
   Multiply: ['Multiply', none],
@@ -560,6 +567,7 @@ export function layerConfigToKeras(layer: LayerConfig, target: KerasExportTarget
       out.data_format = 'channels_last';
       break;
     case 'UpSampling2D':
+      if (c.interpolation === 'bilinear') refuse("interpolation 'bilinear': TF.js's UpSampling2D samples without half-pixel centres, so it would compute another image");
       out.size = pairOf(c.size ?? 2, 2);
       out.interpolation = c.interpolation ?? 'nearest';
       out.data_format = 'channels_last';

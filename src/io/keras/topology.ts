@@ -22,6 +22,12 @@ function fail(src: KerasSource, what: string): never {
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** Whether a topology was written by TF.js's layers (its keras_version says so). */
+export function isTfjsWritten(topology: Json): boolean {
+  const version = topology.keras_version ?? (topology.model_config as Json | undefined)?.keras_version;
+  return typeof version === 'string' && version.startsWith('tfjs');
+}
+
 /** Whether a topology was written by Keras 3 (its version, or its layers' shape). */
 export function isKeras3(topology: Json): boolean {
   const version = topology.keras_version ?? (topology.model_config as Json | undefined)?.keras_version;
