@@ -123,6 +123,7 @@ export async function benchNetworks({ threadCounts, peaks, contenders = true }) 
         torch.close();
         Object.assign(r, { torch: torch.version, torchTrain: TRAIN_BATCH / train.b, trainVsTorch: train.ratio, torchInfer: INFER_BATCH / inferPairs.b, inferVsTorch: inferPairs.ratio });
       }
+      model.setWeights(weights); // the weights the other contenders got (training above moved them)
       const session = await onnxSession(model, maxT);
       if (session) {
         agree(`${name}: onnxruntime predictions`, await session.run(x4), refOut);
