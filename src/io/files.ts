@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, readdir, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -127,8 +127,9 @@ async function acquire(lock: string, waitMs: number): Promise<void> {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
     const holder = await readHolder(lock);
-    if (holder && holder.host === host && !alive(holder.pid)) {
-      await rm(lock, { force: true }); // left by a save that was killed
+    // left by a save that was killed: its holder is dead, or it died between creating the file and writing it
+    if (holder ? holder.host === host && !alive(holder.pid) : await olderThan(lock, UNWRITTEN_LOCK_MS)) {
+      await rm(lock, { force: true });
       continue;
     }
     if (Date.now() >= deadline) {
@@ -139,12 +140,27 @@ async function acquire(lock: string, waitMs: number): Promise<void> {
   }
 }
 
+/** A lock's holder record, or undefined while it is not complete (being written, or its writer was killed). */
 async function readHolder(lock: string): Promise<{ pid: number; host: string; since: string } | undefined> {
   try {
     const [pid, host, since] = (await readRegularFile(lock, 4096)).toString('utf8').split('\n');
-    return Number.isInteger(Number(pid)) ? { pid: Number(pid), host, since } : undefined;
+    return /^[1-9]\d*$/.test(pid) && host && since ? { pid: Number(pid), host, since } : undefined;
   } catch {
     return undefined; // being created or removed right now
+  }
+}
+
+/**
+ * A lock file is written within microseconds of its creation: one still without a complete holder record after
+ * this long belongs to a save killed in between, and is taken over.
+ */
+const UNWRITTEN_LOCK_MS = 2000;
+
+async function olderThan(path: string, ms: number): Promise<boolean> {
+  try {
+    return (await stat(path)).mtimeMs < Date.now() - ms;
+  } catch {
+    return false; // gone: the next attempt creates it
   }
 }
 

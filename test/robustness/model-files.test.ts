@@ -3,7 +3,7 @@
 // duplicate tensors, non-finite weights, names that are Object.prototype's, counters that break fit, bad
 // hyperparameters and files that are not regular files, allocating nothing the files cannot back.
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,6 +75,22 @@ describe.skipIf(!onBestIsaRun)('saves survive kills and concurrency', () => {
     }
     expect((await readdir(dir)).length).toBe(2);
   }, 120_000);
+
+  it('a lock left empty by a save killed between creating and writing it is taken over once it is 2 s old', async () => {
+    const m = architectures.tutorial({ seed: 1 });
+    await m.save(dir);
+    const lock = join(dir, '.convkit-save.lock');
+    await writeFile(lock, '');
+    const old = new Date(Date.now() - 5000);
+    await utimes(lock, old, old);
+    await m.save(dir);
+    expect((await readdir(dir)).sort().filter((f) => f.startsWith('.'))).toEqual([]);
+    // a fresh one is waited for (its writer may be about to fill it in), and taken over when it ages
+    await writeFile(lock, '');
+    const started = Date.now();
+    await m.save(dir);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
+  }, 30_000);
 
   it('two processes saving to one directory at once serialize; the result loads', async () => {
     const run = (which: string) =>
