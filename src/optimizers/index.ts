@@ -188,24 +188,15 @@ export class Adadelta extends Optimizer {
  * w -= lr/(1-b1^t) · m / (u + epsilon). Defaults lr 0.001, b1 0.9, b2 0.999, epsilon 1e-7 (Keras's).
  * @example optimizers.adamax({ learningRate: 2e-3 })
  */
-export class Adamax extends Optimizer {
-  readonly className = 'adamax';
-  protected readonly slotNames = ['m', 'u'];
-  readonly beta1: number;
-  readonly beta2: number;
-  readonly epsilon: number;
+export class Adamax extends Adam {
+  override readonly className = 'adamax';
+  protected override readonly slotNames = ['m', 'u'];
   constructor(args: AdamArgs = {}) {
-    super('adamax', args, 0.001);
-    this.beta1 = inUnit('adamax', 'beta1', args.beta1 ?? 0.9);
-    this.beta2 = inUnit('adamax', 'beta2', args.beta2 ?? 0.999);
-    this.epsilon = nonNegativeNumber('adamax', 'epsilon', args.epsilon ?? 1e-7);
+    super(args, 'adamax');
   }
-  protected ruleStep(lr: number, t: number): RuleStep {
+  protected override ruleStep(lr: number, t: number): RuleStep {
     const { beta1, beta2, epsilon } = this;
     return { rule: 'adamax', lr: lr / (1 - beta1 ** t), beta1, beta2, epsilon };
-  }
-  protected ruleConfig(): Record<string, unknown> {
-    return { beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
   }
 }
 
@@ -217,19 +208,12 @@ export class Adamax extends Optimizer {
  * Defaults lr 0.001, b1 0.9, b2 0.999, epsilon 1e-7.
  * @example optimizers.nadam({ learningRate: 2e-3 })
  */
-export class Nadam extends Optimizer {
-  readonly className = 'nadam';
-  protected readonly slotNames = ['m', 'v'];
-  readonly beta1: number;
-  readonly beta2: number;
-  readonly epsilon: number;
+export class Nadam extends Adam {
+  override readonly className = 'nadam';
   /** u_1···u_t for the last t asked for, so each step multiplies once. */
   private product = { t: 0, value: 1 };
   constructor(args: AdamArgs = {}) {
-    super('nadam', args, 0.001);
-    this.beta1 = inUnit('nadam', 'beta1', args.beta1 ?? 0.9);
-    this.beta2 = inUnit('nadam', 'beta2', args.beta2 ?? 0.999);
-    this.epsilon = nonNegativeNumber('nadam', 'epsilon', args.epsilon ?? 1e-7);
+    super(args, 'nadam');
   }
   private momentumAt(t: number): number {
     return this.beta1 * (1 - 0.5 * 0.96 ** t);
@@ -239,7 +223,7 @@ export class Nadam extends Optimizer {
     while (this.product.t < t) this.product = { t: this.product.t + 1, value: this.product.value * this.momentumAt(this.product.t + 1) };
     return this.product.value;
   }
-  protected ruleStep(lr: number, t: number): RuleStep {
+  protected override ruleStep(lr: number, t: number): RuleStep {
     const { beta1, beta2, epsilon } = this;
     const productT = this.productTo(t);
     const productNext = productT * this.momentumAt(t + 1);
@@ -253,9 +237,6 @@ export class Nadam extends Optimizer {
       gCoef: (1 - this.momentumAt(t)) / (1 - productT),
       vCoef: 1 / (1 - beta2 ** t),
     };
-  }
-  protected ruleConfig(): Record<string, unknown> {
-    return { beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
   }
 }
 

@@ -14,6 +14,7 @@ import { strToU8, unzipSync, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/index.js';
 import { onBestIsaRun } from '../helpers/backends.js';
+import { paths, type Json } from '../helpers/json-paths.js';
 import { writeH5, writeKeras } from '../helpers/keras.js';
 import { saveTfjs, tfjs, type Tf } from '../helpers/tfjs.js';
 
@@ -45,16 +46,6 @@ function loadInChild(paths: string[]): Promise<{ outcomes: Outcome[]; code: numb
 
 const HOSTILE: unknown[] = [1e308, -1, 0, 0.5, 3e7, 2 ** 31, '', 'x'.repeat(3000), '../../secret.txt', true, null, {}, [], [[[[1]]]], 'constructor', '__proto__', { class_name: 'toString' }];
 
-type Json = Record<string, unknown>;
-function paths(v: unknown, at: string[] = [], out: [string[], Json | unknown[], string | number][] = []) {
-  if (v && typeof v === 'object') {
-    for (const [k, child] of Object.entries(v as Json)) {
-      out.push([[...at, k], v as Json, Array.isArray(v) ? Number(k) : k]);
-      paths(child, [...at, k], out);
-    }
-  }
-  return out;
-}
 
 describe.skipIf(!onBestIsaRun)('import fuzz', () => {
   let root: string;

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { input, layers, losses, model, optimizers, randomUniform, Rng, sequential } from '../../src/index.js';
 import { modelJsonText } from '../../src/io/model-dir.js';
 import { onBestIsaRun } from '../helpers/backends.js';
+import { paths, type Json } from '../helpers/json-paths.js';
 
 const loader = fileURLToPath(new URL('../helpers/model-files/load-one.mjs', import.meta.url));
 const SECRET = 'SECRET-7f3a9c: this text must never appear in an error message';
@@ -29,7 +30,6 @@ interface Outcome {
   maxRssMiB: number;
 }
 
-type Json = Record<string, unknown>;
 type Mutation = { label: string; apply: (d: string) => Promise<void> };
 
 /** Loads `dirs` in one child under a 2.5 GB address-space cap; the outcomes, or how the child ended. */
@@ -50,16 +50,6 @@ const HOSTILE: unknown[] = [
   'hasOwnProperty', '__proto__', { className: 'constructor', config: {} }, { className: 'toString' }, [[[[[[[[[[[[1]]]]]]]]]]]],
 ];
 
-/** Every [path, parent, key] in a JSON tree. */
-function paths(v: unknown, at: string[] = [], out: [string[], Json | unknown[], string | number][] = []) {
-  if (v && typeof v === 'object') {
-    for (const [k, child] of Object.entries(v as Json)) {
-      out.push([[...at, k], v as Json, Array.isArray(v) ? Number(k) : k]);
-      paths(child, [...at, k], out);
-    }
-  }
-  return out;
-}
 
 describe.skipIf(!onBestIsaRun)('loader fuzz', () => {
   let root: string;
