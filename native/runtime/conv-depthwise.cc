@@ -57,29 +57,61 @@ void dwconv_pixels(const ck_dispatch& d, float* dst, size_t dst_h, size_t dst_w,
   std::vector<ptrdiff_t> cols(dst_w * k_w);  // map_w, tabulated once per call
   for (size_t q = 0; q < dst_w; ++q)
     for (size_t kw = 0; kw < k_w; ++kw) cols[q * k_w + kw] = map_w(q, kw);
+  // The columns [run_lo, run_hi) whose taps all read the source, each tap's source column run_step after the
+  // previous column's: there a row with every kernel row inside runs the 9-tap run kernel.
+  const auto inside = [&](size_t q) {
+    for (size_t kw = 0; kw < k_w; ++kw)
+      if (cols[q * k_w + kw] < 0) return false;
+    return true;
+  };
+  size_t run_lo = 0, run_hi = 0;
+  ptrdiff_t run_step = 0;
+  if (taps == 9) {
+    while (run_lo < dst_w && !inside(run_lo)) ++run_lo;
+    run_hi = run_lo;
+    while (run_hi < dst_w && inside(run_hi)) ++run_hi;
+    if (run_hi - run_lo >= 2) run_step = cols[(run_lo + 1) * k_w] - cols[run_lo * k_w];
+    for (size_t q = run_lo; q + 1 < run_hi && run_step > 0; ++q)
+      for (size_t kw = 0; kw < k_w; ++kw)
+        if (cols[(q + 1) * k_w + kw] - cols[q * k_w + kw] != run_step) run_step = 0;
+    if (run_step <= 0) run_lo = run_hi = 0;
+  }
   ck_parallel_for(s.batch * dst_h, [&](size_t t) {
     const size_t n = t / dst_h, r = t % dst_h;
     // CK_DWCONV_PIXELS pixels' tap pointers, then the source row of each kh (null outside the source)
     const float** ptrs =
         reinterpret_cast<const float**>(ck_scratch(CK_SCRATCH_A_ROWS, 2 * (CK_DWCONV_PIXELS * taps + k_h)));
     const float** rows = ptrs + CK_DWCONV_PIXELS * taps;
+    bool all_rows = true;
     for (size_t kh = 0; kh < k_h; ++kh) {
       const ptrdiff_t sr = map_h(r, kh);
       rows[kh] = sr < 0 ? nullptr : src + (n * src_h + size_t(sr)) * src_w * c_n;
+      all_rows = all_rows && rows[kh] != nullptr;
     }
-    for (size_t q0 = 0; q0 < dst_w; q0 += CK_DWCONV_PIXELS) {
-      const size_t pixels = std::min<size_t>(CK_DWCONV_PIXELS, dst_w - q0);
-      for (size_t q = 0; q < pixels; ++q) {
-        const ptrdiff_t* col = cols.data() + (q0 + q) * k_w;
-        for (size_t kh = 0; kh < k_h; ++kh)
-          for (size_t kw = 0; kw < k_w; ++kw)
-            ptrs[q * taps + kh * k_w + kw] =
-                rows[kh] == nullptr || col[kw] < 0 ? nullptr : rows[kh] + size_t(col[kw]) * c_n;
+    float* dst_row = dst + (n * dst_h + r) * dst_w * c_n;
+    const auto pixel_groups = [&](size_t q_begin, size_t q_end) {
+      for (size_t q0 = q_begin; q0 < q_end; q0 += CK_DWCONV_PIXELS) {
+        const size_t pixels = std::min<size_t>(CK_DWCONV_PIXELS, q_end - q0);
+        for (size_t q = 0; q < pixels; ++q) {
+          const ptrdiff_t* col = cols.data() + (q0 + q) * k_w;
+          for (size_t kh = 0; kh < k_h; ++kh)
+            for (size_t kw = 0; kw < k_w; ++kw)
+              ptrs[q * taps + kh * k_w + kw] =
+                  rows[kh] == nullptr || col[kw] < 0 ? nullptr : rows[kh] + size_t(col[kw]) * c_n;
+        }
+        float* out = dst_row + q0 * c_n;
+        d.dwconv(pixels, c_n, taps, ptrs, filter, out, c_n, &p);
+        if (post != nullptr) post(pixels * c_n, out, out, alpha);
       }
-      float* out = dst + ((n * dst_h + r) * dst_w + q0) * c_n;
-      d.dwconv(pixels, c_n, taps, ptrs, filter, out, c_n, &p);
-      if (post != nullptr) post(pixels * c_n, out, out, alpha);
-    }
+    };
+    if (!all_rows || run_hi == run_lo) return pixel_groups(0, dst_w);
+    pixel_groups(0, run_lo);
+    for (size_t kh = 0; kh < k_h; ++kh)
+      for (size_t kw = 0; kw < k_w; ++kw) ptrs[kh * k_w + kw] = rows[kh] + size_t(cols[run_lo * k_w + kw]) * c_n;
+    float* out = dst_row + run_lo * c_n;
+    d.dwconv_run9(run_hi - run_lo, c_n, ptrs, size_t(run_step) * c_n, filter, out, &p);
+    if (post != nullptr) post((run_hi - run_lo) * c_n, out, out, alpha);
+    pixel_groups(run_hi, dst_w);
   });
 }
 

@@ -74,6 +74,50 @@ inline void ck_f32_dwconv(size_t pixels, size_t channels, size_t ks, const float
   }
 }
 
+// Pixels [q0, q0+P) of a run, a vector of channels at a time (Full: the vector is whole, else n of its lanes).
+template <class V, size_t KS, size_t P, bool Full>
+CK_INLINE void ck_f32_dwconv_run_vector(size_t q0, size_t c, size_t n, size_t channels, const float* const* x,
+                                        size_t step, const float* w, float* y, const ck_gemm_params* p) {
+  const auto load = [n](const float* q) { return Full ? V::load(q) : V::load_partial(q, n); };
+  typename V::reg acc[P];
+#pragma GCC unroll 8
+  for (size_t q = 0; q < P; ++q) acc[q] = V::zero();
+#pragma GCC unroll 9
+  for (size_t t = 0; t < KS; ++t) {
+    const typename V::reg wv = load(w + t * channels + c);
+    const float* xt = x[t] + q0 * step + c;
+#pragma GCC unroll 8
+    for (size_t q = 0; q < P; ++q) acc[q] = V::fmadd(load(xt + q * step), wv, acc[q]);
+  }
+#pragma GCC unroll 8
+  for (size_t q = 0; q < P; ++q) {
+    float* out = y + (q0 + q) * channels + c;
+    const typename V::reg v = ck_gemm_store_value<V>(acc[q], out, c, p, Full ? V::width : n);
+    if (Full)
+      V::store(out, v);
+    else
+      V::store_partial(out, v, n);
+  }
+}
+
+template <class V, size_t KS, size_t P>
+CK_INLINE void ck_f32_dwconv_run_pixels(size_t q0, size_t channels, const float* const* x, size_t step,
+                                        const float* w, float* y, const ck_gemm_params* p) {
+  constexpr size_t W = V::width;
+  size_t c = 0;
+  for (; c + W <= channels; c += W) ck_f32_dwconv_run_vector<V, KS, P, true>(q0, c, W, channels, x, step, w, y, p);
+  if (c < channels) ck_f32_dwconv_run_vector<V, KS, P, false>(q0, c, channels - c, channels, x, step, w, y, p);
+}
+
+template <class V, size_t KS>
+inline void ck_f32_dwconv_run(size_t pixels, size_t channels, const float* const* x, size_t step, const float* w,
+                              float* y, const ck_gemm_params* p) {
+  size_t q = 0;
+  for (; q + 8 <= pixels; q += 8) ck_f32_dwconv_run_pixels<V, KS, 8>(q, channels, x, step, w, y, p);
+  if (q + 4 <= pixels) ck_f32_dwconv_run_pixels<V, KS, 4>(q, channels, x, step, w, y, p), q += 4;
+  for (; q < pixels; ++q) ck_f32_dwconv_run_pixels<V, KS, 1>(q, channels, x, step, w, y, p);
+}
+
 // Taps [t0, t0+G) of channels [c, c+n) (n <= W): G accumulators over the run's pixels, then added to dw.
 template <class V, size_t G>
 inline void ck_f32_dwconv_grad_taps(size_t channels, size_t c, size_t n, size_t pixels, const float* const* x,
@@ -121,10 +165,14 @@ inline void ck_f32_dwconv_grad(size_t channels, size_t pixels, size_t ks, const 
 
 }  // namespace
 
-#define CK_DEFINE_DWCONV_UKERNELS(fn, grad_fn, V, U)                                                         \
+#define CK_DEFINE_DWCONV_UKERNELS(fn, run9_fn, grad_fn, V, U)                                                \
   void fn(size_t pixels, size_t channels, size_t ks, const float* const* x, const float* w, float* y,           \
           size_t y_stride, const ck_gemm_params* p) {                                                          \
     ck_f32_dwconv<V, U>(pixels, channels, ks, x, w, y, y_stride, p);                                            \
+  }                                                                                                            \
+  void run9_fn(size_t pixels, size_t channels, const float* const* x, size_t step, const float* w, float* y,    \
+               const ck_gemm_params* p) {                                                                      \
+    ck_f32_dwconv_run<V, 9>(pixels, channels, x, step, w, y, p);                                                \
   }                                                                                                            \
   void grad_fn(size_t channels, size_t pixels, size_t ks, const float* const* x, size_t step, const float* dy,    \
                float* const* dw) {                                                                             \

@@ -19,6 +19,16 @@
 typedef void (*ck_f32_dwconv_fn)(size_t pixels, size_t channels, size_t ks, const float* const* x, const float* w,
                                  float* y, size_t y_stride, const ck_gemm_params* p);
 
+// A run of output pixels of one row whose 9 taps (a 3x3 filter) are all inside the input, one vector of channels of
+// up to 8 pixels at a time: each tap of each pixel is one load and one FMA.
+//
+//   y[q*channels + c] = epilogue( sum over taps t < 9 of x[t][q*step + c] * w[t*channels + c] ),  q < pixels
+//
+// x[t] is tap t's input pixel for the run's first output pixel, step the floats between consecutive output
+// pixels' input pixels. The same sums in the same order as the pixel kernel's, so the same bits.
+typedef void (*ck_f32_dwconv_run_fn)(size_t pixels, size_t channels, const float* const* x, size_t step,
+                                     const float* w, float* y, const ck_gemm_params* p);
+
 // Its filter gradient, over a run of output pixels with the same taps inside the input:
 //
 //   dw[t][c] += sum over p < pixels of x[t][p * step + c] * dy[p * channels + c],  t < ks, c < channels
@@ -29,10 +39,12 @@ typedef void (*ck_f32_dwconv_fn)(size_t pixels, size_t channels, size_t ks, cons
 typedef void (*ck_f32_dwconv_grad_fn)(size_t channels, size_t pixels, size_t ks, const float* const* x, size_t step,
                                       const float* dy, float* const* dw);
 
-// CK_DWCONV_UKERNEL(isa, fn, grad_fn)
-#define CK_DWCONV_UKERNEL(isa, fn, grad_fn)                                                                        \
+// CK_DWCONV_UKERNEL(isa, fn, run9_fn, grad_fn)
+#define CK_DWCONV_UKERNEL(isa, fn, run9_fn, grad_fn)                                                               \
   void fn(size_t pixels, size_t channels, size_t ks, const float* const* x, const float* w, float* y,             \
           size_t y_stride, const ck_gemm_params* p);                                                             \
+  void run9_fn(size_t pixels, size_t channels, const float* const* x, size_t step, const float* w, float* y,     \
+               const ck_gemm_params* p);                                                                         \
   void grad_fn(size_t channels, size_t pixels, size_t ks, const float* const* x, size_t step, const float* dy,    \
                float* const* dw);
 #include "kernels/f32-dwconv/f32-dwconv.inc"
