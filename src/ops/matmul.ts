@@ -3,7 +3,7 @@ import type { Tensor } from '../tensor.js';
 import { describe, fail } from '../errors.js';
 import { checkSameDtype, checkShapeEquals, checkTensor } from '../validate.js';
 import { epilogue, type FusedOptions } from './activation.js';
-import { defineOp, kernelRequest, type OpRequest } from './program.js';
+import { defineOp, kernelRequest, outputSpec, type OpRequest, type OutOptions } from './program.js';
 
 export interface MatmulOptions {
   transposeA?: boolean;
@@ -11,11 +11,11 @@ export interface MatmulOptions {
 }
 
 /**
- * a (M,K) x b (K,N) -> (M,N), with optional transposes and a fused bias + activation.
- * @example ops.matmul(a, b, { transposeB: true })
- * @throws ConvkitError when ranks or inner dimensions disagree.
+ * a (M,K) x b (K,N) -> (M,N), with optional transposes, a fused bias + activation, and `out` to write into.
+ * @example ops.matmul(a, b, { transposeB: true, out: c })
+ * @throws ConvkitError when ranks or inner dimensions disagree, or for an out of another shape or dtype or sharing an input's memory.
  */
-export const matmulOp = defineOp((a: Tensor, b: Tensor, opts: MatmulOptions & FusedOptions = {}): OpRequest => {
+export const matmulOp = defineOp((a: Tensor, b: Tensor, opts: MatmulOptions & FusedOptions & OutOptions = {}): OpRequest => {
   checkTensor('matmul', 'a', a, 2);
   checkTensor('matmul', 'b', b, 2);
   checkSameDtype('matmul', a, b, ['a', 'b']);
@@ -26,7 +26,8 @@ export const matmulOp = defineOp((a: Tensor, b: Tensor, opts: MatmulOptions & Fu
   if (k !== kb) fail('matmul', `b with inner dimension ${k} (a is [${a.shape.join(', ')}]${tA ? ' transposed' : ''})`, `[${b.shape.join(', ')}]${tB ? ' transposed' : ''}`);
   const m = tA ? a.shape[1] : a.shape[0];
   const n = tB ? b.shape[0] : b.shape[1];
-  return kernelRequest('matmul', [a, b, tA, tB, epilogue('matmul', a, opts, n, [m, n])], { shape: [m, n], dtype: a.dtype });
+  const ep = epilogue('matmul', a, opts, n, [m, n]);
+  return kernelRequest('matmul', [a, b, tA, tB, ep], outputSpec('matmul', opts.out, [m, n], a.dtype, { a, b, scale: opts.scale, bias: opts.bias, residual: opts.residual }));
 });
 
 /** x (..., C) + bias (C). */

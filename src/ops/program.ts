@@ -10,7 +10,9 @@
  */
 import { backend } from '../backend/index.js';
 import { ASYNC_KERNELS, type AsyncKernelName, type Backend, type Conv2DInfo, type KernelName } from '../backend/types.js';
+import { fail } from '../errors.js';
 import { Tensor, zeros, type DType, type Shape } from '../tensor.js';
+import { checkShapeEquals, checkTensor } from '../validate.js';
 
 /** What a kernel writes: a new tensor of this shape and dtype, or (in place) a given tensor. */
 export type OutputSpec = { readonly shape: Shape; readonly dtype: DType } | Tensor;
@@ -22,6 +24,36 @@ export type OutputSpec = { readonly shape: Shape; readonly dtype: DType } | Tens
 export type OpRequest =
   | { readonly kernel: KernelName; readonly args: readonly unknown[]; readonly out: OutputSpec }
   | { readonly kernel: undefined; readonly result: Tensor };
+
+/** The option of the ops that can write their result into a tensor the caller gives. */
+export interface OutOptions {
+  /**
+   * The tensor to write the result into, as PyTorch's `out=`: of the result's shape and dtype, sharing no memory
+   * with the op's inputs. The op returns it. Reusing one output across calls skips a fresh allocation (and its
+   * first-touch page faults) per call.
+   */
+  out?: Tensor;
+}
+
+const overlaps = (a: Tensor, b: Tensor): boolean =>
+  a.data.buffer === b.data.buffer &&
+  a.data.byteOffset < b.data.byteOffset + b.data.byteLength &&
+  b.data.byteOffset < a.data.byteOffset + a.data.byteLength;
+
+/**
+ * What an op writes: `out` when the caller gave one (checked: a tensor of this shape and dtype overlapping none
+ * of the inputs, which the kernel reads while it writes), else a new tensor of this shape and dtype.
+ */
+export function outputSpec(where: string, out: unknown, shape: Shape, dtype: DType, inputs: Readonly<Record<string, Tensor | undefined>>): OutputSpec {
+  if (out === undefined) return { shape, dtype };
+  const t = checkTensor(where, 'out', out);
+  if (t.dtype !== dtype) fail(where, `out of dtype ${dtype}`, t.dtype);
+  checkShapeEquals(where, 'out', t.shape, shape);
+  for (const [name, input] of Object.entries(inputs)) {
+    if (input !== undefined && overlaps(t, input)) fail(where, `out sharing no memory with ${name}`, `an out whose storage overlaps ${name}'s`);
+  }
+  return t;
+}
 
 /** A request for `kernel(...args, out)`. */
 export function kernelRequest(kernel: KernelName, args: readonly unknown[], out: OutputSpec): OpRequest {
