@@ -1,11 +1,15 @@
 // conv2d forward, backward-input and backward-filter (NHWC, fp32) on real networks' layers, verified
-// against the reference backend on the first image before timing; GFLOP/s and % of the measured peak,
-// and the tfjs CPU and WASM backends on the same layer in the same run.
+// against the reference backend on the first image before timing; GFLOP/s and % of the measured peak; PyTorch's
+// same op on the same tensors (its results checked against convkit's first), timed call by call against the
+// public op as a user calls it, with a fresh output each call and with `out`; and the tfjs CPU and WASM
+// backends on the same layer in the same run.
 import { convkit, reusingOutputs, useThreads } from './lib/convkit.js';
-import { fmt, pct, printTable, timeMedian, timeRounds } from './lib/harness.js';
+import { maxRelDiff } from './lib/graph.js';
+import { fmt, pct, printTable, timeMedian, timePairedAsync, timeRounds } from './lib/harness.js';
 import { withTfBackend } from './contenders/tfjs.js';
+import { torchOps } from './contenders/torch.js';
 
-const { ops, randomNormal, withBackend } = convkit;
+const { ops, randomNormal, withBackend, zeros } = convkit;
 
 export const CONV_LAYERS = [
   // name, x [N,H,W,C], filter [KH,KW,C/G,OC], opts, memory-bound
@@ -45,9 +49,21 @@ function verify(name, x, w, dy, opts) {
   }
 }
 
+// float32 results of the same sums in other orders (measured differences stay below 1e-5 of the largest value)
+const AGREE = 1e-4;
+
+/** PyTorch's options for the layer's conv2d: explicit pads (x is padded once, outside the timing, where uneven). */
+function torchOptions(xs, fs, opts) {
+  const i = ops.conv2dInfo(xs, fs, opts);
+  return { pads: [[i.padTop, i.padLeft], [i.padBottom, i.padRight]], strides: [i.strideH, i.strideW], dilations: [i.dilH, i.dilW], groups: i.groups };
+}
+
 export async function benchConv({ threadCounts, peaks, contenders = true }) {
   // Every layer is verified (and its contenders timed) first; then all (layer, pass, threads) jobs are timed
   // in rounds (timeRounds), so each one's samples come from across the section, not from one burst.
+  const maxT = Math.max(...threadCounts);
+  const torch = contenders ? await torchOps(maxT) : undefined;
+  let torchVersion;
   const layers = [];
   const jobs = [];
   for (const [name, xs, fs, opts, memoryBound] of CONV_LAYERS) {
@@ -64,6 +80,21 @@ export async function benchConv({ threadCounts, peaks, contenders = true }) {
       'bwd-filter': () => ops.request.conv2dBackwardFilter(x, dy, fs, opts),
     };
     const tfTimes = contenders ? await tfjsConvTimes(xs, fs, opts) : {};
+    // The public op as a user's script calls it: a fresh output every call, or one output reused through `out`.
+    const outs = { fwd: zeros(yShape), 'bwd-input': zeros(xs), 'bwd-filter': zeros(fs) };
+    const userCalls = {
+      fwd: (out) => ops.conv2d(x, w, { ...opts, out }),
+      'bwd-input': (out) => ops.conv2dBackwardInput(dy, w, xs, { ...opts, out }),
+      'bwd-filter': (out) => ops.conv2dBackwardFilter(x, dy, fs, { ...opts, out }),
+    };
+    if (torch) {
+      const theirs = await torch.setup('conv2d', torchOptions(xs, fs, opts), x, [w], dy);
+      torchVersion = theirs.version;
+      for (const [pass, other] of [['fwd', theirs.y], ['bwd-input', theirs.dx], ['bwd-filter', theirs.dw]]) {
+        const diff = maxRelDiff(withBackend('native', () => userCalls[pass]()).data, other);
+        if (!(diff <= AGREE)) throw new Error(`${name} ${pass}: PyTorch's result differs from convkit's by ${diff} (relative)`);
+      }
+    }
     for (const [pass, fn] of Object.entries(passes)) {
       const layer = { name: `${name} ${pass}`, flops, bytes, memoryBound, tf: { wasm: tfTimes.wasm?.[pass], cpu: tfTimes.cpu?.[pass] }, jobs: [] };
       for (const t of threadCounts) {
@@ -71,21 +102,35 @@ export async function benchConv({ threadCounts, peaks, contenders = true }) {
         layer.jobs.push(jobs.length);
         jobs.push({ setup: () => useThreads(t), fn: () => withBackend('native', timed) });
       }
+      if (torch) {
+        useThreads(maxT);
+        // Each side runs a batch of calls back to back (about 30 ms) and reports its median call: one call of a
+        // small layer after a 50 ms pause measures thread wake-ups more than the convolution.
+        const once = timeMedian(() => withBackend('native', () => userCalls[pass]()), { warmup: 1, runs: 3 });
+        const runs = Math.max(1, Math.min(25, Math.ceil(0.03 / once)));
+        const batch = (mine) => () => withBackend('native', () => timeMedian(mine, { warmup: 0, runs }));
+        const pair = (mine) => timePairedAsync(batch(mine), () => torch.time(pass, runs), { aTimesItself: true, bTimesItself: true, pairs: 7, settleMs: 50 });
+        const fresh = await pair(() => userCalls[pass]());
+        const into = await pair(() => userCalls[pass](outs[pass]));
+        Object.assign(layer, { torch: flops / fresh.b / 1e9, vsTorchFresh: fresh.ratio, vsTorchOut: into.ratio });
+      }
       layers.push(layer);
     }
   }
+  torch?.close();
   const seconds = timeRounds(jobs, { rounds: 3, warmup: 1, runs: 3 });
   const rows = layers.map((l) => {
     const row = [l.name];
     l.jobs.forEach((j, i) => row.push(fmt(l.flops / seconds[j] / 1e9), pct(l.flops / seconds[j] / 1e9 / peaks[threadCounts[i]])));
     const best = seconds[l.jobs.at(-1)];
     row.push(l.memoryBound ? fmt(l.bytes / best / 1e9) : '');
+    row.push(fmt(l.torch), l.vsTorchFresh ? `${fmt(l.vsTorchFresh, 2)}x` : '-', l.vsTorchOut ? `${fmt(l.vsTorchOut, 2)}x` : '-');
     for (const be of ['wasm', 'cpu']) row.push(l.tf[be] ? `${fmt(l.tf[be] / best)}x` : '-');
     return row;
   });
   printTable(
-    'conv2d (GFLOP/s, % of measured FMA peak; outputs in reused buffers, as inside a model; GB/s of compulsory traffic for memory-bound layers; speed-up over tfjs at all threads; tfjs-cpu timed on forward only)',
-    ['layer / pass', ...threadCounts.flatMap((t) => [`${t}T GFLOP/s`, `${t}T %peak`]), 'GB/s', 'vs tfjs-wasm', 'vs tfjs-cpu'],
+    `conv2d (GFLOP/s, % of measured FMA peak; outputs in reused buffers, as inside a model; GB/s of compulsory traffic for memory-bound layers; PyTorch ${torchVersion ?? '(not run)'} at ${maxT} threads and convkit's speed over it through the public op, median of per-pair ratios, with a fresh output each call and with out; speed-up over tfjs at all threads; tfjs-cpu timed on forward only)`,
+    ['layer / pass', ...threadCounts.flatMap((t) => [`${t}T GFLOP/s`, `${t}T %peak`]), 'GB/s', `PyTorch ${maxT}T GFLOP/s`, 'vs PyTorch', 'vs PyTorch (out)', 'vs tfjs-wasm', 'vs tfjs-cpu'],
     rows,
   );
   return rows;

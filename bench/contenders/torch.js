@@ -48,7 +48,8 @@ export async function torchOps(threads) {
       const r = await ask({ cmd: 'op', op, opts, threads, x: wireArray(x), w: ws.map(wireArray), dy: wireArray(dy) });
       return { version: r.torch, y: floats(r.y), dx: floats(r.dx), dw: floats(r.dw) };
     },
-    time: async (pass) => (await ask({ cmd: 'op_time', pass })).seconds,
+    /** The median of `runs` calls back to back, timed in the peer. */
+    time: async (pass, runs = 1) => (await ask({ cmd: 'op_time', pass, runs })).seconds,
     close() {
       proc.stdin.end();
     },

@@ -177,7 +177,7 @@ def op_passes(req):
     x = channels_first(array(req["x"]["data"], req["x"]["shape"]))
     ws = [torch.from_numpy(array(w["data"], w["shape"]).copy()) for w in req["w"]]
     dy = channels_first(array(req["dy"]["data"], req["dy"]["shape"]))
-    if kind in ("conv1d", "conv3d"):
+    if kind in ("conv1d", "conv2d", "conv3d"):
         # convkit's kernel [k..., C, OC] -> torch's [OC, C, k...]
         rank = ws[0].dim()
         w = ws[0].permute(rank - 1, rank - 2, *range(rank - 2)).contiguous()
@@ -188,10 +188,10 @@ def op_passes(req):
         if not symmetric:
             x = F.pad(x, [p for b, a in reversed(list(zip(before, after))) for p in (b, a)])
         pad = list(before) if symmetric else [0] * len(before)
-        conv = F.conv1d if kind == "conv1d" else F.conv3d
-        stride, dil = o["strides"], o["dilations"]
-        fwd = lambda: conv(x, w, None, stride, pad, dil, 1)
-        bwd_in, bwd_w = conv_grads(dy, x, w, stride, pad, dil, 1)
+        conv = {"conv1d": F.conv1d, "conv2d": F.conv2d, "conv3d": F.conv3d}[kind]
+        stride, dil, groups = o["strides"], o["dilations"], o.get("groups", 1)
+        fwd = lambda: conv(x, w, None, stride, pad, dil, groups)
+        bwd_in, bwd_w = conv_grads(dy, x, w, stride, pad, dil, groups)
         back_w = lambda t: t.permute(*range(2, rank), 1, 0)
         inside = (slice(None), slice(None)) + tuple(slice(b, b + n) for b, n in zip(before, sizes))
         return fwd, bwd_in, bwd_w, back_w, (None if symmetric else (lambda t: t[inside]))
@@ -285,10 +285,13 @@ def main():
                          "dw": b64(dw if isinstance(dw, np.ndarray) else dw.detach().numpy())}
         elif cmd == "op_time":
             fn = passes[req["pass"]]
+            times = []
             with torch.no_grad():
-                t0 = time.perf_counter()
-                fn()
-                reply = {"seconds": time.perf_counter() - t0}
+                for _ in range(req.get("runs", 1)):
+                    t0 = time.perf_counter()
+                    fn()
+                    times.append(time.perf_counter() - t0)
+            reply = {"seconds": sorted(times)[len(times) // 2]}
         else:
             reply = {"error": f"unknown command {cmd}"}
         sys.stdout.write(json.dumps(reply) + "\n")

@@ -54,11 +54,12 @@ export function timeRounds(jobs, { rounds = 3, warmup = 1, runs = 3 } = {}) {
  * Paired timing for a ratio on a noisy machine: `pairs` rounds, each timing fnA and fnB once (their order
  * alternating), after `warmup` untimed rounds. Returns the median seconds of each and the median over rounds
  * of tB / tA, which a burst of noise from other tenants shifts far less than a ratio of separate medians.
- * With `bTimesItself`, fnB resolves to its own seconds (a peer in another process timing its step). With
+ * With `bTimesItself`, fnB resolves to its own seconds (a peer in another process timing its step); with
+ * `aTimesItself`, fnA does (a batch of calls reporting its median call). With
  * `settleMs`, each call starts that long after the previous one ended, so that a peer's idle threads (OpenMP
  * spins a while before sleeping) have stopped competing for the cores.
  */
-export async function timePairedAsync(fnA, fnB, { warmup = 2, pairs = 15, bTimesItself = false, settleMs = 0 } = {}) {
+export async function timePairedAsync(fnA, fnB, { warmup = 2, pairs = 15, aTimesItself = false, bTimesItself = false, settleMs = 0 } = {}) {
   for (let i = 0; i < warmup; i++) {
     await fnA();
     await fnB();
@@ -70,7 +71,7 @@ export async function timePairedAsync(fnA, fnB, { warmup = 2, pairs = 15, bTimes
       if (settleMs > 0) await new Promise((r) => setTimeout(r, settleMs));
       const t0 = performance.now();
       const own = await fn();
-      out.push(fn === fnB && bTimesItself ? own : (performance.now() - t0) / 1e3);
+      out.push((fn === fnB && bTimesItself) || (fn === fnA && aTimesItself) ? own : (performance.now() - t0) / 1e3);
     }
   }
   const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];

@@ -11,7 +11,7 @@
 import { backend } from '../backend/index.js';
 import { ASYNC_KERNELS, type AsyncKernelName, type Backend, type Conv2DInfo, type KernelName } from '../backend/types.js';
 import { fail } from '../errors.js';
-import { Tensor, zeros, type DType, type Shape } from '../tensor.js';
+import { sizeOf, Tensor, type DType, type Shape } from '../tensor.js';
 import { checkShapeEquals, checkTensor } from '../validate.js';
 
 /** What a kernel writes: a new tensor of this shape and dtype, or (in place) a given tensor. */
@@ -80,8 +80,18 @@ export interface RunContext {
   batchEnd?(): void;
 }
 
-/** Fresh tensors for every output: what ops called on their own use. */
-export const freshOutputs: RunContext = { alloc: (shape, dtype) => zeros(shape, dtype) };
+/**
+ * Fresh tensors for every output: what ops called on their own use. Their storage is not zero-filled: a typed
+ * array of Node's comes zeroed (calloc), one more write pass over an output the kernel then overwrites in full,
+ * which costs a memory-bound layer (a depthwise convolution) as much as the layer itself.
+ */
+export const freshOutputs: RunContext = {
+  alloc: (shape, dtype) => {
+    const n = sizeOf(shape);
+    const bytes = Buffer.allocUnsafeSlow(n * (dtype === 'float32' ? 4 : 8)); // an ArrayBuffer of its own
+    return new Tensor(dtype === 'float32' ? new Float32Array(bytes.buffer, 0, n) : new Float64Array(bytes.buffer, 0, n), shape);
+  },
+};
 
 function outputOf(out: OutputSpec, ctx: RunContext): Tensor {
   return out instanceof Tensor ? out : ctx.alloc(out.shape, out.dtype);
