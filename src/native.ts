@@ -16,6 +16,11 @@ export interface NativeInfo {
   /** Every ISA this CPU (and OS) supports, best first; 'scalar' always. */
   availableIsas: NativeIsa[];
   threads: number;
+  /**
+   * Whether the thread pool's workers are pinned, each to a CPU of its own: when the pool has as many threads as
+   * the CPUs the process may use (false before the first parallel op, and for a smaller pool).
+   */
+  pinnedWorkers: boolean;
   compiler: string;
   /** The code-generation flags each ISA's kernels were compiled with. */
   buildFlags: { avx512: string; avx2: string; scalar: string };

@@ -13,7 +13,7 @@
 
 namespace {
 
-// nativeInfo() -> { isa, availableIsas, threads, compiler, buildFlags: { avx512, avx2, scalar } }
+// nativeInfo() -> { isa, availableIsas, threads, pinnedWorkers, compiler, buildFlags: { avx512, avx2, scalar }, ... }
 Napi::Value NativeInfo(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
   Napi::Object out = Napi::Object::New(env);
@@ -24,6 +24,7 @@ Napi::Value NativeInfo(const Napi::CallbackInfo& info) {
     if (ck_isa_supported(static_cast<ck_isa>(i))) available.Set(k++, ck_isa_name(static_cast<ck_isa>(i)));
   out.Set("availableIsas", available);
   out.Set("threads", double(ck_threads()));
+  out.Set("pinnedWorkers", ck_threads_pinned());
 #if defined(__clang__)
   out.Set("compiler", "clang " __clang_version__);
 #else

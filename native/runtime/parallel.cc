@@ -1,6 +1,7 @@
 #include "runtime/parallel.h"
 
 #if defined(__linux__)
+#include <pthread.h>
 #include <sched.h>
 #endif
 
@@ -40,6 +41,7 @@ class Pool {
   Pool() : threads_(default_threads()) {}
 
   size_t threads() const { return threads_.load(); }
+  bool pinned() const { return pinned_.load(); }
 
   void resize(size_t n) {
     std::lock_guard<std::mutex> run(run_mu_);
@@ -117,9 +119,29 @@ class Pool {
     }
   }
 
+  // A pool as large as the CPUs the process may use pins worker i to the i-th of those CPUs past the first (the
+  // caller stays free to move). Unpinned, a worker woken after an idle gap was often queued on the caller's
+  // CPU while the other stayed idle, and every op of the next tens of milliseconds ran at one thread's speed.
+  // A smaller pool (CONVKIT_THREADS, setThreads: several processes sharing the machine) is left to the scheduler.
   void start_workers() {
     stop_workers();
     for (size_t i = 1; i < threads_; ++i) workers_.emplace_back([this] { worker(); });
+    pinned_ = false;
+#if defined(__linux__)
+    cpu_set_t allowed;
+    if (threads_ < 2 || sched_getaffinity(0, sizeof(allowed), &allowed) != 0 || size_t(CPU_COUNT(&allowed)) != threads_) return;
+    std::vector<int> cpus;
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &allowed)) cpus.push_back(c);
+    bool all = true;
+    for (size_t i = 1; i < threads_; ++i) {
+      cpu_set_t one;
+      CPU_ZERO(&one);
+      CPU_SET(cpus[i], &one);
+      all = pthread_setaffinity_np(workers_[i - 1].native_handle(), sizeof(one), &one) == 0 && all;
+    }
+    pinned_ = all;
+#endif
   }
 
   void stop_workers() {
@@ -136,6 +158,7 @@ class Pool {
   }
 
   std::atomic<size_t> threads_;
+  std::atomic<bool> pinned_{false};  // whether the running workers are pinned (start_workers)
   std::mutex run_mu_;  // one parallel_for (or resize) at a time
   std::mutex mu_;      // guards the job fields below
   std::condition_variable work_cv_, done_cv_;
@@ -163,6 +186,8 @@ void ck_parallel_for(size_t n, const std::function<void(size_t task)>& fn) {
 }
 
 size_t ck_threads() { return pool().threads(); }
+
+bool ck_threads_pinned() { return pool().pinned(); }
 
 void ck_set_threads(size_t n) { pool().resize(std::min<size_t>(std::max<size_t>(n, 1), 256)); }
 

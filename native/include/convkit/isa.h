@@ -28,6 +28,8 @@ ck_isa ck_isa_select(ck_isa requested);
 size_t ck_threads();
 // Clamped to [1, 256].
 void ck_set_threads(size_t n);
+// Whether the pool's running workers are pinned, each to a CPU of its own (false before the first parallel op).
+bool ck_threads_pinned();
 
 // FMA throughput of the current ISA's probe kernel (independent vector FMA chains) on `threads` threads
 // running for about `seconds`, in GFLOP/s: the peak benchmarks compare against.
