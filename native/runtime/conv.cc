@@ -29,7 +29,7 @@ constexpr size_t kBInPlaceMinRows = 12;
 
 // Pixels per backward-filter partial sum: fixed, never derived from the thread count, so the sums and their
 // order are the same for any number of threads.
-constexpr size_t kPixelChunk = 2048;
+constexpr size_t kPixelChunk = 1024;
 
 // Bytes of a strided backward-input phase's rows per task: computed, then scattered into dx from L2.
 constexpr size_t kPhaseBlockBytes = 256 << 10;
@@ -638,7 +638,7 @@ void ck_conv2d_bwd_filter(float* dfilter, const float* x, const float* dy, const
   const size_t MR = d.gemm.mr, NR = d.gemm.nr, KC = d.gemm.kc;
   const size_t chunks = (geo.m + kPixelChunk - 1) / kPixelChunk, part = geo.ocg * geo.kc;
   const size_t panels = (geo.kc + NR - 1) / NR, outer = chunks * s.groups;
-  const size_t threads = ck_threads(), want = threads == 1 ? 1 : 4 * threads;  // each column block repacks A
+  const size_t threads = ck_threads(), want = threads == 1 ? 1 : 2 * threads;  // each column block repacks A
   const size_t col_blocks = std::min(panels, (want + outer - 1) / outer);
   const size_t block_cols = (panels + col_blocks - 1) / col_blocks * NR;
   float* partials = ck_scratch(CK_SCRATCH_FILTER, outer * part);
@@ -683,15 +683,23 @@ void ck_conv2d_bwd_filter(float* dfilter, const float* x, const float* dy, const
       }
     }
   });
-  // dfilter[j, group's oc i] = the chunks' partial[i, j], summed in chunk order.
-  ck_parallel_for(s.groups * geo.ocg, [&](size_t t) {
-    const size_t grp = t / geo.ocg, i = t % geo.ocg;
-    float* row = ck_scratch(CK_SCRATCH_ROW, geo.kc);
-    std::memcpy(row, partials + grp * part + i * geo.kc, geo.kc * sizeof(float));
-    for (size_t chunk = 1; chunk < chunks; ++chunk) {
-      const float* other = partials + (chunk * s.groups + grp) * part + i * geo.kc;
-      d.vadd(geo.kc, row, other, row);
+  // dfilter[j, group's oc i] = the chunks' partial[i, j], summed in chunk order, a block of kBlock columns j at
+  // a time: the sums of the block's rows go into a tile, which is then written out as rows of dfilter (writing
+  // each partial row's sums down a column of dfilter touched a cache line per value).
+  constexpr size_t kBlock = 128;
+  const size_t blocks = (geo.kc + kBlock - 1) / kBlock;
+  ck_parallel_for(s.groups * blocks, [&](size_t t) {
+    const size_t grp = t / blocks, j0 = t % blocks * kBlock, jn = std::min(geo.kc, j0 + kBlock) - j0;
+    float* tile = ck_scratch(CK_SCRATCH_ROW, geo.ocg * kBlock);
+    for (size_t i = 0; i < geo.ocg; ++i) {
+      float* row = tile + i * kBlock;
+      std::memcpy(row, partials + grp * part + i * geo.kc + j0, jn * sizeof(float));
+      for (size_t chunk = 1; chunk < chunks; ++chunk)
+        d.vadd(jn, row, partials + (chunk * s.groups + grp) * part + i * geo.kc + j0, row);
     }
-    for (size_t j = 0; j < geo.kc; ++j) dfilter[j * s.out_c + grp * geo.ocg + i] = row[j];
+    for (size_t j = 0; j < jn; ++j) {
+      float* out = dfilter + (j0 + j) * s.out_c + grp * geo.ocg;
+      for (size_t i = 0; i < geo.ocg; ++i) out[i] = tile[i * kBlock + j];
+    }
   });
 }
