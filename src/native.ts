@@ -21,6 +21,20 @@ export interface NativeInfo {
    * the CPUs the process may use (false before the first parallel op, and for a smaller pool).
    */
   pinnedWorkers: boolean;
+  /** What CPUID reports (zeros and empty strings where it says nothing), and the AVX-512 FMA width a short probe measured (0 without AVX-512). */
+  cpu: {
+    vendor: string;
+    model: string;
+    family: number;
+    modelNumber: number;
+    microarchitecture: 'zen' | 'zen2' | 'zen3' | 'zen4' | 'zen5' | 'intel' | 'unknown';
+    l1dBytes: number;
+    l2Bytes: number;
+    l3Bytes: number;
+    avx512FmaWidth: 0 | 256 | 512;
+  };
+  /** The current ISA's GEMM microkernel tiles (rows x columns) and cache blocking (docs/kernels.md). */
+  gemmTile: Record<'wide' | 'narrow', { mr: number; nr: number; kc: number; mc: number; nc: number }>;
   compiler: string;
   /** The code-generation flags each ISA's kernels were compiled with. */
   buildFlags: { avx512: string; avx2: string; scalar: string };

@@ -8,12 +8,13 @@
 
 #include "binding/marshal.h"
 #include "convkit/isa.h"
+#include "runtime/dispatch.h"
 #include "runtime/malloc-tuning.h"
 #include "runtime/target-flags.h"
 
 namespace {
 
-// nativeInfo() -> { isa, availableIsas, threads, pinnedWorkers, compiler, buildFlags: { avx512, avx2, scalar }, ... }
+// nativeInfo() -> { isa, availableIsas, threads, pinnedWorkers, cpu, gemmTile, compiler, buildFlags, mallocTuning }
 Napi::Value NativeInfo(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
   Napi::Object out = Napi::Object::New(env);
@@ -25,6 +26,27 @@ Napi::Value NativeInfo(const Napi::CallbackInfo& info) {
   out.Set("availableIsas", available);
   out.Set("threads", double(ck_threads()));
   out.Set("pinnedWorkers", ck_threads_pinned());
+  const ck_cpu_description& c = ck_cpu();
+  Napi::Object cpu = Napi::Object::New(env);
+  cpu.Set("vendor", c.vendor);
+  cpu.Set("model", c.model_name);
+  cpu.Set("family", double(c.family));
+  cpu.Set("modelNumber", double(c.model));
+  cpu.Set("microarchitecture", c.microarchitecture);
+  cpu.Set("l1dBytes", double(c.l1d_bytes));
+  cpu.Set("l2Bytes", double(c.l2_bytes));
+  cpu.Set("l3Bytes", double(c.l3_bytes));
+  cpu.Set("avx512FmaWidth", double(ck_avx512_fma_width()));
+  out.Set("cpu", cpu);
+  const auto tile = [&](const ck_gemm_config& g) {
+    Napi::Object t = Napi::Object::New(env);
+    for (const auto& [name, v] : {std::pair{"mr", g.mr}, {"nr", g.nr}, {"kc", g.kc}, {"mc", g.mc}, {"nc", g.nc}}) t.Set(name, double(v));
+    return t;
+  };
+  Napi::Object gemm = Napi::Object::New(env);
+  gemm.Set("wide", tile(ck_kernels().gemm));
+  gemm.Set("narrow", tile(ck_kernels().gemm_narrow));
+  out.Set("gemmTile", gemm);
 #if defined(__clang__)
   out.Set("compiler", "clang " __clang_version__);
 #else

@@ -1,5 +1,6 @@
 // The FMA peak probe: each thread runs the dispatch table's probe kernel in chunks until the time is up.
 // Its own threads, not the pool, so the count is exactly what was asked.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -34,4 +35,33 @@ double ck_fma_peak_probe(size_t threads, double seconds) {
   double total = 0.0;
   for (size_t t = 0; t < threads; ++t) total += flops[t] + (sinks[t] == 12345.0f ? 1.0 : 0.0);  // keep sinks live
   return total / elapsed / 1e9;
+}
+
+namespace {
+
+// One thread's FMA rate with one ISA's probe kernel, the best of a few short runs.
+double single_thread_rate(const ck_dispatch& d) {
+  using clock = std::chrono::steady_clock;
+  constexpr size_t kChunk = 1 << 14;
+  double best = 0.0;
+  float sink = 0.0f;
+  for (int run = 0; run < 5; ++run) {
+    const clock::time_point start = clock::now();
+    for (int i = 0; i < 4; ++i) sink += d.fma_probe(kChunk);
+    const double elapsed = std::chrono::duration<double>(clock::now() - start).count();
+    best = std::max(best, 4.0 * double(kChunk) * double(d.fma_probe_flops) / elapsed);
+  }
+  return best + (sink == 12345.0f ? 1.0 : 0.0);  // keep sink live
+}
+
+}  // namespace
+
+unsigned ck_avx512_fma_width() {
+  static const unsigned width = [] {
+    if (!ck_isa_supported(CK_ISA_AVX512)) return 0u;
+    // Full-width units run the 16-lane probe at about twice the 8-lane one's FLOP rate; split units at about the same.
+    const double ratio = single_thread_rate(ck_kernels_for(CK_ISA_AVX512)) / single_thread_rate(ck_kernels_for(CK_ISA_AVX2));
+    return ratio > 1.5 ? 512u : 256u;
+  }();
+  return width;
 }

@@ -126,7 +126,6 @@ class Pool {
   void start_workers() {
     stop_workers();
     for (size_t i = 1; i < threads_; ++i) workers_.emplace_back([this] { worker(); });
-    pinned_ = false;
 #if defined(__linux__)
     cpu_set_t allowed;
     if (threads_ < 2 || sched_getaffinity(0, sizeof(allowed), &allowed) != 0 || size_t(CPU_COUNT(&allowed)) != threads_) return;
@@ -152,6 +151,7 @@ class Pool {
     work_cv_.notify_all();
     for (auto& t : workers_) t.join();
     workers_.clear();
+    pinned_ = false;
     std::lock_guard<std::mutex> lk(mu_);
     stop_ = false;
     generation_ = 0;

@@ -48,6 +48,44 @@ describe.skipIf(!addon)(`native addon info${error ? ` (skipped: ${error.message}
     }
   });
 
+  it('describes the CPU as /proc/cpuinfo does (vendor, family, model), and the GEMM tile of the current ISA', async () => {
+    const { cpu, gemmTile } = initial;
+    if (process.arch === 'x64' && process.platform === 'linux') {
+      const { readFileSync } = await import('node:fs');
+      const info = readFileSync('/proc/cpuinfo', 'utf8');
+      const field = (name: string): string => new RegExp(`^${name}\\s*: (.*)$`, 'm').exec(info)![1];
+      expect(cpu.vendor).toBe(field('vendor_id'));
+      expect(cpu.model).toMatch(/\S/); // CPUID's brand string (this VM's kernel shows another in /proc/cpuinfo)
+      expect(cpu.family).toBe(Number(field('cpu family')));
+      expect(cpu.modelNumber).toBe(Number(field('model')));
+      if (cpu.vendor === 'AuthenticAMD' && cpu.family === 0x1a) expect(cpu.microarchitecture).toBe('zen5');
+      expect(cpu.l1dBytes).toBeGreaterThanOrEqual(16 * 1024);
+      expect(cpu.l2Bytes).toBeGreaterThan(cpu.l1dBytes);
+    }
+    expect(initial.availableIsas.includes('avx512') ? [256, 512] : [0]).toContain(cpu.avx512FmaWidth);
+    const widths = { avx512: 16, avx2: 8, scalar: 1 };
+    expect(gemmTile.wide.nr % widths[initial.isa]).toBe(0);
+    expect(gemmTile.wide.mc % gemmTile.wide.mr).toBe(0);
+    expect(gemmTile.narrow.nr).toBeLessThanOrEqual(gemmTile.wide.nr);
+  });
+
+  it('pins the workers of a pool spanning every CPU it may use, and not those of a smaller one', () => {
+    const cpus = initial.threads; // the default pool: every CPU of the affinity mask, unless CONVKIT_THREADS set it
+    const run = (): void => void a.matmul(new Float32Array(256 * 256), new Float32Array(256 * 256), new Float32Array(256 * 256), 256, 256, 256, false, false, null, 'linear', 0);
+    a.setThreads(cpus);
+    run();
+    if (process.platform === 'linux' && cpus > 1 && process.env.CONVKIT_THREADS === undefined) expect(a.nativeInfo().pinnedWorkers).toBe(true);
+    if (cpus > 2) {
+      a.setThreads(2);
+      run();
+      expect(a.nativeInfo().pinnedWorkers).toBe(false);
+    }
+    a.setThreads(1);
+    run();
+    expect(a.nativeInfo().pinnedWorkers).toBe(false);
+    a.setThreads(cpus);
+  });
+
   it('sets the thread count', () => {
     expect(a.setThreads(1)).toBe(1);
     expect(a.nativeInfo().threads).toBe(1);

@@ -11,6 +11,20 @@
 
 enum ck_isa : int { CK_ISA_SCALAR = 0, CK_ISA_AVX2 = 1, CK_ISA_AVX512 = 2, CK_ISA_COUNT = 3 };
 
+// What CPUID says about the processor, for reports (nativeInfo, the benchmarks): zeros and empty strings where it
+// says nothing (not x86-64, or a leaf the hypervisor hides).
+struct ck_cpu_description {
+  char vendor[13];
+  char model_name[49];
+  unsigned family, model;
+  const char* microarchitecture;  // "zen", "zen2", "zen3", "zen4", "zen5", "intel", or "unknown"
+  size_t l1d_bytes, l2_bytes, l3_bytes;  // the data caches each level has (one core's L1 and L2, one L3)
+};
+const ck_cpu_description& ck_cpu();
+// The width of the AVX-512 FMA units: 512, or 256 where each 512-bit FMA runs as two halves (Zen 4), from a
+// short probe at first call (AVX-512 against AVX2 FMA throughput on one thread); 0 without AVX-512.
+unsigned ck_avx512_fma_width();
+
 // "scalar", "avx2", "avx512".
 const char* ck_isa_name(ck_isa isa);
 // Parses a name as above; false for anything else.
