@@ -111,7 +111,10 @@ CK_INLINE void ck_f32_dwconv_run_pixels(size_t q0, size_t channels, const float*
 
 template <class V, size_t KS>
 inline void ck_f32_dwconv_run(size_t pixels, size_t channels, const float* const* x, size_t step, const float* w,
-                              float* y, const ck_gemm_params* p) {
+                              float* y, const ck_gemm_params* params) {
+  // A local copy: the stores to y cannot change it, so its fields stay in registers across the stores.
+  const ck_gemm_params local = *params;
+  const ck_gemm_params* p = &local;
   size_t q = 0;
   for (; q + 8 <= pixels; q += 8) ck_f32_dwconv_run_pixels<V, KS, 8>(q, channels, x, step, w, y, p);
   if (q + 4 <= pixels) ck_f32_dwconv_run_pixels<V, KS, 4>(q, channels, x, step, w, y, p), q += 4;
