@@ -1,6 +1,5 @@
 // The FMA peak probe: each thread runs the dispatch table's probe kernel in chunks until the time is up.
 // Its own threads, not the pool, so the count is exactly what was asked.
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -9,10 +8,12 @@
 #include "convkit/isa.h"
 #include "runtime/dispatch.h"
 
-double ck_fma_peak_probe(size_t threads, double seconds) {
+namespace {
+
+// GFLOP/s of d's probe kernel on `threads` threads for about `seconds`.
+double probe(const ck_dispatch& d, size_t threads, double seconds) {
   using clock = std::chrono::steady_clock;
   constexpr size_t kChunk = 1 << 16;  // iterations per call: well under a millisecond
-  const ck_dispatch& d = ck_kernels();
   std::vector<double> flops(threads, 0.0);
   std::vector<float> sinks(threads, 0.0f);
   std::atomic<bool> go{false};
@@ -37,30 +38,15 @@ double ck_fma_peak_probe(size_t threads, double seconds) {
   return total / elapsed / 1e9;
 }
 
-namespace {
-
-// One thread's FMA rate with one ISA's probe kernel, the best of a few short runs.
-double single_thread_rate(const ck_dispatch& d) {
-  using clock = std::chrono::steady_clock;
-  constexpr size_t kChunk = 1 << 14;
-  double best = 0.0;
-  float sink = 0.0f;
-  for (int run = 0; run < 5; ++run) {
-    const clock::time_point start = clock::now();
-    for (int i = 0; i < 4; ++i) sink += d.fma_probe(kChunk);
-    const double elapsed = std::chrono::duration<double>(clock::now() - start).count();
-    best = std::max(best, 4.0 * double(kChunk) * double(d.fma_probe_flops) / elapsed);
-  }
-  return best + (sink == 12345.0f ? 1.0 : 0.0);  // keep sink live
-}
-
 }  // namespace
+
+double ck_fma_peak_probe(size_t threads, double seconds) { return probe(ck_kernels(), threads, seconds); }
 
 unsigned ck_avx512_fma_width() {
   static const unsigned width = [] {
     if (!ck_isa_supported(CK_ISA_AVX512)) return 0u;
     // Full-width units run the 16-lane probe at about twice the 8-lane one's FLOP rate; split units at about the same.
-    const double ratio = single_thread_rate(ck_kernels_for(CK_ISA_AVX512)) / single_thread_rate(ck_kernels_for(CK_ISA_AVX2));
+    const double ratio = probe(ck_kernels_for(CK_ISA_AVX512), 1, 0.003) / probe(ck_kernels_for(CK_ISA_AVX2), 1, 0.003);
     return ratio > 1.5 ? 512u : 256u;
   }();
   return width;
