@@ -81,7 +81,7 @@ export async function benchConv({ threadCounts, peaks, contenders = true }) {
     };
     const tfTimes = contenders ? await tfjsConvTimes(xs, fs, opts) : {};
     // The public op as a user's script calls it: a fresh output every call, or one output reused through `out`.
-    const outs = { fwd: zeros(yShape), 'bwd-input': zeros(xs), 'bwd-filter': zeros(fs) };
+    const outs = torch && { fwd: zeros(yShape), 'bwd-input': zeros(xs), 'bwd-filter': zeros(fs) };
     const userCalls = {
       fwd: (out) => ops.conv2d(x, w, { ...opts, out }),
       'bwd-input': (out) => ops.conv2dBackwardInput(dy, w, xs, { ...opts, out }),
