@@ -76,7 +76,7 @@ void dwconv_pixels(const ck_dispatch& d, float* dst, size_t dst_h, size_t dst_w,
         if (cols[(q + 1) * k_w + kw] - cols[q * k_w + kw] != run_step) run_step = 0;
     if (run_step <= 0) run_lo = run_hi = 0;
   }
-  ck_parallel_for(s.batch * dst_h, [&](size_t t) {
+  const auto dwconv_row = [&](size_t t) {
     const size_t n = t / dst_h, r = t % dst_h;
     // CK_DWCONV_PIXELS pixels' tap pointers, then the source row of each kh (null outside the source)
     const float** ptrs =
@@ -112,6 +112,12 @@ void dwconv_pixels(const ck_dispatch& d, float* dst, size_t dst_h, size_t dst_w,
     d.dwconv_run9(run_hi - run_lo, c_n, ptrs, size_t(run_step) * c_n, filter, out, &p);
     if (post != nullptr) post((run_hi - run_lo) * c_n, out, out, alpha);
     pixel_groups(run_hi, dst_w);
+  };
+  // Each task a band of consecutive rows: a source row read for one destination row is still in cache for the
+  // next ones (with one row per task, the threads take alternate rows and each reads every source row).
+  const size_t rows_total = s.batch * dst_h, bands = std::min(rows_total, 4 * ck_threads());
+  ck_parallel_for(bands, [&](size_t band) {
+    for (size_t t = band * rows_total / bands; t < (band + 1) * rows_total / bands; ++t) dwconv_row(t);
   });
 }
 

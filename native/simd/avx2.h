@@ -18,6 +18,11 @@ struct ck_simd_avx2 {
   static reg set1(float v) { return _mm256_set1_ps(v); }
   static reg load(const float* p) { return _mm256_loadu_ps(p); }
   static void store(float* p, reg v) { _mm256_storeu_ps(p, v); }
+  // v, kept in a register (see ck_simd_avx512::in_register).
+  static reg in_register(reg v) {
+    asm("" : "+x"(v));
+    return v;
+  }
   // The first n (< 8) lanes; the rest read as 0 and are never written.
   static __m256i first_lanes(size_t n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));

@@ -19,6 +19,12 @@ struct ck_simd_avx512 {
   static reg set1(float v) { return _mm512_set1_ps(v); }
   static reg load(const float* p) { return _mm512_loadu_ps(p); }
   static void store(float* p, reg v) { _mm512_storeu_ps(p, v); }
+  // v, which the compiler must now keep in a register: a loaded value used several times is otherwise folded back
+  // into each use as a memory operand, one load per use.
+  static reg in_register(reg v) {
+    asm("" : "+v"(v));
+    return v;
+  }
   // The first n (< 16) lanes; the rest read as 0 and are never written.
   static reg load_partial(const float* p, size_t n) { return _mm512_maskz_loadu_ps(__mmask16((1u << n) - 1), p); }
   static void store_partial(float* p, reg v, size_t n) { _mm512_mask_storeu_ps(p, __mmask16((1u << n) - 1), v); }

@@ -74,6 +74,21 @@ inline void ck_f32_dwconv(size_t pixels, size_t channels, size_t ks, const float
   }
 }
 
+// Stores a run's P accumulators for channels [c, c+n) through the epilogue (Full: the vector is whole).
+template <class V, size_t P, bool Full>
+CK_INLINE void ck_f32_dwconv_run_store(const typename V::reg* acc, size_t q0, size_t c, size_t n, size_t channels,
+                                       float* y, const ck_gemm_params* p) {
+#pragma GCC unroll 8
+  for (size_t q = 0; q < P; ++q) {
+    float* out = y + (q0 + q) * channels + c;
+    const typename V::reg v = ck_gemm_store_value<V>(acc[q], out, c, p, Full ? V::width : n);
+    if (Full)
+      V::store(out, v);
+    else
+      V::store_partial(out, v, n);
+  }
+}
+
 // Pixels [q0, q0+P) of a run, a vector of channels at a time (Full: the vector is whole, else n of its lanes).
 template <class V, size_t KS, size_t P, bool Full>
 CK_INLINE void ck_f32_dwconv_run_vector(size_t q0, size_t c, size_t n, size_t channels, const float* const* x,
@@ -89,36 +104,93 @@ CK_INLINE void ck_f32_dwconv_run_vector(size_t q0, size_t c, size_t n, size_t ch
 #pragma GCC unroll 8
     for (size_t q = 0; q < P; ++q) acc[q] = V::fmadd(load(xt + q * step), wv, acc[q]);
   }
-#pragma GCC unroll 8
-  for (size_t q = 0; q < P; ++q) {
-    float* out = y + (q0 + q) * channels + c;
-    const typename V::reg v = ck_gemm_store_value<V>(acc[q], out, c, p, Full ? V::width : n);
-    if (Full)
-      V::store(out, v);
-    else
-      V::store_partial(out, v, n);
-  }
+  ck_f32_dwconv_run_store<V, P, Full>(acc, q0, c, n, channels, y, p);
 }
 
-template <class V, size_t KS, size_t P>
+// The same sums where tap (kh, kw) of a 3x3 filter reads the input pixel S*kw pixels on from tap (kh, 0)'s
+// (S = 1 at stride 1; S = -1 for backward-input at stride 1): each of a kernel row's P+2 input pixels is loaded
+// once for the up to 3 output pixels that read it, 30 loads instead of 72 for 8 pixels. The columns run in the
+// direction that still gives each accumulator its taps in order.
+template <class V, size_t P, int S, bool Full>
+CK_INLINE void ck_f32_dwconv_run_vector_shared(size_t q0, size_t c, size_t n, size_t channels,
+                                               const float* const* x, size_t step, const float* w, float* y,
+                                               const ck_gemm_params* p) {
+  const auto load = [n](const float* q) { return Full ? V::load(q) : V::load_partial(q, n); };
+  typename V::reg acc[P];
+#pragma GCC unroll 8
+  for (size_t q = 0; q < P; ++q) acc[q] = V::zero();
+#pragma GCC unroll 3
+  for (size_t kh = 0; kh < 3; ++kh) {
+    typename V::reg wv[3];
+#pragma GCC unroll 3
+    for (size_t kw = 0; kw < 3; ++kw) wv[kw] = load(w + (kh * 3 + kw) * channels + c);
+    const float* row = x[kh * 3] + q0 * step + c;
+#pragma GCC unroll 10
+    for (size_t i = 0; i < P + 2; ++i) {
+      const ptrdiff_t j = S > 0 ? ptrdiff_t(i) : ptrdiff_t(P) - 1 - ptrdiff_t(i);  // the pixel, from tap (kh, 0)'s
+      const typename V::reg xv = V::in_register(load(row + j * ptrdiff_t(step)));
+#pragma GCC unroll 3
+      for (size_t kw = 0; kw < 3; ++kw) {
+        const ptrdiff_t q = j - S * ptrdiff_t(kw);
+        if (q >= 0 && q < ptrdiff_t(P)) acc[q] = V::fmadd(xv, wv[kw], acc[q]);
+      }
+    }
+  }
+  ck_f32_dwconv_run_store<V, P, Full>(acc, q0, c, n, channels, y, p);
+}
+
+template <class V, size_t KS, size_t P, int S>
 CK_INLINE void ck_f32_dwconv_run_pixels(size_t q0, size_t channels, const float* const* x, size_t step,
                                         const float* w, float* y, const ck_gemm_params* p) {
   constexpr size_t W = V::width;
   size_t c = 0;
-  for (; c + W <= channels; c += W) ck_f32_dwconv_run_vector<V, KS, P, true>(q0, c, W, channels, x, step, w, y, p);
-  if (c < channels) ck_f32_dwconv_run_vector<V, KS, P, false>(q0, c, channels - c, channels, x, step, w, y, p);
+  for (; c + W <= channels; c += W) {
+    if (S == 0)
+      ck_f32_dwconv_run_vector<V, KS, P, true>(q0, c, W, channels, x, step, w, y, p);
+    else
+      ck_f32_dwconv_run_vector_shared<V, P, S, true>(q0, c, W, channels, x, step, w, y, p);
+  }
+  if (c == channels) return;
+  if (S == 0)
+    ck_f32_dwconv_run_vector<V, KS, P, false>(q0, c, channels - c, channels, x, step, w, y, p);
+  else
+    ck_f32_dwconv_run_vector_shared<V, P, S, false>(q0, c, channels - c, channels, x, step, w, y, p);
+}
+
+// The epilogue's parameters by value: a copy the stores to y cannot change, so its fields stay in registers
+// across them (through a pointer, every field is reloaded and every branch retaken after each store).
+template <class V, size_t KS, int S>
+inline void ck_f32_dwconv_run_all(size_t pixels, size_t channels, const float* const* x, size_t step,
+                                  const float* w, float* y, const ck_gemm_params params) {
+  const ck_gemm_params* p = &params;
+  size_t q = 0;
+  for (; q + 8 <= pixels; q += 8) ck_f32_dwconv_run_pixels<V, KS, 8, S>(q, channels, x, step, w, y, p);
+  if (q + 4 <= pixels) ck_f32_dwconv_run_pixels<V, KS, 4, S>(q, channels, x, step, w, y, p), q += 4;
+  for (; q < pixels; ++q) ck_f32_dwconv_run_pixels<V, KS, 1, S>(q, channels, x, step, w, y, p);
+}
+
+// 1 or -1 when each kernel row's taps read consecutive pixels at the run's step, forwards or backwards; else 0.
+inline int ck_f32_dwconv_run_direction(const float* const* x, size_t step) {
+  const ptrdiff_t s = ptrdiff_t(step);
+  bool fwd = true, bwd = true;
+  for (size_t kh = 0; kh < 3; ++kh)
+    for (size_t kw = 0; kw + 1 < 3; ++kw) {
+      const ptrdiff_t d = x[kh * 3 + kw + 1] - x[kh * 3 + kw];
+      fwd = fwd && d == s;
+      bwd = bwd && d == -s;
+    }
+  return fwd ? 1 : bwd ? -1 : 0;
 }
 
 template <class V, size_t KS>
 inline void ck_f32_dwconv_run(size_t pixels, size_t channels, const float* const* x, size_t step, const float* w,
                               float* y, const ck_gemm_params* params) {
-  // A local copy: the stores to y cannot change it, so its fields stay in registers across the stores.
-  const ck_gemm_params local = *params;
-  const ck_gemm_params* p = &local;
-  size_t q = 0;
-  for (; q + 8 <= pixels; q += 8) ck_f32_dwconv_run_pixels<V, KS, 8>(q, channels, x, step, w, y, p);
-  if (q + 4 <= pixels) ck_f32_dwconv_run_pixels<V, KS, 4>(q, channels, x, step, w, y, p), q += 4;
-  for (; q < pixels; ++q) ck_f32_dwconv_run_pixels<V, KS, 1>(q, channels, x, step, w, y, p);
+  static_assert(KS == 9, "the shared-pixel kernels are 3x3");
+  switch (ck_f32_dwconv_run_direction(x, step)) {
+    case 1: return ck_f32_dwconv_run_all<V, KS, 1>(pixels, channels, x, step, w, y, *params);
+    case -1: return ck_f32_dwconv_run_all<V, KS, -1>(pixels, channels, x, step, w, y, *params);
+    default: return ck_f32_dwconv_run_all<V, KS, 0>(pixels, channels, x, step, w, y, *params);
+  }
 }
 
 // Taps [t0, t0+G) of channels [c, c+n) (n <= W): G accumulators over the run's pixels, then added to dw.

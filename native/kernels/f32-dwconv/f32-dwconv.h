@@ -20,7 +20,9 @@ typedef void (*ck_f32_dwconv_fn)(size_t pixels, size_t channels, size_t ks, cons
                                  float* y, size_t y_stride, const ck_gemm_params* p);
 
 // A run of output pixels of one row whose 9 taps (a 3x3 filter) are all inside the input, one vector of channels of
-// up to 8 pixels at a time: each tap of each pixel is one load and one FMA.
+// up to 8 pixels at a time. Where each kernel row's 3 taps read consecutive input pixels (stride 1; backwards for
+// backward-input), each input pixel is loaded once for the 3 output pixels that read it; otherwise each tap of
+// each pixel is one load and one FMA.
 //
 //   y[q*channels + c] = epilogue( sum over taps t < 9 of x[t][q*step + c] * w[t*channels + c] ),  q < pixels
 //
