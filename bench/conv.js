@@ -109,7 +109,7 @@ export async function benchConv({ threadCounts, peaks, contenders = true }) {
         const once = timeMedian(() => withBackend('native', () => userCalls[pass]()), { warmup: 1, runs: 3 });
         const runs = Math.max(1, Math.min(25, Math.ceil(0.03 / once)));
         const batch = (mine) => () => withBackend('native', () => timeMedian(mine, { warmup: 0, runs }));
-        const pair = (mine) => timePairedAsync(batch(mine), () => torch.time(pass, runs), { aTimesItself: true, bTimesItself: true, pairs: 7, settleMs: 50 });
+        const pair = (mine) => timePairedAsync(batch(mine), () => torch.time(pass, runs), { aTimesItself: true, bTimesItself: true, pairs: 7, settleMs: 50, warmMs: 10 });
         const fresh = await pair(() => userCalls[pass]());
         const into = await pair(() => userCalls[pass](outs[pass]));
         Object.assign(layer, { torch: flops / fresh.b / 1e9, vsTorchFresh: fresh.ratio, vsTorchOut: into.ratio });

@@ -121,8 +121,8 @@ export async function benchNetworks({ threadCounts, peaks, contenders = true }) 
         // after the last one ended, when the other side's idle threads (OpenMP's, onnxruntime's) have stopped
         // spinning: back to back, they took cores from the next call (a tutorial training step measured 0.98x
         // PyTorch's paired where the medians of the same run gave 1.86x)
-        const train = await timePairedAsync(step, torch.trainStep, { bTimesItself: true, settleMs: 50 });
-        const inferPairs = await timePairedAsync(infer, torch.inferStep, { bTimesItself: true, settleMs: 50 });
+        const train = await timePairedAsync(step, torch.trainStep, { bTimesItself: true, settleMs: 50, warmMs: 10 });
+        const inferPairs = await timePairedAsync(infer, torch.inferStep, { bTimesItself: true, settleMs: 50, warmMs: 10 });
         torch.close();
         Object.assign(r, { torch: torch.version, torchTrain: TRAIN_BATCH / train.b, trainVsTorch: train.ratio, torchInfer: INFER_BATCH / inferPairs.b, inferVsTorch: inferPairs.ratio });
       }
@@ -130,7 +130,7 @@ export async function benchNetworks({ threadCounts, peaks, contenders = true }) 
       const session = await onnxSession(model, maxT);
       if (session) {
         agree(`${name}: onnxruntime predictions`, await session.run(x4), refOut);
-        const paired = await timePairedAsync(infer, () => session.run(xInfer), { settleMs: 50 });
+        const paired = await timePairedAsync(infer, () => session.run(xInfer), { settleMs: 50, warmMs: 10 });
         Object.assign(r, { ortInfer: INFER_BATCH / paired.b, inferVsOrt: paired.ratio });
       }
     }

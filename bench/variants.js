@@ -135,7 +135,7 @@ export async function benchVariants({ threadCounts, peaks, contenders = true }) 
       }
       if (torch) {
         useThreads(maxT);
-        const paired = await timePairedAsync(async () => timed(), () => torch.time(pass), { bTimesItself: true, pairs: 9, settleMs: 50 });
+        const paired = await timePairedAsync(async () => timed(), () => torch.time(pass), { bTimesItself: true, pairs: 9, settleMs: 50, warmMs: 10 });
         Object.assign(layer, { torch: v.flops / paired.b / 1e9, vsTorch: paired.ratio });
       }
       layers.push(layer);

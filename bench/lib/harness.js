@@ -57,9 +57,12 @@ export function timeRounds(jobs, { rounds = 3, warmup = 1, runs = 3 } = {}) {
  * With `bTimesItself`, fnB resolves to its own seconds (a peer in another process timing its step); with
  * `aTimesItself`, fnA does (a batch of calls reporting its median call). With
  * `settleMs`, each call starts that long after the previous one ended, so that a peer's idle threads (OpenMP
- * spins a while before sleeping) have stopped competing for the cores.
+ * spins a while before sleeping) have stopped competing for the cores. With `warmMs`, each side then makes
+ * untimed calls for that long before its timed one: after a pause, the cores of the VMs we bench on take a few
+ * milliseconds to come back to full speed (the first 3 ms of calls after a 50 ms pause ran at a quarter to half
+ * speed on the Zen 5 VM), which would otherwise weigh on whichever side makes the shorter calls.
  */
-export async function timePairedAsync(fnA, fnB, { warmup = 2, pairs = 15, aTimesItself = false, bTimesItself = false, settleMs = 0 } = {}) {
+export async function timePairedAsync(fnA, fnB, { warmup = 2, pairs = 15, aTimesItself = false, bTimesItself = false, settleMs = 0, warmMs = 0 } = {}) {
   for (let i = 0; i < warmup; i++) {
     await fnA();
     await fnB();
@@ -69,6 +72,7 @@ export async function timePairedAsync(fnA, fnB, { warmup = 2, pairs = 15, aTimes
   for (let i = 0; i < pairs; i++) {
     for (const [fn, out] of i % 2 ? [[fnB, tb], [fnA, ta]] : [[fnA, ta], [fnB, tb]]) {
       if (settleMs > 0) await new Promise((r) => setTimeout(r, settleMs));
+      for (const until = performance.now() + warmMs; performance.now() < until; ) await fn();
       const t0 = performance.now();
       const own = await fn();
       out.push((fn === fnB && bTimesItself) || (fn === fnA && aTimesItself) ? own : (performance.now() - t0) / 1e3);
