@@ -122,92 +122,127 @@ void col2im(float* dx, const float* dcols, const ck_dispatch& d, const ck_conv2d
   });
 }
 
-// A (rows x KH*KW*cg) = the lowered input of group grp, read in place. With one group and no horizontal
-// dilation a whole kernel row (KW*C values) is contiguous in x, so a tap is a kernel row: KW times fewer
-// pointers and longer inner loops; a pixel whose kernel row crosses the left or right edge gets a staged copy
-// with the zeros. Otherwise a tap is one (kh, kw), cg channels long. Null where a tap falls in the padding.
+// The output columns [lo, hi) whose kernel row lies wholly inside the input; the others cross its left or right
+// edge.
+struct ColumnSpan {
+  size_t lo, hi;
+};
+
+ColumnSpan inside_columns(const ck_conv2d_info& s) {
+  const size_t lo = std::min(s.out_w, (s.pad_left + s.stride_w - 1) / s.stride_w);
+  const size_t reach = (s.k_w - 1) * s.dil_w, room = s.in_w + s.pad_left;  // an inside column + pad_left < room
+  const size_t hi = room > reach ? std::min(s.out_w, (room - reach - 1) / s.stride_w + 1) : 0;
+  return {lo, std::max(lo, hi)};
+}
+
+// With one group and no horizontal dilation a whole kernel row (KW*C values) is contiguous in x, so a tap is a
+// kernel row: KW times fewer pointers and longer inner loops.
+bool merged_taps(const ck_conv2d_info& s) { return s.groups == 1 && s.dil_w == 1; }
+
+// For merged taps, the kernel rows that cross an edge, with their zeros: for every input row and every output
+// column outside inside_columns, the KW*C values that column's kernel row reads from that input row, written
+// out once per call ((N*H) x edge columns x KW*C floats, in the caller's scratch). Null when no kernel row
+// crosses an edge.
+const float* edge_strips(const float* x, const ck_conv2d_info& s) {
+  const ColumnSpan span = inside_columns(s);
+  const size_t edges = s.out_w - (span.hi - span.lo), len = s.k_w * s.in_c, c = s.in_c;
+  if (!merged_taps(s) || edges == 0) return nullptr;
+  float* strips = ck_scratch(CK_SCRATCH_OUTPUT, s.batch * s.in_h * edges * len);
+  ck_parallel_for(s.batch, [&](size_t n) {
+    for (size_t h = 0; h < s.in_h; ++h) {
+      const float* src = x + (n * s.in_h + h) * s.in_w * c;
+      float* dst = strips + (n * s.in_h + h) * edges * len;
+      for (size_t ow = 0; ow < s.out_w; ++ow) {
+        if (ow == span.lo) ow = span.hi;
+        if (ow == s.out_w) break;
+        const ptrdiff_t iw = ptrdiff_t(ow * s.stride_w) - ptrdiff_t(s.pad_left), k_w = ptrdiff_t(s.k_w);
+        const ptrdiff_t c0 = std::clamp<ptrdiff_t>(-iw, 0, k_w), c1 = std::clamp<ptrdiff_t>(ptrdiff_t(s.in_w) - iw, c0, k_w);
+        std::fill(dst, dst + size_t(c0) * c, 0.0f);  // kernel columns [c0, c1) are inside
+        std::copy(src + size_t(iw + c0) * c, src + size_t(iw + c1) * c, dst + size_t(c0) * c);
+        std::fill(dst + size_t(c1) * c, dst + len, 0.0f);
+        dst += len;
+      }
+    }
+  });
+  return strips;
+}
+
+// The lowered input of group grp (rows = output pixels, KH*KW*cg columns), as pointers into x: a tap is a
+// kernel row where the taps merge (merged_taps), else one (kh, kw) of cg channels. A merged tap that crosses
+// an edge points into edge_strips; an unmerged one outside the input, or any tap in the top or bottom padding,
+// is null.
 class ConvRows final : public ck_gemm_a_rows {
  public:
-  ConvRows(const float* x, const ck_conv2d_info& s, const Geometry& geo, size_t grp)
-      : ck_gemm_a_rows(merged(s) ? s.k_h : s.k_h * s.k_w, merged(s) ? s.k_w * s.in_c : geo.cg, merged(s)),
-        x_(x + grp * geo.cg), s_(s), geo_(geo) {}
+  ConvRows(const float* x, const float* strips, const ck_conv2d_info& s, const Geometry& geo, size_t grp)
+      : ck_gemm_a_rows(merged_taps(s) ? s.k_h : s.k_h * s.k_w, merged_taps(s) ? s.k_w * s.in_c : geo.cg),
+        x_(x + grp * geo.cg), strips_(strips), s_(s), geo_(geo), merged_(merged_taps(s)), span_(inside_columns(s)),
+        edges_(s.out_w - (span_.hi - span_.lo)) {}
 
-  void rows(const float** dst, size_t i0, size_t mr, size_t MR, size_t s0, size_t s1, float* staging) const override {
-    const ptrdiff_t in_h = ptrdiff_t(s_.in_h), in_w = ptrdiff_t(s_.in_w), k_w = ptrdiff_t(s_.k_w);
-    const size_t taps_w = stages ? 1 : s_.k_w;  // taps per kernel row
-    // Output pixel i0 + r = (n, oh, ow), stepped without division.
+  void rows(const float** dst, size_t i0, size_t mr, size_t MR, size_t s0, size_t s1) const override {
+    // Output pixel i0 + r = (n, oh, ow), a run of pixels of one output row at a time.
     size_t n = i0 / geo_.ohw, oh = (i0 % geo_.ohw) / s_.out_w, ow = i0 % s_.out_w;
-    if (interior_run(dst, n, oh, ow, mr, MR, s0, s1)) return;
-    for (size_t r = 0; r < mr; ++r) {
-      const ptrdiff_t ih0 = ptrdiff_t(oh * s_.stride_h) - ptrdiff_t(s_.pad_top);
-      const ptrdiff_t iw0 = ptrdiff_t(ow * s_.stride_w) - ptrdiff_t(s_.pad_left);
-      const float* image = x_ + n * s_.in_h * s_.in_w * s_.in_c;
-      if (++ow == s_.out_w) {
-        ow = 0;
-        if (++oh == s_.out_h) oh = 0, ++n;
-      }
-      const float** out = dst + r;
-      // taps in order, (kh, kw) stepped without division: this runs once per row and tap
-      for (size_t t = s0, kh = s0 / taps_w, kw = s0 % taps_w; t < s1; ++t, out += MR) {
-        const ptrdiff_t ih = ih0 + ptrdiff_t(kh * s_.dil_h), iw = iw0 + ptrdiff_t(kw * s_.dil_w);
-        if (ih < 0 || ih >= in_h) {
-          *out = nullptr;
-        } else {
-          const float* at = image + size_t(ih) * s_.in_w * s_.in_c;
-          if (!stages) {
-            *out = iw >= 0 && iw < in_w ? at + size_t(iw) * s_.in_c : nullptr;
-          } else if (iw >= 0 && iw + k_w <= in_w) {
-            *out = at + size_t(iw) * s_.in_c;
-          } else {  // the kernel row crosses an edge: copy its inside part next to zeros
-            float* copy = staging + ((t - s0) * MR + r) * tap_len;
-            const ptrdiff_t c0 = std::clamp<ptrdiff_t>(-iw, 0, k_w), c1 = std::clamp<ptrdiff_t>(in_w - iw, c0, k_w);
-            const size_t c = s_.in_c;  // columns [c0, c1) of the kernel row are inside
-            std::fill(copy, copy + size_t(c0) * c, 0.0f);
-            std::copy(at + size_t(iw + c0) * c, at + size_t(iw + c1) * c, copy + size_t(c0) * c);
-            std::fill(copy + size_t(c1) * c, copy + tap_len, 0.0f);
-            *out = copy;
-          }
-        }
-        if (++kw == taps_w) kw = 0, ++kh;
-      }
+    for (size_t r = 0; r < mr;) {
+      const size_t len = std::min(mr - r, s_.out_w - ow);
+      row_run(dst + r, MR, n, oh, ow, len, s0, s1);
+      r += len;
+      ow = 0;
+      if (++oh == s_.out_h) oh = 0, ++n;
     }
   }
 
  private:
-  static bool merged(const ck_conv2d_info& s) { return s.groups == 1 && s.dil_w == 1; }
-
-  // The common case, cheaply: mr pixels (n, oh, ow0 ...) of one output row whose every tap is inside the image
-  // horizontally. A tap's pointers are then one base stepped by stride_w pixels (for a 1-channel first layer
-  // the per-pixel checks cost more than the few multiply-adds a pointer feeds). False when it does not apply.
-  bool interior_run(const float** dst, size_t n, size_t oh, size_t ow0, size_t mr, size_t MR, size_t s0, size_t s1) const {
-    const ptrdiff_t iw_first = ptrdiff_t(ow0 * s_.stride_w) - ptrdiff_t(s_.pad_left);
-    const ptrdiff_t iw_last = iw_first + ptrdiff_t((mr - 1) * s_.stride_w + (s_.k_w - 1) * s_.dil_w);
-    if (ow0 + mr > s_.out_w || iw_first < 0 || iw_last >= ptrdiff_t(s_.in_w)) return false;
-    const size_t taps_w = stages ? 1 : s_.k_w, step = s_.stride_w * s_.in_c;
+  // Pixels (n, oh, ow0 + q) for q < len, at dst[t * MR + q] for taps t in [s0, s1): inside columns are one base
+  // pointer stepped by stride_w pixels (for a 1-channel first layer the per-pixel work costs more than the few
+  // multiply-adds a pointer feeds), the rest are looked up one by one.
+  void row_run(const float** dst, size_t MR, size_t n, size_t oh, size_t ow0, size_t len, size_t s0, size_t s1) const {
+    const size_t taps_w = merged_ ? 1 : s_.k_w, c = s_.in_c, step = s_.stride_w * c;
+    const size_t lo = std::clamp(span_.lo, ow0, ow0 + len), hi = std::clamp(span_.hi, lo, ow0 + len);
     const ptrdiff_t ih0 = ptrdiff_t(oh * s_.stride_h) - ptrdiff_t(s_.pad_top);
-    const float* image = x_ + n * s_.in_h * s_.in_w * s_.in_c;
+    const float* image = x_ + n * s_.in_h * s_.in_w * c;
     for (size_t t = s0, kh = s0 / taps_w, kw = s0 % taps_w; t < s1; ++t, dst += MR) {
       const ptrdiff_t ih = ih0 + ptrdiff_t(kh * s_.dil_h);
-      const float* base = ih >= 0 && ih < ptrdiff_t(s_.in_h)
-                              ? image + (size_t(ih) * s_.in_w + size_t(iw_first) + kw * s_.dil_w) * s_.in_c
-                              : nullptr;
-      for (size_t r = 0; r < mr; ++r) dst[r] = base ? base + r * step : nullptr;
+      const ptrdiff_t shift = ptrdiff_t(kw * s_.dil_w) - ptrdiff_t(s_.pad_left);  // output column 0's input column
+      if (ih < 0 || ih >= ptrdiff_t(s_.in_h)) {
+        std::fill(dst, dst + len, nullptr);
+      } else {
+        const float* row = image + size_t(ih) * s_.in_w * c;
+        if (lo < hi) {
+          const float* base = row + size_t(ptrdiff_t(lo * s_.stride_w) + shift) * c;
+          for (size_t q = lo; q < hi; ++q) dst[q - ow0] = base + (q - lo) * step;
+        }
+        for (size_t q = ow0; q < ow0 + len; ++q) {
+          if (q == lo) q = hi;
+          if (q == ow0 + len) break;
+          dst[q - ow0] = edge_tap(n, size_t(ih), q, row, shift);
+        }
+      }
       if (++kw == taps_w) kw = 0, ++kh;
     }
-    return true;
+  }
+
+  // Output column q's tap in input row ih, for a column outside inside_columns.
+  const float* edge_tap(size_t n, size_t ih, size_t q, const float* row, ptrdiff_t shift) const {
+    if (merged_) return strips_ + ((n * s_.in_h + ih) * edges_ + (q < span_.lo ? q : q - (span_.hi - span_.lo))) * tap_len;
+    const ptrdiff_t iw = ptrdiff_t(q * s_.stride_w) + shift;
+    return iw >= 0 && iw < ptrdiff_t(s_.in_w) ? row + size_t(iw) * s_.in_c : nullptr;
   }
 
   const float* x_;
+  const float* strips_;
   const ck_conv2d_info& s_;
   const Geometry& geo_;
+  const bool merged_;
+  const ColumnSpan span_;
+  const size_t edges_;
 };
 
 // x with its left and right padding written out as zeros, (N, H, W + pl + pr, C) in the caller's scratch, and
 // in sp the geometry that reads it (no horizontal padding): kernel rows at the image's edges are then
-// contiguous in x, not staged tile by tile. Null when that does not pay: only rows whose kernel row crosses
-// an edge get staged, about (pl + pr) x KH x KW values per output row for each pass over them, against
-// W + pl + pr for the copy. Paired A/B on Zen 4: the 14-wide 5x5 Fashion layer 1.05x forward and 1.07-1.10x
-// backward-filter; copying the 28- and 56-wide 3x3 layers anyway was 0.94-0.98x.
+// contiguous in x, and no edge strips are needed. Only for narrow images, where edge columns are a large share
+// of each row: (pl + pr) x KH x KW > W + pl + pr. Paired A/B on Zen 4 against copying edge kernel rows tile by
+// tile: the 14-wide 5x5 Fashion layer 1.05x forward and 1.07-1.10x backward-filter; copying the 28- and 56-wide
+// 3x3 layers anyway was 0.94-0.98x. Against edge strips on Zen 5, the copy still ran the backward-filter of
+// the 14-wide 5x5 and 8-wide 3x3 layers 1.05-1.09x faster.
 const float* pad_columns(const float* x, const ck_conv2d_info& s, ck_conv2d_info& sp) {
   sp = s;
   const size_t pads = s.pad_left + s.pad_right;
@@ -231,8 +266,7 @@ const float* pad_columns(const float* x, const ck_conv2d_info& s, ck_conv2d_info
 // for tap t (tap_len contiguous floats), or null in the padding. Column j is tap j / tap_len, value j % tap_len.
 const float* const* lowered_rows(const ConvRows& rows, size_t k0, size_t kn, const float* zeros = nullptr) {
   const float** ptr = reinterpret_cast<const float**>(ck_scratch(CK_SCRATCH_A_ROWS, 2 * rows.taps * kn));
-  float* staging = rows.stages ? ck_scratch(CK_SCRATCH_IM2COL, rows.taps * kn * rows.tap_len) : nullptr;
-  rows.rows(ptr, k0, kn, kn, 0, rows.taps, staging);
+  rows.rows(ptr, k0, kn, kn, 0, rows.taps);
   if (zeros != nullptr)
     for (size_t i = 0; i < rows.taps * kn; ++i)
       if (ptr[i] == nullptr) ptr[i] = zeros;
@@ -287,7 +321,7 @@ class GradRows final : public ck_gemm_a_rows {
            const std::vector<PhaseTap>& taps)
       : ck_gemm_a_rows(taps.size(), geo.ocg), dy_(dy + grp * geo.ocg), s_(s), hp_(hp), wp_(wp), taps_(taps) {}
 
-  void rows(const float** dst, size_t i0, size_t mr, size_t MR, size_t s0, size_t s1, float*) const override {
+  void rows(const float** dst, size_t i0, size_t mr, size_t MR, size_t s0, size_t s1) const override {
     const ptrdiff_t out_h = ptrdiff_t(s_.out_h), out_w = ptrdiff_t(s_.out_w);
     size_t n = i0 / (hp_ * wp_), a = (i0 % (hp_ * wp_)) / wp_, b = i0 % wp_;  // stepped without division
     for (size_t r = 0; r < mr; ++r) {
@@ -311,8 +345,6 @@ class GradRows final : public ck_gemm_a_rows {
   size_t hp_, wp_;
   const std::vector<PhaseTap>& taps_;
 };
-
-
 
 // One input channel at stride 1 without dilation (a grayscale first layer): no GEMM, the direct kernel runs
 // along output rows over a zero-padded copy of the image, so its inner loop has no edge tests. Tasks take an
@@ -400,7 +432,7 @@ class OneChannelRows final : public ck_gemm_a_rows {
   OneChannelRows(const float* padded, size_t stride, size_t image_rows, const ck_conv2d_info& s, size_t r0, size_t count)
       : ck_gemm_a_rows(count, s.out_w), padded_(padded), stride_(stride), image_rows_(image_rows), s_(s), r0_(r0) {}
 
-  void rows(const float** dst, size_t i0, size_t mr, size_t MR, size_t s0, size_t s1, float*) const override {
+  void rows(const float** dst, size_t i0, size_t mr, size_t MR, size_t s0, size_t s1) const override {
     for (size_t t = s0; t < s1; ++t, dst += MR) {
       const size_t r = r0_ + t, base = (r / s_.out_h * image_rows_ + r % s_.out_h) * stride_;
       for (size_t i = 0; i < mr; ++i) dst[i] = padded_ + base + (i0 + i) / s_.k_w * stride_ + (i0 + i) % s_.k_w;
@@ -530,8 +562,9 @@ void ck_conv2d_fwd(float* y, const float* x, const float* filter, const ck_conv2
   // Lowered rows are read in place from x (ConvRows); one GEMM per group, split over the pool inside.
   ck_conv2d_info sp;
   const float* xp = pad_columns(x, s, sp);
+  const float* strips = xp ? nullptr : edge_strips(x, s);
   for (size_t grp = 0; grp < s.groups; ++grp) {
-    const ConvRows a(xp ? xp : x, xp ? sp : s, geo, grp);
+    const ConvRows a(xp ? xp : x, strips, xp ? sp : s, geo, grp);
     ck_epilogue gep;
     if (ep != nullptr) {
       gep = *ep;
@@ -644,11 +677,12 @@ void ck_conv2d_bwd_filter(float* dfilter, const float* x, const float* dy, const
   float* partials = ck_scratch(CK_SCRATCH_FILTER, outer * part);
   ck_conv2d_info sp;
   const float* xp = pad_columns(x, s, sp);
+  const float* strips = xp ? nullptr : edge_strips(x, s);
   ck_parallel_for(outer * col_blocks, [&](size_t task) {
     const size_t t = task / col_blocks, j0 = task % col_blocks * block_cols, j1 = std::min(geo.kc, j0 + block_cols);
     if (j0 >= j1) return;
     const size_t grp = t % s.groups, p0 = t / s.groups * kPixelChunk, p1 = std::min(geo.m, p0 + kPixelChunk);
-    const ConvRows rows(xp ? xp : x, xp ? sp : s, geo, grp);
+    const ConvRows rows(xp ? xp : x, strips, xp ? sp : s, geo, grp);
     float* c = partials + t * part;  // (ocg x kc)
     // A(i, k) = dy[k, group's channel i]: dy^T, packed as a transposed A
     ck_gemm_args dy_t{};

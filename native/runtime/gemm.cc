@@ -177,7 +177,7 @@ constexpr size_t kInPlaceMaxPanels = 8;
 class MatrixRows final : public ck_gemm_a_rows {
  public:
   explicit MatrixRows(const ck_gemm_args& g) : ck_gemm_a_rows(1, g.k), a_(g.a), lda_(g.lda) {}
-  void rows(const float** dst, size_t i0, size_t mr, size_t, size_t, size_t, float*) const override {
+  void rows(const float** dst, size_t i0, size_t mr, size_t, size_t, size_t) const override {
     for (size_t r = 0; r < mr; ++r) dst[r] = a_ + (i0 + r) * lda_;
   }
 
@@ -231,12 +231,10 @@ const float** row_pointers(const ck_gemm_args& g, const KBlock& kb, size_t ic, s
   const size_t per_panel = kb.taps * MR, panels = (mc + MR - 1) / MR;
   const float** ptrs =
       reinterpret_cast<const float**>(ck_scratch(CK_SCRATCH_A_ROWS, 2 * std::max<size_t>(1, panels * per_panel)));
-  float* staging = g.a_rows->stages ? ck_scratch(CK_SCRATCH_IM2COL, panels * per_panel * g.a_rows->tap_len) : nullptr;
   for (size_t ir = 0; ir < mc; ir += MR) {
     const float** dst = ptrs + ir / MR * per_panel;
     const size_t mr = std::min(MR, mc - ir);
-    g.a_rows->rows(dst, ic + ir, mr, MR, kb.s0, kb.s0 + kb.taps,
-                   staging ? staging + ir / MR * per_panel * g.a_rows->tap_len : nullptr);
+    g.a_rows->rows(dst, ic + ir, mr, MR, kb.s0, kb.s0 + kb.taps);
     for (size_t t = 0; t < kb.taps; ++t)
       for (size_t r = 0; r < MR; ++r) {
         const float*& p = dst[t * MR + r];

@@ -12,13 +12,12 @@
 // tap s are tap_len contiguous floats. Convolution points into x itself; a row-major matrix is one tap.
 struct ck_gemm_a_rows {
   size_t taps, tap_len;
-  bool stages;  // whether rows() may copy a row's tap into staging (when its values are not contiguous anywhere)
   // dst[(s - s0) * MR + r] = row i0 + r's values for tap s, for r < mr and s in [s0, s1); nullptr where the row
-  // has none (padding, read as zeros). staging (if stages): tap_len floats for each (s - s0) * MR + r.
-  virtual void rows(const float** dst, size_t i0, size_t mr, size_t MR, size_t s0, size_t s1, float* staging) const = 0;
+  // has none (padding, read as zeros).
+  virtual void rows(const float** dst, size_t i0, size_t mr, size_t MR, size_t s0, size_t s1) const = 0;
 
  protected:
-  ck_gemm_a_rows(size_t taps_, size_t tap_len_, bool stages_ = false) : taps(taps_), tap_len(tap_len_), stages(stages_) {}
+  ck_gemm_a_rows(size_t taps_, size_t tap_len_) : taps(taps_), tap_len(tap_len_) {}
   ~ck_gemm_a_rows() = default;
 };
 

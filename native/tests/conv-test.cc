@@ -144,6 +144,8 @@ CK_TEST(conv2d_against_loops) {
       make(1, 9, 8, 4, 6, 3, 2, 2, 2, 1, 1, 0, 1, 1, 0, 1),     // stride 2, asymmetric padding
       make(2, 9, 9, 3, 4, 3, 3, 1, 2, 2, 2, 2, 2, 1, 3, 1),     // dilation 2
       make(2, 6, 5, 4, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2),     // groups 2
+      make(2, 5, 3, 3, 4, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 1),     // a kernel wider than the image: every column crosses both edges
+      make(2, 7, 11, 5, 9, 3, 5, 2, 3, 1, 1, 1, 3, 1, 2, 1),    // strided, asymmetric columns: edge columns on both sides
       make(1, 6, 7, 4, 8, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 4),     // depthwise, multiplier 2
       make(2, 9, 8, 13, 13, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 13),  // depthwise, vector body + tail
       make(1, 8, 9, 19, 19, 3, 2, 1, 1, 2, 3, 2, 1, 0, 3, 19),  // depthwise, dilated, asymmetric padding
