@@ -5,7 +5,7 @@
 // - Backward-filter is dfilter^T = dy^T . lowered x, its B rows read from x in place (tall tiles) or packed panel by
 //   panel as they are used.
 // 1x1 / stride 1 / no padding is a plain GEMM over x; depthwise runs directly (conv-depthwise.cc), and so
-// does a one-channel input at stride 1 (the f32-conv1c kernel).
+// does a one-channel input at stride 1 (the f32-conv1c kernel, forward and backward-input).
 // Determinism: forward and backward-input tasks own disjoint outputs; backward-filter tasks sum fixed chunks of
 // pixels into partials, which are added in chunk order.
 #include <algorithm>
@@ -423,6 +423,45 @@ void conv1c_fwd(const ck_dispatch& d, float* y, const float* x, const float* fil
   });
 }
 
+// dx of a one-channel input at stride 1, by the one-channel forward kernel: dx is the sum over output channels o
+// of dy's plane o correlated with filter o turned by 180 degrees. Each image's dy planes are written out
+// zero-padded and interleaved by row (row r of every plane, then row r + 1 of every plane), so the kernel's
+// KH rows become KH x OC rows at one stride, and one call per dx row sums every (row, plane, column) tap into
+// the single output channel. The GEMM form (dy . filter^T, then col2im) has K = OC: with a first layer's few
+// filters its tiles are mostly overhead. convkit_bench conv, 2 threads, Zen 5, against the GEMM form: LeNet-5's
+// 6 filters 2.7x (AVX-512) and 1.27x (AVX2), the tutorial network's 32 filters 0.85x and 0.37x (one chain of
+// FMAs per vector of dx columns, each OC x KH x KW long, against a GEMM whose K grew with OC).
+constexpr size_t kConv1cBwdInputMaxFilters = 8;
+
+void conv1c_bwd_input(const ck_dispatch& d, float* dx, const float* dy, const float* filter, const ck_conv2d_info& s) {
+  const size_t oc = s.out_c, rows = s.in_h + s.k_h - 1, cols = s.in_w + s.k_w - 1;
+  const size_t stride = cols + 2 * d.conv1c_width;  // room for the last vectors' reads
+  float* turned = ck_scratch(CK_SCRATCH_FILTER, s.k_h * oc * s.k_w);  // [(a * OC + o) * KW + b]
+  for (size_t a = 0; a < s.k_h; ++a)
+    for (size_t o = 0; o < oc; ++o)
+      for (size_t b = 0; b < s.k_w; ++b)
+        turned[(a * oc + o) * s.k_w + b] = filter[((s.k_h - 1 - a) * s.k_w + (s.k_w - 1 - b)) * oc + o];
+  // plane o's row r, column c holds dy[r - top, c - left, o]
+  const ptrdiff_t top = ptrdiff_t(s.k_h - 1) - ptrdiff_t(s.pad_top), left = ptrdiff_t(s.k_w - 1) - ptrdiff_t(s.pad_left);
+  const ck_gemm_params p{nullptr, CK_ACT_LINEAR, 0.0f, false};
+  ck_parallel_for(s.batch, [&](size_t n) {
+    float* planes = ck_scratch(CK_SCRATCH_IM2COL, rows * oc * stride);
+    std::fill(planes, planes + rows * oc * stride, 0.0f);
+    for (size_t oh = 0; oh < s.out_h; ++oh) {
+      const ptrdiff_t r = ptrdiff_t(oh) + top;
+      if (r < 0 || r >= ptrdiff_t(rows)) continue;
+      for (size_t ow = 0; ow < s.out_w; ++ow) {
+        const ptrdiff_t c = ptrdiff_t(ow) + left;
+        if (c < 0 || c >= ptrdiff_t(cols)) continue;
+        const float* g = dy + ((n * s.out_h + oh) * s.out_w + ow) * oc;
+        for (size_t o = 0; o < oc; ++o) planes[(size_t(r) * oc + o) * stride + size_t(c)] = g[o];
+      }
+    }
+    for (size_t ih = 0; ih < s.in_h; ++ih)
+      d.conv1c(s.in_w, 1, s.k_h * oc, s.k_w, planes + ih * oc * stride, stride, turned, dx + (n * s.in_h + ih) * s.in_w, &p);
+  });
+}
+
 // The backward-filter product of a one-channel input transposed, dfilter (taps x OC) = lowered x^T . dy: its
 // rows are the KH*KW taps, each read in place along output rows of a zero-padded copy of the images (segment
 // j is output row r0 + j, OW contiguous values), and dy is its B as stored. The general form, dy^T . lowered
@@ -617,6 +656,7 @@ void ck_conv2d_bwd_input(float* dx, const float* dy, const float* filter, const 
     ck_gemm_parallel(d, {dx, s.in_c, dy, s.out_c, false, filter, s.out_c, true, geo.m, s.in_c, s.out_c, false, nullptr});
     return;
   }
+  if (one_channel(s) && s.out_c <= kConv1cBwdInputMaxFilters) return conv1c_bwd_input(d, dx, dy, filter, s);
   // dx is a convolution of dy (one per phase when strided), unless dx has too few channels to fill a
   // microkernel's columns (a first layer's 1 or 3): then im2col + col2im, whose GEMM is KH*KW*cg wide, does better.
   if (2 * geo.cg >= d.gemm.nr) return bwd_input_by_phases(d, dx, dy, filter, s, geo);

@@ -159,7 +159,7 @@ CK_TEST(conv2d_against_loops) {
       make(1, 4, 4, 3, 2, 5, 5, 1, 1, 1, 1, 3, 3, 3, 3, 1),     // padding wider than the input
       make(2, 6, 6, 4, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),    // 32 out channels: untransposed backward-filter
       make(1, 7, 6, 100, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),  // kernel row 300 > KC: padded copy, chunked taps
-      make(1, 5, 30, 100, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), // the same 30 wide: staged edges, chunked taps
+      make(1, 5, 30, 100, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), // the same 30 wide: edge strips, chunked taps
       make(2, 9, 8, 12, 10, 3, 2, 1, 1, 2, 1, 2, 0, 1, 0, 1),   // backward-input as a dy convolution: dilated, uneven pads
       make(2, 11, 13, 1, 10, 5, 3, 1, 1, 1, 1, 2, 1, 0, 2, 1),  // one channel: the direct kernel, two channel blocks
       make(1, 6, 9, 1, 6, 3, 3, 1, 1, 1, 1, 0, 0, 1, 1, 1),     // one channel, 6 filters, rows shorter than a vector
@@ -168,6 +168,7 @@ CK_TEST(conv2d_against_loops) {
       make(1, 9, 17, 1, 45, 3, 4, 1, 1, 1, 1, 1, 1, 2, 1, 1),   // one channel, 45 filters: partial channel vectors
       make(5, 30, 29, 1, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),   // one channel, 3 filters: pixels share vectors, chunks
       make(3, 11, 40, 1, 1, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 1),   // one channel, one filter: a vector of pixels
+      make(2, 4, 5, 1, 3, 3, 3, 1, 1, 1, 1, 3, 2, 3, 1, 1),     // one channel, padding past the kernel: dy rows no dx pixel reads
       make(2, 9, 11, 12, 10, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0, 1),  // backward-input by phases: stride 2, uneven pads
       make(1, 10, 9, 16, 8, 1, 1, 2, 3, 1, 1, 0, 0, 0, 0, 1),   // 1x1 at stride 2x3: phases no tap reaches
       make(2, 11, 10, 9, 7, 3, 2, 3, 2, 2, 1, 2, 1, 0, 1, 1),   // stride 3x2 with dilation 2
