@@ -110,6 +110,13 @@ export async function benchConv({ threadCounts, peaks, contenders = true }) {
         const runs = Math.max(1, Math.min(25, Math.ceil(0.03 / once)));
         const batch = (mine) => () => withBackend('native', () => timeMedian(mine, { warmup: 0, runs }));
         const pair = (mine) => timePairedAsync(batch(mine), () => torch.time(pass, runs), { aTimesItself: true, bTimesItself: true, pairs: 7, settleMs: 50, warmMs: 10 });
+        // A loop of fresh outputs reaches its steady state once the garbage collector has begun to free them
+        // (malloc then hands their memory to the next ones); until then each output's pages fault in on first
+        // touch, which ran a 1x1 backward-filter (256 KiB outputs) at half speed for its first 40 MB of outputs.
+        // The pairs measure the steady state.
+        const outBytes = 4 * { fwd: yShape, 'bwd-input': xs, 'bwd-filter': fs }[pass].reduce((a, b) => a * b, 1);
+        const start = performance.now();
+        for (let made = 0; made < 64 * 2 ** 20 && performance.now() - start < 3000; made += outBytes) withBackend('native', () => userCalls[pass]());
         const fresh = await pair(() => userCalls[pass]());
         const into = await pair(() => userCalls[pass](outs[pass]));
         Object.assign(layer, { torch: flops / fresh.b / 1e9, vsTorchFresh: fresh.ratio, vsTorchOut: into.ratio });
