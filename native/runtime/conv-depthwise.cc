@@ -125,6 +125,13 @@ void dwconv_pixels(const ck_dispatch& d, float* dst, size_t dst_h, size_t dst_w,
 
 bool ck_conv2d_is_depthwise(const ck_conv2d_info& s) { return s.groups > 1 && s.groups == s.in_c; }
 
+ck_column_span ck_conv2d_inside_columns(const ck_conv2d_info& s) {
+  const size_t lo = std::min(s.out_w, (s.pad_left + s.stride_w - 1) / s.stride_w);
+  const size_t reach = (s.k_w - 1) * s.dil_w, room = s.in_w + s.pad_left;  // an inside column + pad_left < room
+  const size_t hi = room > reach ? std::min(s.out_w, (room - reach - 1) / s.stride_w + 1) : 0;
+  return {lo, std::max(lo, hi)};
+}
+
 void ck_depthwise_fwd(const ck_dispatch& d, float* y, const float* x, const float* filter, const ck_conv2d_info& s,
                       const ck_epilogue* ep) {
   const size_t c_n = s.in_c, m = s.out_c / s.in_c;
@@ -204,9 +211,8 @@ void depthwise_bwd_filter_m1(const ck_dispatch& d, float* dfilter, const float* 
   const size_t c_n = s.in_c, taps = s.k_h * s.k_w, part = taps * c_n, rows = s.batch * s.out_h;
   const size_t per = std::max<size_t>(1, kPixelChunk / s.out_w), chunks = (rows + per - 1) / per;
   // Interior output columns: every tap's input column is inside the image.
-  const size_t ow_lo = std::min(s.out_w, (s.pad_left + s.stride_w - 1) / s.stride_w);
-  const size_t reach = (s.k_w - 1) * s.dil_w, room = s.in_w + s.pad_left;  // input column + pad_left < room
-  const size_t ow_hi = room > reach ? std::min(s.out_w, (room - reach - 1) / s.stride_w + 1) : 0;
+  const ck_column_span inside = ck_conv2d_inside_columns(s);
+  const size_t ow_lo = inside.lo, ow_hi = inside.hi;
   float* partials = ck_scratch(CK_SCRATCH_FILTER, chunks * part);
   ck_parallel_for(chunks, [&](size_t t) {
     float* acc = partials + t * part;

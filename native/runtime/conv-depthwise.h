@@ -7,6 +7,13 @@
 
 bool ck_conv2d_is_depthwise(const ck_conv2d_info& s);
 
+// The output columns [lo, hi) whose kernel row lies wholly inside the input (lo <= hi); the others cross its
+// left or right edge. Shared with conv.cc.
+struct ck_column_span {
+  size_t lo, hi;
+};
+ck_column_span ck_conv2d_inside_columns(const ck_conv2d_info& s);
+
 // x (N,H,W,C), filter (KH,KW,1,C*m) -> y (N,OH,OW,C*m), then the epilogue. Tasks own output rows.
 void ck_depthwise_fwd(const ck_dispatch& d, float* y, const float* x, const float* filter, const ck_conv2d_info& s,
                       const ck_epilogue* ep);

@@ -122,29 +122,16 @@ void col2im(float* dx, const float* dcols, const ck_dispatch& d, const ck_conv2d
   });
 }
 
-// The output columns [lo, hi) whose kernel row lies wholly inside the input; the others cross its left or right
-// edge.
-struct ColumnSpan {
-  size_t lo, hi;
-};
-
-ColumnSpan inside_columns(const ck_conv2d_info& s) {
-  const size_t lo = std::min(s.out_w, (s.pad_left + s.stride_w - 1) / s.stride_w);
-  const size_t reach = (s.k_w - 1) * s.dil_w, room = s.in_w + s.pad_left;  // an inside column + pad_left < room
-  const size_t hi = room > reach ? std::min(s.out_w, (room - reach - 1) / s.stride_w + 1) : 0;
-  return {lo, std::max(lo, hi)};
-}
-
 // With one group and no horizontal dilation a whole kernel row (KW*C values) is contiguous in x, so a tap is a
 // kernel row: KW times fewer pointers and longer inner loops.
 bool merged_taps(const ck_conv2d_info& s) { return s.groups == 1 && s.dil_w == 1; }
 
 // For merged taps, the kernel rows that cross an edge, with their zeros: for every input row and every output
-// column outside inside_columns, the KW*C values that column's kernel row reads from that input row, written
-// out once per call ((N*H) x edge columns x KW*C floats, in the caller's scratch). Null when no kernel row
+// column outside ck_conv2d_inside_columns, the KW*C values that column's kernel row reads from that input row,
+// written out once per call ((N*H) x edge columns x KW*C floats, in the caller's scratch). Null when no kernel row
 // crosses an edge.
 const float* edge_strips(const float* x, const ck_conv2d_info& s) {
-  const ColumnSpan span = inside_columns(s);
+  const ck_column_span span = ck_conv2d_inside_columns(s);
   const size_t edges = s.out_w - (span.hi - span.lo), len = s.k_w * s.in_c, c = s.in_c;
   if (!merged_taps(s) || edges == 0) return nullptr;
   float* strips = ck_scratch(CK_SCRATCH_OUTPUT, s.batch * s.in_h * edges * len);
@@ -156,7 +143,8 @@ const float* edge_strips(const float* x, const ck_conv2d_info& s) {
         if (ow == span.lo) ow = span.hi;
         if (ow == s.out_w) break;
         const ptrdiff_t iw = ptrdiff_t(ow * s.stride_w) - ptrdiff_t(s.pad_left), k_w = ptrdiff_t(s.k_w);
-        const ptrdiff_t c0 = std::clamp<ptrdiff_t>(-iw, 0, k_w), c1 = std::clamp<ptrdiff_t>(ptrdiff_t(s.in_w) - iw, c0, k_w);
+        const ptrdiff_t c0 = std::clamp<ptrdiff_t>(-iw, 0, k_w);
+        const ptrdiff_t c1 = std::clamp<ptrdiff_t>(ptrdiff_t(s.in_w) - iw, c0, k_w);
         std::fill(dst, dst + size_t(c0) * c, 0.0f);  // kernel columns [c0, c1) are inside
         std::copy(src + size_t(iw + c0) * c, src + size_t(iw + c1) * c, dst + size_t(c0) * c);
         std::fill(dst + size_t(c1) * c, dst + len, 0.0f);
@@ -175,8 +163,8 @@ class ConvRows final : public ck_gemm_a_rows {
  public:
   ConvRows(const float* x, const float* strips, const ck_conv2d_info& s, const Geometry& geo, size_t grp)
       : ck_gemm_a_rows(merged_taps(s) ? s.k_h : s.k_h * s.k_w, merged_taps(s) ? s.k_w * s.in_c : geo.cg),
-        x_(x + grp * geo.cg), strips_(strips), s_(s), geo_(geo), merged_(merged_taps(s)), span_(inside_columns(s)),
-        edges_(s.out_w - (span_.hi - span_.lo)) {}
+        x_(x + grp * geo.cg), strips_(strips), s_(s), geo_(geo), merged_(merged_taps(s)),
+        span_(ck_conv2d_inside_columns(s)), edges_(s.out_w - (span_.hi - span_.lo)) {}
 
   void rows(const float** dst, size_t i0, size_t mr, size_t MR, size_t s0, size_t s1) const override {
     // Output pixel i0 + r = (n, oh, ow), a run of pixels of one output row at a time.
@@ -220,9 +208,12 @@ class ConvRows final : public ck_gemm_a_rows {
     }
   }
 
-  // Output column q's tap in input row ih, for a column outside inside_columns.
+  // Output column q's tap in input row ih, for a column outside ck_conv2d_inside_columns.
   const float* edge_tap(size_t n, size_t ih, size_t q, const float* row, ptrdiff_t shift) const {
-    if (merged_) return strips_ + ((n * s_.in_h + ih) * edges_ + (q < span_.lo ? q : q - (span_.hi - span_.lo))) * tap_len;
+    if (merged_) {
+      const size_t edge = q < span_.lo ? q : q - (span_.hi - span_.lo);  // its index among the edge columns
+      return strips_ + ((n * s_.in_h + ih) * edges_ + edge) * tap_len;
+    }
     const ptrdiff_t iw = ptrdiff_t(q * s_.stride_w) + shift;
     return iw >= 0 && iw < ptrdiff_t(s_.in_w) ? row + size_t(iw) * s_.in_c : nullptr;
   }
@@ -232,7 +223,7 @@ class ConvRows final : public ck_gemm_a_rows {
   const ck_conv2d_info& s_;
   const Geometry& geo_;
   const bool merged_;
-  const ColumnSpan span_;
+  const ck_column_span span_;
   const size_t edges_;
 };
 
@@ -442,7 +433,8 @@ void conv1c_bwd_input(const ck_dispatch& d, float* dx, const float* dy, const fl
       for (size_t b = 0; b < s.k_w; ++b)
         turned[(a * oc + o) * s.k_w + b] = filter[((s.k_h - 1 - a) * s.k_w + (s.k_w - 1 - b)) * oc + o];
   // plane o's row r, column c holds dy[r - top, c - left, o]
-  const ptrdiff_t top = ptrdiff_t(s.k_h - 1) - ptrdiff_t(s.pad_top), left = ptrdiff_t(s.k_w - 1) - ptrdiff_t(s.pad_left);
+  const ptrdiff_t top = ptrdiff_t(s.k_h - 1) - ptrdiff_t(s.pad_top);
+  const ptrdiff_t left = ptrdiff_t(s.k_w - 1) - ptrdiff_t(s.pad_left);
   const ck_gemm_params p{nullptr, CK_ACT_LINEAR, 0.0f, false};
   ck_parallel_for(s.batch, [&](size_t n) {
     float* planes = ck_scratch(CK_SCRATCH_IM2COL, rows * oc * stride);
@@ -458,7 +450,8 @@ void conv1c_bwd_input(const ck_dispatch& d, float* dx, const float* dy, const fl
       }
     }
     for (size_t ih = 0; ih < s.in_h; ++ih)
-      d.conv1c(s.in_w, 1, s.k_h * oc, s.k_w, planes + ih * oc * stride, stride, turned, dx + (n * s.in_h + ih) * s.in_w, &p);
+      d.conv1c(s.in_w, 1, s.k_h * oc, s.k_w, planes + ih * oc * stride, stride, turned,
+               dx + (n * s.in_h + ih) * s.in_w, &p);
   });
 }
 

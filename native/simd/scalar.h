@@ -21,7 +21,7 @@ struct ck_simd_scalar {
   static reg set1(float v) { return v; }
   static reg load(const float* p) { return *p; }
   static void store(float* p, reg v) { *p = v; }
-  // v, kept in a register (see ck_simd_avx512::in_register); a scalar load folds into one use at most.
+  // v as it is: the scalar path leaves register allocation to the compiler (see ck_simd_avx512::in_register).
   static reg in_register(reg v) { return v; }
   // One lane: n is 0 or 1.
   static reg load_partial(const float* p, size_t n) { return n != 0 ? *p : 0.0f; }
