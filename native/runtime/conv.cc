@@ -155,16 +155,60 @@ const float* edge_strips(const float* x, const ck_conv2d_info& s) {
   return strips;
 }
 
+// x with its left and right padding written out as zeros, (N, H, W + pl + pr, C) in the caller's scratch, and
+// in sp the geometry that reads it (no horizontal padding): kernel rows at the image's edges are then
+// contiguous in x, and no edge strips are needed. Only for narrow images, where edge columns are a large share
+// of each row: (pl + pr) x KH x KW > W + pl + pr. Paired A/B on Zen 4 against copying edge kernel rows tile by
+// tile: the 14-wide 5x5 Fashion layer 1.05x forward and 1.07-1.10x backward-filter; copying the 28- and 56-wide
+// 3x3 layers anyway was 0.94-0.98x. Against edge strips on Zen 5, the copy still ran the backward-filter of
+// the 14-wide 5x5 and 8-wide 3x3 layers 1.05-1.09x faster.
+const float* pad_columns(const float* x, const ck_conv2d_info& s, ck_conv2d_info& sp) {
+  sp = s;
+  const size_t pads = s.pad_left + s.pad_right;
+  if (!merged_taps(s) || pads * s.k_h * s.k_w <= s.in_w + pads) return nullptr;
+  sp.in_w = s.in_w + pads;
+  sp.pad_left = sp.pad_right = 0;
+  const size_t c = s.in_c, row = sp.in_w * c;
+  float* xp = ck_scratch(CK_SCRATCH_OUTPUT, s.batch * s.in_h * row);
+  ck_parallel_for(s.batch, [&](size_t n) {
+    for (size_t h = 0; h < s.in_h; ++h) {
+      float* dst = xp + (n * s.in_h + h) * row;
+      std::memset(dst, 0, s.pad_left * c * sizeof(float));
+      std::memcpy(dst + s.pad_left * c, x + (n * s.in_h + h) * s.in_w * c, s.in_w * c * sizeof(float));
+      std::memset(dst + (s.pad_left + s.in_w) * c, 0, s.pad_right * c * sizeof(float));
+    }
+  });
+  return xp;
+}
+
+// x as the lowered rows read it: its columns padded (pad_columns; s then the geometry that reads the copy), or
+// x itself with edge strips for the kernel rows that cross an edge.
+struct LoweredInput {
+  const float* x;
+  const float* strips;
+  ck_conv2d_info s;
+};
+
+LoweredInput lowered_input(const float* x, const ck_conv2d_info& s) {
+  LoweredInput in{x, nullptr, s};
+  if (const float* xp = pad_columns(x, s, in.s))
+    in.x = xp;
+  else
+    in.strips = edge_strips(x, s);
+  return in;
+}
+
 // The lowered input of group grp (rows = output pixels, KH*KW*cg columns), as pointers into x: a tap is a
 // kernel row where the taps merge (merged_taps), else one (kh, kw) of cg channels. A merged tap that crosses
 // an edge points into edge_strips; an unmerged one outside the input, or any tap in the top or bottom padding,
 // is null.
 class ConvRows final : public ck_gemm_a_rows {
  public:
-  ConvRows(const float* x, const float* strips, const ck_conv2d_info& s, const Geometry& geo, size_t grp)
-      : ck_gemm_a_rows(merged_taps(s) ? s.k_h : s.k_h * s.k_w, merged_taps(s) ? s.k_w * s.in_c : geo.cg),
-        x_(x + grp * geo.cg), strips_(strips), s_(s), geo_(geo), merged_(merged_taps(s)),
-        span_(ck_conv2d_inside_columns(s)), edges_(s.out_w - (span_.hi - span_.lo)) {}
+  ConvRows(const LoweredInput& in, const Geometry& geo, size_t grp)
+      : ck_gemm_a_rows(merged_taps(in.s) ? in.s.k_h : in.s.k_h * in.s.k_w,
+                       merged_taps(in.s) ? in.s.k_w * in.s.in_c : geo.cg),
+        x_(in.x + grp * geo.cg), strips_(in.strips), s_(in.s), geo_(geo), merged_(merged_taps(in.s)),
+        span_(ck_conv2d_inside_columns(in.s)), edges_(in.s.out_w - (span_.hi - span_.lo)) {}
 
   void rows(const float** dst, size_t i0, size_t mr, size_t MR, size_t s0, size_t s1) const override {
     // Output pixel i0 + r = (n, oh, ow), a run of pixels of one output row at a time.
@@ -227,31 +271,6 @@ class ConvRows final : public ck_gemm_a_rows {
   const size_t edges_;
 };
 
-// x with its left and right padding written out as zeros, (N, H, W + pl + pr, C) in the caller's scratch, and
-// in sp the geometry that reads it (no horizontal padding): kernel rows at the image's edges are then
-// contiguous in x, and no edge strips are needed. Only for narrow images, where edge columns are a large share
-// of each row: (pl + pr) x KH x KW > W + pl + pr. Paired A/B on Zen 4 against copying edge kernel rows tile by
-// tile: the 14-wide 5x5 Fashion layer 1.05x forward and 1.07-1.10x backward-filter; copying the 28- and 56-wide
-// 3x3 layers anyway was 0.94-0.98x. Against edge strips on Zen 5, the copy still ran the backward-filter of
-// the 14-wide 5x5 and 8-wide 3x3 layers 1.05-1.09x faster.
-const float* pad_columns(const float* x, const ck_conv2d_info& s, ck_conv2d_info& sp) {
-  sp = s;
-  const size_t pads = s.pad_left + s.pad_right;
-  if (s.groups != 1 || s.dil_w != 1 || pads * s.k_h * s.k_w <= s.in_w + pads) return nullptr;
-  sp.in_w = s.in_w + pads;
-  sp.pad_left = sp.pad_right = 0;
-  const size_t c = s.in_c, row = sp.in_w * c;
-  float* xp = ck_scratch(CK_SCRATCH_OUTPUT, s.batch * s.in_h * row);
-  ck_parallel_for(s.batch, [&](size_t n) {
-    for (size_t h = 0; h < s.in_h; ++h) {
-      float* dst = xp + (n * s.in_h + h) * row;
-      std::memset(dst, 0, s.pad_left * c * sizeof(float));
-      std::memcpy(dst + s.pad_left * c, x + (n * s.in_h + h) * s.in_w * c, s.in_w * c * sizeof(float));
-      std::memset(dst + (s.pad_left + s.in_w) * c, 0, s.pad_right * c * sizeof(float));
-    }
-  });
-  return xp;
-}
 
 // The backward-filter product's B = lowered x, rows [k0, k0+kn): ptr[t * kn + k] -> pixel k0 + k's values
 // for tap t (tap_len contiguous floats), or null in the padding. Column j is tap j / tap_len, value j % tap_len.
@@ -592,11 +611,9 @@ void ck_conv2d_fwd(float* y, const float* x, const float* filter, const ck_conv2
   }
   if (one_channel(s)) return conv1c_fwd(d, y, x, filter, s, ep);
   // Lowered rows are read in place from x (ConvRows); one GEMM per group, split over the pool inside.
-  ck_conv2d_info sp;
-  const float* xp = pad_columns(x, s, sp);
-  const float* strips = xp ? nullptr : edge_strips(x, s);
+  const LoweredInput in = lowered_input(x, s);
   for (size_t grp = 0; grp < s.groups; ++grp) {
-    const ConvRows a(xp ? xp : x, strips, xp ? sp : s, geo, grp);
+    const ConvRows a(in, geo, grp);
     ck_epilogue gep;
     if (ep != nullptr) {
       gep = *ep;
@@ -708,14 +725,12 @@ void ck_conv2d_bwd_filter(float* dfilter, const float* x, const float* dy, const
   const size_t col_blocks = std::min(panels, (want + outer - 1) / outer);
   const size_t block_cols = (panels + col_blocks - 1) / col_blocks * NR;
   float* partials = ck_scratch(CK_SCRATCH_FILTER, outer * part);
-  ck_conv2d_info sp;
-  const float* xp = pad_columns(x, s, sp);
-  const float* strips = xp ? nullptr : edge_strips(x, s);
+  const LoweredInput in = lowered_input(x, s);
   ck_parallel_for(outer * col_blocks, [&](size_t task) {
     const size_t t = task / col_blocks, j0 = task % col_blocks * block_cols, j1 = std::min(geo.kc, j0 + block_cols);
     if (j0 >= j1) return;
     const size_t grp = t % s.groups, p0 = t / s.groups * kPixelChunk, p1 = std::min(geo.m, p0 + kPixelChunk);
-    const ConvRows rows(xp ? xp : x, strips, xp ? sp : s, geo, grp);
+    const ConvRows rows(in, geo, grp);
     float* c = partials + t * part;  // (ocg x kc)
     // A(i, k) = dy[k, group's channel i]: dy^T, packed as a transposed A
     ck_gemm_args dy_t{};

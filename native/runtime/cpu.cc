@@ -65,9 +65,7 @@ const char* amd_microarchitecture(unsigned family, unsigned model) {
 
 // Deterministic cache parameters (AMD leaf 0x8000001D, Intel leaf 4): the data or unified cache of each level.
 void cache_sizes(bool amd, ck_cpu_description& out) {
-  const unsigned leaf = amd ? 0x8000001Du : 4u;
-  if ((amd ? __get_cpuid_max(0x80000000u, nullptr) : __get_cpuid_max(0, nullptr)) < leaf) return;
-  // AMD's legacy leaves, which hypervisors that hide the topology leaf still fill.
+  // AMD's legacy leaves first: hypervisors that hide the topology leaf still fill them.
   if (amd && __get_cpuid_max(0x80000000u, nullptr) >= 0x80000006u) {
     unsigned a, b, c, d;
     __get_cpuid(0x80000005u, &a, &b, &c, &d);
@@ -76,6 +74,8 @@ void cache_sizes(bool amd, ck_cpu_description& out) {
     out.l2_bytes = size_t(c >> 16) << 10;
     out.l3_bytes = size_t(d >> 18) << 19;
   }
+  const unsigned leaf = amd ? 0x8000001Du : 4u;
+  if ((amd ? __get_cpuid_max(0x80000000u, nullptr) : __get_cpuid_max(0, nullptr)) < leaf) return;
   for (unsigned sub = 0; sub < 16; ++sub) {
     unsigned a, b, c, d;
     __cpuid_count(leaf, sub, a, b, c, d);
