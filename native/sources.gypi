@@ -51,7 +51,7 @@
     'ck_avx512_sources': [
       'native/kernels/f32-channel/f32-channel-avx512f.cc',
       'native/kernels/f32-conv1c/f32-conv1c-avx512f.cc',
-      'native/kernels/f32-conv3x3/f32-conv3x3-avx512f.cc',
+      'native/kernels/f32-dconv/f32-dconv-avx512f.cc',
       'native/kernels/f32-dwconv/f32-dwconv-avx512f.cc',
       'native/kernels/f32-fmaprobe/f32-fmaprobe-24x16-avx512f.cc',
       'native/kernels/f32-gemm/f32-gemm-14x32-avx512f.cc',

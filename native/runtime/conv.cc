@@ -375,55 +375,62 @@ float* padded_images(const float* x, const ck_conv2d_info& s, size_t n0, size_t 
   return padded;
 }
 
-// 3x3 at stride 1 without dilation, one group, at most one padded column on each side (a ResNet's 'same'
-// layers) and at most 64 input channels: the direct kernel, where the ISA has one. It needs no lowering, no row
-// pointers and no edge strips. Its weights are not packed: each block of 32 output channels reads 9 x C x 32 of
-// them per tile, and with 128 input channels (288 KiB a block) the GEMM path was faster on one Zen 5 core
-// (0.93x; see docs/kernels.md).
-bool direct_3x3(const ck_dispatch& d, const ck_conv2d_info& s) {
-  return d.conv3x3 != nullptr && s.k_h == 3 && s.k_w == 3 && s.stride_h == 1 && s.stride_w == 1 && s.dil_h == 1 &&
-         s.dil_w == 1 && s.groups == 1 && s.pad_left <= 1 && s.pad_right <= 1 && s.in_c <= 64;
-}
-
-// The backward-input of a layer padded by one column on each side (and at most two rows) is the direct kernel's
-// convolution of dy with the filter turned by 180 degrees, input and output channels swapped, padded by 2 - pad.
-bool direct_3x3_bwd_input(const ck_dispatch& d, const ck_conv2d_info& s) {
-  ck_conv2d_info t = s;
-  t.in_c = s.out_c;
-  return direct_3x3(d, t) && s.pad_left == 1 && s.pad_right == 1 && s.pad_top <= 2 && s.pad_bottom <= 2;
+// Kernels 3 or 5 wide at stride 1 without dilation, one group, at most KW / 2 padded columns on each side (a
+// ResNet's or the tutorial network's 'same' layers), with at most 9 x 64 weights per output channel: the direct
+// kernel (f32-dconv.h), where the ISA has one. It needs no lowering, no row pointers and no edge strips. Its
+// weights are not packed, and each tile of a 32-channel block reads KH x KW x C x 32 of them: with 3 x 3 x 128
+// (144 KiB) the GEMM path was faster on one Zen 5 core (0.93x; see docs/kernels.md).
+bool direct_conv(const ck_dispatch& d, const ck_conv2d_info& s) {
+  return d.dconv != nullptr && (s.k_w == 3 || s.k_w == 5) && s.stride_h == 1 && s.stride_w == 1 && s.dil_h == 1 &&
+         s.dil_w == 1 && s.groups == 1 && 2 * s.pad_left <= s.k_w && 2 * s.pad_right <= s.k_w &&
+         s.k_h * s.k_w * s.in_c <= 9 * 64;
 }
 
 // Output rows in bands of consecutive rows, about four per thread, so each thread streams through its part of x.
-void conv3x3_fwd(const ck_dispatch& d, float* y, const float* x, const float* filter, const ck_conv2d_info& s,
-                 const ck_epilogue* ep) {
+void direct_conv_fwd(const ck_dispatch& d, float* y, const float* x, const float* filter, const ck_conv2d_info& s,
+                     const ck_epilogue* ep) {
   const size_t rows = s.batch * s.out_h, row_in = s.in_w * s.in_c, row_out = s.out_w * s.out_c;
   const ck_gemm_params p = ck_epilogue_params(ep, y, 0);
   const ck_f32_vunary_fn post_act = ep != nullptr && !ck_act_in_ukernel(ep->act) ? d.unary[ep->act] : nullptr;
   const size_t per = (rows + 4 * ck_threads() - 1) / (4 * ck_threads());
   ck_parallel_for((rows + per - 1) / per, [&](size_t t) {
+    std::vector<const float*> in(s.k_h);
     for (size_t r = t * per; r < std::min(rows, (t + 1) * per); ++r) {
       const size_t n = r / s.out_h, oh = r % s.out_h;
-      const float* in[3];
-      for (size_t kh = 0; kh < 3; ++kh) {
+      for (size_t kh = 0; kh < s.k_h; ++kh) {
         const size_t ih = oh + kh - s.pad_top;  // wraps around for the top padding
         in[kh] = oh + kh < s.pad_top || ih >= s.in_h ? nullptr : x + (n * s.in_h + ih) * row_in;
       }
       float* out = y + r * row_out;
-      d.conv3x3(s.out_w, s.in_w, s.pad_left, s.in_c, s.out_c, in, filter, out, &p);
+      d.dconv(s.k_h, s.k_w, s.out_w, s.in_w, s.pad_left, s.in_c, s.out_c, in.data(), filter, out, &p);
       if (post_act != nullptr) post_act(row_out, out, out, ep->alpha);
     }
   });
 }
 
-void conv3x3_bwd_input(const ck_dispatch& d, float* dx, const float* dy, const float* filter, const ck_conv2d_info& s) {
-  const size_t c = s.in_c, oc = s.out_c;
-  float* turned = ck_scratch(CK_SCRATCH_FILTER, 9 * c * oc);  // [kh][kw][o][ci] = filter[2 - kh][2 - kw][ci][o]
-  for (size_t tap = 0; tap < 9; ++tap)
+// The backward-input of a layer padded by KW / 2 columns on each side (and at most KH - 1 rows) is the direct
+// kernel's convolution of dy with the filter turned by 180 degrees and its channels swapped, padded by
+// K - 1 - pad.
+ck_conv2d_info direct_conv_bwd_input_geometry(const ck_conv2d_info& s) {
+  return {s.batch, s.out_h, s.out_w, s.out_c, s.in_h, s.in_w, s.in_c, s.k_h, s.k_w, 1, 1, 1, 1,
+          s.k_h - 1 - s.pad_top, s.k_h - 1 - s.pad_bottom, s.k_w - 1 - s.pad_left, s.k_w - 1 - s.pad_right, 1};
+}
+
+bool direct_conv_bwd_input(const ck_dispatch& d, const ck_conv2d_info& s) {
+  ck_conv2d_info t = s;
+  t.in_c = s.out_c;  // the turned filter's input channels
+  return direct_conv(d, t) && s.pad_left == s.k_w / 2 && s.pad_right == s.k_w / 2 && s.pad_top < s.k_h &&
+         s.pad_bottom < s.k_h;
+}
+
+void direct_conv_bwd_input_run(const ck_dispatch& d, float* dx, const float* dy, const float* filter,
+                               const ck_conv2d_info& s) {
+  const size_t c = s.in_c, oc = s.out_c, taps = s.k_h * s.k_w;
+  float* turned = ck_scratch(CK_SCRATCH_FILTER, taps * c * oc);  // [tap][o][ci] = filter[taps - 1 - tap][ci][o]
+  for (size_t tap = 0; tap < taps; ++tap)
     for (size_t ci = 0; ci < c; ++ci)
-      for (size_t o = 0; o < oc; ++o) turned[(tap * oc + o) * c + ci] = filter[((8 - tap) * c + ci) * oc + o];
-  const ck_conv2d_info t{s.batch, s.out_h, s.out_w, oc, s.in_h, s.in_w, c, 3, 3, 1, 1, 1, 1,
-                         2 - s.pad_top, 2 - s.pad_bottom, 1, 1, 1};
-  conv3x3_fwd(d, dx, dy, turned, t, nullptr);
+      for (size_t o = 0; o < oc; ++o) turned[(tap * oc + o) * c + ci] = filter[((taps - 1 - tap) * c + ci) * oc + o];
+  direct_conv_fwd(d, dx, dy, turned, direct_conv_bwd_input_geometry(s), nullptr);
 }
 
 // Few filters (2 oc <= the vector width): the filter gradient's vectors hold several pixels' channels.
@@ -661,7 +668,7 @@ void ck_conv2d_fwd(float* y, const float* x, const float* filter, const ck_conv2
     return;
   }
   if (one_channel(s)) return conv1c_fwd(d, y, x, filter, s, ep);
-  if (direct_3x3(d, s)) return conv3x3_fwd(d, y, x, filter, s, ep);
+  if (direct_conv(d, s)) return direct_conv_fwd(d, y, x, filter, s, ep);
   // Lowered rows are read in place from x (ConvRows); one GEMM per group, split over the pool inside.
   const LoweredInput in = lowered_input(x, s);
   for (size_t grp = 0; grp < s.groups; ++grp) {
@@ -719,7 +726,7 @@ void ck_conv2d_bwd_input(float* dx, const float* dy, const float* filter, const 
     return;
   }
   if (one_channel(s) && s.out_c <= kConv1cBwdInputMaxFilters) return conv1c_bwd_input(d, dx, dy, filter, s);
-  if (direct_3x3_bwd_input(d, s)) return conv3x3_bwd_input(d, dx, dy, filter, s);
+  if (direct_conv_bwd_input(d, s)) return direct_conv_bwd_input_run(d, dx, dy, filter, s);
   // dx is a convolution of dy (one per phase when strided), unless dx has too few channels to fill a
   // microkernel's columns (a first layer's 1 or 3): then im2col + col2im, whose GEMM is KH*KW*cg wide, does better.
   if (2 * geo.cg >= d.gemm.nr) return bwd_input_by_phases(d, dx, dy, filter, s, geo);

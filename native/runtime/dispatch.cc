@@ -26,10 +26,10 @@ ck_dispatch make_table(ck_isa isa) {
 #include "kernels/f32-conv1c/f32-conv1c.inc"
 #undef CK_CONV1C_GRAD_UKERNEL
 #undef CK_CONV1C_UKERNEL
-#define CK_CONV3X3_UKERNEL(i, fn) \
-  if (i == isa) d.conv3x3 = fn;
-#include "kernels/f32-conv3x3/f32-conv3x3.inc"
-#undef CK_CONV3X3_UKERNEL
+#define CK_DCONV_UKERNEL(i, fn) \
+  if (i == isa) d.dconv = fn;
+#include "kernels/f32-dconv/f32-dconv.inc"
+#undef CK_DCONV_UKERNEL
 #define CK_DWCONV_UKERNEL(i, fn, run9_fn, grad_fn) \
   if (i == isa) d.dwconv = fn, d.dwconv_run9 = run9_fn, d.dwconv_grad = grad_fn;
 #include "kernels/f32-dwconv/f32-dwconv.inc"

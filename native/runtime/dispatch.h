@@ -6,7 +6,7 @@
 #include "convkit/ops.h"
 #include "kernels/f32-channel/f32-channel.h"
 #include "kernels/f32-conv1c/f32-conv1c.h"
-#include "kernels/f32-conv3x3/f32-conv3x3.h"
+#include "kernels/f32-dconv/f32-dconv.h"
 #include "kernels/f32-dwconv/f32-dwconv.h"
 #include "kernels/f32-fmaprobe/f32-fmaprobe.h"
 #include "kernels/f32-gemm/f32-gemm.h"
@@ -33,7 +33,7 @@ struct ck_dispatch {
   ck_f32_conv1c_fn conv1c;  // direct convolution of a one-channel input, stride 1
   size_t conv1c_width;      // its output columns per vector
   ck_f32_conv1c_grad_fn conv1c_grad;  // its filter gradient with few filters (null where a vector holds one pixel)
-  ck_f32_conv3x3_fn conv3x3;  // direct 3x3 convolution at stride 1 (null: the GEMM path)
+  ck_f32_dconv_fn dconv;  // direct convolution at stride 1, kernels 3 or 5 wide (null: the GEMM path)
   ck_f32_dwconv_fn dwconv;  // depthwise convolution, one output pixel
   ck_f32_dwconv_run_fn dwconv_run9;  // a run of output pixels with all 9 taps inside the input
   ck_f32_dwconv_grad_fn dwconv_grad;  // its filter gradient, one run of output pixels

@@ -180,6 +180,10 @@ CK_TEST(conv2d_against_loops) {
       make(2, 4, 20, 7, 33, 3, 3, 1, 1, 1, 1, 3, 0, 1, 0, 1),   // direct 3x3: a row whose kernel rows are all padding
       make(2, 8, 10, 32, 32, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1),  // direct 3x3, valid: no padded column
       make(2, 6, 9, 8, 20, 3, 3, 1, 1, 1, 1, 2, 0, 1, 1, 1),    // direct 3x3 backward-input: dy padded 0 on top, 2 below
+      make(2, 7, 21, 6, 24, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 1),   // direct 5x5: two padded columns a side, tiles of 16, 4, 1
+      make(2, 5, 3, 5, 17, 5, 5, 1, 1, 1, 1, 4, 4, 2, 2, 1),    // direct 5x5 on 3 columns: tiles padded on both sides
+      make(1, 6, 9, 4, 16, 3, 5, 1, 1, 1, 1, 0, 1, 1, 2, 1),    // direct 3 x 5, uneven padding
+      make(2, 4, 12, 8, 16, 1, 3, 1, 1, 1, 1, 0, 0, 1, 1, 1),   // direct 1 x 3
   };
   ck_for_each_isa([&](ck_isa) {
     uint32_t seed = 1;

@@ -1,0 +1,112 @@
+// The direct convolution (f32-dconv.h) written once against a SIMD vocabulary: a row is cut into tiles of P
+// pixels (the largest of PMAX, PMAX/2, ..., 1 that fits), each computed for NV vectors of output channels at a
+// time. Input column j of a tile (j < P + KW - 1) feeds output pixels j - kw through kernel columns kw; the
+// tile's first L and last R columns, padding, are skipped by template rather than tested per value.
+#pragma once
+
+#include <algorithm>
+
+#include "kernels/f32-dconv/f32-dconv.h"
+#include "kernels/f32-gemm/f32-gemm-ukernel.h"
+
+// Internal linkage: every ISA's translation units get their own copy, so the linker can never pick an
+// AVX-512-compiled copy of a shared inline function for the scalar or AVX2 path.
+namespace {
+
+// Output pixels [0, P) of y (already at the tile's first pixel) and channels [o0, o0 + (NV-1)*width + n), n <= width;
+// rows[kh] + off is the first input value the tile reads in row kh (its column L).
+template <class V, size_t KW, size_t P, size_t NV, size_t L, size_t R>
+void ck_f32_dconv_tile(size_t kh_n, size_t c, size_t oc, size_t o0, size_t n, const float* const* rows, size_t off,
+                       const float* w, float* y, const ck_gemm_params* p) {
+  using reg = typename V::reg;
+  constexpr size_t W = V::width;
+  reg acc[P][NV];
+#pragma GCC unroll 16
+  for (size_t o = 0; o < P; ++o)
+#pragma GCC unroll 2
+    for (size_t v = 0; v < NV; ++v) acc[o][v] = V::zero();
+  for (size_t kh = 0; kh < kh_n; ++kh) {
+    if (rows[kh] == nullptr) continue;
+    const float* x = rows[kh] + off;
+    const float* wk = w + kh * KW * c * oc + o0;
+    for (size_t ci = 0; ci < c; ++ci) {
+      reg wv[KW][NV];
+#pragma GCC unroll 5
+      for (size_t kw = 0; kw < KW; ++kw)
+#pragma GCC unroll 2
+        for (size_t v = 0; v < NV; ++v) {
+          const float* src = wk + (kw * c + ci) * oc + v * W;
+          wv[kw][v] = v + 1 < NV || n == W ? V::load(src) : V::load_partial(src, n);
+        }
+#pragma GCC unroll 20
+      for (size_t j = L; j + R < P + KW - 1; ++j) {
+        const reg b = V::in_register(V::set1(x[(j - L) * c + ci]));
+#pragma GCC unroll 5
+        for (size_t kw = 0; kw < KW; ++kw) {
+          if (j < kw || j - kw >= P) continue;
+#pragma GCC unroll 2
+          for (size_t v = 0; v < NV; ++v) acc[j - kw][v] = V::fmadd(b, wv[kw][v], acc[j - kw][v]);
+        }
+      }
+    }
+  }
+#pragma GCC unroll 16
+  for (size_t o = 0; o < P; ++o)
+#pragma GCC unroll 2
+    for (size_t v = 0; v < NV; ++v) {
+      float* out = y + o * oc + o0 + v * W;
+      const size_t m = v + 1 < NV ? W : n;
+      const reg r = ck_gemm_store_value<V>(acc[o][v], out, o0 + v * W, p, m);
+      if (m == W)
+        V::store(out, r);
+      else
+        V::store_partial(out, r, m);
+    }
+}
+
+// The tile with l <= KW / 2 padded columns at its start and r <= KW / 2 at its end.
+template <class V, size_t KW, size_t P, size_t NV, size_t L = 0, size_t R = 0>
+void ck_f32_dconv_tile_edges(size_t l, size_t r, size_t kh_n, size_t c, size_t oc, size_t o0, size_t n,
+                             const float* const* rows, size_t off, const float* w, float* y, const ck_gemm_params* p) {
+  if constexpr (L < KW / 2)
+    if (l > L) return ck_f32_dconv_tile_edges<V, KW, P, NV, L + 1, R>(l, r, kh_n, c, oc, o0, n, rows, off, w, y, p);
+  if constexpr (R < KW / 2)
+    if (r > R) return ck_f32_dconv_tile_edges<V, KW, P, NV, L, R + 1>(l, r, kh_n, c, oc, o0, n, rows, off, w, y, p);
+  ck_f32_dconv_tile<V, KW, P, NV, L, R>(kh_n, c, oc, o0, n, rows, off, w, y, p);
+}
+
+// Pixels [x0, out_w) of the row in tiles of at most P, channels [o0, o0 + (NV-1)*width + n).
+template <class V, size_t KW, size_t P, size_t NV>
+void ck_f32_dconv_tiles(size_t x0, size_t kh_n, size_t out_w, size_t in_w, size_t pad_left, size_t c, size_t oc,
+                        size_t o0, size_t n, const float* const* rows, const float* w, float* y,
+                        const ck_gemm_params* p) {
+  for (; x0 + P <= out_w; x0 += P) {
+    // the tile's column j is input column x0 + j - pad_left
+    const size_t l = pad_left > x0 ? pad_left - x0 : 0, end = x0 + P + KW - 1 - pad_left;
+    const size_t r = end > in_w ? end - in_w : 0;
+    ck_f32_dconv_tile_edges<V, KW, P, NV>(l, r, kh_n, c, oc, o0, n, rows, (x0 + l - pad_left) * c, w, y + x0 * oc, p);
+  }
+  if constexpr (P > 1)
+    ck_f32_dconv_tiles<V, KW, P / 2, NV>(x0, kh_n, out_w, in_w, pad_left, c, oc, o0, n, rows, w, y, p);
+}
+
+template <class V, size_t KW, size_t PMAX>
+void ck_f32_dconv_row(size_t kh, size_t out_w, size_t in_w, size_t pad_left, size_t c, size_t oc,
+                      const float* const* rows, const float* w, float* y, const ck_gemm_params* p) {
+  constexpr size_t W = V::width;
+  size_t o0 = 0;
+  for (; o0 + 2 * W <= oc; o0 += 2 * W)
+    ck_f32_dconv_tiles<V, KW, PMAX / 2, 2>(0, kh, out_w, in_w, pad_left, c, oc, o0, W, rows, w, y, p);
+  for (; o0 < oc; o0 += W)
+    ck_f32_dconv_tiles<V, KW, PMAX, 1>(0, kh, out_w, in_w, pad_left, c, oc, o0, std::min(W, oc - o0), rows, w, y, p);
+}
+
+}  // namespace
+
+// fn: tiles of PMAX pixels for one vector of channels, PMAX / 2 for two.
+#define CK_DEFINE_DCONV_UKERNEL(fn, V, PMAX)                                                                         \
+  void fn(size_t kh, size_t kw, size_t out_w, size_t in_w, size_t pad_left, size_t c, size_t oc,                   \
+          const float* const* rows, const float* w, float* y, const ck_gemm_params* p) {                           \
+    if (kw == 3) return ck_f32_dconv_row<V, 3, PMAX>(kh, out_w, in_w, pad_left, c, oc, rows, w, y, p);            \
+    ck_f32_dconv_row<V, 5, PMAX>(kh, out_w, in_w, pad_left, c, oc, rows, w, y, p);                                \
+  }
