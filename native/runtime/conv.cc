@@ -433,6 +433,33 @@ void direct_conv_bwd_input_run(const ck_dispatch& d, float* dx, const float* dy,
   direct_conv_fwd(d, dx, dy, turned, direct_conv_bwd_input_geometry(s), nullptr);
 }
 
+// The filter gradient within the direct kernel's limits: fixed chunks of output rows (about kPixelChunk pixels,
+// whatever the thread count), each summing every kernel row's products into its own partial, added in chunk
+// order at the end.
+void direct_conv_bwd_filter(const ck_dispatch& d, float* dfilter, const float* x, const float* dy,
+                            const ck_conv2d_info& s) {
+  const size_t rows = s.batch * s.out_h, per = std::max<size_t>(1, kPixelChunk / s.out_w);
+  const size_t chunks = (rows + per - 1) / per, row_in = s.in_w * s.in_c, row_out = s.out_w * s.out_c;
+  const size_t kernel_row = s.k_w * s.in_c * s.out_c, part = s.k_h * kernel_row;
+  float* partials = ck_scratch(CK_SCRATCH_FILTER, chunks * part);
+  ck_parallel_for(chunks, [&](size_t t) {
+    const size_t r0 = t * per, r1 = std::min(rows, r0 + per);
+    std::vector<const float*> x_rows(r1 - r0), dy_rows(r1 - r0);
+    for (size_t kh = 0; kh < s.k_h; ++kh) {
+      size_t n = 0;
+      for (size_t r = r0; r < r1; ++r) {
+        const size_t oh = r % s.out_h, ih = oh + kh - s.pad_top;  // wraps around for the top padding
+        if (oh + kh < s.pad_top || ih >= s.in_h) continue;
+        x_rows[n] = x + (r / s.out_h * s.in_h + ih) * row_in;
+        dy_rows[n++] = dy + r * row_out;
+      }
+      d.dconv_grad(s.k_w, n, x_rows.data(), dy_rows.data(), s.out_w, s.in_w, s.pad_left, s.in_c, s.out_c,
+                   partials + t * part + kh * kernel_row);
+    }
+  });
+  ck_sum_partials(d, dfilter, partials, chunks, part);  // dfilter (KH, KW, C, OC) is the partials' layout
+}
+
 // Few filters (2 oc <= the vector width): the filter gradient's vectors hold several pixels' channels.
 bool conv1c_few_filters(const ck_dispatch& d, const ck_conv2d_info& s) {
   return d.conv1c_grad != nullptr && 2 * s.out_c <= d.conv1c_width;
@@ -767,6 +794,7 @@ void ck_conv2d_bwd_filter(float* dfilter, const float* x, const float* dy, const
   }
   if (ck_conv2d_is_depthwise(s)) return ck_depthwise_bwd_filter(d, dfilter, x, dy, s);
   if (one_channel(s)) return conv1c_bwd_filter(d, dfilter, x, dy, s);
+  if (direct_conv(d, s)) return direct_conv_bwd_filter(d, dfilter, x, dy, s);
   if (is_pointwise(s)) {
     // dfilter (C,OC) = x (M,C)^T . dy (M,OC). The chunked form below repacked all of dy^T for each column
     // block: a quarter of the work when one chunk of 256 channels was split 8 ways for 2 threads.

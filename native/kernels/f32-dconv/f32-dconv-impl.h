@@ -101,6 +101,128 @@ void ck_f32_dconv_row(size_t kh, size_t out_w, size_t in_w, size_t pad_left, siz
     ck_f32_dconv_tiles<V, KW, PMAX, 1>(0, kh, out_w, in_w, pad_left, c, oc, o0, std::min(W, oc - o0), rows, w, y, p);
 }
 
+// The gradient's accumulators for kernel columns kw < KW, input channels [c0, c0 + CB) and output channels
+// [o0, o0 + (NV-1)*width + m): x at column iw pairs with dy at output column iw + pad_left - kw.
+template <class V, size_t KW, size_t NV, size_t CB>
+struct ck_dconv_grad_block {
+  using reg = typename V::reg;
+  static constexpr size_t W = V::width;
+  reg acc[KW][CB][NV];
+  size_t c, oc, c0, o0, m;
+
+  CK_INLINE reg load_dy(const float* dy, size_t ow, size_t v) const {
+    const float* src = dy + ow * oc + o0 + v * W;
+    return v + 1 < NV || m == W ? V::load(src) : V::load_partial(src, m);
+  }
+
+  // acc[kw] += x(iw) * dy(ow) for the one kernel column kw = iw + pad_left - ow
+  CK_INLINE void add(const float* x, size_t iw, size_t kw, const reg* d) {
+#pragma GCC unroll 8
+    for (size_t cb = 0; cb < CB; ++cb) {
+      const reg b = V::set1(x[iw * c + c0 + cb]);
+#pragma GCC unroll 2
+      for (size_t v = 0; v < NV; ++v) acc[kw][cb][v] = V::fmadd(b, d[v], acc[kw][cb][v]);
+    }
+  }
+
+  // Column iw with whichever kernel columns read dy inside the row, kw unrolled so that acc[kw] names registers
+  // (indexed at run time, acc would live on the stack).
+  CK_INLINE void edge(const float* x, const float* dy, size_t iw, size_t out_w, size_t pad_left) {
+#pragma GCC unroll 5
+    for (size_t kw = 0; kw < KW; ++kw) {
+      if (iw + pad_left < kw || iw + pad_left - kw >= out_w) continue;
+      reg d[NV];
+#pragma GCC unroll 2
+      for (size_t v = 0; v < NV; ++v) d[v] = load_dy(dy, iw + pad_left - kw, v);
+      add(x, iw, kw, d);
+    }
+  }
+
+  // One row: columns whose kernel columns are not all inside dy one (kw, iw) at a time, the rest with the last
+  // KW dy pixels in registers, each x value broadcast once for all KW.
+  CK_INLINE void row(const float* x, const float* dy, size_t out_w, size_t in_w, size_t pad_left) {
+    // iw reads dy at iw + pad_left - kw for every kw < KW inside [lo, hi)
+    const size_t lo = KW - 1 > pad_left ? KW - 1 - pad_left : 0;
+    const size_t hi = std::max(lo, std::min(in_w, out_w > pad_left ? out_w - pad_left : 0));
+    for (size_t iw = 0; iw < std::min(lo, in_w); ++iw) edge(x, dy, iw, out_w, pad_left);
+    if (lo < hi) {
+      reg win[KW][NV];  // in the loop, win[kw] = dy(iw + pad_left - kw); before it, as left by column lo - 1
+#pragma GCC unroll 5
+      for (size_t kw = 0; kw + 1 < KW; ++kw)
+#pragma GCC unroll 2
+        for (size_t v = 0; v < NV; ++v) win[kw][v] = load_dy(dy, lo + pad_left - kw - 1, v);
+      for (size_t iw = lo; iw < hi; ++iw) {
+#pragma GCC unroll 5
+        for (size_t kw = KW - 1; kw > 0; --kw)
+#pragma GCC unroll 2
+          for (size_t v = 0; v < NV; ++v) win[kw][v] = win[kw - 1][v];
+#pragma GCC unroll 2
+        for (size_t v = 0; v < NV; ++v) win[0][v] = load_dy(dy, iw + pad_left, v);
+#pragma GCC unroll 8
+        for (size_t cb = 0; cb < CB; ++cb) {
+          const reg b = V::in_register(V::set1(x[iw * c + c0 + cb]));
+#pragma GCC unroll 5
+          for (size_t kw = 0; kw < KW; ++kw)
+#pragma GCC unroll 2
+            for (size_t v = 0; v < NV; ++v) acc[kw][cb][v] = V::fmadd(b, win[kw][v], acc[kw][cb][v]);
+        }
+      }
+    }
+    for (size_t iw = hi; iw < in_w; ++iw) edge(x, dy, iw, out_w, pad_left);
+  }
+
+  void run(size_t n, const float* const* x_rows, const float* const* dy_rows, size_t out_w, size_t in_w,
+           size_t pad_left, float* sums) {
+#pragma GCC unroll 5
+    for (size_t kw = 0; kw < KW; ++kw)
+#pragma GCC unroll 8
+      for (size_t cb = 0; cb < CB; ++cb)
+#pragma GCC unroll 2
+        for (size_t v = 0; v < NV; ++v) acc[kw][cb][v] = V::zero();
+    for (size_t i = 0; i < n; ++i) row(x_rows[i], dy_rows[i], out_w, in_w, pad_left);
+#pragma GCC unroll 5
+    for (size_t kw = 0; kw < KW; ++kw)
+#pragma GCC unroll 8
+      for (size_t cb = 0; cb < CB; ++cb)
+#pragma GCC unroll 2
+        for (size_t v = 0; v < NV; ++v) {
+          float* out = sums + (kw * c + c0 + cb) * oc + o0 + v * W;
+          if (v + 1 < NV || m == W)
+            V::store(out, acc[kw][cb][v]);
+          else
+            V::store_partial(out, acc[kw][cb][v], m);
+        }
+  }
+};
+
+// Input channels [c0, c) in blocks of CB, then CB / 2, ..., 1.
+template <class V, size_t KW, size_t NV, size_t CB>
+void ck_f32_dconv_grad_channels(size_t c0, size_t o0, size_t m, size_t n, const float* const* x_rows,
+                                const float* const* dy_rows, size_t out_w, size_t in_w, size_t pad_left, size_t c,
+                                size_t oc, float* sums) {
+  for (; c0 + CB <= c; c0 += CB) {
+    ck_dconv_grad_block<V, KW, NV, CB> b;
+    b.c = c, b.oc = oc, b.c0 = c0, b.o0 = o0, b.m = m;
+    b.run(n, x_rows, dy_rows, out_w, in_w, pad_left, sums);
+  }
+  if constexpr (CB > 1)
+    ck_f32_dconv_grad_channels<V, KW, NV, CB / 2>(c0, o0, m, n, x_rows, dy_rows, out_w, in_w, pad_left, c, oc, sums);
+}
+
+// CB2 input channels at a time for two vectors of output channels, CB1 for one: (KW + 1) x CB x NV + KW x NV
+// registers.
+template <class V, size_t KW, size_t CB2, size_t CB1>
+void ck_f32_dconv_grad(size_t n, const float* const* x_rows, const float* const* dy_rows, size_t out_w, size_t in_w,
+                       size_t pad_left, size_t c, size_t oc, float* sums) {
+  constexpr size_t W = V::width;
+  size_t o0 = 0;
+  for (; o0 + 2 * W <= oc; o0 += 2 * W)
+    ck_f32_dconv_grad_channels<V, KW, 2, CB2>(0, o0, W, n, x_rows, dy_rows, out_w, in_w, pad_left, c, oc, sums);
+  for (; o0 < oc; o0 += W)
+    ck_f32_dconv_grad_channels<V, KW, 1, CB1>(0, o0, std::min(W, oc - o0), n, x_rows, dy_rows, out_w, in_w,
+                                              pad_left, c, oc, sums);
+}
+
 }  // namespace
 
 // fn: tiles of PMAX pixels for one vector of channels, PMAX / 2 for two.
@@ -109,4 +231,12 @@ void ck_f32_dconv_row(size_t kh, size_t out_w, size_t in_w, size_t pad_left, siz
           const float* const* rows, const float* w, float* y, const ck_gemm_params* p) {                           \
     if (kw == 3) return ck_f32_dconv_row<V, 3, PMAX>(kh, out_w, in_w, pad_left, c, oc, rows, w, y, p);            \
     ck_f32_dconv_row<V, 5, PMAX>(kh, out_w, in_w, pad_left, c, oc, rows, w, y, p);                                \
+  }
+// grad_fn: input channels CB3_2 (KW 3, two vectors of output channels), CB3_1, CB5_2, CB5_1 at a time.
+#define CK_DEFINE_DCONV_GRAD_UKERNEL(grad_fn, V, CB3_2, CB3_1, CB5_2, CB5_1)                                        \
+  void grad_fn(size_t kw, size_t n, const float* const* x_rows, const float* const* dy_rows, size_t out_w,         \
+               size_t in_w, size_t pad_left, size_t c, size_t oc, float* sums) {                                   \
+    if (kw == 3)                                                                                                   \
+      return ck_f32_dconv_grad<V, 3, CB3_2, CB3_1>(n, x_rows, dy_rows, out_w, in_w, pad_left, c, oc, sums);      \
+    ck_f32_dconv_grad<V, 5, CB5_2, CB5_1>(n, x_rows, dy_rows, out_w, in_w, pad_left, c, oc, sums);               \
   }

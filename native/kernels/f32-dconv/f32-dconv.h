@@ -21,9 +21,23 @@
 typedef void (*ck_f32_dconv_fn)(size_t kh, size_t kw, size_t out_w, size_t in_w, size_t pad_left, size_t c, size_t oc,
                                 const float* const* rows, const float* w, float* y, const ck_gemm_params* p);
 
-// CK_DCONV_UKERNEL(isa, fn)
-#define CK_DCONV_UKERNEL(isa, fn)                                                                                 \
+// Its filter gradient for one kernel row over n output rows: x_rows[i] is the input row that kernel row reads for
+// output row dy_rows[i] (none is padding), and
+//
+//   sums[(kw*c + ci)*oc + o] = sum over i < n, ow < out_w, kw < KW with 0 <= iw < in_w
+//                              of x_rows[i][iw*c + ci] * dy_rows[i][ow*oc + o],   iw = ow + kw - pad_left
+//
+// (zeros for n = 0), with the same limits on the padding. Accumulators for a block of (kw, ci, o) stay in
+// registers over all n rows; each input value is broadcast once for the KW output columns that read it. Each sum
+// runs over (i, ow) in order.
+typedef void (*ck_f32_dconv_grad_fn)(size_t kw, size_t n, const float* const* x_rows, const float* const* dy_rows,
+                                     size_t out_w, size_t in_w, size_t pad_left, size_t c, size_t oc, float* sums);
+
+// CK_DCONV_UKERNEL(isa, fn, grad_fn)
+#define CK_DCONV_UKERNEL(isa, fn, grad_fn)                                                                        \
   void fn(size_t kh, size_t kw, size_t out_w, size_t in_w, size_t pad_left, size_t c, size_t oc,              \
-          const float* const* rows, const float* w, float* y, const ck_gemm_params* p);
+          const float* const* rows, const float* w, float* y, const ck_gemm_params* p);                         \
+  void grad_fn(size_t kw, size_t n, const float* const* x_rows, const float* const* dy_rows, size_t out_w,      \
+               size_t in_w, size_t pad_left, size_t c, size_t oc, float* sums);
 #include "kernels/f32-dconv/f32-dconv.inc"
 #undef CK_DCONV_UKERNEL
