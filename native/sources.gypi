@@ -35,6 +35,7 @@
     'ck_avx2_sources': [
       'native/kernels/f32-channel/f32-channel-avx2.cc',
       'native/kernels/f32-conv1c/f32-conv1c-avx2-fma.cc',
+      'native/kernels/f32-dconv/f32-dconv-avx2-fma.cc',
       'native/kernels/f32-dwconv/f32-dwconv-avx2-fma.cc',
       'native/kernels/f32-fmaprobe/f32-fmaprobe-12x8-avx2-fma.cc',
       'native/kernels/f32-gemm/f32-gemm-12x8-avx2-fma.cc',

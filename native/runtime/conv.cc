@@ -376,14 +376,13 @@ float* padded_images(const float* x, const ck_conv2d_info& s, size_t n0, size_t 
 }
 
 // Kernels 3 or 5 wide at stride 1 without dilation, one group, at most KW / 2 padded columns on each side (a
-// ResNet's or the tutorial network's 'same' layers), with at most 9 x 64 weights per output channel: the direct
-// kernel (f32-dconv.h), where the ISA has one. It needs no lowering, no row pointers and no edge strips. Its
-// weights are not packed, and each tile of a 32-channel block reads KH x KW x C x 32 of them: with 3 x 3 x 128
-// (144 KiB) the GEMM path was faster on one Zen 5 core (0.93x; see docs/kernels.md).
-bool direct_conv(const ck_dispatch& d, const ck_conv2d_info& s) {
-  return d.dconv != nullptr && (s.k_w == 3 || s.k_w == 5) && s.stride_h == 1 && s.stride_w == 1 && s.dil_h == 1 &&
-         s.dil_w == 1 && s.groups == 1 && 2 * s.pad_left <= s.k_w && 2 * s.pad_right <= s.k_w &&
-         s.k_h * s.k_w * s.in_c <= 9 * 64;
+// ResNet's 'same' layers) and at most 9 x 64 weights per output channel: the direct kernels (f32-dconv.h) where
+// the ISA has them, with no lowering, no row pointers and no edge strips. The forward kernel's weights are not
+// packed, and each tile of a 32-channel block reads KH x KW x C x 32 of them: with 3 x 3 x 128 (144 KiB) the
+// GEMM path was faster on one Zen 5 core (0.93x; see docs/kernels.md).
+bool direct_conv(const ck_conv2d_info& s) {
+  return (s.k_w == 3 || s.k_w == 5) && s.stride_h == 1 && s.stride_w == 1 && s.dil_h == 1 && s.dil_w == 1 &&
+         s.groups == 1 && 2 * s.pad_left <= s.k_w && 2 * s.pad_right <= s.k_w && s.k_h * s.k_w * s.in_c <= 9 * 64;
 }
 
 // Output rows in bands of consecutive rows, about four per thread, so each thread streams through its part of x.
@@ -419,7 +418,7 @@ ck_conv2d_info direct_conv_bwd_input_geometry(const ck_conv2d_info& s) {
 bool direct_conv_bwd_input(const ck_dispatch& d, const ck_conv2d_info& s) {
   ck_conv2d_info t = s;
   t.in_c = s.out_c;  // the turned filter's input channels
-  return direct_conv(d, t) && s.pad_left == s.k_w / 2 && s.pad_right == s.k_w / 2 && s.pad_top < s.k_h &&
+  return d.dconv != nullptr && direct_conv(t) && s.pad_left == s.k_w / 2 && s.pad_right == s.k_w / 2 && s.pad_top < s.k_h &&
          s.pad_bottom < s.k_h;
 }
 
@@ -695,7 +694,7 @@ void ck_conv2d_fwd(float* y, const float* x, const float* filter, const ck_conv2
     return;
   }
   if (one_channel(s)) return conv1c_fwd(d, y, x, filter, s, ep);
-  if (direct_conv(d, s)) return direct_conv_fwd(d, y, x, filter, s, ep);
+  if (d.dconv != nullptr && direct_conv(s)) return direct_conv_fwd(d, y, x, filter, s, ep);
   // Lowered rows are read in place from x (ConvRows); one GEMM per group, split over the pool inside.
   const LoweredInput in = lowered_input(x, s);
   for (size_t grp = 0; grp < s.groups; ++grp) {
@@ -794,7 +793,7 @@ void ck_conv2d_bwd_filter(float* dfilter, const float* x, const float* dy, const
   }
   if (ck_conv2d_is_depthwise(s)) return ck_depthwise_bwd_filter(d, dfilter, x, dy, s);
   if (one_channel(s)) return conv1c_bwd_filter(d, dfilter, x, dy, s);
-  if (direct_conv(d, s)) return direct_conv_bwd_filter(d, dfilter, x, dy, s);
+  if (d.dconv_grad != nullptr && direct_conv(s)) return direct_conv_bwd_filter(d, dfilter, x, dy, s);
   if (is_pointwise(s)) {
     // dfilter (C,OC) = x (M,C)^T . dy (M,OC). The chunked form below repacked all of dy^T for each column
     // block: a quarter of the work when one chunk of 256 channels was split 8 ways for 2 threads.

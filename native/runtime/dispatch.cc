@@ -26,9 +26,12 @@ ck_dispatch make_table(ck_isa isa) {
 #include "kernels/f32-conv1c/f32-conv1c.inc"
 #undef CK_CONV1C_GRAD_UKERNEL
 #undef CK_CONV1C_UKERNEL
-#define CK_DCONV_UKERNEL(i, fn, grad_fn) \
-  if (i == isa) d.dconv = fn, d.dconv_grad = grad_fn;
+#define CK_DCONV_UKERNEL(i, fn) \
+  if (i == isa) d.dconv = fn;
+#define CK_DCONV_GRAD_UKERNEL(i, grad_fn) \
+  if (i == isa) d.dconv_grad = grad_fn;
 #include "kernels/f32-dconv/f32-dconv.inc"
+#undef CK_DCONV_GRAD_UKERNEL
 #undef CK_DCONV_UKERNEL
 #define CK_DWCONV_UKERNEL(i, fn, run9_fn, grad_fn) \
   if (i == isa) d.dwconv = fn, d.dwconv_run9 = run9_fn, d.dwconv_grad = grad_fn;

@@ -34,7 +34,7 @@ struct ck_dispatch {
   size_t conv1c_width;      // its output columns per vector
   ck_f32_conv1c_grad_fn conv1c_grad;  // its filter gradient with few filters (null where a vector holds one pixel)
   ck_f32_dconv_fn dconv;  // direct convolution at stride 1, kernels 3 or 5 wide (null: the GEMM path)
-  ck_f32_dconv_grad_fn dconv_grad;  // its filter gradient
+  ck_f32_dconv_grad_fn dconv_grad;  // its filter gradient (null: the GEMM path)
   ck_f32_dwconv_fn dwconv;  // depthwise convolution, one output pixel
   ck_f32_dwconv_run_fn dwconv_run9;  // a run of output pixels with all 9 taps inside the input
   ck_f32_dwconv_grad_fn dwconv_grad;  // its filter gradient, one run of output pixels

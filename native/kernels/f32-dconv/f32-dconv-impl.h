@@ -90,15 +90,17 @@ void ck_f32_dconv_tiles(size_t x0, size_t kh_n, size_t out_w, size_t in_w, size_
     ck_f32_dconv_tiles<V, KW, P / 2, NV>(x0, kh_n, out_w, in_w, pad_left, c, oc, o0, n, rows, w, y, p);
 }
 
-template <class V, size_t KW, size_t PMAX>
+// Tiles of up to P1 pixels for one vector of channels, P2 for two (none if 0).
+template <class V, size_t KW, size_t P1, size_t P2>
 void ck_f32_dconv_row(size_t kh, size_t out_w, size_t in_w, size_t pad_left, size_t c, size_t oc,
                       const float* const* rows, const float* w, float* y, const ck_gemm_params* p) {
   constexpr size_t W = V::width;
   size_t o0 = 0;
-  for (; o0 + 2 * W <= oc; o0 += 2 * W)
-    ck_f32_dconv_tiles<V, KW, PMAX / 2, 2>(0, kh, out_w, in_w, pad_left, c, oc, o0, W, rows, w, y, p);
+  if constexpr (P2 > 0)
+    for (; o0 + 2 * W <= oc; o0 += 2 * W)
+      ck_f32_dconv_tiles<V, KW, P2, 2>(0, kh, out_w, in_w, pad_left, c, oc, o0, W, rows, w, y, p);
   for (; o0 < oc; o0 += W)
-    ck_f32_dconv_tiles<V, KW, PMAX, 1>(0, kh, out_w, in_w, pad_left, c, oc, o0, std::min(W, oc - o0), rows, w, y, p);
+    ck_f32_dconv_tiles<V, KW, P1, 1>(0, kh, out_w, in_w, pad_left, c, oc, o0, std::min(W, oc - o0), rows, w, y, p);
 }
 
 // The gradient's accumulators for kernel columns kw < KW, input channels [c0, c0 + CB) and output channels
@@ -209,15 +211,16 @@ void ck_f32_dconv_grad_channels(size_t c0, size_t o0, size_t m, size_t n, const 
     ck_f32_dconv_grad_channels<V, KW, NV, CB / 2>(c0, o0, m, n, x_rows, dy_rows, out_w, in_w, pad_left, c, oc, sums);
 }
 
-// CB2 input channels at a time for two vectors of output channels, CB1 for one: (KW + 1) x CB x NV + KW x NV
-// registers.
-template <class V, size_t KW, size_t CB2, size_t CB1>
+// CB1 input channels at a time for one vector of output channels, CB2 for two (none if 0): KW x CB x NV
+// accumulators, KW x NV dy vectors and a broadcast.
+template <class V, size_t KW, size_t CB1, size_t CB2>
 void ck_f32_dconv_grad(size_t n, const float* const* x_rows, const float* const* dy_rows, size_t out_w, size_t in_w,
                        size_t pad_left, size_t c, size_t oc, float* sums) {
   constexpr size_t W = V::width;
   size_t o0 = 0;
-  for (; o0 + 2 * W <= oc; o0 += 2 * W)
-    ck_f32_dconv_grad_channels<V, KW, 2, CB2>(0, o0, W, n, x_rows, dy_rows, out_w, in_w, pad_left, c, oc, sums);
+  if constexpr (CB2 > 0)
+    for (; o0 + 2 * W <= oc; o0 += 2 * W)
+      ck_f32_dconv_grad_channels<V, KW, 2, CB2>(0, o0, W, n, x_rows, dy_rows, out_w, in_w, pad_left, c, oc, sums);
   for (; o0 < oc; o0 += W)
     ck_f32_dconv_grad_channels<V, KW, 1, CB1>(0, o0, std::min(W, oc - o0), n, x_rows, dy_rows, out_w, in_w,
                                               pad_left, c, oc, sums);
@@ -225,18 +228,19 @@ void ck_f32_dconv_grad(size_t n, const float* const* x_rows, const float* const*
 
 }  // namespace
 
-// fn: tiles of PMAX pixels for one vector of channels, PMAX / 2 for two.
-#define CK_DEFINE_DCONV_UKERNEL(fn, V, PMAX)                                                                         \
+// fn: tiles of up to P1 pixels for one vector of channels, P2 for two (none if 0).
+#define CK_DEFINE_DCONV_UKERNEL(fn, V, P1, P2)                                                                       \
   void fn(size_t kh, size_t kw, size_t out_w, size_t in_w, size_t pad_left, size_t c, size_t oc,                   \
           const float* const* rows, const float* w, float* y, const ck_gemm_params* p) {                           \
-    if (kw == 3) return ck_f32_dconv_row<V, 3, PMAX>(kh, out_w, in_w, pad_left, c, oc, rows, w, y, p);            \
-    ck_f32_dconv_row<V, 5, PMAX>(kh, out_w, in_w, pad_left, c, oc, rows, w, y, p);                                \
+    if (kw == 3) return ck_f32_dconv_row<V, 3, P1, P2>(kh, out_w, in_w, pad_left, c, oc, rows, w, y, p);          \
+    ck_f32_dconv_row<V, 5, P1, P2>(kh, out_w, in_w, pad_left, c, oc, rows, w, y, p);                              \
   }
-// grad_fn: input channels CB3_2 (KW 3, two vectors of output channels), CB3_1, CB5_2, CB5_1 at a time.
-#define CK_DEFINE_DCONV_GRAD_UKERNEL(grad_fn, V, CB3_2, CB3_1, CB5_2, CB5_1)                                        \
+// grad_fn: input channels CB3_1 at a time (KW 3, one vector of output channels), CB3_2 (two vectors; none if 0),
+// CB5_1, CB5_2.
+#define CK_DEFINE_DCONV_GRAD_UKERNEL(grad_fn, V, CB3_1, CB3_2, CB5_1, CB5_2)                                        \
   void grad_fn(size_t kw, size_t n, const float* const* x_rows, const float* const* dy_rows, size_t out_w,         \
                size_t in_w, size_t pad_left, size_t c, size_t oc, float* sums) {                                   \
     if (kw == 3)                                                                                                   \
-      return ck_f32_dconv_grad<V, 3, CB3_2, CB3_1>(n, x_rows, dy_rows, out_w, in_w, pad_left, c, oc, sums);      \
-    ck_f32_dconv_grad<V, 5, CB5_2, CB5_1>(n, x_rows, dy_rows, out_w, in_w, pad_left, c, oc, sums);               \
+      return ck_f32_dconv_grad<V, 3, CB3_1, CB3_2>(n, x_rows, dy_rows, out_w, in_w, pad_left, c, oc, sums);      \
+    ck_f32_dconv_grad<V, 5, CB5_1, CB5_2>(n, x_rows, dy_rows, out_w, in_w, pad_left, c, oc, sums);               \
   }

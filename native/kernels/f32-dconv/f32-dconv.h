@@ -33,11 +33,13 @@ typedef void (*ck_f32_dconv_fn)(size_t kh, size_t kw, size_t out_w, size_t in_w,
 typedef void (*ck_f32_dconv_grad_fn)(size_t kw, size_t n, const float* const* x_rows, const float* const* dy_rows,
                                      size_t out_w, size_t in_w, size_t pad_left, size_t c, size_t oc, float* sums);
 
-// CK_DCONV_UKERNEL(isa, fn, grad_fn)
-#define CK_DCONV_UKERNEL(isa, fn, grad_fn)                                                                        \
+// CK_DCONV_UKERNEL(isa, fn); CK_DCONV_GRAD_UKERNEL(isa, grad_fn)
+#define CK_DCONV_UKERNEL(isa, fn)                                                                                 \
   void fn(size_t kh, size_t kw, size_t out_w, size_t in_w, size_t pad_left, size_t c, size_t oc,              \
-          const float* const* rows, const float* w, float* y, const ck_gemm_params* p);                         \
+          const float* const* rows, const float* w, float* y, const ck_gemm_params* p);
+#define CK_DCONV_GRAD_UKERNEL(isa, grad_fn)                                                                       \
   void grad_fn(size_t kw, size_t n, const float* const* x_rows, const float* const* dy_rows, size_t out_w,      \
                size_t in_w, size_t pad_left, size_t c, size_t oc, float* sums);
 #include "kernels/f32-dconv/f32-dconv.inc"
+#undef CK_DCONV_GRAD_UKERNEL
 #undef CK_DCONV_UKERNEL
