@@ -380,9 +380,18 @@ float* padded_images(const float* x, const ck_conv2d_info& s, size_t n0, size_t 
 // the ISA has them, with no lowering, no row pointers and no edge strips. The forward kernel's weights are not
 // packed, and each tile of a 32-channel block reads KH x KW x C x 32 of them: with 3 x 3 x 128 (144 KiB) the
 // GEMM path was faster on one Zen 5 core (0.93x; see docs/kernels.md).
-bool direct_conv(const ck_conv2d_info& s) {
+bool direct_shape(const ck_conv2d_info& s) {
   return (s.k_w == 3 || s.k_w == 5) && s.stride_h == 1 && s.stride_w == 1 && s.dil_h == 1 && s.dil_w == 1 &&
-         s.groups == 1 && 2 * s.pad_left <= s.k_w && 2 * s.pad_right <= s.k_w && s.k_h * s.k_w * s.in_c <= 9 * 64;
+         s.groups == 1 && 2 * s.pad_left <= s.k_w && 2 * s.pad_right <= s.k_w;
+}
+
+bool direct_conv(const ck_conv2d_info& s) { return direct_shape(s) && s.k_h * s.k_w * s.in_c <= 9 * 64; }
+
+// The gradient kernel holds no weights, and took 3-wide kernels further: the VGG layer (128 channels) 1.09-1.20x
+// against the GEMM form. The Fashion layer (5 x 5 x 32, 14 wide: a third of its columns are edge columns) ran
+// at 0.83-0.87x.
+bool direct_conv_grad(const ck_conv2d_info& s) {
+  return direct_conv(s) || (direct_shape(s) && s.k_w == 3 && s.in_c <= 128);
 }
 
 // Output rows in bands of consecutive rows, about four per thread, so each thread streams through its part of x.
@@ -793,7 +802,7 @@ void ck_conv2d_bwd_filter(float* dfilter, const float* x, const float* dy, const
   }
   if (ck_conv2d_is_depthwise(s)) return ck_depthwise_bwd_filter(d, dfilter, x, dy, s);
   if (one_channel(s)) return conv1c_bwd_filter(d, dfilter, x, dy, s);
-  if (d.dconv_grad != nullptr && direct_conv(s)) return direct_conv_bwd_filter(d, dfilter, x, dy, s);
+  if (d.dconv_grad != nullptr && direct_conv_grad(s)) return direct_conv_bwd_filter(d, dfilter, x, dy, s);
   if (is_pointwise(s)) {
     // dfilter (C,OC) = x (M,C)^T . dy (M,OC). The chunked form below repacked all of dy^T for each column
     // block: a quarter of the work when one chunk of 256 channels was split 8 ways for 2 threads.
