@@ -376,23 +376,21 @@ float* padded_images(const float* x, const ck_conv2d_info& s, size_t n0, size_t 
 }
 
 // Kernels 3 or 5 wide at stride 1 without dilation, one group, at most KW / 2 padded columns on each side (a
-// ResNet's 'same' layers) and at most 9 x 64 weights per output channel: the direct kernels (f32-dconv.h) where
-// the ISA has them, with no lowering, no row pointers and no edge strips. The forward kernel's weights are not
-// packed, and each tile of a 32-channel block reads KH x KW x C x 32 of them: with 3 x 3 x 128 (144 KiB) the
-// GEMM path was faster on one Zen 5 core (0.93x; see docs/kernels.md).
+// ResNet's 'same' layers): the direct kernels (f32-dconv.h) where the ISA has them, with no lowering, no row
+// pointers and no edge strips; within limits measured against the GEMM path (docs/kernels.md).
 bool direct_shape(const ck_conv2d_info& s) {
   return (s.k_w == 3 || s.k_w == 5) && s.stride_h == 1 && s.stride_w == 1 && s.dil_h == 1 && s.dil_w == 1 &&
          s.groups == 1 && 2 * s.pad_left <= s.k_w && 2 * s.pad_right <= s.k_w;
 }
 
-bool direct_conv(const ck_conv2d_info& s) { return direct_shape(s) && s.k_h * s.k_w * s.in_c <= 9 * 64; }
+// The forward kernel's weights are not packed: each tile of a 32-channel block reads KH x KW x C x 32 of them.
+// Up to 5 x 5 x 32 (100 KiB; the Fashion layer 1.12-1.30x); with 3 x 3 x 128 it was no faster, with 3 x 3 x 256
+// (288 KiB) it ran at half speed.
+bool direct_conv(const ck_conv2d_info& s) { return direct_shape(s) && s.k_h * s.k_w * s.in_c <= 25 * 32; }
 
-// The gradient kernel holds no weights, and took 3-wide kernels further: the VGG layer (128 channels) 1.09-1.20x
-// against the GEMM form. The Fashion layer (5 x 5 x 32, 14 wide: a third of its columns are edge columns) ran
-// at 0.83-0.87x.
-bool direct_conv_grad(const ck_conv2d_info& s) {
-  return direct_conv(s) || (direct_shape(s) && s.k_w == 3 && s.in_c <= 128);
-}
+// The gradient kernel holds no weights: 3-wide kernels up to 128 channels (the VGG layer 1.09-1.20x), 5-wide
+// ones up to 16 (1.3-2.1x; the Fashion layer's 32 ran at 0.83-0.87x).
+bool direct_conv_grad(const ck_conv2d_info& s) { return direct_shape(s) && s.in_c <= (s.k_w == 3 ? 128 : 16); }
 
 // Output rows in bands of consecutive rows, about four per thread, so each thread streams through its part of x.
 void direct_conv_fwd(const ck_dispatch& d, float* y, const float* x, const float* filter, const ck_conv2d_info& s,

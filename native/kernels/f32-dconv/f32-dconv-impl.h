@@ -75,19 +75,27 @@ void ck_f32_dconv_tile_edges(size_t l, size_t r, size_t kh_n, size_t c, size_t o
   ck_f32_dconv_tile<V, KW, P, NV, L, R>(kh_n, c, oc, o0, n, rows, off, w, y, p);
 }
 
-// Pixels [x0, out_w) of the row in tiles of at most P, channels [o0, o0 + (NV-1)*width + n).
-template <class V, size_t KW, size_t P, size_t NV>
-void ck_f32_dconv_tiles(size_t x0, size_t kh_n, size_t out_w, size_t in_w, size_t pad_left, size_t c, size_t oc,
-                        size_t o0, size_t n, const float* const* rows, const float* w, float* y,
-                        const ck_gemm_params* p) {
-  for (; x0 + P <= out_w; x0 += P) {
-    // the tile's column j is input column x0 + j - pad_left
-    const size_t l = pad_left > x0 ? pad_left - x0 : 0, end = x0 + P + KW - 1 - pad_left;
-    const size_t r = end > in_w ? end - in_w : 0;
-    ck_f32_dconv_tile_edges<V, KW, P, NV>(l, r, kh_n, c, oc, o0, n, rows, (x0 + l - pad_left) * c, w, y + x0 * oc, p);
-  }
-  if constexpr (P > 1)
-    ck_f32_dconv_tiles<V, KW, P / 2, NV>(x0, kh_n, out_w, in_w, pad_left, c, oc, o0, n, rows, w, y, p);
+// The tile of P pixels at x0 (P <= PMAX chosen at run time).
+template <class V, size_t KW, size_t PMAX, size_t NV>
+void ck_f32_dconv_tile_at(size_t P, size_t x0, size_t kh_n, size_t in_w, size_t pad_left, size_t c, size_t oc,
+                          size_t o0, size_t n, const float* const* rows, const float* w, float* y,
+                          const ck_gemm_params* p) {
+  if constexpr (PMAX > 1)
+    if (P < PMAX) return ck_f32_dconv_tile_at<V, KW, PMAX - 1, NV>(P, x0, kh_n, in_w, pad_left, c, oc, o0, n, rows, w, y, p);
+  // the tile's column j is input column x0 + j - pad_left
+  const size_t l = pad_left > x0 ? pad_left - x0 : 0, end = x0 + PMAX + KW - 1 - pad_left;
+  const size_t r = end > in_w ? end - in_w : 0;
+  ck_f32_dconv_tile_edges<V, KW, PMAX, NV>(l, r, kh_n, c, oc, o0, n, rows, (x0 + l - pad_left) * c, w, y + x0 * oc, p);
+}
+
+// The row in the fewest tiles of at most PMAX pixels, as even as they come (a 14-wide row as 7 + 7, not 8 + 4 + 2:
+// a tile of few pixels has few accumulators), channels [o0, o0 + (NV-1)*width + n).
+template <class V, size_t KW, size_t PMAX, size_t NV>
+void ck_f32_dconv_tiles(size_t kh_n, size_t out_w, size_t in_w, size_t pad_left, size_t c, size_t oc, size_t o0,
+                        size_t n, const float* const* rows, const float* w, float* y, const ck_gemm_params* p) {
+  const size_t tiles = (out_w + PMAX - 1) / PMAX, P = (out_w + tiles - 1) / tiles, wide = out_w - tiles * (P - 1);
+  for (size_t t = 0, x0 = 0; t < tiles; x0 += t < wide ? P : P - 1, ++t)
+    ck_f32_dconv_tile_at<V, KW, PMAX, NV>(t < wide ? P : P - 1, x0, kh_n, in_w, pad_left, c, oc, o0, n, rows, w, y, p);
 }
 
 // Tiles of up to P1 pixels for one vector of channels, P2 for two (none if 0).
@@ -98,9 +106,9 @@ void ck_f32_dconv_row(size_t kh, size_t out_w, size_t in_w, size_t pad_left, siz
   size_t o0 = 0;
   if constexpr (P2 > 0)
     for (; o0 + 2 * W <= oc; o0 += 2 * W)
-      ck_f32_dconv_tiles<V, KW, P2, 2>(0, kh, out_w, in_w, pad_left, c, oc, o0, W, rows, w, y, p);
+      ck_f32_dconv_tiles<V, KW, P2, 2>(kh, out_w, in_w, pad_left, c, oc, o0, W, rows, w, y, p);
   for (; o0 < oc; o0 += W)
-    ck_f32_dconv_tiles<V, KW, P1, 1>(0, kh, out_w, in_w, pad_left, c, oc, o0, std::min(W, oc - o0), rows, w, y, p);
+    ck_f32_dconv_tiles<V, KW, P1, 1>(kh, out_w, in_w, pad_left, c, oc, o0, std::min(W, oc - o0), rows, w, y, p);
 }
 
 // The gradient's accumulators for kernel columns kw < KW, input channels [c0, c0 + CB) and output channels
