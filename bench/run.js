@@ -23,6 +23,7 @@ const kib = (b) => (b >= 1 << 20 ? `${b / (1 << 20)} MiB` : `${b / 1024} KiB`);
 console.log(`cpu: ${cpu.model} (${cpu.vendor} family ${cpu.family} model ${cpu.modelNumber}: ${cpu.microarchitecture}), L1d ${kib(cpu.l1dBytes)}, L2 ${kib(cpu.l2Bytes)}, L3 ${kib(cpu.l3Bytes)}, AVX-512 FMA width ${cpu.avx512FmaWidth || 'none'}`);
 const tile = (t) => `${t.mr}x${t.nr} KC ${t.kc} MC ${t.mc} NC ${t.nc}`;
 console.log(`gemm blocking: ${tile(gemmTile.wide)}; narrow ${tile(gemmTile.narrow)}`);
+console.log(`direct convolution kernels: forward ${info.directConv.forward ? 'yes' : 'no'}, filter gradient ${info.directConv.gradient ? 'yes' : 'no'}`);
 
 // The peak is probed again before each section and the highest reading so far is kept: other tenants share
 // this machine's FMA units, and one disturbed reading would otherwise inflate every ratio printed after it.

@@ -35,6 +35,8 @@ export interface NativeInfo {
   };
   /** The current ISA's GEMM microkernel tiles (rows x columns) and cache blocking (docs/kernels.md). */
   gemmTile: Record<'wide' | 'narrow', { mr: number; nr: number; kc: number; mc: number; nc: number }>;
+  /** Whether the current ISA has the direct convolution kernels (kernels 3 or 5 wide at stride 1; docs/kernels.md). */
+  directConv: { forward: boolean; gradient: boolean };
   compiler: string;
   /** The code-generation flags each ISA's kernels were compiled with. */
   buildFlags: { avx512: string; avx2: string; scalar: string };

@@ -47,6 +47,10 @@ Napi::Value NativeInfo(const Napi::CallbackInfo& info) {
   gemm.Set("wide", tile(ck_kernels().gemm));
   gemm.Set("narrow", tile(ck_kernels().gemm_narrow));
   out.Set("gemmTile", gemm);
+  Napi::Object direct = Napi::Object::New(env);
+  direct.Set("forward", ck_kernels().dconv != nullptr);
+  direct.Set("gradient", ck_kernels().dconv_grad != nullptr);
+  out.Set("directConv", direct);
 #if defined(__clang__)
   out.Set("compiler", "clang " __clang_version__);
 #else

@@ -67,6 +67,7 @@ describe.skipIf(!addon)(`native addon info${error ? ` (skipped: ${error.message}
     expect(gemmTile.wide.nr % widths[initial.isa]).toBe(0);
     expect(gemmTile.wide.mc % gemmTile.wide.mr).toBe(0);
     expect(gemmTile.narrow.nr).toBeLessThanOrEqual(gemmTile.wide.nr);
+    if (process.arch === 'x64') expect(initial.directConv).toEqual({ forward: initial.isa === 'avx512', gradient: initial.isa !== 'scalar' });
   });
 
   it('pins the workers of a pool spanning every CPU it may use, and not those of a smaller one', () => {

@@ -1,7 +1,7 @@
-// The direct convolution (f32-dconv.h) written once against a SIMD vocabulary: a row is cut into tiles of P
-// pixels (the largest of PMAX, PMAX/2, ..., 1 that fits), each computed for NV vectors of output channels at a
-// time. Input column j of a tile (j < P + KW - 1) feeds output pixels j - kw through kernel columns kw; the
-// tile's first L and last R columns, padding, are skipped by template rather than tested per value.
+// The direct convolution (f32-dconv.h) and its filter gradient, written once against a SIMD vocabulary. The
+// forward cuts a row into tiles of P pixels, each computed for NV vectors of output channels at a time. Input
+// column j of a tile (j < P + KW - 1) feeds output pixels j - kw through kernel columns kw; the tile's first L
+// and last R columns, padding, are skipped by template rather than tested per value.
 #pragma once
 
 #include <algorithm>
