@@ -12,6 +12,7 @@
 #include <cstring>
 #include <vector>
 
+#include "convkit/isa.h"
 #include "convkit/ops.h"
 #include "runtime/conv-depthwise.h"
 #include "runtime/gemm.h"
@@ -383,10 +384,13 @@ bool direct_shape(const ck_conv2d_info& s) {
          s.groups == 1 && 2 * s.pad_left <= s.k_w && 2 * s.pad_right <= s.k_w;
 }
 
-// The forward kernel's weights are not packed: each tile of a 32-channel block reads KH x KW x C x 32 of them.
-// Up to 5 x 5 x 32 (100 KiB; the Fashion layer 1.12-1.30x); with 3 x 3 x 128 it was no faster, with 3 x 3 x 256
-// (288 KiB) it ran at half speed.
-bool direct_conv(const ck_conv2d_info& s) { return direct_shape(s) && s.k_h * s.k_w * s.in_c <= 25 * 32; }
+// The forward kernel reads its weights as stored, all of them for every output row: within half of L2 they stay
+// there (the Fashion layer's 200 KiB, forward 1.12-1.30x and backward-input 1.33-1.50x on Zen 5's 1 MiB); the
+// VGG layer's 576 KiB ran forward no faster than the GEMM path, and 3 x 3 x 256 x 256 (2.25 MiB) at half its speed.
+bool direct_conv(const ck_conv2d_info& s) {
+  const size_t l2 = ck_cpu().l2_bytes != 0 ? ck_cpu().l2_bytes : size_t(1) << 20;
+  return direct_shape(s) && s.k_h * s.k_w * s.in_c * s.out_c * sizeof(float) <= l2 / 2;
+}
 
 // The gradient kernel holds no weights: 3-wide kernels up to 128 channels (the VGG layer 1.09-1.20x), 5-wide
 // ones up to 16 (1.3-2.1x; the Fashion layer's 32 ran at 0.83-0.87x).
@@ -423,10 +427,8 @@ ck_conv2d_info direct_conv_bwd_input_geometry(const ck_conv2d_info& s) {
 }
 
 bool direct_conv_bwd_input(const ck_dispatch& d, const ck_conv2d_info& s) {
-  ck_conv2d_info t = s;
-  t.in_c = s.out_c;  // the turned filter's input channels
-  return d.dconv != nullptr && direct_conv(t) && s.pad_left == s.k_w / 2 && s.pad_right == s.k_w / 2 && s.pad_top < s.k_h &&
-         s.pad_bottom < s.k_h;
+  return d.dconv != nullptr && direct_conv(s) && s.pad_left == s.k_w / 2 && s.pad_right == s.k_w / 2 &&
+         s.pad_top < s.k_h && s.pad_bottom < s.k_h;
 }
 
 void direct_conv_bwd_input_run(const ck_dispatch& d, float* dx, const float* dy, const float* filter,
