@@ -385,7 +385,7 @@ bool direct_shape(const ck_conv2d_info& s) {
 }
 
 // The forward kernel reads its weights as stored, all of them for every output row: within half of L2 they stay
-// there (the Fashion layer's 200 KiB, forward 1.12-1.30x and backward-input 1.33-1.50x on Zen 5's 1 MiB); the
+// there (the Fashion layer's 200 KiB, forward 1.11-1.31x and backward-input 1.34-1.51x on Zen 5's 1 MiB); the
 // VGG layer's 576 KiB ran forward no faster than the GEMM path, and 3 x 3 x 256 x 256 (2.25 MiB) at half its speed.
 bool direct_conv(const ck_conv2d_info& s) {
   const size_t l2 = ck_cpu().l2_bytes != 0 ? ck_cpu().l2_bytes : size_t(1) << 20;
