@@ -5,7 +5,7 @@
 // backends on the same layer in the same run.
 import { convkit, reusingOutputs, useThreads } from './lib/convkit.js';
 import { maxRelDiff } from './lib/graph.js';
-import { fmt, pct, printTable, timeMedian, timePairedAsync, timeRounds } from './lib/harness.js';
+import { fmt, pct, printTable, reachFreshSteadyState, timeMedian, timePairedAsync, timeRounds } from './lib/harness.js';
 import { withTfBackend } from './contenders/tfjs.js';
 import { torchOps } from './contenders/torch.js';
 
@@ -110,13 +110,9 @@ export async function benchConv({ threadCounts, peaks, contenders = true }) {
         const runs = Math.max(1, Math.min(25, Math.ceil(0.03 / once)));
         const batch = (mine) => () => withBackend('native', () => timeMedian(mine, { warmup: 0, runs }));
         const pair = (mine) => timePairedAsync(batch(mine), () => torch.time(pass, runs), { aTimesItself: true, bTimesItself: true, pairs: 7, settleMs: 50, warmMs: 10 });
-        // A loop of fresh outputs reaches its steady state once the garbage collector has begun to free them
-        // (malloc then hands their memory to the next ones); until then each output's pages fault in on first
-        // touch, which ran a 1x1 backward-filter (256 KiB outputs) at half speed for its first 40 MB of outputs.
-        // The pairs measure the steady state.
+        // The pairs measure a loop of fresh outputs in its steady state.
         const outBytes = 4 * { fwd: yShape, 'bwd-input': xs, 'bwd-filter': fs }[pass].reduce((a, b) => a * b, 1);
-        const start = performance.now();
-        for (let made = 0; made < 64 * 2 ** 20 && performance.now() - start < 3000; made += outBytes) withBackend('native', () => userCalls[pass]());
+        reachFreshSteadyState(() => withBackend('native', () => userCalls[pass]()), outBytes);
         const fresh = await pair(() => userCalls[pass]());
         const into = await pair(() => userCalls[pass](outs[pass]));
         Object.assign(layer, { torch: flops / fresh.b / 1e9, vsTorchFresh: fresh.ratio, vsTorchOut: into.ratio });

@@ -1,8 +1,9 @@
 // SGEMM C = A·B (row-major, fp32) at M=N=K in {256..2048} and the GEMM shapes of the demo networks,
 // on 1 thread and on all threads, through ops.matmul as a user calls it: writing into one output tensor
-// (`out`) and into a fresh one every call; each verified against float64 dot products before it is timed.
+// (`out`) and into a fresh one every call, from the steady state of a loop of fresh outputs (as the conv section);
+// each verified against float64 dot products before it is timed.
 import { convkit, useThreads } from './lib/convkit.js';
-import { fmt, pct, printTable, timeRounds, verifySampled } from './lib/harness.js';
+import { fmt, pct, printTable, reachFreshSteadyState, timeRounds, verifySampled } from './lib/harness.js';
 
 const { ops, randomNormal, setBackend } = convkit;
 
@@ -36,6 +37,7 @@ export function benchGemm({ threadCounts, peaks }) {
       shape.jobs.push([jobs.length, jobs.length + 1]);
       jobs.push({ setup: () => useThreads(t), fn: () => ops.matmul(a, b, { out }) });
       jobs.push({ setup: () => useThreads(t), fn: () => ops.matmul(a, b) });
+      reachFreshSteadyState(() => ops.matmul(a, b), 4 * m * n);
     }
     shapes.push(shape);
   }

@@ -39,6 +39,17 @@ export async function timeMedianAsync(fn, { warmup = 1, runs = 5, budget = 10, m
  * share this machine's FMA units and memory in bursts of seconds, which a job's back-to-back runs can fall
  * entirely inside; spread over rounds, a burst costs a job one round, and the median drops it.
  */
+/**
+ * Calls fn, which makes a fresh output each call of outBytes, until about 64 MiB of outputs are made (or 3 s
+ * pass): a loop of fresh outputs reaches its steady state once the garbage collector has begun to free them
+ * (malloc then hands their memory to the next ones); until then each output's pages fault in on first touch,
+ * which ran a 1x1 backward-filter (256 KiB outputs) at half speed for its first 40 MB of outputs.
+ */
+export function reachFreshSteadyState(fn, outBytes) {
+  const start = performance.now();
+  for (let made = 0; made < 64 * 2 ** 20 && performance.now() - start < 3000; made += outBytes) fn();
+}
+
 export function timeRounds(jobs, { rounds = 3, warmup = 1, runs = 3 } = {}) {
   const samples = jobs.map(() => []);
   for (let r = 0; r < rounds; r++) {
