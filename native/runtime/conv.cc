@@ -396,21 +396,23 @@ bool direct_conv(const ck_conv2d_info& s) {
 // ones up to 16 (1.3-2.1x; the Fashion layer's 32 ran at 0.83-0.87x).
 bool direct_conv_grad(const ck_conv2d_info& s) { return direct_shape(s) && s.in_c <= (s.k_w == 3 ? 128 : 16); }
 
+// Input row oh + kh - pad_top of image n (rows of in_w x in_c), null where that row is padding.
+const float* input_row(const float* x, const ck_conv2d_info& s, size_t n, size_t oh, size_t kh) {
+  const size_t ih = oh + kh - s.pad_top;  // wraps around for the top padding
+  return oh + kh < s.pad_top || ih >= s.in_h ? nullptr : x + (n * s.in_h + ih) * s.in_w * s.in_c;
+}
+
 // Output rows in bands of consecutive rows, about four per thread, so each thread streams through its part of x.
 void direct_conv_fwd(const ck_dispatch& d, float* y, const float* x, const float* filter, const ck_conv2d_info& s,
                      const ck_epilogue* ep) {
-  const size_t rows = s.batch * s.out_h, row_in = s.in_w * s.in_c, row_out = s.out_w * s.out_c;
+  const size_t rows = s.batch * s.out_h, row_out = s.out_w * s.out_c;
   const ck_gemm_params p = ck_epilogue_params(ep, y, 0);
   const ck_f32_vunary_fn post_act = ep != nullptr && !ck_act_in_ukernel(ep->act) ? d.unary[ep->act] : nullptr;
   const size_t per = (rows + 4 * ck_threads() - 1) / (4 * ck_threads());
   ck_parallel_for((rows + per - 1) / per, [&](size_t t) {
     std::vector<const float*> in(s.k_h);
     for (size_t r = t * per; r < std::min(rows, (t + 1) * per); ++r) {
-      const size_t n = r / s.out_h, oh = r % s.out_h;
-      for (size_t kh = 0; kh < s.k_h; ++kh) {
-        const size_t ih = oh + kh - s.pad_top;  // wraps around for the top padding
-        in[kh] = oh + kh < s.pad_top || ih >= s.in_h ? nullptr : x + (n * s.in_h + ih) * row_in;
-      }
+      for (size_t kh = 0; kh < s.k_h; ++kh) in[kh] = input_row(x, s, r / s.out_h, r % s.out_h, kh);
       float* out = y + r * row_out;
       d.dconv(s.k_h, s.k_w, s.out_w, s.in_w, s.pad_left, s.in_c, s.out_c, in.data(), filter, out, &p);
       if (post_act != nullptr) post_act(row_out, out, out, ep->alpha);
@@ -447,7 +449,7 @@ void direct_conv_bwd_input_run(const ck_dispatch& d, float* dx, const float* dy,
 void direct_conv_bwd_filter(const ck_dispatch& d, float* dfilter, const float* x, const float* dy,
                             const ck_conv2d_info& s) {
   const size_t rows = s.batch * s.out_h, per = std::max<size_t>(1, kPixelChunk / s.out_w);
-  const size_t chunks = (rows + per - 1) / per, row_in = s.in_w * s.in_c, row_out = s.out_w * s.out_c;
+  const size_t chunks = (rows + per - 1) / per, row_out = s.out_w * s.out_c;
   const size_t kernel_row = s.k_w * s.in_c * s.out_c, part = s.k_h * kernel_row;
   float* partials = ck_scratch(CK_SCRATCH_FILTER, chunks * part);
   ck_parallel_for(chunks, [&](size_t t) {
@@ -456,9 +458,9 @@ void direct_conv_bwd_filter(const ck_dispatch& d, float* dfilter, const float* x
     for (size_t kh = 0; kh < s.k_h; ++kh) {
       size_t n = 0;
       for (size_t r = r0; r < r1; ++r) {
-        const size_t oh = r % s.out_h, ih = oh + kh - s.pad_top;  // wraps around for the top padding
-        if (oh + kh < s.pad_top || ih >= s.in_h) continue;
-        x_rows[n] = x + (r / s.out_h * s.in_h + ih) * row_in;
+        const float* in = input_row(x, s, r / s.out_h, r % s.out_h, kh);
+        if (in == nullptr) continue;
+        x_rows[n] = in;
         dy_rows[n++] = dy + r * row_out;
       }
       d.dconv_grad(s.k_w, n, x_rows.data(), dy_rows.data(), s.out_w, s.in_w, s.pad_left, s.in_c, s.out_c,
