@@ -174,13 +174,13 @@ CK_TEST(conv2d_against_loops) {
       make(2, 11, 10, 9, 7, 3, 2, 3, 2, 2, 1, 2, 1, 0, 1, 1),   // stride 3x2 with dilation 2
       make(2, 9, 7, 32, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),   // kernel rows of 96: backward-filter B read in place
       make(1, 10, 9, 64, 16, 3, 3, 2, 2, 2, 1, 2, 1, 1, 1, 2),  // the same with taps of 32 (groups 2), strided, dilated
-      make(2, 9, 37, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),  // direct 3x3: rows in tiles of 16, 16, 4 and 1 pixels
+      make(2, 9, 37, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),  // direct 3x3: rows of 37 in tiles of 13, 12 and 12 pixels
       make(2, 6, 13, 5, 40, 3, 3, 1, 1, 1, 1, 0, 2, 0, 1, 1),   // direct 3x3: two vectors then 8 channels; right padding only
       make(1, 5, 1, 3, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),    // direct 3x3: one column, padded on both sides
       make(2, 4, 20, 7, 33, 3, 3, 1, 1, 1, 1, 3, 0, 1, 0, 1),   // direct 3x3: a row whose kernel rows are all padding
       make(2, 8, 10, 32, 32, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1),  // direct 3x3, valid: no padded column
       make(2, 6, 9, 8, 20, 3, 3, 1, 1, 1, 1, 2, 0, 1, 1, 1),    // direct 3x3 backward-input: dy padded 0 on top, 2 below
-      make(2, 7, 21, 6, 24, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 1),   // direct 5x5: two padded columns a side, tiles of 16, 4, 1
+      make(2, 7, 21, 6, 24, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 1),   // direct 5x5: two padded columns a side, tiles of 11 and 10
       make(2, 5, 3, 5, 17, 5, 5, 1, 1, 1, 1, 4, 4, 2, 2, 1),    // direct 5x5 on 3 columns: tiles padded on both sides
       make(1, 6, 9, 4, 16, 3, 5, 1, 1, 1, 1, 0, 1, 1, 2, 1),    // direct 3 x 5, uneven padding
       make(2, 4, 12, 8, 16, 1, 3, 1, 1, 1, 1, 0, 0, 1, 1, 1),   // direct 1 x 3

@@ -56,12 +56,7 @@ inline void ck_f32_conv1c_row_by_channels(size_t out_w, size_t oc, size_t kh_n, 
 #pragma GCC unroll 4
         for (size_t j = 0; j < NV; ++j) {
           if (j * W >= on) break;
-          const size_t n = on - j * W < W ? on - j * W : W;
-          const reg v = ck_gemm_store_value<V>(acc[r][j], out + j * W, o0 + j * W, p, n);
-          if (n == W)
-            V::store(out + j * W, v);
-          else
-            V::store_partial(out + j * W, v, n);
+          ck_gemm_store<V>(out + j * W, acc[r][j], o0 + j * W, p, on - j * W < W ? on - j * W : W);
         }
       }
     }

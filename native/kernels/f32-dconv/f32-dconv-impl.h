@@ -53,15 +53,8 @@ void ck_f32_dconv_tile(size_t kh_n, size_t c, size_t oc, size_t o0, size_t n, co
 #pragma GCC unroll 16
   for (size_t o = 0; o < P; ++o)
 #pragma GCC unroll 2
-    for (size_t v = 0; v < NV; ++v) {
-      float* out = y + o * oc + o0 + v * W;
-      const size_t m = v + 1 < NV ? W : n;
-      const reg r = ck_gemm_store_value<V>(acc[o][v], out, o0 + v * W, p, m);
-      if (m == W)
-        V::store(out, r);
-      else
-        V::store_partial(out, r, m);
-    }
+    for (size_t v = 0; v < NV; ++v)
+      ck_gemm_store<V>(y + o * oc + o0 + v * W, acc[o][v], o0 + v * W, p, v + 1 < NV ? W : n);
 }
 
 // The tile with l <= KW / 2 padded columns at its start and r <= KW / 2 at its end.
@@ -81,7 +74,8 @@ void ck_f32_dconv_tile_at(size_t P, size_t x0, size_t kh_n, size_t in_w, size_t 
                           size_t o0, size_t n, const float* const* rows, const float* w, float* y,
                           const ck_gemm_params* p) {
   if constexpr (PMAX > 1)
-    if (P < PMAX) return ck_f32_dconv_tile_at<V, KW, PMAX - 1, NV>(P, x0, kh_n, in_w, pad_left, c, oc, o0, n, rows, w, y, p);
+    if (P < PMAX)
+      return ck_f32_dconv_tile_at<V, KW, PMAX - 1, NV>(P, x0, kh_n, in_w, pad_left, c, oc, o0, n, rows, w, y, p);
   // the tile's column j is input column x0 + j - pad_left
   const size_t l = pad_left > x0 ? pad_left - x0 : 0, end = x0 + PMAX + KW - 1 - pad_left;
   const size_t r = end > in_w ? end - in_w : 0;

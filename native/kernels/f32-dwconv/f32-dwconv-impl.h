@@ -40,14 +40,7 @@ inline void ck_f32_dwconv_block(size_t channels, size_t c0, size_t n, size_t ks,
   for (size_t q = 0; q < P; ++q)
 #pragma GCC unroll 4
     for (size_t u = 0; u < U; ++u) {
-      const size_t valid = u + 1 < U ? W : n;
-      float* out = y + q * y_stride + c0 + u * W;
-      const typename V::reg v =
-          ck_gemm_store_value<V>(acc[q][u], out, c0 + u * W, p, valid);
-      if (valid == W)
-        V::store(out, v);
-      else
-        V::store_partial(out, v, valid);
+      ck_gemm_store<V>(y + q * y_stride + c0 + u * W, acc[q][u], c0 + u * W, p, u + 1 < U ? W : n);
     }
 }
 
@@ -80,12 +73,7 @@ CK_INLINE void ck_f32_dwconv_run_store(const typename V::reg* acc, size_t q0, si
                                        float* y, const ck_gemm_params* p) {
 #pragma GCC unroll 8
   for (size_t q = 0; q < P; ++q) {
-    float* out = y + (q0 + q) * channels + c;
-    const typename V::reg v = ck_gemm_store_value<V>(acc[q], out, c, p, Full ? V::width : n);
-    if (Full)
-      V::store(out, v);
-    else
-      V::store_partial(out, v, n);
+    ck_gemm_store<V>(y + (q0 + q) * channels + c, acc[q], c, p, Full ? V::width : n);
   }
 }
 

@@ -28,6 +28,16 @@ inline typename S::reg ck_gemm_store_value(typename S::reg v, const float* c, si
   return v;
 }
 
+// v through the epilogue (ck_gemm_store_value) into the first n (<= width) floats at c.
+template <class S>
+inline void ck_gemm_store(float* c, typename S::reg v, size_t col, const ck_gemm_params* p, size_t n = S::width) {
+  v = ck_gemm_store_value<S>(v, c, col, p, n);
+  if (n == S::width)
+    S::store(c, v);
+  else
+    S::store_partial(c, v, n);
+}
+
 // The accumulator tile both microkernels share: zeroed, fed k-steps from packed or indirect A, stored. It
 // computes the first R rows of an MR-row panel (R = MR but for the short tiles at the bottom edge, below).
 template <class V, size_t MR, size_t NR, size_t R = MR>
@@ -84,13 +94,7 @@ struct ck_gemm_tile {
 #pragma GCC unroll 8
       for (size_t j = 0; j < NV; ++j) {
         if (j * W >= nr) break;
-        float* cp = c + i * ldc + j * W;
-        const size_t n = nr - j * W < W ? nr - j * W : W;
-        const reg v = ck_gemm_store_value<V>(acc[i][j], cp, j * W, p, n);
-        if (n == W)
-          V::store(cp, v);
-        else
-          V::store_partial(cp, v, n);
+        ck_gemm_store<V>(c + i * ldc + j * W, acc[i][j], j * W, p, nr - j * W < W ? nr - j * W : W);
       }
     }
   }
