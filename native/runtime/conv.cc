@@ -412,7 +412,8 @@ void direct_conv_fwd(const ck_dispatch& d, float* y, const float* x, const float
   ck_parallel_for((rows + per - 1) / per, [&](size_t t) {
     std::vector<const float*> in(s.k_h);
     for (size_t r = t * per; r < std::min(rows, (t + 1) * per); ++r) {
-      for (size_t kh = 0; kh < s.k_h; ++kh) in[kh] = input_row(x, s, r / s.out_h, r % s.out_h, kh);
+      const size_t n = r / s.out_h, oh = r % s.out_h;
+      for (size_t kh = 0; kh < s.k_h; ++kh) in[kh] = input_row(x, s, n, oh, kh);
       float* out = y + r * row_out;
       d.dconv(s.k_h, s.k_w, s.out_w, s.in_w, s.pad_left, s.in_c, s.out_c, in.data(), filter, out, &p);
       if (post_act != nullptr) post_act(row_out, out, out, ep->alpha);
@@ -428,9 +429,9 @@ ck_conv2d_info direct_conv_bwd_input_geometry(const ck_conv2d_info& s) {
           s.k_h - 1 - s.pad_top, s.k_h - 1 - s.pad_bottom, s.k_w - 1 - s.pad_left, s.k_w - 1 - s.pad_right, 1};
 }
 
-bool direct_conv_bwd_input(const ck_dispatch& d, const ck_conv2d_info& s) {
-  return d.dconv != nullptr && direct_conv(s) && s.pad_left == s.k_w / 2 && s.pad_right == s.k_w / 2 &&
-         s.pad_top < s.k_h && s.pad_bottom < s.k_h;
+bool direct_conv_bwd_input(const ck_conv2d_info& s) {
+  return direct_conv(s) && s.pad_left == s.k_w / 2 && s.pad_right == s.k_w / 2 && s.pad_top < s.k_h &&
+         s.pad_bottom < s.k_h;
 }
 
 void direct_conv_bwd_input_run(const ck_dispatch& d, float* dx, const float* dy, const float* filter,
@@ -763,7 +764,7 @@ void ck_conv2d_bwd_input(float* dx, const float* dy, const float* filter, const 
     return;
   }
   if (one_channel(s) && s.out_c <= kConv1cBwdInputMaxFilters) return conv1c_bwd_input(d, dx, dy, filter, s);
-  if (direct_conv_bwd_input(d, s)) return direct_conv_bwd_input_run(d, dx, dy, filter, s);
+  if (d.dconv != nullptr && direct_conv_bwd_input(s)) return direct_conv_bwd_input_run(d, dx, dy, filter, s);
   // dx is a convolution of dy (one per phase when strided), unless dx has too few channels to fill a
   // microkernel's columns (a first layer's 1 or 3): then im2col + col2im, whose GEMM is KH*KW*cg wide, does better.
   if (2 * geo.cg >= d.gemm.nr) return bwd_input_by_phases(d, dx, dy, filter, s, geo);
