@@ -384,12 +384,15 @@ bool direct_shape(const ck_conv2d_info& s) {
          s.groups == 1 && 2 * s.pad_left <= s.k_w && 2 * s.pad_right <= s.k_w;
 }
 
+size_t l2_bytes() { return ck_cpu().l2_bytes != 0 ? ck_cpu().l2_bytes : size_t(1) << 20; }
+
+size_t filter_bytes(const ck_conv2d_info& s) { return s.k_h * s.k_w * s.in_c * s.out_c * sizeof(float); }
+
 // The forward kernel reads its weights as stored, all of them for every output row: within half of L2 they stay
 // there (the Fashion layer's 200 KiB, forward 1.11-1.31x and backward-input 1.34-1.51x on Zen 5's 1 MiB); the
 // VGG layer's 576 KiB ran forward no faster than the GEMM path, and 3 x 3 x 256 x 256 (2.25 MiB) at half its speed.
 bool direct_conv(const ck_conv2d_info& s) {
-  const size_t l2 = ck_cpu().l2_bytes != 0 ? ck_cpu().l2_bytes : size_t(1) << 20;
-  return direct_shape(s) && s.k_h * s.k_w * s.in_c * s.out_c * sizeof(float) <= l2 / 2;
+  return direct_shape(s) && filter_bytes(s) <= l2_bytes() / 2;
 }
 
 // The gradient kernel holds no weights: 3-wide kernels up to 128 channels (the VGG layer 1.09-1.20x), 5-wide
@@ -429,9 +432,11 @@ ck_conv2d_info direct_conv_bwd_input_geometry(const ck_conv2d_info& s) {
           s.k_h - 1 - s.pad_top, s.k_h - 1 - s.pad_bottom, s.k_w - 1 - s.pad_left, s.k_w - 1 - s.pad_right, 1};
 }
 
+// The GEMM path runs the backward-input slower than the forward, so the direct kernel pays up to filters of all
+// of L2 there: 576-900 KiB filters ran 1.05-1.17x faster on two Zen 5 threads (docs/kernels.md).
 bool direct_conv_bwd_input(const ck_conv2d_info& s) {
-  return direct_conv(s) && s.pad_left == s.k_w / 2 && s.pad_right == s.k_w / 2 && s.pad_top < s.k_h &&
-         s.pad_bottom < s.k_h;
+  return direct_shape(s) && filter_bytes(s) <= l2_bytes() && s.pad_left == s.k_w / 2 && s.pad_right == s.k_w / 2 &&
+         s.pad_top < s.k_h && s.pad_bottom < s.k_h;
 }
 
 void direct_conv_bwd_input_run(const ck_dispatch& d, float* dx, const float* dy, const float* filter,

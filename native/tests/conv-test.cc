@@ -185,7 +185,8 @@ CK_TEST(conv2d_against_loops) {
       make(1, 6, 9, 4, 16, 3, 5, 1, 1, 1, 1, 0, 1, 1, 2, 1),    // direct 3 x 5, uneven padding
       make(2, 4, 12, 8, 16, 1, 3, 1, 1, 1, 1, 0, 0, 1, 1, 1),   // direct 1 x 3
       make(1, 5, 7, 72, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),   // direct 3x3, 72 channels: backward-input 2 vectors + 8
-      make(1, 4, 6, 128, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), // 576 KiB of weights (over half of a 1 MiB L2): GEMM forward, direct gradient
+      make(1, 4, 6, 128, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), // 576 KiB of weights (over half of a 1 MiB L2): GEMM forward, direct backward
+      make(1, 3, 5, 176, 176, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), // 1089 KiB (over all of it): GEMM forward and backward-input
   };
   ck_for_each_isa([&](ck_isa) {
     uint32_t seed = 1;
