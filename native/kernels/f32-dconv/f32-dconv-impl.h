@@ -21,10 +21,17 @@ void ck_f32_dconv_tile(size_t kh_n, size_t c, size_t oc, size_t o0, size_t n, co
   using reg = typename V::reg;
   constexpr size_t W = V::width;
   reg acc[P][NV];
+  // The tile's outputs and residual are usually out of cache: fetching them now hides the misses behind the FMAs
+  // instead of the stores at the end waiting for them.
+  const float* res = p->residual != nullptr ? p->residual + (y - p->output) : nullptr;
 #pragma GCC unroll 16
   for (size_t o = 0; o < P; ++o)
 #pragma GCC unroll 2
-    for (size_t v = 0; v < NV; ++v) acc[o][v] = V::zero();
+    for (size_t v = 0; v < NV; ++v) {
+      acc[o][v] = V::zero();
+      __builtin_prefetch(y + o * oc + o0 + v * W, 1);
+      if (res != nullptr) __builtin_prefetch(res + o * oc + o0 + v * W);
+    }
   for (size_t kh = 0; kh < kh_n; ++kh) {
     if (rows[kh] == nullptr) continue;
     const float* x = rows[kh] + off;

@@ -51,13 +51,18 @@ struct ck_gemm_tile {
   static_assert(R <= MR, "a tile computes at most the panel's rows");
   reg acc[R][NV];
 
-  // The C tile's rows are ldc apart and usually out of cache: start fetching them now, so the k loop hides
-  // the misses instead of the stores at the end waiting for them.
-  CK_INLINE void begin(size_t mr, size_t nr, const float* c, size_t ldc) {
+  // The C tile's rows (and the residual's) are ldc apart and usually out of cache: start fetching them now, so
+  // the k loop hides the misses instead of the stores at the end waiting for them.
+  CK_INLINE void begin(size_t mr, size_t nr, const float* c, size_t ldc, const ck_gemm_params* p) {
+    const float* res = p->residual != nullptr ? p->residual + (c - p->output) : nullptr;
 #pragma GCC unroll 32
     for (size_t i = 0; i < mr; ++i) {
       __builtin_prefetch(c + i * ldc, 1);
       __builtin_prefetch(c + i * ldc + nr - 1, 1);
+      if (res != nullptr) {
+        __builtin_prefetch(res + i * ldc);
+        __builtin_prefetch(res + i * ldc + nr - 1);
+      }
     }
 #pragma GCC unroll 32
     for (size_t i = 0; i < R; ++i)
@@ -118,7 +123,7 @@ template <class V, size_t MR, size_t NR, size_t R>
 inline void ck_f32_gemm_tile(size_t mr, size_t nr, size_t kc, const float* CK_RESTRICT a, const float* CK_RESTRICT b,
                              float* CK_RESTRICT c, size_t ldc, const ck_gemm_params* p) {
   ck_gemm_tile<V, MR, NR, R> t;
-  t.begin(mr, nr, c, ldc);
+  t.begin(mr, nr, c, ldc, p);
   t.madd_packed(a, b, kc);
   t.store(mr, nr, c, ldc, p);
 }
@@ -127,7 +132,7 @@ template <class V, size_t MR, size_t NR, size_t R>
 inline void ck_f32_igemm_tile(size_t mr, size_t nr, size_t kc, size_t ks, const float* const* a,
                               const float* CK_RESTRICT b, float* CK_RESTRICT c, size_t ldc, const ck_gemm_params* p) {
   ck_gemm_tile<V, MR, NR, R> t;
-  t.begin(mr, nr, c, ldc);
+  t.begin(mr, nr, c, ldc, p);
   for (size_t s = 0; s < ks; ++s, a += MR) b = t.madd_rows(a, b, kc);
   t.store(mr, nr, c, ldc, p);
 }
@@ -137,7 +142,7 @@ inline void ck_f32_gemm_brows_tile(size_t mr, size_t nr, size_t kc, const float*
                                    const float* const* b_rows, size_t b_off, float* CK_RESTRICT c, size_t ldc,
                                    const ck_gemm_params* p) {
   ck_gemm_tile<V, MR, NR, R> t;
-  t.begin(mr, nr, c, ldc);
+  t.begin(mr, nr, c, ldc, p);
   t.madd_b_rows(a, b_rows, b_off, kc);
   t.store(mr, nr, c, ldc, p);
 }
