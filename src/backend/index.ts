@@ -60,6 +60,19 @@ export function getBackend(): BackendName {
 export function withBackend<T>(name: BackendName, fn: () => T): T {
   const prev = backend();
   setBackend(name);
+  return withActive(active!, fn, prev);
+}
+
+/**
+ * Runs fn (synchronous kernels) on the given Backend: `createNativeBackend(addon)` of another build of the addon
+ * (bench/ab.js, which alternates two builds in one process), restoring the previous one afterwards.
+ */
+export function withBackendImpl<T>(impl: Backend, fn: () => T): T {
+  return withActive(impl, fn, backend());
+}
+
+function withActive<T>(impl: Backend, fn: () => T, prev: Backend): T {
+  active = impl;
   try {
     return fn();
   } finally {

@@ -13,7 +13,7 @@ import * as pool from './pool.js';
 /**
  * The native backend: each method checks dtype (float32 only) and calls the addon, which re-checks every size
  * and writes the output it is given. Get the addon from `loadNative()`.
- * @example const { addon } = loadNative(); if (addon) setBackendImpl(createNativeBackend(addon));
+ * @example const other = createNativeBackend(require('/tmp/convkit-before.node')); withBackendImpl(other, () => model.predictSync(x))
  * @throws ConvkitError (naming the op) for float64 tensors; RangeError/TypeError from the addon for bad sizes.
  */
 export function createNativeBackend(addon: NativeAddon): Backend {
