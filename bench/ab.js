@@ -8,7 +8,7 @@
 //
 // Cases: net:<lenet5|tutorial|resnet> (predictSync, batch 256), train:<net> (trainOnBatchSync, batch 64),
 // conv:<layer>:<fwd|bwd-input|bwd-filter> (a bench/conv.js layer by a word of its name, with `out`),
-// gemm:MxNxK (ops.matmul with `out`). Prints each build's median time and B's speed over A's.
+// pool:NxHxWxC (a 2x2 max pooling with `out`), gemm:MxNxK (ops.matmul with `out`). Prints each build's median time and B's speed over A's.
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { createNativeBackend } from '../dist/src/backend/native/index.js';
@@ -57,12 +57,17 @@ function workOf(spec) {
     if (!make) throw new Error(`${spec}: the pass is fwd, bwd-input or bwd-filter`);
     return reusingOutputs(make);
   }
+  if (kind === 'pool') {
+    const [n, h, w, c] = name.split('x').map(Number);
+    const x = randomNormal([n, h, w, c], { seed: 1 });
+    return reusingOutputs(() => ops.request.maxPool2d(x, { poolSize: 2 }));
+  }
   if (kind === 'gemm') {
     const [m, n, k] = name.split('x').map(Number);
     const x = randomNormal([m, k], { seed: 1 }), w = randomNormal([k, n], { seed: 2 });
     return reusingOutputs(() => ops.request.matmul(x, w));
   }
-  throw new Error(`${spec}: a case is net:, train:, conv: or gemm:`);
+  throw new Error(`${spec}: a case is net:, train:, conv:, pool: or gemm:`);
 }
 
 const median = (t) => [...t].sort((p, q) => p - q)[t.length >> 1];

@@ -37,8 +37,8 @@ ck_dispatch make_table(ck_isa isa) {
   if (i == isa) d.dwconv = fn, d.dwconv_run9 = run9_fn, d.dwconv_grad = grad_fn;
 #include "kernels/f32-dwconv/f32-dwconv.inc"
 #undef CK_DWCONV_UKERNEL
-#define CK_MAXPOOL_UKERNEL(i, fn) \
-  if (i == isa) d.maxpool_bwd = fn;
+#define CK_MAXPOOL_UKERNEL(i, fwd_fn, bwd_fn) \
+  if (i == isa) d.maxpool_fwd = fwd_fn, d.maxpool_bwd = bwd_fn;
 #include "kernels/f32-maxpool/f32-maxpool.inc"
 #undef CK_MAXPOOL_UKERNEL
 #define CK_CHANNEL_UKERNELS(i, sfx)                         \

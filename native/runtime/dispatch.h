@@ -50,7 +50,8 @@ struct ck_dispatch {
   ck_f32_vmulc_fn vmulc;
   ck_f32_vargmax_fn vargmax;
   ck_f32_vfinite_fn vfinite;
-  ck_f32_maxpool_bwd_fn maxpool_bwd;             // windows that tile the input
+  ck_f32_maxpool_fwd_fn maxpool_fwd;             // windows that tile the input
+  ck_f32_maxpool_bwd_fn maxpool_bwd;
   ck_f32_vunary_fn unary[CK_ACT_COUNT];          // [CK_ACT_LINEAR] is null
   ck_f32_vunary_bwd_fn unary_bwd[CK_ACT_COUNT];  // [CK_ACT_LINEAR] is null
   ck_f32_softmax_fn softmax;

@@ -32,6 +32,13 @@ Window window(const ck_pool2d_info& s, size_t oh, size_t ow) {
   return w;
 }
 
+// Windows that tile the input (stride = pool size, no padding; the classic 2x2/2): each output row is one call of
+// the tiling microkernels (f32-maxpool.h), forward and backward.
+bool windows_tile(const ck_pool2d_info& s) {
+  return s.stride_h == s.pool_h && s.stride_w == s.pool_w && s.pad_top == 0 && s.pad_left == 0 && s.pad_bottom == 0 &&
+         s.pad_right == 0 && s.pool_h * s.pool_w <= 64 && s.out_h * s.pool_h <= s.in_h && s.out_w * s.pool_w <= s.in_w;
+}
+
 // Calls fn(out_pixel_offset, window) for every output pixel of image n.
 template <class Fn>
 void for_each_window(const ck_pool2d_info& s, size_t n, size_t oh, Fn&& fn) {
@@ -79,6 +86,15 @@ void zero(float* p, size_t n) {
 void ck_maxpool2d_fwd(float* y, const float* x, const ck_pool2d_info& s) {
   const ck_dispatch& d = ck_kernels();
   const size_t c_n = s.channels, row = s.in_w * c_n;
+  if (windows_tile(s)) {
+    // one call per output row, where the path below made a vector call or two per output pixel: a 2x2 pool of
+    // 32 channels was mostly calls
+    for_output_rows(s, [&](size_t t) {
+      const size_t n = t / s.out_h, oh = t % s.out_h;
+      d.maxpool_fwd(c_n, s.out_w, s.pool_h, s.pool_w, x + cell(s, n, oh * s.pool_h, 0), row, y + t * s.out_w * c_n);
+    });
+    return;
+  }
   // The windows' input columns depend on ow only: found once, not per output pixel.
   std::vector<Window> cols(s.out_w);
   for (size_t ow = 0; ow < s.out_w; ++ow) cols[ow] = window(s, 0, ow);
@@ -171,19 +187,13 @@ void maxpool_bwd_by_rows(const ck_dispatch& d, float* dx, const float* dy, const
 
 namespace {
 
-// Windows that tile the input (stride = pool size, no padding; the classic 2x2/2): each input cell is in at most
-// one window, so each output row's input rows are written in one pass by the maxpool_bwd microkernel, and
-// the cells no window covers (the last rows and columns of an odd size) get zeros.
-bool windows_tile(const ck_pool2d_info& s) {
-  return s.stride_h == s.pool_h && s.stride_w == s.pool_w && s.pad_top == 0 && s.pad_left == 0 && s.pad_bottom == 0 &&
-         s.pad_right == 0 && s.pool_h * s.pool_w <= 64 && s.out_h * s.pool_h <= s.in_h && s.out_w * s.pool_w <= s.in_w;
-}
-
 // dx[0, n) = dx * f'(.) from f's output x[0, n), while a task's dx is still in cache; nothing for linear.
 void activation_bwd(const ck_dispatch& d, ck_act act, float alpha, float* dx, const float* x, size_t n) {
   if (act != CK_ACT_LINEAR) d.unary_bwd[act](n, dx, x, dx, alpha);
 }
 
+// Each input cell is in at most one window, so the microkernel writes every covered cell of dx once, and the
+// cells no window covers (the last rows and columns of an odd size) get zeros.
 void maxpool_bwd_tiled(const ck_dispatch& d, float* dx, const float* dy, const float* x, const ck_pool2d_info& s,
                        ck_act act, float alpha) {
   const size_t c_n = s.channels, row = s.in_w * c_n, covered = s.out_w * s.pool_w * c_n;

@@ -101,6 +101,33 @@ CK_TEST(pooling_against_loops) {
   });
 }
 
+// NaNs through the tiling max-pooling kernels: a window's result is its first cell's NaN, and a later cell's NaN
+// never wins (the loops' strict comparison, as the reference backend's); the backward routes dy the same way.
+CK_TEST(tiling_maxpool_nan_like_loops) {
+  ck_for_each_isa([&](ck_isa isa) {
+    uint32_t seed = 30;
+    for (const auto& s : kPoolConfigs) {
+      if (s.stride_h != s.pool_h || s.stride_w != s.pool_w || s.pad_top + s.pad_bottom + s.pad_left + s.pad_right != 0)
+        continue;
+      std::vector<float> x = ck_random(s.batch * s.in_h * s.in_w * s.channels, ++seed);
+      for (size_t i = 0; i < x.size(); i += 5) x[i] = NAN;
+      const std::vector<float> dy = ck_random(s.batch * s.out_h * s.out_w * s.channels, ++seed);
+      const PoolWant w = naive_pool(s, x, dy);
+      std::vector<float> y(dy.size());
+      ck_maxpool2d_fwd(y.data(), x.data(), s);
+      for (size_t i = 0; i < y.size(); ++i)
+        CK_CHECK(std::isnan(w.max_y[i]) ? std::isnan(y[i]) : double(y[i]) == w.max_y[i],
+                 std::string(ck_isa_name(isa)) + " maxpool fwd, output " + std::to_string(i) + ": got " +
+                     std::to_string(y[i]) + ", want " + std::to_string(w.max_y[i]));
+      expect_close("maxpool bwd with NaNs", [&] {
+        std::vector<float> dx(x.size(), 1.0f);
+        ck_maxpool2d_bwd(dx.data(), dy.data(), x.data(), s);
+        return dx;
+      }, w.max_dx, 0);
+    }
+  });
+}
+
 // Max pooling's backward through the activation whose output it pooled: the same bits as the two ops in turn.
 CK_TEST(maxpool_bwd_through_activation) {
   ck_for_each_isa([&](ck_isa isa) {
