@@ -60,7 +60,7 @@ export function getBackend(): BackendName {
 export function withBackend<T>(name: BackendName, fn: () => T): T {
   const prev = backend();
   setBackend(name);
-  return withActive(active!, fn, prev);
+  return restoring(prev, fn);
 }
 
 /**
@@ -68,11 +68,12 @@ export function withBackend<T>(name: BackendName, fn: () => T): T {
  * (bench/ab.js, which alternates two builds in one process), restoring the previous one afterwards.
  */
 export function withBackendImpl<T>(impl: Backend, fn: () => T): T {
-  return withActive(impl, fn, backend());
+  const prev = backend();
+  active = impl;
+  return restoring(prev, fn);
 }
 
-function withActive<T>(impl: Backend, fn: () => T, prev: Backend): T {
-  active = impl;
+function restoring<T>(prev: Backend, fn: () => T): T {
   try {
     return fn();
   } finally {
