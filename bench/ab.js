@@ -23,7 +23,9 @@ if (!otherPath || caseArgs.length === 0) {
   console.error('usage: node bench/ab.js <other convkit.node> <case>... (see the comment at the top of bench/ab.js)');
   process.exit(2);
 }
-const a = createNativeBackend(native.loadNative().addon);
+const { addon, error } = native.loadNative();
+if (!addon) throw new Error(`this checkout's addon did not load (build it first: npx node-gyp build): ${error?.message}`);
+const a = createNativeBackend(addon);
 const b = createNativeBackend(createRequire(import.meta.url)(otherPath));
 
 const model = (name) => architectures.architecture(name, { seed: 1 });
