@@ -56,4 +56,18 @@ struct ck_simd_scalar {
   static reg normal_cdf(reg x) { return float(0.5 * std::erfc(-double(x) * 0.70710678118654752)); }
 };
 
+// The first n (<= V::width) floats at p, in any vocabulary V: a whole vector when n is the width, else masked.
+template <class V>
+CK_INLINE typename V::reg ck_load_n(const float* p, size_t n) {
+  return n == V::width ? V::load(p) : V::load_partial(p, n);
+}
+
+template <class V>
+CK_INLINE void ck_store_n(float* p, typename V::reg v, size_t n) {
+  if (n == V::width)
+    V::store(p, v);
+  else
+    V::store_partial(p, v, n);
+}
+
 }  // namespace

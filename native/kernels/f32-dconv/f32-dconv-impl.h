@@ -43,7 +43,7 @@ void ck_f32_dconv_tile(size_t kh_n, size_t c, size_t oc, size_t o0, size_t n, co
 #pragma GCC unroll 2
         for (size_t v = 0; v < NV; ++v) {
           const float* src = wk + (kw * c + ci) * oc + v * W;
-          wv[kw][v] = v + 1 < NV || n == W ? V::load(src) : V::load_partial(src, n);
+          wv[kw][v] = ck_load_n<V>(src, v + 1 < NV ? W : n);
         }
 #pragma GCC unroll 20
       for (size_t j = L; j + R < P + KW - 1; ++j) {
@@ -123,7 +123,7 @@ struct ck_dconv_grad_block {
 
   CK_INLINE reg load_dy(const float* dy, size_t ow, size_t v) const {
     const float* src = dy + ow * oc + o0 + v * W;
-    return v + 1 < NV || m == W ? V::load(src) : V::load_partial(src, m);
+    return ck_load_n<V>(src, v + 1 < NV ? W : m);
   }
 
   // acc[kw] += x(iw) * dy(ow) for the one kernel column kw = iw + pad_left - ow
@@ -197,11 +197,7 @@ struct ck_dconv_grad_block {
       for (size_t cb = 0; cb < CB; ++cb)
 #pragma GCC unroll 2
         for (size_t v = 0; v < NV; ++v) {
-          float* out = sums + (kw * c + c0 + cb) * oc + o0 + v * W;
-          if (v + 1 < NV || m == W)
-            V::store(out, acc[kw][cb][v]);
-          else
-            V::store_partial(out, acc[kw][cb][v], m);
+          ck_store_n<V>(sums + (kw * c + c0 + cb) * oc + o0 + v * W, acc[kw][cb][v], v + 1 < NV ? W : m);
         }
   }
 };

@@ -16,9 +16,7 @@ template <class V, size_t U, size_t P>
 inline void ck_f32_dwconv_block(size_t channels, size_t c0, size_t n, size_t ks, const float* const* x,
                                 const float* w, float* y, size_t y_stride, const ck_gemm_params* p) {
   constexpr size_t W = V::width;
-  const auto load = [n](const float* q, size_t u) {
-    return u + 1 < U || n == W ? V::load(q + u * W) : V::load_partial(q + u * W, n);
-  };
+  const auto load = [n](const float* q, size_t u) { return ck_load_n<V>(q + u * W, u + 1 < U ? W : n); };
   typename V::reg acc[P][U];
 #pragma GCC unroll 4
   for (size_t q = 0; q < P; ++q)
@@ -185,24 +183,16 @@ inline void ck_f32_dwconv_run(size_t pixels, size_t channels, const float* const
 template <class V, size_t G>
 inline void ck_f32_dwconv_grad_taps(size_t channels, size_t c, size_t n, size_t pixels, const float* const* x,
                                     size_t step, const float* dy, float* const* dw) {
-  constexpr size_t W = V::width;
-  const auto load = [n](const float* q) { return n == W ? V::load(q) : V::load_partial(q, n); };
   typename V::reg acc[G];
 #pragma GCC unroll 8
   for (size_t j = 0; j < G; ++j) acc[j] = V::zero();
   for (size_t p = 0; p < pixels; ++p) {
-    const typename V::reg g = load(dy + p * channels + c);
+    const typename V::reg g = ck_load_n<V>(dy + p * channels + c, n);
 #pragma GCC unroll 8
-    for (size_t j = 0; j < G; ++j) acc[j] = V::fmadd(load(x[j] + p * step + c), g, acc[j]);
+    for (size_t j = 0; j < G; ++j) acc[j] = V::fmadd(ck_load_n<V>(x[j] + p * step + c, n), g, acc[j]);
   }
 #pragma GCC unroll 8
-  for (size_t j = 0; j < G; ++j) {
-    const typename V::reg sum = V::add(load(dw[j] + c), acc[j]);
-    if (n == W)
-      V::store(dw[j] + c, sum);
-    else
-      V::store_partial(dw[j] + c, sum, n);
-  }
+  for (size_t j = 0; j < G; ++j) ck_store_n<V>(dw[j] + c, V::add(ck_load_n<V>(dw[j] + c, n), acc[j]), n);
 }
 
 template <class V>

@@ -15,13 +15,13 @@ namespace {
 template <class S>
 inline typename S::reg ck_gemm_store_value(typename S::reg v, const float* c, size_t col, const ck_gemm_params* p,
                                            size_t n = S::width) {
-  const auto load = [n](const float* q) { return n == S::width ? S::load(q) : S::load_partial(q, n); };
-  if (p->accumulate) v = S::add(v, load(c));
+  if (p->accumulate) v = S::add(v, ck_load_n<S>(c, n));
   if (p->scale != nullptr)
-    v = p->bias != nullptr ? S::fmadd(v, load(p->scale + col), load(p->bias + col)) : S::mul(v, load(p->scale + col));
+    v = p->bias != nullptr ? S::fmadd(v, ck_load_n<S>(p->scale + col, n), ck_load_n<S>(p->bias + col, n))
+                           : S::mul(v, ck_load_n<S>(p->scale + col, n));
   else if (p->bias != nullptr)
-    v = S::add(v, load(p->bias + col));
-  if (p->residual != nullptr) v = S::add(v, load(p->residual + (c - p->output)));
+    v = S::add(v, ck_load_n<S>(p->bias + col, n));
+  if (p->residual != nullptr) v = S::add(v, ck_load_n<S>(p->residual + (c - p->output), n));
   if (p->act == CK_ACT_RELU) v = S::max(S::zero(), v);  // a NaN stays NaN (see ck_op_relu)
   if (p->act == CK_ACT_LEAKY_RELU) v = S::select_pos(v, v, S::mul(v, S::set1(p->alpha)));
   if (p->act == CK_ACT_RELU6) v = S::min(S::set1(6.0f), S::max(S::zero(), v));
@@ -31,11 +31,7 @@ inline typename S::reg ck_gemm_store_value(typename S::reg v, const float* c, si
 // v through the epilogue (ck_gemm_store_value) into the first n (<= width) floats at c.
 template <class S>
 inline void ck_gemm_store(float* c, typename S::reg v, size_t col, const ck_gemm_params* p, size_t n = S::width) {
-  v = ck_gemm_store_value<S>(v, c, col, p, n);
-  if (n == S::width)
-    S::store(c, v);
-  else
-    S::store_partial(c, v, n);
+  ck_store_n<S>(c, ck_gemm_store_value<S>(v, c, col, p, n), n);
 }
 
 // The accumulator tile both microkernels share: zeroed, fed k-steps from packed or indirect A, stored. It

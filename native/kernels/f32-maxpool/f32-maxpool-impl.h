@@ -17,19 +17,6 @@ inline void ck_maxpool_cells(size_t* cell, size_t c, size_t ph, size_t pw, size_
 }
 
 template <class V>
-inline typename V::reg ck_maxpool_load(const float* p, size_t n) {
-  return n == V::width ? V::load(p) : V::load_partial(p, n);
-}
-
-template <class V>
-inline void ck_maxpool_store(float* p, typename V::reg v, size_t n) {
-  if (n == V::width)
-    V::store(p, v);
-  else
-    V::store_partial(p, v, n);
-}
-
-template <class V>
 inline void ck_f32_maxpool_fwd(size_t c, size_t out_w, size_t ph, size_t pw, const float* x, size_t x_row, float* y) {
   using reg = typename V::reg;
   constexpr size_t W = V::width;
@@ -40,11 +27,11 @@ inline void ck_f32_maxpool_fwd(size_t c, size_t out_w, size_t ph, size_t pw, con
     const float* xw = x + ow * pw * c;
     for (size_t c0 = 0; c0 < c; c0 += W) {
       const size_t n = c - c0 < W ? c - c0 : W;
-      reg best = ck_maxpool_load<V>(xw + c0, n);
+      reg best = ck_load_n<V>(xw + c0, n);
       // max(v, best) is v > best ? v : best in every vocabulary (x86 max returns its second operand unless the
       // first is greater): the backward's select_gt in one instruction
-      for (size_t k = 1; k < cells; ++k) best = V::max(ck_maxpool_load<V>(xw + cell[k] + c0, n), best);
-      ck_maxpool_store<V>(y + ow * c + c0, best, n);
+      for (size_t k = 1; k < cells; ++k) best = V::max(ck_load_n<V>(xw + cell[k] + c0, n), best);
+      ck_store_n<V>(y + ow * c + c0, best, n);
     }
   }
 }
@@ -62,16 +49,16 @@ inline void ck_f32_maxpool_bwd(size_t c, size_t out_w, size_t ph, size_t pw, con
     float* dxw = dx + ow * pw * c;
     for (size_t c0 = 0; c0 < c; c0 += W) {
       const size_t n = c - c0 < W ? c - c0 : W;
-      reg best = ck_maxpool_load<V>(xw + c0, n), arg = V::zero();  // arg: the winning cell's index, as a float
+      reg best = ck_load_n<V>(xw + c0, n), arg = V::zero();  // arg: the winning cell's index, as a float
       for (size_t k = 1; k < cells; ++k) {
-        const reg v = ck_maxpool_load<V>(xw + cell[k] + c0, n);
+        const reg v = ck_load_n<V>(xw + cell[k] + c0, n);
         arg = V::select_gt(v, best, V::set1(float(k)), arg);
         best = V::select_gt(v, best, v, best);
       }
-      const reg g = ck_maxpool_load<V>(dy + ow * c + c0, n), zero = V::zero();
+      const reg g = ck_load_n<V>(dy + ow * c + c0, n), zero = V::zero();
       for (size_t k = 0; k < cells; ++k) {
         const reg kv = V::set1(float(k));
-        ck_maxpool_store<V>(dxw + cell[k] + c0, V::select_lt(arg, kv, zero, V::select_gt(arg, kv, zero, g)), n);
+        ck_store_n<V>(dxw + cell[k] + c0, V::select_lt(arg, kv, zero, V::select_gt(arg, kv, zero, g)), n);
       }
     }
   }
