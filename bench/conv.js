@@ -3,7 +3,7 @@
 // same op on the same tensors (its results checked against convkit's first), timed call by call against the
 // public op as a user calls it, with a fresh output each call and with `out`; and the tfjs CPU and WASM
 // backends on the same layer in the same run.
-import { convkit, reusingOutputs, useThreads } from './lib/convkit.js';
+import { convkit, measureCopyBandwidth, reusingOutputs, useThreads } from './lib/convkit.js';
 import { maxRelDiff } from './lib/graph.js';
 import { fmt, pct, printTable, reachFreshSteadyState, timeMedian, timePairedAsync, timeRounds } from './lib/harness.js';
 import { withTfBackend } from './contenders/tfjs.js';
@@ -126,14 +126,15 @@ export async function benchConv({ threadCounts, peaks, contenders = true }) {
     const row = [l.name];
     l.jobs.forEach((j, i) => row.push(fmt(l.flops / seconds[j] / 1e9), pct(l.flops / seconds[j] / 1e9 / peaks[threadCounts[i]])));
     const best = seconds[l.jobs.at(-1)];
-    row.push(l.memoryBound ? fmt(l.bytes / best / 1e9) : '');
+    const bound = l.memoryBound && measureCopyBandwidth(l.bytes, maxT);
+    row.push(l.memoryBound ? fmt(l.bytes / best / 1e9) : '', bound ? `${fmt(bound)} (${pct(l.bytes / best / 1e9 / bound)})` : '');
     row.push(fmt(l.torch), l.vsTorchFresh ? `${fmt(l.vsTorchFresh, 2)}x` : '-', l.vsTorchOut ? `${fmt(l.vsTorchOut, 2)}x` : '-');
     for (const be of ['wasm', 'cpu']) row.push(l.tf[be] ? `${fmt(l.tf[be] / best)}x` : '-');
     return row;
   });
   printTable(
-    `conv2d (GFLOP/s, % of measured FMA peak; outputs in reused buffers, as inside a model; GB/s of compulsory traffic for memory-bound layers; PyTorch ${torchVersion ?? '(not run)'} at ${maxT} threads and convkit's speed over it through the public op, median of per-pair ratios, with a fresh output each call and with out; speed-up over tfjs at all threads; tfjs-cpu timed on forward only)`,
-    ['layer / pass', ...threadCounts.flatMap((t) => [`${t}T GFLOP/s`, `${t}T %peak`]), 'GB/s', `PyTorch ${maxT}T GFLOP/s`, 'vs PyTorch', 'vs PyTorch (out)', 'vs tfjs-wasm', 'vs tfjs-cpu'],
+    `conv2d (GFLOP/s, % of measured FMA peak; outputs in reused buffers, as inside a model; GB/s of compulsory traffic for memory-bound layers, and the bandwidth bound: GB/s of a copy moving the same bytes on ${maxT} threads (memcpy, half read and half written), and the layer's share of it; PyTorch ${torchVersion ?? '(not run)'} at ${maxT} threads and convkit's speed over it through the public op, median of per-pair ratios, with a fresh output each call and with out; speed-up over tfjs at all threads; tfjs-cpu timed on forward only)`,
+    ['layer / pass', ...threadCounts.flatMap((t) => [`${t}T GFLOP/s`, `${t}T %peak`]), 'GB/s', 'copy GB/s (share)', `PyTorch ${maxT}T GFLOP/s`, 'vs PyTorch', 'vs PyTorch (out)', 'vs tfjs-wasm', 'vs tfjs-cpu'],
     rows,
   );
   return rows;

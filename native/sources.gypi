@@ -5,6 +5,7 @@
     'ck_common_sources': [
       'native/runtime/conv-depthwise.cc',
       'native/runtime/conv.cc',
+      'native/runtime/copy-probe.cc',
       'native/runtime/cpu.cc',
       'native/runtime/dispatch.cc',
       'native/runtime/elementwise.cc',

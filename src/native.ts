@@ -57,6 +57,8 @@ interface NativeSyncOps {
   setThreads(n: number): number;
   /** GFLOP/s of independent vector FMA chains on the current ISA, `threads` threads for about `seconds` (<= 10). */
   fmaPeakProbe(threads: number, seconds: number): number;
+  /** GB/s read plus written copying `bytes / 2` into another `bytes / 2` on `threads` threads for about `seconds` (<= 10). */
+  copyBandwidthProbe(bytes: number, threads: number, seconds: number): number;
 
   matmul(a: Float32Array, b: Float32Array, y: Float32Array, m: number, k: number, n: number, transposeA: boolean,
     transposeB: boolean, bias: Float32Array | null, activation: NativeActivation, alpha: number, scale?: Float32Array | null,

@@ -18,6 +18,15 @@ export function measurePeak(threads) {
   return best;
 }
 
+/** GB/s of copying bytes / 2 into another bytes / 2 on this many threads, measured now: the bound a memory-bound kernel moving `bytes` is compared against. */
+export function measureCopyBandwidth(bytes, threads) {
+  const { addon } = native.loadNative();
+  if (!addon || typeof addon.copyBandwidthProbe !== 'function') return undefined;
+  let best = 0;
+  for (let i = 0; i < 3; i++) best = Math.max(best, addon.copyBandwidthProbe(bytes, threads, 0.1));
+  return best;
+}
+
 /**
  * A function running what `make` returns (an `ops.request.*` call, or an OpProgram such as an `ops.programs.*`
  * call) with its outputs in buffers reused from one call to the next, as inside a model (its buffer pool): a

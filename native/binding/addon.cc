@@ -100,6 +100,19 @@ Napi::Value FmaPeakProbe(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), gflops);
 }
 
+// copyBandwidthProbe(bytes, threads, seconds) -> GB/s read plus written copying bytes / 2 into bytes / 2.
+Napi::Value CopyBandwidthProbe(const Napi::CallbackInfo& info) {
+  const Args args(info, "copyBandwidthProbe");
+  const size_t bytes = args.dim(0, "bytes", 128);
+  const size_t threads = args.dim(1, "threads", 1);
+  if (threads > 256) args.range_error("threads must be at most 256, received " + std::to_string(threads));
+  const double seconds = args.number(2, "seconds");
+  if (!(seconds > 0 && seconds <= 10)) args.range_error("seconds must be in (0, 10], received " + std::to_string(seconds));
+  double gbps = 0.0;
+  run_native(args, [&] { gbps = ck_copy_bandwidth_probe(bytes, threads, seconds); });
+  return Napi::Number::New(info.Env(), gbps);
+}
+
 // Node unloads an addon when the last environment that loaded it ends (the last worker_thread that imported
 // convkit), but the compute thread and the pool threads outlive environments and would then run unmapped
 // code. Opening ourselves once more with RTLD_NODELETE keeps the library mapped until the process exits.
@@ -119,6 +132,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setIsa", Napi::Function::New(env, SetIsa, "setIsa"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("fmaPeakProbe", Napi::Function::New(env, FmaPeakProbe, "fmaPeakProbe"));
+  exports.Set("copyBandwidthProbe", Napi::Function::New(env, CopyBandwidthProbe, "copyBandwidthProbe"));
   ck_register_matmul_ops(env, exports);
   ck_register_conv_ops(env, exports);
   ck_register_pool_ops(env, exports);

@@ -97,6 +97,11 @@ describe.skipIf(!addon)(`native addon info${error ? ` (skipped: ${error.message}
     expect(a.fmaPeakProbe(1, 0.05)).toBeGreaterThan(1);
   });
 
+  it('measures a plausible copy bandwidth (over 0.1 GB/s), odd sizes and more threads than bytes included', () => {
+    expect(a.copyBandwidthProbe(1 << 20, 2, 0.02)).toBeGreaterThan(0.1);
+    expect(a.copyBandwidthProbe(129, 3, 0.01)).toBeGreaterThan(0.1);
+  });
+
   it('loads and runs in a worker thread (context-aware)', async () => {
     const code = `
       const { parentPort, workerData } = require('node:worker_threads');

@@ -48,3 +48,7 @@ bool ck_threads_pinned();
 // FMA throughput of the current ISA's probe kernel (independent vector FMA chains) on `threads` threads
 // running for about `seconds`, in GFLOP/s: the peak benchmarks compare against.
 double ck_fma_peak_probe(size_t threads, double seconds);
+
+// GB/s moved (read plus written) by copying bytes / 2 into another bytes / 2, split over `threads` threads,
+// for about `seconds`: the bandwidth bound benchmarks compare memory-bound kernels against.
+double ck_copy_bandwidth_probe(size_t bytes, size_t threads, double seconds);
