@@ -93,6 +93,16 @@ void check(const ck_conv2d_info& s, uint32_t seed) {
   CK_CHECK(bad < 0, name(s) + " forward (bias + relu): " + ck_describe_mismatch(y, y_want, bad));
   CK_CHECK(ck_same_for_thread_counts(fwd), name(s) + " forward: 1 and 2 threads differ");
 
+  // relu6, with a bias around 6 so that both bounds clip
+  std::vector<float> bias6 = bias, y6(dy.size(), NAN);
+  for (float& b : bias6) b += 6.0f;
+  const ck_epilogue ep6{bias6.data(), CK_ACT_RELU6, 0};
+  ck_conv2d_fwd(y6.data(), x.data(), f.data(), s, &ep6);
+  std::vector<double> y6_want = want.y;
+  for (size_t i = 0; i < y6_want.size(); ++i) y6_want[i] = std::min(6.0, std::max(0.0, y6_want[i] + bias6[i % s.out_c]));
+  bad = ck_first_mismatch(y6, y6_want, 1e-6, rtol, y_scale);
+  CK_CHECK(bad < 0, name(s) + " forward (bias + relu6): " + ck_describe_mismatch(y6, y_want, bad));
+
   // a batch normalization folded in (scale, bias) and a residual added before the activation, which is
   // applied in the store (relu) or after it (elu)
   const std::vector<float> col_scale = ck_random(s.out_c, seed + 4), residual = ck_random(dy.size(), seed + 5);
