@@ -133,11 +133,13 @@ CK_INLINE void ck_f32_dwconv_run_vector_shared(size_t q0, size_t c, size_t n, si
     typename V::reg wv[3];
 #pragma GCC unroll 3
     for (size_t kw = 0; kw < 3; ++kw) wv[kw] = load(w + (kh * 3 + kw) * channels + c);
-    const float* row = x[kh * 3] + q0 * step + c;
+    // the pixels from tap (kh, 0)'s: 0 .. P+1 forwards, P-1 .. -2 backwards, one pointer step apart
+    const ptrdiff_t stride = S * ptrdiff_t(step);
+    const float* px = x[kh * 3] + q0 * step + c + (S > 0 ? 0 : ptrdiff_t(P) - 1) * ptrdiff_t(step);
 #pragma GCC unroll 10
-    for (size_t i = 0; i < P + 2; ++i) {
-      const ptrdiff_t j = S > 0 ? ptrdiff_t(i) : ptrdiff_t(P) - 1 - ptrdiff_t(i);  // the pixel, from tap (kh, 0)'s
-      const typename V::reg xv = V::in_register(load(row + j * ptrdiff_t(step)));
+    for (size_t i = 0; i < P + 2; ++i, px += stride) {
+      const ptrdiff_t j = S > 0 ? ptrdiff_t(i) : ptrdiff_t(P) - 1 - ptrdiff_t(i);
+      const typename V::reg xv = V::in_register(load(px));
 #pragma GCC unroll 3
       for (size_t kw = 0; kw < 3; ++kw) {
         const ptrdiff_t q = j - S * ptrdiff_t(kw);
