@@ -119,7 +119,9 @@ CK_INLINE void ck_f32_dwconv_run_vector(size_t q0, size_t c, size_t n, size_t ch
 // The same sums where tap (kh, kw) of a 3x3 filter reads the input pixel S*kw pixels on from tap (kh, 0)'s
 // (S = 1 at stride 1; S = -1 for backward-input at stride 1): each of a kernel row's P+2 input pixels is loaded
 // once for the up to 3 output pixels that read it, 30 loads instead of 72 for 8 pixels. The columns run in the
-// direction that still gives each accumulator its taps in order.
+// direction that still gives each accumulator its taps in order. Each row's pixels 2P on are prefetched at the
+// same channels: the hardware prefetchers left the loads of wide rows waiting on L2 and L3 (past a run's end,
+// they land in the following input row; a prefetch never faults).
 template <class V, size_t P, int S, bool Full>
 CK_INLINE void ck_f32_dwconv_run_vector_shared(size_t q0, size_t c, size_t n, size_t channels,
                                                const float* const* x, size_t step, const float* w, float* y,
@@ -139,6 +141,7 @@ CK_INLINE void ck_f32_dwconv_run_vector_shared(size_t q0, size_t c, size_t n, si
 #pragma GCC unroll 10
     for (size_t i = 0; i < P + 2; ++i, px += stride) {
       const ptrdiff_t j = S > 0 ? ptrdiff_t(i) : ptrdiff_t(P) - 1 - ptrdiff_t(i);
+      if (i < P) __builtin_prefetch(px + ptrdiff_t(2 * P) * ptrdiff_t(step));
       const typename V::reg xv = V::in_register(load(px));
 #pragma GCC unroll 3
       for (size_t kw = 0; kw < 3; ++kw) {
