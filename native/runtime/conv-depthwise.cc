@@ -58,7 +58,7 @@ void dwconv_pixels(const ck_dispatch& d, float* dst, size_t dst_h, size_t dst_w,
   for (size_t q = 0; q < dst_w; ++q)
     for (size_t kw = 0; kw < k_w; ++kw) cols[q * k_w + kw] = map_w(q, kw);
   // The columns [run_lo, run_hi) whose taps all read the source, each tap's source column run_step after the
-  // previous column's: there a row with every kernel row inside runs the 9-tap run kernel.
+  // previous column's: there every row runs the 9-tap run kernel (kernel rows in the padding left out).
   const auto inside = [&](size_t q) {
     for (size_t kw = 0; kw < k_w; ++kw)
       if (cols[q * k_w + kw] < 0) return false;
@@ -82,11 +82,9 @@ void dwconv_pixels(const ck_dispatch& d, float* dst, size_t dst_h, size_t dst_w,
     const float** ptrs =
         reinterpret_cast<const float**>(ck_scratch(CK_SCRATCH_A_ROWS, 2 * (CK_DWCONV_PIXELS * taps + k_h)));
     const float** rows = ptrs + CK_DWCONV_PIXELS * taps;
-    bool all_rows = true;
     for (size_t kh = 0; kh < k_h; ++kh) {
       const ptrdiff_t sr = map_h(r, kh);
       rows[kh] = sr < 0 ? nullptr : src + (n * src_h + size_t(sr)) * src_w * c_n;
-      all_rows = all_rows && rows[kh] != nullptr;
     }
     float* dst_row = dst + (n * dst_h + r) * dst_w * c_n;
     const auto pixel_groups = [&](size_t q_begin, size_t q_end) {
@@ -104,10 +102,11 @@ void dwconv_pixels(const ck_dispatch& d, float* dst, size_t dst_h, size_t dst_w,
         if (post != nullptr) post(pixels * c_n, out, out, alpha);
       }
     };
-    if (!all_rows || run_hi == run_lo) return pixel_groups(0, dst_w);
+    if (run_hi == run_lo) return pixel_groups(0, dst_w);
     pixel_groups(0, run_lo);
     for (size_t kh = 0; kh < k_h; ++kh)
-      for (size_t kw = 0; kw < k_w; ++kw) ptrs[kh * k_w + kw] = rows[kh] + size_t(cols[run_lo * k_w + kw]) * c_n;
+      for (size_t kw = 0; kw < k_w; ++kw)
+        ptrs[kh * k_w + kw] = rows[kh] == nullptr ? nullptr : rows[kh] + size_t(cols[run_lo * k_w + kw]) * c_n;
     float* out = dst_row + run_lo * c_n;
     d.dwconv_run9(run_hi - run_lo, c_n, ptrs, size_t(run_step) * c_n, filter, out, &p);
     if (post != nullptr) post((run_hi - run_lo) * c_n, out, out, alpha);

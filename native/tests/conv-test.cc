@@ -163,6 +163,8 @@ CK_TEST(conv2d_against_loops) {
       make(3, 40, 33, 11, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 11),  // depthwise backward-filter over two row chunks
       make(2, 5, 21, 35, 35, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 35),  // depthwise: runs of 8, 4 and 1 pixels, whole vectors and a tail
       make(2, 17, 30, 9, 9, 5, 3, 2, 2, 1, 2, 2, 1, 2, 0, 9),     // depthwise strided, dilated: edge runs
+      make(2, 5, 49, 37, 37, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 37),  // depthwise 3x3 stride 2: runs of 8, 8, 4, 1, 1, 1
+      make(1, 6, 50, 16, 16, 3, 3, 2, 2, 1, 1, 0, 1, 0, 1, 16),  // the same padded as TF's 'same' (bottom and right)
       make(2, 5, 4, 8, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1),     // pointwise: plain GEMM
       make(1, 12, 12, 40, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),  // depth 360 > KC
       make(3, 20, 20, 2, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),   // several im2col tiles and pixel blocks

@@ -108,6 +108,7 @@ CK_INLINE void ck_f32_dwconv_run_vector(size_t q0, size_t c, size_t n, size_t ch
   for (size_t q = 0; q < P; ++q) acc[q] = V::zero();
 #pragma GCC unroll 9
   for (size_t t = 0; t < KS; ++t) {
+    if (x[t] == nullptr) continue;
     const typename V::reg wv = load(w + t * channels + c);
     const float* xt = x[t] + q0 * step + c;
 #pragma GCC unroll 8
@@ -132,6 +133,7 @@ CK_INLINE void ck_f32_dwconv_run_vector_shared(size_t q0, size_t c, size_t n, si
   for (size_t q = 0; q < P; ++q) acc[q] = V::zero();
 #pragma GCC unroll 3
   for (size_t kh = 0; kh < 3; ++kh) {
+    if (x[kh * 3] == nullptr) continue;
     typename V::reg wv[3];
 #pragma GCC unroll 3
     for (size_t kw = 0; kw < 3; ++kw) wv[kw] = load(w + (kh * 3 + kw) * channels + c);
@@ -184,11 +186,12 @@ inline void ck_f32_dwconv_run_all(size_t pixels, size_t channels, const float* c
 }
 
 // 1 or -1 when each kernel row's taps read consecutive pixels at the run's step, forwards or backwards; else 0.
+// Rows in the padding (null) read nothing.
 inline int ck_f32_dwconv_run_direction(const float* const* x, size_t step) {
   const ptrdiff_t s = ptrdiff_t(step);
   bool fwd = true, bwd = true;
   for (size_t kh = 0; kh < 3; ++kh)
-    for (size_t kw = 0; kw + 1 < 3; ++kw) {
+    for (size_t kw = 0; kw + 1 < 3 && x[kh * 3] != nullptr; ++kw) {
       const ptrdiff_t d = x[kh * 3 + kw + 1] - x[kh * 3 + kw];
       fwd = fwd && d == s;
       bwd = bwd && d == -s;

@@ -19,15 +19,17 @@
 typedef void (*ck_f32_dwconv_fn)(size_t pixels, size_t channels, size_t ks, const float* const* x, const float* w,
                                  float* y, size_t y_stride, const ck_gemm_params* p);
 
-// A run of output pixels of one row whose 9 taps (a 3x3 filter) are all inside the input, one vector of channels of
-// up to 8 pixels at a time. Where each kernel row's 3 taps read consecutive input pixels (stride 1; backwards for
-// backward-input), each input pixel is loaded once for the 3 output pixels that read it; otherwise each tap of
-// each pixel is one load and one FMA.
+// A run of output pixels of one row whose 9 taps (a 3x3 filter) are inside the input, but for whole kernel rows in
+// the padding, one vector of channels of up to 8 pixels at a time. Where each kernel row's 3 taps read consecutive
+// input pixels (stride 1; backwards for backward-input), each input pixel is loaded once for the 3 output pixels
+// that read it; otherwise each tap of each pixel is one load and one FMA.
 //
-//   y[q*channels + c] = epilogue( sum over taps t < 9 of x[t][q*step + c] * w[t*channels + c] ),  q < pixels
+//   y[q*channels + c] = epilogue( sum over taps t < 9 with x[t] != null of x[t][q*step + c] * w[t*channels + c] ),
+//   q < pixels
 //
-// x[t] is tap t's input pixel for the run's first output pixel, step the floats between consecutive output
-// pixels' input pixels. The same sums in the same order as the pixel kernel's, so the same bits.
+// x[t] is tap t's input pixel for the run's first output pixel (null for the 3 taps of a kernel row in the padding),
+// step the floats between consecutive output pixels' input pixels. The same sums in the same order as the pixel
+// kernel's, so the same bits.
 typedef void (*ck_f32_dwconv_run_fn)(size_t pixels, size_t channels, const float* const* x, size_t step,
                                      const float* w, float* y, const ck_gemm_params* p);
 
