@@ -204,7 +204,7 @@ constexpr size_t kPixelChunk = 2048;
 
 // One filter per channel: chunks of output rows sum into partials (added in chunk order), each row as runs of
 // pixels whose taps are all inside the input horizontally (the interior, one run) or one edge pixel at a time;
-// the f32-dwconv gradient microkernel holds a vector of channels for up to 8 taps in registers over a run.
+// the f32-dwconv gradient microkernel holds a vector of channels for up to 9 taps in registers over a run.
 void depthwise_bwd_filter_m1(const ck_dispatch& d, float* dfilter, const float* x, const float* dy,
                              const ck_conv2d_info& s) {
   const size_t c_n = s.in_c, taps = s.k_h * s.k_w, part = taps * c_n, rows = s.batch * s.out_h;

@@ -1,7 +1,7 @@
 // The depthwise microkernels written once against a SIMD vocabulary. Forward: up to 4 output pixels, U vectors
 // of channels each, in registers while the taps run (each filter vector loaded once for the pixels), then single
 // vectors, then a masked last vector; the store goes through the GEMM's epilogue. Filter gradient: one vector of
-// channels and up to 8 taps in registers while the pixels run.
+// channels and up to 9 taps in registers while the pixels run.
 #pragma once
 
 #include <cmath>
@@ -215,26 +215,71 @@ template <class V, size_t G>
 inline void ck_f32_dwconv_grad_taps(size_t channels, size_t c, size_t n, size_t pixels, const float* const* x,
                                     size_t step, const float* dy, float* const* dw) {
   typename V::reg acc[G];
-#pragma GCC unroll 8
+#pragma GCC unroll 9
   for (size_t j = 0; j < G; ++j) acc[j] = V::zero();
   for (size_t p = 0; p < pixels; ++p) {
     const typename V::reg g = ck_load_n<V>(dy + p * channels + c, n);
-#pragma GCC unroll 8
+#pragma GCC unroll 9
     for (size_t j = 0; j < G; ++j) acc[j] = V::fmadd(ck_load_n<V>(x[j] + p * step + c, n), g, acc[j]);
   }
-#pragma GCC unroll 8
+#pragma GCC unroll 9
   for (size_t j = 0; j < G; ++j) ck_store_n<V>(dw[j] + c, V::add(ck_load_n<V>(dw[j] + c, n), acc[j]), n);
+}
+
+// The 9 taps of a 3x3 filter whose kernel rows read consecutive pixels at the run's step (stride 1): each row's
+// last two pixels stay in registers for the next output pixel, which loads one new pixel per row: 4 loads per 9
+// FMAs instead of 10. The same sums in the same order as ck_f32_dwconv_grad_taps.
+template <class V>
+inline void ck_f32_dwconv_grad_3x3(size_t channels, size_t c, size_t n, size_t pixels, const float* const* x,
+                                   size_t step, const float* dy, float* const* dw) {
+  using reg = typename V::reg;
+  reg acc[9], a[3], b[3];
+#pragma GCC unroll 9
+  for (size_t j = 0; j < 9; ++j) acc[j] = V::zero();
+#pragma GCC unroll 3
+  for (size_t kh = 0; kh < 3; ++kh) {
+    a[kh] = ck_load_n<V>(x[kh * 3] + c, n);
+    b[kh] = ck_load_n<V>(x[kh * 3] + step + c, n);
+  }
+  for (size_t p = 0; p < pixels; ++p) {
+    const reg g = ck_load_n<V>(dy + p * channels + c, n);
+#pragma GCC unroll 3
+    for (size_t kh = 0; kh < 3; ++kh) {
+      const reg next = ck_load_n<V>(x[kh * 3] + (p + 2) * step + c, n);
+      acc[kh * 3] = V::fmadd(a[kh], g, acc[kh * 3]);
+      acc[kh * 3 + 1] = V::fmadd(b[kh], g, acc[kh * 3 + 1]);
+      acc[kh * 3 + 2] = V::fmadd(next, g, acc[kh * 3 + 2]);
+      a[kh] = b[kh];
+      b[kh] = next;
+    }
+  }
+#pragma GCC unroll 9
+  for (size_t j = 0; j < 9; ++j) ck_store_n<V>(dw[j] + c, V::add(ck_load_n<V>(dw[j] + c, n), acc[j]), n);
+}
+
+// Whether x holds a 3x3 filter's 9 taps with each kernel row's taps `step` apart.
+inline bool ck_f32_dwconv_grad_sliding(size_t ks, const float* const* x, size_t step) {
+  if (ks != 9) return false;
+  for (size_t kh = 0; kh < 3; ++kh)
+    if (x[kh * 3 + 1] != x[kh * 3] + step || x[kh * 3 + 2] != x[kh * 3] + 2 * step) return false;
+  return true;
 }
 
 template <class V>
 inline void ck_f32_dwconv_grad(size_t channels, size_t pixels, size_t ks, const float* const* x, size_t step,
                                const float* dy, float* const* dw) {
   constexpr size_t W = V::width;
+  const bool sliding = ck_f32_dwconv_grad_sliding(ks, x, step);
   for (size_t c = 0; c < channels; c += W) {
     const size_t n = channels - c < W ? channels - c : W;
+    if (sliding) {
+      ck_f32_dwconv_grad_3x3<V>(channels, c, n, pixels, x, step, dy, dw);
+      continue;
+    }
     size_t t = 0;
-    for (; t + 8 <= ks; t += 8) ck_f32_dwconv_grad_taps<V, 8>(channels, c, n, pixels, x + t, step, dy, dw + t);
+    for (; t + 9 <= ks; t += 9) ck_f32_dwconv_grad_taps<V, 9>(channels, c, n, pixels, x + t, step, dy, dw + t);
     switch (ks - t) {  // the remaining taps, as one group
+      case 8: ck_f32_dwconv_grad_taps<V, 8>(channels, c, n, pixels, x + t, step, dy, dw + t); break;
       case 7: ck_f32_dwconv_grad_taps<V, 7>(channels, c, n, pixels, x + t, step, dy, dw + t); break;
       case 6: ck_f32_dwconv_grad_taps<V, 6>(channels, c, n, pixels, x + t, step, dy, dw + t); break;
       case 5: ck_f32_dwconv_grad_taps<V, 5>(channels, c, n, pixels, x + t, step, dy, dw + t); break;
