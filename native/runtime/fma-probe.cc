@@ -1,38 +1,24 @@
 // The FMA peak probe: each thread runs the dispatch table's probe kernel in chunks until the time is up.
-// Its own threads, not the pool, so the count is exactly what was asked.
-#include <atomic>
 #include <chrono>
-#include <thread>
 #include <vector>
 
 #include "convkit/isa.h"
 #include "runtime/dispatch.h"
+#include "runtime/probe-threads.h"
 
 namespace {
 
 // GFLOP/s of d's probe kernel on `threads` threads for about `seconds`.
 double probe(const ck_dispatch& d, size_t threads, double seconds) {
-  using clock = std::chrono::steady_clock;
   constexpr size_t kChunk = 1 << 16;  // iterations per call: well under a millisecond
   std::vector<double> flops(threads, 0.0);
   std::vector<float> sinks(threads, 0.0f);
-  std::atomic<bool> go{false};
-  clock::time_point start;
-  const auto body = [&](size_t t) {
-    while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
-    const clock::time_point end = start + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(seconds));
+  const double elapsed = ck_probe_threads(threads, seconds, [&](size_t t, std::chrono::steady_clock::time_point end) {
     do {
       sinks[t] += d.fma_probe(kChunk);
       flops[t] += double(kChunk) * double(d.fma_probe_flops);
-    } while (clock::now() < end);
-  };
-  std::vector<std::thread> workers;
-  for (size_t t = 1; t < threads; ++t) workers.emplace_back(body, t);
-  start = clock::now();
-  go.store(true, std::memory_order_release);
-  body(0);
-  for (auto& w : workers) w.join();
-  const double elapsed = std::chrono::duration<double>(clock::now() - start).count();
+    } while (std::chrono::steady_clock::now() < end);
+  });
   double total = 0.0;
   for (size_t t = 0; t < threads; ++t) total += flops[t] + (sinks[t] == 12345.0f ? 1.0 : 0.0);  // keep sinks live
   return total / elapsed / 1e9;
