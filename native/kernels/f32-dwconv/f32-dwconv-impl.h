@@ -257,19 +257,12 @@ inline void ck_f32_dwconv_grad_3x3(size_t channels, size_t c, size_t n, size_t p
   for (size_t j = 0; j < 9; ++j) ck_store_n<V>(dw[j] + c, V::add(ck_load_n<V>(dw[j] + c, n), acc[j]), n);
 }
 
-// Whether x holds a 3x3 filter's 9 taps with each kernel row's taps `step` apart.
-inline bool ck_f32_dwconv_grad_sliding(size_t ks, const float* const* x, size_t step) {
-  if (ks != 9) return false;
-  for (size_t kh = 0; kh < 3; ++kh)
-    if (x[kh * 3 + 1] != x[kh * 3] + step || x[kh * 3 + 2] != x[kh * 3] + 2 * step) return false;
-  return true;
-}
-
 template <class V>
 inline void ck_f32_dwconv_grad(size_t channels, size_t pixels, size_t ks, const float* const* x, size_t step,
                                const float* dy, float* const* dw) {
   constexpr size_t W = V::width;
-  const bool sliding = ck_f32_dwconv_grad_sliding(ks, x, step);
+  // all 9 taps of a 3x3 filter (the caller leaves out taps in the padding), each kernel row's `step` apart
+  const bool sliding = ks == 9 && ck_f32_dwconv_run_direction(x, step) == 1;
   for (size_t c = 0; c < channels; c += W) {
     const size_t n = channels - c < W ? channels - c : W;
     if (sliding) {
