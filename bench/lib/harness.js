@@ -2,11 +2,12 @@
 import { performance } from 'node:perf_hooks';
 
 /**
- * Median seconds of `runs` timed calls after `warmup` untimed ones; past `budget` seconds it stops once it
- * has `minRuns` (contenders hundreds of times slower are given minRuns 1).
+ * Median seconds of `runs` timed calls after `warmup` untimed ones, and then more untimed ones for `warmMs`;
+ * past `budget` seconds it stops once it has `minRuns` (contenders hundreds of times slower are given minRuns 1).
  */
-export function timeMedian(fn, { warmup = 1, runs = 5, budget = 10, minRuns = 3 } = {}) {
+export function timeMedian(fn, { warmup = 1, runs = 5, budget = 10, minRuns = 3, warmMs = 0 } = {}) {
   for (let i = 0; i < warmup; i++) fn();
+  for (const until = performance.now() + warmMs; performance.now() < until; ) fn();
   const times = [];
   const start = performance.now();
   for (let i = 0; i < runs; i++) {
@@ -34,12 +35,6 @@ export async function timeMedianAsync(fn, { warmup = 1, runs = 5, budget = 10, m
 }
 
 /**
- * Median seconds per job, with each job's samples spread over the whole run: `rounds` passes over all jobs,
- * each pass timing every job (its `setup` first) as the median of `runs` calls after `warmup`. Other tenants
- * share this machine's FMA units and memory in bursts of seconds, which a job's back-to-back runs can fall
- * entirely inside; spread over rounds, a burst costs a job one round, and the median drops it.
- */
-/**
  * Calls fn, which makes a fresh output each call of outBytes, until about 64 MiB of outputs are made (or 3 s
  * pass): a loop of fresh outputs reaches its steady state once the garbage collector has begun to free them
  * (malloc then hands their memory to the next ones); until then each output's pages fault in on first touch,
@@ -50,12 +45,21 @@ export function reachFreshSteadyState(fn, outBytes) {
   for (let made = 0; made < 64 * 2 ** 20 && performance.now() - start < 3000; made += outBytes) fn();
 }
 
-export function timeRounds(jobs, { rounds = 3, warmup = 1, runs = 3 } = {}) {
+/**
+ * Median seconds per job, with each job's samples spread over the whole run: `rounds` passes over all jobs,
+ * each pass timing every job (its `setup` first) as the median of `runs` calls after `warmup` and `warmMs` of
+ * untimed calls. Other tenants share this machine's FMA units and memory in bursts of seconds, which a job's
+ * back-to-back runs can fall entirely inside; spread over rounds, a burst costs a job one round, and the median
+ * drops it. The warm calls matter for short jobs: after the previous job, a depthwise layer's first few calls
+ * of 0.2 ms ran at half speed (the cores' ramp after a switch, see timePairedAsync, and caches the previous
+ * job filled).
+ */
+export function timeRounds(jobs, { rounds = 3, warmup = 1, runs = 3, warmMs = 10 } = {}) {
   const samples = jobs.map(() => []);
   for (let r = 0; r < rounds; r++) {
     jobs.forEach((job, i) => {
       job.setup?.();
-      samples[i].push(timeMedian(job.fn, { warmup, runs, budget: Infinity }));
+      samples[i].push(timeMedian(job.fn, { warmup, runs, warmMs, budget: Infinity }));
     });
   }
   return samples.map((v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]);
