@@ -111,6 +111,20 @@ export type BinaryKind = 'add' | 'sub' | 'mul' | 'max' | 'min';
  */
 export type AsyncKernels = { [K in AsyncKernelName]: (...args: Parameters<Backend[K]>) => Promise<Tensor> };
 
+/** A kernel started off the calling thread: its output, written once `done` resolves. */
+export interface StartedKernel {
+  readonly out: Tensor;
+  readonly done: Promise<void>;
+}
+
+/**
+ * The same kernels started without waiting: kernels started one after another run in that order, each after the
+ * previous one has finished, so one may read what an earlier one writes. Inputs in plain (not shared) buffers
+ * are copied when the kernel starts and outputs in them written back when it is done: a kernel must not start
+ * on a plain buffer an unfinished one writes.
+ */
+export type StartKernels = { [K in AsyncKernelName]: (...args: Parameters<Backend[K]>) => StartedKernel };
+
 export type OptimizerRule = 'sgd' | 'adam' | 'rmsprop' | 'adagrad' | 'adadelta' | 'adamax' | 'nadam';
 
 /** One optimizer step's hyperparameters; a rule reads the fields it names. */
@@ -153,6 +167,8 @@ export interface Backend {
   readonly name: 'reference' | 'native';
   /** Present when the backend can compute off the event loop (native); absent for reference. */
   readonly async?: AsyncKernels;
+  /** Present with `async`: the same kernels, started in order without waiting. */
+  readonly start?: StartKernels;
 
   /** a (M,K) or (K,M) if transposeA, b (K,N) or (N,K) if transposeB -> out (M,N), then the epilogue. */
   matmul(a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean, epilogue: Epilogue | undefined, out: Tensor): Tensor;

@@ -53,6 +53,7 @@ export function* forwardPlan(plan: Plan, inputs: readonly Tensor[], opts: Forwar
   const ctx: ForwardContext = { training: opts.training, step: opts.step, run: opts.run, keep: opts.keep };
   pool?.takeCreated();
   for (const [i, s] of plan.steps.entries()) {
+    if (opts.training || opts.keep || s.node.layer.inferenceTouchesValues()) yield ops.SETTLE;
     const xs = s.inputs.map((v) => values[v]!);
     const state = s.node.layer.newState();
     let y: Tensor;

@@ -27,6 +27,9 @@ export class Activation extends Layer<ActivationSaved> {
   computeOutputShape(inputShape: Shape): number[] {
     return [...inputShape];
   }
+  override inferenceTouchesValues(): boolean {
+    return false;
+  }
   *forwardProgram(x: Tensor, _ctx: ForwardContext, state: ActivationSaved): ops.OpProgram<Tensor> {
     // ActivationStep takes an already-activated tensor for the kinds it would fuse; standalone, apply it here.
     const z = this.act.fused ? yield ops.request.activation(this.act.kind, x, this.act.alpha) : x;
@@ -85,6 +88,10 @@ export class ReLU extends Layer<ActivationSaved & { x?: Tensor }> {
   }
   computeOutputShape(inputShape: Shape): number[] {
     return [...inputShape];
+  }
+  // without a native step (thresholds, negative slopes), a JS loop over the values
+  override inferenceTouchesValues(): boolean {
+    return this.step === undefined;
   }
   *forwardProgram(x: Tensor, ctx: ForwardContext, state: ActivationSaved & { x?: Tensor }): ops.OpProgram<Tensor> {
     if (this.step) return yield* this.step.after(x, state, false);

@@ -72,6 +72,9 @@ export class BatchNormalization extends Layer<BatchNormSaved> {
    * updated, then xhat = (x - mean) / sqrt(var + eps) and y = gamma * xhat + beta, each one pass (ops.channel*).
    * Inference: y = x * (gamma / std) + (beta - mean * gamma / std), one pass; xhat only if a backward follows.
    */
+  override inferenceTouchesValues(): boolean {
+    return false;
+  }
   *forwardProgram(x: Tensor, ctx: ForwardContext, state: BatchNormSaved): OpProgram<Tensor> {
     const c = this.movingMean.value.size;
     let mean: ArrayLike<number>;

@@ -105,6 +105,9 @@ export class Conv2DTranspose extends Layer<TransposeSaved> {
     if (this.useBias) this.bias = this.addWeight('bias', [this.filters], initializerOf(this.where, this.args.biasInitializer, 'zeros'));
   }
 
+  override inferenceTouchesValues(): boolean {
+    return false;
+  }
   *forwardProgram(x: Tensor, _ctx: ForwardContext, state: TransposeSaved): ops.OpProgram<Tensor> {
     state.x = x;
     let z: Tensor = yield ops.request.conv2dBackwardInput(x, this.kernel.value, [x.shape[0], ...this.outputShape], this.convOptions());

@@ -120,6 +120,9 @@ export class Conv2D extends Layer<ConvSaved> {
     return this.kernel.value.rank === shape.length ? this.kernel.value : this.kernel.value.reshape(shape);
   }
 
+  override inferenceTouchesValues(): boolean {
+    return false;
+  }
   *forwardProgram(x: Tensor, _ctx: ForwardContext, state: ConvSaved): ops.OpProgram<Tensor> {
     const x4 = this.toNhwc(x);
     state.x = x4;

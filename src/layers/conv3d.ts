@@ -74,6 +74,9 @@ export class Conv3D extends Layer<Conv3DSaved> {
     if (this.useBias) this.bias = this.addWeight('bias', [this.filters], initializerOf(this.where, a.biasInitializer, 'zeros'));
   }
 
+  override inferenceTouchesValues(): boolean {
+    return false;
+  }
   *forwardProgram(x: Tensor, _ctx: ForwardContext, state: Conv3DSaved): ops.OpProgram<Tensor> {
     state.x = x;
     const z = yield* ops.programs.conv3d(x, this.kernel.value, { ...this.opts, bias: this.bias?.value, ...this.act.epilogue() });

@@ -62,6 +62,9 @@ export class Dense extends Layer<DenseSaved> {
     return { act: {} };
   }
 
+  override inferenceTouchesValues(): boolean {
+    return false;
+  }
   *forwardProgram(x: Tensor, _ctx: ForwardContext, state: DenseSaved): ops.OpProgram<Tensor> {
     const x2 = x.reshape([-1, x.shape[x.rank - 1]]);
     state.x2 = x2;

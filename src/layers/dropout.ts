@@ -31,6 +31,9 @@ export class Dropout extends Layer<{ mask?: Tensor }> {
   computeOutputShape(inputShape: Shape): number[] {
     return [...inputShape];
   }
+  override inferenceTouchesValues(): boolean {
+    return false;
+  }
   *forwardProgram(x: Tensor, ctx: ForwardContext, state: { mask?: Tensor }): ops.OpProgram<Tensor> {
     if (!ctx.training || this.rate === 0) return x;
     state.mask = ctx.run.alloc(x.shape, x.dtype);
@@ -68,6 +71,9 @@ export class SpatialDropout2D extends Layer<{ mask?: Tensor }> {
   computeOutputShape(inputShape: Shape): number[] {
     if (inputShape.length !== 3) fail(this.where, 'input of shape [N, height, width, channels] (nhwc)', `[N, ${inputShape.join(', ')}]`);
     return [...inputShape];
+  }
+  override inferenceTouchesValues(): boolean {
+    return false;
   }
   *forwardProgram(x: Tensor, ctx: ForwardContext, state: { mask?: Tensor }): ops.OpProgram<Tensor> {
     if (!ctx.training || this.rate === 0) return x;

@@ -72,6 +72,9 @@ abstract class SampleNormalization extends Layer<NormSaved> {
     return p && p.value.reshape([p.value.size]);
   }
 
+  override inferenceTouchesValues(): boolean {
+    return false;
+  }
   *forwardProgram(x: Tensor, ctx: ForwardContext, state: NormSaved): ops.OpProgram<Tensor> {
     const info = this.info(x.shape);
     const stats = zeros([2, info.n * info.g], 'float64');

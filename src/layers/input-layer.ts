@@ -34,6 +34,9 @@ export class InputLayer extends Layer {
   override apply(): SymbolicTensor {
     return fail(this.where, 'nothing: an input layer starts a model (use its output, input() returns it)', 'a call to apply');
   }
+  override inferenceTouchesValues(): boolean {
+    return false;
+  }
   *forwardProgram(x: Tensor, _ctx: ForwardContext): OpProgram<Tensor> {
     return x;
   }

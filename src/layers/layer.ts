@@ -245,6 +245,15 @@ export abstract class Layer<S extends object = object> {
    */
   abstract backwardProgram(dy: Tensor, ctx: BackwardContext, state: S): OpProgram<Tensor | undefined>;
 
+  /**
+   * Whether the inference forward (training and keep false) reads or writes tensor values in JS rather than only
+   * passing tensors to ops. predict, which starts a layer's ops without waiting for the ops before them, first
+   * waits for those where this is true: the default, so a layer that does not say stays correct.
+   */
+  inferenceTouchesValues(): boolean {
+    return true;
+  }
+
   /** The executor's entry: all inputs (one for most layers). */
   *callProgram(xs: readonly Tensor[], ctx: ForwardContext, state: S): OpProgram<Tensor> {
     this.checkInputs(xs);

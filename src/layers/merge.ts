@@ -28,6 +28,9 @@ abstract class ElementwiseMerge extends Layer<MergeSaved> {
   computeOutputShape(inputShape: Shape): number[] {
     return [...inputShape];
   }
+  override inferenceTouchesValues(): boolean {
+    return false;
+  }
   *forwardProgram(): ops.OpProgram<Tensor> {
     return fail(this.where, 'its inputs as an array (a merge layer takes several)', 'one tensor');
   }
@@ -231,6 +234,9 @@ export class Concatenate extends Layer<MergeSaved> {
   }
   computeOutputShape(inputShape: Shape): number[] {
     return [...inputShape];
+  }
+  override inferenceTouchesValues(): boolean {
+    return false;
   }
   *forwardProgram(): ops.OpProgram<Tensor> {
     return fail(this.where, 'its inputs as an array (a merge layer takes several)', 'one tensor');

@@ -26,6 +26,9 @@ export interface PoolSaved {
 abstract class PoolingBase extends Layer<PoolSaved> {
   protected abstract pool(x: Tensor): ops.OpRequest;
   protected abstract poolBackward(dy: Tensor, x: Tensor): ops.OpRequest;
+  override inferenceTouchesValues(): boolean {
+    return false;
+  }
   *forwardProgram(x: Tensor, _ctx: ForwardContext, state: PoolSaved): ops.OpProgram<Tensor> {
     state.x = x;
     return yield this.pool(x);
@@ -334,6 +337,9 @@ export class MaxPooling3D extends Pooling3D {
   constructor(args: Pooling3DArgs = {}) {
     super(args, 'max_pooling3d');
   }
+  override inferenceTouchesValues(): boolean {
+    return false;
+  }
   *forwardProgram(x: Tensor, _ctx: ForwardContext, state: PoolSaved): ops.OpProgram<Tensor> {
     state.x = x;
     return yield* ops.programs.maxPool3d(x, this.opts);
@@ -379,6 +385,9 @@ export class GlobalAveragePooling3D extends GlobalPooling3D {
   static override readonly className = 'GlobalAveragePooling3D';
   constructor(args: LayerArgs = {}) {
     super(args, 'global_average_pooling3d');
+  }
+  override inferenceTouchesValues(): boolean {
+    return false;
   }
   *forwardProgram(x: Tensor, _ctx: ForwardContext, state: PoolSaved): ops.OpProgram<Tensor> {
     state.x = x;

@@ -88,6 +88,9 @@ export class SeparableConv2D extends Layer<SeparableSaved> {
     if (this.useBias) this.bias = this.addWeight('bias', [this.filters], initializerOf(this.where, a.biasInitializer, 'zeros'));
   }
 
+  override inferenceTouchesValues(): boolean {
+    return false;
+  }
   *forwardProgram(x: Tensor, _ctx: ForwardContext, state: SeparableSaved): ops.OpProgram<Tensor> {
     state.x = x;
     state.d = yield ops.request.conv2d(x, this.depthwise.value, this.depthwiseOptions(x.shape[3]));

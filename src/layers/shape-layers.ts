@@ -12,6 +12,9 @@ export class Flatten extends Layer {
   computeOutputShape(inputShape: Shape): number[] {
     return [sizeOf(inputShape)];
   }
+  override inferenceTouchesValues(): boolean {
+    return false;
+  }
   *forwardProgram(x: Tensor, _ctx: ForwardContext): OpProgram<Tensor> {
     return x.reshape([x.shape[0], -1]);
   }
@@ -51,6 +54,9 @@ export class Reshape extends Layer {
       fail(this.where, `a targetShape with ${size} values (input [N, ${inputShape.join(', ')}])`, `[${this.targetShape.join(', ')}]`);
     }
     return out;
+  }
+  override inferenceTouchesValues(): boolean {
+    return false;
   }
   *forwardProgram(x: Tensor, _ctx: ForwardContext): OpProgram<Tensor> {
     return x.reshape([x.shape[0], ...this.outputShape]);

@@ -186,6 +186,9 @@ export class UpSampling2D extends Layer {
     checkNhwc(this.where, inputShape);
     return [inputShape[0] * this.size[0], inputShape[1] * this.size[1], inputShape[2]];
   }
+  override inferenceTouchesValues(): boolean {
+    return this.interpolation === 'bilinear';
+  }
   *forwardProgram(x: Tensor, ctx: ForwardContext): ops.OpProgram<Tensor> {
     const [n, h, w, c] = x.shape;
     const [sh, sw] = this.size;

@@ -387,7 +387,7 @@ export class Model<Out extends Tensor | Tensor[] = Tensor | Tensor[]> {
    */
   async predict(x: ModelInputs, opts: InferenceOptions = {}): Promise<Out> {
     const one = this.asBatch(x);
-    const out = this.single(await this.runAsync((run) => training.predictProgram(this, run, 'predict', one?.x ?? x, opts)));
+    const out = this.single(await this.runAsync((run) => training.predictProgram(this, run, 'predict', one?.x ?? x, opts), { pipelined: true }));
     return one ? this.unbatch(out) : out;
   }
 
@@ -549,11 +549,11 @@ export class Model<Out extends Tensor | Tensor[] = Tensor | Tensor[]> {
     }
   }
 
-  /** @internal Runs a batch program with one of the model's pools, its kernels off the event loop. */
-  async runAsync<T>(program: (run: RunContext) => OpProgram<T>): Promise<T> {
+  /** @internal Runs a batch program with one of the model's pools, its kernels off the event loop (see runProgramAsync for `pipelined`). */
+  async runAsync<T>(program: (run: RunContext) => OpProgram<T>, opts: { pipelined?: boolean } = {}): Promise<T> {
     const pool = this.takePool();
     try {
-      return await runProgramAsync(program(pool ?? freshOutputs), pool);
+      return await runProgramAsync(program(pool ?? freshOutputs), pool, opts);
     } finally {
       if (pool) this.pools.push(pool);
     }

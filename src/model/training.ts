@@ -337,6 +337,7 @@ export function* predictProgram(model: Model, run: RunContext, where: string, x:
     opts.signal?.throwIfAborted();
     const end = Math.min(start + batchSize, n);
     const fwd = yield* model.runForward(run, xs.map((t) => batchRows(t, start, end, model.dtype)), { training: false, step: 0, keep: false });
+    yield ops.SETTLE;
     fwd.outputs.forEach((y, i) => outs[i].data.set(y.data, start * (outs[i].size / n)));
     if (run instanceof BufferPool) model.memory.inference = run.takeStats();
     yield; // a batch boundary

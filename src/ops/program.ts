@@ -9,7 +9,7 @@
  * or fresh tensors), and hands each kernel its output: `backend()[request.kernel](...request.args, out)`.
  */
 import { backend } from '../backend/index.js';
-import { ASYNC_KERNELS, type AsyncKernelName, type Backend, type Conv2DInfo, type KernelName } from '../backend/types.js';
+import { ASYNC_KERNELS, type AsyncKernelName, type Backend, type Conv2DInfo, type KernelName, type StartedKernel } from '../backend/types.js';
 import { fail } from '../errors.js';
 import { sizeOf, Tensor, type DType, type Shape } from '../tensor.js';
 import { checkShapeEquals, checkTensor } from '../validate.js';
@@ -66,11 +66,17 @@ export function readyRequest(result: Tensor): OpRequest {
 }
 
 /**
+ * Yielded by a program before its JS code reads or writes tensor values (rather than passing tensors to ops): a
+ * pipelined run (runProgramAsync's `pipelined`) first waits there for every op it has started.
+ */
+export const SETTLE: unique symbol = Symbol('settle');
+
+/**
  * A generator of OpRequests that receives each op's result at its `yield` and returns T. A bare `yield`
  * marks a batch boundary, where runProgramAsync lets the event loop run and a RunContext may take back the
- * batch's buffers.
+ * batch's buffers; it settles too.
  */
-export type OpProgram<T> = Generator<OpRequest | undefined, T, Tensor>;
+export type OpProgram<T> = Generator<OpRequest | typeof SETTLE | undefined, T, Tensor>;
 
 /** Where the ops of a run get their outputs. */
 export interface RunContext {
@@ -152,9 +158,8 @@ function estimateMicros(kernel: KernelName, args: readonly unknown[]): number {
  * this driver last let the event loop run; past INLINE_TURN_MICROS it yields a turn first, so one program
  * never holds the loop for long and concurrent programs take turns in order.
  */
-async function runAsyncRequest(req: OpRequest, ctx: RunContext, budget: { spent: number }): Promise<Tensor> {
+async function runAsyncRequest(req: OpRequest, ctx: RunContext, budget: { spent: number }, b: Backend = backend()): Promise<Tensor> {
   if (req.kernel === undefined) return req.result;
-  const b: Backend = backend();
   const micros = estimateMicros(req.kernel, req.args);
   if (b.async && ASYNC.has(req.kernel) && micros > INLINE_OP_MICROS) {
     const out = await (b.async[req.kernel as AsyncKernelName] as (...a: unknown[]) => Promise<Tensor>)(...req.args, outputOf(req.out, ctx));
@@ -164,7 +169,7 @@ async function runAsyncRequest(req: OpRequest, ctx: RunContext, budget: { spent:
   if (budget.spent + micros > INLINE_TURN_MICROS) {
     await nextTurn();
     budget.spent = micros;
-    return runNow(req, ctx, b); // the backend of the call, even if another is active by now
+    return runNow(req, ctx, b);
   }
   budget.spent += micros;
   return runNow(req, ctx, b);
@@ -215,8 +220,8 @@ export function runProgramSync<T>(program: OpProgram<T>, ctx: RunContext = fresh
   let step = program.next();
   while (!step.done) {
     const req = step.value;
-    if (req === undefined) {
-      ctx.batchEnd?.();
+    if (req === undefined || req === SETTLE) {
+      if (req === undefined) ctx.batchEnd?.();
       step = program.next();
       continue;
     }
@@ -233,29 +238,97 @@ export function runProgramSync<T>(program: OpProgram<T>, ctx: RunContext = fresh
 }
 
 /**
- * Runs a program with the `...Async` kernels (off the event loop on the native backend), one op after the
- * other: the same kernels in the same order as runProgramSync, so the same results bit for bit.
+ * The ops a pipelined run has started and not yet waited for. The native backend runs started kernels in order,
+ * so an op may start on what an unfinished one writes, in a shared buffer; a plain buffer an unfinished op
+ * touches is copied at its start or written back at its end, so an op on one waits for the ops in flight first,
+ * as do ops run on this thread and the program's JS at SETTLE. A small op (see INLINE_OP_MICROS) still runs on
+ * this thread when nothing is in flight: a network of small ops then makes no trip at all.
  */
-export async function runProgramAsync<T>(program: OpProgram<T>, ctx: RunContext = freshOutputs): Promise<T> {
-  const budget = { spent: 0 };
-  let step = program.next();
-  while (!step.done) {
-    const req = step.value;
-    if (req === undefined) {
-      ctx.batchEnd?.();
-      await nextTurn();
-      budget.spent = 0;
-      step = program.next();
-      continue;
-    }
-    let out: Tensor;
-    try {
-      out = await runAsyncRequest(req, ctx, budget);
-    } catch (e) {
-      step = program.throw(e);
-      continue;
-    }
-    step = program.next(out);
+class InFlight {
+  private readonly done: Promise<unknown>[] = [];
+  private readonly plain = new Set<ArrayBufferLike>();
+
+  constructor(private readonly b: Backend) {}
+
+  get empty(): boolean {
+    return this.done.length === 0;
   }
-  return step.value;
+
+  /** Starts req; or, for an op to run as runAsyncRequest runs it, returns undefined once nothing is in flight. */
+  async start(req: OpRequest & { kernel: KernelName }, ctx: RunContext): Promise<Tensor | undefined> {
+    const b = this.b;
+    const start = b.start && ASYNC.has(req.kernel) ? (b.start[req.kernel as AsyncKernelName] as (...a: unknown[]) => StartedKernel) : undefined;
+    if (!start || (this.empty && estimateMicros(req.kernel, req.args) <= INLINE_OP_MICROS)) {
+      await this.settle();
+      return undefined;
+    }
+    const out = outputOf(req.out, ctx);
+    const buffers = [...req.args, out].flatMap((a) => (a instanceof Tensor ? [a.data.buffer] : ArrayBuffer.isView(a) ? [a.buffer] : []));
+    const plain = buffers.filter((buf) => !(buf instanceof SharedArrayBuffer));
+    if (plain.some((buf) => this.plain.has(buf))) await this.settle();
+    const started = start(...req.args, out);
+    // a handler now, so a failure waits for settle() without counting as an unhandled rejection meanwhile
+    this.done.push(started.done.then(() => undefined, (e: unknown) => ({ error: e })));
+    for (const buf of plain) this.plain.add(buf);
+    return started.out;
+  }
+
+  /** Waits for every op in flight; throws the first one's error. */
+  async settle(): Promise<void> {
+    if (this.empty) return;
+    const results = await Promise.all(this.done.splice(0));
+    this.plain.clear();
+    const failed = results.find((r) => r !== undefined) as { error: unknown } | undefined;
+    if (failed) throw failed.error;
+  }
+}
+
+/**
+ * Runs a program with the `...Async` kernels (off the event loop on the native backend), one op after the
+ * other: the same kernels in the same order as runProgramSync, so the same results bit for bit. Pipelined, it
+ * starts each op without waiting for it (see InFlight) and gives the program its output at once, waiting only at
+ * SETTLE, at a batch boundary and at the end: an inference run of many ops then pays one trip between threads
+ * per batch instead of one per op. A program runs pipelined only if it yields SETTLE before every piece of JS
+ * that reads or writes tensor values; a kernel's error is thrown into it where it next waits. Every op runs on
+ * the backend active when the run started.
+ */
+export async function runProgramAsync<T>(program: OpProgram<T>, ctx: RunContext = freshOutputs, opts: { pipelined?: boolean } = {}): Promise<T> {
+  const budget = { spent: 0 };
+  const b = backend();
+  const inFlight = opts.pipelined ? new InFlight(b) : undefined;
+  try {
+    let step = program.next();
+    while (!step.done) {
+      const req = step.value;
+      try {
+        if (req === undefined || req === SETTLE) {
+          await inFlight?.settle();
+          if (req === undefined) {
+            ctx.batchEnd?.();
+            await nextTurn();
+            budget.spent = 0;
+          }
+          step = program.next();
+          continue;
+        }
+      } catch (e) {
+        step = program.throw(e);
+        continue;
+      }
+      let out: Tensor;
+      try {
+        const started = inFlight && req.kernel !== undefined ? await inFlight.start(req, ctx) : undefined;
+        out = started ?? (await runAsyncRequest(req, ctx, budget, b));
+      } catch (e) {
+        step = program.throw(e);
+        continue;
+      }
+      step = program.next(out);
+    }
+    await inFlight?.settle();
+    return step.value;
+  } finally {
+    // what the started ops read and write stays theirs until they finish, even when the program failed
+    if (inFlight && !inFlight.empty) await inFlight.settle().catch(() => undefined);
+  }
 }

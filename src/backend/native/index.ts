@@ -1,7 +1,7 @@
 import type { NativeAddon } from '../../native.js';
 import type { Backend } from '../types.js';
 import * as act from './activation.js';
-import { createAsyncKernels } from './async.js';
+import { createStartedKernels } from './async.js';
 import * as conv from './conv.js';
 import * as ew from './elementwise.js';
 import * as norm from './normalization.js';
@@ -17,7 +17,7 @@ import * as pool from './pool.js';
  * @throws ConvkitError (naming the op) for float64 tensors; RangeError/TypeError from the addon for bad sizes.
  */
 export function createNativeBackend(addon: NativeAddon): Backend {
-  return { ...nativeKernels(addon), async: createAsyncKernels(addon, nativeKernels) };
+  return { ...nativeKernels(addon), ...createStartedKernels(addon, nativeKernels) };
 }
 
 function nativeKernels(addon: NativeAddon): Backend {
