@@ -247,8 +247,8 @@ export abstract class Layer<S extends object = object> {
 
   /**
    * Whether the inference forward (training and keep false) reads or writes tensor values in JS rather than only
-   * passing tensors to ops. predict, which starts a layer's ops without waiting for the ops before them, first
-   * waits for those where this is true: the default, so a layer that does not say stays correct.
+   * passing tensors to ops. predict and evaluate, which start a layer's ops without waiting for the ops before
+   * them, first wait for those where this is true: the default, so a layer that does not say stays correct.
    */
   inferenceTouchesValues(): boolean {
     return true;

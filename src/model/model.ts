@@ -372,7 +372,7 @@ export class Model<Out extends Tensor | Tensor[] = Tensor | Tensor[]> {
    * @example const { loss, accuracy } = await model.evaluate(xTest, yTest)
    */
   async evaluate(x: ModelInputs, y: ModelTargets, opts: InferenceOptions = {}): Promise<Logs> {
-    return this.runAsync((run) => training.evaluateProgram(this, run, 'evaluate', x, y, opts));
+    return this.runAsync((run) => training.evaluateProgram(this, run, 'evaluate', x, y, opts), { pipelined: true });
   }
   /** evaluate on the calling thread: the same numbers bit for bit. */
   evaluateSync(x: ModelInputs, y: ModelTargets, opts: SyncInferenceOptions = {}): Logs {

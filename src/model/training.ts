@@ -318,6 +318,7 @@ export function* evaluateProgram(model: Model, run: RunContext, where: string, x
     const end = Math.min(start + batchSize, n);
     const idx = Int32Array.from({ length: end - start }, (_, i) => start + i);
     const fwd = yield* model.runForward(run, data.xs.map((t) => batchRows(t, start, end, model.dtype)), { training: false, step: 0, keep: false });
+    yield ops.SETTLE; // the losses and metrics read the outputs
     const ybs = data.ys.map((y) => gatherLabels(y, idx));
     fwd.outputs.forEach((out, i) => (lossSums[i] += c.losses[i].compute(out, ybs[i]).loss * (end - start)));
     addMetrics(metrics, batchMetrics(c, fwd.outputs, ybs));

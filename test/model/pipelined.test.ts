@@ -1,6 +1,6 @@
-// predict starts its ops on the compute thread without waiting for each (runProgramAsync's `pipelined`), and
-// waits only where JS reads or writes values: before layers computed in JS, before copying out its outputs, at
-// batch boundaries and at the end. Wrong waits would show as wrong values (a JS layer reading an output not yet
+// predict and evaluate start their ops on the compute thread without waiting for each (runProgramAsync's
+// `pipelined`), and wait only where JS reads or writes values: before layers computed in JS, before reading the
+// outputs, at batch boundaries and at the end. Wrong waits would show as wrong values (a JS layer reading an output not yet
 // written) or as a Promise settling while ops still use its buffers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backend, getBackend, setBackend, withBackendImpl } from '../../src/backend/index.js';
@@ -68,17 +68,20 @@ class Throws extends Layer {
   }
 }
 
-describe.skipIf(!nativeAvailable || !onBestIsaRun)('pipelined predict (native)', () => {
+describe.skipIf(!nativeAvailable || !onBestIsaRun)('pipelined predict and evaluate (native)', () => {
   const initial = getBackend();
   beforeAll(() => setBackend('native'));
   afterAll(() => setBackend(initial));
 
-  it('gives predictSync bit for bit when layers computed in JS read what unfinished convolutions write', async () => {
+  it('predict and evaluate give the Sync results bit for bit when layers computed in JS read what unfinished convolutions write', async () => {
     const m = jsAfterNativeModel();
     const x = randomNormal([24, 32, 32, 8], { seed: 4 });
     // three batches: the second and third reuse the first's buffers, so a read too early sees stale values
     const want = bits(m.predictSync(x, { batchSize: 8 }));
     for (let i = 0; i < 3; i++) expect(bits(await m.predict(x, { batchSize: 8 }))).toEqual(want);
+    m.compile({ optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    const labels = Int32Array.from({ length: 24 }, (_, i) => i % 5);
+    expect(await m.evaluate(x, labels, { batchSize: 8 })).toEqual(m.evaluateSync(x, labels, { batchSize: 8 }));
   });
 
   // (convolutions of 0.5 to 4 ms by runAsyncRequest's estimates: none small enough to run on this thread)
