@@ -259,13 +259,13 @@ class InFlight {
     const b = this.b;
     const start = b.start && ASYNC.has(req.kernel) ? (b.start[req.kernel as AsyncKernelName] as (...a: unknown[]) => StartedKernel) : undefined;
     if (!start || (this.empty && estimateMicros(req.kernel, req.args) <= INLINE_OP_MICROS)) {
-      await this.settle();
+      await this.settleOrThrow();
       return undefined;
     }
     const out = outputOf(req.out, ctx);
     const buffers = [...req.args, out].flatMap((a) => (a instanceof Tensor ? [a.data.buffer] : ArrayBuffer.isView(a) ? [a.buffer] : []));
     const plain = buffers.filter((buf) => !(buf instanceof SharedArrayBuffer));
-    if (plain.some((buf) => this.plain.has(buf))) await this.settle();
+    if (plain.some((buf) => this.plain.has(buf))) await this.settleOrThrow();
     const started = start(...req.args, out);
     // a handler now, so a failure waits for settle() without counting as an unhandled rejection meanwhile
     this.done.push(started.done.then(() => undefined, (e: unknown) => ({ error: e })));
@@ -273,12 +273,16 @@ class InFlight {
     return started.out;
   }
 
-  /** Waits for every op in flight; throws the first one's error. */
-  async settle(): Promise<void> {
-    if (this.empty) return;
+  /** Waits for every op in flight; returns the first one's error, if one failed. */
+  async settle(): Promise<{ error: unknown } | undefined> {
+    if (this.empty) return undefined;
     const results = await Promise.all(this.done.splice(0));
     this.plain.clear();
-    const failed = results.find((r) => r !== undefined) as { error: unknown } | undefined;
+    return results.find((r) => r !== undefined) as { error: unknown } | undefined;
+  }
+
+  private async settleOrThrow(): Promise<void> {
+    const failed = await this.settle();
     if (failed) throw failed.error;
   }
 }
@@ -300,19 +304,18 @@ export async function runProgramAsync<T>(program: OpProgram<T>, ctx: RunContext 
     let step = program.next();
     while (!step.done) {
       const req = step.value;
-      try {
-        if (req === undefined || req === SETTLE) {
-          await inFlight?.settle();
-          if (req === undefined) {
-            ctx.batchEnd?.();
-            await nextTurn();
-            budget.spent = 0;
-          }
-          step = program.next();
+      if (req === undefined || req === SETTLE) {
+        const failed = await inFlight?.settle();
+        if (failed) {
+          step = program.throw(failed.error);
           continue;
         }
-      } catch (e) {
-        step = program.throw(e);
+        if (req === undefined) {
+          ctx.batchEnd?.();
+          await nextTurn();
+          budget.spent = 0;
+        }
+        step = program.next();
         continue;
       }
       let out: Tensor;
@@ -325,10 +328,11 @@ export async function runProgramAsync<T>(program: OpProgram<T>, ctx: RunContext 
       }
       step = program.next(out);
     }
-    await inFlight?.settle();
+    const failed = await inFlight?.settle();
+    if (failed) throw failed.error;
     return step.value;
   } finally {
     // what the started ops read and write stays theirs until they finish, even when the program failed
-    if (inFlight && !inFlight.empty) await inFlight.settle().catch(() => undefined);
+    await inFlight?.settle();
   }
 }
