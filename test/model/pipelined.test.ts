@@ -1,10 +1,10 @@
 // predict and evaluate start their ops on the compute thread without waiting for each (runProgramAsync's
 // `pipelined`), and wait only where JS reads or writes values: before layers computed in JS, before reading the
-// outputs, at batch boundaries and at the end. Wrong waits would show as wrong values (a JS layer reading an output not yet
-// written) or as a Promise settling while ops still use its buffers.
+// outputs, at batch boundaries and at the end. Wrong waits would show as wrong values (a JS layer reading an
+// output not yet written) or as a Promise settling while ops still use its buffers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backend, getBackend, setBackend, withBackendImpl } from '../../src/backend/index.js';
-import type { Backend, StartKernels } from '../../src/backend/types.js';
+import type { Backend, StartedKernel, StartKernels } from '../../src/backend/types.js';
 import { ConvkitError, input, layers, model, ops, randomNormal, Tensor, type Shape } from '../../src/index.js';
 import { Layer, type BackwardContext, type ForwardContext } from '../../src/layers/layer.js';
 import { nativeAvailable, onBestIsaRun } from '../helpers/backends.js';
@@ -31,13 +31,14 @@ function jsAfterNativeModel() {
 /** The native backend with every started kernel logged: 'start k' when started, 'done k' when it has run. */
 function loggingBackend(log: string[], fail?: (kernel: string, nth: number) => boolean): Backend {
   const b = backend();
-  const start = {} as Record<string, (...args: unknown[]) => { out: Tensor; done: Promise<void> }>;
+  type Start = (...args: unknown[]) => StartedKernel;
+  const start = {} as Record<string, Start>;
   let nth = 0;
   for (const [k, f] of Object.entries(b.start!)) {
     start[k] = (...args) => {
       const i = nth++;
       log.push(`start ${k}`);
-      const s = (f as (...a: unknown[]) => { out: Tensor; done: Promise<void> })(...args);
+      const s = (f as Start)(...args);
       const done = s.done.then(() => {
         log.push(`done ${k}`);
         if (fail?.(k, i)) throw new ConvkitError(`${k}: a failure injected by the test`, k);
