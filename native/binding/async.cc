@@ -1,6 +1,7 @@
 #include "binding/async.h"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -158,13 +159,30 @@ class ComputeThread {
       } catch (...) {
         job->error = std::string(job->op) + ": native failure";
       }
+      // Handing a job back wakes its environment's thread, which on a machine whose cores all run the pool
+      // preempts a kernel thread, and the whole kernel waits for it: so finished jobs go back when no job is
+      // queued (a pipelined run has queued all it can before it waits), or once the first has waited kMaxHold.
+      const auto now = std::chrono::steady_clock::now();
+      if (finished_.empty()) first_finished_ = now;
+      finished_.push_back(job);
+      if (!pending_.load() || now - first_finished_ >= kMaxHold) hand_back();
+    }
+  }
+
+  void hand_back() {
+    for (Job* job : finished_) {
       const std::shared_ptr<EnvQueue> queue = job->queue;  // the job may be settled and gone once handed back
       if (queue->completion.NonBlockingCall(job) != napi_ok) abandon(job);
       std::lock_guard<std::mutex> lk(queue->mu);
       --queue->held;
       queue->idle.notify_all();
     }
+    finished_.clear();
   }
+
+  static constexpr std::chrono::microseconds kMaxHold{1000};
+  std::vector<Job*> finished_;  // run, not yet handed back
+  std::chrono::steady_clock::time_point first_finished_;
 
   std::mutex mu_;
   std::condition_variable work_cv_;
