@@ -6,7 +6,7 @@
  * reads it, after its last reader, and otherwise once its producer's backward has run; temporaries a step
  * allocates die with the step (inference) or with its backward (training).
  */
-import type { BackwardContext, ForwardContext, Param } from '../layers/layer.js';
+import type { BackwardContext, ForwardContext, Param, Pass } from '../layers/layer.js';
 import * as ops from '../ops/index.js';
 import type { OpProgram, RunContext } from '../ops/index.js';
 import { Tensor } from '../tensor.js';
@@ -51,9 +51,10 @@ export function* forwardPlan(plan: Plan, inputs: readonly Tensor[], opts: Forwar
   const poolStates: (object | undefined)[] = [];
   const created: Tensor[][] = [];
   const ctx: ForwardContext = { training: opts.training, step: opts.step, run: opts.run, keep: opts.keep };
+  const pass: Pass = opts.training || opts.keep ? 'training' : 'inference';
   pool?.takeCreated();
   for (const [i, s] of plan.steps.entries()) {
-    if (opts.training || opts.keep || s.node.layer.inferenceTouchesValues()) yield ops.SETTLE;
+    const run = settledIf(s.node.layer.touchesValues(pass) || !!s.pool?.layer.touchesValues(pass));
     const xs = s.inputs.map((v) => values[v]!);
     const state = s.node.layer.newState();
     let y: Tensor;
@@ -64,17 +65,17 @@ export function* forwardPlan(plan: Plan, inputs: readonly Tensor[], opts: Forwar
         residual: e.residual && xs[xs.length - 1],
         ...e.activation?.layer.epilogueActivation(),
       };
-      y = yield* (s.node.layer as unknown as EpilogueProducer).forwardEpilogueProgram(xs[0], ep, ctx, state);
+      y = yield* run((s.node.layer as unknown as EpilogueProducer).forwardEpilogueProgram(xs[0], ep, ctx, state));
       poolStates.push(undefined);
     } else if (s.pool) {
       const poolState = s.pool.layer.newState() as { x?: Tensor };
       const producer = s.node.layer as unknown as MaxPoolProducer;
       const keep = opts.keep ? { layer: s.pool.layer, state: poolState } : undefined;
-      y = yield* producer.forwardMaxPoolProgram(xs[0], s.pool.layer.maxPoolOptions()!, ctx, state, keep);
+      y = yield* run(producer.forwardMaxPoolProgram(xs[0], s.pool.layer.maxPoolOptions()!, ctx, state, keep));
       if (keep) values[s.inner!] = poolState.x;
       poolStates.push(poolState);
     } else {
-      y = yield* s.node.layer.callProgram(xs, ctx, state);
+      y = yield* run(s.node.layer.callProgram(xs, ctx, state));
       poolStates.push(undefined);
     }
     values[s.output] = y;
@@ -97,6 +98,12 @@ export function* forwardPlan(plan: Plan, inputs: readonly Tensor[], opts: Forwar
   }
   return { values, held, states, poolStates, created, outputs: plan.outputs.map((v) => values[v]!) };
 }
+
+/** A step's program as it is, or, for a layer that touches tensor values in JS, unpipelined (see Layer.touchesValues). */
+const settledIf =
+  (touches: boolean) =>
+  <T>(program: OpProgram<T>): OpProgram<T> =>
+    touches ? ops.unpipelined(program) : program;
 
 /** The buffers of the tensors and typed arrays a layer's state holds (in fields, arrays, and objects of them). */
 function buffersIn(state: object, more: readonly (object | undefined)[]): Set<ArrayBufferLike> {
@@ -165,7 +172,8 @@ export function* backwardPlan(plan: Plan, fwd: ForwardRun, dys: readonly (Tensor
     if (dy) {
       const need = (k: number): boolean => !plan.isModelInput[s.inputs[k]] || opts.inputGrads;
       const ctx: BackwardContext = { run: opts.run, needInputGrad: (k = 0) => need(k), grad: paramGrad };
-      const dxs = yield* backwardStep(s, dy, ctx, fwd.states[i], fwd.poolStates[i]);
+      const run = settledIf(s.node.layer.touchesValues('backward') || !!s.pool?.layer.touchesValues('backward'));
+      const dxs = yield* run(backwardStep(s, dy, ctx, fwd.states[i], fwd.poolStates[i]));
       for (const [k, dx] of dxs.entries()) if (dx && need(k)) yield* accumulate(s.inputs[k], dx);
     }
     if (pool) {

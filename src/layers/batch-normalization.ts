@@ -4,7 +4,7 @@ import * as ops from '../ops/index.js';
 import type { OpProgram } from '../ops/index.js';
 import { zeros, type Shape, type Tensor } from '../tensor.js';
 import type { ChannelAffine } from '../engine/plan.js';
-import { initializerOf, Layer, type BackwardContext, type ForwardContext, type LayerArgs, type Param } from './layer.js';
+import { initializerOf, Layer, type BackwardContext, type ForwardContext, type LayerArgs, type Param, type Pass } from './layer.js';
 
 export interface BatchNormalizationArgs extends LayerArgs {
   /** Moving-average momentum: moving = momentum * moving + (1 - momentum) * batch. Default 0.99. */
@@ -72,8 +72,9 @@ export class BatchNormalization extends Layer<BatchNormSaved> {
    * updated, then xhat = (x - mean) / sqrt(var + eps) and y = gamma * xhat + beta, each one pass (ops.channel*).
    * Inference: y = x * (gamma / std) + (beta - mean * gamma / std), one pass; xhat only if a backward follows.
    */
-  override inferenceTouchesValues(): boolean {
-    return false;
+  // training reads the batch's moments and updates the moving statistics in JS; the backward reads its sums
+  override touchesValues(pass: Pass): boolean {
+    return pass !== 'inference';
   }
   *forwardProgram(x: Tensor, ctx: ForwardContext, state: BatchNormSaved): OpProgram<Tensor> {
     const c = this.movingMean.value.size;

@@ -2,7 +2,7 @@ import { describe, fail } from '../errors.js';
 import { deriveSeed } from '../initializers/seed.js';
 import * as ops from '../ops/index.js';
 import { zeros, type Shape, type Tensor } from '../tensor.js';
-import { Layer, type BackwardContext, type ForwardContext, type LayerArgs } from './layer.js';
+import { Layer, type BackwardContext, type ForwardContext, type LayerArgs, type Pass } from './layer.js';
 
 export interface DropoutArgs extends LayerArgs {
   /** Fraction of inputs zeroed in training, in [0, 1). */
@@ -31,7 +31,7 @@ export class Dropout extends Layer<{ mask?: Tensor }> {
   computeOutputShape(inputShape: Shape): number[] {
     return [...inputShape];
   }
-  override inferenceTouchesValues(): boolean {
+  override touchesValues(_pass: Pass): boolean {
     return false;
   }
   *forwardProgram(x: Tensor, ctx: ForwardContext, state: { mask?: Tensor }): ops.OpProgram<Tensor> {
@@ -72,8 +72,9 @@ export class SpatialDropout2D extends Layer<{ mask?: Tensor }> {
     if (inputShape.length !== 3) fail(this.where, 'input of shape [N, height, width, channels] (nhwc)', `[N, ${inputShape.join(', ')}]`);
     return [...inputShape];
   }
-  override inferenceTouchesValues(): boolean {
-    return false;
+  // training and its backward scale the maps in JS
+  override touchesValues(pass: Pass): boolean {
+    return pass !== 'inference';
   }
   *forwardProgram(x: Tensor, ctx: ForwardContext, state: { mask?: Tensor }): ops.OpProgram<Tensor> {
     if (!ctx.training || this.rate === 0) return x;

@@ -2,7 +2,7 @@ import { describe, fail } from '../errors.js';
 import type { InitializerSpec } from '../initializers/index.js';
 import * as ops from '../ops/index.js';
 import { Tensor, zeros, type Shape } from '../tensor.js';
-import { initializerOf, Layer, type BackwardContext, type ForwardContext, type LayerArgs, type Param } from './layer.js';
+import { initializerOf, Layer, type BackwardContext, type ForwardContext, type LayerArgs, type Param, type Pass } from './layer.js';
 
 export interface NormalizationArgs extends LayerArgs {
   /** Added to the variance. Default 1e-3 (Keras's). */
@@ -72,8 +72,9 @@ abstract class SampleNormalization extends Layer<NormSaved> {
     return p && p.value.reshape([p.value.size]);
   }
 
-  override inferenceTouchesValues(): boolean {
-    return false;
+  // the backward casts the gamma and beta sums to the weights' dtype in JS
+  override touchesValues(pass: Pass): boolean {
+    return pass === 'backward';
   }
   *forwardProgram(x: Tensor, ctx: ForwardContext, state: NormSaved): ops.OpProgram<Tensor> {
     const info = this.info(x.shape);

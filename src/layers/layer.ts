@@ -51,6 +51,9 @@ export interface ForwardContext {
   keep: boolean;
 }
 
+/** A layer's program: the inference forward, a forward that keeps what a backward needs (training), the backward. */
+export type Pass = 'inference' | 'training' | 'backward';
+
 export interface BackwardContext {
   run: RunContext;
   /** Whether the gradient with respect to input i is wanted (a model's inputs need none in training). */
@@ -246,11 +249,13 @@ export abstract class Layer<S extends object = object> {
   abstract backwardProgram(dy: Tensor, ctx: BackwardContext, state: S): OpProgram<Tensor | undefined>;
 
   /**
-   * Whether the inference forward (training and keep false) reads or writes tensor values in JS rather than only
-   * passing tensors to ops. predict and evaluate, which start a layer's ops without waiting for the ops before
-   * them, first wait for those where this is true: the default, so a layer that does not say stays correct.
+   * Whether this layer's program for `pass` reads or writes tensor values in JS rather than only passing tensors
+   * to ops: 'inference' is the forward of predict and evaluate, 'training' a forward in training or one that keeps
+   * what a backward needs, 'backward' the backward. Pipelined runs (predict, evaluate, fit, trainOnBatch) start
+   * ops without waiting for them; where this is true they first wait for every op started before the layer and
+   * then for each of its own. True by default, so a layer that does not say stays correct.
    */
-  inferenceTouchesValues(): boolean {
+  touchesValues(_pass: Pass): boolean {
     return true;
   }
 

@@ -335,7 +335,7 @@ export class Model<Out extends Tensor | Tensor[] = Tensor | Tensor[]> {
    * @throws ConvkitError when not compiled or the shapes or labels do not fit.
    */
   async trainOnBatch(x: ModelInputs, y: ModelTargets): Promise<Logs> {
-    return this.runAsync((run) => training.trainOnBatchProgram(this, run, 'trainOnBatch', x, y));
+    return this.runAsync((run) => training.trainOnBatchProgram(this, run, 'trainOnBatch', x, y), { pipelined: true });
   }
   /**
    * trainOnBatch on the calling thread: the same step and the same weights bit for bit. There is no fitSync:

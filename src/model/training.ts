@@ -264,6 +264,7 @@ function* trainStepNow(model: Model, run: RunContext, xs: Tensor[], ys: Labels[]
   const c = model.compiled!;
   const optimizer = c.optimizer;
   const fwd = yield* model.runForward(run, xs, { training: true, step: optimizer.iterations, keep: true });
+  yield ops.SETTLE; // the losses read the outputs
   const losses: number[] = [];
   const dys: (Tensor | undefined)[] = [];
   for (const [i, out] of fwd.outputs.entries()) {
@@ -277,6 +278,7 @@ function* trainStepNow(model: Model, run: RunContext, xs: Tensor[], ys: Labels[]
     dys.push(w === 0 ? undefined : w === 1 ? r.grad : yield ops.request.scale(r.grad, w));
   }
   const { paramGrads } = yield* backwardPlan(model.plan, fwd, dys, { run, inputGrads: false });
+  yield ops.SETTLE; // the regularizers and the optimizer's clipping read the gradients in JS
   const params = model.params();
   for (const p of params) p.grad = paramGrads.get(p);
   let penalty = 0;
@@ -402,7 +404,7 @@ async function runEpochs(model: Model, c: Compiled, opts: FitDatasetOptions, par
       if (next.done) break;
       const batch = next.value;
       opts.signal?.throwIfAborted();
-      const r = await model.runAsync((run) => trainStep(model, run, batch.xs, batch.ys));
+      const r = await model.runAsync((run) => trainStep(model, run, batch.xs, batch.ys), { pipelined: true });
       r.losses.forEach((l, i) => (lossSums[i] += l * batch.n));
       addMetrics(metrics, r.metrics);
       penaltySum += r.penalty * batch.n;

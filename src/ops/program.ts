@@ -78,6 +78,29 @@ export const SETTLE: unique symbol = Symbol('settle');
  */
 export type OpProgram<T> = Generator<OpRequest | typeof SETTLE | undefined, T, Tensor>;
 
+/**
+ * `program` as an unpipelined run would run it, inside a pipelined one: it first waits for every op in flight, and
+ * for each of program's ops before handing over the op's output. For programs whose JS reads or writes tensor
+ * values without yielding SETTLE first (a layer's program that says it touches values).
+ */
+export function* unpipelined<T>(program: OpProgram<T>): OpProgram<T> {
+  yield SETTLE;
+  let step = program.next();
+  while (!step.done) {
+    const req = step.value;
+    let out: Tensor;
+    try {
+      out = yield req;
+      if (req !== undefined && req !== SETTLE) yield SETTLE;
+    } catch (e) {
+      step = program.throw(e);
+      continue;
+    }
+    step = program.next(out);
+  }
+  return step.value;
+}
+
 /** Where the ops of a run get their outputs. */
 export interface RunContext {
   /** A tensor of this shape and dtype that an op overwrites in full (its contents are unspecified). */

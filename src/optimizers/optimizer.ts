@@ -1,7 +1,7 @@
 import { ConvkitError, describe, fail, NonFiniteError } from '../errors.js';
 import type { Param } from '../layers/layer.js';
 import type { OptimizerStepInfo } from '../backend/types.js';
-import { request, runProgramSync, type OpProgram } from '../ops/index.js';
+import { request, runProgramSync, SETTLE, type OpProgram } from '../ops/index.js';
 import { sharedArray, Tensor, type FloatArray } from '../tensor.js';
 import { finiteNumber, nonNegativeNumber } from '../validate.js';
 import { scheduleFromConfig, type LearningRateSchedule, type ScheduleConfig } from './schedules.js';
@@ -87,6 +87,7 @@ export abstract class Optimizer {
    * apply as an OpProgram: its updates run off the event loop under the async driver (fit, trainOnBatch).
    * Unless `checkFinite` is false, an update that leaves a weight NaN or ±Inf throws a ConvkitError naming the
    * weight and the first bad index (the update is already applied: the weights in memory are no longer usable).
+   * Clipping reads the gradients in JS, so a pipelined run yields SETTLE before this program.
    */
   *applyProgram(params: Param[], opts: { checkFinite?: boolean } = {}): OpProgram<void> {
     const live = params.filter((p) => p.trainable && p.grad !== undefined);
@@ -104,6 +105,7 @@ export abstract class Optimizer {
       const slots = this.slotsFor(p).map((d) => new Tensor(d, p.value.shape));
       try {
         yield request.optimizerStep(p.value, p.grad!.reshape(p.value.shape), slots, { ...info, scale });
+        yield SETTLE; // in a pipelined run, so that this step's failure is reported here, naming its weight
       } catch (e) {
         if (!(e instanceof NonFiniteError)) throw e;
         throw new ConvkitError(

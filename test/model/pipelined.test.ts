@@ -1,12 +1,13 @@
-// predict and evaluate start their ops on the compute thread without waiting for each (runProgramAsync's
-// `pipelined`), and wait only where JS reads or writes values: before layers computed in JS, before reading the
-// outputs, at batch boundaries and at the end. Wrong waits would show as wrong values (a JS layer reading an
-// output not yet written) or as a Promise settling while ops still use its buffers.
+// predict, evaluate, trainOnBatch and fit start their ops on the compute thread without waiting for each
+// (runProgramAsync's `pipelined`), and wait only where JS reads or writes values: around layers computed in JS,
+// before reading the outputs, the losses, the regularizers, after each optimizer step, at batch boundaries and at
+// the end. Wrong waits would show as wrong values (JS reading an output not yet written) or as a Promise settling
+// while ops still use its buffers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backend, getBackend, setBackend, withBackendImpl } from '../../src/backend/index.js';
 import type { Backend, StartedKernel, StartKernels } from '../../src/backend/types.js';
-import { ConvkitError, input, layers, model, ops, randomNormal, Tensor, type Shape } from '../../src/index.js';
-import { Layer, type BackwardContext, type ForwardContext } from '../../src/layers/layer.js';
+import { ConvkitError, initializers, input, layers, losses, model, ops, optimizers, randomNormal, regularizers, Tensor, type Model, type Shape } from '../../src/index.js';
+import { Layer, type BackwardContext, type ForwardContext, type Param } from '../../src/layers/layer.js';
 import { nativeAvailable, onBestIsaRun } from '../helpers/backends.js';
 
 const bits = (t: Tensor): number[] => [...new Uint32Array(Float32Array.from(t.data).buffer)];
@@ -26,6 +27,66 @@ function jsAfterNativeModel() {
   h = layers.groupNormalization({ groups: 4 }).apply(h);
   const y = layers.dense({ units: 5, activation: 'softmax' }).apply(layers.globalAveragePooling2d().apply(h));
   return model<Tensor>({ inputs: x, outputs: y, seed: 3 });
+}
+
+/** Every kind of layer in training: those computed in JS next to convolutions big enough to be still running. */
+function everyLayerModel(): Model {
+  const x = input({ shape: [32, 32, 8] });
+  const conv = (filters: number, more = {}) => layers.conv2d({ filters, kernelSize: 3, padding: 'same', ...more });
+  // the first convolution's filter gradient is the step's last op: the regularizer must wait for it
+  let h = conv(32, { kernelRegularizer: regularizers.l2({ l2: 1e-3 }) }).apply(x);
+  h = layers.reLU({ threshold: 0.1, negativeSlope: 0.2 }).apply(layers.batchNormalization().apply(h)); // moments read in JS
+  // its backward starts while the next convolution's backward runs
+  h = layers.groupNormalization({ groups: 4 }).apply(h);
+  h = layers.spatialDropout2d({ rate: 0.25, seed: 5 }).apply(conv(32).apply(h)); // maps scaled in JS
+  h = layers.maxPooling2d({ poolSize: 2 }).apply(conv(32, { activation: 'relu' }).apply(h)); // one op
+  const a = layers.prelu().apply(layers.zeroPadding2d({ padding: 1 }).apply(conv(16).apply(h)));
+  const b = layers.depthwiseConv2d({ kernelSize: 3, padding: 'same' }).apply(layers.cropping2d({ cropping: 1 }).apply(a));
+  const c = layers.layerNormalization().apply(layers.separableConv2d({ filters: 16, kernelSize: 3, padding: 'same' }).apply(b));
+  h = layers.concatenate().apply([
+    layers.add().apply([b, c]),
+    layers.multiply().apply([b, c]),
+    layers.subtract().apply([b, c]),
+    layers.maximum().apply([b, c]),
+    layers.average().apply([b, c]),
+  ]);
+  h = layers.upSampling2d({ size: 2, interpolation: 'bilinear' }).apply(layers.averagePooling2d({ poolSize: 2 }).apply(h));
+  h = layers.conv2dTranspose({ filters: 8, kernelSize: 3, strides: 2, padding: 'same' }).apply(layers.upSampling2d({ size: 2 }).apply(layers.maxPooling2d({ poolSize: 4 }).apply(h)));
+  h = layers.dropout({ rate: 0.3, seed: 6 }).apply(layers.flatten().apply(h));
+  const y = layers.dense({ units: 5, kernelRegularizer: regularizers.l1({ l1: 1e-4 }) }).apply(h);
+  return model<Tensor>({ inputs: x, outputs: y, seed: 3 });
+}
+
+/**
+ * 2 * conv2d(x) with its gradients, each doubled in JS from an op's output just written; it keeps touchesValues'
+ * default, so pipelined runs wait for each of its ops.
+ */
+class DoubledConv extends Layer<{ x?: Tensor }> {
+  static override readonly className = 'DoubledConv';
+  private kernel!: Param;
+  computeOutputShape(inputShape: Shape): number[] {
+    return [...inputShape];
+  }
+  protected override createWeights(): void {
+    const c = this.inputShape[2];
+    this.kernel = this.addWeight('kernel', [3, 3, c, c], initializers.glorotUniform());
+  }
+  *forwardProgram(x: Tensor, _ctx: ForwardContext, state: { x?: Tensor }): ops.OpProgram<Tensor> {
+    state.x = x;
+    return doubled(yield ops.request.conv2d(x, this.kernel.value, { padding: 'same' }));
+  }
+  *backwardProgram(dy: Tensor, ctx: BackwardContext, state: { x?: Tensor }): ops.OpProgram<Tensor | undefined> {
+    yield* ctx.grad(this.kernel, doubled(yield ops.request.conv2dBackwardFilter(state.x!, dy, this.kernel.value.shape, { padding: 'same' })));
+    return doubled(yield ops.request.conv2dBackwardInput(dy, this.kernel.value, state.x!.shape, { padding: 'same' }));
+  }
+  protected ownConfig(): Record<string, unknown> {
+    return {};
+  }
+}
+
+function doubled(t: Tensor): Tensor {
+  for (let i = 0; i < t.size; i++) t.data[i] *= 2;
+  return t;
 }
 
 /** The native backend with every started kernel logged: 'start k' when started, 'done k' when it has run. */
@@ -55,7 +116,7 @@ class Throws extends Layer {
   computeOutputShape(inputShape: Shape): number[] {
     return [...inputShape];
   }
-  override inferenceTouchesValues(): boolean {
+  override touchesValues(): boolean {
     return false;
   }
   *forwardProgram(_x: Tensor, _ctx: ForwardContext): ops.OpProgram<Tensor> {
@@ -124,3 +185,68 @@ describe.skipIf(!nativeAvailable || !onBestIsaRun)('pipelined predict and evalua
     expect(log).toEqual(['start conv2d', 'done conv2d']);
   });
 });
+
+describe.skipIf(!nativeAvailable || !onBestIsaRun)('pipelined training, and layers that touch values in JS (native)', () => {
+  const initial = getBackend();
+  beforeAll(() => setBackend('native'));
+  afterAll(() => setBackend(initial));
+
+  const weightBits = (m: Model): number[][] => m.getWeights().map(bits);
+
+  it('trainOnBatch and fit leave the same weights and logs as trainOnBatchSync, with every kind of layer', async () => {
+    const [pipelined, sync] = [everyLayerModel(), everyLayerModel()];
+    for (const m of [pipelined, sync]) m.compile({ optimizer: optimizers.sgd({ learningRate: 0.01, momentum: 0.9, clipNorm: 1 }), loss: losses.sparseCategoricalCrossentropy({ fromLogits: true }), metrics: ['accuracy'] });
+    expect(weightBits(pipelined)).toEqual(weightBits(sync));
+    const x = randomNormal([8, 32, 32, 8], { seed: 4 });
+    const labels = Int32Array.from({ length: 8 }, (_, i) => i % 5);
+    for (let step = 0; step < 3; step++) expect(await pipelined.trainOnBatch(x, labels)).toEqual(sync.trainOnBatchSync(x, labels));
+    expect(weightBits(pipelined)).toEqual(weightBits(sync));
+    const history = await pipelined.fit(x, labels, { batchSize: 4, epochs: 1, shuffle: false, verbose: 0 });
+    const logs = [sync.trainOnBatchSync(batchOf(x, 0, 4), labels.subarray(0, 4)), sync.trainOnBatchSync(batchOf(x, 4, 8), labels.subarray(4, 8))];
+    expect(history.history.loss[0]).toBeCloseTo((logs[0].loss + logs[1].loss) / 2, 12);
+    expect(weightBits(pipelined)).toEqual(weightBits(sync));
+  });
+
+  it("waits for each op of a layer that reads its ops' outputs in JS, forward and backward", async () => {
+    const make = (): Model => {
+      const x = input({ shape: [32, 32, 16] });
+      const h = new DoubledConv({}).apply(layers.conv2d({ filters: 16, kernelSize: 3, padding: 'same' }).apply(x));
+      const y = layers.dense({ units: 4 }).apply(layers.globalAveragePooling2d().apply(layers.conv2d({ filters: 16, kernelSize: 3, padding: 'same' }).apply(h)));
+      const m = model<Tensor>({ inputs: x, outputs: y, seed: 2 });
+      m.compile({ optimizer: 'sgd', loss: losses.sparseCategoricalCrossentropy({ fromLogits: true }) });
+      return m;
+    };
+    const [pipelined, sync] = [make(), make()];
+    const x = randomNormal([16, 32, 32, 16], { seed: 3 });
+    expect(bits(await pipelined.predict(x))).toEqual(bits(sync.predictSync(x)));
+    const labels = Int32Array.from({ length: 16 }, (_, i) => i % 4);
+    for (let step = 0; step < 2; step++) expect(await pipelined.trainOnBatch(x, labels)).toEqual(sync.trainOnBatchSync(x, labels));
+    expect(weightBits(pipelined)).toEqual(weightBits(sync));
+  });
+
+  it('names the weight an update left non-finite, as trainOnBatchSync does, with later updates started meanwhile', async () => {
+    const make = (): Model => {
+      const x = input({ shape: [600] });
+      const y = layers.dense({ units: 3, name: 'head' }).apply(layers.dense({ units: 512, name: 'big' }).apply(x)); // 307,712 weights: updated on the compute thread
+      const m = model<Tensor>({ inputs: x, outputs: y, seed: 2 });
+      m.compile({ optimizer: optimizers.sgd({ learningRate: 1e38 }), loss: losses.sparseCategoricalCrossentropy({ fromLogits: true }) });
+      return m;
+    };
+    const x = randomNormal([64, 600], { seed: 3 });
+    for (let i = 0; i < x.size; i++) x.data[i] *= 1e3;
+    const labels = Int32Array.from({ length: 64 }, (_, i) => i % 3);
+    let want = '';
+    try {
+      make().trainOnBatchSync(x, labels);
+    } catch (e) {
+      want = (e as Error).message;
+    }
+    expect(want).toMatch(/sgd: step 1 left the weight 'big\/kernel' non-finite/);
+    await expect(make().trainOnBatch(x, labels)).rejects.toThrow(want);
+  });
+});
+
+function batchOf(x: Tensor, from: number, to: number): Tensor {
+  const row = x.size / x.shape[0];
+  return new Tensor(x.data.slice(from * row, to * row), [to - from, ...x.shape.slice(1)]);
+}
