@@ -6,7 +6,7 @@
  * reads it, after its last reader, and otherwise once its producer's backward has run; temporaries a step
  * allocates die with the step (inference) or with its backward (training).
  */
-import type { BackwardContext, ForwardContext, Param, Pass } from '../layers/layer.js';
+import type { BackwardContext, ForwardContext, Param } from '../layers/layer.js';
 import * as ops from '../ops/index.js';
 import type { OpProgram, RunContext } from '../ops/index.js';
 import { Tensor } from '../tensor.js';
@@ -51,10 +51,9 @@ export function* forwardPlan(plan: Plan, inputs: readonly Tensor[], opts: Forwar
   const poolStates: (object | undefined)[] = [];
   const created: Tensor[][] = [];
   const ctx: ForwardContext = { training: opts.training, step: opts.step, run: opts.run, keep: opts.keep };
-  const pass: Pass = opts.training || opts.keep ? 'training' : 'inference';
   pool?.takeCreated();
   for (const [i, s] of plan.steps.entries()) {
-    const run = settledIf(s.node.layer.touchesValues(pass) || !!s.pool?.layer.touchesValues(pass));
+    const run = settledIf(s.node.layer.touchesValues() || !!s.pool?.layer.touchesValues());
     const xs = s.inputs.map((v) => values[v]!);
     const state = s.node.layer.newState();
     let y: Tensor;
@@ -172,7 +171,7 @@ export function* backwardPlan(plan: Plan, fwd: ForwardRun, dys: readonly (Tensor
     if (dy) {
       const need = (k: number): boolean => !plan.isModelInput[s.inputs[k]] || opts.inputGrads;
       const ctx: BackwardContext = { run: opts.run, needInputGrad: (k = 0) => need(k), grad: paramGrad };
-      const run = settledIf(s.node.layer.touchesValues('backward') || !!s.pool?.layer.touchesValues('backward'));
+      const run = settledIf(s.node.layer.touchesValues() || !!s.pool?.layer.touchesValues());
       const dxs = yield* run(backwardStep(s, dy, ctx, fwd.states[i], fwd.poolStates[i]));
       for (const [k, dx] of dxs.entries()) if (dx && need(k)) yield* accumulate(s.inputs[k], dx);
     }

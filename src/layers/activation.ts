@@ -3,7 +3,7 @@ import type { InitializerSpec } from '../initializers/index.js';
 import * as ops from '../ops/index.js';
 import { zeros, type Shape, type Tensor } from '../tensor.js';
 import { ActivationStep, type ActivationName, type ActivationSaved } from './activations.js';
-import { initializerOf, Layer, type BackwardContext, type ForwardContext, type LayerArgs, type Param, type Pass } from './layer.js';
+import { initializerOf, Layer, type BackwardContext, type ForwardContext, type LayerArgs, type Param } from './layer.js';
 
 export interface ActivationArgs extends LayerArgs {
   activation: ActivationName;
@@ -27,7 +27,7 @@ export class Activation extends Layer<ActivationSaved> {
   computeOutputShape(inputShape: Shape): number[] {
     return [...inputShape];
   }
-  override touchesValues(_pass: Pass): boolean {
+  override touchesValues(): boolean {
     return false;
   }
   *forwardProgram(x: Tensor, _ctx: ForwardContext, state: ActivationSaved): ops.OpProgram<Tensor> {
@@ -90,7 +90,7 @@ export class ReLU extends Layer<ActivationSaved & { x?: Tensor }> {
     return [...inputShape];
   }
   // without a native step (thresholds, negative slopes), a JS loop over the values
-  override touchesValues(_pass: Pass): boolean {
+  override touchesValues(): boolean {
     return this.step === undefined;
   }
   *forwardProgram(x: Tensor, ctx: ForwardContext, state: ActivationSaved & { x?: Tensor }): ops.OpProgram<Tensor> {

@@ -4,7 +4,7 @@ import * as ops from '../ops/index.js';
 import type { OpProgram } from '../ops/index.js';
 import { zeros, type Shape, type Tensor } from '../tensor.js';
 import type { ChannelAffine } from '../engine/plan.js';
-import { initializerOf, Layer, type BackwardContext, type ForwardContext, type LayerArgs, type Param, type Pass } from './layer.js';
+import { initializerOf, Layer, type BackwardContext, type ForwardContext, type LayerArgs, type Param } from './layer.js';
 
 export interface BatchNormalizationArgs extends LayerArgs {
   /** Moving-average momentum: moving = momentum * moving + (1 - momentum) * batch. Default 0.99. */
@@ -72,9 +72,8 @@ export class BatchNormalization extends Layer<BatchNormSaved> {
    * updated, then xhat = (x - mean) / sqrt(var + eps) and y = gamma * xhat + beta, each one pass (ops.channel*).
    * Inference: y = x * (gamma / std) + (beta - mean * gamma / std), one pass; xhat only if a backward follows.
    */
-  // training reads the batch's moments and updates the moving statistics in JS; the backward reads its sums
-  override touchesValues(pass: Pass): boolean {
-    return pass !== 'inference';
+  override touchesValues(): boolean {
+    return false;
   }
   *forwardProgram(x: Tensor, ctx: ForwardContext, state: BatchNormSaved): OpProgram<Tensor> {
     const c = this.movingMean.value.size;
@@ -82,6 +81,7 @@ export class BatchNormalization extends Layer<BatchNormSaved> {
     let variance: ArrayLike<number>;
     if (ctx.training) {
       const m: Tensor = yield ops.request.channelMoments(x);
+      yield ops.SETTLE;
       mean = m.data.subarray(0, c);
       variance = m.data.subarray(c);
       const mm = this.movingMean.value.data;
@@ -117,6 +117,7 @@ export class BatchNormalization extends Layer<BatchNormSaved> {
     const c = invStd.length;
     const rows = dy.size / c;
     const sums: Tensor = yield ops.request.channelSums(dy, xhat);
+    yield ops.SETTLE;
     if (this.gamma) yield* ctx.grad(this.gamma, perChannel(dy, (k) => sums.data[c + k]));
     if (this.beta) yield* ctx.grad(this.beta, perChannel(dy, (k) => sums.data[k]));
     const scale = Float64Array.from(invStd, (s, k) => (this.gamma?.value.data[k] ?? 1) * s);

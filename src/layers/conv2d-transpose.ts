@@ -4,7 +4,7 @@ import * as ops from '../ops/index.js';
 import type { Shape, Tensor } from '../tensor.js';
 import { pair, positiveInt } from '../validate.js';
 import { ActivationStep, type ActivationName, type ActivationSaved } from './activations.js';
-import { initializerOf, Layer, type BackwardContext, type ForwardContext, type LayerArgs, type Param, type Pass } from './layer.js';
+import { initializerOf, Layer, type BackwardContext, type ForwardContext, type LayerArgs, type Param } from './layer.js';
 import { getRegularizer, type Regularizer } from './regularizers.js';
 
 export interface Conv2DTransposeArgs extends LayerArgs {
@@ -105,7 +105,7 @@ export class Conv2DTranspose extends Layer<TransposeSaved> {
     if (this.useBias) this.bias = this.addWeight('bias', [this.filters], initializerOf(this.where, this.args.biasInitializer, 'zeros'));
   }
 
-  override touchesValues(_pass: Pass): boolean {
+  override touchesValues(): boolean {
     return false;
   }
   *forwardProgram(x: Tensor, _ctx: ForwardContext, state: TransposeSaved): ops.OpProgram<Tensor> {

@@ -4,7 +4,7 @@ import * as ops from '../ops/index.js';
 import type { Shape, Tensor } from '../tensor.js';
 import { pair, positiveInt } from '../validate.js';
 import { ActivationStep, type ActivationName, type ActivationSaved } from './activations.js';
-import { initializerOf, Layer, type BackwardContext, type ForwardContext, type LayerArgs, type Param, type Pass } from './layer.js';
+import { initializerOf, Layer, type BackwardContext, type ForwardContext, type LayerArgs, type Param } from './layer.js';
 import { getRegularizer, type Regularizer } from './regularizers.js';
 import { fusedEpilogue } from './epilogue.js';
 import type { InferenceEpilogue } from '../engine/plan.js';
@@ -120,7 +120,7 @@ export class Conv2D extends Layer<ConvSaved> {
     return this.kernel.value.rank === shape.length ? this.kernel.value : this.kernel.value.reshape(shape);
   }
 
-  override touchesValues(_pass: Pass): boolean {
+  override touchesValues(): boolean {
     return false;
   }
   *forwardProgram(x: Tensor, _ctx: ForwardContext, state: ConvSaved): ops.OpProgram<Tensor> {

@@ -4,7 +4,7 @@ import * as ops from '../ops/index.js';
 import type { Shape, Tensor } from '../tensor.js';
 import { positiveInt } from '../validate.js';
 import { ActivationStep, type ActivationName, type ActivationSaved } from './activations.js';
-import { initializerOf, Layer, type BackwardContext, type ForwardContext, type LayerArgs, type Param, type Pass } from './layer.js';
+import { initializerOf, Layer, type BackwardContext, type ForwardContext, type LayerArgs, type Param } from './layer.js';
 import { getRegularizer, type Regularizer } from './regularizers.js';
 import { triple } from '../ops/conv3d.js';
 
@@ -74,7 +74,7 @@ export class Conv3D extends Layer<Conv3DSaved> {
     if (this.useBias) this.bias = this.addWeight('bias', [this.filters], initializerOf(this.where, a.biasInitializer, 'zeros'));
   }
 
-  override touchesValues(_pass: Pass): boolean {
+  override touchesValues(): boolean {
     return false;
   }
   *forwardProgram(x: Tensor, _ctx: ForwardContext, state: Conv3DSaved): ops.OpProgram<Tensor> {

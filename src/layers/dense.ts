@@ -4,7 +4,7 @@ import * as ops from '../ops/index.js';
 import type { Shape, Tensor } from '../tensor.js';
 import { positiveInt } from '../validate.js';
 import { ActivationStep, type ActivationName, type ActivationSaved } from './activations.js';
-import { initializerOf, Layer, type BackwardContext, type ForwardContext, type LayerArgs, type Param, type Pass } from './layer.js';
+import { initializerOf, Layer, type BackwardContext, type ForwardContext, type LayerArgs, type Param } from './layer.js';
 import { getRegularizer, type Regularizer } from './regularizers.js';
 import { fusedEpilogue } from './epilogue.js';
 import type { InferenceEpilogue } from '../engine/plan.js';
@@ -62,7 +62,7 @@ export class Dense extends Layer<DenseSaved> {
     return { act: {} };
   }
 
-  override touchesValues(_pass: Pass): boolean {
+  override touchesValues(): boolean {
     return false;
   }
   *forwardProgram(x: Tensor, _ctx: ForwardContext, state: DenseSaved): ops.OpProgram<Tensor> {

@@ -2,7 +2,7 @@ import { describe, fail } from '../errors.js';
 import { deriveSeed } from '../initializers/seed.js';
 import * as ops from '../ops/index.js';
 import { zeros, type Shape, type Tensor } from '../tensor.js';
-import { Layer, type BackwardContext, type ForwardContext, type LayerArgs, type Pass } from './layer.js';
+import { Layer, type BackwardContext, type ForwardContext, type LayerArgs } from './layer.js';
 
 export interface DropoutArgs extends LayerArgs {
   /** Fraction of inputs zeroed in training, in [0, 1). */
@@ -31,7 +31,7 @@ export class Dropout extends Layer<{ mask?: Tensor }> {
   computeOutputShape(inputShape: Shape): number[] {
     return [...inputShape];
   }
-  override touchesValues(_pass: Pass): boolean {
+  override touchesValues(): boolean {
     return false;
   }
   *forwardProgram(x: Tensor, ctx: ForwardContext, state: { mask?: Tensor }): ops.OpProgram<Tensor> {
@@ -72,9 +72,8 @@ export class SpatialDropout2D extends Layer<{ mask?: Tensor }> {
     if (inputShape.length !== 3) fail(this.where, 'input of shape [N, height, width, channels] (nhwc)', `[N, ${inputShape.join(', ')}]`);
     return [...inputShape];
   }
-  // training and its backward scale the maps in JS
-  override touchesValues(pass: Pass): boolean {
-    return pass !== 'inference';
+  override touchesValues(): boolean {
+    return false;
   }
   *forwardProgram(x: Tensor, ctx: ForwardContext, state: { mask?: Tensor }): ops.OpProgram<Tensor> {
     if (!ctx.training || this.rate === 0) return x;
@@ -83,10 +82,13 @@ export class SpatialDropout2D extends Layer<{ mask?: Tensor }> {
     ones.data.fill(1);
     // the dropout of ones: 0 or 1 / (1 - rate) per map, the factor each map is scaled by
     state.mask = yield ops.request.dropout(ones, this.rate, deriveSeed(this.ownSeed ?? this.seed, ctx.step), zeros([n, c], x.dtype));
+    yield ops.SETTLE;
     return scaleMaps(ctx.run.alloc(x.shape, x.dtype), x, state.mask!);
   }
   *backwardProgram(dy: Tensor, ctx: BackwardContext, state: { mask?: Tensor }): ops.OpProgram<Tensor> {
-    return state.mask ? scaleMaps(ctx.run.alloc(dy.shape, dy.dtype), dy, state.mask) : dy;
+    if (!state.mask) return dy;
+    yield ops.SETTLE;
+    return scaleMaps(ctx.run.alloc(dy.shape, dy.dtype), dy, state.mask);
   }
   override keeps(): { inputs: boolean; output: boolean } {
     return { inputs: false, output: false };

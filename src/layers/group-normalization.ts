@@ -2,7 +2,7 @@ import { describe, fail } from '../errors.js';
 import type { InitializerSpec } from '../initializers/index.js';
 import * as ops from '../ops/index.js';
 import { Tensor, zeros, type Shape } from '../tensor.js';
-import { initializerOf, Layer, type BackwardContext, type ForwardContext, type LayerArgs, type Param, type Pass } from './layer.js';
+import { initializerOf, Layer, type BackwardContext, type ForwardContext, type LayerArgs, type Param } from './layer.js';
 
 export interface NormalizationArgs extends LayerArgs {
   /** Added to the variance. Default 1e-3 (Keras's). */
@@ -72,9 +72,8 @@ abstract class SampleNormalization extends Layer<NormSaved> {
     return p && p.value.reshape([p.value.size]);
   }
 
-  // the backward casts the gamma and beta sums to the weights' dtype in JS
-  override touchesValues(pass: Pass): boolean {
-    return pass === 'backward';
+  override touchesValues(): boolean {
+    return false;
   }
   *forwardProgram(x: Tensor, ctx: ForwardContext, state: NormSaved): ops.OpProgram<Tensor> {
     const info = this.info(x.shape);
@@ -90,6 +89,7 @@ abstract class SampleNormalization extends Layer<NormSaved> {
     const invStd = new Tensor(state.stats!.data.subarray(info.n * info.g), [info.n * info.g]);
     const sums = this.gamma || this.beta ? zeros([2, info.g * info.k], 'float64') : undefined;
     const dx = yield ops.request.groupNormBackward(dy, xhat, invStd, info, this.flat(this.gamma), sums);
+    if (sums) yield ops.SETTLE; // grad() casts them in JS
     const c = info.g * info.k;
     const grad = (p: Param, row: number): Tensor => new Tensor(sums!.data.subarray(row * c, (row + 1) * c), [c]).cast(p.value.dtype).reshape(p.value.shape);
     if (this.gamma) yield* ctx.grad(this.gamma, grad(this.gamma, 1));

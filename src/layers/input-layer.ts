@@ -1,7 +1,7 @@
 import { describe, fail } from '../errors.js';
 import type { OpProgram } from '../ops/index.js';
 import type { DType, Shape, Tensor } from '../tensor.js';
-import { Layer, type ForwardContext, type LayerArgs, type Pass } from './layer.js';
+import { Layer, type ForwardContext, type LayerArgs } from './layer.js';
 import { LayerNode, type SymbolicTensor } from './symbolic.js';
 
 export interface InputArgs {
@@ -34,7 +34,7 @@ export class InputLayer extends Layer {
   override apply(): SymbolicTensor {
     return fail(this.where, 'nothing: an input layer starts a model (use its output, input() returns it)', 'a call to apply');
   }
-  override touchesValues(_pass: Pass): boolean {
+  override touchesValues(): boolean {
     return false;
   }
   *forwardProgram(x: Tensor, _ctx: ForwardContext): OpProgram<Tensor> {

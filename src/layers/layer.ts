@@ -51,9 +51,6 @@ export interface ForwardContext {
   keep: boolean;
 }
 
-/** A layer's program: the inference forward, a forward that keeps what a backward needs (training), the backward. */
-export type Pass = 'inference' | 'training' | 'backward';
-
 export interface BackwardContext {
   run: RunContext;
   /** Whether the gradient with respect to input i is wanted (a model's inputs need none in training). */
@@ -249,13 +246,13 @@ export abstract class Layer<S extends object = object> {
   abstract backwardProgram(dy: Tensor, ctx: BackwardContext, state: S): OpProgram<Tensor | undefined>;
 
   /**
-   * Whether this layer's program for `pass` reads or writes tensor values in JS rather than only passing tensors
-   * to ops: 'inference' is the forward of predict and evaluate, 'training' a forward in training or one that keeps
-   * what a backward needs, 'backward' the backward. Pipelined runs (predict, evaluate, fit, trainOnBatch) start
-   * ops without waiting for them; where this is true they first wait for every op started before the layer and
-   * then for each of its own. True by default, so a layer that does not say stays correct.
+   * Whether this layer's programs (forward and backward) read or write tensor values in JS without yielding
+   * ops.SETTLE first. Pipelined runs (predict, evaluate, fit, trainOnBatch) start ops without waiting for them,
+   * so an op's output is not yet written when the program receives it; where this is true they run the layer
+   * unpipelined: they wait for every op started before it, then for each of its own. True by default, so a layer
+   * that does not say stays correct.
    */
-  touchesValues(_pass: Pass): boolean {
+  touchesValues(): boolean {
     return true;
   }
 

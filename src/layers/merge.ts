@@ -5,7 +5,7 @@
 import { describe, fail } from '../errors.js';
 import * as ops from '../ops/index.js';
 import type { Shape, Tensor } from '../tensor.js';
-import { Layer, sameShape, type BackwardContext, type ForwardContext, type LayerArgs, type Pass } from './layer.js';
+import { Layer, sameShape, type BackwardContext, type ForwardContext, type LayerArgs } from './layer.js';
 
 /** What a merge application keeps: its inputs, and the running results of a maximum or minimum's fold. */
 export interface MergeSaved {
@@ -28,7 +28,7 @@ abstract class ElementwiseMerge extends Layer<MergeSaved> {
   computeOutputShape(inputShape: Shape): number[] {
     return [...inputShape];
   }
-  override touchesValues(_pass: Pass): boolean {
+  override touchesValues(): boolean {
     return false;
   }
   *forwardProgram(): ops.OpProgram<Tensor> {
@@ -235,7 +235,7 @@ export class Concatenate extends Layer<MergeSaved> {
   computeOutputShape(inputShape: Shape): number[] {
     return [...inputShape];
   }
-  override touchesValues(_pass: Pass): boolean {
+  override touchesValues(): boolean {
     return false;
   }
   *forwardProgram(): ops.OpProgram<Tensor> {

@@ -2,7 +2,7 @@ import { describe, fail } from '../errors.js';
 import * as ops from '../ops/index.js';
 import type { Shape, Tensor } from '../tensor.js';
 import { pair, positiveInt } from '../validate.js';
-import { Layer, type BackwardContext, type ForwardContext, type LayerArgs, type Pass } from './layer.js';
+import { Layer, type BackwardContext, type ForwardContext, type LayerArgs } from './layer.js';
 
 export interface Pooling2DArgs extends LayerArgs {
   /** Default 2. */
@@ -26,7 +26,7 @@ export interface PoolSaved {
 abstract class PoolingBase extends Layer<PoolSaved> {
   protected abstract pool(x: Tensor): ops.OpRequest;
   protected abstract poolBackward(dy: Tensor, x: Tensor): ops.OpRequest;
-  override touchesValues(_pass: Pass): boolean {
+  override touchesValues(): boolean {
     return false;
   }
   *forwardProgram(x: Tensor, _ctx: ForwardContext, state: PoolSaved): ops.OpProgram<Tensor> {
@@ -337,7 +337,7 @@ export class MaxPooling3D extends Pooling3D {
   constructor(args: Pooling3DArgs = {}) {
     super(args, 'max_pooling3d');
   }
-  override touchesValues(_pass: Pass): boolean {
+  override touchesValues(): boolean {
     return false;
   }
   *forwardProgram(x: Tensor, _ctx: ForwardContext, state: PoolSaved): ops.OpProgram<Tensor> {
@@ -386,7 +386,7 @@ export class GlobalAveragePooling3D extends GlobalPooling3D {
   constructor(args: LayerArgs = {}) {
     super(args, 'global_average_pooling3d');
   }
-  override touchesValues(_pass: Pass): boolean {
+  override touchesValues(): boolean {
     return false;
   }
   *forwardProgram(x: Tensor, _ctx: ForwardContext, state: PoolSaved): ops.OpProgram<Tensor> {

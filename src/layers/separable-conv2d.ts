@@ -6,7 +6,7 @@ import type { Shape, Tensor } from '../tensor.js';
 import { pair, positiveInt } from '../validate.js';
 import { ActivationStep, type ActivationName, type ActivationSaved } from './activations.js';
 import { fusedEpilogue } from './epilogue.js';
-import { initializerOf, Layer, type BackwardContext, type ForwardContext, type LayerArgs, type Param, type Pass } from './layer.js';
+import { initializerOf, Layer, type BackwardContext, type ForwardContext, type LayerArgs, type Param } from './layer.js';
 import { getRegularizer, type Regularizer } from './regularizers.js';
 
 export interface SeparableConv2DArgs extends LayerArgs {
@@ -88,7 +88,7 @@ export class SeparableConv2D extends Layer<SeparableSaved> {
     if (this.useBias) this.bias = this.addWeight('bias', [this.filters], initializerOf(this.where, a.biasInitializer, 'zeros'));
   }
 
-  override touchesValues(_pass: Pass): boolean {
+  override touchesValues(): boolean {
     return false;
   }
   *forwardProgram(x: Tensor, _ctx: ForwardContext, state: SeparableSaved): ops.OpProgram<Tensor> {

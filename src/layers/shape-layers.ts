@@ -1,7 +1,7 @@
 import { fail } from '../errors.js';
 import type { OpProgram } from '../ops/index.js';
 import { sizeOf, type Shape, type Tensor } from '../tensor.js';
-import { Layer, type ForwardContext, type LayerArgs, type Pass } from './layer.js';
+import { Layer, type ForwardContext, type LayerArgs } from './layer.js';
 
 /** (N, ...) -> (N, product): a view in NHWC order (the row-major order of the data), no copy. */
 export class Flatten extends Layer {
@@ -12,7 +12,7 @@ export class Flatten extends Layer {
   computeOutputShape(inputShape: Shape): number[] {
     return [sizeOf(inputShape)];
   }
-  override touchesValues(_pass: Pass): boolean {
+  override touchesValues(): boolean {
     return false;
   }
   *forwardProgram(x: Tensor, _ctx: ForwardContext): OpProgram<Tensor> {
@@ -55,7 +55,7 @@ export class Reshape extends Layer {
     }
     return out;
   }
-  override touchesValues(_pass: Pass): boolean {
+  override touchesValues(): boolean {
     return false;
   }
   *forwardProgram(x: Tensor, _ctx: ForwardContext): OpProgram<Tensor> {

@@ -7,7 +7,7 @@ import { describe, fail } from '../errors.js';
 import * as ops from '../ops/index.js';
 import type { RunContext } from '../ops/index.js';
 import type { Shape, Tensor } from '../tensor.js';
-import { Layer, type BackwardContext, type ForwardContext, type LayerArgs, type Pass } from './layer.js';
+import { Layer, type BackwardContext, type ForwardContext, type LayerArgs } from './layer.js';
 
 /** [[top, bottom], [left, right]]. */
 export type Sides = [[number, number], [number, number]];
@@ -186,7 +186,7 @@ export class UpSampling2D extends Layer {
     checkNhwc(this.where, inputShape);
     return [inputShape[0] * this.size[0], inputShape[1] * this.size[1], inputShape[2]];
   }
-  override touchesValues(_pass: Pass): boolean {
+  override touchesValues(): boolean {
     return this.interpolation === 'bilinear';
   }
   *forwardProgram(x: Tensor, ctx: ForwardContext): ops.OpProgram<Tensor> {
