@@ -8,6 +8,7 @@
 #include "convkit/ops.h"
 #include "runtime/dispatch.h"
 #include "runtime/parallel.h"
+#include "runtime/scratch.h"
 
 namespace {
 
@@ -19,13 +20,19 @@ size_t rows_per_block(size_t channels) { return std::max<size_t>(1, kBlockFloats
 template <class Part>
 void blocked_sum(size_t rows, size_t channels, size_t outputs, std::vector<double>& out, Part&& part) {
   const size_t per = rows_per_block(channels), blocks = (rows + per - 1) / per;
-  std::vector<double> partials(blocks * outputs * channels, 0.0);
+  const size_t n = outputs * channels;
+  std::vector<double> partials(blocks * n);
   ck_parallel_for(blocks, [&](size_t b) {
-    part(b * per, std::min(rows, (b + 1) * per), partials.data() + b * outputs * channels);
+    // summed in this thread's own buffer: neighbouring blocks' partials share cache lines, which the threads
+    // would otherwise pass back and forth on every row
+    double* acc = reinterpret_cast<double*>(ck_scratch(CK_SCRATCH_ROW, 2 * n));
+    std::fill(acc, acc + n, 0.0);
+    part(b * per, std::min(rows, (b + 1) * per), acc);
+    std::copy(acc, acc + n, partials.data() + b * n);
   });
-  out.assign(outputs * channels, 0.0);
+  out.assign(n, 0.0);
   for (size_t b = 0; b < blocks; ++b)
-    for (size_t k = 0; k < outputs * channels; ++k) out[k] += partials[b * outputs * channels + k];
+    for (size_t k = 0; k < n; ++k) out[k] += partials[b * n + k];
 }
 
 template <class Fn>
