@@ -2,30 +2,62 @@
 // contiguous channels, which the compiler vectorizes to the ISA's width (in double for the sums).
 #pragma once
 
+#include <type_traits>
+
 #include "kernels/f32-channel/f32-channel.h"
 
 // Internal linkage: every ISA's translation units get their own copy, so the linker can never pick an
 // AVX-512-compiled copy of a shared inline function for the scalar or AVX2 path.
 namespace {
 
-inline void ck_channel_sums(size_t rows, size_t c, const float* a, const float* b, double* acc0, double* acc1) {
+// Channels [k0, k0 + CB) of the sums below, their CB sums held in registers down the rows (through acc, the
+// compiler reloads and stores them every row, since acc may alias mean). Each sum still adds the rows in order.
+template <size_t CB>
+inline void ck_channel_sums_chunk(size_t rows, size_t c, size_t k0, const float* a, const float* b, double* acc0,
+                                  double* acc1) {
+  double s0[CB], s1[CB];
+  for (size_t j = 0; j < CB; ++j) s0[j] = acc0[k0 + j], s1[j] = b != nullptr ? acc1[k0 + j] : 0.0;
   for (size_t r = 0; r < rows; ++r) {
-    const float* ar = a + r * c;
-    for (size_t k = 0; k < c; ++k) acc0[k] += double(ar[k]);
+    const float* ar = a + r * c + k0;
+    for (size_t j = 0; j < CB; ++j) s0[j] += double(ar[j]);
     if (b == nullptr) continue;
-    const float* br = b + r * c;
-    for (size_t k = 0; k < c; ++k) acc1[k] += double(ar[k]) * double(br[k]);
+    const float* br = b + r * c + k0;
+    for (size_t j = 0; j < CB; ++j) s1[j] += double(ar[j]) * double(br[j]);
   }
+  for (size_t j = 0; j < CB; ++j) acc0[k0 + j] = s0[j];
+  if (b != nullptr)
+    for (size_t j = 0; j < CB; ++j) acc1[k0 + j] = s1[j];
+}
+
+template <size_t CB>
+inline void ck_channel_sqdev_chunk(size_t rows, size_t c, size_t k0, const float* x, const double* mean, double* acc) {
+  double s[CB], m[CB];
+  for (size_t j = 0; j < CB; ++j) s[j] = acc[k0 + j], m[j] = mean[k0 + j];
+  for (size_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * c + k0;
+    for (size_t j = 0; j < CB; ++j) {
+      const double d = double(xr[j]) - m[j];
+      s[j] += d * d;
+    }
+  }
+  for (size_t j = 0; j < CB; ++j) acc[k0 + j] = s[j];
+}
+
+// The channels in chunks of 16, then 4, then 1.
+template <class Chunk>
+inline void ck_channel_chunks(size_t c, Chunk&& chunk) {
+  size_t k0 = 0;
+  for (; k0 + 16 <= c; k0 += 16) chunk(std::integral_constant<size_t, 16>(), k0);
+  for (; k0 + 4 <= c; k0 += 4) chunk(std::integral_constant<size_t, 4>(), k0);
+  for (; k0 < c; ++k0) chunk(std::integral_constant<size_t, 1>(), k0);
+}
+
+inline void ck_channel_sums(size_t rows, size_t c, const float* a, const float* b, double* acc0, double* acc1) {
+  ck_channel_chunks(c, [&](auto cb, size_t k0) { ck_channel_sums_chunk<cb>(rows, c, k0, a, b, acc0, acc1); });
 }
 
 inline void ck_channel_sqdev(size_t rows, size_t c, const float* x, const double* mean, double* acc) {
-  for (size_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * c;
-    for (size_t k = 0; k < c; ++k) {
-      const double d = double(xr[k]) - mean[k];
-      acc[k] += d * d;
-    }
-  }
+  ck_channel_chunks(c, [&](auto cb, size_t k0) { ck_channel_sqdev_chunk<cb>(rows, c, k0, x, mean, acc); });
 }
 
 inline void ck_channel_affine(size_t rows, size_t c, const float* x, const float* s, const float* t, float* y) {
