@@ -12,20 +12,21 @@ namespace {
 
 // Channels [k0, k0 + CB) of the sums below, their CB sums held in registers down the rows (through acc, the
 // compiler reloads and stores them every row, since acc may alias mean). Each sum still adds the rows in order.
-template <size_t CB>
+template <size_t CB, bool B>
 inline void ck_channel_sums_chunk(size_t rows, size_t c, size_t k0, const float* a, const float* b, double* acc0,
                                   double* acc1) {
   double s0[CB], s1[CB];
-  for (size_t j = 0; j < CB; ++j) s0[j] = acc0[k0 + j], s1[j] = b != nullptr ? acc1[k0 + j] : 0.0;
+  for (size_t j = 0; j < CB; ++j) s0[j] = acc0[k0 + j], s1[j] = B ? acc1[k0 + j] : 0.0;
   for (size_t r = 0; r < rows; ++r) {
     const float* ar = a + r * c + k0;
     for (size_t j = 0; j < CB; ++j) s0[j] += double(ar[j]);
-    if (b == nullptr) continue;
-    const float* br = b + r * c + k0;
-    for (size_t j = 0; j < CB; ++j) s1[j] += double(ar[j]) * double(br[j]);
+    if constexpr (B) {
+      const float* br = b + r * c + k0;
+      for (size_t j = 0; j < CB; ++j) s1[j] += double(ar[j]) * double(br[j]);
+    }
   }
   for (size_t j = 0; j < CB; ++j) acc0[k0 + j] = s0[j];
-  if (b != nullptr)
+  if constexpr (B)
     for (size_t j = 0; j < CB; ++j) acc1[k0 + j] = s1[j];
 }
 
@@ -53,7 +54,10 @@ inline void ck_channel_chunks(size_t c, Chunk&& chunk) {
 }
 
 inline void ck_channel_sums(size_t rows, size_t c, const float* a, const float* b, double* acc0, double* acc1) {
-  ck_channel_chunks(c, [&](auto cb, size_t k0) { ck_channel_sums_chunk<cb>(rows, c, k0, a, b, acc0, acc1); });
+  if (b == nullptr)
+    ck_channel_chunks(c, [&](auto cb, size_t k0) { ck_channel_sums_chunk<cb, false>(rows, c, k0, a, b, acc0, acc1); });
+  else
+    ck_channel_chunks(c, [&](auto cb, size_t k0) { ck_channel_sums_chunk<cb, true>(rows, c, k0, a, b, acc0, acc1); });
 }
 
 inline void ck_channel_sqdev(size_t rows, size_t c, const float* x, const double* mean, double* acc) {
