@@ -4,6 +4,7 @@
 //   sqdev:   acc[c] += sum_r (x[r, c] - mean[c])^2 in double
 //   affine:  y[r, c] = x[r, c] * s[c] + t[c]
 //   affine2: y[r, c] = a[r, c] * sa[c] + b[r, c] * sb[c] + t[c]
+// y overlaps none of the inputs.
 // The float ops are unfused and in that order (-ffp-contract=off), so every ISA gives the same bits.
 #pragma once
 
