@@ -53,7 +53,7 @@ export function* forwardPlan(plan: Plan, inputs: readonly Tensor[], opts: Forwar
   const ctx: ForwardContext = { training: opts.training, step: opts.step, run: opts.run, keep: opts.keep };
   pool?.takeCreated();
   for (const [i, s] of plan.steps.entries()) {
-    const run = settledIf(s.node.layer.touchesValues() || !!s.pool?.layer.touchesValues());
+    const run = settledIf(s);
     const xs = s.inputs.map((v) => values[v]!);
     const state = s.node.layer.newState();
     let y: Tensor;
@@ -98,11 +98,11 @@ export function* forwardPlan(plan: Plan, inputs: readonly Tensor[], opts: Forwar
   return { values, held, states, poolStates, created, outputs: plan.outputs.map((v) => values[v]!) };
 }
 
-/** A step's program as it is, or, for a layer that touches tensor values in JS, unpipelined (see Layer.touchesValues). */
-const settledIf =
-  (touches: boolean) =>
-  <T>(program: OpProgram<T>): OpProgram<T> =>
-    touches ? ops.unpipelined(program) : program;
+/** How step s's programs run: as they are, or unpipelined where its layers touch tensor values in JS (see Layer.touchesValues). */
+function settledIf(s: PlanStep): <T>(program: OpProgram<T>) => OpProgram<T> {
+  const touches = s.node.layer.touchesValues() || !!s.pool?.layer.touchesValues();
+  return (program) => (touches ? ops.unpipelined(program) : program);
+}
 
 /** The buffers of the tensors and typed arrays a layer's state holds (in fields, arrays, and objects of them). */
 function buffersIn(state: object, more: readonly (object | undefined)[]): Set<ArrayBufferLike> {
@@ -171,7 +171,7 @@ export function* backwardPlan(plan: Plan, fwd: ForwardRun, dys: readonly (Tensor
     if (dy) {
       const need = (k: number): boolean => !plan.isModelInput[s.inputs[k]] || opts.inputGrads;
       const ctx: BackwardContext = { run: opts.run, needInputGrad: (k = 0) => need(k), grad: paramGrad };
-      const run = settledIf(s.node.layer.touchesValues() || !!s.pool?.layer.touchesValues());
+      const run = settledIf(s);
       const dxs = yield* run(backwardStep(s, dy, ctx, fwd.states[i], fwd.poolStates[i]));
       for (const [k, dx] of dxs.entries()) if (dx && need(k)) yield* accumulate(s.inputs[k], dx);
     }
