@@ -60,6 +60,7 @@ export function* forwardPlan(plan: Plan, inputs: readonly Tensor[], opts: Forwar
     if (s.epilogue) {
       const e = s.epilogue;
       const ep: InferenceEpilogue = {
+        inputPadding: e.padding?.layer.zeroPadding(),
         affine: e.affine && (e.affine.layer as unknown as AffineAtInference).inferenceAffine(),
         residual: e.residual && xs[xs.length - 1],
         ...e.activation?.layer.epilogueActivation(),

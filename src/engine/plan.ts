@@ -32,8 +32,13 @@ function isMaxPoolProducer(layer: Layer): layer is Layer & MaxPoolProducer {
   return typeof (layer as Partial<MaxPoolProducer>).fusesMaxPool === 'function' && (layer as Layer & MaxPoolProducer).fusesMaxPool();
 }
 
-/** What an inference step applies to its producer's result, in this order: an affine map per channel, a residual, an activation. */
+/**
+ * What an inference step fuses into its producer's op: zeros around its input (a zero padding before it), and
+ * on its result, in this order, an affine map per channel, a residual, an activation.
+ */
 export interface InferenceEpilogue {
+  /** [[top, bottom], [left, right]] rows and columns of zeros the input is read with, besides the op's own padding. */
+  inputPadding?: [[number, number], [number, number]];
   /** y * scale + shift per channel (a batch normalization's, at inference). */
   affine?: ChannelAffine;
   residual?: Tensor;
@@ -51,10 +56,13 @@ export interface ChannelAffine {
  * A layer whose op can apply an InferenceEpilogue to its result (Conv2D and Dense, their own activation
  * linear). The inference planner fuses into it what follows: a layer that is an affine map per channel at
  * inference (Layer.foldsAtInference, AffineAtInference), then an addition of two inputs (Layer.isResidualAdd),
- * then an activation (Layer.epilogueActivation), each the only reader of the value before it.
+ * then an activation (Layer.epilogueActivation), each the only reader of the value before it. Where
+ * absorbsPadding() says so (2-D convolutions), it also reads its input through a zero padding (Layer.zeroPadding)
+ * whose output only it reads, instead of that layer copying the input into a larger tensor.
  */
 export interface EpilogueProducer {
   takesEpilogue(): boolean;
+  absorbsPadding?(): boolean;
   forwardEpilogueProgram(x: Tensor, ep: InferenceEpilogue, ctx: ForwardContext, state: object): OpProgram<Tensor>;
 }
 
@@ -67,8 +75,14 @@ function isEpilogueProducer(layer: Layer): layer is Layer & EpilogueProducer {
   return typeof (layer as Partial<EpilogueProducer>).takesEpilogue === 'function' && (layer as Layer & EpilogueProducer).takesEpilogue();
 }
 
+function absorbsPadding(layer: Layer): boolean {
+  return isEpilogueProducer(layer) && layer.absorbsPadding?.() === true;
+}
+
 /** The nodes an inference step fuses into its producer's op; `residual` is the Add whose other input it adds. */
 export interface EpilogueNodes {
+  /** The zero padding whose input the producer reads instead of its output. */
+  readonly padding?: LayerNode;
   readonly affine?: LayerNode;
   readonly residual?: LayerNode;
   readonly activation?: LayerNode;
@@ -135,17 +149,31 @@ export function planGraph(nodes: readonly LayerNode[], inputs: readonly Symbolic
   const steps: PlanStep[] = [];
   // An epilogue step runs where its last node would have: by then the residual (read by that node) exists.
   const pending = new Map<LayerNode, PlanStep>();
+  // a zero padding the producer reading it absorbs: producer -> the padding
+  const paddedBy = new Map<LayerNode, LayerNode>();
   for (const n of nodes) {
     const waiting = pending.get(n);
     if (waiting) steps.push(waiting);
     if (absorbed.has(n) || n.inputs.length === 0) continue;
+    if (inference && n.layer.zeroPadding()) {
+      const r = soleReader(n.output);
+      if (r && absorbsPadding(r.layer)) {
+        absorbed.add(n);
+        paddedBy.set(r, n);
+        continue;
+      }
+    }
+    const padding = paddedBy.get(n);
     const chain = inference ? epilogueChain(n, soleReader) : undefined;
     const pool = soleReader(n.output);
     const options = pool?.layer.maxPoolOptions();
-    if (chain) {
-      const { last, epilogue, residual } = chain;
+    const reads = padding ? padding.inputs : n.inputs;
+    if (chain || padding) {
+      const { last, epilogue, residual } = chain ?? { last: n, epilogue: {} };
       for (const m of [epilogue.affine, epilogue.residual, epilogue.activation]) if (m) absorbed.add(m);
-      pending.set(last, { node: n, epilogue, inputs: [...n.inputs, ...(residual ? [residual] : [])].map(idOf), output: idOf(last.output) });
+      const step = { node: n, epilogue: { ...epilogue, padding }, inputs: [...reads, ...(residual ? [residual] : [])].map(idOf), output: idOf(last.output) };
+      if (last === n) steps.push(step);
+      else pending.set(last, step);
     } else if (pool && options && isMaxPoolProducer(n.layer)) {
       absorbed.add(pool);
       steps.push({ node: n, pool, inputs: n.inputs.map(idOf), inner: idOf(n.output), output: idOf(pool.output) });
@@ -177,7 +205,7 @@ export function planGraph(nodes: readonly LayerNode[], inputs: readonly Symbolic
  * of that and one other value, then an activation, each optional but in this order and each the only reader
  * of the value before it. Undefined when n takes no epilogue or nothing follows that fits.
  */
-function epilogueChain(n: LayerNode, soleReader: (t: SymbolicTensor) => LayerNode | undefined): { last: LayerNode; epilogue: EpilogueNodes; residual?: SymbolicTensor } | undefined {
+function epilogueChain(n: LayerNode, soleReader: (t: SymbolicTensor) => LayerNode | undefined): { last: LayerNode; epilogue: Omit<EpilogueNodes, 'padding'>; residual?: SymbolicTensor } | undefined {
   if (!isEpilogueProducer(n.layer)) return undefined;
   let last = n;
   const epilogue: { affine?: LayerNode; residual?: LayerNode; activation?: LayerNode } = {};

@@ -4,7 +4,7 @@ import * as ops from '../ops/index.js';
 import type { Shape, Tensor } from '../tensor.js';
 import { pair, positiveInt } from '../validate.js';
 import { ActivationStep, type ActivationName, type ActivationSaved } from './activations.js';
-import { initializerOf, Layer, type BackwardContext, type ForwardContext, type LayerArgs, type Param } from './layer.js';
+import { initializerOf, Layer, sameShape, type BackwardContext, type ForwardContext, type LayerArgs, type Param } from './layer.js';
 import { getRegularizer, type Regularizer } from './regularizers.js';
 import { fusedEpilogue } from './epilogue.js';
 import type { InferenceEpilogue } from '../engine/plan.js';
@@ -186,12 +186,35 @@ export class Conv2D extends Layer<ConvSaved> {
     return this.act.kind === 'linear';
   }
 
-  /** The convolution with an inference epilogue (engine/plan.ts) in its op: a folded batch normalization, a residual, an activation. */
+  /** Fusion capability (EpilogueProducer): a 2-D convolution taking an epilogue can also read its input through a zero padding. */
+  absorbsPadding(): boolean {
+    return this.takesEpilogue() && this.inputShape.length === 3;
+  }
+
+  /**
+   * The convolution with an inference epilogue (engine/plan.ts) in its op: its input read through a zero
+   * padding, a folded batch normalization, a residual, an activation.
+   */
   *forwardEpilogueProgram(x: Tensor, ep: InferenceEpilogue, _ctx: ForwardContext, _state: ConvSaved): ops.OpProgram<Tensor> {
-    this.checkInputs([x]);
+    if (!ep.inputPadding) this.checkInputs([x]);
+    const opts = ep.inputPadding ? this.paddedOptions(x, ep.inputPadding) : this.opts;
     const residual = ep.residual && this.toNhwc(ep.residual);
-    const y = yield ops.request.conv2d(this.toNhwc(x), this.filter, { ...this.opts, ...fusedEpilogue(ep, this.bias?.value, this.kernel.value), residual, activation: ep.activation, alpha: ep.alpha });
+    const y = yield ops.request.conv2d(this.toNhwc(x), this.filter, { ...opts, ...fusedEpilogue(ep, this.bias?.value, this.kernel.value), residual, activation: ep.activation, alpha: ep.alpha });
     return this.fromNhwc(y, this.outputShape);
+  }
+
+  /**
+   * The op's options for reading x (nhwc) as if `pad` zeros surrounded it: this layer's padding resolved against
+   * the padded shape, plus those zeros. The output is the same as this layer's on the padded tensor.
+   */
+  private paddedOptions(x: Tensor, [[t, b], [l, r]]: [[number, number], [number, number]]): ops.Conv2DOptions {
+    const padded = [x.shape[0], x.shape[1] + t + b, x.shape[2] + l + r, x.shape[3]];
+    if (x.rank !== 4 || !sameShape(padded.slice(1), this.inputShape)) {
+      fail(this.where, `input of shape [N, ${this.inputShape.join(', ')}] once padded by [[${t}, ${b}], [${l}, ${r}]]`, `[${x.shape.join(', ')}]`);
+    }
+    if (x.dtype !== this.dtype) fail(this.where, `input of dtype ${this.dtype} (the model's)`, describe(x.dtype));
+    const i = ops.conv2dInfo(padded, this.filter.shape, this.opts, this.where);
+    return { ...this.opts, padding: [[i.padTop + t, i.padBottom + b], [i.padLeft + l, i.padRight + r]] };
   }
 
   protected ownConfig(): Record<string, unknown> {

@@ -292,6 +292,15 @@ export abstract class Layer<S extends object = object> {
     return false;
   }
 
+  /**
+   * Fusion capability: the rows and columns of zeros this layer adds around each image, [[top, bottom], [left,
+   * right]], when that is all it does (ZeroPadding2D); the convolution after it may read them as its own
+   * padding at inference. Undefined otherwise.
+   */
+  zeroPadding(): [[number, number], [number, number]] | undefined {
+    return undefined;
+  }
+
   /** Fusion capability: the activation this layer is, which the op before it may apply at inference, or undefined. */
   epilogueActivation(): { activation: ActivationKind; alpha?: number } | undefined {
     return undefined;

@@ -89,6 +89,9 @@ export class ZeroPadding2D extends Layer {
   *forwardProgram(x: Tensor, ctx: ForwardContext): ops.OpProgram<Tensor> {
     return padRows(ctx.run, x, this.padding);
   }
+  override zeroPadding(): Sides {
+    return this.padding;
+  }
   *backwardProgram(dy: Tensor, ctx: BackwardContext): ops.OpProgram<Tensor> {
     return cropRows(ctx.run, dy, this.padding);
   }

@@ -364,6 +364,78 @@ describe('inference plan: batch norm, residual adds and activations in the op be
   });
 });
 
+describe('inference plan: a zero padding read by the convolution after it', () => {
+  /**
+   * MobileNet's stem (pad, stride-2 conv, bn, relu6), a padded depthwise convolution whose output two layers
+   * read, ResNet's 7x7 stem, pads wider than half the kernel on top of 'same' padding, a dilated kernel, and the
+   * reasons not to: a conv with an activation of its own, a padding two layers read, a pooling after a padding.
+   */
+  function padded(dtype: 'float32' | 'float64'): Model {
+    const x = input({ shape: [15, 14, 3], dtype });
+    const stem = layers.zeroPadding2d({ padding: [[0, 1], [0, 1]] }).apply(x);
+    const s = layers.activation({ activation: 'relu6' }).apply(layers.batchNormalization().apply(layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, useBias: false }).apply(stem)));
+    const dw = layers.depthwiseConv2d({ kernelSize: 3, strides: 2 }).apply(layers.zeroPadding2d({ padding: 1 }).apply(s));
+    const a = layers.activation({ activation: 'relu' }).apply(dw);
+    const b = layers.conv2d({ filters: 8, kernelSize: 7, strides: 2, name: 'wide' }).apply(layers.zeroPadding2d({ padding: 3 }).apply(dw));
+    const c = layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', name: 'far' }).apply(layers.zeroPadding2d({ padding: [[3, 0], [2, 4]] }).apply(a));
+    const d = layers.conv2d({ filters: 8, kernelSize: 3, dilationRate: 2, name: 'dilated' }).apply(layers.zeroPadding2d({ padding: 2 }).apply(a));
+    const own = layers.conv2d({ filters: 8, kernelSize: 3, activation: 'tanh' }).apply(layers.zeroPadding2d({ padding: 1 }).apply(a));
+    const twice = layers.zeroPadding2d({ padding: 1, name: 'read_twice' }).apply(a);
+    const e = layers.add().apply([layers.conv2d({ filters: 8, kernelSize: 3 }).apply(twice), layers.conv2d({ filters: 8, kernelSize: 3 }).apply(twice)]);
+    const pool = layers.maxPooling2d({ poolSize: 3, strides: 2 }).apply(layers.zeroPadding2d({ padding: 1 }).apply(a));
+    const flat = [b, c, d, own, e, pool].map((t) => layers.globalAveragePooling2d().apply(t));
+    const m = model({ inputs: x, outputs: [layers.dense({ units: 3 }).apply(layers.concatenate().apply(flat)), c], seed: 11 });
+    m.compile({ optimizer: optimizers.sgd({ learningRate: 0.1 }), loss: [losses.meanSquaredError(), losses.meanSquaredError()] });
+    return m;
+  }
+
+  it('absorbs the paddings it can and no other', () => {
+    const steps = padded('float32').inferencePlan.steps.filter((s) => s.epilogue?.padding);
+    expect(steps.map((s) => [s.node.layer.constructor.name, s.epilogue!.padding!.layer.zeroPadding(), s.epilogue!.affine?.layer.constructor.name])).toEqual([
+      ['Conv2D', [[0, 1], [0, 1]], 'BatchNormalization'],
+      ['DepthwiseConv2D', [[1, 1], [1, 1]], undefined],
+      ['Conv2D', [[3, 3], [3, 3]], undefined],
+      ['Conv2D', [[3, 0], [2, 4]], undefined],
+      ['Conv2D', [[2, 2], [2, 2]], undefined],
+    ]);
+    const paddings = padded('float32').inferencePlan.steps.filter((s) => s.node.layer.zeroPadding());
+    expect(paddings.map((s) => s.node.layer.name)).toEqual([expect.any(String), 'read_twice', expect.any(String)]);
+  });
+
+  for (const backend of ['reference', 'native'] as const) {
+    it.skipIf(backend === 'native' && !nativeAvailable)(`predicts what the padding layers and convolutions compute apart (${backend})`, async () => {
+      const previous = getBackend();
+      setBackend(backend);
+      try {
+        const dtype = backend === 'reference' ? 'float64' : 'float32';
+        const m = padded(dtype);
+        const x = randomNormal([3, 15, 14, 3], { seed: 4, dtype });
+        for (let i = 0; i < 2; i++) await m.trainOnBatch(x, [randomNormal([3, 3], { seed: 5, dtype }), randomNormal([3, 7, 10, 8], { seed: 6, dtype })]);
+        const fusedOut = (await m.predict(x)) as Tensor[];
+        const plain = m.forwardSync(x, { training: false }) as Tensor[];
+        // float64: rounding only; float32: the stem's folded batch norm rounds once where the unfused ops round
+        // two or three times, a few ulps (6e-8) per op through four ops; the padded zeros add nothing either way
+        const tol = dtype === 'float64' ? 1e-12 : 1e-5;
+        fusedOut.forEach((t, i) => {
+          const scale = Math.max(...plain[i].data.map(Math.abs));
+          expect(scale).toBeGreaterThan(0);
+          t.data.forEach((v, k) => expect(Math.abs(v - plain[i].data[k])).toBeLessThanOrEqual(tol * scale));
+        });
+      } finally {
+        setBackend(previous);
+      }
+    });
+  }
+
+  it('names the layer when a padded input has the wrong shape', () => {
+    const m = padded('float32');
+    const step = m.inferencePlan.steps.find((s) => s.epilogue?.padding)!;
+    const conv = step.node.layer as unknown as { forwardEpilogueProgram: (x: Tensor, ep: object, ctx: object, state: object) => Generator };
+    const bad = randomNormal([2, 15, 15, 3], { seed: 1 });
+    expect(() => conv.forwardEpilogueProgram(bad, { inputPadding: [[0, 1], [0, 1]] }, {}, {}).next()).toThrow(/once padded by \[\[0, 1\], \[0, 1\]\]/);
+  });
+});
+
 describe.skipIf(!nativeAvailable)('graph models on the native backend', () => {
   it('a training step of the two-headed net matches the reference backend', async () => {
     const step = async (backend: BackendName) => {
