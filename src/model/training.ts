@@ -335,7 +335,8 @@ export function* predictProgram(model: Model, run: RunContext, where: string, x:
   const xs = model.checkInputs(where, x);
   const batchSize = positive(where, 'batchSize', opts.batchSize ?? 128);
   const n = xs[0].shape[0];
-  const outs = model.outputs.map((t) => zeros([n, ...t.shape], model.dtype));
+  // every row is written below, batch by batch: no zero-filling first (see ops.freshOutputs)
+  const outs = model.outputs.map((t) => ops.freshOutputs.alloc([n, ...t.shape], model.dtype));
   for (let start = 0; start < n; start += batchSize) {
     opts.signal?.throwIfAborted();
     const end = Math.min(start + batchSize, n);
