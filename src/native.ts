@@ -59,6 +59,8 @@ interface NativeSyncOps {
   fmaPeakProbe(threads: number, seconds: number): number;
   /** GB/s read plus written copying `bytes / 2` into another `bytes / 2` on `threads` threads for about `seconds` (<= 10). */
   copyBandwidthProbe(bytes: number, threads: number, seconds: number): number;
+  /** Asks the kernel to back the whole 2 MiB pages inside a fresh, unwritten array with huge pages; returns the bytes advised. */
+  adviseHugePages(array: Float32Array): number;
 
   matmul(a: Float32Array, b: Float32Array, y: Float32Array, m: number, k: number, n: number, transposeA: boolean,
     transposeB: boolean, bias: Float32Array | null, activation: NativeActivation, alpha: number, scale?: Float32Array | null,

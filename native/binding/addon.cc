@@ -113,6 +113,14 @@ Napi::Value CopyBandwidthProbe(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), gbps);
 }
 
+// adviseHugePages(array: Float32Array) -> the bytes of it the kernel was asked to back with 2 MiB pages
+// (runtime/malloc-tuning.h). For fresh blocks not yet written: advice changes how pages fault in, not contents.
+Napi::Value AdviseHugePages(const Napi::CallbackInfo& info) {
+  const Args args(info, "adviseHugePages");
+  const F32 a = args.f32_out(0, "array");
+  return Napi::Number::New(info.Env(), double(ck_advise_huge_pages(a.data, a.length * sizeof(float))));
+}
+
 // Node unloads an addon when the last environment that loaded it ends (the last worker_thread that imported
 // convkit), but the compute thread and the pool threads outlive environments and would then run unmapped
 // code. Opening ourselves once more with RTLD_NODELETE keeps the library mapped until the process exits.
@@ -133,6 +141,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("fmaPeakProbe", Napi::Function::New(env, FmaPeakProbe, "fmaPeakProbe"));
   exports.Set("copyBandwidthProbe", Napi::Function::New(env, CopyBandwidthProbe, "copyBandwidthProbe"));
+  exports.Set("adviseHugePages", Napi::Function::New(env, AdviseHugePages, "adviseHugePages"));
   ck_register_matmul_ops(env, exports);
   ck_register_conv_ops(env, exports);
   ck_register_pool_ops(env, exports);

@@ -102,6 +102,17 @@ describe.skipIf(!addon)(`native addon info${error ? ` (skipped: ${error.message}
     expect(a.copyBandwidthProbe(129, 3, 0.01)).toBeGreaterThan(0.1);
   });
 
+  it.skipIf(process.platform !== 'linux')('advises the whole 2 MiB pages inside an array to huge pages, none of a smaller one', () => {
+    const big = new Float32Array(10 << 20); // 40 MiB: at least 38 MiB of whole 2 MiB pages, wherever it starts
+    const advised = a.adviseHugePages(big);
+    expect(advised % (2 << 20)).toBe(0);
+    expect(advised).toBeGreaterThanOrEqual(38 << 20);
+    expect(advised).toBeLessThanOrEqual(40 << 20);
+    expect(a.adviseHugePages(new Float32Array(1 << 18))).toBe(0); // 1 MiB holds no whole 2 MiB page
+    big.fill(1.5);
+    expect(big[0] + big[big.length - 1]).toBe(3);
+  });
+
   it('loads and runs in a worker thread (context-aware)', async () => {
     const code = `
       const { parentPort, workerData } = require('node:worker_threads');

@@ -149,6 +149,7 @@ const cases: Case[] = [
   ['copyBandwidthProbe: 2^40 bytes', (a) => a.copyBandwidthProbe(2 ** 40, 1, 0.01), RangeError, /bytes must be an integer in \[128/],
   ['copyBandwidthProbe: zero threads', (a) => a.copyBandwidthProbe(1024, 0, 0.01), RangeError, /threads must be an integer in \[1/],
   ['copyBandwidthProbe: a minute', (a) => a.copyBandwidthProbe(1024, 1, 60), RangeError, /seconds must be in \(0, 10\]/],
+  ['adviseHugePages: not a Float32Array', (a) => a.adviseHugePages(new ArrayBuffer(64) as unknown as Float32Array), TypeError, /array must be a Float32Array/],
   ['setThreads: too many', (a) => a.setThreads(1000), RangeError, /at most 256/],
   ['optimizerStep: unknown rule', (a) => os(a, 'lion'), RangeError, /optimizerStep: unknown rule 'lion'/],
   ['optimizerStep: g too short', (a) => os(a, 'sgd', f32(4)), RangeError, /g must have 5 elements/],

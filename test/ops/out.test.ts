@@ -64,4 +64,17 @@ describe('ops with out', () => {
     expect(() => ops.conv2d(x, w, { ...conv, residual: y, out: y })).toThrow(/conv2d: expected out sharing no memory with residual/);
     expect(() => ops.conv2dBackwardFilter(x, dy, w.shape, { ...conv, out: w.reshape(w.shape) })).not.toThrow();
   });
+
+  it.skipIf(!nativeAvailable)('an output of 32 MiB and more (advised to huge pages) holds what a small one does, every row of it', () => {
+    setBackend('native');
+    // 2 x 1024 x 1024 x 4 channels: 32 MiB exactly, the threshold; each image's rows are copies of one row
+    const row = randomNormal([1, 1, 1024, 4], { seed: 7 });
+    const big = new Tensor(new Float32Array(2 * 1024 * 1024 * 4), [2, 1024, 1024, 4]);
+    for (let i = 0; i < 2 * 1024; i++) big.data.set(row.data, i * row.size);
+    const k = randomNormal([1, 1, 4, 4], { seed: 8 });
+    const y = ops.conv2d(big, k, { activation: 'relu' });
+    expect(y.data.byteLength).toBe(32 << 20);
+    const want = ops.conv2d(row, k, { activation: 'relu' }).data;
+    for (let i = 0; i < 2 * 1024; i++) expect(y.data.subarray(i * want.length, (i + 1) * want.length)).toEqual(want);
+  });
 });
