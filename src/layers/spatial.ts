@@ -39,18 +39,24 @@ function checkNhwc(where: string, inputShape: Shape): void {
   if (inputShape.length !== 3) fail(where, 'input of shape [N, height, width, channels] (nhwc)', `[N, ${inputShape.join(', ')}]`);
 }
 
-/** x (N,H,W,C) written into a zeroed (N, H+t+b, W+l+r, C) tensor at (t, l), row by row. */
+/** x (N,H,W,C) written at (t, l) into an (N, H+t+b, W+l+r, C) tensor, row by row, and zeros around it (only there: the buffer may be a reused one). */
 function padRows(run: RunContext, x: Tensor, [[t, b], [l, r]]: Sides): Tensor {
   const [n, h, w, c] = x.shape;
   const [oh, ow] = [h + t + b, w + l + r];
   const y = run.alloc([n, oh, ow, c], x.dtype);
-  y.data.fill(0);
   const row = w * c;
-  for (let i = 0; i < n; i++)
+  const [outRow, left, right] = [ow * c, l * c, r * c];
+  for (let i = 0; i < n; i++) {
+    const image = i * oh * outRow;
+    y.data.fill(0, image, image + t * outRow);
     for (let k = 0; k < h; k++) {
-      const from = (i * h + k) * row;
-      y.data.set(x.data.subarray(from, from + row), ((i * oh + k + t) * ow + l) * c);
+      const at = image + (k + t) * outRow;
+      y.data.fill(0, at, at + left);
+      y.data.set(x.data.subarray((i * h + k) * row, (i * h + k + 1) * row), at + left);
+      y.data.fill(0, at + left + row, at + outRow);
     }
+    y.data.fill(0, image + (h + t) * outRow, image + oh * outRow);
+  }
   return y;
 }
 

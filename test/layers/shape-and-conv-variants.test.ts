@@ -94,6 +94,20 @@ describe('padding, cropping, upsampling', () => {
     expect(() => layers.zeroPadding2d({ padding: [[1, -1], [0, 0]] })).toThrow(/padding\[0\]\[1\] \(bottom\) to be a non-negative integer/);
   });
 
+  it('zeroPadding2d writes zeros all around, whatever the buffer it is given held (a reused one)', () => {
+    const pad = layers.zeroPadding2d({ padding: [[2, 1], [1, 3]], inputShape: [3, 2, 2] });
+    sequential([pad]);
+    const x = t(Array.from({ length: 2 * 3 * 2 * 2 }, (_, i) => i + 1), [2, 3, 2, 2]);
+    const stale = { alloc: (shape: number[]) => new Tensor(new Float32Array(shape.reduce((a, d) => a * d, 1)).fill(Number.NaN), shape) };
+    const y = pad.forwardProgram(x, { training: false, step: 0, run: stale, keep: false }).next().value as Tensor;
+    expect(y.shape).toEqual([2, 6, 6, 2]);
+    y.data.forEach((v, i) => {
+      const [n, h, w, c] = [Math.floor(i / 72), Math.floor(i / 12) % 6, Math.floor(i / 2) % 6, i % 2];
+      const inside = h >= 2 && h < 5 && w >= 1 && w < 3;
+      expect(v).toBe(inside ? x.data[((n * 3 + h - 2) * 2 + w - 1) * 2 + c] : 0);
+    });
+  });
+
   it('upSampling2d nearest repeats pixels; bilinear matches TF resize (half-pixel centres)', async () => {
     const x = t([0, 1, 2, 3], [1, 2, 2, 1]);
     const near = await run(layers.upSampling2d({ size: [2, 3], inputShape: [2, 2, 1] }), x);
