@@ -11,7 +11,7 @@ import * as ops from '../ops/index.js';
 import type { OpProgram, RunContext } from '../ops/index.js';
 import { Tensor } from '../tensor.js';
 import type { BufferPool } from './buffers.js';
-import type { AffineAtInference, EpilogueProducer, InferenceEpilogue, MaxPoolConsumer, MaxPoolProducer, Plan, PlanStep } from './plan.js';
+import type { AffineAtInference, EpilogueProducer, InferenceEpilogue, MaxPoolConsumer, MaxPoolProducer, PaddingAbsorber, Plan, PlanStep } from './plan.js';
 
 export interface ForwardOptions {
   training: boolean;
@@ -60,7 +60,7 @@ export function* forwardPlan(plan: Plan, inputs: readonly Tensor[], opts: Forwar
     if (s.epilogue) {
       const e = s.epilogue;
       const ep: InferenceEpilogue = {
-        inputPadding: e.padding?.layer.zeroPadding(),
+        inputPadding: s.padding?.layer.zeroPadding(),
         affine: e.affine && (e.affine.layer as unknown as AffineAtInference).inferenceAffine(),
         residual: e.residual && xs[xs.length - 1],
         ...e.activation?.layer.epilogueActivation(),
@@ -74,6 +74,9 @@ export function* forwardPlan(plan: Plan, inputs: readonly Tensor[], opts: Forwar
       y = yield* run(producer.forwardMaxPoolProgram(xs[0], s.pool.layer.maxPoolOptions()!, ctx, state, keep));
       if (keep) values[s.inner!] = poolState.x;
       poolStates.push(poolState);
+    } else if (s.padding) {
+      y = yield* run((s.node.layer as unknown as PaddingAbsorber).forwardPaddedProgram(xs[0], s.padding.layer.zeroPadding()!, ctx, state));
+      poolStates.push(undefined);
     } else {
       y = yield* run(s.node.layer.callProgram(xs, ctx, state));
       poolStates.push(undefined);

@@ -56,14 +56,21 @@ export interface ChannelAffine {
  * A layer whose op can apply an InferenceEpilogue to its result (Conv2D and Dense, their own activation
  * linear). The inference planner fuses into it what follows: a layer that is an affine map per channel at
  * inference (Layer.foldsAtInference, AffineAtInference), then an addition of two inputs (Layer.isResidualAdd),
- * then an activation (Layer.epilogueActivation), each the only reader of the value before it. Where
- * absorbsPadding() says so (2-D convolutions), it also reads its input through a zero padding (Layer.zeroPadding)
- * whose output only it reads, instead of that layer copying the input into a larger tensor.
+ * then an activation (Layer.epilogueActivation), each the only reader of the value before it.
  */
 export interface EpilogueProducer {
   takesEpilogue(): boolean;
-  absorbsPadding?(): boolean;
   forwardEpilogueProgram(x: Tensor, ep: InferenceEpilogue, ctx: ForwardContext, state: object): OpProgram<Tensor>;
+}
+
+/**
+ * A layer that can read its input through zeros around it besides its own padding (2-D convolutions): both
+ * planners fuse into it a zero padding (Layer.zeroPadding) whose output only it reads, instead of that layer
+ * copying the input into a larger tensor. Its backward then gives the gradient of the unpadded input.
+ */
+export interface PaddingAbsorber {
+  absorbsPadding(): boolean;
+  forwardPaddedProgram(x: Tensor, padding: [[number, number], [number, number]], ctx: ForwardContext, state: object): OpProgram<Tensor>;
 }
 
 /** A layer that is, at inference, y = x * scale + shift per channel (BatchNormalization, with its moving statistics). */
@@ -76,13 +83,11 @@ function isEpilogueProducer(layer: Layer): layer is Layer & EpilogueProducer {
 }
 
 function absorbsPadding(layer: Layer): boolean {
-  return isEpilogueProducer(layer) && layer.absorbsPadding?.() === true;
+  return typeof (layer as Partial<PaddingAbsorber>).absorbsPadding === 'function' && (layer as Layer & PaddingAbsorber).absorbsPadding();
 }
 
 /** The nodes an inference step fuses into its producer's op; `residual` is the Add whose other input it adds. */
 export interface EpilogueNodes {
-  /** The zero padding whose input the producer reads instead of its output. */
-  readonly padding?: LayerNode;
   readonly affine?: LayerNode;
   readonly residual?: LayerNode;
   readonly activation?: LayerNode;
@@ -93,6 +98,8 @@ export interface PlanStep {
   /** The node (for a fused step, the producer; `pool` is the pooling). */
   readonly node: LayerNode;
   readonly pool?: LayerNode;
+  /** A zero padding the node reads its input through (PaddingAbsorber): the step reads the padding's input. */
+  readonly padding?: LayerNode;
   /** Inference plans: the nodes whose work the producer's op does too. */
   readonly epilogue?: EpilogueNodes;
   /** Value ids the step reads, in the layer's input order (an epilogue's residual last). */
@@ -120,7 +127,8 @@ export interface Plan {
 /**
  * Plans `nodes` (in an order where every node comes after the nodes it reads) computing `outputs` from
  * `inputs`; `inference` plans a forward pass no backward follows. Fusion is decided by what layers declare
- * (MaxPoolProducer, Layer.maxPoolOptions; EpilogueProducer and the Layer capabilities it names), never by class.
+ * (MaxPoolProducer, Layer.maxPoolOptions; EpilogueProducer and the Layer capabilities it names; PaddingAbsorber,
+ * Layer.zeroPadding), never by class.
  */
 export function planGraph(nodes: readonly LayerNode[], inputs: readonly SymbolicTensor[], outputs: readonly SymbolicTensor[], inference = false): Plan {
   const values: SymbolicTensor[] = [];
@@ -155,7 +163,7 @@ export function planGraph(nodes: readonly LayerNode[], inputs: readonly Symbolic
     const waiting = pending.get(n);
     if (waiting) steps.push(waiting);
     if (absorbed.has(n) || n.inputs.length === 0) continue;
-    if (inference && n.layer.zeroPadding()) {
+    if (n.layer.zeroPadding()) {
       const r = soleReader(n.output);
       if (r && absorbsPadding(r.layer)) {
         absorbed.add(n);
@@ -168,12 +176,12 @@ export function planGraph(nodes: readonly LayerNode[], inputs: readonly Symbolic
     const pool = soleReader(n.output);
     const options = pool?.layer.maxPoolOptions();
     const reads = padding ? padding.inputs : n.inputs;
-    if (chain || padding) {
-      const { last, epilogue, residual } = chain ?? { last: n, epilogue: {} };
+    if (chain) {
+      const { last, epilogue, residual } = chain;
       for (const m of [epilogue.affine, epilogue.residual, epilogue.activation]) if (m) absorbed.add(m);
-      const step = { node: n, epilogue: { ...epilogue, padding }, inputs: [...reads, ...(residual ? [residual] : [])].map(idOf), output: idOf(last.output) };
-      if (last === n) steps.push(step);
-      else pending.set(last, step);
+      pending.set(last, { node: n, epilogue, padding, inputs: [...reads, ...(residual ? [residual] : [])].map(idOf), output: idOf(last.output) });
+    } else if (padding) {
+      steps.push({ node: n, padding, inputs: reads.map(idOf), output: idOf(n.output) });
     } else if (pool && options && isMaxPoolProducer(n.layer)) {
       absorbed.add(pool);
       steps.push({ node: n, pool, inputs: n.inputs.map(idOf), inner: idOf(n.output), output: idOf(pool.output) });
@@ -205,7 +213,7 @@ export function planGraph(nodes: readonly LayerNode[], inputs: readonly Symbolic
  * of that and one other value, then an activation, each optional but in this order and each the only reader
  * of the value before it. Undefined when n takes no epilogue or nothing follows that fits.
  */
-function epilogueChain(n: LayerNode, soleReader: (t: SymbolicTensor) => LayerNode | undefined): { last: LayerNode; epilogue: Omit<EpilogueNodes, 'padding'>; residual?: SymbolicTensor } | undefined {
+function epilogueChain(n: LayerNode, soleReader: (t: SymbolicTensor) => LayerNode | undefined): { last: LayerNode; epilogue: EpilogueNodes; residual?: SymbolicTensor } | undefined {
   if (!isEpilogueProducer(n.layer)) return undefined;
   let last = n;
   const epilogue: { affine?: LayerNode; residual?: LayerNode; activation?: LayerNode } = {};

@@ -33,6 +33,8 @@ export interface Conv2DArgs extends LayerArgs {
 /** What one application keeps: its input and its activation's tensors. */
 export interface ConvSaved {
   x?: Tensor;
+  /** The op's options where they are not the layer's own: with an absorbed zero padding's added. */
+  opts?: ops.Conv2DOptions;
   act: ActivationSaved;
 }
 
@@ -171,10 +173,11 @@ export class Conv2D extends Layer<ConvSaved> {
   /** backwardProgram from dz (nhwc), the gradient at the activation's input (the convolution's biased result); dx nhwc. */
   *backwardFromActivationInput(dz: Tensor, ctx: BackwardContext, state: ConvSaved): ops.OpProgram<Tensor | undefined> {
     const x = this.saved(state.x);
-    const dk: Tensor = yield ops.request.conv2dBackwardFilter(x, dz, this.filter.shape, this.opts);
+    const opts = state.opts ?? this.opts;
+    const dk: Tensor = yield ops.request.conv2dBackwardFilter(x, dz, this.filter.shape, opts);
     yield* ctx.grad(this.kernel, dk.reshape(this.kernel.value.shape));
     if (this.bias) yield* ctx.grad(this.bias, yield ops.request.biasGrad(dz));
-    return ctx.needInputGrad() ? yield ops.request.conv2dBackwardInput(dz, this.filter, x.shape, this.opts) : undefined;
+    return ctx.needInputGrad() ? yield ops.request.conv2dBackwardInput(dz, this.filter, x.shape, opts) : undefined;
   }
 
   override keeps(): { inputs: boolean; output: boolean } {
@@ -186,9 +189,18 @@ export class Conv2D extends Layer<ConvSaved> {
     return this.act.kind === 'linear';
   }
 
-  /** Fusion capability (EpilogueProducer): a 2-D convolution taking an epilogue can also read its input through a zero padding. */
+  /** Fusion capability (PaddingAbsorber): a 2-D convolution can read its input through a zero padding. */
   absorbsPadding(): boolean {
-    return this.takesEpilogue() && this.inputShape.length === 3;
+    return this.inputShape.length === 3;
+  }
+
+  /** forwardProgram on x as if a zero padding of `pad` surrounded it; the backward then gives x's own gradient. */
+  *forwardPaddedProgram(x: Tensor, pad: [[number, number], [number, number]], _ctx: ForwardContext, state: ConvSaved): ops.OpProgram<Tensor> {
+    const opts = this.paddedOptions(x, pad);
+    state.x = x;
+    state.opts = opts;
+    const z = yield ops.request.conv2d(x, this.filter, { ...opts, bias: this.bias?.value, ...this.act.epilogue() });
+    return yield* this.act.after(z, state.act);
   }
 
   /**
