@@ -7,7 +7,7 @@
  */
 import type { Layer } from '../layers/layer.js';
 import type { LayerNode, SymbolicTensor } from '../layers/symbolic.js';
-import type { ActivationKind, OpProgram, Pool2DOptions, PooledActivation } from '../ops/index.js';
+import type { ActivationKind, ExplicitPadding, OpProgram, Pool2DOptions, PooledActivation } from '../ops/index.js';
 import type { Tensor } from '../tensor.js';
 import type { BackwardContext, ForwardContext } from '../layers/layer.js';
 
@@ -38,7 +38,7 @@ function isMaxPoolProducer(layer: Layer): layer is Layer & MaxPoolProducer {
  */
 export interface InferenceEpilogue {
   /** [[top, bottom], [left, right]] rows and columns of zeros the input is read with, besides the op's own padding. */
-  inputPadding?: [[number, number], [number, number]];
+  inputPadding?: ExplicitPadding;
   /** y * scale + shift per channel (a batch normalization's, at inference). */
   affine?: ChannelAffine;
   residual?: Tensor;
@@ -70,7 +70,7 @@ export interface EpilogueProducer {
  */
 export interface PaddingAbsorber {
   absorbsPadding(): boolean;
-  forwardPaddedProgram(x: Tensor, padding: [[number, number], [number, number]], ctx: ForwardContext, state: object): OpProgram<Tensor>;
+  forwardPaddedProgram(x: Tensor, padding: ExplicitPadding, ctx: ForwardContext, state: object): OpProgram<Tensor>;
 }
 
 /** A layer that is, at inference, y = x * scale + shift per channel (BatchNormalization, with its moving statistics). */

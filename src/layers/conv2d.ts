@@ -195,7 +195,7 @@ export class Conv2D extends Layer<ConvSaved> {
   }
 
   /** forwardProgram on x as if a zero padding of `pad` surrounded it; the backward then gives x's own gradient. */
-  *forwardPaddedProgram(x: Tensor, pad: [[number, number], [number, number]], _ctx: ForwardContext, state: ConvSaved): ops.OpProgram<Tensor> {
+  *forwardPaddedProgram(x: Tensor, pad: ops.ExplicitPadding, _ctx: ForwardContext, state: ConvSaved): ops.OpProgram<Tensor> {
     const opts = this.paddedOptions(x, pad);
     state.x = x;
     state.opts = opts;
@@ -219,7 +219,7 @@ export class Conv2D extends Layer<ConvSaved> {
    * The op's options for reading x (nhwc) as if `pad` zeros surrounded it: this layer's padding resolved against
    * the padded shape, plus those zeros. The output is the same as this layer's on the padded tensor.
    */
-  private paddedOptions(x: Tensor, [[t, b], [l, r]]: [[number, number], [number, number]]): ops.Conv2DOptions {
+  private paddedOptions(x: Tensor, [[t, b], [l, r]]: ops.ExplicitPadding): ops.Conv2DOptions {
     const padded = [x.shape[0], x.shape[1] + t + b, x.shape[2] + l + r, x.shape[3]];
     if (x.rank !== 4 || !sameShape(padded.slice(1), this.inputShape)) {
       fail(this.where, `input of shape [N, ${this.inputShape.join(', ')}] once padded by [[${t}, ${b}], [${l}, ${r}]]`, `[${x.shape.join(', ')}]`);

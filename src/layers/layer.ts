@@ -1,7 +1,7 @@
 import { ConvkitError, describe, fail } from '../errors.js';
 import { getInitializer, type Initializer, type InitializerSpec } from '../initializers/index.js';
 import { deriveSeed } from '../initializers/seed.js';
-import type { ActivationKind, OpProgram, Pool2DOptions, RunContext } from '../ops/index.js';
+import type { ActivationKind, ExplicitPadding, OpProgram, Pool2DOptions, RunContext } from '../ops/index.js';
 import { Tensor, toShared, type DType, type Shape } from '../tensor.js';
 import type { Regularizer } from './regularizers.js';
 import { LayerNode, SymbolicTensor } from './symbolic.js';
@@ -294,10 +294,10 @@ export abstract class Layer<S extends object = object> {
 
   /**
    * Fusion capability: the rows and columns of zeros this layer adds around each image, [[top, bottom], [left,
-   * right]], when that is all it does (ZeroPadding2D); the convolution after it may read them as its own
-   * padding at inference. Undefined otherwise.
+   * right]], when that is all it does (ZeroPadding2D); the convolution after it may read them as padding of its
+   * own (engine/plan.ts's PaddingAbsorber). Undefined otherwise.
    */
-  zeroPadding(): [[number, number], [number, number]] | undefined {
+  zeroPadding(): ExplicitPadding | undefined {
     return undefined;
   }
 

@@ -10,7 +10,7 @@ import type { Shape, Tensor } from '../tensor.js';
 import { Layer, type BackwardContext, type ForwardContext, type LayerArgs } from './layer.js';
 
 /** [[top, bottom], [left, right]]. */
-export type Sides = [[number, number], [number, number]];
+export type Sides = ops.ExplicitPadding;
 
 /** Keras's three spellings of per-side sizes: n (every side), [h, w] (symmetric), [[top, bottom], [left, right]]. */
 export type SidesSpec = number | [number, number] | Sides;

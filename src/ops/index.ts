@@ -32,7 +32,7 @@ export type { MatmulOptions } from './matmul.js';
 export { POOL_ACTIVATIONS, type MaxPool2DBackwardOptions, type PooledActivation } from './pool.js';
 export { dropout, firstNonFinite, maximumBackward, minimumBackward, normalizeAxis } from './elementwise.js';
 export { softmaxCrossEntropy, type Labels } from './loss.js';
-export { conv2dInfo, conv2dOutputShape, pool2dInfo, pool2dOutputShape, type Conv2DOptions, type Padding, type Pair, type Pool2DOptions } from './shapes.js';
+export { conv2dInfo, conv2dOutputShape, pool2dInfo, pool2dOutputShape, type Conv2DOptions, type ExplicitPadding, type Padding, type Pair, type Pool2DOptions } from './shapes.js';
 export { freshOutputs, runProgramAsync, runProgramSync, SETTLE, unpipelined, type OpProgram, type OpRequest, type OutOptions, type RunContext } from './program.js';
 
 export const matmul = matmulOp.now;

@@ -7,8 +7,10 @@ import { describe, fail } from '../errors.js';
 import { checkSize, type Shape } from '../tensor.js';
 import { nonNegativeInt, pair, positiveInt } from '../validate.js';
 
+/** Explicit padding: [[top, bottom], [left, right]] rows and columns of zeros. */
+export type ExplicitPadding = [[number, number], [number, number]];
 /** 'same' (TF: the odd extra row/column goes bottom/right), 'valid', or explicit [[top, bottom], [left, right]]. */
-export type Padding = 'same' | 'valid' | [[number, number], [number, number]];
+export type Padding = 'same' | 'valid' | ExplicitPadding;
 export type Pair = number | [number, number];
 
 export interface Conv2DOptions {
