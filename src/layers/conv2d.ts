@@ -126,10 +126,14 @@ export class Conv2D extends Layer<ConvSaved> {
     return false;
   }
   *forwardProgram(x: Tensor, _ctx: ForwardContext, state: ConvSaved): ops.OpProgram<Tensor> {
-    const x4 = this.toNhwc(x);
+    return this.fromNhwc(yield* this.convolve(this.toNhwc(x), this.opts, state), this.outputShape);
+  }
+
+  /** The convolution of x (nhwc) with these options, its bias and activation; state keeps what the backward reads. */
+  private *convolve(x4: Tensor, opts: ops.Conv2DOptions, state: ConvSaved): ops.OpProgram<Tensor> {
     state.x = x4;
-    const z = yield ops.request.conv2d(x4, this.filter, { ...this.opts, bias: this.bias?.value, ...this.act.epilogue() });
-    return this.fromNhwc(yield* this.act.after(z, state.act), this.outputShape);
+    const z = yield ops.request.conv2d(x4, this.filter, { ...opts, bias: this.bias?.value, ...this.act.epilogue() });
+    return yield* this.act.after(z, state.act);
   }
 
   override newState(): ConvSaved {
@@ -196,11 +200,8 @@ export class Conv2D extends Layer<ConvSaved> {
 
   /** forwardProgram on x as if a zero padding of `pad` surrounded it; the backward then gives x's own gradient. */
   *forwardPaddedProgram(x: Tensor, pad: ops.ExplicitPadding, _ctx: ForwardContext, state: ConvSaved): ops.OpProgram<Tensor> {
-    const opts = this.paddedOptions(x, pad);
-    state.x = x;
-    state.opts = opts;
-    const z = yield ops.request.conv2d(x, this.filter, { ...opts, bias: this.bias?.value, ...this.act.epilogue() });
-    return yield* this.act.after(z, state.act);
+    state.opts = this.paddedOptions(x, pad);
+    return yield* this.convolve(x, state.opts, state);
   }
 
   /**

@@ -5,17 +5,14 @@
  */
 import { describe, fail } from '../errors.js';
 import * as ops from '../ops/index.js';
-import type { RunContext } from '../ops/index.js';
+import type { ExplicitPadding, RunContext } from '../ops/index.js';
 import type { Shape, Tensor } from '../tensor.js';
 import { Layer, type BackwardContext, type ForwardContext, type LayerArgs } from './layer.js';
 
-/** [[top, bottom], [left, right]]. */
-export type Sides = ops.ExplicitPadding;
-
 /** Keras's three spellings of per-side sizes: n (every side), [h, w] (symmetric), [[top, bottom], [left, right]]. */
-export type SidesSpec = number | [number, number] | Sides;
+export type SidesSpec = number | [number, number] | ExplicitPadding;
 
-function sides(where: string, arg: string, v: unknown): Sides {
+function sides(where: string, arg: string, v: unknown): ExplicitPadding {
   const count = (x: unknown, name: string): number => {
     if (typeof x !== 'number' || !Number.isInteger(x) || x < 0) fail(where, `${name} to be a non-negative integer`, describe(x));
     return x;
@@ -40,12 +37,12 @@ function checkNhwc(where: string, inputShape: Shape): void {
 }
 
 /** x (N,H,W,C) written at (t, l) into an (N, H+t+b, W+l+r, C) tensor, row by row, and zeros around it (only there: the buffer may be a reused one). */
-function padRows(run: RunContext, x: Tensor, [[t, b], [l, r]]: Sides): Tensor {
+function padRows(run: RunContext, x: Tensor, [[t, b], [l, r]]: ExplicitPadding): Tensor {
   const [n, h, w, c] = x.shape;
   const [oh, ow] = [h + t + b, w + l + r];
   const y = run.alloc([n, oh, ow, c], x.dtype);
   const row = w * c;
-  const [outRow, left, right] = [ow * c, l * c, r * c];
+  const [outRow, left] = [ow * c, l * c];
   for (let i = 0; i < n; i++) {
     const image = i * oh * outRow;
     y.data.fill(0, image, image + t * outRow);
@@ -61,7 +58,7 @@ function padRows(run: RunContext, x: Tensor, [[t, b], [l, r]]: Sides): Tensor {
 }
 
 /** The (H-t-b, W-l-r) window of x (N,H,W,C) starting at (t, l), row by row. */
-function cropRows(run: RunContext, x: Tensor, [[t, b], [l, r]]: Sides): Tensor {
+function cropRows(run: RunContext, x: Tensor, [[t, b], [l, r]]: ExplicitPadding): Tensor {
   const [n, h, w, c] = x.shape;
   const [oh, ow] = [h - t - b, w - l - r];
   const y = run.alloc([n, oh, ow, c], x.dtype);
@@ -82,7 +79,7 @@ export interface ZeroPadding2DArgs extends LayerArgs {
 /** Zeros around each image. @example layers.zeroPadding2d({ padding: [[0, 1], [0, 1]] }) */
 export class ZeroPadding2D extends Layer {
   static override readonly className = 'ZeroPadding2D';
-  readonly padding: Sides;
+  readonly padding: ExplicitPadding;
   constructor(args: ZeroPadding2DArgs = {}) {
     super(args, 'zero_padding2d');
     this.padding = sides(this.where, 'padding', args.padding ?? 1);
@@ -95,7 +92,7 @@ export class ZeroPadding2D extends Layer {
   *forwardProgram(x: Tensor, ctx: ForwardContext): ops.OpProgram<Tensor> {
     return padRows(ctx.run, x, this.padding);
   }
-  override zeroPadding(): Sides {
+  override zeroPadding(): ExplicitPadding {
     return this.padding;
   }
   *backwardProgram(dy: Tensor, ctx: BackwardContext): ops.OpProgram<Tensor> {
@@ -117,7 +114,7 @@ export interface Cropping2DArgs extends LayerArgs {
 /** Removes rows and columns at the edges of each image (U-Net's skip connections). @example layers.cropping2d({ cropping: [[2, 2], [2, 2]] }) */
 export class Cropping2D extends Layer {
   static override readonly className = 'Cropping2D';
-  readonly cropping: Sides;
+  readonly cropping: ExplicitPadding;
   constructor(args: Cropping2DArgs = {}) {
     super(args, 'cropping2d');
     this.cropping = sides(this.where, 'cropping', args.cropping ?? 0);

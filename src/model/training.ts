@@ -13,7 +13,7 @@ import * as ops from '../ops/index.js';
 import type { OpProgram, RunContext } from '../ops/index.js';
 import { getOptimizer, type Optimizer, type OptimizerConfig } from '../optimizers/index.js';
 import { Rng } from '../random.js';
-import { Tensor, zeros, type DType } from '../tensor.js';
+import { Tensor, type DType } from '../tensor.js';
 import { BufferPool } from '../engine/buffers.js';
 import { backwardPlan } from '../engine/execute.js';
 import { metricName, metricTotals, type MetricName } from './metrics.js';
