@@ -4,6 +4,7 @@
   'variables': {
     'ck_common_sources': [
       'native/runtime/conv-depthwise.cc',
+      'native/runtime/conv-winograd.cc',
       'native/runtime/conv.cc',
       'native/runtime/copy-probe.cc',
       'native/runtime/cpu.cc',
@@ -31,6 +32,7 @@
       'native/kernels/f32-vbinary/f32-vbinary-scalar.cc',
       'native/kernels/f32-vfinite/f32-vfinite-scalar.cc',
       'native/kernels/f32-vunary/f32-vunary-scalar.cc',
+      'native/kernels/f32-winograd/f32-winograd-scalar.cc',
       'native/runtime/target-flags-scalar.cc',
     ],
     'ck_avx2_sources': [
@@ -48,6 +50,7 @@
       'native/kernels/f32-vbinary/f32-vbinary-avx2.cc',
       'native/kernels/f32-vfinite/f32-vfinite-avx2.cc',
       'native/kernels/f32-vunary/f32-vunary-avx2.cc',
+      'native/kernels/f32-winograd/f32-winograd-avx2-fma.cc',
       'native/runtime/target-flags-avx2.cc',
     ],
     'ck_avx512_sources': [
@@ -65,6 +68,7 @@
       'native/kernels/f32-vbinary/f32-vbinary-avx512f.cc',
       'native/kernels/f32-vfinite/f32-vfinite-avx512f.cc',
       'native/kernels/f32-vunary/f32-vunary-avx512f.cc',
+      'native/kernels/f32-winograd/f32-winograd-avx512f.cc',
       'native/runtime/target-flags-avx512f.cc',
     ],
     'ck_binding_sources': [

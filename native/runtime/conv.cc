@@ -15,6 +15,7 @@
 #include "convkit/isa.h"
 #include "convkit/ops.h"
 #include "runtime/conv-depthwise.h"
+#include "runtime/conv-winograd.h"
 #include "runtime/gemm.h"
 #include "runtime/parallel.h"
 #include "runtime/scratch.h"
@@ -395,6 +396,13 @@ bool direct_conv(const ck_conv2d_info& s) {
   return direct_shape(s) && filter_bytes(s) <= l2_bytes() / 2;
 }
 
+// Winograd F(2x2, 3x3) against the direct kernel (AVX-512) and the GEMM path (AVX2), on Zen 4 (docs/kernels.md):
+// 1.1-2.2x from 24 input channels on, 0.9x at 16 and below (its 16-deep products are mostly tile overhead); with
+// fewer than 1024 output pixels the filter transform does not pay for itself (0.6x for one 14x14 image).
+bool winograd_pays(const ck_conv2d_info& s) {
+  return ck_conv2d_winograd_applies(s) && s.in_c >= 24 && s.batch * s.out_h * s.out_w >= 1024;
+}
+
 // The gradient kernel holds no weights: 3-wide kernels up to 128 channels (the VGG layer 1.09-1.20x), 5-wide
 // ones up to 16 (1.3-2.1x; the Fashion layer's 32 ran at 0.83-0.87x).
 bool direct_conv_grad(const ck_conv2d_info& s) { return direct_shape(s) && s.in_c <= (s.k_w == 3 ? 128 : 16); }
@@ -711,6 +719,11 @@ void ck_conv2d_fwd(float* y, const float* x, const float* filter, const ck_conv2
     return;
   }
   if (one_channel(s)) return conv1c_fwd(d, y, x, filter, s, ep);
+  if (winograd_pays(s)) {
+    float* u = ck_scratch(CK_SCRATCH_FILTER, ck_winograd_filter_size(d, s));
+    ck_winograd_transform_filter(d, u, filter, s);
+    return ck_winograd_fwd(d, y, x, u, s, ep);
+  }
   if (d.dconv != nullptr && direct_conv(s)) return direct_conv_fwd(d, y, x, filter, s, ep);
   // Lowered rows are read in place from x (ConvRows); one GEMM per group, split over the pool inside.
   const LoweredInput in = lowered_input(x, s);
@@ -747,13 +760,25 @@ void ck_conv2d_maxpool_fwd(float* y, const float* x, const float* filter, const 
   }
   const size_t per =
       std::clamp<size_t>(kFusedBytes / sizeof(float) / std::max<size_t>(mid_image, 1), 1, conv.batch / tasks_wanted);
+  // Winograd is chosen for the whole batch (a task's few images would not pay for it) and its filter transformed
+  // once: the ops in turn would choose it and give the same bits.
+  const ck_dispatch& d = ck_kernels();
+  const float* u = nullptr;
+  if (winograd_pays(conv)) {
+    float* transformed = ck_scratch(CK_SCRATCH_FILTER, ck_winograd_filter_size(d, conv));
+    ck_winograd_transform_filter(d, transformed, filter, conv);
+    u = transformed;
+  }
   ck_parallel_for((conv.batch + per - 1) / per, [&](size_t t) {
     const size_t n0 = t * per, n = std::min(conv.batch, n0 + per) - n0;
     float* mid = conv_y ? conv_y + n0 * mid_image : ck_scratch(CK_SCRATCH_FUSED, n * mid_image);
     ck_conv2d_info c = conv;
     ck_pool2d_info p = pool;
     c.batch = p.batch = n;
-    ck_conv2d_fwd(mid, x + n0 * in_image, filter, c, ep);
+    if (u != nullptr)
+      ck_winograd_fwd(d, mid, x + n0 * in_image, u, c, ep);
+    else
+      ck_conv2d_fwd(mid, x + n0 * in_image, filter, c, ep);
     ck_maxpool2d_fwd(y + n0 * out_image, mid, p);
   });
 }

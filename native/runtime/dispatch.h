@@ -17,6 +17,7 @@
 #include "kernels/f32-vbinary/f32-vbinary.h"
 #include "kernels/f32-vfinite/f32-vfinite.h"
 #include "kernels/f32-vunary/f32-vunary.h"
+#include "kernels/f32-winograd/f32-winograd.h"
 
 struct ck_gemm_config {
   ck_f32_gemm_ukernel_fn ukernel;
@@ -38,6 +39,8 @@ struct ck_dispatch {
   ck_f32_dwconv_fn dwconv;  // depthwise convolution, one output pixel
   ck_f32_dwconv_run_fn dwconv_run9;  // a run of output pixels with all 9 taps inside the input
   ck_f32_dwconv_grad_fn dwconv_grad;  // its filter gradient, one run of output pixels
+  ck_f32_winograd_input_fn winograd_input;  // 3x3 convolution by Winograd F(2x2, 3x3)
+  ck_f32_winograd_output_fn winograd_output;
   ck_f32_vbinary_fn vadd;
   ck_f32_vbinary_fn vsub;
   ck_f32_vbinary_fn vmaximum;  // NaN-propagating, the merge layers'

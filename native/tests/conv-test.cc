@@ -5,6 +5,8 @@
 #include <string>
 
 #include "convkit/ops.h"
+#include "runtime/conv-winograd.h"
+#include "runtime/dispatch.h"
 #include "tests/harness.h"
 #include "tests/util.h"
 
@@ -199,10 +201,117 @@ CK_TEST(conv2d_against_loops) {
       make(1, 5, 7, 72, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),   // direct 3x3, 72 channels: backward-input 2 vectors + 8
       make(1, 4, 6, 128, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), // 576 KiB of weights (over half of a 1 MiB L2): GEMM forward, direct backward
       make(1, 3, 5, 176, 176, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), // 1089 KiB (over all of it): GEMM forward and backward-input
+      make(2, 23, 25, 24, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), // Winograd forward: odd output sides, a channel tail
+      make(1, 34, 33, 40, 37, 3, 3, 1, 1, 1, 1, 2, 0, 0, 2, 1), // Winograd forward, uneven padding: two column panels
   };
   ck_for_each_isa([&](ck_isa) {
     uint32_t seed = 1;
     for (const auto& s : configs) check(s, seed += 10);
+  });
+}
+
+// The Winograd F(2x2, 3x3) forward against double loops, on shapes the dispatch would not send it (few channels,
+// few pixels) as well as its own: every padding from 0 to 2 a side, odd output sides (blocks cut by the edge),
+// channel counts around the vector width and the narrow and wide tiles, and each epilogue.
+//
+// Tolerance, derived: each output is A^T [sum over c of U_c (.) V_c] A with U = G g G^T and V = B^T d B. Rounding
+// each of the transforms' two stages (two additions each, the halvings exact), the C-term sum and the output
+// transform's two stages gives |got - y| <= gamma(C + 10) * S, S being the same expression over absolute values
+// (|A^T| (sum over c of |G||g_c||G^T| (.) |B^T||d_c||B|) |A|), gamma(n) = n u / (1 - n u), u = 2^-24; the epilogue
+// adds at most three roundings of |scale y| + |bias| + |residual|, and elu's kernel its own 4 ulps.
+CK_TEST(conv2d_winograd_against_loops) {
+  const ck_conv2d_info configs[] = {
+      make(1, 5, 6, 3, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),     // few channels: one partial vector, the narrow tile
+      make(2, 8, 8, 16, 16, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1),   // valid, whole vectors
+      make(1, 7, 9, 17, 33, 3, 3, 1, 1, 1, 1, 2, 1, 0, 2, 1),   // uneven padding, a one-column last panel
+      make(2, 4, 3, 33, 15, 3, 3, 1, 1, 1, 1, 2, 2, 2, 2, 1),   // padding 2 on every side: blocks of zeros only
+      make(3, 13, 11, 64, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), // several tasks, the last one short
+      make(1, 1, 1, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),     // a one-pixel output: three of a block's four cut off
+  };
+  const double u = std::ldexp(1.0, -24);
+  ck_for_each_isa([&](ck_isa) {
+    uint32_t seed = 900;
+    for (const auto& s : configs) {
+      const std::vector<float> x = ck_random(s.batch * s.in_h * s.in_w * s.in_c, seed++);
+      const std::vector<float> f = ck_random(9 * s.in_c * s.out_c, seed++);
+      const std::vector<float> bias = ck_random(s.out_c, seed++), col_scale = ck_random(s.out_c, seed++);
+      const size_t ny = s.batch * s.out_h * s.out_w * s.out_c;
+      const std::vector<float> residual = ck_random(ny, seed++);
+      const Naive want = naive(s, x, f, std::vector<float>(ny, 0.0f));
+      // S per output, from the absolute transforms of each block's patch and each filter.
+      const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, 0.5, 0.5}, {0, 0, 1}};  // |G|
+      const double BT[4][4] = {{1, 0, 1, 0}, {0, 1, 1, 0}, {0, 1, 1, 0}, {0, 1, 0, 1}};  // |B^T|
+      const double AT[2][4] = {{1, 1, 1, 0}, {0, 1, 1, 1}};                              // |A^T|
+      std::vector<double> absu(s.in_c * s.out_c * 16);
+      for (size_t c = 0; c < s.in_c; ++c)
+        for (size_t o = 0; o < s.out_c; ++o)
+          for (size_t i = 0; i < 4; ++i)
+            for (size_t j = 0; j < 4; ++j) {
+              double v = 0;
+              for (size_t a = 0; a < 3; ++a)
+                for (size_t b = 0; b < 3; ++b) v += G[i][a] * G[j][b] * std::fabs(f[((a * 3 + b) * s.in_c + c) * s.out_c + o]);
+              absu[(c * s.out_c + o) * 16 + i * 4 + j] = v;
+            }
+      std::vector<double> bound(ny);
+      for (size_t n = 0; n < s.batch; ++n)
+        for (size_t oh = 0; oh < s.out_h; oh += 2)
+          for (size_t ow = 0; ow < s.out_w; ow += 2) {
+            std::vector<double> absm(16 * s.out_c, 0.0);
+            for (size_t c = 0; c < s.in_c; ++c) {
+              double d[4][4], absv[16];
+              for (size_t i = 0; i < 4; ++i)
+                for (size_t j = 0; j < 4; ++j) {
+                  const long ih = long(oh + i) - long(s.pad_top), iw = long(ow + j) - long(s.pad_left);
+                  const bool in = ih >= 0 && iw >= 0 && ih < long(s.in_h) && iw < long(s.in_w);
+                  d[i][j] = in ? std::fabs(x[((n * s.in_h + size_t(ih)) * s.in_w + size_t(iw)) * s.in_c + c]) : 0.0;
+                }
+              for (size_t i = 0; i < 4; ++i)
+                for (size_t j = 0; j < 4; ++j) {
+                  double v = 0;
+                  for (size_t a = 0; a < 4; ++a)
+                    for (size_t b = 0; b < 4; ++b) v += BT[i][a] * BT[j][b] * d[a][b];
+                  absv[i * 4 + j] = v;
+                }
+              for (size_t o = 0; o < s.out_c; ++o)
+                for (size_t e = 0; e < 16; ++e) absm[e * s.out_c + o] += absu[(c * s.out_c + o) * 16 + e] * absv[e];
+            }
+            for (size_t i = 0; i < 2 && oh + i < s.out_h; ++i)
+              for (size_t j = 0; j < 2 && ow + j < s.out_w; ++j)
+                for (size_t o = 0; o < s.out_c; ++o) {
+                  double v = 0;
+                  for (size_t a = 0; a < 4; ++a)
+                    for (size_t b = 0; b < 4; ++b) v += AT[i][a] * AT[j][b] * absm[(a * 4 + b) * s.out_c + o];
+                  bound[((n * s.out_h + oh + i) * s.out_w + ow + j) * s.out_c + o] = v;
+                }
+          }
+      const double gamma = (s.in_c + 10) * u / (1 - (s.in_c + 10) * u);
+      const ck_act acts[] = {CK_ACT_RELU, CK_ACT_ELU, CK_ACT_LINEAR};
+      for (const ck_act act : acts) {
+        const bool affine = act != CK_ACT_LINEAR;
+        const ck_epilogue ep{bias.data(), act, 1.0f, affine ? col_scale.data() : nullptr,
+                             affine ? residual.data() : nullptr};
+        const auto run = [&] {
+          const ck_dispatch& d = ck_kernels();
+          std::vector<float> y(ny, NAN), u_f(ck_winograd_filter_size(d, s));
+          ck_winograd_transform_filter(d, u_f.data(), f.data(), s);
+          ck_winograd_fwd(d, y.data(), x.data(), u_f.data(), s, &ep);
+          return y;
+        };
+        std::vector<double> y_want(ny), scale(ny);
+        for (size_t i = 0; i < ny; ++i) {
+          const double cs = affine ? col_scale[i % s.out_c] : 1.0, r = affine ? residual[i] : 0.0;
+          const double v = want.y[i] * cs + bias[i % s.out_c] + r;
+          y_want[i] = ck_activate(v, act, 1.0);
+          scale[i] = gamma * bound[i] * std::fabs(cs) + 3 * u * (std::fabs(want.y[i] * cs) + std::fabs(bias[i % s.out_c]) +
+                     std::fabs(r)) + 4 * u * std::fabs(y_want[i]);
+        }
+        const std::vector<float> y = run();
+        const long bad = ck_first_mismatch(y, y_want, 0.0, 1.0, scale);
+        CK_CHECK(bad < 0, name(s) + " Winograd forward (" + std::to_string(int(act)) + "): " +
+                              ck_describe_mismatch(y, y_want, bad));
+        CK_CHECK(ck_same_for_thread_counts(run), name(s) + " Winograd forward: 1 and 2 threads differ");
+      }
+    }
   });
 }
 
@@ -219,6 +328,7 @@ CK_TEST(conv2d_maxpool_fused) {
       {make(10, 13, 13, 1, 6, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 1), 2, 2, 0},  // one input channel (direct kernel)
       {make(9, 9, 10, 8, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 8), 3, 2, 1},    // depthwise, strided; padded 3x3 pool
       {make(3, 8, 8, 4, 7, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1), 2, 1, 0},     // few images: the ops in turn
+      {make(9, 12, 11, 24, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), 2, 2, 0}, // Winograd for the batch, per task
   };
   ck_for_each_isa([&](ck_isa) {
     uint32_t seed = 500;

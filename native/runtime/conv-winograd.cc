@@ -1,0 +1,128 @@
+#include "runtime/conv-winograd.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "runtime/gemm.h"
+#include "runtime/parallel.h"
+#include "runtime/scratch.h"
+
+namespace {
+
+constexpr size_t kBlocks = 16;  // positions of a 4x4 input block, and products per channel pair
+alignas(64) const float kZeroRow[kWinogradMaxChannels] = {};
+
+// U = G g G^T for every (input channel, output channel), stored as each position's (C x OC) matrix packed into
+// NR-column micropanels: u[((e * panels + q) * C + c) * NR + j] = U(c, q*NR + j)[e], zero past OC. Loops over
+// the panel's columns, which the filter holds contiguously, so that they vectorize.
+void transform_filter_panel(float* u, const float* filter, size_t C, size_t OC, size_t NR, size_t c, size_t q) {
+  const size_t panels = (OC + NR - 1) / NR, o0 = q * NR, nr = std::min(NR, OC - o0);
+  float g[9][kWinogradMaxNR] = {}, gg[4][3][kWinogradMaxNR];  // gg = G g
+  for (size_t t = 0; t < 9; ++t) std::memcpy(g[t], filter + (t * C + c) * OC + o0, nr * sizeof(float));
+  for (size_t kw = 0; kw < 3; ++kw)
+    for (size_t j = 0; j < NR; ++j) {
+      gg[0][kw][j] = g[kw][j];
+      gg[1][kw][j] = 0.5f * (g[kw][j] + g[3 + kw][j] + g[6 + kw][j]);
+      gg[2][kw][j] = 0.5f * (g[kw][j] - g[3 + kw][j] + g[6 + kw][j]);
+      gg[3][kw][j] = g[6 + kw][j];
+    }
+  for (size_t i = 0; i < 4; ++i) {  // (G g) G^T
+    float* dst[4];
+    for (size_t k = 0; k < 4; ++k) dst[k] = u + (((4 * i + k) * panels + q) * C + c) * NR;
+    for (size_t j = 0; j < NR; ++j) {
+      dst[0][j] = gg[i][0][j];
+      dst[1][j] = 0.5f * (gg[i][0][j] + gg[i][1][j] + gg[i][2][j]);
+      dst[2][j] = 0.5f * (gg[i][0][j] - gg[i][1][j] + gg[i][2][j]);
+      dst[3][j] = gg[i][2][j];
+    }
+  }
+}
+
+}  // namespace
+
+bool ck_conv2d_winograd_applies(const ck_conv2d_info& s) {
+  return s.k_h == 3 && s.k_w == 3 && s.stride_h == 1 && s.stride_w == 1 && s.dil_h == 1 && s.dil_w == 1 &&
+         s.groups == 1 && s.in_c <= kWinogradMaxChannels && s.pad_top <= 2 && s.pad_bottom <= 2 &&
+         s.pad_left <= 2 && s.pad_right <= 2;
+}
+
+namespace {
+
+// The microkernel tile of the 16 products.
+const ck_gemm_config& product_tile(const ck_dispatch& d, const ck_conv2d_info& s) {
+  return s.out_c <= d.gemm_narrow.nr ? d.gemm_narrow : d.gemm;
+}
+
+}  // namespace
+
+size_t ck_winograd_filter_size(const ck_dispatch& d, const ck_conv2d_info& s) {
+  const size_t NR = product_tile(d, s).nr;
+  return kBlocks * (s.out_c + NR - 1) / NR * NR * s.in_c;
+}
+
+void ck_winograd_transform_filter(const ck_dispatch& d, float* u, const float* filter, const ck_conv2d_info& s) {
+  const size_t NR = product_tile(d, s).nr;
+  ck_parallel_for((s.out_c + NR - 1) / NR, [&](size_t q) {
+    for (size_t c = 0; c < s.in_c; ++c) transform_filter_panel(u, filter, s.in_c, s.out_c, NR, c, q);
+  });
+}
+
+void ck_winograd_fwd(const ck_dispatch& d, float* y, const float* x, const float* u, const ck_conv2d_info& s,
+                     const ck_epilogue* ep) {
+  const size_t C = s.in_c, OC = s.out_c;
+  const ck_gemm_config& cfg = product_tile(d, s);
+  const size_t MR = cfg.mr, NR = cfg.nr, panels = (OC + NR - 1) / NR;
+
+  const size_t bh = (s.out_h + 1) / 2, bw = (s.out_w + 1) / 2, blocks = s.batch * bh * bw;
+  // Output blocks per task: their transformed inputs (16 x C) and products (16 x OC) within half of L2.
+  const size_t l2 = ck_cpu().l2_bytes != 0 ? ck_cpu().l2_bytes : size_t(1) << 20;
+  const size_t fit = l2 / 2 / (kBlocks * (C + OC) * sizeof(float));
+  const size_t per = std::max<size_t>(1, std::min<size_t>(fit / MR, 16)) * MR;
+  // A cache line more than the block positions' rows need, so that their 16 streams do not all map to the same
+  // L1 sets (with 128 blocks of 16 channels they would be 8 KiB apart).
+  const size_t v_stride = per * C + 16, m_stride = per * OC + 16;
+  const ck_gemm_params plain{nullptr, CK_ACT_LINEAR, 0.0f, false};
+  const ck_gemm_params p = ck_epilogue_params(ep, y, 0);
+  const ck_f32_vunary_fn post_act = ep != nullptr && !ck_act_in_ukernel(ep->act) ? d.unary[ep->act] : nullptr;
+
+  ck_parallel_for((blocks + per - 1) / per, [&](size_t t) {
+    const size_t b0 = t * per, nb = std::min(blocks, b0 + per) - b0;
+    float* v = ck_scratch(CK_SCRATCH_IM2COL, kBlocks * v_stride);
+    float* m = ck_scratch(CK_SCRATCH_OUTPUT, kBlocks * m_stride);
+    const float** rows = reinterpret_cast<const float**>(ck_scratch(CK_SCRATCH_A_ROWS, 2 * (kBlocks + MR)));
+    const float** patch = rows + MR;
+    for (size_t b = 0; b < nb; ++b) {  // input transforms: v[e] holds position e of every block
+      const size_t blk = b0 + b, n = blk / (bh * bw), oh = 2 * (blk / bw % bh), ow = 2 * (blk % bw);
+      for (size_t i = 0; i < 4; ++i)
+        for (size_t j = 0; j < 4; ++j) {
+          const ptrdiff_t ih = ptrdiff_t(oh + i) - ptrdiff_t(s.pad_top), iw = ptrdiff_t(ow + j) - ptrdiff_t(s.pad_left);
+          const bool inside = ih >= 0 && iw >= 0 && size_t(ih) < s.in_h && size_t(iw) < s.in_w;
+          patch[4 * i + j] = inside ? x + ((n * s.in_h + size_t(ih)) * s.in_w + size_t(iw)) * C : kZeroRow;
+        }
+      d.winograd_input(C, patch, v + b * C, v_stride);
+    }
+    for (size_t e = 0; e < kBlocks; ++e)  // m[e] = v[e] . U[e], each B panel used by every row panel in turn
+      for (size_t q = 0; q < panels; ++q) {
+        const float* up = u + (e * panels + q) * C * NR;
+        const size_t nr = std::min(NR, OC - q * NR);
+        for (size_t i0 = 0; i0 < nb; i0 += MR) {
+          const size_t mr = std::min(MR, nb - i0);
+          for (size_t r = 0; r < MR; ++r) rows[r] = r < mr ? v + e * v_stride + (i0 + r) * C : kZeroRow;
+          cfg.igemm(mr, nr, C, 1, rows, up, m + e * m_stride + i0 * OC + q * NR, OC, &plain);
+        }
+      }
+    for (size_t b = 0; b < nb; ++b) {  // output transforms into y, with the epilogue
+      const size_t blk = b0 + b, n = blk / (bh * bw), oh = 2 * (blk / bw % bh), ow = 2 * (blk % bw);
+      float* out[4];
+      for (size_t i = 0; i < 2; ++i)
+        for (size_t j = 0; j < 2; ++j)
+          out[2 * i + j] = oh + i < s.out_h && ow + j < s.out_w
+                               ? y + ((n * s.out_h + oh + i) * s.out_w + ow + j) * OC
+                               : nullptr;
+      d.winograd_output(OC, m + b * OC, m_stride, out, &p);
+      if (post_act != nullptr)
+        for (float* o : out)
+          if (o != nullptr) post_act(OC, o, o, ep->alpha);
+    }
+  });
+}

@@ -1,0 +1,29 @@
+// 3x3 convolution at stride 1 by Winograd F(2x2, 3x3) (kernels/f32-winograd/f32-winograd.h): 16 multiplications
+// per 2x2 block of output pixels and channel pair instead of 36. Each task takes a block of 2x2 output blocks:
+// transforms their input patches, multiplies them by the transformed filter (16 GEMMs, one per block position,
+// through the igemm microkernel reading the transformed patches in place), and transforms the products back
+// into y with the epilogue, all within L2.
+#pragma once
+
+#include "convkit/ops.h"
+#include "runtime/dispatch.h"
+
+// The input channels the transforms' zero row covers.
+constexpr size_t kWinogradMaxChannels = 1024;
+// The widest microkernel tile the filter transform packs for.
+constexpr size_t kWinogradMaxNR = 32;
+
+// A 3x3 kernel at stride 1, no dilation, one group, padding of at most 2 per side.
+bool ck_conv2d_winograd_applies(const ck_conv2d_info& s);
+
+// The floats of s's transformed filter (ck_winograd_transform_filter) for d's microkernels.
+size_t ck_winograd_filter_size(const ck_dispatch& d, const ck_conv2d_info& s);
+// filter (3,3,C,OC) -> u: G g G^T of each (input, output) channel pair, packed for the products' microkernel.
+// Over the pool.
+void ck_winograd_transform_filter(const ck_dispatch& d, float* u, const float* filter, const ck_conv2d_info& s);
+
+// x (N,H,W,C), u (the filter transformed for d) -> y (N,OH,OW,OC), then the epilogue. s must pass
+// ck_conv2d_winograd_applies. Each 2x2 block of y is computed on its own, so y does not depend on how the batch
+// is split between calls, nor on the thread count.
+void ck_winograd_fwd(const ck_dispatch& d, float* y, const float* x, const float* u, const ck_conv2d_info& s,
+                     const ck_epilogue* ep);
