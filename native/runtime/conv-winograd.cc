@@ -13,12 +13,18 @@ constexpr size_t kBlocks = 16;  // positions of a 4x4 input block, and products 
 alignas(64) const float kZeroRow[kWinogradMaxChannels] = {};
 
 // U = G g G^T for every (input channel, output channel), stored as each position's (C x OC) matrix packed into
-// NR-column micropanels: u[((e * panels + q) * C + c) * NR + j] = U(c, q*NR + j)[e], zero past OC. Loops over
-// the panel's columns, which the filter holds contiguously, so that they vectorize.
-void transform_filter_panel(float* u, const float* filter, size_t C, size_t OC, size_t NR, size_t c, size_t q) {
+// NR-column micropanels: u[((e * panels + q) * C + c) * NR + j] = U(c, q*NR + j)[e], zero past OC. g is
+// filter (3,3,C,OC), or with `turned` filter (3,3,OC,C) turned by 180 degrees. Loops over the panel's columns
+// so that they vectorize.
+void transform_filter_panel(float* u, const float* filter, bool turned, size_t C, size_t OC, size_t NR, size_t c,
+                            size_t q) {
   const size_t panels = (OC + NR - 1) / NR, o0 = q * NR, nr = std::min(NR, OC - o0);
   float g[9][kWinogradMaxNR] = {}, gg[4][3][kWinogradMaxNR];  // gg = G g
-  for (size_t t = 0; t < 9; ++t) std::memcpy(g[t], filter + (t * C + c) * OC + o0, nr * sizeof(float));
+  for (size_t t = 0; t < 9; ++t)
+    if (turned)
+      for (size_t j = 0; j < nr; ++j) g[t][j] = filter[((8 - t) * OC + o0 + j) * C + c];
+    else
+      std::memcpy(g[t], filter + (t * C + c) * OC + o0, nr * sizeof(float));
   for (size_t kw = 0; kw < 3; ++kw)
     for (size_t j = 0; j < NR; ++j) {
       gg[0][kw][j] = g[kw][j];
@@ -60,10 +66,11 @@ size_t ck_winograd_filter_size(const ck_dispatch& d, const ck_conv2d_info& s) {
   return kBlocks * (s.out_c + NR - 1) / NR * NR * s.in_c;
 }
 
-void ck_winograd_transform_filter(const ck_dispatch& d, float* u, const float* filter, const ck_conv2d_info& s) {
+void ck_winograd_transform_filter(const ck_dispatch& d, float* u, const float* filter, const ck_conv2d_info& s,
+                                  bool turned) {
   const size_t NR = product_tile(d, s).nr;
   ck_parallel_for((s.out_c + NR - 1) / NR, [&](size_t q) {
-    for (size_t c = 0; c < s.in_c; ++c) transform_filter_panel(u, filter, s.in_c, s.out_c, NR, c, q);
+    for (size_t c = 0; c < s.in_c; ++c) transform_filter_panel(u, filter, turned, s.in_c, s.out_c, NR, c, q);
   });
 }
 

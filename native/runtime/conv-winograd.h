@@ -19,8 +19,10 @@ bool ck_conv2d_winograd_applies(const ck_conv2d_info& s);
 // The floats of s's transformed filter (ck_winograd_transform_filter) for d's microkernels.
 size_t ck_winograd_filter_size(const ck_dispatch& d, const ck_conv2d_info& s);
 // filter (3,3,C,OC) -> u: G g G^T of each (input, output) channel pair, packed for the products' microkernel.
-// Over the pool.
-void ck_winograd_transform_filter(const ck_dispatch& d, float* u, const float* filter, const ck_conv2d_info& s);
+// With `turned`, filter is (3,3,OC,C) and g its taps turned by 180 degrees: the filter of the convolution that
+// computes a forward convolution's input gradient from its output gradient. Over the pool.
+void ck_winograd_transform_filter(const ck_dispatch& d, float* u, const float* filter, const ck_conv2d_info& s,
+                                  bool turned = false);
 
 // x (N,H,W,C), u (the filter transformed for d) -> y (N,OH,OW,OC), then the epilogue. s must pass
 // ck_conv2d_winograd_applies. Each 2x2 block of y is computed on its own, so y does not depend on how the batch

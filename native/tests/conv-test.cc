@@ -202,7 +202,8 @@ CK_TEST(conv2d_against_loops) {
       make(1, 4, 6, 128, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), // 576 KiB of weights (over half of a 1 MiB L2): GEMM forward, direct backward
       make(1, 3, 5, 176, 176, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), // 1089 KiB (over all of it): GEMM forward and backward-input
       make(2, 23, 25, 24, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), // Winograd forward: odd output sides, a channel tail
-      make(1, 34, 33, 40, 37, 3, 3, 1, 1, 1, 1, 2, 0, 0, 2, 1), // Winograd forward, uneven padding: two column panels
+      make(1, 34, 33, 40, 37, 3, 3, 1, 1, 1, 1, 2, 0, 0, 2, 1), // Winograd forward and backward-input, uneven padding
+      make(2, 20, 27, 16, 32, 3, 3, 1, 1, 1, 1, 1, 1, 0, 1, 1), // Winograd backward-input only (16 -> 32)
   };
   ck_for_each_isa([&](ck_isa) {
     uint32_t seed = 1;
