@@ -100,12 +100,14 @@ void ck_winograd_fwd(const ck_dispatch& d, float* y, const float* x, const float
     const float** patch = rows + MR;
     for (size_t b = 0; b < nb; ++b) {  // input transforms: v[e] holds position e of every block
       const size_t blk = b0 + b, n = blk / (bh * bw), oh = 2 * (blk / bw % bh), ow = 2 * (blk % bw);
-      for (size_t i = 0; i < 4; ++i)
-        for (size_t j = 0; j < 4; ++j) {
-          const ptrdiff_t ih = ptrdiff_t(oh + i) - ptrdiff_t(s.pad_top), iw = ptrdiff_t(ow + j) - ptrdiff_t(s.pad_left);
-          const bool inside = ih >= 0 && iw >= 0 && size_t(ih) < s.in_h && size_t(iw) < s.in_w;
-          patch[4 * i + j] = inside ? x + ((n * s.in_h + size_t(ih)) * s.in_w + size_t(iw)) * C : kZeroRow;
-        }
+      // Input row i and column j of the block, offset by the padding; unsigned, so one test finds both edges.
+      const size_t ih0 = oh - s.pad_top, iw0 = ow - s.pad_left;
+      const float* image = x + n * s.in_h * s.in_w * C;
+      for (size_t i = 0; i < 4; ++i) {
+        const bool row_in = ih0 + i < s.in_h;
+        const float* row = row_in ? image + (ih0 + i) * s.in_w * C : nullptr;
+        for (size_t j = 0; j < 4; ++j) patch[4 * i + j] = row_in && iw0 + j < s.in_w ? row + (iw0 + j) * C : kZeroRow;
+      }
       d.winograd_input(C, patch, v + b * C, v_stride);
     }
     for (size_t e = 0; e < kBlocks; ++e)  // m[e] = v[e] . U[e], each B panel used by every row panel in turn
