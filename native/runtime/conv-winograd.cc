@@ -9,52 +9,61 @@
 
 namespace {
 
-constexpr size_t kBlocks = 16;  // positions of a 4x4 input block, and products per channel pair
 alignas(64) const float kZeroRow[kWinogradMaxChannels] = {};
 
-// U = G g G^T for every (input channel, output channel), stored as each position's (C x OC) matrix packed into
-// NR-column micropanels: u[((e * panels + q) * C + c) * NR + j] = U(c, q*NR + j)[e], zero past OC. g is
-// filter (3,3,C,OC), or with `turned` filter (3,3,OC,C) turned by 180 degrees. Loops over the panel's columns
-// so that they vectorize.
-void transform_filter_panel(float* u, const float* filter, bool turned, size_t C, size_t OC, size_t NR, size_t c,
-                            size_t q) {
+// G of F(2x2, 3x3) (Lavin & Gray's) and of F(2x2, 5x5) (Cook-Toom's over 0, 1, -1, 2, -2 and infinity, to match
+// the B^T and A^T in f32-winograd.h).
+constexpr double kG3[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+constexpr double kG5[6][5] = {{1.0 / 4, 0, 0, 0, 0},
+                              {-1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6},
+                              {-1.0 / 6, 1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6},
+                              {1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 3, 2.0 / 3},
+                              {1.0 / 24, -1.0 / 12, 1.0 / 6, -1.0 / 3, 2.0 / 3},
+                              {0, 0, 0, 0, 1}};
+
+// U = G g G^T for every (input channel, output channel), in double then rounded once, stored as each position's
+// (C x OC) matrix packed into NR-column micropanels: u[((e * panels + q) * C + c) * NR + j] = U(c, q*NR + j)[e],
+// zero past OC. g is filter (r,r,C,OC), or with `turned` filter (r,r,OC,C) turned by 180 degrees. Loops over the
+// panel's columns so that they vectorize.
+template <size_t r>
+void transform_filter_panel(const double (&G)[r + 1][r], float* u, const float* filter, bool turned, size_t C,
+                            size_t OC, size_t NR, size_t c, size_t q) {
+  constexpr size_t a = r + 1;
   const size_t panels = (OC + NR - 1) / NR, o0 = q * NR, nr = std::min(NR, OC - o0);
-  float g[9][kWinogradMaxNR] = {}, gg[4][3][kWinogradMaxNR];  // gg = G g
-  for (size_t t = 0; t < 9; ++t)
-    if (turned)
-      for (size_t j = 0; j < nr; ++j) g[t][j] = filter[((8 - t) * OC + o0 + j) * C + c];
-    else
-      std::memcpy(g[t], filter + (t * C + c) * OC + o0, nr * sizeof(float));
-  for (size_t kw = 0; kw < 3; ++kw)
-    for (size_t j = 0; j < NR; ++j) {
-      gg[0][kw][j] = g[kw][j];
-      gg[1][kw][j] = 0.5f * (g[kw][j] + g[3 + kw][j] + g[6 + kw][j]);
-      gg[2][kw][j] = 0.5f * (g[kw][j] - g[3 + kw][j] + g[6 + kw][j]);
-      gg[3][kw][j] = g[6 + kw][j];
+  double g[r * r][kWinogradMaxNR] = {}, gg[a][r][kWinogradMaxNR] = {};  // gg = G g
+  for (size_t t = 0; t < r * r; ++t)
+    for (size_t j = 0; j < nr; ++j)
+      g[t][j] = turned ? filter[((r * r - 1 - t) * OC + o0 + j) * C + c] : filter[(t * C + c) * OC + o0 + j];
+  for (size_t i = 0; i < a; ++i)
+    for (size_t k = 0; k < r; ++k)
+      for (size_t kw = 0; kw < r; ++kw)
+        for (size_t j = 0; j < NR; ++j) gg[i][kw][j] += G[i][k] * g[k * r + kw][j];
+  for (size_t i = 0; i < a; ++i)  // (G g) G^T
+    for (size_t k = 0; k < a; ++k) {
+      float* dst = u + (((i * a + k) * panels + q) * C + c) * NR;
+      for (size_t j = 0; j < NR; ++j) {
+        double v = 0;
+        for (size_t kw = 0; kw < r; ++kw) v += gg[i][kw][j] * G[k][kw];
+        dst[j] = float(v);
+      }
     }
-  for (size_t i = 0; i < 4; ++i) {  // (G g) G^T
-    float* dst[4];
-    for (size_t k = 0; k < 4; ++k) dst[k] = u + (((4 * i + k) * panels + q) * C + c) * NR;
-    for (size_t j = 0; j < NR; ++j) {
-      dst[0][j] = gg[i][0][j];
-      dst[1][j] = 0.5f * (gg[i][0][j] + gg[i][1][j] + gg[i][2][j]);
-      dst[2][j] = 0.5f * (gg[i][0][j] - gg[i][1][j] + gg[i][2][j]);
-      dst[3][j] = gg[i][2][j];
-    }
-  }
 }
+
+// The a x a input block of a 2x2 output block, a = r + 1.
+size_t block_side(const ck_conv2d_info& s) { return s.k_h + 1; }
 
 }  // namespace
 
 bool ck_conv2d_winograd_applies(const ck_conv2d_info& s) {
-  return s.k_h == 3 && s.k_w == 3 && s.stride_h == 1 && s.stride_w == 1 && s.dil_h == 1 && s.dil_w == 1 &&
-         s.groups == 1 && s.in_c <= kWinogradMaxChannels && s.pad_top <= 2 && s.pad_bottom <= 2 &&
-         s.pad_left <= 2 && s.pad_right <= 2;
+  const size_t r = s.k_h;
+  return (r == 3 || r == 5) && s.k_w == r && s.stride_h == 1 && s.stride_w == 1 && s.dil_h == 1 && s.dil_w == 1 &&
+         s.groups == 1 && s.in_c <= kWinogradMaxChannels && s.pad_top < r && s.pad_bottom < r && s.pad_left < r &&
+         s.pad_right < r;
 }
 
 namespace {
 
-// The microkernel tile of the 16 products.
+// The microkernel tile of the a^2 products.
 const ck_gemm_config& product_tile(const ck_dispatch& d, const ck_conv2d_info& s) {
   return s.out_c <= d.gemm_narrow.nr ? d.gemm_narrow : d.gemm;
 }
@@ -62,15 +71,19 @@ const ck_gemm_config& product_tile(const ck_dispatch& d, const ck_conv2d_info& s
 }  // namespace
 
 size_t ck_winograd_filter_size(const ck_dispatch& d, const ck_conv2d_info& s) {
-  const size_t NR = product_tile(d, s).nr;
-  return kBlocks * (s.out_c + NR - 1) / NR * NR * s.in_c;
+  const size_t NR = product_tile(d, s).nr, a = block_side(s);
+  return a * a * (s.out_c + NR - 1) / NR * NR * s.in_c;
 }
 
 void ck_winograd_transform_filter(const ck_dispatch& d, float* u, const float* filter, const ck_conv2d_info& s,
                                   bool turned) {
   const size_t NR = product_tile(d, s).nr;
   ck_parallel_for((s.out_c + NR - 1) / NR, [&](size_t q) {
-    for (size_t c = 0; c < s.in_c; ++c) transform_filter_panel(u, filter, turned, s.in_c, s.out_c, NR, c, q);
+    for (size_t c = 0; c < s.in_c; ++c)
+      if (s.k_h == 3)
+        transform_filter_panel<3>(kG3, u, filter, turned, s.in_c, s.out_c, NR, c, q);
+      else
+        transform_filter_panel<5>(kG5, u, filter, turned, s.in_c, s.out_c, NR, c, q);
   });
 }
 
@@ -78,14 +91,15 @@ void ck_winograd_fwd(const ck_dispatch& d, float* y, const float* x, const float
                      const ck_epilogue* ep) {
   const size_t C = s.in_c, OC = s.out_c;
   const ck_gemm_config& cfg = product_tile(d, s);
-  const size_t MR = cfg.mr, NR = cfg.nr, panels = (OC + NR - 1) / NR;
+  const size_t MR = cfg.mr, NR = cfg.nr, panels = (OC + NR - 1) / NR, a = block_side(s), positions = a * a;
+  const ck_winograd_kernels& k = s.k_h == 3 ? d.winograd_f23 : d.winograd_f25;
 
   const size_t bh = (s.out_h + 1) / 2, bw = (s.out_w + 1) / 2, blocks = s.batch * bh * bw;
-  // Output blocks per task: their transformed inputs (16 x C) and products (16 x OC) within half of L2.
+  // Output blocks per task: their transformed inputs (a^2 x C) and products (a^2 x OC) within half of L2.
   const size_t l2 = ck_cpu().l2_bytes != 0 ? ck_cpu().l2_bytes : size_t(1) << 20;
-  const size_t fit = l2 / 2 / (kBlocks * (C + OC) * sizeof(float));
+  const size_t fit = l2 / 2 / (positions * (C + OC) * sizeof(float));
   const size_t per = std::max<size_t>(1, std::min<size_t>(fit / MR, 16)) * MR;
-  // A cache line more than the block positions' rows need, so that their 16 streams do not all map to the same
+  // A cache line more than the block positions' rows need, so that their a^2 streams do not all map to the same
   // L1 sets (with 128 blocks of 16 channels they would be 8 KiB apart).
   const size_t v_stride = per * C + 16, m_stride = per * OC + 16;
   const ck_gemm_params plain{nullptr, CK_ACT_LINEAR, 0.0f, false};
@@ -94,23 +108,23 @@ void ck_winograd_fwd(const ck_dispatch& d, float* y, const float* x, const float
 
   ck_parallel_for((blocks + per - 1) / per, [&](size_t t) {
     const size_t b0 = t * per, nb = std::min(blocks, b0 + per) - b0;
-    float* v = ck_scratch(CK_SCRATCH_IM2COL, kBlocks * v_stride);
-    float* m = ck_scratch(CK_SCRATCH_OUTPUT, kBlocks * m_stride);
-    const float** rows = reinterpret_cast<const float**>(ck_scratch(CK_SCRATCH_A_ROWS, 2 * (kBlocks + MR)));
+    float* v = ck_scratch(CK_SCRATCH_IM2COL, positions * v_stride);
+    float* m = ck_scratch(CK_SCRATCH_OUTPUT, positions * m_stride);
+    const float** rows = reinterpret_cast<const float**>(ck_scratch(CK_SCRATCH_A_ROWS, 2 * (positions + MR)));
     const float** patch = rows + MR;
     for (size_t b = 0; b < nb; ++b) {  // input transforms: v[e] holds position e of every block
       const size_t blk = b0 + b, n = blk / (bh * bw), oh = 2 * (blk / bw % bh), ow = 2 * (blk % bw);
       // Input row i and column j of the block, offset by the padding; unsigned, so one test finds both edges.
       const size_t ih0 = oh - s.pad_top, iw0 = ow - s.pad_left;
       const float* image = x + n * s.in_h * s.in_w * C;
-      for (size_t i = 0; i < 4; ++i) {
+      for (size_t i = 0; i < a; ++i) {
         const bool row_in = ih0 + i < s.in_h;
         const float* row = row_in ? image + (ih0 + i) * s.in_w * C : nullptr;
-        for (size_t j = 0; j < 4; ++j) patch[4 * i + j] = row_in && iw0 + j < s.in_w ? row + (iw0 + j) * C : kZeroRow;
+        for (size_t j = 0; j < a; ++j) patch[a * i + j] = row_in && iw0 + j < s.in_w ? row + (iw0 + j) * C : kZeroRow;
       }
-      d.winograd_input(C, patch, v + b * C, v_stride);
+      k.input(C, patch, v + b * C, v_stride);
     }
-    for (size_t e = 0; e < kBlocks; ++e)  // m[e] = v[e] . U[e], each B panel used by every row panel in turn
+    for (size_t e = 0; e < positions; ++e)  // m[e] = v[e] . U[e], each B panel used by every row panel in turn
       for (size_t q = 0; q < panels; ++q) {
         const float* up = u + (e * panels + q) * C * NR;
         const size_t nr = std::min(NR, OC - q * NR);
@@ -128,7 +142,7 @@ void ck_winograd_fwd(const ck_dispatch& d, float* y, const float* x, const float
           out[2 * i + j] = oh + i < s.out_h && ow + j < s.out_w
                                ? y + ((n * s.out_h + oh + i) * s.out_w + ow + j) * OC
                                : nullptr;
-      d.winograd_output(OC, m + b * OC, m_stride, out, &p);
+      k.output(OC, m + b * OC, m_stride, out, &p);
       if (post_act != nullptr)
         for (float* o : out)
           if (o != nullptr) post_act(OC, o, o, ep->alpha);

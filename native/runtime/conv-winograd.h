@@ -1,8 +1,8 @@
-// 3x3 convolution at stride 1 by Winograd F(2x2, 3x3) (kernels/f32-winograd/f32-winograd.h): 16 multiplications
-// per 2x2 block of output pixels and channel pair instead of 36. Each task takes a block of 2x2 output blocks:
-// transforms their input patches, multiplies them by the transformed filter (16 GEMMs, one per block position,
-// through the igemm microkernel reading the transformed patches in place), and transforms the products back
-// into y with the epilogue, all within L2.
+// 3x3 and 5x5 convolution at stride 1 by Winograd F(2x2, 3x3) and F(2x2, 5x5) (kernels/f32-winograd/f32-winograd.h):
+// a^2 multiplications per 2x2 block of output pixels and channel pair (a = r + 1: 16 and 36) instead of 4 r^2 (36
+// and 100). Each task takes a run of 2x2 output blocks: transforms their a x a input patches, multiplies them by
+// the transformed filter (a^2 GEMMs, one per block position, through the igemm microkernel reading the
+// transformed patches in place), and transforms the products back into y with the epilogue, all within L2.
 #pragma once
 
 #include "convkit/ops.h"
@@ -13,13 +13,13 @@ constexpr size_t kWinogradMaxChannels = 1024;
 // The widest microkernel tile the filter transform packs for.
 constexpr size_t kWinogradMaxNR = 32;
 
-// A 3x3 kernel at stride 1, no dilation, one group, padding of at most 2 per side.
+// A 3x3 or 5x5 kernel (r x r) at stride 1, no dilation, one group, padding of at most r - 1 per side.
 bool ck_conv2d_winograd_applies(const ck_conv2d_info& s);
 
 // The floats of s's transformed filter (ck_winograd_transform_filter) for d's microkernels.
 size_t ck_winograd_filter_size(const ck_dispatch& d, const ck_conv2d_info& s);
-// filter (3,3,C,OC) -> u: G g G^T of each (input, output) channel pair, packed for the products' microkernel.
-// With `turned`, filter is (3,3,OC,C) and g its taps turned by 180 degrees: the filter of the convolution that
+// filter (r,r,C,OC) -> u: G g G^T of each (input, output) channel pair, packed for the products' microkernel.
+// With `turned`, filter is (r,r,OC,C) and g its taps turned by 180 degrees: the filter of the convolution that
 // computes a forward convolution's input gradient from its output gradient. Over the pool.
 void ck_winograd_transform_filter(const ck_dispatch& d, float* u, const float* filter, const ck_conv2d_info& s,
                                   bool turned = false);

@@ -26,6 +26,11 @@ struct ck_gemm_config {
   size_t mr, nr, kc, mc, nc;
 };
 
+struct ck_winograd_kernels {
+  ck_f32_winograd_input_fn input;
+  ck_f32_winograd_output_fn output;
+};
+
 struct ck_dispatch {
   ck_isa isa;
   ck_gemm_config gemm;
@@ -39,8 +44,8 @@ struct ck_dispatch {
   ck_f32_dwconv_fn dwconv;  // depthwise convolution, one output pixel
   ck_f32_dwconv_run_fn dwconv_run9;  // a run of output pixels with all 9 taps inside the input
   ck_f32_dwconv_grad_fn dwconv_grad;  // its filter gradient, one run of output pixels
-  ck_f32_winograd_input_fn winograd_input;  // 3x3 convolution by Winograd F(2x2, 3x3)
-  ck_f32_winograd_output_fn winograd_output;
+  ck_winograd_kernels winograd_f23;  // 3x3 convolution by Winograd F(2x2, 3x3)
+  ck_winograd_kernels winograd_f25;  // 5x5 by F(2x2, 5x5)
   ck_f32_vbinary_fn vadd;
   ck_f32_vbinary_fn vsub;
   ck_f32_vbinary_fn vmaximum;  // NaN-propagating, the merge layers'

@@ -204,6 +204,7 @@ CK_TEST(conv2d_against_loops) {
       make(2, 23, 25, 24, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), // Winograd forward: odd output sides, a channel tail
       make(1, 34, 33, 40, 37, 3, 3, 1, 1, 1, 1, 2, 0, 0, 2, 1), // Winograd forward and backward-input, uneven padding
       make(2, 20, 27, 16, 32, 3, 3, 1, 1, 1, 1, 1, 1, 0, 1, 1), // Winograd backward-input only (16 -> 32)
+      make(3, 55, 52, 32, 34, 5, 5, 1, 1, 1, 1, 2, 2, 1, 3, 1), // Winograd 5x5 forward and backward-input, uneven padding
   };
   ck_for_each_isa([&](ck_isa) {
     uint32_t seed = 1;
@@ -211,15 +212,89 @@ CK_TEST(conv2d_against_loops) {
   });
 }
 
-// The Winograd F(2x2, 3x3) forward against double loops, on shapes the dispatch would not send it (few channels,
-// few pixels) as well as its own: every padding from 0 to 2 a side, odd output sides (blocks cut by the edge),
-// channel counts around the vector width and the narrow and wide tiles, and each epilogue.
+// The Winograd forward, F(2x2, 3x3) and F(2x2, 5x5), against double loops, on shapes the dispatch would not send
+// it (few channels, few pixels) as well as its own: every padding from 0 to r - 1 a side, odd output sides
+// (blocks cut by the edge), channel counts around the vector width and the narrow and wide tiles, each epilogue.
 //
-// Tolerance, derived: each output is A^T [sum over c of U_c (.) V_c] A with U = G g G^T and V = B^T d B. Rounding
-// each of the transforms' two stages (two additions each, the halvings exact), the C-term sum and the output
-// transform's two stages gives |got - y| <= gamma(C + 10) * S, S being the same expression over absolute values
-// (|A^T| (sum over c of |G||g_c||G^T| (.) |B^T||d_c||B|) |A|), gamma(n) = n u / (1 - n u), u = 2^-24; the epilogue
-// adds at most three roundings of |scale y| + |bias| + |residual|, and elu's kernel its own 4 ulps.
+// Tolerance, derived: each output is A^T [sum over c of U_c (.) V_c] A with U = G g G^T (in double, rounded
+// once) and V = B^T d B. With t rounding steps in each 1-D pass of the input transform and o in each of the
+// output transform's (F(2x2, 3x3): t = 1, o = 2; F(2x2, 5x5): t = 3, o = 4, counting 4 x, 5 x and 2 x as the
+// kernels compute them), |got - y| <= gamma(C + 2 t + 1 + 2 o) * S, where S is the same expression over absolute
+// values, |A^T| (sum over c of |G||g_c||G^T| (.) |B^T||d_c||B|) |A|, and gamma(n) = n u / (1 - n u), u = 2^-24;
+// the epilogue adds at most three roundings of |scale y| + |bias| + |residual|, and elu's kernel its own 4 ulps.
+struct WinogradMatrices {
+  size_t r, a, t, o;
+  std::vector<std::vector<double>> G, BT, AT;  // absolute values
+};
+
+WinogradMatrices winograd_matrices(size_t r) {
+  if (r == 3)
+    return {3, 4, 1, 2,
+            {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, 0.5, 0.5}, {0, 0, 1}},
+            {{1, 0, 1, 0}, {0, 1, 1, 0}, {0, 1, 1, 0}, {0, 1, 0, 1}},
+            {{1, 1, 1, 0}, {0, 1, 1, 1}}};
+  return {5, 6, 3, 4,
+          {{1. / 4, 0, 0, 0, 0},
+           {1. / 6, 1. / 6, 1. / 6, 1. / 6, 1. / 6},
+           {1. / 6, 1. / 6, 1. / 6, 1. / 6, 1. / 6},
+           {1. / 24, 1. / 12, 1. / 6, 1. / 3, 2. / 3},
+           {1. / 24, 1. / 12, 1. / 6, 1. / 3, 2. / 3},
+           {0, 0, 0, 0, 1}},
+          {{4, 0, 5, 0, 1, 0}, {0, 4, 4, 1, 1, 0}, {0, 4, 4, 1, 1, 0}, {0, 2, 1, 2, 1, 0}, {0, 2, 1, 2, 1, 0},
+           {0, 4, 0, 5, 0, 1}},
+          {{1, 1, 1, 1, 1, 0}, {0, 1, 1, 2, 2, 1}}};
+}
+
+// S for every output of s (the bound above without gamma).
+std::vector<double> winograd_error_scale(const ck_conv2d_info& s, const std::vector<float>& x,
+                                         const std::vector<float>& f) {
+  const WinogradMatrices w = winograd_matrices(s.k_h);
+  const size_t r = w.r, a = w.a, P = a * a;
+  std::vector<double> absu(s.in_c * s.out_c * P);
+  for (size_t c = 0; c < s.in_c; ++c)
+    for (size_t o = 0; o < s.out_c; ++o)
+      for (size_t i = 0; i < a; ++i)
+        for (size_t j = 0; j < a; ++j) {
+          double v = 0;
+          for (size_t kh = 0; kh < r; ++kh)
+            for (size_t kw = 0; kw < r; ++kw)
+              v += w.G[i][kh] * w.G[j][kw] * std::fabs(f[((kh * r + kw) * s.in_c + c) * s.out_c + o]);
+          absu[(c * s.out_c + o) * P + i * a + j] = v;
+        }
+  std::vector<double> bound(s.batch * s.out_h * s.out_w * s.out_c);
+  for (size_t n = 0; n < s.batch; ++n)
+    for (size_t oh = 0; oh < s.out_h; oh += 2)
+      for (size_t ow = 0; ow < s.out_w; ow += 2) {
+        std::vector<double> absm(P * s.out_c, 0.0), d(P), absv(P);
+        for (size_t c = 0; c < s.in_c; ++c) {
+          for (size_t i = 0; i < a; ++i)
+            for (size_t j = 0; j < a; ++j) {
+              const long ih = long(oh + i) - long(s.pad_top), iw = long(ow + j) - long(s.pad_left);
+              const bool in = ih >= 0 && iw >= 0 && ih < long(s.in_h) && iw < long(s.in_w);
+              d[i * a + j] = in ? std::fabs(x[((n * s.in_h + size_t(ih)) * s.in_w + size_t(iw)) * s.in_c + c]) : 0.0;
+            }
+          for (size_t i = 0; i < a; ++i)
+            for (size_t j = 0; j < a; ++j) {
+              double v = 0;
+              for (size_t k = 0; k < a; ++k)
+                for (size_t l = 0; l < a; ++l) v += w.BT[i][k] * w.BT[j][l] * d[k * a + l];
+              absv[i * a + j] = v;
+            }
+          for (size_t o = 0; o < s.out_c; ++o)
+            for (size_t e = 0; e < P; ++e) absm[e * s.out_c + o] += absu[(c * s.out_c + o) * P + e] * absv[e];
+        }
+        for (size_t i = 0; i < 2 && oh + i < s.out_h; ++i)
+          for (size_t j = 0; j < 2 && ow + j < s.out_w; ++j)
+            for (size_t o = 0; o < s.out_c; ++o) {
+              double v = 0;
+              for (size_t k = 0; k < a; ++k)
+                for (size_t l = 0; l < a; ++l) v += w.AT[i][k] * w.AT[j][l] * absm[(k * a + l) * s.out_c + o];
+              bound[((n * s.out_h + oh + i) * s.out_w + ow + j) * s.out_c + o] = v;
+            }
+      }
+  return bound;
+}
+
 CK_TEST(conv2d_winograd_against_loops) {
   const ck_conv2d_info configs[] = {
       make(1, 5, 6, 3, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),     // few channels: one partial vector, the narrow tile
@@ -228,64 +303,23 @@ CK_TEST(conv2d_winograd_against_loops) {
       make(2, 4, 3, 33, 15, 3, 3, 1, 1, 1, 1, 2, 2, 2, 2, 1),   // padding 2 on every side: blocks of zeros only
       make(3, 13, 11, 64, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), // several tasks, the last one short
       make(1, 1, 1, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),     // a one-pixel output: three of a block's four cut off
+      make(2, 9, 8, 5, 12, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 1),    // 5x5, 'same'
+      make(1, 11, 10, 33, 40, 5, 5, 1, 1, 1, 1, 0, 4, 3, 1, 1), // 5x5, uneven padding up to 4, a channel tail
+      make(2, 6, 7, 16, 17, 5, 5, 1, 1, 1, 1, 0, 0, 0, 0, 1),   // 5x5, valid: a 2x3 output
   };
   const double u = std::ldexp(1.0, -24);
   ck_for_each_isa([&](ck_isa) {
     uint32_t seed = 900;
     for (const auto& s : configs) {
+      const WinogradMatrices w = winograd_matrices(s.k_h);
       const std::vector<float> x = ck_random(s.batch * s.in_h * s.in_w * s.in_c, seed++);
-      const std::vector<float> f = ck_random(9 * s.in_c * s.out_c, seed++);
+      const std::vector<float> f = ck_random(s.k_h * s.k_w * s.in_c * s.out_c, seed++);
       const std::vector<float> bias = ck_random(s.out_c, seed++), col_scale = ck_random(s.out_c, seed++);
       const size_t ny = s.batch * s.out_h * s.out_w * s.out_c;
       const std::vector<float> residual = ck_random(ny, seed++);
       const Naive want = naive(s, x, f, std::vector<float>(ny, 0.0f));
-      // S per output, from the absolute transforms of each block's patch and each filter.
-      const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, 0.5, 0.5}, {0, 0, 1}};  // |G|
-      const double BT[4][4] = {{1, 0, 1, 0}, {0, 1, 1, 0}, {0, 1, 1, 0}, {0, 1, 0, 1}};  // |B^T|
-      const double AT[2][4] = {{1, 1, 1, 0}, {0, 1, 1, 1}};                              // |A^T|
-      std::vector<double> absu(s.in_c * s.out_c * 16);
-      for (size_t c = 0; c < s.in_c; ++c)
-        for (size_t o = 0; o < s.out_c; ++o)
-          for (size_t i = 0; i < 4; ++i)
-            for (size_t j = 0; j < 4; ++j) {
-              double v = 0;
-              for (size_t a = 0; a < 3; ++a)
-                for (size_t b = 0; b < 3; ++b) v += G[i][a] * G[j][b] * std::fabs(f[((a * 3 + b) * s.in_c + c) * s.out_c + o]);
-              absu[(c * s.out_c + o) * 16 + i * 4 + j] = v;
-            }
-      std::vector<double> bound(ny);
-      for (size_t n = 0; n < s.batch; ++n)
-        for (size_t oh = 0; oh < s.out_h; oh += 2)
-          for (size_t ow = 0; ow < s.out_w; ow += 2) {
-            std::vector<double> absm(16 * s.out_c, 0.0);
-            for (size_t c = 0; c < s.in_c; ++c) {
-              double d[4][4], absv[16];
-              for (size_t i = 0; i < 4; ++i)
-                for (size_t j = 0; j < 4; ++j) {
-                  const long ih = long(oh + i) - long(s.pad_top), iw = long(ow + j) - long(s.pad_left);
-                  const bool in = ih >= 0 && iw >= 0 && ih < long(s.in_h) && iw < long(s.in_w);
-                  d[i][j] = in ? std::fabs(x[((n * s.in_h + size_t(ih)) * s.in_w + size_t(iw)) * s.in_c + c]) : 0.0;
-                }
-              for (size_t i = 0; i < 4; ++i)
-                for (size_t j = 0; j < 4; ++j) {
-                  double v = 0;
-                  for (size_t a = 0; a < 4; ++a)
-                    for (size_t b = 0; b < 4; ++b) v += BT[i][a] * BT[j][b] * d[a][b];
-                  absv[i * 4 + j] = v;
-                }
-              for (size_t o = 0; o < s.out_c; ++o)
-                for (size_t e = 0; e < 16; ++e) absm[e * s.out_c + o] += absu[(c * s.out_c + o) * 16 + e] * absv[e];
-            }
-            for (size_t i = 0; i < 2 && oh + i < s.out_h; ++i)
-              for (size_t j = 0; j < 2 && ow + j < s.out_w; ++j)
-                for (size_t o = 0; o < s.out_c; ++o) {
-                  double v = 0;
-                  for (size_t a = 0; a < 4; ++a)
-                    for (size_t b = 0; b < 4; ++b) v += AT[i][a] * AT[j][b] * absm[(a * 4 + b) * s.out_c + o];
-                  bound[((n * s.out_h + oh + i) * s.out_w + ow + j) * s.out_c + o] = v;
-                }
-          }
-      const double gamma = (s.in_c + 10) * u / (1 - (s.in_c + 10) * u);
+      const std::vector<double> bound = winograd_error_scale(s, x, f);
+      const double steps = double(s.in_c + 2 * w.t + 1 + 2 * w.o), gamma = steps * u / (1 - steps * u);
       const ck_act acts[] = {CK_ACT_RELU, CK_ACT_ELU, CK_ACT_LINEAR};
       for (const ck_act act : acts) {
         const bool affine = act != CK_ACT_LINEAR;

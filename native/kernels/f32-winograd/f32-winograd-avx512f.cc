@@ -1,4 +1,7 @@
 #include "kernels/f32-winograd/f32-winograd-impl.h"
 #include "simd/avx512.h"
 
-CK_DEFINE_WINOGRAD_UKERNELS(ck_f32_winograd_input_ukernel__avx512f, ck_f32_winograd_output_ukernel__avx512f, ck_simd_avx512)
+CK_DEFINE_WINOGRAD_UKERNELS(ck_f32_winograd_f23_input_ukernel__avx512f, ck_f32_winograd_f23_output_ukernel__avx512f,
+                            ck_simd_avx512, ck_winograd_f23)
+CK_DEFINE_WINOGRAD_UKERNELS(ck_f32_winograd_f25_input_ukernel__avx512f, ck_f32_winograd_f25_output_ukernel__avx512f,
+                            ck_simd_avx512, ck_winograd_f25)

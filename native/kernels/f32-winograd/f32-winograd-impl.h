@@ -1,4 +1,4 @@
-// The Winograd F(2x2, 3x3) transforms, written once against a SIMD vocabulary V. Contract: f32-winograd.h.
+// The Winograd transforms, written once against a SIMD vocabulary V. Contract and matrices: f32-winograd.h.
 #pragma once
 
 #include "kernels/f32-gemm/f32-gemm-ukernel.h"
@@ -8,67 +8,92 @@
 // AVX-512-compiled copy of a shared inline function for the scalar or AVX2 path.
 namespace {
 
-// B^T d B over n (<= width) channels from c on.
+// One dimension of each transform, on a column (or row) of vectors: out[i * os] from in[k * is].
 template <class V>
-inline void ck_winograd_input_vector(const float* const* d, size_t c, size_t n, float* v, size_t v_stride) {
-  typename V::reg t[16];
-  for (size_t j = 0; j < 4; ++j) {  // B^T d, column by column
-    const typename V::reg d0 = ck_load_n<V>(d[j] + c, n), d1 = ck_load_n<V>(d[4 + j] + c, n),
-                          d2 = ck_load_n<V>(d[8 + j] + c, n), d3 = ck_load_n<V>(d[12 + j] + c, n);
-    t[j] = V::sub(d0, d2);
-    t[4 + j] = V::add(d1, d2);
-    t[8 + j] = V::sub(d2, d1);
-    t[12 + j] = V::sub(d1, d3);
+struct ck_winograd_f23 {
+  using R = typename V::reg;
+  static constexpr size_t a = 4;
+  static void input(const R* d, size_t is, R* t, size_t os) {  // B^T d
+    t[0] = V::sub(d[0], d[2 * is]);
+    t[os] = V::add(d[is], d[2 * is]);
+    t[2 * os] = V::sub(d[2 * is], d[is]);
+    t[3 * os] = V::sub(d[is], d[3 * is]);
   }
-  for (size_t i = 0; i < 4; ++i) {  // (B^T d) B, row by row
-    const typename V::reg* r = t + 4 * i;
-    ck_store_n<V>(v + (4 * i) * v_stride + c, V::sub(r[0], r[2]), n);
-    ck_store_n<V>(v + (4 * i + 1) * v_stride + c, V::add(r[1], r[2]), n);
-    ck_store_n<V>(v + (4 * i + 2) * v_stride + c, V::sub(r[2], r[1]), n);
-    ck_store_n<V>(v + (4 * i + 3) * v_stride + c, V::sub(r[1], r[3]), n);
+  static void output(const R* m, size_t is, R* t, size_t os) {  // A^T m
+    t[0] = V::add(V::add(m[0], m[is]), m[2 * is]);
+    t[os] = V::sub(V::sub(m[is], m[2 * is]), m[3 * is]);
   }
-}
+};
 
 template <class V>
-inline void ck_f32_winograd_input(size_t channels, const float* const* d, float* v, size_t v_stride) {
-  size_t c = 0;
-  for (; c + V::width <= channels; c += V::width) ck_winograd_input_vector<V>(d, c, V::width, v, v_stride);
-  if (c < channels) ck_winograd_input_vector<V>(d, c, channels - c, v, v_stride);
+struct ck_winograd_f25 {
+  using R = typename V::reg;
+  static constexpr size_t a = 6;
+  static void input(const R* d, size_t is, R* t, size_t os) {  // B^T d
+    const R four = V::set1(4.0f), five = V::set1(5.0f);
+    const R d0 = d[0], d1 = d[is], d2 = d[2 * is], d3 = d[3 * is], d4 = d[4 * is], d5 = d[5 * is];
+    const R p1 = V::sub(d4, V::mul(four, d2)), q1 = V::sub(d3, V::mul(four, d1));  // rows 1 and 2: p1 +- q1
+    const R p3 = V::sub(d4, d2), q3 = V::add(V::sub(d3, d1), V::sub(d3, d1));      // rows 3 and 4: p3 +- q3
+    t[0] = V::add(V::sub(V::mul(four, d0), V::mul(five, d2)), d4);
+    t[os] = V::add(p1, q1);
+    t[2 * os] = V::sub(p1, q1);
+    t[3 * os] = V::add(p3, q3);
+    t[4 * os] = V::sub(p3, q3);
+    t[5 * os] = V::add(V::sub(V::mul(four, d1), V::mul(five, d3)), d5);
+  }
+  static void output(const R* m, size_t is, R* t, size_t os) {  // A^T m
+    const R s12 = V::add(m[is], m[2 * is]), d12 = V::sub(m[is], m[2 * is]);
+    const R s34 = V::add(m[3 * is], m[4 * is]), d34 = V::sub(m[3 * is], m[4 * is]);
+    t[0] = V::add(V::add(m[0], s12), s34);
+    t[os] = V::add(V::add(d12, V::add(d34, d34)), m[5 * is]);
+  }
+};
+
+// B^T d B over n (<= width) channels from c on.
+template <class V, class T>
+inline void ck_winograd_input_vector(const float* const* d, size_t c, size_t n, float* v, size_t v_stride) {
+  constexpr size_t a = T::a;
+  typename V::reg x[a * a], t[a * a];
+  for (size_t e = 0; e < a * a; ++e) x[e] = ck_load_n<V>(d[e] + c, n);
+  for (size_t j = 0; j < a; ++j) T::input(x + j, a, t + j, a);  // B^T d, column by column
+  for (size_t i = 0; i < a; ++i) T::input(t + a * i, 1, x + a * i, 1);  // (B^T d) B, row by row
+  for (size_t e = 0; e < a * a; ++e) ck_store_n<V>(v + e * v_stride + c, x[e], n);
 }
 
 // A^T m A over n (<= width) channels from c on, through the epilogue.
-template <class V>
+template <class V, class T>
 inline void ck_winograd_output_vector(const float* m, size_t m_stride, size_t c, size_t n, float* const* y,
                                       const ck_gemm_params* p) {
-  typename V::reg t[8];
-  for (size_t j = 0; j < 4; ++j) {  // A^T m, column by column
-    const typename V::reg m0 = ck_load_n<V>(m + j * m_stride + c, n), m1 = ck_load_n<V>(m + (4 + j) * m_stride + c, n),
-                          m2 = ck_load_n<V>(m + (8 + j) * m_stride + c, n),
-                          m3 = ck_load_n<V>(m + (12 + j) * m_stride + c, n);
-    t[j] = V::add(V::add(m0, m1), m2);
-    t[4 + j] = V::sub(V::sub(m1, m2), m3);
-  }
-  for (size_t i = 0; i < 2; ++i) {  // (A^T m) A, row by row
-    const typename V::reg* r = t + 4 * i;
-    if (y[2 * i] != nullptr) ck_gemm_store<V>(y[2 * i] + c, V::add(V::add(r[0], r[1]), r[2]), c, p, n);
-    if (y[2 * i + 1] != nullptr) ck_gemm_store<V>(y[2 * i + 1] + c, V::sub(V::sub(r[1], r[2]), r[3]), c, p, n);
-  }
+  constexpr size_t a = T::a;
+  typename V::reg x[a * a], t[2 * a], o[4];
+  for (size_t e = 0; e < a * a; ++e) x[e] = ck_load_n<V>(m + e * m_stride + c, n);
+  for (size_t j = 0; j < a; ++j) T::output(x + j, a, t + j, a);  // A^T m, column by column
+  for (size_t i = 0; i < 2; ++i) T::output(t + a * i, 1, o + 2 * i, 1);  // (A^T m) A, row by row
+  for (size_t q = 0; q < 4; ++q)
+    if (y[q] != nullptr) ck_gemm_store<V>(y[q] + c, o[q], c, p, n);
 }
 
-template <class V>
+template <class V, class T>
+inline void ck_f32_winograd_input(size_t channels, const float* const* d, float* v, size_t v_stride) {
+  size_t c = 0;
+  for (; c + V::width <= channels; c += V::width) ck_winograd_input_vector<V, T>(d, c, V::width, v, v_stride);
+  if (c < channels) ck_winograd_input_vector<V, T>(d, c, channels - c, v, v_stride);
+}
+
+template <class V, class T>
 inline void ck_f32_winograd_output(size_t channels, const float* m, size_t m_stride, float* const* y,
                                    const ck_gemm_params* p) {
   size_t c = 0;
-  for (; c + V::width <= channels; c += V::width) ck_winograd_output_vector<V>(m, m_stride, c, V::width, y, p);
-  if (c < channels) ck_winograd_output_vector<V>(m, m_stride, c, channels - c, y, p);
+  for (; c + V::width <= channels; c += V::width) ck_winograd_output_vector<V, T>(m, m_stride, c, V::width, y, p);
+  if (c < channels) ck_winograd_output_vector<V, T>(m, m_stride, c, channels - c, y, p);
 }
 
 }  // namespace
 
-#define CK_DEFINE_WINOGRAD_UKERNELS(input_fn, output_fn, V)                                                   \
+#define CK_DEFINE_WINOGRAD_UKERNELS(input_fn, output_fn, V, T)                                                \
   void input_fn(size_t channels, const float* const* d, float* v, size_t v_stride) {                         \
-    ck_f32_winograd_input<V>(channels, d, v, v_stride);                                                      \
+    ck_f32_winograd_input<V, T<V>>(channels, d, v, v_stride);                                                \
   }                                                                                                          \
   void output_fn(size_t channels, const float* m, size_t m_stride, float* const* y, const ck_gemm_params* p) { \
-    ck_f32_winograd_output<V>(channels, m, m_stride, y, p);                                                  \
+    ck_f32_winograd_output<V, T<V>>(channels, m, m_stride, y, p);                                            \
   }
