@@ -121,6 +121,10 @@ void ck_winograd_fwd(const ck_dispatch& d, float* y, const float* x, const float
         const bool row_in = ih0 + i < s.in_h;
         const float* row = row_in ? image + (ih0 + i) * s.in_w * C : nullptr;
         for (size_t j = 0; j < a; ++j) patch[a * i + j] = row_in && iw0 + j < s.in_w ? row + (iw0 + j) * C : kZeroRow;
+        // The two columns the next block of the row adds, on their way from memory while this one computes.
+        if (row_in)
+          for (size_t j = iw0 + a; j < iw0 + a + 2 && j < s.in_w; ++j)
+            for (size_t off = 0; off < C; off += 16) __builtin_prefetch(row + j * C + off, 0, 3);
       }
       k.input(C, patch, v + b * C, v_stride);
     }
