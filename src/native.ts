@@ -37,6 +37,11 @@ export interface NativeInfo {
   gemmTile: Record<'wide' | 'narrow', { mr: number; nr: number; kc: number; mc: number; nc: number }>;
   /** Whether the current ISA has the direct convolution kernels (kernels 3 or 5 wide at stride 1; docs/kernels.md). */
   directConv: { forward: boolean; gradient: boolean };
+  /**
+   * Which stride-1 convolutions run their forward and backward-input passes by Winograd F(2x2, k x k): kernel k,
+   * at least minChannels input channels and minPixels output pixels (batch x height x width), every ISA.
+   */
+  winograd: { kernel: 3 | 5; minChannels: number; minPixels: number }[];
   compiler: string;
   /** The code-generation flags each ISA's kernels were compiled with. */
   buildFlags: { avx512: string; avx2: string; scalar: string };

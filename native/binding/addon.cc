@@ -8,6 +8,7 @@
 
 #include "binding/marshal.h"
 #include "convkit/isa.h"
+#include "runtime/conv-winograd.h"
 #include "runtime/dispatch.h"
 #include "runtime/malloc-tuning.h"
 #include "runtime/target-flags.h"
@@ -51,6 +52,15 @@ Napi::Value NativeInfo(const Napi::CallbackInfo& info) {
   direct.Set("forward", ck_kernels().dconv != nullptr);
   direct.Set("gradient", ck_kernels().dconv_grad != nullptr);
   out.Set("directConv", direct);
+  Napi::Array winograd = Napi::Array::New(env);
+  for (const ck_winograd_limit& limit : kWinogradLimits) {
+    Napi::Object w = Napi::Object::New(env);
+    w.Set("kernel", double(limit.kernel));
+    w.Set("minChannels", double(limit.min_channels));
+    w.Set("minPixels", double(limit.min_pixels));
+    winograd.Set(winograd.Length(), w);
+  }
+  out.Set("winograd", winograd);
 #if defined(__clang__)
   out.Set("compiler", "clang " __clang_version__);
 #else

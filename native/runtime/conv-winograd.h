@@ -13,6 +13,13 @@ constexpr size_t kWinogradMaxChannels = 1024;
 // The widest microkernel tile the filter transform packs for.
 constexpr size_t kWinogradMaxNR = 32;
 
+// When the dispatch (conv.cc) takes Winograd for a layer that qualifies: from this many input channels and
+// output pixels on, per kernel size (measured on Zen 4; docs/kernels.md).
+struct ck_winograd_limit {
+  size_t kernel, min_channels, min_pixels;
+};
+constexpr ck_winograd_limit kWinogradLimits[] = {{3, 24, 1024}, {5, 32, 8192}};
+
 // A 3x3 or 5x5 kernel (r x r) at stride 1, no dilation, one group, padding of at most r - 1 per side.
 bool ck_conv2d_winograd_applies(const ck_conv2d_info& s);
 

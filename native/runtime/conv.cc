@@ -403,8 +403,8 @@ bool direct_conv(const ck_conv2d_info& s) {
 // (its filter transform is 2.25 times larger, and its products still 24-32 deep).
 bool winograd_pays(const ck_conv2d_info& s) {
   if (!ck_conv2d_winograd_applies(s)) return false;
-  const size_t pixels = s.batch * s.out_h * s.out_w;
-  return s.k_h == 3 ? s.in_c >= 24 && pixels >= 1024 : s.in_c >= 32 && pixels >= 8192;
+  const ck_winograd_limit& limit = kWinogradLimits[s.k_h == 3 ? 0 : 1];
+  return s.in_c >= limit.min_channels && s.batch * s.out_h * s.out_w >= limit.min_pixels;
 }
 
 // The convolution of dy that gives s's input gradient (which Winograd computes 1.1-2.3x faster than the direct
