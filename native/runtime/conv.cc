@@ -396,21 +396,19 @@ bool direct_conv(const ck_conv2d_info& s) {
   return direct_shape(s) && filter_bytes(s) <= l2_bytes() / 2;
 }
 
-// Winograd against the direct kernel (AVX-512) and the GEMM path (AVX2), on Zen 4 (docs/kernels.md). F(2x2, 3x3):
-// 1.1-2.2x from 24 input channels on, 0.9x at 16 and below (its 16-deep products are mostly tile overhead); with
-// fewer than 1024 output pixels the filter transform does not pay for itself (0.6x for one 14x14 image).
-// F(2x2, 5x5): 1.3-2.0x from 32 channels and 8192 pixels on; 0.8x at 24 channels, 0.8-0.9x with 1024-3136 pixels
-// (its filter transform is 2.25 times larger, and its products still 24-32 deep).
+// Winograd where it beats the direct kernel and the GEMM path (kWinogradLimits, docs/kernels.md): with few input
+// channels its products are too shallow for the microkernel's tile, and with few output pixels the filter
+// transform does not pay for itself.
 bool winograd_pays(const ck_conv2d_info& s) {
   if (!ck_conv2d_winograd_applies(s)) return false;
-  const ck_winograd_limit& limit = kWinogradLimits[s.k_h == 3 ? 0 : 1];
-  return s.in_c >= limit.min_channels && s.batch * s.out_h * s.out_w >= limit.min_pixels;
+  for (const ck_winograd_limit& limit : kWinogradLimits)
+    if (limit.kernel == s.k_h) return s.in_c >= limit.min_channels && s.batch * s.out_h * s.out_w >= limit.min_pixels;
+  return false;
 }
 
-// The convolution of dy that gives s's input gradient (which Winograd computes 1.1-2.3x faster than the direct
-// kernel or the GEMM phases, under the same rule as the forward; docs/kernels.md), when s is an r x r kernel at
-// stride 1 (no dilation, one group) padded by at most r - 1 a side: dy padded by r - 1 - p, with the filter turned
-// by 180 degrees and its channels swapped.
+// The convolution of dy that gives s's input gradient, which Winograd computes under the forward's rule, when s is
+// an r x r kernel at stride 1 (no dilation, one group) padded by at most r - 1 a side: dy padded by r - 1 - p, with
+// the filter turned by 180 degrees and its channels swapped.
 ck_conv2d_info input_gradient_conv(const ck_conv2d_info& s) {
   const size_t e = s.k_h - 1;
   return {s.batch, s.out_h, s.out_w, s.out_c, s.in_h, s.in_w, s.in_c, s.k_h, s.k_w, 1, 1, 1, 1,
