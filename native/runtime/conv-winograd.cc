@@ -96,8 +96,7 @@ void ck_winograd_fwd(const ck_dispatch& d, float* y, const float* x, const float
 
   const size_t bh = (s.out_h + 1) / 2, bw = (s.out_w + 1) / 2, blocks = s.batch * bh * bw;
   // Output blocks per task: their transformed inputs (a^2 x C) and products (a^2 x OC) within half of L2.
-  const size_t l2 = ck_cpu().l2_bytes != 0 ? ck_cpu().l2_bytes : size_t(1) << 20;
-  const size_t fit = l2 / 2 / (positions * (C + OC) * sizeof(float));
+  const size_t fit = ck_l2_bytes() / 2 / (positions * (C + OC) * sizeof(float));
   const size_t per = std::max<size_t>(1, std::min<size_t>(fit / MR, 16)) * MR;
   // A cache line more than the block positions' rows need, so that their a^2 streams do not all map to the same
   // L1 sets (with 128 blocks of 16 channels they would be 8 KiB apart).
@@ -105,6 +104,11 @@ void ck_winograd_fwd(const ck_dispatch& d, float* y, const float* x, const float
   const ck_gemm_params plain{nullptr, CK_ACT_LINEAR, 0.0f, false};
   const ck_gemm_params p = ck_epilogue_params(ep, y, 0);
   const ck_f32_vunary_fn post_act = ep != nullptr && !ck_act_in_ukernel(ep->act) ? d.unary[ep->act] : nullptr;
+  // Block blk's image and top-left output pixel.
+  struct Origin {
+    size_t n, oh, ow;
+  };
+  const auto origin = [&](size_t blk) { return Origin{blk / (bh * bw), 2 * (blk / bw % bh), 2 * (blk % bw)}; };
 
   ck_parallel_for((blocks + per - 1) / per, [&](size_t t) {
     const size_t b0 = t * per, nb = std::min(blocks, b0 + per) - b0;
@@ -113,7 +117,7 @@ void ck_winograd_fwd(const ck_dispatch& d, float* y, const float* x, const float
     const float** rows = reinterpret_cast<const float**>(ck_scratch(CK_SCRATCH_A_ROWS, 2 * (positions + MR)));
     const float** patch = rows + MR;
     for (size_t b = 0; b < nb; ++b) {  // input transforms: v[e] holds position e of every block
-      const size_t blk = b0 + b, n = blk / (bh * bw), oh = 2 * (blk / bw % bh), ow = 2 * (blk % bw);
+      const auto [n, oh, ow] = origin(b0 + b);
       // Input row i and column j of the block, offset by the padding; unsigned, so one test finds both edges.
       const size_t ih0 = oh - s.pad_top, iw0 = ow - s.pad_left;
       const float* image = x + n * s.in_h * s.in_w * C;
@@ -139,7 +143,7 @@ void ck_winograd_fwd(const ck_dispatch& d, float* y, const float* x, const float
         }
       }
     for (size_t b = 0; b < nb; ++b) {  // output transforms into y, with the epilogue
-      const size_t blk = b0 + b, n = blk / (bh * bw), oh = 2 * (blk / bw % bh), ow = 2 * (blk % bw);
+      const auto [n, oh, ow] = origin(b0 + b);
       float* out[4];
       for (size_t i = 0; i < 2; ++i)
         for (size_t j = 0; j < 2; ++j)

@@ -385,15 +385,13 @@ bool direct_shape(const ck_conv2d_info& s) {
          s.groups == 1 && 2 * s.pad_left <= s.k_w && 2 * s.pad_right <= s.k_w;
 }
 
-size_t l2_bytes() { return ck_cpu().l2_bytes != 0 ? ck_cpu().l2_bytes : size_t(1) << 20; }
-
 size_t filter_bytes(const ck_conv2d_info& s) { return s.k_h * s.k_w * s.in_c * s.out_c * sizeof(float); }
 
 // The forward kernel reads its weights as stored, all of them for every output row: within half of L2 they stay
 // there (the Fashion layer's 200 KiB, forward 1.11-1.31x and backward-input 1.34-1.51x on Zen 5's 1 MiB); the
 // VGG layer's 576 KiB ran forward no faster than the GEMM path, and 3 x 3 x 256 x 256 (2.25 MiB) at half its speed.
 bool direct_conv(const ck_conv2d_info& s) {
-  return direct_shape(s) && filter_bytes(s) <= l2_bytes() / 2;
+  return direct_shape(s) && filter_bytes(s) <= ck_l2_bytes() / 2;
 }
 
 // Winograd where it beats the direct kernel and the GEMM path (kWinogradLimits, docs/kernels.md): with few input
@@ -404,6 +402,14 @@ bool winograd_pays(const ck_conv2d_info& s) {
   for (const ck_winograd_limit& limit : kWinogradLimits)
     if (limit.kernel == s.k_h) return s.in_c >= limit.min_channels && s.batch * s.out_h * s.out_w >= limit.min_pixels;
   return false;
+}
+
+// The filter of s (with `turned`, of the convolution s computes an input gradient for) transformed for Winograd,
+// in this thread's scratch.
+const float* winograd_filter(const ck_dispatch& d, const float* filter, const ck_conv2d_info& s, bool turned = false) {
+  float* u = ck_scratch(CK_SCRATCH_FILTER, ck_winograd_filter_size(d, s));
+  ck_winograd_transform_filter(d, u, filter, s, turned);
+  return u;
 }
 
 // The convolution of dy that gives s's input gradient, which Winograd computes under the forward's rule, when s is
@@ -455,7 +461,7 @@ ck_conv2d_info direct_conv_bwd_input_geometry(const ck_conv2d_info& s) {
 // The GEMM path runs the backward-input slower than the forward, so the direct kernel pays up to filters of all
 // of L2 there: 576-900 KiB filters ran 1.05-1.17x faster on two Zen 5 threads (docs/kernels.md).
 bool direct_conv_bwd_input(const ck_conv2d_info& s) {
-  return direct_shape(s) && filter_bytes(s) <= l2_bytes() && s.pad_left == s.k_w / 2 && s.pad_right == s.k_w / 2 &&
+  return direct_shape(s) && filter_bytes(s) <= ck_l2_bytes() && s.pad_left == s.k_w / 2 && s.pad_right == s.k_w / 2 &&
          s.pad_top < s.k_h && s.pad_bottom < s.k_h;
 }
 
@@ -731,11 +737,7 @@ void ck_conv2d_fwd(float* y, const float* x, const float* filter, const ck_conv2
     return;
   }
   if (one_channel(s)) return conv1c_fwd(d, y, x, filter, s, ep);
-  if (winograd_pays(s)) {
-    float* u = ck_scratch(CK_SCRATCH_FILTER, ck_winograd_filter_size(d, s));
-    ck_winograd_transform_filter(d, u, filter, s);
-    return ck_winograd_fwd(d, y, x, u, s, ep);
-  }
+  if (winograd_pays(s)) return ck_winograd_fwd(d, y, x, winograd_filter(d, filter, s), s, ep);
   if (d.dconv != nullptr && direct_conv(s)) return direct_conv_fwd(d, y, x, filter, s, ep);
   // Lowered rows are read in place from x (ConvRows); one GEMM per group, split over the pool inside.
   const LoweredInput in = lowered_input(x, s);
@@ -775,12 +777,7 @@ void ck_conv2d_maxpool_fwd(float* y, const float* x, const float* filter, const 
   // Winograd is chosen for the whole batch (a task's few images would not pay for it) and its filter transformed
   // once: the ops in turn would choose it and give the same bits.
   const ck_dispatch& d = ck_kernels();
-  const float* u = nullptr;
-  if (winograd_pays(conv)) {
-    float* transformed = ck_scratch(CK_SCRATCH_FILTER, ck_winograd_filter_size(d, conv));
-    ck_winograd_transform_filter(d, transformed, filter, conv);
-    u = transformed;
-  }
+  const float* u = winograd_pays(conv) ? winograd_filter(d, filter, conv) : nullptr;
   ck_parallel_for((conv.batch + per - 1) / per, [&](size_t t) {
     const size_t n0 = t * per, n = std::min(conv.batch, n0 + per) - n0;
     float* mid = conv_y ? conv_y + n0 * mid_image : ck_scratch(CK_SCRATCH_FUSED, n * mid_image);
@@ -806,11 +803,9 @@ void ck_conv2d_bwd_input(float* dx, const float* dy, const float* filter, const 
     return;
   }
   if (one_channel(s) && s.out_c <= kConv1cBwdInputMaxFilters) return conv1c_bwd_input(d, dx, dy, filter, s);
-  if (ck_conv2d_winograd_applies(s) && winograd_pays(input_gradient_conv(s))) {
+  if (ck_conv2d_winograd_applies(s)) {
     const ck_conv2d_info t = input_gradient_conv(s);
-    float* u = ck_scratch(CK_SCRATCH_FILTER, ck_winograd_filter_size(d, t));
-    ck_winograd_transform_filter(d, u, filter, t, true);
-    return ck_winograd_fwd(d, dx, dy, u, t, nullptr);
+    if (winograd_pays(t)) return ck_winograd_fwd(d, dx, dy, winograd_filter(d, filter, t, true), t, nullptr);
   }
   if (d.dconv != nullptr && direct_conv_bwd_input(s)) return direct_conv_bwd_input_run(d, dx, dy, filter, s);
   // dx is a convolution of dy (one per phase when strided), unless dx has too few channels to fill a

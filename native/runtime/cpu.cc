@@ -128,6 +128,8 @@ const ck_cpu_description& ck_cpu() {
   return c;
 }
 
+size_t ck_l2_bytes() { return ck_cpu().l2_bytes != 0 ? ck_cpu().l2_bytes : size_t(1) << 20; }
+
 const char* ck_isa_name(ck_isa isa) { return isa >= 0 && isa < CK_ISA_COUNT ? kNames[isa] : "unknown"; }
 
 bool ck_isa_parse(const char* name, ck_isa* out) {

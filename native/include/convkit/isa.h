@@ -21,6 +21,8 @@ struct ck_cpu_description {
   size_t l1d_bytes, l2_bytes, l3_bytes;  // the data caches each level has (one core's L1 and L2, one L3)
 };
 const ck_cpu_description& ck_cpu();
+// One core's L2 for sizing blocks of work: CPUID's, or 1 MiB where it says nothing.
+size_t ck_l2_bytes();
 // The width of the AVX-512 FMA units: 512, or 256 where each 512-bit FMA runs as two halves (Zen 4), from a
 // short probe at first call (AVX-512 against AVX2 FMA throughput on one thread); 0 without AVX-512.
 unsigned ck_avx512_fma_width();
