@@ -52,6 +52,57 @@ void transform_filter_panel(const double (&G)[r + 1][r], float* u, const float* 
 // The a x a input block of a 2x2 output block, a = r + 1.
 size_t block_side(const ck_conv2d_info& s) { return s.k_h + 1; }
 
+// dfilter[kh][kw][c][oc] = (G^T M G)[kh][kw] in double, rounded once, for output channels [o0, o1), where
+// m[(e * OC + oc) * C + c] holds position e of the block sums M of the pair (c, oc).
+template <size_t r>
+void transform_filter_gradient(const double (&G)[r + 1][r], float* dfilter, const float* m, size_t C, size_t OC,
+                               size_t o0, size_t o1) {
+  constexpr size_t a = r + 1;
+  for (size_t o = o0; o < o1; ++o)
+    for (size_t c = 0; c < C; ++c) {
+      double mg[a][r] = {};  // M G
+      for (size_t i = 0; i < a; ++i)
+        for (size_t j = 0; j < a; ++j) {
+          const double v = m[((i * a + j) * OC + o) * C + c];
+          for (size_t kw = 0; kw < r; ++kw) mg[i][kw] += v * G[j][kw];
+        }
+      for (size_t kh = 0; kh < r; ++kh)
+        for (size_t kw = 0; kw < r; ++kw) {
+          double v = 0;
+          for (size_t i = 0; i < a; ++i) v += G[i][kh] * mg[i][kw];
+          dfilter[((kh * r + kw) * C + c) * OC + o] = float(v);
+        }
+    }
+}
+
+// The 2x2 output blocks of s, and where block blk sits: its image and top-left output pixel.
+struct Blocks {
+  size_t bh, bw, count;
+  explicit Blocks(const ck_conv2d_info& s)
+      : bh((s.out_h + 1) / 2), bw((s.out_w + 1) / 2), count(s.batch * bh * bw) {}
+  struct Origin {
+    size_t n, oh, ow;
+  };
+  Origin operator()(size_t blk) const { return {blk / (bh * bw), 2 * (blk / bw % bh), 2 * (blk % bw)}; }
+};
+
+// patch[a * i + j] = the input pixel under position (i, j) of the block at (n, oh, ow), or a zero row outside x;
+// prefetches the two columns the next block of the row adds, on their way from memory while this one computes.
+void input_patch(const float** patch, const float* x, const ck_conv2d_info& s, size_t n, size_t oh, size_t ow) {
+  const size_t a = block_side(s), C = s.in_c;
+  // Input row i and column j of the block, offset by the padding; unsigned, so one test finds both edges.
+  const size_t ih0 = oh - s.pad_top, iw0 = ow - s.pad_left;
+  const float* image = x + n * s.in_h * s.in_w * C;
+  for (size_t i = 0; i < a; ++i) {
+    const bool row_in = ih0 + i < s.in_h;
+    const float* row = row_in ? image + (ih0 + i) * s.in_w * C : nullptr;
+    for (size_t j = 0; j < a; ++j) patch[a * i + j] = row_in && iw0 + j < s.in_w ? row + (iw0 + j) * C : kZeroRow;
+    if (row_in)
+      for (size_t j = iw0 + a; j < iw0 + a + 2 && j < s.in_w; ++j)
+        for (size_t off = 0; off < C; off += 16) __builtin_prefetch(row + j * C + off, 0, 3);
+  }
+}
+
 }  // namespace
 
 bool ck_conv2d_winograd_applies(const ck_conv2d_info& s) {
@@ -94,7 +145,8 @@ void ck_winograd_fwd(const ck_dispatch& d, float* y, const float* x, const float
   const size_t MR = cfg.mr, NR = cfg.nr, panels = (OC + NR - 1) / NR, a = block_side(s), positions = a * a;
   const ck_winograd_kernels& k = s.k_h == 3 ? d.winograd_f23 : d.winograd_f25;
 
-  const size_t bh = (s.out_h + 1) / 2, bw = (s.out_w + 1) / 2, blocks = s.batch * bh * bw;
+  const Blocks origin(s);
+  const size_t blocks = origin.count;
   // Output blocks per task: their transformed inputs (a^2 x C) and products (a^2 x OC) within half of L2.
   const size_t fit = ck_l2_bytes() / 2 / (positions * (C + OC) * sizeof(float));
   const size_t per = std::max<size_t>(1, std::min<size_t>(fit / MR, 16)) * MR;
@@ -104,12 +156,6 @@ void ck_winograd_fwd(const ck_dispatch& d, float* y, const float* x, const float
   const ck_gemm_params plain{nullptr, CK_ACT_LINEAR, 0.0f, false};
   const ck_gemm_params p = ck_epilogue_params(ep, y, 0);
   const ck_f32_vunary_fn post_act = ep != nullptr && !ck_act_in_ukernel(ep->act) ? d.unary[ep->act] : nullptr;
-  // Block blk's image and top-left output pixel.
-  struct Origin {
-    size_t n, oh, ow;
-  };
-  const auto origin = [&](size_t blk) { return Origin{blk / (bh * bw), 2 * (blk / bw % bh), 2 * (blk % bw)}; };
-
   ck_parallel_for((blocks + per - 1) / per, [&](size_t t) {
     const size_t b0 = t * per, nb = std::min(blocks, b0 + per) - b0;
     float* v = ck_scratch(CK_SCRATCH_IM2COL, positions * v_stride);
@@ -118,18 +164,7 @@ void ck_winograd_fwd(const ck_dispatch& d, float* y, const float* x, const float
     const float** patch = rows + MR;
     for (size_t b = 0; b < nb; ++b) {  // input transforms: v[e] holds position e of every block
       const auto [n, oh, ow] = origin(b0 + b);
-      // Input row i and column j of the block, offset by the padding; unsigned, so one test finds both edges.
-      const size_t ih0 = oh - s.pad_top, iw0 = ow - s.pad_left;
-      const float* image = x + n * s.in_h * s.in_w * C;
-      for (size_t i = 0; i < a; ++i) {
-        const bool row_in = ih0 + i < s.in_h;
-        const float* row = row_in ? image + (ih0 + i) * s.in_w * C : nullptr;
-        for (size_t j = 0; j < a; ++j) patch[a * i + j] = row_in && iw0 + j < s.in_w ? row + (iw0 + j) * C : kZeroRow;
-        // The two columns the next block of the row adds, on their way from memory while this one computes.
-        if (row_in)
-          for (size_t j = iw0 + a; j < iw0 + a + 2 && j < s.in_w; ++j)
-            for (size_t off = 0; off < C; off += 16) __builtin_prefetch(row + j * C + off, 0, 3);
-      }
+      input_patch(patch, x, s, n, oh, ow);
       k.input(C, patch, v + b * C, v_stride);
     }
     for (size_t e = 0; e < positions; ++e)  // m[e] = v[e] . U[e], each B panel used by every row panel in turn
@@ -155,5 +190,74 @@ void ck_winograd_fwd(const ck_dispatch& d, float* y, const float* x, const float
         for (float* o : out)
           if (o != nullptr) post_act(OC, o, o, ep->alpha);
     }
+  });
+}
+
+void ck_winograd_bwd_filter(const ck_dispatch& d, float* dfilter, const float* x, const float* dy,
+                            const ck_conv2d_info& s) {
+  const size_t C = s.in_c, OC = s.out_c, a = block_side(s), positions = a * a;
+  const ck_winograd_kernels& k = s.k_h == 3 ? d.winograd_f23 : d.winograd_f25;
+  // Each position's product M^T (OC x C) += Z^T . V over a run of blocks, on the wide tile: its rows are output
+  // channels, read from Z (the transformed dy) packed as A panels, its columns input channels, from V (the
+  // transformed patches) packed as B panels. The transforms write those panels directly.
+  const ck_gemm_config& cfg = d.gemm;
+  const size_t MR = cfg.mr, NR = cfg.nr, row_panels = (OC + MR - 1) / MR, col_panels = (C + NR - 1) / NR;
+  const Blocks origin(s);
+  // Chunks of at most 256 blocks (1024 pixels), as many as a multiple of 8, so that 2, 4 or 8 threads share them
+  // evenly.
+  const size_t even = ((origin.count + 255) / 256 + 7) / 8 * 8, chunk = (origin.count + even - 1) / even;
+  const size_t chunks = (origin.count + chunk - 1) / chunk, part = positions * OC * C;
+  // Blocks per run: their transformed patches and dy within half of L2.
+  const size_t fit = ck_l2_bytes() / 2 / (positions * (row_panels * MR + col_panels * NR) * sizeof(float));
+  const size_t per = std::max<size_t>(1, std::min(fit, chunk));
+  // A cache line more than a position's panels need, as in the forward.
+  const size_t v_stride = col_panels * NR * per + 16, z_stride = row_panels * MR * per + 16;
+  float* partials = ck_scratch(CK_SCRATCH_FILTER, chunks * part);
+  ck_parallel_for(chunks, [&](size_t t) {
+    const size_t b0 = t * chunk, b1 = std::min(origin.count, b0 + chunk);
+    float* v = ck_scratch(CK_SCRATCH_IM2COL, positions * v_stride);
+    float* z = ck_scratch(CK_SCRATCH_OUTPUT, positions * z_stride);
+    const float** patch = reinterpret_cast<const float**>(ck_scratch(CK_SCRATCH_A_ROWS, 4 * positions + 16));
+    const float** shifted = patch + positions;
+    const float** g = shifted + positions;
+    // The last panels' rows or columns past OC or C stay zero (the microkernels compute them, never store them).
+    for (size_t e = 0; e < positions; ++e) {
+      if (C % NR != 0) std::memset(v + e * v_stride + (col_panels - 1) * NR * per, 0, NR * per * sizeof(float));
+      if (OC % MR != 0) std::memset(z + e * z_stride + (row_panels - 1) * MR * per, 0, MR * per * sizeof(float));
+    }
+    float* m = partials + t * part;
+    for (size_t r0 = b0; r0 < b1; r0 += per) {
+      const size_t nb = std::min(per, b1 - r0);
+      for (size_t b = 0; b < nb; ++b) {
+        const auto [n, oh, ow] = origin(r0 + b);
+        input_patch(patch, x, s, n, oh, ow);
+        for (size_t q = 0; q < col_panels; ++q) {
+          for (size_t e = 0; e < positions; ++e) shifted[e] = patch[e] + q * NR;
+          k.input(std::min(NR, C - q * NR), shifted, v + (q * per + b) * NR, v_stride);
+        }
+        for (size_t i = 0; i < 2; ++i)
+          for (size_t j = 0; j < 2; ++j)
+            g[2 * i + j] = oh + i < s.out_h && ow + j < s.out_w ? dy + ((n * s.out_h + oh + i) * s.out_w + ow + j) * OC
+                                                                : kZeroRow;
+        for (size_t p = 0; p < row_panels; ++p) {
+          for (size_t q = 0; q < 4; ++q) shifted[q] = g[q] + p * MR;
+          k.gradient(std::min(MR, OC - p * MR), shifted, z + (p * per + b) * MR, z_stride);
+        }
+      }
+      const ck_gemm_params sum{nullptr, CK_ACT_LINEAR, 0.0f, r0 > b0};
+      for (size_t e = 0; e < positions; ++e)  // each B panel used by every row panel in turn
+        for (size_t q = 0; q < col_panels; ++q)
+          for (size_t p = 0; p < row_panels; ++p)
+            cfg.ukernel(std::min(MR, OC - p * MR), std::min(NR, C - q * NR), nb, z + e * z_stride + p * MR * per,
+                        v + e * v_stride + q * NR * per, m + (e * OC + p * MR) * C + q * NR, C, &sum);
+    }
+  });
+  float* total = ck_scratch(CK_SCRATCH_OUTPUT, part);
+  ck_sum_partials(d, total, partials, chunks, part);
+  ck_parallel_for(OC, [&](size_t o) {
+    if (s.k_h == 3)
+      transform_filter_gradient<3>(kG3, dfilter, total, C, OC, o, o + 1);
+    else
+      transform_filter_gradient<5>(kG5, dfilter, total, C, OC, o, o + 1);
   });
 }

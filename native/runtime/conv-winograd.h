@@ -3,6 +3,8 @@
 // and 100). Each task takes a run of 2x2 output blocks: transforms their a x a input patches, multiplies them by
 // the transformed filter (a^2 GEMMs, one per block position, through the igemm microkernel reading the
 // transformed patches in place), and transforms the products back into y with the epilogue, all within L2.
+// The filter gradient transforms the input patches and the output gradient's 2x2 blocks, and sums their
+// products over the blocks (a^2 GEMMs whose depth is the blocks) before one transform back per channel pair.
 #pragma once
 
 #include "convkit/ops.h"
@@ -36,3 +38,9 @@ void ck_winograd_transform_filter(const ck_dispatch& d, float* u, const float* f
 // is split between calls, nor on the thread count.
 void ck_winograd_fwd(const ck_dispatch& d, float* y, const float* x, const float* u, const ck_conv2d_info& s,
                      const ck_epilogue* ep);
+
+// x (N,H,W,C), dy (N,OH,OW,OC) -> dfilter (r,r,C,OC). s must pass ck_conv2d_winograd_applies and have at most
+// kWinogradMaxChannels output channels. Fixed chunks of blocks (set by the shape alone) are summed into partials
+// that are added in chunk order, so dfilter is the same for any thread count.
+void ck_winograd_bwd_filter(const ck_dispatch& d, float* dfilter, const float* x, const float* dy,
+                            const ck_conv2d_info& s);

@@ -37,8 +37,8 @@ ck_dispatch make_table(ck_isa isa) {
   if (i == isa) d.dwconv = fn, d.dwconv_run9 = run9_fn, d.dwconv_grad = grad_fn;
 #include "kernels/f32-dwconv/f32-dwconv.inc"
 #undef CK_DWCONV_UKERNEL
-#define CK_WINOGRAD_UKERNEL(i, r, input_fn, output_fn) \
-  if (i == isa) (r == 3 ? d.winograd_f23 : d.winograd_f25) = {input_fn, output_fn};
+#define CK_WINOGRAD_UKERNEL(i, r, input_fn, output_fn, gradient_fn) \
+  if (i == isa) (r == 3 ? d.winograd_f23 : d.winograd_f25) = {input_fn, output_fn, gradient_fn};
 #include "kernels/f32-winograd/f32-winograd.inc"
 #undef CK_WINOGRAD_UKERNEL
 #define CK_MAXPOOL_UKERNEL(i, fwd_fn, bwd_fn) \

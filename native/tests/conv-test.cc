@@ -350,6 +350,98 @@ CK_TEST(conv2d_winograd_against_loops) {
   });
 }
 
+// The Winograd filter gradient against double loops: every padding from 0 to r - 1 a side, odd output sides (blocks
+// cut by the edge), channel tails in the tile's rows (output channels) and columns (input channels), several runs
+// of blocks per chunk and several chunks.
+//
+// Tolerance, derived: each value is G^T [sum over blocks of Z (.) V] G, Z = A dy A^T (one rounding per 1-D pass)
+// and V = B^T d B (t per pass), summed in float by a tree of depth at most `blocks`, then transformed in double and
+// rounded once. So |got - dg| <= gamma(blocks + 2 t + 2 + 1) * S, where S is the same expression over absolute
+// values, |G^T| (sum over blocks of |A||dy||A^T| (.) |B^T||d||B|) |G|.
+std::vector<double> winograd_gradient_error_scale(const ck_conv2d_info& s, const std::vector<float>& x,
+                                                  const std::vector<float>& dy) {
+  const WinogradMatrices w = winograd_matrices(s.k_h);
+  const size_t r = w.r, a = w.a, P = a * a, C = s.in_c, OC = s.out_c;
+  std::vector<double> absm(P * C * OC, 0.0), d(P * C), z(P * OC);
+  for (size_t n = 0; n < s.batch; ++n)
+    for (size_t oh = 0; oh < s.out_h; oh += 2)
+      for (size_t ow = 0; ow < s.out_w; ow += 2) {
+        for (size_t c = 0; c < C; ++c)
+          for (size_t i = 0; i < a; ++i)
+            for (size_t j = 0; j < a; ++j) {
+              double v = 0;
+              for (size_t k = 0; k < a; ++k)
+                for (size_t l = 0; l < a; ++l) {
+                  const long ih = long(oh + k) - long(s.pad_top), iw = long(ow + l) - long(s.pad_left);
+                  if (ih >= 0 && iw >= 0 && ih < long(s.in_h) && iw < long(s.in_w))
+                    v += w.BT[i][k] * w.BT[j][l] * std::fabs(x[((n * s.in_h + size_t(ih)) * s.in_w + size_t(iw)) * C + c]);
+                }
+              d[(i * a + j) * C + c] = v;
+            }
+        for (size_t o = 0; o < OC; ++o)
+          for (size_t i = 0; i < a; ++i)
+            for (size_t j = 0; j < a; ++j) {
+              double v = 0;  // A is AT transposed
+              for (size_t k = 0; k < 2 && oh + k < s.out_h; ++k)
+                for (size_t l = 0; l < 2 && ow + l < s.out_w; ++l)
+                  v += w.AT[k][i] * w.AT[l][j] * std::fabs(dy[((n * s.out_h + oh + k) * s.out_w + ow + l) * OC + o]);
+              z[(i * a + j) * OC + o] = v;
+            }
+        for (size_t e = 0; e < P; ++e)
+          for (size_t c = 0; c < C; ++c)
+            for (size_t o = 0; o < OC; ++o) absm[(e * C + c) * OC + o] += d[e * C + c] * z[e * OC + o];
+      }
+  std::vector<double> bound(r * r * C * OC, 0.0);
+  for (size_t kh = 0; kh < r; ++kh)
+    for (size_t kw = 0; kw < r; ++kw)
+      for (size_t i = 0; i < a; ++i)
+        for (size_t j = 0; j < a; ++j)
+          for (size_t co = 0; co < C * OC; ++co)
+            bound[(kh * r + kw) * C * OC + co] += w.G[i][kh] * w.G[j][kw] * absm[(i * a + j) * C * OC + co];
+  return bound;
+}
+
+CK_TEST(conv2d_winograd_filter_gradient_against_loops) {
+  const ck_conv2d_info configs[] = {
+      make(1, 5, 6, 3, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),      // few channels: one partial row and column panel
+      make(2, 8, 8, 16, 16, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1),    // valid, whole vectors
+      make(1, 7, 9, 17, 33, 3, 3, 1, 1, 1, 1, 2, 1, 0, 2, 1),    // uneven padding, odd output sides
+      make(2, 4, 3, 33, 15, 3, 3, 1, 1, 1, 1, 2, 2, 2, 2, 1),    // padding 2 on every side: blocks of zeros only
+      make(3, 26, 25, 40, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),  // 8 chunks of 64 blocks
+      make(2, 64, 66, 8, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),    // 16 chunks of 132 blocks
+      make(1, 1, 1, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),      // a one-pixel output
+      make(2, 9, 8, 5, 12, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 1),     // 5x5, 'same'
+      make(1, 11, 10, 33, 40, 5, 5, 1, 1, 1, 1, 0, 4, 3, 1, 1),  // 5x5, uneven padding up to 4, a channel tail
+      make(4, 14, 14, 32, 64, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 1),  // 5x5, the Fashion layer's shape
+      make(3, 22, 22, 64, 70, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 1),  // 5x5, two runs of blocks a chunk within a 1 MiB L2
+  };
+  const double u = std::ldexp(1.0, -24);
+  ck_for_each_isa([&](ck_isa) {
+    uint32_t seed = 1900;
+    for (const auto& s : configs) {
+      const WinogradMatrices w = winograd_matrices(s.k_h);
+      const std::vector<float> x = ck_random(s.batch * s.in_h * s.in_w * s.in_c, seed++);
+      const std::vector<float> dy = ck_random(s.batch * s.out_h * s.out_w * s.out_c, seed++);
+      const std::vector<float> f(s.k_h * s.k_w * s.in_c * s.out_c, 0.0f);
+      const Naive want = naive(s, x, f, dy);
+      const std::vector<double> bound = winograd_gradient_error_scale(s, x, dy);
+      const size_t blocks = s.batch * ((s.out_h + 1) / 2) * ((s.out_w + 1) / 2);
+      const double steps = double(blocks + 2 * w.t + 3), gamma = steps * u / (1 - steps * u);
+      std::vector<double> scale(bound.size());
+      for (size_t i = 0; i < bound.size(); ++i) scale[i] = gamma * bound[i];
+      const auto run = [&] {
+        std::vector<float> df(f.size(), NAN);
+        ck_winograd_bwd_filter(ck_kernels(), df.data(), x.data(), dy.data(), s);
+        return df;
+      };
+      const std::vector<float> df = run();
+      const long bad = ck_first_mismatch(df, want.dfilter, 0.0, 1.0, scale);
+      CK_CHECK(bad < 0, name(s) + " Winograd filter gradient: " + ck_describe_mismatch(df, want.dfilter, bad));
+      CK_CHECK(ck_same_for_thread_counts(run), name(s) + " Winograd filter gradient: 1 and 2 threads differ");
+    }
+  });
+}
+
 // The fused convolution + max pooling against the two ops in turn: the same bits (both compute the same sums in
 // the same order), with fewer images than the fused path wants (the ops in turn) and with more (a few images per
 // task, pooled from scratch), and the same for 1 and 2 threads.

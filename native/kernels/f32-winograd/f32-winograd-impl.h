@@ -23,6 +23,12 @@ struct ck_winograd_f23 {
     t[0] = V::add(V::add(m[0], m[is]), m[2 * is]);
     t[os] = V::sub(V::sub(m[is], m[2 * is]), m[3 * is]);
   }
+  static void gradient(const R* g, size_t is, R* t, size_t os) {  // A g
+    t[0] = g[0];
+    t[os] = V::add(g[0], g[is]);
+    t[2 * os] = V::sub(g[0], g[is]);
+    t[3 * os] = V::sub(V::zero(), g[is]);
+  }
 };
 
 template <class V>
@@ -46,6 +52,15 @@ struct ck_winograd_f25 {
     const R s34 = V::add(m[3 * is], m[4 * is]), d34 = V::sub(m[3 * is], m[4 * is]);
     t[0] = V::add(V::add(m[0], s12), s34);
     t[os] = V::add(V::add(d12, V::add(d34, d34)), m[5 * is]);
+  }
+  static void gradient(const R* g, size_t is, R* t, size_t os) {  // A g
+    const R g0 = g[0], g1 = g[is], g2 = V::add(g1, g1);
+    t[0] = g0;
+    t[os] = V::add(g0, g1);
+    t[2 * os] = V::sub(g0, g1);
+    t[3 * os] = V::add(g0, g2);
+    t[4 * os] = V::sub(g0, g2);
+    t[5 * os] = g1;
   }
 };
 
@@ -73,6 +88,17 @@ inline void ck_winograd_output_vector(const float* m, size_t m_stride, size_t c,
     if (y[q] != nullptr) ck_gemm_store<V>(y[q] + c, o[q], c, p, n);
 }
 
+// A g A^T over n (<= width) channels from c on.
+template <class V, class T>
+inline void ck_winograd_gradient_vector(const float* const* g, size_t c, size_t n, float* z, size_t z_stride) {
+  constexpr size_t a = T::a;
+  typename V::reg x[4], t[2 * a], o[a * a];
+  for (size_t q = 0; q < 4; ++q) x[q] = ck_load_n<V>(g[q] + c, n);
+  for (size_t j = 0; j < 2; ++j) T::gradient(x + j, 2, t + j, 2);  // A g, column by column
+  for (size_t i = 0; i < a; ++i) T::gradient(t + 2 * i, 1, o + a * i, 1);  // (A g) A^T, row by row
+  for (size_t e = 0; e < a * a; ++e) ck_store_n<V>(z + e * z_stride + c, o[e], n);
+}
+
 template <class V, class T>
 inline void ck_f32_winograd_input(size_t channels, const float* const* d, float* v, size_t v_stride) {
   size_t c = 0;
@@ -88,12 +114,22 @@ inline void ck_f32_winograd_output(size_t channels, const float* m, size_t m_str
   if (c < channels) ck_winograd_output_vector<V, T>(m, m_stride, c, channels - c, y, p);
 }
 
+template <class V, class T>
+inline void ck_f32_winograd_gradient(size_t channels, const float* const* g, float* z, size_t z_stride) {
+  size_t c = 0;
+  for (; c + V::width <= channels; c += V::width) ck_winograd_gradient_vector<V, T>(g, c, V::width, z, z_stride);
+  if (c < channels) ck_winograd_gradient_vector<V, T>(g, c, channels - c, z, z_stride);
+}
+
 }  // namespace
 
-#define CK_DEFINE_WINOGRAD_UKERNELS(input_fn, output_fn, V, T)                                                \
+#define CK_DEFINE_WINOGRAD_UKERNELS(input_fn, output_fn, gradient_fn, V, T)                                   \
   void input_fn(size_t channels, const float* const* d, float* v, size_t v_stride) {                         \
     ck_f32_winograd_input<V, T<V>>(channels, d, v, v_stride);                                                \
   }                                                                                                          \
   void output_fn(size_t channels, const float* m, size_t m_stride, float* const* y, const ck_gemm_params* p) { \
     ck_f32_winograd_output<V, T<V>>(channels, m, m_stride, y, p);                                            \
+  }                                                                                                          \
+  void gradient_fn(size_t channels, const float* const* g, float* z, size_t z_stride) {                      \
+    ck_f32_winograd_gradient<V, T<V>>(channels, g, z, z_stride);                                             \
   }

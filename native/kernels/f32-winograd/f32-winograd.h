@@ -21,7 +21,12 @@
 //                       | 0  4  0 -5  0  1 |
 //
 // (G, applied once per filter, is in runtime/conv-winograd.cc.) The runtime does the filter transform and the
-// a^2 channel sums, as GEMMs. No alignment required; the kernels do not allocate, spawn threads or throw.
+// a^2 channel sums, as GEMMs. The filter gradient of the same convolution is the transpose of that bilinear form,
+// with the same matrices: per 2x2 block of the output gradient dy,
+//
+//   dg = G^T [ (A dy A^T) (.) (B^T d B) ] G      summed over blocks between the transforms
+//
+// No alignment required; the kernels do not allocate, spawn threads or throw.
 #pragma once
 
 #include <cstddef>
@@ -40,9 +45,14 @@ typedef void (*ck_f32_winograd_input_fn)(size_t channels, const float* const* d,
 typedef void (*ck_f32_winograd_output_fn)(size_t channels, const float* m, size_t m_stride, float* const* y,
                                           const ck_gemm_params* p);
 
-// CK_WINOGRAD_UKERNEL(isa, r, input_fn, output_fn): the transforms of F(2x2, r x r).
-#define CK_WINOGRAD_UKERNEL(isa, r, input_fn, output_fn)                            \
-  void input_fn(size_t channels, const float* const* d, float* v, size_t v_stride); \
-  void output_fn(size_t channels, const float* m, size_t m_stride, float* const* y, const ck_gemm_params* p);
+// z[e * z_stride + c] = (A dy A^T)[e] for e < a^2, c < channels: the filter gradient's transform of a 2x2 block
+// of the output gradient. dy[q] points at its pixel q (row-major; channels floats, a zero row past the edge).
+typedef void (*ck_f32_winograd_gradient_fn)(size_t channels, const float* const* dy, float* z, size_t z_stride);
+
+// CK_WINOGRAD_UKERNEL(isa, r, input_fn, output_fn, gradient_fn): the transforms of F(2x2, r x r).
+#define CK_WINOGRAD_UKERNEL(isa, r, input_fn, output_fn, gradient_fn)                                         \
+  void input_fn(size_t channels, const float* const* d, float* v, size_t v_stride);                           \
+  void output_fn(size_t channels, const float* m, size_t m_stride, float* const* y, const ck_gemm_params* p); \
+  void gradient_fn(size_t channels, const float* const* dy, float* z, size_t z_stride);
 #include "kernels/f32-winograd/f32-winograd.inc"
 #undef CK_WINOGRAD_UKERNEL
