@@ -52,26 +52,25 @@ void transform_filter_panel(const double (&G)[r + 1][r], float* u, const float* 
 // The a x a input block of a 2x2 output block, a = r + 1.
 size_t block_side(const ck_conv2d_info& s) { return s.k_h + 1; }
 
-// dfilter[kh][kw][c][oc] = (G^T M G)[kh][kw] in double, rounded once, for output channels [o0, o1), where
-// m[(e * OC + oc) * C + c] holds position e of the block sums M of the pair (c, oc).
+// dfilter[kh][kw][c][o] = (G^T M G)[kh][kw] in double, rounded once, for input channels [c0, c0 + n) (n <= 16),
+// where m[(e * OC + o) * C + c] holds position e of the block sums M of the pair (c, o). Vectorizes over c.
 template <size_t r>
 void transform_filter_gradient(const double (&G)[r + 1][r], float* dfilter, const float* m, size_t C, size_t OC,
-                               size_t o0, size_t o1) {
-  constexpr size_t a = r + 1;
-  for (size_t o = o0; o < o1; ++o)
-    for (size_t c = 0; c < C; ++c) {
-      double mg[a][r] = {};  // M G
+                               size_t o, size_t c0, size_t n) {
+  constexpr size_t a = r + 1, W = 16;
+  double mg[a][r][W] = {};  // M G
+  for (size_t i = 0; i < a; ++i)
+    for (size_t j = 0; j < a; ++j) {
+      const float* row = m + ((i * a + j) * OC + o) * C + c0;
+      for (size_t kw = 0; kw < r; ++kw)
+        for (size_t c = 0; c < W; ++c) mg[i][kw][c] += G[j][kw] * double(c < n ? row[c] : 0.0f);
+    }
+  for (size_t kh = 0; kh < r; ++kh)
+    for (size_t kw = 0; kw < r; ++kw) {
+      double v[W] = {};
       for (size_t i = 0; i < a; ++i)
-        for (size_t j = 0; j < a; ++j) {
-          const double v = m[((i * a + j) * OC + o) * C + c];
-          for (size_t kw = 0; kw < r; ++kw) mg[i][kw] += v * G[j][kw];
-        }
-      for (size_t kh = 0; kh < r; ++kh)
-        for (size_t kw = 0; kw < r; ++kw) {
-          double v = 0;
-          for (size_t i = 0; i < a; ++i) v += G[i][kh] * mg[i][kw];
-          dfilter[((kh * r + kw) * C + c) * OC + o] = float(v);
-        }
+        for (size_t c = 0; c < W; ++c) v[c] += G[i][kh] * mg[i][kw][c];
+      for (size_t c = 0; c < n; ++c) dfilter[((kh * r + kw) * C + c0 + c) * OC + o] = float(v[c]);
     }
 }
 
@@ -207,8 +206,8 @@ void ck_winograd_bwd_filter(const ck_dispatch& d, float* dfilter, const float* x
   // evenly.
   const size_t even = ((origin.count + 255) / 256 + 7) / 8 * 8, chunk = (origin.count + even - 1) / even;
   const size_t chunks = (origin.count + chunk - 1) / chunk, part = positions * OC * C;
-  // Blocks per run: their transformed patches and dy within half of L2.
-  const size_t fit = ck_l2_bytes() / 2 / (positions * (row_panels * MR + col_panels * NR) * sizeof(float));
+  // Blocks per run: their transformed patches and dy within L2.
+  const size_t fit = ck_l2_bytes() / (positions * (row_panels * MR + col_panels * NR) * sizeof(float));
   const size_t per = std::max<size_t>(1, std::min(fit, chunk));
   // A cache line more than a position's panels need, as in the forward.
   const size_t v_stride = col_panels * NR * per + 16, z_stride = row_panels * MR * per + 16;
@@ -254,10 +253,12 @@ void ck_winograd_bwd_filter(const ck_dispatch& d, float* dfilter, const float* x
   });
   float* total = ck_scratch(CK_SCRATCH_OUTPUT, part);
   ck_sum_partials(d, total, partials, chunks, part);
-  ck_parallel_for(OC, [&](size_t o) {
+  const size_t vectors = (C + 15) / 16;
+  ck_parallel_for(OC * vectors, [&](size_t t) {
+    const size_t o = t / vectors, c0 = t % vectors * 16, n = std::min<size_t>(16, C - c0);
     if (s.k_h == 3)
-      transform_filter_gradient<3>(kG3, dfilter, total, C, OC, o, o + 1);
+      transform_filter_gradient<3>(kG3, dfilter, total, C, OC, o, c0, n);
     else
-      transform_filter_gradient<5>(kG5, dfilter, total, C, OC, o, o + 1);
+      transform_filter_gradient<5>(kG5, dfilter, total, C, OC, o, c0, n);
   });
 }
