@@ -24,7 +24,7 @@ console.log(`cpu: ${cpu.model} (${cpu.vendor} family ${cpu.family} model ${cpu.m
 const tile = (t) => `${t.mr}x${t.nr} KC ${t.kc} MC ${t.mc} NC ${t.nc}`;
 console.log(`gemm blocking: ${tile(gemmTile.wide)}; narrow ${tile(gemmTile.narrow)}`);
 console.log(`direct convolution kernels: forward ${info.directConv.forward ? 'yes' : 'no'}, filter gradient ${info.directConv.gradient ? 'yes' : 'no'}`);
-console.log(`Winograd (forward, backward-input): ${info.winograd.map((w) => `F(2x2, ${w.kernel}x${w.kernel}) from ${w.minChannels} channels and ${w.minPixels} output pixels`).join('; ')}`);
+console.log(`Winograd F(2x2, k x k), from input channels / output pixels: ${info.winograd.map((w) => `${w.kernel}x${w.kernel} forward and backward-input ${w.minChannels} / ${w.minPixels}, filter gradient ${w.filterGradient.minChannels} / ${w.filterGradient.minPixels}`).join('; ')}`);
 
 // The peak is probed again before each section and the highest reading so far is kept: other tenants share
 // this machine's FMA units, and one disturbed reading would otherwise inflate every ratio printed after it.

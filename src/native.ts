@@ -39,9 +39,10 @@ export interface NativeInfo {
   directConv: { forward: boolean; gradient: boolean };
   /**
    * Which stride-1 convolutions run their forward and backward-input passes by Winograd F(2x2, k x k): kernel k,
-   * at least minChannels input channels and minPixels output pixels (batch x height x width), every ISA.
+   * at least minChannels input channels and minPixels output pixels (batch x height x width), every ISA; and
+   * from which sizes their filter gradient does (filterGradient).
    */
-  winograd: { kernel: 3 | 5; minChannels: number; minPixels: number }[];
+  winograd: { kernel: 3 | 5; minChannels: number; minPixels: number; filterGradient: { minChannels: number; minPixels: number } }[];
   compiler: string;
   /** The code-generation flags each ISA's kernels were compiled with. */
   buildFlags: { avx512: string; avx2: string; scalar: string };

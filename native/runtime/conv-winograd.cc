@@ -206,9 +206,9 @@ void ck_winograd_bwd_filter(const ck_dispatch& d, float* dfilter, const float* x
   // evenly.
   const size_t even = ((origin.count + 255) / 256 + 7) / 8 * 8, chunk = (origin.count + even - 1) / even;
   const size_t chunks = (origin.count + chunk - 1) / chunk, part = positions * OC * C;
-  // Blocks per run: their transformed patches and dy within L2.
+  // Blocks per run: their transformed patches and dy within L2, the chunk cut into equal runs.
   const size_t fit = ck_l2_bytes() / (positions * (row_panels * MR + col_panels * NR) * sizeof(float));
-  const size_t per = std::max<size_t>(1, std::min(fit, chunk));
+  const size_t runs = (chunk + std::max<size_t>(1, fit) - 1) / std::max<size_t>(1, fit), per = (chunk + runs - 1) / runs;
   // A cache line more than a position's panels need, as in the forward.
   const size_t v_stride = col_panels * NR * per + 16, z_stride = row_panels * MR * per + 16;
   float* partials = ck_scratch(CK_SCRATCH_FILTER, chunks * part);

@@ -16,11 +16,16 @@ constexpr size_t kWinogradMaxChannels = 1024;
 constexpr size_t kWinogradMaxNR = 32;
 
 // When the dispatch (conv.cc) takes Winograd for a layer that qualifies: from this many input channels and
-// output pixels on, per kernel size (measured on Zen 4; docs/kernels.md).
+// output pixels on, per kernel size, for the forward and backward-input passes and for the filter gradient
+// (measured on Zen 4; docs/kernels.md).
 struct ck_winograd_limit {
-  size_t kernel, min_channels, min_pixels;
+  size_t min_channels, min_pixels;
 };
-constexpr ck_winograd_limit kWinogradLimits[] = {{3, 24, 1024}, {5, 32, 8192}};
+struct ck_winograd_limits {
+  size_t kernel;
+  ck_winograd_limit data, filter_gradient;
+};
+constexpr ck_winograd_limits kWinogradLimits[] = {{3, {24, 1024}, {32, 1024}}, {5, {32, 8192}, {24, 2048}}};
 
 // A 3x3 or 5x5 kernel (r x r) at stride 1, no dilation, one group, padding of at most r - 1 per side.
 bool ck_conv2d_winograd_applies(const ck_conv2d_info& s);

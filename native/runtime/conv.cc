@@ -396,11 +396,14 @@ bool direct_conv(const ck_conv2d_info& s) {
 
 // Winograd where it beats the direct kernel and the GEMM path (kWinogradLimits, docs/kernels.md): with few input
 // channels its products are too shallow for the microkernel's tile, and with few output pixels the filter
-// transform does not pay for itself.
-bool winograd_pays(const ck_conv2d_info& s) {
+// transform (forward) or the partial sums (filter gradient) do not pay for themselves.
+bool winograd_pays(const ck_conv2d_info& s, bool filter_gradient = false) {
   if (!ck_conv2d_winograd_applies(s)) return false;
-  for (const ck_winograd_limit& limit : kWinogradLimits)
-    if (limit.kernel == s.k_h) return s.in_c >= limit.min_channels && s.batch * s.out_h * s.out_w >= limit.min_pixels;
+  for (const ck_winograd_limits& limits : kWinogradLimits)
+    if (limits.kernel == s.k_h) {
+      const ck_winograd_limit& limit = filter_gradient ? limits.filter_gradient : limits.data;
+      return s.in_c >= limit.min_channels && s.batch * s.out_h * s.out_w >= limit.min_pixels;
+    }
   return false;
 }
 
@@ -848,7 +851,7 @@ void ck_conv2d_bwd_filter(float* dfilter, const float* x, const float* dy, const
   }
   if (ck_conv2d_is_depthwise(s)) return ck_depthwise_bwd_filter(d, dfilter, x, dy, s);
   if (one_channel(s)) return conv1c_bwd_filter(d, dfilter, x, dy, s);
-  if (winograd_pays(s) && s.out_c <= kWinogradMaxChannels) return ck_winograd_bwd_filter(d, dfilter, x, dy, s);
+  if (winograd_pays(s, true) && s.out_c <= kWinogradMaxChannels) return ck_winograd_bwd_filter(d, dfilter, x, dy, s);
   if (d.dconv_grad != nullptr && direct_conv_grad(s)) return direct_conv_bwd_filter(d, dfilter, x, dy, s);
   if (is_pointwise(s)) {
     // dfilter (C,OC) = x (M,C)^T . dy (M,OC). The chunked form below repacked all of dy^T for each column

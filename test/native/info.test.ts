@@ -69,7 +69,7 @@ describe.skipIf(!addon)(`native addon info${error ? ` (skipped: ${error.message}
     expect(gemmTile.narrow.nr).toBeLessThanOrEqual(gemmTile.wide.nr);
     if (process.arch === 'x64') expect(initial.directConv).toEqual({ forward: initial.isa === 'avx512', gradient: initial.isa !== 'scalar' });
     expect(initial.winograd.map((w) => w.kernel)).toEqual([3, 5]);
-    for (const w of initial.winograd) expect(w.minChannels > 0 && w.minPixels > 0).toBe(true);
+    for (const w of initial.winograd) expect(w.minChannels > 0 && w.minPixels > 0 && w.filterGradient.minChannels > 0 && w.filterGradient.minPixels > 0).toBe(true);
   });
 
   it('pins the workers of a pool spanning every CPU it may use, and not those of a smaller one', () => {
