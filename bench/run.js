@@ -24,7 +24,8 @@ console.log(`cpu: ${cpu.model} (${cpu.vendor} family ${cpu.family} model ${cpu.m
 const tile = (t) => `${t.mr}x${t.nr} KC ${t.kc} MC ${t.mc} NC ${t.nc}`;
 console.log(`gemm blocking: ${tile(gemmTile.wide)}; narrow ${tile(gemmTile.narrow)}`);
 console.log(`direct convolution kernels: forward ${info.directConv.forward ? 'yes' : 'no'}, filter gradient ${info.directConv.gradient ? 'yes' : 'no'}`);
-console.log(`Winograd F(2x2, k x k), from input channels / output pixels: ${info.winograd.map((w) => `${w.kernel}x${w.kernel} forward and backward-input ${w.minChannels} / ${w.minPixels}, filter gradient ${w.filterGradient.minChannels} / ${w.filterGradient.minPixels}`).join('; ')}`);
+const wino = (list) => list.map((w) => `F(${w.outputBlock}x${w.outputBlock}, ${w.kernel}x${w.kernel}) from ${w.minChannels} channels / ${w.minPixels} pixels`).join(', ');
+console.log(`Winograd: forward and backward-input ${wino(info.winograd.forward)}; filter gradient ${wino(info.winograd.filterGradient)}`);
 
 // The peak is probed again before each section and the highest reading so far is kept: other tenants share
 // this machine's FMA units, and one disturbed reading would otherwise inflate every ratio printed after it.

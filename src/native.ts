@@ -38,11 +38,11 @@ export interface NativeInfo {
   /** Whether the current ISA has the direct convolution kernels (kernels 3 or 5 wide at stride 1; docs/kernels.md). */
   directConv: { forward: boolean; gradient: boolean };
   /**
-   * Which stride-1 convolutions run their forward and backward-input passes by Winograd F(2x2, k x k): kernel k,
-   * at least minChannels input channels and minPixels output pixels (batch x height x width), every ISA; and
-   * from which sizes their filter gradient does (filterGradient).
+   * Which stride-1 convolutions run by Winograd F(b x b, k x k) (blocks of b x b output pixels, a k x k kernel):
+   * those with at least minChannels input channels and minPixels output pixels (batch x height x width), every
+   * ISA. `forward` (also the backward-input pass) lists the choices in order: a layer takes the first it meets.
    */
-  winograd: { kernel: 3 | 5; minChannels: number; minPixels: number; filterGradient: { minChannels: number; minPixels: number } }[];
+  winograd: Record<'forward' | 'filterGradient', { kernel: 3 | 5; outputBlock: 2 | 4; minChannels: number; minPixels: number }[]>;
   compiler: string;
   /** The code-generation flags each ISA's kernels were compiled with. */
   buildFlags: { avx512: string; avx2: string; scalar: string };

@@ -52,17 +52,21 @@ Napi::Value NativeInfo(const Napi::CallbackInfo& info) {
   direct.Set("forward", ck_kernels().dconv != nullptr);
   direct.Set("gradient", ck_kernels().dconv_grad != nullptr);
   out.Set("directConv", direct);
-  Napi::Array winograd = Napi::Array::New(env);
-  for (const ck_winograd_limits& limits : kWinogradLimits) {
-    Napi::Object w = Napi::Object::New(env), gradient = Napi::Object::New(env);
-    w.Set("kernel", double(limits.kernel));
-    w.Set("minChannels", double(limits.data.min_channels));
-    w.Set("minPixels", double(limits.data.min_pixels));
-    gradient.Set("minChannels", double(limits.filter_gradient.min_channels));
-    gradient.Set("minPixels", double(limits.filter_gradient.min_pixels));
-    w.Set("filterGradient", gradient);
-    winograd.Set(winograd.Length(), w);
-  }
+  const auto limits = [&](const auto& table) {
+    Napi::Array list = Napi::Array::New(env);
+    for (const ck_winograd_limit& limit : table) {
+      Napi::Object w = Napi::Object::New(env);
+      w.Set("kernel", double(limit.kernel));
+      w.Set("outputBlock", double(limit.side));
+      w.Set("minChannels", double(limit.min_channels));
+      w.Set("minPixels", double(limit.min_pixels));
+      list.Set(list.Length(), w);
+    }
+    return list;
+  };
+  Napi::Object winograd = Napi::Object::New(env);
+  winograd.Set("forward", limits(kWinogradLimits));
+  winograd.Set("filterGradient", limits(kWinogradGradientLimits));
   out.Set("winograd", winograd);
 #if defined(__clang__)
   out.Set("compiler", "clang " __clang_version__);

@@ -11,10 +11,16 @@ namespace {
 
 alignas(64) const float kZeroRow[kWinogradMaxChannels] = {};
 
-// G of F(2x2, 3x3) (Lavin & Gray's) and of F(2x2, 5x5) (Cook-Toom's over 0, 1, -1, 2, -2 and infinity, to match
-// the B^T and A^T in f32-winograd.h).
-constexpr double kG3[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
-constexpr double kG5[6][5] = {{1.0 / 4, 0, 0, 0, 0},
+// G of F(2x2, 3x3) (Lavin & Gray's), of F(4x4, 3x3) (theirs too) and of F(2x2, 5x5) (Cook-Toom's over 0, 1, -1,
+// 2, -2 and infinity), to match the B^T and A^T in f32-winograd.h.
+constexpr double kG23[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+constexpr double kG43[6][3] = {{1.0 / 4, 0, 0},
+                               {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                               {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                               {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                               {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                               {0, 0, 1}};
+constexpr double kG25[6][5] = {{1.0 / 4, 0, 0, 0, 0},
                               {-1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6},
                               {-1.0 / 6, 1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6},
                               {1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 3, 2.0 / 3},
@@ -25,10 +31,9 @@ constexpr double kG5[6][5] = {{1.0 / 4, 0, 0, 0, 0},
 // (C x OC) matrix packed into NR-column micropanels: u[((e * panels + q) * C + c) * NR + j] = U(c, q*NR + j)[e],
 // zero past OC. g is filter (r,r,C,OC), or with `turned` filter (r,r,OC,C) turned by 180 degrees. Loops over the
 // panel's columns so that they vectorize.
-template <size_t r>
-void transform_filter_panel(const double (&G)[r + 1][r], float* u, const float* filter, bool turned, size_t C,
+template <size_t a, size_t r>
+void transform_filter_panel(const double (&G)[a][r], float* u, const float* filter, bool turned, size_t C,
                             size_t OC, size_t NR, size_t c, size_t q) {
-  constexpr size_t a = r + 1;
   const size_t panels = (OC + NR - 1) / NR, o0 = q * NR, nr = std::min(NR, OC - o0);
   double g[r * r][kWinogradMaxNR] = {}, gg[a][r][kWinogradMaxNR] = {};  // gg = G g
   for (size_t t = 0; t < r * r; ++t)
@@ -49,8 +54,8 @@ void transform_filter_panel(const double (&G)[r + 1][r], float* u, const float* 
     }
 }
 
-// The a x a input block of a 2x2 output block, a = r + 1.
-size_t block_side(const ck_conv2d_info& s) { return s.k_h + 1; }
+// The a x a input block of an m x m output block.
+size_t block_side(const ck_conv2d_info& s, size_t m) { return m + s.k_h - 1; }
 
 // dfilter[kh][kw][c][o] = (G^T M G)[kh][kw] in double, rounded once, for input channels [c0, c0 + n) (n <= 16),
 // where m[(e * OC + o) * C + c] holds position e of the block sums M of the pair (c, o). Vectorizes over c.
@@ -74,21 +79,23 @@ void transform_filter_gradient(const double (&G)[r + 1][r], float* dfilter, cons
     }
 }
 
-// The 2x2 output blocks of s, and where block blk sits: its image and top-left output pixel.
+// The m x m output blocks of s, and where block blk sits: its image and top-left output pixel.
 struct Blocks {
-  size_t bh, bw, count;
-  explicit Blocks(const ck_conv2d_info& s)
-      : bh((s.out_h + 1) / 2), bw((s.out_w + 1) / 2), count(s.batch * bh * bw) {}
+  size_t m, bh, bw, count;
+  Blocks(const ck_conv2d_info& s, size_t m_)
+      : m(m_), bh((s.out_h + m - 1) / m), bw((s.out_w + m - 1) / m), count(s.batch * bh * bw) {}
   struct Origin {
     size_t n, oh, ow;
   };
-  Origin operator()(size_t blk) const { return {blk / (bh * bw), 2 * (blk / bw % bh), 2 * (blk % bw)}; }
+  Origin operator()(size_t blk) const { return {blk / (bh * bw), m * (blk / bw % bh), m * (blk % bw)}; }
 };
 
-// patch[a * i + j] = the input pixel under position (i, j) of the block at (n, oh, ow), or a zero row outside x;
-// prefetches the two columns the next block of the row adds, on their way from memory while this one computes.
-void input_patch(const float** patch, const float* x, const ck_conv2d_info& s, size_t n, size_t oh, size_t ow) {
-  const size_t a = block_side(s), C = s.in_c;
+// patch[a * i + j] = the input pixel under position (i, j) of the m x m block at (n, oh, ow), or a zero row
+// outside x; prefetches the m columns the next block of the row adds, on their way from memory while this one
+// computes.
+void input_patch(const float** patch, const float* x, const ck_conv2d_info& s, size_t m, size_t n, size_t oh,
+                 size_t ow) {
+  const size_t a = block_side(s, m), C = s.in_c;
   // Input row i and column j of the block, offset by the padding; unsigned, so one test finds both edges.
   const size_t ih0 = oh - s.pad_top, iw0 = ow - s.pad_left;
   const float* image = x + n * s.in_h * s.in_w * C;
@@ -97,7 +104,7 @@ void input_patch(const float** patch, const float* x, const ck_conv2d_info& s, s
     const float* row = row_in ? image + (ih0 + i) * s.in_w * C : nullptr;
     for (size_t j = 0; j < a; ++j) patch[a * i + j] = row_in && iw0 + j < s.in_w ? row + (iw0 + j) * C : kZeroRow;
     if (row_in)
-      for (size_t j = iw0 + a; j < iw0 + a + 2 && j < s.in_w; ++j)
+      for (size_t j = iw0 + a; j < iw0 + a + m && j < s.in_w; ++j)
         for (size_t off = 0; off < C; off += 16) __builtin_prefetch(row + j * C + off, 0, 3);
   }
 }
@@ -120,31 +127,33 @@ const ck_gemm_config& product_tile(const ck_dispatch& d, const ck_conv2d_info& s
 
 }  // namespace
 
-size_t ck_winograd_filter_size(const ck_dispatch& d, const ck_conv2d_info& s) {
-  const size_t NR = product_tile(d, s).nr, a = block_side(s);
+size_t ck_winograd_filter_size(const ck_dispatch& d, const ck_conv2d_info& s, size_t m) {
+  const size_t NR = product_tile(d, s).nr, a = block_side(s, m);
   return a * a * (s.out_c + NR - 1) / NR * NR * s.in_c;
 }
 
 void ck_winograd_transform_filter(const ck_dispatch& d, float* u, const float* filter, const ck_conv2d_info& s,
-                                  bool turned) {
+                                  size_t m, bool turned) {
   const size_t NR = product_tile(d, s).nr;
   ck_parallel_for((s.out_c + NR - 1) / NR, [&](size_t q) {
     for (size_t c = 0; c < s.in_c; ++c)
-      if (s.k_h == 3)
-        transform_filter_panel<3>(kG3, u, filter, turned, s.in_c, s.out_c, NR, c, q);
+      if (s.k_h == 5)
+        transform_filter_panel(kG25, u, filter, turned, s.in_c, s.out_c, NR, c, q);
+      else if (m == 4)
+        transform_filter_panel(kG43, u, filter, turned, s.in_c, s.out_c, NR, c, q);
       else
-        transform_filter_panel<5>(kG5, u, filter, turned, s.in_c, s.out_c, NR, c, q);
+        transform_filter_panel(kG23, u, filter, turned, s.in_c, s.out_c, NR, c, q);
   });
 }
 
 void ck_winograd_fwd(const ck_dispatch& d, float* y, const float* x, const float* u, const ck_conv2d_info& s,
-                     const ck_epilogue* ep) {
+                     size_t side, const ck_epilogue* ep) {
   const size_t C = s.in_c, OC = s.out_c;
   const ck_gemm_config& cfg = product_tile(d, s);
-  const size_t MR = cfg.mr, NR = cfg.nr, panels = (OC + NR - 1) / NR, a = block_side(s), positions = a * a;
-  const ck_winograd_kernels& k = s.k_h == 3 ? d.winograd_f23 : d.winograd_f25;
+  const size_t MR = cfg.mr, NR = cfg.nr, panels = (OC + NR - 1) / NR, a = block_side(s, side), positions = a * a;
+  const ck_winograd_kernels& k = ck_winograd(d, side, s.k_h);
 
-  const Blocks origin(s);
+  const Blocks origin(s, side);
   const size_t blocks = origin.count;
   // Output blocks per task: their transformed inputs (a^2 x C) and products (a^2 x OC) within half of L2.
   const size_t fit = ck_l2_bytes() / 2 / (positions * (C + OC) * sizeof(float));
@@ -163,7 +172,7 @@ void ck_winograd_fwd(const ck_dispatch& d, float* y, const float* x, const float
     const float** patch = rows + MR;
     for (size_t b = 0; b < nb; ++b) {  // input transforms: v[e] holds position e of every block
       const auto [n, oh, ow] = origin(b0 + b);
-      input_patch(patch, x, s, n, oh, ow);
+      input_patch(patch, x, s, side, n, oh, ow);
       k.input(C, patch, v + b * C, v_stride);
     }
     for (size_t e = 0; e < positions; ++e)  // m[e] = v[e] . U[e], each B panel used by every row panel in turn
@@ -177,31 +186,42 @@ void ck_winograd_fwd(const ck_dispatch& d, float* y, const float* x, const float
         }
       }
     for (size_t b = 0; b < nb; ++b) {  // output transforms into y, with the epilogue
+      if (b + 2 < nb) {  // y's and the residual's pixels two blocks on, on their way from memory
+        const auto [n2, oh2, ow2] = origin(b0 + b + 2);
+        for (size_t i = 0; i < side && oh2 + i < s.out_h; ++i)
+          for (size_t j = 0; j < side && ow2 + j < s.out_w; ++j) {
+            const size_t at = ((n2 * s.out_h + oh2 + i) * s.out_w + ow2 + j) * OC;
+            for (size_t c = 0; c < OC; c += 16) {
+              __builtin_prefetch(y + at + c, 1, 3);
+              if (p.residual != nullptr) __builtin_prefetch(p.residual + at + c, 0, 3);
+            }
+          }
+      }
       const auto [n, oh, ow] = origin(b0 + b);
-      float* out[4];
-      for (size_t i = 0; i < 2; ++i)
-        for (size_t j = 0; j < 2; ++j)
-          out[2 * i + j] = oh + i < s.out_h && ow + j < s.out_w
-                               ? y + ((n * s.out_h + oh + i) * s.out_w + ow + j) * OC
-                               : nullptr;
+      float* out[16];
+      for (size_t i = 0; i < side; ++i)
+        for (size_t j = 0; j < side; ++j)
+          out[side * i + j] = oh + i < s.out_h && ow + j < s.out_w
+                                  ? y + ((n * s.out_h + oh + i) * s.out_w + ow + j) * OC
+                                  : nullptr;
       k.output(OC, m + b * OC, m_stride, out, &p);
       if (post_act != nullptr)
-        for (float* o : out)
-          if (o != nullptr) post_act(OC, o, o, ep->alpha);
+        for (size_t q = 0; q < side * side; ++q)
+          if (out[q] != nullptr) post_act(OC, out[q], out[q], ep->alpha);
     }
   });
 }
 
 void ck_winograd_bwd_filter(const ck_dispatch& d, float* dfilter, const float* x, const float* dy,
                             const ck_conv2d_info& s) {
-  const size_t C = s.in_c, OC = s.out_c, a = block_side(s), positions = a * a;
-  const ck_winograd_kernels& k = s.k_h == 3 ? d.winograd_f23 : d.winograd_f25;
+  const size_t C = s.in_c, OC = s.out_c, a = block_side(s, 2), positions = a * a;
+  const ck_winograd_kernels& k = ck_winograd(d, 2, s.k_h);
   // Each position's product M^T (OC x C) += Z^T . V over a run of blocks, on the wide tile: its rows are output
   // channels, read from Z (the transformed dy) packed as A panels, its columns input channels, from V (the
   // transformed patches) packed as B panels. The transforms write those panels directly.
   const ck_gemm_config& cfg = d.gemm;
   const size_t MR = cfg.mr, NR = cfg.nr, row_panels = (OC + MR - 1) / MR, col_panels = (C + NR - 1) / NR;
-  const Blocks origin(s);
+  const Blocks origin(s, 2);
   // Chunks of at most 256 blocks (1024 pixels), as many as a multiple of 8, so that 2, 4 or 8 threads share them
   // evenly.
   const size_t even = ((origin.count + 255) / 256 + 7) / 8 * 8, chunk = (origin.count + even - 1) / even;
@@ -229,7 +249,7 @@ void ck_winograd_bwd_filter(const ck_dispatch& d, float* dfilter, const float* x
       const size_t nb = std::min(per, b1 - r0);
       for (size_t b = 0; b < nb; ++b) {
         const auto [n, oh, ow] = origin(r0 + b);
-        input_patch(patch, x, s, n, oh, ow);
+        input_patch(patch, x, s, 2, n, oh, ow);
         for (size_t q = 0; q < col_panels; ++q) {
           for (size_t e = 0; e < positions; ++e) shifted[e] = patch[e] + q * NR;
           k.input(std::min(NR, C - q * NR), shifted, v + (q * per + b) * NR, v_stride);
@@ -257,8 +277,8 @@ void ck_winograd_bwd_filter(const ck_dispatch& d, float* dfilter, const float* x
   ck_parallel_for(OC * vectors, [&](size_t t) {
     const size_t o = t / vectors, c0 = t % vectors * 16, n = std::min<size_t>(16, C - c0);
     if (s.k_h == 3)
-      transform_filter_gradient<3>(kG3, dfilter, total, C, OC, o, c0, n);
+      transform_filter_gradient(kG23, dfilter, total, C, OC, o, c0, n);
     else
-      transform_filter_gradient<5>(kG5, dfilter, total, C, OC, o, c0, n);
+      transform_filter_gradient(kG25, dfilter, total, C, OC, o, c0, n);
   });
 }

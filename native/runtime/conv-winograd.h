@@ -1,10 +1,11 @@
-// 3x3 and 5x5 convolution at stride 1 by Winograd F(2x2, 3x3) and F(2x2, 5x5) (kernels/f32-winograd/f32-winograd.h):
-// a^2 multiplications per 2x2 block of output pixels and channel pair (a = r + 1: 16 and 36) instead of 4 r^2 (36
-// and 100). Each task takes a run of 2x2 output blocks: transforms their a x a input patches, multiplies them by
-// the transformed filter (a^2 GEMMs, one per block position, through the igemm microkernel reading the
-// transformed patches in place), and transforms the products back into y with the epilogue, all within L2.
-// The filter gradient transforms the input patches and the output gradient's 2x2 blocks, and sums their
-// products over the blocks (a^2 GEMMs whose depth is the blocks) before one transform back per channel pair.
+// 3x3 and 5x5 convolution at stride 1 by Winograd F(m x m, r x r) (kernels/f32-winograd/f32-winograd.h): a^2
+// multiplications per m x m block of output pixels and channel pair (a = m + r - 1) instead of m^2 r^2. The
+// forward (and so the backward-input) runs F(2x2, 3x3), F(4x4, 3x3) or F(2x2, 5x5). Each task takes a run of
+// output blocks: transforms their a x a input patches, multiplies them by the transformed filter (a^2 GEMMs, one
+// per block position, through the igemm microkernel reading the transformed patches in place), and transforms
+// the products back into y with the epilogue, all within L2. The filter gradient (F(2x2, r x r)) transforms the
+// input patches and the output gradient's 2x2 blocks, and sums their products over the blocks (a^2 GEMMs whose
+// depth is the blocks) before one transform back per channel pair.
 #pragma once
 
 #include "convkit/ops.h"
@@ -15,34 +16,32 @@ constexpr size_t kWinogradMaxChannels = 1024;
 // The widest microkernel tile the filter transform packs for.
 constexpr size_t kWinogradMaxNR = 32;
 
-// When the dispatch (conv.cc) takes Winograd for a layer that qualifies: from this many input channels and
-// output pixels on, per kernel size, for the forward and backward-input passes and for the filter gradient
-// (measured on Zen 4; docs/kernels.md).
+// When the dispatch (conv.cc) takes Winograd F(side x side, kernel x kernel) for a layer that qualifies: from this
+// many input channels and output pixels on (measured on Zen 4; docs/kernels.md).
 struct ck_winograd_limit {
-  size_t min_channels, min_pixels;
+  size_t kernel, side, min_channels, min_pixels;
 };
-struct ck_winograd_limits {
-  size_t kernel;
-  ck_winograd_limit data, filter_gradient;
-};
-constexpr ck_winograd_limits kWinogradLimits[] = {{3, {24, 1024}, {32, 1024}}, {5, {32, 8192}, {24, 2048}}};
+// The forward and backward-input passes: the first entry a layer meets.
+constexpr ck_winograd_limit kWinogradLimits[] = {{3, 4, 16, 4096}, {3, 2, 24, 1024}, {5, 2, 32, 8192}};
+// The filter gradient.
+constexpr ck_winograd_limit kWinogradGradientLimits[] = {{3, 2, 32, 1024}, {5, 2, 24, 2048}};
 
 // A 3x3 or 5x5 kernel (r x r) at stride 1, no dilation, one group, padding of at most r - 1 per side.
 bool ck_conv2d_winograd_applies(const ck_conv2d_info& s);
 
-// The floats of s's transformed filter (ck_winograd_transform_filter) for d's microkernels.
-size_t ck_winograd_filter_size(const ck_dispatch& d, const ck_conv2d_info& s);
-// filter (r,r,C,OC) -> u: G g G^T of each (input, output) channel pair, packed for the products' microkernel.
-// With `turned`, filter is (r,r,OC,C) and g its taps turned by 180 degrees: the filter of the convolution that
-// computes a forward convolution's input gradient from its output gradient. Over the pool.
+// The floats of s's filter transformed for F(m x m, r x r) (ck_winograd_transform_filter) for d's microkernels.
+size_t ck_winograd_filter_size(const ck_dispatch& d, const ck_conv2d_info& s, size_t m);
+// filter (r,r,C,OC) -> u: G g G^T of each (input, output) channel pair for F(m x m, r x r), packed for the
+// products' microkernel. With `turned`, filter is (r,r,OC,C) and g its taps turned by 180 degrees: the filter of
+// the convolution that computes a forward convolution's input gradient from its output gradient. Over the pool.
 void ck_winograd_transform_filter(const ck_dispatch& d, float* u, const float* filter, const ck_conv2d_info& s,
-                                  bool turned = false);
+                                  size_t m, bool turned = false);
 
-// x (N,H,W,C), u (the filter transformed for d) -> y (N,OH,OW,OC), then the epilogue. s must pass
-// ck_conv2d_winograd_applies. Each 2x2 block of y is computed on its own, so y does not depend on how the batch
-// is split between calls, nor on the thread count.
+// x (N,H,W,C), u (the filter transformed for d and m) -> y (N,OH,OW,OC) by F(m x m, r x r) (m = 4 only for
+// 3x3), then the epilogue. s must pass ck_conv2d_winograd_applies. Each m x m block of y is computed on its own,
+// so y does not depend on how the batch is split between calls, nor on the thread count.
 void ck_winograd_fwd(const ck_dispatch& d, float* y, const float* x, const float* u, const ck_conv2d_info& s,
-                     const ck_epilogue* ep);
+                     size_t m, const ck_epilogue* ep);
 
 // x (N,H,W,C), dy (N,OH,OW,OC) -> dfilter (r,r,C,OC). s must pass ck_conv2d_winograd_applies and have at most
 // kWinogradMaxChannels output channels. Fixed chunks of blocks (set by the shape alone) are summed into partials

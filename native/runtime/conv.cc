@@ -394,24 +394,25 @@ bool direct_conv(const ck_conv2d_info& s) {
   return direct_shape(s) && filter_bytes(s) <= ck_l2_bytes() / 2;
 }
 
-// Winograd where it beats the direct kernel and the GEMM path (kWinogradLimits, docs/kernels.md): with few input
-// channels its products are too shallow for the microkernel's tile, and with few output pixels the filter
-// transform (forward) or the partial sums (filter gradient) do not pay for themselves.
-bool winograd_pays(const ck_conv2d_info& s, bool filter_gradient = false) {
-  if (!ck_conv2d_winograd_applies(s)) return false;
-  for (const ck_winograd_limits& limits : kWinogradLimits)
-    if (limits.kernel == s.k_h) {
-      const ck_winograd_limit& limit = filter_gradient ? limits.filter_gradient : limits.data;
-      return s.in_c >= limit.min_channels && s.batch * s.out_h * s.out_w >= limit.min_pixels;
-    }
-  return false;
+// The side of the output blocks of the Winograd algorithm that computes s, under the first of `limits` it meets
+// (kWinogradLimits or kWinogradGradientLimits, docs/kernels.md), or 0 where none beats the direct kernel and the
+// GEMM path: with few input channels the products are too shallow for the microkernel's tile, and with few output
+// pixels the filter transform (forward) or the partial sums (filter gradient) do not pay for themselves.
+template <size_t N>
+size_t winograd_side(const ck_conv2d_info& s, const ck_winograd_limit (&limits)[N]) {
+  if (!ck_conv2d_winograd_applies(s)) return 0;
+  for (const ck_winograd_limit& limit : limits)
+    if (limit.kernel == s.k_h && s.in_c >= limit.min_channels && s.batch * s.out_h * s.out_w >= limit.min_pixels)
+      return limit.side;
+  return 0;
 }
 
-// The filter of s (with `turned`, of the convolution s computes an input gradient for) transformed for Winograd,
-// in this thread's scratch.
-const float* winograd_filter(const ck_dispatch& d, const float* filter, const ck_conv2d_info& s, bool turned = false) {
-  float* u = ck_scratch(CK_SCRATCH_FILTER, ck_winograd_filter_size(d, s));
-  ck_winograd_transform_filter(d, u, filter, s, turned);
+// The filter of s (with `turned`, of the convolution s computes an input gradient for) transformed for Winograd
+// F(side x side, r x r), in this thread's scratch.
+const float* winograd_filter(const ck_dispatch& d, const float* filter, const ck_conv2d_info& s, size_t side,
+                             bool turned = false) {
+  float* u = ck_scratch(CK_SCRATCH_FILTER, ck_winograd_filter_size(d, s, side));
+  ck_winograd_transform_filter(d, u, filter, s, side, turned);
   return u;
 }
 
@@ -740,7 +741,7 @@ void ck_conv2d_fwd(float* y, const float* x, const float* filter, const ck_conv2
     return;
   }
   if (one_channel(s)) return conv1c_fwd(d, y, x, filter, s, ep);
-  if (winograd_pays(s)) return ck_winograd_fwd(d, y, x, winograd_filter(d, filter, s), s, ep);
+  if (const size_t side = winograd_side(s, kWinogradLimits)) return ck_winograd_fwd(d, y, x, winograd_filter(d, filter, s, side), s, side, ep);
   if (d.dconv != nullptr && direct_conv(s)) return direct_conv_fwd(d, y, x, filter, s, ep);
   // Lowered rows are read in place from x (ConvRows); one GEMM per group, split over the pool inside.
   const LoweredInput in = lowered_input(x, s);
@@ -780,7 +781,8 @@ void ck_conv2d_maxpool_fwd(float* y, const float* x, const float* filter, const 
   // Winograd is chosen for the whole batch (a task's few images would not pay for it) and its filter transformed
   // once: the ops in turn would choose it and give the same bits.
   const ck_dispatch& d = ck_kernels();
-  const float* u = winograd_pays(conv) ? winograd_filter(d, filter, conv) : nullptr;
+  const size_t side = winograd_side(conv, kWinogradLimits);
+  const float* u = side != 0 ? winograd_filter(d, filter, conv, side) : nullptr;
   ck_parallel_for((conv.batch + per - 1) / per, [&](size_t t) {
     const size_t n0 = t * per, n = std::min(conv.batch, n0 + per) - n0;
     float* mid = conv_y ? conv_y + n0 * mid_image : ck_scratch(CK_SCRATCH_FUSED, n * mid_image);
@@ -788,7 +790,7 @@ void ck_conv2d_maxpool_fwd(float* y, const float* x, const float* filter, const 
     ck_pool2d_info p = pool;
     c.batch = p.batch = n;
     if (u != nullptr)
-      ck_winograd_fwd(d, mid, x + n0 * in_image, u, c, ep);
+      ck_winograd_fwd(d, mid, x + n0 * in_image, u, c, side, ep);
     else
       ck_conv2d_fwd(mid, x + n0 * in_image, filter, c, ep);
     ck_maxpool2d_fwd(y + n0 * out_image, mid, p);
@@ -808,7 +810,8 @@ void ck_conv2d_bwd_input(float* dx, const float* dy, const float* filter, const 
   if (one_channel(s) && s.out_c <= kConv1cBwdInputMaxFilters) return conv1c_bwd_input(d, dx, dy, filter, s);
   if (ck_conv2d_winograd_applies(s)) {
     const ck_conv2d_info t = input_gradient_conv(s);
-    if (winograd_pays(t)) return ck_winograd_fwd(d, dx, dy, winograd_filter(d, filter, t, true), t, nullptr);
+    if (const size_t side = winograd_side(t, kWinogradLimits))
+      return ck_winograd_fwd(d, dx, dy, winograd_filter(d, filter, t, side, true), t, side, nullptr);
   }
   if (d.dconv != nullptr && direct_conv_bwd_input(s)) return direct_conv_bwd_input_run(d, dx, dy, filter, s);
   // dx is a convolution of dy (one per phase when strided), unless dx has too few channels to fill a
@@ -851,7 +854,8 @@ void ck_conv2d_bwd_filter(float* dfilter, const float* x, const float* dy, const
   }
   if (ck_conv2d_is_depthwise(s)) return ck_depthwise_bwd_filter(d, dfilter, x, dy, s);
   if (one_channel(s)) return conv1c_bwd_filter(d, dfilter, x, dy, s);
-  if (winograd_pays(s, true) && s.out_c <= kWinogradMaxChannels) return ck_winograd_bwd_filter(d, dfilter, x, dy, s);
+  if (winograd_side(s, kWinogradGradientLimits) != 0 && s.out_c <= kWinogradMaxChannels)
+    return ck_winograd_bwd_filter(d, dfilter, x, dy, s);
   if (d.dconv_grad != nullptr && direct_conv_grad(s)) return direct_conv_bwd_filter(d, dfilter, x, dy, s);
   if (is_pointwise(s)) {
     // dfilter (C,OC) = x (M,C)^T . dy (M,OC). The chunked form below repacked all of dy^T for each column

@@ -37,10 +37,17 @@ ck_dispatch make_table(ck_isa isa) {
   if (i == isa) d.dwconv = fn, d.dwconv_run9 = run9_fn, d.dwconv_grad = grad_fn;
 #include "kernels/f32-dwconv/f32-dwconv.inc"
 #undef CK_DWCONV_UKERNEL
-#define CK_WINOGRAD_UKERNEL(i, r, input_fn, output_fn, gradient_fn) \
-  if (i == isa) (r == 3 ? d.winograd_f23 : d.winograd_f25) = {input_fn, output_fn, gradient_fn};
+#define CK_WINOGRAD_INPUT_UKERNEL(i, a, input_fn)              \
+  if (i == isa && a == 4) d.winograd_f23.input = input_fn;     \
+  if (i == isa && a == 6) d.winograd_f43.input = d.winograd_f25.input = input_fn;
+#define CK_WINOGRAD_UKERNEL(i, m, r, output_fn) \
+  if (i == isa) ck_winograd(d, m, r).output = output_fn;
+#define CK_WINOGRAD_GRADIENT_UKERNEL(i, r, gradient_fn) \
+  if (i == isa) ck_winograd(d, 2, r).gradient = gradient_fn;
 #include "kernels/f32-winograd/f32-winograd.inc"
+#undef CK_WINOGRAD_INPUT_UKERNEL
 #undef CK_WINOGRAD_UKERNEL
+#undef CK_WINOGRAD_GRADIENT_UKERNEL
 #define CK_MAXPOOL_UKERNEL(i, fwd_fn, bwd_fn) \
   if (i == isa) d.maxpool_fwd = fwd_fn, d.maxpool_bwd = bwd_fn;
 #include "kernels/f32-maxpool/f32-maxpool.inc"

@@ -29,7 +29,7 @@ struct ck_gemm_config {
 struct ck_winograd_kernels {
   ck_f32_winograd_input_fn input;
   ck_f32_winograd_output_fn output;
-  ck_f32_winograd_gradient_fn gradient;
+  ck_f32_winograd_gradient_fn gradient;  // null but for F(2x2, r x r)
 };
 
 struct ck_dispatch {
@@ -46,6 +46,7 @@ struct ck_dispatch {
   ck_f32_dwconv_run_fn dwconv_run9;  // a run of output pixels with all 9 taps inside the input
   ck_f32_dwconv_grad_fn dwconv_grad;  // its filter gradient, one run of output pixels
   ck_winograd_kernels winograd_f23;  // 3x3 convolution by Winograd F(2x2, 3x3)
+  ck_winograd_kernels winograd_f43;  // 3x3 by F(4x4, 3x3)
   ck_winograd_kernels winograd_f25;  // 5x5 by F(2x2, 5x5)
   ck_f32_vbinary_fn vadd;
   ck_f32_vbinary_fn vsub;
@@ -73,6 +74,12 @@ struct ck_dispatch {
   ck_f32_fmaprobe_fn fma_probe;
   size_t fma_probe_flops;  // per iteration
 };
+
+// The transforms of Winograd F(m x m, r x r) in d (const or not): F(2x2, 3x3), F(4x4, 3x3) or F(2x2, 5x5).
+template <class Dispatch>
+auto& ck_winograd(Dispatch& d, size_t m, size_t r) {
+  return r == 5 ? d.winograd_f25 : m == 4 ? d.winograd_f43 : d.winograd_f23;
+}
 
 // The table in use (chosen at load from the CPU and CONVKIT_ISA).
 const ck_dispatch& ck_kernels();

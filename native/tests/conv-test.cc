@@ -205,6 +205,7 @@ CK_TEST(conv2d_against_loops) {
       make(1, 34, 33, 40, 37, 3, 3, 1, 1, 1, 1, 2, 0, 0, 2, 1), // Winograd forward and backward-input, uneven padding
       make(2, 20, 27, 16, 32, 3, 3, 1, 1, 1, 1, 1, 1, 0, 1, 1), // Winograd backward-input only (16 -> 32)
       make(3, 55, 52, 32, 34, 5, 5, 1, 1, 1, 1, 2, 2, 1, 3, 1), // Winograd 5x5 forward and backward-input, uneven padding
+      make(4, 32, 33, 16, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), // Winograd F(4x4, 3x3) forward and backward-input
   };
   ck_for_each_isa([&](ck_isa) {
     uint32_t seed = 1;
@@ -212,43 +213,51 @@ CK_TEST(conv2d_against_loops) {
   });
 }
 
-// The Winograd forward, F(2x2, 3x3) and F(2x2, 5x5), against double loops, on shapes the dispatch would not send
-// it (few channels, few pixels) as well as its own: every padding from 0 to r - 1 a side, odd output sides
-// (blocks cut by the edge), channel counts around the vector width and the narrow and wide tiles, each epilogue.
+// The Winograd forward, F(2x2, 3x3), F(4x4, 3x3) and F(2x2, 5x5), against double loops, on shapes the dispatch
+// would not send it (few channels, few pixels) as well as its own: every padding from 0 to r - 1 a side, output
+// sides that cut blocks, channel counts around the vector width and the narrow and wide tiles, each epilogue.
 //
 // Tolerance, derived: each output is A^T [sum over c of U_c (.) V_c] A with U = G g G^T (in double, rounded
 // once) and V = B^T d B. With t rounding steps in each 1-D pass of the input transform and o in each of the
-// output transform's (F(2x2, 3x3): t = 1, o = 2; F(2x2, 5x5): t = 3, o = 4, counting 4 x, 5 x and 2 x as the
-// kernels compute them), |got - y| <= gamma(C + 2 t + 1 + 2 o) * S, where S is the same expression over absolute
+// output transform's (F(2x2, 3x3): t = 1, o = 2; F(4x4, 3x3): t = 3, o = 3; F(2x2, 5x5): t = 3, o = 4, counting
+// 4 x, 5 x, 2 x and 8 x as the kernels compute them), |got - y| <= gamma(C + 2 t + 1 + 2 o) * S, where S is the
+// same expression over absolute
 // values, |A^T| (sum over c of |G||g_c||G^T| (.) |B^T||d_c||B|) |A|, and gamma(n) = n u / (1 - n u), u = 2^-24;
 // the epilogue adds at most three roundings of |scale y| + |bias| + |residual|, and elu's kernel its own 4 ulps.
 struct WinogradMatrices {
-  size_t r, a, t, o;
+  size_t m, r, a, t, o;
   std::vector<std::vector<double>> G, BT, AT;  // absolute values
 };
 
-WinogradMatrices winograd_matrices(size_t r) {
+WinogradMatrices winograd_matrices(size_t r, size_t m = 2) {
+  const std::vector<std::vector<double>> bt6 = {{4, 0, 5, 0, 1, 0}, {0, 4, 4, 1, 1, 0}, {0, 4, 4, 1, 1, 0},
+                                                {0, 2, 1, 2, 1, 0}, {0, 2, 1, 2, 1, 0}, {0, 4, 0, 5, 0, 1}};
+  if (r == 3 && m == 4)
+    return {4, 3, 6, 3, 3,
+            {{1. / 4, 0, 0}, {1. / 6, 1. / 6, 1. / 6}, {1. / 6, 1. / 6, 1. / 6}, {1. / 24, 1. / 12, 1. / 6},
+             {1. / 24, 1. / 12, 1. / 6}, {0, 0, 1}},
+            bt6,
+            {{1, 1, 1, 1, 1, 0}, {0, 1, 1, 2, 2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, 1, 8, 8, 1}}};
   if (r == 3)
-    return {3, 4, 1, 2,
+    return {2, 3, 4, 1, 2,
             {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, 0.5, 0.5}, {0, 0, 1}},
             {{1, 0, 1, 0}, {0, 1, 1, 0}, {0, 1, 1, 0}, {0, 1, 0, 1}},
             {{1, 1, 1, 0}, {0, 1, 1, 1}}};
-  return {5, 6, 3, 4,
+  return {2, 5, 6, 3, 4,
           {{1. / 4, 0, 0, 0, 0},
            {1. / 6, 1. / 6, 1. / 6, 1. / 6, 1. / 6},
            {1. / 6, 1. / 6, 1. / 6, 1. / 6, 1. / 6},
            {1. / 24, 1. / 12, 1. / 6, 1. / 3, 2. / 3},
            {1. / 24, 1. / 12, 1. / 6, 1. / 3, 2. / 3},
            {0, 0, 0, 0, 1}},
-          {{4, 0, 5, 0, 1, 0}, {0, 4, 4, 1, 1, 0}, {0, 4, 4, 1, 1, 0}, {0, 2, 1, 2, 1, 0}, {0, 2, 1, 2, 1, 0},
-           {0, 4, 0, 5, 0, 1}},
+          bt6,
           {{1, 1, 1, 1, 1, 0}, {0, 1, 1, 2, 2, 1}}};
 }
 
 // S for every output of s (the bound above without gamma).
 std::vector<double> winograd_error_scale(const ck_conv2d_info& s, const std::vector<float>& x,
-                                         const std::vector<float>& f) {
-  const WinogradMatrices w = winograd_matrices(s.k_h);
+                                         const std::vector<float>& f, size_t m) {
+  const WinogradMatrices w = winograd_matrices(s.k_h, m);
   const size_t r = w.r, a = w.a, P = a * a;
   std::vector<double> absu(s.in_c * s.out_c * P);
   for (size_t c = 0; c < s.in_c; ++c)
@@ -263,8 +272,8 @@ std::vector<double> winograd_error_scale(const ck_conv2d_info& s, const std::vec
         }
   std::vector<double> bound(s.batch * s.out_h * s.out_w * s.out_c);
   for (size_t n = 0; n < s.batch; ++n)
-    for (size_t oh = 0; oh < s.out_h; oh += 2)
-      for (size_t ow = 0; ow < s.out_w; ow += 2) {
+    for (size_t oh = 0; oh < s.out_h; oh += m)
+      for (size_t ow = 0; ow < s.out_w; ow += m) {
         std::vector<double> absm(P * s.out_c, 0.0), d(P), absv(P);
         for (size_t c = 0; c < s.in_c; ++c) {
           for (size_t i = 0; i < a; ++i)
@@ -283,8 +292,8 @@ std::vector<double> winograd_error_scale(const ck_conv2d_info& s, const std::vec
           for (size_t o = 0; o < s.out_c; ++o)
             for (size_t e = 0; e < P; ++e) absm[e * s.out_c + o] += absu[(c * s.out_c + o) * P + e] * absv[e];
         }
-        for (size_t i = 0; i < 2 && oh + i < s.out_h; ++i)
-          for (size_t j = 0; j < 2 && ow + j < s.out_w; ++j)
+        for (size_t i = 0; i < m && oh + i < s.out_h; ++i)
+          for (size_t j = 0; j < m && ow + j < s.out_w; ++j)
             for (size_t o = 0; o < s.out_c; ++o) {
               double v = 0;
               for (size_t k = 0; k < a; ++k)
@@ -310,43 +319,46 @@ CK_TEST(conv2d_winograd_against_loops) {
   const double u = std::ldexp(1.0, -24);
   ck_for_each_isa([&](ck_isa) {
     uint32_t seed = 900;
-    for (const auto& s : configs) {
-      const WinogradMatrices w = winograd_matrices(s.k_h);
-      const std::vector<float> x = ck_random(s.batch * s.in_h * s.in_w * s.in_c, seed++);
-      const std::vector<float> f = ck_random(s.k_h * s.k_w * s.in_c * s.out_c, seed++);
-      const std::vector<float> bias = ck_random(s.out_c, seed++), col_scale = ck_random(s.out_c, seed++);
-      const size_t ny = s.batch * s.out_h * s.out_w * s.out_c;
-      const std::vector<float> residual = ck_random(ny, seed++);
-      const Naive want = naive(s, x, f, std::vector<float>(ny, 0.0f));
-      const std::vector<double> bound = winograd_error_scale(s, x, f);
-      const double steps = double(s.in_c + 2 * w.t + 1 + 2 * w.o), gamma = steps * u / (1 - steps * u);
-      const ck_act acts[] = {CK_ACT_RELU, CK_ACT_ELU, CK_ACT_LINEAR};
-      for (const ck_act act : acts) {
-        const bool affine = act != CK_ACT_LINEAR;
-        const ck_epilogue ep{bias.data(), act, 1.0f, affine ? col_scale.data() : nullptr,
-                             affine ? residual.data() : nullptr};
-        const auto run = [&] {
-          const ck_dispatch& d = ck_kernels();
-          std::vector<float> y(ny, NAN), u_f(ck_winograd_filter_size(d, s));
-          ck_winograd_transform_filter(d, u_f.data(), f.data(), s);
-          ck_winograd_fwd(d, y.data(), x.data(), u_f.data(), s, &ep);
-          return y;
-        };
-        std::vector<double> y_want(ny), scale(ny);
-        for (size_t i = 0; i < ny; ++i) {
-          const double cs = affine ? col_scale[i % s.out_c] : 1.0, r = affine ? residual[i] : 0.0;
-          const double v = want.y[i] * cs + bias[i % s.out_c] + r;
-          y_want[i] = ck_activate(v, act, 1.0);
-          scale[i] = gamma * bound[i] * std::fabs(cs) + 3 * u * (std::fabs(want.y[i] * cs) + std::fabs(bias[i % s.out_c]) +
-                     std::fabs(r)) + 4 * u * std::fabs(y_want[i]);
+    for (const auto& s : configs)
+      for (const size_t m : {size_t(2), size_t(4)}) {
+        if (m == 4 && s.k_h != 3) continue;
+        const WinogradMatrices w = winograd_matrices(s.k_h, m);
+        const std::vector<float> x = ck_random(s.batch * s.in_h * s.in_w * s.in_c, seed++);
+        const std::vector<float> f = ck_random(s.k_h * s.k_w * s.in_c * s.out_c, seed++);
+        const std::vector<float> bias = ck_random(s.out_c, seed++), col_scale = ck_random(s.out_c, seed++);
+        const size_t ny = s.batch * s.out_h * s.out_w * s.out_c;
+        const std::vector<float> residual = ck_random(ny, seed++);
+        const Naive want = naive(s, x, f, std::vector<float>(ny, 0.0f));
+        const std::vector<double> bound = winograd_error_scale(s, x, f, m);
+        const double steps = double(s.in_c + 2 * w.t + 1 + 2 * w.o), gamma = steps * u / (1 - steps * u);
+        const ck_act acts[] = {CK_ACT_RELU, CK_ACT_ELU, CK_ACT_LINEAR};
+        for (const ck_act act : acts) {
+          const bool affine = act != CK_ACT_LINEAR;
+          const ck_epilogue ep{bias.data(), act, 1.0f, affine ? col_scale.data() : nullptr,
+                               affine ? residual.data() : nullptr};
+          const auto run = [&] {
+            const ck_dispatch& d = ck_kernels();
+            std::vector<float> y(ny, NAN), u_f(ck_winograd_filter_size(d, s, m));
+            ck_winograd_transform_filter(d, u_f.data(), f.data(), s, m);
+            ck_winograd_fwd(d, y.data(), x.data(), u_f.data(), s, m, &ep);
+            return y;
+          };
+          std::vector<double> y_want(ny), scale(ny);
+          for (size_t i = 0; i < ny; ++i) {
+            const double cs = affine ? col_scale[i % s.out_c] : 1.0, r = affine ? residual[i] : 0.0;
+            const double v = want.y[i] * cs + bias[i % s.out_c] + r;
+            y_want[i] = ck_activate(v, act, 1.0);
+            scale[i] = gamma * bound[i] * std::fabs(cs) +
+                       3 * u * (std::fabs(want.y[i] * cs) + std::fabs(bias[i % s.out_c]) + std::fabs(r)) +
+                       4 * u * std::fabs(y_want[i]);
+          }
+          const std::vector<float> y = run();
+          const long bad = ck_first_mismatch(y, y_want, 0.0, 1.0, scale);
+          const std::string which = " Winograd F(" + std::to_string(m) + "x" + std::to_string(m) + ")";
+          CK_CHECK(bad < 0, name(s) + which + " (" + std::to_string(int(act)) + "): " + ck_describe_mismatch(y, y_want, bad));
+          CK_CHECK(ck_same_for_thread_counts(run), name(s) + which + ": 1 and 2 threads differ");
         }
-        const std::vector<float> y = run();
-        const long bad = ck_first_mismatch(y, y_want, 0.0, 1.0, scale);
-        CK_CHECK(bad < 0, name(s) + " Winograd forward (" + std::to_string(int(act)) + "): " +
-                              ck_describe_mismatch(y, y_want, bad));
-        CK_CHECK(ck_same_for_thread_counts(run), name(s) + " Winograd forward: 1 and 2 threads differ");
       }
-    }
   });
 }
 
@@ -456,6 +468,7 @@ CK_TEST(conv2d_maxpool_fused) {
       {make(9, 9, 10, 8, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 8), 3, 2, 1},    // depthwise, strided; padded 3x3 pool
       {make(3, 8, 8, 4, 7, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1), 2, 1, 0},     // few images: the ops in turn
       {make(9, 12, 11, 24, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), 2, 2, 0}, // Winograd for the batch, per task
+      {make(9, 24, 26, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), 2, 2, 0}, // the same by F(4x4, 3x3)
   };
   ck_for_each_isa([&](ck_isa) {
     uint32_t seed = 500;

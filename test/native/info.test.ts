@@ -68,8 +68,9 @@ describe.skipIf(!addon)(`native addon info${error ? ` (skipped: ${error.message}
     expect(gemmTile.wide.mc % gemmTile.wide.mr).toBe(0);
     expect(gemmTile.narrow.nr).toBeLessThanOrEqual(gemmTile.wide.nr);
     if (process.arch === 'x64') expect(initial.directConv).toEqual({ forward: initial.isa === 'avx512', gradient: initial.isa !== 'scalar' });
-    expect(initial.winograd.map((w) => w.kernel)).toEqual([3, 5]);
-    for (const w of initial.winograd) expect(w.minChannels > 0 && w.minPixels > 0 && w.filterGradient.minChannels > 0 && w.filterGradient.minPixels > 0).toBe(true);
+    expect(initial.winograd.forward.map((w) => [w.kernel, w.outputBlock])).toEqual([[3, 4], [3, 2], [5, 2]]);
+    expect(initial.winograd.filterGradient.map((w) => [w.kernel, w.outputBlock])).toEqual([[3, 2], [5, 2]]);
+    for (const w of [...initial.winograd.forward, ...initial.winograd.filterGradient]) expect(w.minChannels > 0 && w.minPixels > 0).toBe(true);
   });
 
   it('pins the workers of a pool spanning every CPU it may use, and not those of a smaller one', () => {

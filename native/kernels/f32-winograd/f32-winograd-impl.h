@@ -9,8 +9,9 @@
 namespace {
 
 // One dimension of each transform, on a column (or row) of vectors: out[i * os] from in[k * is].
+
 template <class V>
-struct ck_winograd_f23 {
+struct ck_winograd_b4 {  // points 0, 1, -1, infinity
   using R = typename V::reg;
   static constexpr size_t a = 4;
   static void input(const R* d, size_t is, R* t, size_t os) {  // B^T d
@@ -19,20 +20,10 @@ struct ck_winograd_f23 {
     t[2 * os] = V::sub(d[2 * is], d[is]);
     t[3 * os] = V::sub(d[is], d[3 * is]);
   }
-  static void output(const R* m, size_t is, R* t, size_t os) {  // A^T m
-    t[0] = V::add(V::add(m[0], m[is]), m[2 * is]);
-    t[os] = V::sub(V::sub(m[is], m[2 * is]), m[3 * is]);
-  }
-  static void gradient(const R* g, size_t is, R* t, size_t os) {  // A g
-    t[0] = g[0];
-    t[os] = V::add(g[0], g[is]);
-    t[2 * os] = V::sub(g[0], g[is]);
-    t[3 * os] = V::sub(V::zero(), g[is]);
-  }
 };
 
 template <class V>
-struct ck_winograd_f25 {
+struct ck_winograd_b6 {  // points 0, 1, -1, 2, -2, infinity
   using R = typename V::reg;
   static constexpr size_t a = 6;
   static void input(const R* d, size_t is, R* t, size_t os) {  // B^T d
@@ -47,11 +38,47 @@ struct ck_winograd_f25 {
     t[4 * os] = V::sub(p3, q3);
     t[5 * os] = V::add(V::sub(V::mul(four, d1), V::mul(five, d3)), d5);
   }
-  static void output(const R* m, size_t is, R* t, size_t os) {  // A^T m
-    const R s12 = V::add(m[is], m[2 * is]), d12 = V::sub(m[is], m[2 * is]);
-    const R s34 = V::add(m[3 * is], m[4 * is]), d34 = V::sub(m[3 * is], m[4 * is]);
-    t[0] = V::add(V::add(m[0], s12), s34);
-    t[os] = V::add(V::add(d12, V::add(d34, d34)), m[5 * is]);
+};
+
+template <class V>
+struct ck_winograd_f23 {
+  using R = typename V::reg;
+  static constexpr size_t a = 4, m = 2;
+  static void output(const R* x, size_t is, R* t, size_t os) {  // A^T x
+    t[0] = V::add(V::add(x[0], x[is]), x[2 * is]);
+    t[os] = V::sub(V::sub(x[is], x[2 * is]), x[3 * is]);
+  }
+  static void gradient(const R* g, size_t is, R* t, size_t os) {  // A g
+    t[0] = g[0];
+    t[os] = V::add(g[0], g[is]);
+    t[2 * os] = V::sub(g[0], g[is]);
+    t[3 * os] = V::sub(V::zero(), g[is]);
+  }
+};
+
+template <class V>
+struct ck_winograd_f43 {
+  using R = typename V::reg;
+  static constexpr size_t a = 6, m = 4;
+  static void output(const R* x, size_t is, R* t, size_t os) {  // A^T x
+    const R s12 = V::add(x[is], x[2 * is]), d12 = V::sub(x[is], x[2 * is]);
+    const R s34 = V::add(x[3 * is], x[4 * is]), d34 = V::sub(x[3 * is], x[4 * is]);
+    t[0] = V::add(V::add(x[0], s12), s34);
+    t[os] = V::fmadd(V::set1(2.0f), d34, d12);
+    t[2 * os] = V::fmadd(V::set1(4.0f), s34, s12);
+    t[3 * os] = V::add(V::fmadd(V::set1(8.0f), d34, d12), x[5 * is]);
+  }
+};
+
+template <class V>
+struct ck_winograd_f25 {
+  using R = typename V::reg;
+  static constexpr size_t a = 6, m = 2;
+  static void output(const R* x, size_t is, R* t, size_t os) {  // A^T x
+    const R s12 = V::add(x[is], x[2 * is]), d12 = V::sub(x[is], x[2 * is]);
+    const R s34 = V::add(x[3 * is], x[4 * is]), d34 = V::sub(x[3 * is], x[4 * is]);
+    t[0] = V::add(V::add(x[0], s12), s34);
+    t[os] = V::add(V::add(d12, V::add(d34, d34)), x[5 * is]);
   }
   static void gradient(const R* g, size_t is, R* t, size_t os) {  // A g
     const R g0 = g[0], g1 = g[is], g2 = V::add(g1, g1);
@@ -65,26 +92,26 @@ struct ck_winograd_f25 {
 };
 
 // B^T d B over n (<= width) channels from c on.
-template <class V, class T>
+template <class V, class B>
 inline void ck_winograd_input_vector(const float* const* d, size_t c, size_t n, float* v, size_t v_stride) {
-  constexpr size_t a = T::a;
+  constexpr size_t a = B::a;
   typename V::reg x[a * a], t[a * a];
   for (size_t e = 0; e < a * a; ++e) x[e] = ck_load_n<V>(d[e] + c, n);
-  for (size_t j = 0; j < a; ++j) T::input(x + j, a, t + j, a);  // B^T d, column by column
-  for (size_t i = 0; i < a; ++i) T::input(t + a * i, 1, x + a * i, 1);  // (B^T d) B, row by row
+  for (size_t j = 0; j < a; ++j) B::input(x + j, a, t + j, a);  // B^T d, column by column
+  for (size_t i = 0; i < a; ++i) B::input(t + a * i, 1, x + a * i, 1);  // (B^T d) B, row by row
   for (size_t e = 0; e < a * a; ++e) ck_store_n<V>(v + e * v_stride + c, x[e], n);
 }
 
-// A^T m A over n (<= width) channels from c on, through the epilogue.
+// A^T x A over n (<= width) channels from c on, through the epilogue.
 template <class V, class T>
-inline void ck_winograd_output_vector(const float* m, size_t m_stride, size_t c, size_t n, float* const* y,
+inline void ck_winograd_output_vector(const float* x_, size_t x_stride, size_t c, size_t n, float* const* y,
                                       const ck_gemm_params* p) {
-  constexpr size_t a = T::a;
-  typename V::reg x[a * a], t[2 * a], o[4];
-  for (size_t e = 0; e < a * a; ++e) x[e] = ck_load_n<V>(m + e * m_stride + c, n);
-  for (size_t j = 0; j < a; ++j) T::output(x + j, a, t + j, a);  // A^T m, column by column
-  for (size_t i = 0; i < 2; ++i) T::output(t + a * i, 1, o + 2 * i, 1);  // (A^T m) A, row by row
-  for (size_t q = 0; q < 4; ++q)
+  constexpr size_t a = T::a, m = T::m;
+  typename V::reg x[a * a], t[m * a], o[m * m];
+  for (size_t e = 0; e < a * a; ++e) x[e] = ck_load_n<V>(x_ + e * x_stride + c, n);
+  for (size_t j = 0; j < a; ++j) T::output(x + j, a, t + j, a);  // A^T x, column by column
+  for (size_t i = 0; i < m; ++i) T::output(t + a * i, 1, o + m * i, 1);  // (A^T x) A, row by row
+  for (size_t q = 0; q < m * m; ++q)
     if (y[q] != nullptr) ck_gemm_store<V>(y[q] + c, o[q], c, p, n);
 }
 
@@ -99,37 +126,28 @@ inline void ck_winograd_gradient_vector(const float* const* g, size_t c, size_t 
   for (size_t e = 0; e < a * a; ++e) ck_store_n<V>(z + e * z_stride + c, o[e], n);
 }
 
-template <class V, class T>
-inline void ck_f32_winograd_input(size_t channels, const float* const* d, float* v, size_t v_stride) {
+// Runs f(c, n) over the channels a vector at a time, the last one partial.
+template <class V, class F>
+inline void ck_winograd_channels(size_t channels, F&& f) {
   size_t c = 0;
-  for (; c + V::width <= channels; c += V::width) ck_winograd_input_vector<V, T>(d, c, V::width, v, v_stride);
-  if (c < channels) ck_winograd_input_vector<V, T>(d, c, channels - c, v, v_stride);
-}
-
-template <class V, class T>
-inline void ck_f32_winograd_output(size_t channels, const float* m, size_t m_stride, float* const* y,
-                                   const ck_gemm_params* p) {
-  size_t c = 0;
-  for (; c + V::width <= channels; c += V::width) ck_winograd_output_vector<V, T>(m, m_stride, c, V::width, y, p);
-  if (c < channels) ck_winograd_output_vector<V, T>(m, m_stride, c, channels - c, y, p);
-}
-
-template <class V, class T>
-inline void ck_f32_winograd_gradient(size_t channels, const float* const* g, float* z, size_t z_stride) {
-  size_t c = 0;
-  for (; c + V::width <= channels; c += V::width) ck_winograd_gradient_vector<V, T>(g, c, V::width, z, z_stride);
-  if (c < channels) ck_winograd_gradient_vector<V, T>(g, c, channels - c, z, z_stride);
+  for (; c + V::width <= channels; c += V::width) f(c, V::width);
+  if (c < channels) f(c, channels - c);
 }
 
 }  // namespace
 
-#define CK_DEFINE_WINOGRAD_UKERNELS(input_fn, output_fn, gradient_fn, V, T)                                   \
-  void input_fn(size_t channels, const float* const* d, float* v, size_t v_stride) {                         \
-    ck_f32_winograd_input<V, T<V>>(channels, d, v, v_stride);                                                \
-  }                                                                                                          \
+#define CK_DEFINE_WINOGRAD_INPUT_UKERNEL(input_fn, V, B)                                                     \
+  void input_fn(size_t channels, const float* const* d, float* v, size_t v_stride) {                        \
+    ck_winograd_channels<V>(channels,                                                                       \
+                            [&](size_t c, size_t n) { ck_winograd_input_vector<V, B<V>>(d, c, n, v, v_stride); }); \
+  }
+#define CK_DEFINE_WINOGRAD_OUTPUT_UKERNEL(output_fn, V, T)                                                    \
   void output_fn(size_t channels, const float* m, size_t m_stride, float* const* y, const ck_gemm_params* p) { \
-    ck_f32_winograd_output<V, T<V>>(channels, m, m_stride, y, p);                                            \
-  }                                                                                                          \
-  void gradient_fn(size_t channels, const float* const* g, float* z, size_t z_stride) {                      \
-    ck_f32_winograd_gradient<V, T<V>>(channels, g, z, z_stride);                                             \
+    ck_winograd_channels<V>(channels,                                                                        \
+                            [&](size_t c, size_t n) { ck_winograd_output_vector<V, T<V>>(m, m_stride, c, n, y, p); }); \
+  }
+#define CK_DEFINE_WINOGRAD_GRADIENT_UKERNEL(gradient_fn, V, T)                                              \
+  void gradient_fn(size_t channels, const float* const* g, float* z, size_t z_stride) {                     \
+    ck_winograd_channels<V>(channels,                                                                       \
+                            [&](size_t c, size_t n) { ck_winograd_gradient_vector<V, T<V>>(g, c, n, z, z_stride); }); \
   }
