@@ -39,8 +39,9 @@ export interface NativeInfo {
   directConv: { forward: boolean; gradient: boolean };
   /**
    * Which stride-1 convolutions run by Winograd F(b x b, k x k) (blocks of b x b output pixels, a k x k kernel):
-   * those with at least minChannels input channels and minPixels output pixels (batch x height x width), every
-   * ISA. `forward` (also the backward-input pass) lists the choices in order: a layer takes the first it meets.
+   * those with at least minChannels input channels and minPixels output pixels (batch x height x width), under
+   * the current ISA. `forward` (also the backward-input pass) lists the choices in order: a layer takes the first
+   * it meets.
    */
   winograd: Record<'forward' | 'filterGradient', { kernel: 3 | 5; outputBlock: 2 | 4; minChannels: number; minPixels: number }[]>;
   compiler: string;

@@ -66,7 +66,7 @@ Napi::Value NativeInfo(const Napi::CallbackInfo& info) {
   };
   Napi::Object winograd = Napi::Object::New(env);
   winograd.Set("forward", limits(kWinogradLimits));
-  winograd.Set("filterGradient", limits(kWinogradGradientLimits));
+  winograd.Set("filterGradient", limits(kWinogradGradientLimits[ck_isa_current()]));
   out.Set("winograd", winograd);
 #if defined(__clang__)
   out.Set("compiler", "clang " __clang_version__);

@@ -23,8 +23,12 @@ struct ck_winograd_limit {
 };
 // The forward and backward-input passes: the first entry a layer meets.
 constexpr ck_winograd_limit kWinogradLimits[] = {{3, 4, 16, 4096}, {3, 2, 24, 1024}, {5, 2, 32, 8192}};
-// The filter gradient.
-constexpr ck_winograd_limit kWinogradGradientLimits[] = {{3, 2, 32, 1024}, {5, 2, 24, 2048}};
+// The filter gradient, per ISA (indexed by ck_isa): with AVX2, the direct gradient kernel kept 3x3 layers of 32
+// channels and 5x5 ones of 24.
+constexpr ck_winograd_limit kWinogradGradientLimits[CK_ISA_COUNT][2] = {
+    {{3, 2, 32, 1024}, {5, 2, 24, 2048}},   // scalar
+    {{3, 2, 48, 1024}, {5, 2, 32, 2048}},   // AVX2
+    {{3, 2, 32, 1024}, {5, 2, 24, 2048}}};  // AVX-512
 
 // A 3x3 or 5x5 kernel (r x r) at stride 1, no dilation, one group, padding of at most r - 1 per side.
 bool ck_conv2d_winograd_applies(const ck_conv2d_info& s);
