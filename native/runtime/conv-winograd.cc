@@ -59,10 +59,10 @@ size_t block_side(const ck_conv2d_info& s, size_t m) { return m + s.k_h - 1; }
 
 // dfilter[kh][kw][c][o] = (G^T M G)[kh][kw] in double, rounded once, for input channels [c0, c0 + n) (n <= 16),
 // where m[(e * OC + o) * C + c] holds position e of the block sums M of the pair (c, o). Vectorizes over c.
-template <size_t r>
-void transform_filter_gradient(const double (&G)[r + 1][r], float* dfilter, const float* m, size_t C, size_t OC,
+template <size_t a, size_t r>
+void transform_filter_gradient(const double (&G)[a][r], float* dfilter, const float* m, size_t C, size_t OC,
                                size_t o, size_t c0, size_t n) {
-  constexpr size_t a = r + 1, W = 16;
+  constexpr size_t W = 16;
   double mg[a][r][W] = {};  // M G
   for (size_t i = 0; i < a; ++i)
     for (size_t j = 0; j < a; ++j) {
@@ -213,16 +213,16 @@ void ck_winograd_fwd(const ck_dispatch& d, float* y, const float* x, const float
 }
 
 void ck_winograd_bwd_filter(const ck_dispatch& d, float* dfilter, const float* x, const float* dy,
-                            const ck_conv2d_info& s) {
-  const size_t C = s.in_c, OC = s.out_c, a = block_side(s, 2), positions = a * a;
-  const ck_winograd_kernels& k = ck_winograd(d, 2, s.k_h);
+                            const ck_conv2d_info& s, size_t side) {
+  const size_t C = s.in_c, OC = s.out_c, a = block_side(s, side), positions = a * a;
+  const ck_winograd_kernels& k = ck_winograd(d, side, s.k_h);
   // Each position's product M^T (OC x C) += Z^T . V over a run of blocks, on the wide tile: its rows are output
   // channels, read from Z (the transformed dy) packed as A panels, its columns input channels, from V (the
   // transformed patches) packed as B panels. The transforms write those panels directly.
   const ck_gemm_config& cfg = d.gemm;
   const size_t MR = cfg.mr, NR = cfg.nr, row_panels = (OC + MR - 1) / MR, col_panels = (C + NR - 1) / NR;
-  const Blocks origin(s, 2);
-  // Chunks of at most 256 blocks (1024 pixels), as many as a multiple of 8, so that 2, 4 or 8 threads share them
+  const Blocks origin(s, side);
+  // Chunks of at most 256 blocks, as many as a multiple of 8, so that 2, 4 or 8 threads share them
   // evenly.
   const size_t even = ((origin.count + 255) / 256 + 7) / 8 * 8, chunk = (origin.count + even - 1) / even;
   const size_t chunks = (origin.count + chunk - 1) / chunk, part = positions * OC * C;
@@ -236,7 +236,7 @@ void ck_winograd_bwd_filter(const ck_dispatch& d, float* dfilter, const float* x
     const size_t b0 = t * chunk, b1 = std::min(origin.count, b0 + chunk);
     float* v = ck_scratch(CK_SCRATCH_IM2COL, positions * v_stride);
     float* z = ck_scratch(CK_SCRATCH_OUTPUT, positions * z_stride);
-    const float** patch = reinterpret_cast<const float**>(ck_scratch(CK_SCRATCH_A_ROWS, 4 * positions + 16));
+    const float** patch = reinterpret_cast<const float**>(ck_scratch(CK_SCRATCH_A_ROWS, 4 * positions + 64));
     const float** shifted = patch + positions;
     const float** g = shifted + positions;
     // The last panels' rows or columns past OC or C stay zero (the microkernels compute them, never store them).
@@ -249,17 +249,18 @@ void ck_winograd_bwd_filter(const ck_dispatch& d, float* dfilter, const float* x
       const size_t nb = std::min(per, b1 - r0);
       for (size_t b = 0; b < nb; ++b) {
         const auto [n, oh, ow] = origin(r0 + b);
-        input_patch(patch, x, s, 2, n, oh, ow);
+        input_patch(patch, x, s, side, n, oh, ow);
         for (size_t q = 0; q < col_panels; ++q) {
           for (size_t e = 0; e < positions; ++e) shifted[e] = patch[e] + q * NR;
           k.input(std::min(NR, C - q * NR), shifted, v + (q * per + b) * NR, v_stride);
         }
-        for (size_t i = 0; i < 2; ++i)
-          for (size_t j = 0; j < 2; ++j)
-            g[2 * i + j] = oh + i < s.out_h && ow + j < s.out_w ? dy + ((n * s.out_h + oh + i) * s.out_w + ow + j) * OC
-                                                                : kZeroRow;
+        for (size_t i = 0; i < side; ++i)
+          for (size_t j = 0; j < side; ++j)
+            g[side * i + j] = oh + i < s.out_h && ow + j < s.out_w
+                                  ? dy + ((n * s.out_h + oh + i) * s.out_w + ow + j) * OC
+                                  : kZeroRow;
         for (size_t p = 0; p < row_panels; ++p) {
-          for (size_t q = 0; q < 4; ++q) shifted[q] = g[q] + p * MR;
+          for (size_t q = 0; q < side * side; ++q) shifted[q] = g[q] + p * MR;
           k.gradient(std::min(MR, OC - p * MR), shifted, z + (p * per + b) * MR, z_stride);
         }
       }
@@ -276,9 +277,11 @@ void ck_winograd_bwd_filter(const ck_dispatch& d, float* dfilter, const float* x
   const size_t vectors = (C + 15) / 16;
   ck_parallel_for(OC * vectors, [&](size_t t) {
     const size_t o = t / vectors, c0 = t % vectors * 16, n = std::min<size_t>(16, C - c0);
-    if (s.k_h == 3)
-      transform_filter_gradient(kG23, dfilter, total, C, OC, o, c0, n);
-    else
+    if (s.k_h == 5)
       transform_filter_gradient(kG25, dfilter, total, C, OC, o, c0, n);
+    else if (side == 4)
+      transform_filter_gradient(kG43, dfilter, total, C, OC, o, c0, n);
+    else
+      transform_filter_gradient(kG23, dfilter, total, C, OC, o, c0, n);
   });
 }

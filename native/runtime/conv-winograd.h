@@ -3,9 +3,9 @@
 // forward (and so the backward-input) runs F(2x2, 3x3), F(4x4, 3x3) or F(2x2, 5x5). Each task takes a run of
 // output blocks: transforms their a x a input patches, multiplies them by the transformed filter (a^2 GEMMs, one
 // per block position, through the igemm microkernel reading the transformed patches in place), and transforms
-// the products back into y with the epilogue, all within L2. The filter gradient (F(2x2, r x r)) transforms the
-// input patches and the output gradient's 2x2 blocks, and sums their products over the blocks (a^2 GEMMs whose
-// depth is the blocks) before one transform back per channel pair.
+// the products back into y with the epilogue, all within L2. The filter gradient transforms the input patches and
+// the output gradient's m x m blocks, and sums their products over the blocks (a^2 GEMMs whose depth is the
+// blocks) before one transform back per channel pair.
 #pragma once
 
 #include "convkit/ops.h"
@@ -23,12 +23,12 @@ struct ck_winograd_limit {
 };
 // The forward and backward-input passes: the first entry a layer meets.
 constexpr ck_winograd_limit kWinogradLimits[] = {{3, 4, 16, 4096}, {3, 2, 24, 1024}, {5, 2, 32, 8192}};
-// The filter gradient, per ISA (indexed by ck_isa): with AVX2, the direct gradient kernel kept 3x3 layers of 32
-// channels and 5x5 ones of 24.
-constexpr ck_winograd_limit kWinogradGradientLimits[CK_ISA_COUNT][2] = {
-    {{3, 2, 32, 1024}, {5, 2, 24, 2048}},   // scalar
-    {{3, 2, 48, 1024}, {5, 2, 32, 2048}},   // AVX2
-    {{3, 2, 32, 1024}, {5, 2, 24, 2048}}};  // AVX-512
+// The filter gradient, per ISA (indexed by ck_isa), in the same order: with AVX2 the direct gradient kernel kept
+// 3x3 layers of 32 channels from F(2x2, 3x3) and 5x5 ones of 24; the scalar F(4x4, 3x3) needed more pixels.
+constexpr ck_winograd_limit kWinogradGradientLimits[CK_ISA_COUNT][3] = {
+    {{3, 4, 32, 16384}, {3, 2, 32, 1024}, {5, 2, 24, 2048}},  // scalar
+    {{3, 4, 32, 4096}, {3, 2, 48, 1024}, {5, 2, 32, 2048}},   // AVX2
+    {{3, 4, 32, 4096}, {3, 2, 32, 1024}, {5, 2, 24, 2048}}};  // AVX-512
 
 // A 3x3 or 5x5 kernel (r x r) at stride 1, no dilation, one group, padding of at most r - 1 per side.
 bool ck_conv2d_winograd_applies(const ck_conv2d_info& s);
@@ -47,8 +47,9 @@ void ck_winograd_transform_filter(const ck_dispatch& d, float* u, const float* f
 void ck_winograd_fwd(const ck_dispatch& d, float* y, const float* x, const float* u, const ck_conv2d_info& s,
                      size_t m, const ck_epilogue* ep);
 
-// x (N,H,W,C), dy (N,OH,OW,OC) -> dfilter (r,r,C,OC). s must pass ck_conv2d_winograd_applies and have at most
-// kWinogradMaxChannels output channels. Fixed chunks of blocks (set by the shape alone) are summed into partials
-// that are added in chunk order, so dfilter is the same for any thread count.
+// x (N,H,W,C), dy (N,OH,OW,OC) -> dfilter (r,r,C,OC) by F(m x m, r x r)'s transpose (m = 4 only for 3x3). s must
+// pass ck_conv2d_winograd_applies and have at most kWinogradMaxChannels output channels. Fixed chunks of blocks
+// (set by the shape alone) are summed into partials that are added in chunk order, so dfilter is the same for any
+// thread count.
 void ck_winograd_bwd_filter(const ck_dispatch& d, float* dfilter, const float* x, const float* dy,
-                            const ck_conv2d_info& s);
+                            const ck_conv2d_info& s, size_t m);

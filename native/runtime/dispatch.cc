@@ -42,8 +42,8 @@ ck_dispatch make_table(ck_isa isa) {
   if (i == isa && a == 6) d.winograd_f43.input = d.winograd_f25.input = input_fn;
 #define CK_WINOGRAD_UKERNEL(i, m, r, output_fn) \
   if (i == isa) ck_winograd(d, m, r).output = output_fn;
-#define CK_WINOGRAD_GRADIENT_UKERNEL(i, r, gradient_fn) \
-  if (i == isa) ck_winograd(d, 2, r).gradient = gradient_fn;
+#define CK_WINOGRAD_GRADIENT_UKERNEL(i, m, r, gradient_fn) \
+  if (i == isa) ck_winograd(d, m, r).gradient = gradient_fn;
 #include "kernels/f32-winograd/f32-winograd.inc"
 #undef CK_WINOGRAD_INPUT_UKERNEL
 #undef CK_WINOGRAD_UKERNEL

@@ -29,7 +29,7 @@ struct ck_gemm_config {
 struct ck_winograd_kernels {
   ck_f32_winograd_input_fn input;
   ck_f32_winograd_output_fn output;
-  ck_f32_winograd_gradient_fn gradient;  // null but for F(2x2, r x r)
+  ck_f32_winograd_gradient_fn gradient;
 };
 
 struct ck_dispatch {

@@ -205,7 +205,7 @@ CK_TEST(conv2d_against_loops) {
       make(1, 34, 33, 40, 37, 3, 3, 1, 1, 1, 1, 2, 0, 0, 2, 1), // Winograd forward and backward-input, uneven padding
       make(2, 20, 27, 16, 32, 3, 3, 1, 1, 1, 1, 1, 1, 0, 1, 1), // Winograd backward-input only (16 -> 32)
       make(3, 55, 52, 32, 34, 5, 5, 1, 1, 1, 1, 2, 2, 1, 3, 1), // Winograd 5x5 forward and backward-input, uneven padding
-      make(4, 32, 33, 16, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), // Winograd F(4x4, 3x3) forward and backward-input
+      make(4, 32, 33, 32, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), // Winograd F(4x4, 3x3): all three passes (not scalar's filter gradient)
   };
   ck_for_each_isa([&](ck_isa) {
     uint32_t seed = 1;
@@ -362,22 +362,23 @@ CK_TEST(conv2d_winograd_against_loops) {
   });
 }
 
-// The Winograd filter gradient against double loops: every padding from 0 to r - 1 a side, odd output sides (blocks
-// cut by the edge), channel tails in the tile's rows (output channels) and columns (input channels), several runs
-// of blocks per chunk and several chunks.
+// The Winograd filter gradient, by F(2x2, r x r) and F(4x4, 3x3), against double loops: every padding from 0 to
+// r - 1 a side, output sides that cut blocks, channel tails in the tile's rows (output channels) and columns
+// (input channels), several runs of blocks per chunk and several chunks.
 //
-// Tolerance, derived: each value is G^T [sum over blocks of Z (.) V] G, Z = A dy A^T (one rounding per 1-D pass)
-// and V = B^T d B (t per pass), summed in float by a tree of depth at most `blocks`, then transformed in double and
-// rounded once. So |got - dg| <= gamma(blocks + 2 t + 2 + 1) * S, where S is the same expression over absolute
-// values, |G^T| (sum over blocks of |A||dy||A^T| (.) |B^T||d||B|) |G|.
+// Tolerance, derived: each value is G^T [sum over blocks of Z (.) V] G, Z = A dy A^T (z rounding steps per 1-D
+// pass: 1 for F(2x2, r x r), 2 for F(4x4, 3x3)) and V = B^T d B (t per pass), summed in float by a tree of depth
+// at most `blocks`, then transformed in double and rounded once. So |got - dg| <= gamma(blocks + 2 t + 2 z + 1) *
+// S, where S is the same expression over absolute values, |G^T| (sum over blocks of |A||dy||A^T| (.) |B^T||d||B|)
+// |G|.
 std::vector<double> winograd_gradient_error_scale(const ck_conv2d_info& s, const std::vector<float>& x,
-                                                  const std::vector<float>& dy) {
-  const WinogradMatrices w = winograd_matrices(s.k_h);
+                                                  const std::vector<float>& dy, size_t m) {
+  const WinogradMatrices w = winograd_matrices(s.k_h, m);
   const size_t r = w.r, a = w.a, P = a * a, C = s.in_c, OC = s.out_c;
   std::vector<double> absm(P * C * OC, 0.0), d(P * C), z(P * OC);
   for (size_t n = 0; n < s.batch; ++n)
-    for (size_t oh = 0; oh < s.out_h; oh += 2)
-      for (size_t ow = 0; ow < s.out_w; ow += 2) {
+    for (size_t oh = 0; oh < s.out_h; oh += m)
+      for (size_t ow = 0; ow < s.out_w; ow += m) {
         for (size_t c = 0; c < C; ++c)
           for (size_t i = 0; i < a; ++i)
             for (size_t j = 0; j < a; ++j) {
@@ -394,8 +395,8 @@ std::vector<double> winograd_gradient_error_scale(const ck_conv2d_info& s, const
           for (size_t i = 0; i < a; ++i)
             for (size_t j = 0; j < a; ++j) {
               double v = 0;  // A is AT transposed
-              for (size_t k = 0; k < 2 && oh + k < s.out_h; ++k)
-                for (size_t l = 0; l < 2 && ow + l < s.out_w; ++l)
+              for (size_t k = 0; k < m && oh + k < s.out_h; ++k)
+                for (size_t l = 0; l < m && ow + l < s.out_w; ++l)
                   v += w.AT[k][i] * w.AT[l][j] * std::fabs(dy[((n * s.out_h + oh + k) * s.out_w + ow + l) * OC + o]);
               z[(i * a + j) * OC + o] = v;
             }
@@ -430,27 +431,30 @@ CK_TEST(conv2d_winograd_filter_gradient_against_loops) {
   const double u = std::ldexp(1.0, -24);
   ck_for_each_isa([&](ck_isa) {
     uint32_t seed = 1900;
-    for (const auto& s : configs) {
-      const WinogradMatrices w = winograd_matrices(s.k_h);
-      const std::vector<float> x = ck_random(s.batch * s.in_h * s.in_w * s.in_c, seed++);
-      const std::vector<float> dy = ck_random(s.batch * s.out_h * s.out_w * s.out_c, seed++);
-      const std::vector<float> f(s.k_h * s.k_w * s.in_c * s.out_c, 0.0f);
-      const Naive want = naive(s, x, f, dy);
-      const std::vector<double> bound = winograd_gradient_error_scale(s, x, dy);
-      const size_t blocks = s.batch * ((s.out_h + 1) / 2) * ((s.out_w + 1) / 2);
-      const double steps = double(blocks + 2 * w.t + 3), gamma = steps * u / (1 - steps * u);
-      std::vector<double> scale(bound.size());
-      for (size_t i = 0; i < bound.size(); ++i) scale[i] = gamma * bound[i];
-      const auto run = [&] {
-        std::vector<float> df(f.size(), NAN);
-        ck_winograd_bwd_filter(ck_kernels(), df.data(), x.data(), dy.data(), s);
-        return df;
-      };
-      const std::vector<float> df = run();
-      const long bad = ck_first_mismatch(df, want.dfilter, 0.0, 1.0, scale);
-      CK_CHECK(bad < 0, name(s) + " Winograd filter gradient: " + ck_describe_mismatch(df, want.dfilter, bad));
-      CK_CHECK(ck_same_for_thread_counts(run), name(s) + " Winograd filter gradient: 1 and 2 threads differ");
-    }
+    for (const auto& s : configs)
+      for (const size_t m : {size_t(2), size_t(4)}) {
+        if (m == 4 && s.k_h != 3) continue;
+        const WinogradMatrices w = winograd_matrices(s.k_h, m);
+        const std::vector<float> x = ck_random(s.batch * s.in_h * s.in_w * s.in_c, seed++);
+        const std::vector<float> dy = ck_random(s.batch * s.out_h * s.out_w * s.out_c, seed++);
+        const std::vector<float> f(s.k_h * s.k_w * s.in_c * s.out_c, 0.0f);
+        const Naive want = naive(s, x, f, dy);
+        const std::vector<double> bound = winograd_gradient_error_scale(s, x, dy, m);
+        const size_t blocks = s.batch * ((s.out_h + m - 1) / m) * ((s.out_w + m - 1) / m), z = m == 4 ? 2 : 1;
+        const double steps = double(blocks + 2 * w.t + 2 * z + 1), gamma = steps * u / (1 - steps * u);
+        std::vector<double> scale(bound.size());
+        for (size_t i = 0; i < bound.size(); ++i) scale[i] = gamma * bound[i];
+        const auto run = [&] {
+          std::vector<float> df(f.size(), NAN);
+          ck_winograd_bwd_filter(ck_kernels(), df.data(), x.data(), dy.data(), s, m);
+          return df;
+        };
+        const std::vector<float> df = run();
+        const long bad = ck_first_mismatch(df, want.dfilter, 0.0, 1.0, scale);
+        const std::string which = " Winograd F(" + std::to_string(m) + "x" + std::to_string(m) + ") filter gradient";
+        CK_CHECK(bad < 0, name(s) + which + ": " + ck_describe_mismatch(df, want.dfilter, bad));
+        CK_CHECK(ck_same_for_thread_counts(run), name(s) + which + ": 1 and 2 threads differ");
+      }
   });
 }
 

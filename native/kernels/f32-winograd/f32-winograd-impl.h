@@ -68,6 +68,17 @@ struct ck_winograd_f43 {
     t[2 * os] = V::fmadd(V::set1(4.0f), s34, s12);
     t[3 * os] = V::add(V::fmadd(V::set1(8.0f), d34, d12), x[5 * is]);
   }
+  static void gradient(const R* g, size_t is, R* t, size_t os) {  // A g
+    const R four = V::set1(4.0f);
+    const R e02 = V::add(g[0], g[2 * is]), o13 = V::add(g[is], g[3 * is]);
+    const R e = V::fmadd(four, g[2 * is], g[0]), o = V::fmadd(four, g[3 * is], g[is]);  // o: half of row 3's odd part
+    t[0] = g[0];
+    t[os] = V::add(e02, o13);
+    t[2 * os] = V::sub(e02, o13);
+    t[3 * os] = V::add(e, V::add(o, o));
+    t[4 * os] = V::sub(e, V::add(o, o));
+    t[5 * os] = g[3 * is];
+  }
 };
 
 template <class V>
@@ -118,11 +129,11 @@ inline void ck_winograd_output_vector(const float* x_, size_t x_stride, size_t c
 // A g A^T over n (<= width) channels from c on.
 template <class V, class T>
 inline void ck_winograd_gradient_vector(const float* const* g, size_t c, size_t n, float* z, size_t z_stride) {
-  constexpr size_t a = T::a;
-  typename V::reg x[4], t[2 * a], o[a * a];
-  for (size_t q = 0; q < 4; ++q) x[q] = ck_load_n<V>(g[q] + c, n);
-  for (size_t j = 0; j < 2; ++j) T::gradient(x + j, 2, t + j, 2);  // A g, column by column
-  for (size_t i = 0; i < a; ++i) T::gradient(t + 2 * i, 1, o + a * i, 1);  // (A g) A^T, row by row
+  constexpr size_t a = T::a, m = T::m;
+  typename V::reg x[m * m], t[m * a], o[a * a];
+  for (size_t q = 0; q < m * m; ++q) x[q] = ck_load_n<V>(g[q] + c, n);
+  for (size_t j = 0; j < m; ++j) T::gradient(x + j, m, t + j, m);  // A g, column by column
+  for (size_t i = 0; i < a; ++i) T::gradient(t + m * i, 1, o + a * i, 1);  // (A g) A^T, row by row
   for (size_t e = 0; e < a * a; ++e) ck_store_n<V>(z + e * z_stride + c, o[e], n);
 }
 

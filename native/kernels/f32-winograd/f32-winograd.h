@@ -23,8 +23,8 @@
 //                                                            | 0  1 -1  8 -8  1 |
 //
 // (G, applied once per filter, is in runtime/conv-winograd.cc.) The runtime does the filter transform and the
-// a^2 channel sums, as GEMMs. The filter gradient of F(2x2, r x r) is the transpose of that bilinear form, with
-// the same matrices: per 2x2 block of the output gradient dy,
+// a^2 channel sums, as GEMMs. The filter gradient is the transpose of that bilinear form, with the same matrices:
+// per m x m block of the output gradient dy,
 //
 //   dg = G^T [ (A dy A^T) (.) (B^T d B) ] G      summed over blocks between the transforms
 //
@@ -47,18 +47,19 @@ typedef void (*ck_f32_winograd_input_fn)(size_t channels, const float* const* d,
 typedef void (*ck_f32_winograd_output_fn)(size_t channels, const float* m, size_t m_stride, float* const* y,
                                           const ck_gemm_params* p);
 
-// z[e * z_stride + c] = (A dy A^T)[e] for e < a^2, c < channels: the filter gradient's transform of a 2x2 block
-// of the output gradient. dy[q] points at its pixel q (row-major; channels floats, a zero row past the edge).
+// z[e * z_stride + c] = (A dy A^T)[e] for e < a^2, c < channels: the filter gradient's transform of an m x m
+// block of the output gradient. dy[q] points at its pixel q < m^2 (row-major; channels floats, a zero row past the
+// edge).
 typedef void (*ck_f32_winograd_gradient_fn)(size_t channels, const float* const* dy, float* z, size_t z_stride);
 
 // CK_WINOGRAD_INPUT_UKERNEL(isa, a, input_fn): the input transform of a x a blocks.
 // CK_WINOGRAD_UKERNEL(isa, m, r, output_fn): the output transform of F(m x m, r x r).
-// CK_WINOGRAD_GRADIENT_UKERNEL(isa, r, gradient_fn): dy's transform for the filter gradient of F(2x2, r x r).
+// CK_WINOGRAD_GRADIENT_UKERNEL(isa, m, r, gradient_fn): dy's transform for the filter gradient of F(m x m, r x r).
 #define CK_WINOGRAD_INPUT_UKERNEL(isa, a, input_fn) \
   void input_fn(size_t channels, const float* const* d, float* v, size_t v_stride);
 #define CK_WINOGRAD_UKERNEL(isa, m, r, output_fn) \
   void output_fn(size_t channels, const float* m_, size_t m_stride, float* const* y, const ck_gemm_params* p);
-#define CK_WINOGRAD_GRADIENT_UKERNEL(isa, r, gradient_fn) \
+#define CK_WINOGRAD_GRADIENT_UKERNEL(isa, m, r, gradient_fn) \
   void gradient_fn(size_t channels, const float* const* dy, float* z, size_t z_stride);
 #include "kernels/f32-winograd/f32-winograd.inc"
 #undef CK_WINOGRAD_INPUT_UKERNEL
