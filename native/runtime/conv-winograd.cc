@@ -11,6 +11,9 @@ namespace {
 
 alignas(64) const float kZeroRow[kWinogradMaxChannels] = {};
 
+// The most the filter gradient's partial sums may take.
+constexpr size_t kGradientPartialBytes = size_t(64) << 20;
+
 // G of F(2x2, 3x3) (Lavin & Gray's), of F(4x4, 3x3) (theirs too) and of F(2x2, 5x5) (Cook-Toom's over 0, 1, -1,
 // 2, -2 and infinity), to match the B^T and A^T in f32-winograd.h.
 constexpr double kG23[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
@@ -222,18 +225,26 @@ void ck_winograd_bwd_filter(const ck_dispatch& d, float* dfilter, const float* x
   const ck_gemm_config& cfg = d.gemm;
   const size_t MR = cfg.mr, NR = cfg.nr, row_panels = (OC + MR - 1) / MR, col_panels = (C + NR - 1) / NR;
   const Blocks origin(s, side);
-  // Chunks of at most 256 blocks, as many as a multiple of 8, so that 2, 4 or 8 threads share them
-  // evenly.
-  const size_t even = ((origin.count + 255) / 256 + 7) / 8 * 8, chunk = (origin.count + even - 1) / even;
-  const size_t chunks = (origin.count + chunk - 1) / chunk, part = positions * OC * C;
+  // Chunks of at most 256 blocks, as many as a multiple of 8 so that 2, 4 or 8 threads share them evenly, but
+  // fewer where wide layers would make the partials outgrow kGradientPartialBytes. Both from the shape alone.
+  const size_t part = positions * OC * C;
+  const size_t most = std::max<size_t>(1, kGradientPartialBytes / (part * sizeof(float)));
+  const size_t even = std::min(most, ((origin.count + 255) / 256 + 7) / 8 * 8);
+  const size_t chunk = (origin.count + even - 1) / even, chunks = (origin.count + chunk - 1) / chunk;
+  // With fewer chunks than the pool wants, tasks also split the output channels (row panels), each transforming
+  // the patches again: that changes no sum.
+  const size_t splits_wanted = std::min(row_panels, (2 * ck_threads() + chunks - 1) / chunks);
+  const size_t panels_per = (row_panels + splits_wanted - 1) / splits_wanted;
+  const size_t splits = (row_panels + panels_per - 1) / panels_per;
   // Blocks per run: their transformed patches and dy within L2, the chunk cut into equal runs.
-  const size_t fit = ck_l2_bytes() / (positions * (row_panels * MR + col_panels * NR) * sizeof(float));
+  const size_t fit = ck_l2_bytes() / (positions * (panels_per * MR + col_panels * NR) * sizeof(float));
   const size_t runs = (chunk + std::max<size_t>(1, fit) - 1) / std::max<size_t>(1, fit), per = (chunk + runs - 1) / runs;
   // A cache line more than a position's panels need, as in the forward.
-  const size_t v_stride = col_panels * NR * per + 16, z_stride = row_panels * MR * per + 16;
+  const size_t v_stride = col_panels * NR * per + 16, z_stride = panels_per * MR * per + 16;
   float* partials = ck_scratch(CK_SCRATCH_FILTER, chunks * part);
-  ck_parallel_for(chunks, [&](size_t t) {
-    const size_t b0 = t * chunk, b1 = std::min(origin.count, b0 + chunk);
+  ck_parallel_for(chunks * splits, [&](size_t t) {
+    const size_t b0 = t / splits * chunk, b1 = std::min(origin.count, b0 + chunk);
+    const size_t p0 = t % splits * panels_per, p1 = std::min(row_panels, p0 + panels_per);
     float* v = ck_scratch(CK_SCRATCH_IM2COL, positions * v_stride);
     float* z = ck_scratch(CK_SCRATCH_OUTPUT, positions * z_stride);
     const float** patch = reinterpret_cast<const float**>(ck_scratch(CK_SCRATCH_A_ROWS, 4 * positions + 64));
@@ -242,9 +253,10 @@ void ck_winograd_bwd_filter(const ck_dispatch& d, float* dfilter, const float* x
     // The last panels' rows or columns past OC or C stay zero (the microkernels compute them, never store them).
     for (size_t e = 0; e < positions; ++e) {
       if (C % NR != 0) std::memset(v + e * v_stride + (col_panels - 1) * NR * per, 0, NR * per * sizeof(float));
-      if (OC % MR != 0) std::memset(z + e * z_stride + (row_panels - 1) * MR * per, 0, MR * per * sizeof(float));
+      if (OC % MR != 0 && p1 == row_panels)
+        std::memset(z + e * z_stride + (p1 - 1 - p0) * MR * per, 0, MR * per * sizeof(float));
     }
-    float* m = partials + t * part;
+    float* m = partials + t / splits * part;
     for (size_t r0 = b0; r0 < b1; r0 += per) {
       const size_t nb = std::min(per, b1 - r0);
       for (size_t b = 0; b < nb; ++b) {
@@ -259,16 +271,16 @@ void ck_winograd_bwd_filter(const ck_dispatch& d, float* dfilter, const float* x
             g[side * i + j] = oh + i < s.out_h && ow + j < s.out_w
                                   ? dy + ((n * s.out_h + oh + i) * s.out_w + ow + j) * OC
                                   : kZeroRow;
-        for (size_t p = 0; p < row_panels; ++p) {
+        for (size_t p = p0; p < p1; ++p) {
           for (size_t q = 0; q < side * side; ++q) shifted[q] = g[q] + p * MR;
-          k.gradient(std::min(MR, OC - p * MR), shifted, z + (p * per + b) * MR, z_stride);
+          k.gradient(std::min(MR, OC - p * MR), shifted, z + ((p - p0) * per + b) * MR, z_stride);
         }
       }
       const ck_gemm_params sum{nullptr, CK_ACT_LINEAR, 0.0f, r0 > b0};
       for (size_t e = 0; e < positions; ++e)  // each B panel used by every row panel in turn
         for (size_t q = 0; q < col_panels; ++q)
-          for (size_t p = 0; p < row_panels; ++p)
-            cfg.ukernel(std::min(MR, OC - p * MR), std::min(NR, C - q * NR), nb, z + e * z_stride + p * MR * per,
+          for (size_t p = p0; p < p1; ++p)
+            cfg.ukernel(std::min(MR, OC - p * MR), std::min(NR, C - q * NR), nb, z + e * z_stride + (p - p0) * MR * per,
                         v + e * v_stride + q * NR * per, m + (e * OC + p * MR) * C + q * NR, C, &sum);
     }
   });

@@ -854,7 +854,8 @@ void ck_conv2d_bwd_filter(float* dfilter, const float* x, const float* dy, const
   }
   if (ck_conv2d_is_depthwise(s)) return ck_depthwise_bwd_filter(d, dfilter, x, dy, s);
   if (one_channel(s)) return conv1c_bwd_filter(d, dfilter, x, dy, s);
-  if (const size_t side = winograd_side(s, kWinogradGradientLimits[d.isa]); side != 0 && s.out_c <= kWinogradMaxChannels)
+  if (const size_t side = winograd_side(s, kWinogradGradientLimits[d.isa]);
+      side != 0 && s.out_c <= kWinogradMaxChannels && s.in_c * s.out_c <= kWinogradGradientMaxPairs)
     return ck_winograd_bwd_filter(d, dfilter, x, dy, s, side);
   if (d.dconv_grad != nullptr && direct_conv_grad(s)) return direct_conv_bwd_filter(d, dfilter, x, dy, s);
   if (is_pointwise(s)) {

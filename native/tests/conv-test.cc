@@ -423,6 +423,7 @@ CK_TEST(conv2d_winograd_filter_gradient_against_loops) {
       make(3, 26, 25, 40, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),  // 8 chunks of 64 blocks
       make(2, 64, 66, 8, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),    // 16 chunks of 132 blocks
       make(1, 1, 1, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),      // a one-pixel output
+      make(1, 2, 4, 8, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),     // one or two chunks: tasks split the row panels
       make(2, 9, 8, 5, 12, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 1),     // 5x5, 'same'
       make(1, 11, 10, 33, 40, 5, 5, 1, 1, 1, 1, 0, 4, 3, 1, 1),  // 5x5, uneven padding up to 4, a channel tail
       make(4, 14, 14, 32, 64, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 1),  // 5x5, the Fashion layer's shape
