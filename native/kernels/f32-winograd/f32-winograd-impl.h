@@ -56,17 +56,28 @@ struct ck_winograd_f23 {
   }
 };
 
+// The inputs of a 6-point A^T at the points 1 and -1, and 2 and -2, added and subtracted.
+template <class V>
+struct ck_winograd_point_pairs {
+  using R = typename V::reg;
+  R s12, d12, s34, d34;
+  ck_winograd_point_pairs(const R* x, size_t is)
+      : s12(V::add(x[is], x[2 * is])),
+        d12(V::sub(x[is], x[2 * is])),
+        s34(V::add(x[3 * is], x[4 * is])),
+        d34(V::sub(x[3 * is], x[4 * is])) {}
+};
+
 template <class V>
 struct ck_winograd_f43 {
   using R = typename V::reg;
   static constexpr size_t a = 6, m = 4;
   static void output(const R* x, size_t is, R* t, size_t os) {  // A^T x
-    const R s12 = V::add(x[is], x[2 * is]), d12 = V::sub(x[is], x[2 * is]);
-    const R s34 = V::add(x[3 * is], x[4 * is]), d34 = V::sub(x[3 * is], x[4 * is]);
-    t[0] = V::add(V::add(x[0], s12), s34);
-    t[os] = V::fmadd(V::set1(2.0f), d34, d12);
-    t[2 * os] = V::fmadd(V::set1(4.0f), s34, s12);
-    t[3 * os] = V::add(V::fmadd(V::set1(8.0f), d34, d12), x[5 * is]);
+    const ck_winograd_point_pairs<V> p(x, is);
+    t[0] = V::add(V::add(x[0], p.s12), p.s34);
+    t[os] = V::fmadd(V::set1(2.0f), p.d34, p.d12);
+    t[2 * os] = V::fmadd(V::set1(4.0f), p.s34, p.s12);
+    t[3 * os] = V::add(V::fmadd(V::set1(8.0f), p.d34, p.d12), x[5 * is]);
   }
   static void gradient(const R* g, size_t is, R* t, size_t os) {  // A g
     const R four = V::set1(4.0f);
@@ -86,10 +97,9 @@ struct ck_winograd_f25 {
   using R = typename V::reg;
   static constexpr size_t a = 6, m = 2;
   static void output(const R* x, size_t is, R* t, size_t os) {  // A^T x
-    const R s12 = V::add(x[is], x[2 * is]), d12 = V::sub(x[is], x[2 * is]);
-    const R s34 = V::add(x[3 * is], x[4 * is]), d34 = V::sub(x[3 * is], x[4 * is]);
-    t[0] = V::add(V::add(x[0], s12), s34);
-    t[os] = V::add(V::add(d12, V::add(d34, d34)), x[5 * is]);
+    const ck_winograd_point_pairs<V> p(x, is);
+    t[0] = V::add(V::add(x[0], p.s12), p.s34);
+    t[os] = V::add(V::add(p.d12, V::add(p.d34, p.d34)), x[5 * is]);
   }
   static void gradient(const R* g, size_t is, R* t, size_t os) {  // A g
     const R g0 = g[0], g1 = g[is], g2 = V::add(g1, g1);
