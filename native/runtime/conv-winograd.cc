@@ -238,7 +238,7 @@ void ck_winograd_bwd_filter(const ck_dispatch& d, float* dfilter, const float* x
   const size_t splits = (row_panels + panels_per - 1) / panels_per;
   // Blocks per run: their transformed patches and dy within L2, the chunk cut into equal runs.
   const size_t fit = ck_l2_bytes() / (positions * (panels_per * MR + col_panels * NR) * sizeof(float));
-  const size_t runs = (chunk + std::max<size_t>(1, fit) - 1) / std::max<size_t>(1, fit), per = (chunk + runs - 1) / runs;
+  const size_t fits = std::max<size_t>(1, fit), runs = (chunk + fits - 1) / fits, per = (chunk + runs - 1) / runs;
   // A cache line more than a position's panels need, as in the forward.
   const size_t v_stride = col_panels * NR * per + 16, z_stride = panels_per * MR * per + 16;
   float* partials = ck_scratch(CK_SCRATCH_FILTER, chunks * part);

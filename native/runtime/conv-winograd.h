@@ -30,8 +30,8 @@ constexpr ck_winograd_limit kWinogradGradientLimits[CK_ISA_COUNT][3] = {
     {{3, 4, 32, 4096}, {3, 2, 48, 1024}, {5, 2, 32, 2048}},   // AVX2
     {{3, 4, 32, 4096}, {3, 2, 32, 1024}, {5, 2, 24, 2048}}};  // AVX-512
 
-// The most channel pairs (input x output channels) the filter gradient takes Winograd for: with 512 x 512 the
-// partials' memory leaves too few chunks, and the GEMM path's deep products won (0.67-0.90x).
+// The most channel pairs (input x output channels) the filter gradient takes Winograd for: wider, the partials'
+// memory leaves too few chunks, and the GEMM path's deep products win.
 constexpr size_t kWinogradGradientMaxPairs = 256 * 256;
 
 // A 3x3 or 5x5 kernel (r x r) at stride 1, no dilation, one group, padding of at most r - 1 per side.

@@ -741,7 +741,8 @@ void ck_conv2d_fwd(float* y, const float* x, const float* filter, const ck_conv2
     return;
   }
   if (one_channel(s)) return conv1c_fwd(d, y, x, filter, s, ep);
-  if (const size_t side = winograd_side(s, kWinogradLimits)) return ck_winograd_fwd(d, y, x, winograd_filter(d, filter, s, side), s, side, ep);
+  if (const size_t side = winograd_side(s, kWinogradLimits))
+    return ck_winograd_fwd(d, y, x, winograd_filter(d, filter, s, side), s, side, ep);
   if (d.dconv != nullptr && direct_conv(s)) return direct_conv_fwd(d, y, x, filter, s, ep);
   // Lowered rows are read in place from x (ConvRows); one GEMM per group, split over the pool inside.
   const LoweredInput in = lowered_input(x, s);

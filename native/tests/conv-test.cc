@@ -205,7 +205,7 @@ CK_TEST(conv2d_against_loops) {
       make(1, 34, 33, 40, 37, 3, 3, 1, 1, 1, 1, 2, 0, 0, 2, 1), // Winograd forward and backward-input, uneven padding
       make(2, 20, 27, 16, 32, 3, 3, 1, 1, 1, 1, 1, 1, 0, 1, 1), // Winograd backward-input only (16 -> 32)
       make(3, 55, 52, 32, 34, 5, 5, 1, 1, 1, 1, 2, 2, 1, 3, 1), // Winograd 5x5 forward and backward-input, uneven padding
-      make(4, 32, 33, 32, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), // Winograd F(4x4, 3x3): all three passes (not scalar's filter gradient)
+      make(4, 32, 33, 32, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), // Winograd F(4x4, 3x3), all passes (scalar: F(2x2) dW)
   };
   ck_for_each_isa([&](ck_isa) {
     uint32_t seed = 1;
@@ -355,7 +355,8 @@ CK_TEST(conv2d_winograd_against_loops) {
           const std::vector<float> y = run();
           const long bad = ck_first_mismatch(y, y_want, 0.0, 1.0, scale);
           const std::string which = " Winograd F(" + std::to_string(m) + "x" + std::to_string(m) + ")";
-          CK_CHECK(bad < 0, name(s) + which + " (" + std::to_string(int(act)) + "): " + ck_describe_mismatch(y, y_want, bad));
+          CK_CHECK(bad < 0, name(s) + which + " (" + std::to_string(int(act)) + "): " +
+                                ck_describe_mismatch(y, y_want, bad));
           CK_CHECK(ck_same_for_thread_counts(run), name(s) + which + ": 1 and 2 threads differ");
         }
       }
@@ -387,7 +388,8 @@ std::vector<double> winograd_gradient_error_scale(const ck_conv2d_info& s, const
                 for (size_t l = 0; l < a; ++l) {
                   const long ih = long(oh + k) - long(s.pad_top), iw = long(ow + l) - long(s.pad_left);
                   if (ih >= 0 && iw >= 0 && ih < long(s.in_h) && iw < long(s.in_w))
-                    v += w.BT[i][k] * w.BT[j][l] * std::fabs(x[((n * s.in_h + size_t(ih)) * s.in_w + size_t(iw)) * C + c]);
+                    v += w.BT[i][k] * w.BT[j][l] *
+                         std::fabs(x[((n * s.in_h + size_t(ih)) * s.in_w + size_t(iw)) * C + c]);
                 }
               d[(i * a + j) * C + c] = v;
             }
