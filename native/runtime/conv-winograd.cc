@@ -84,13 +84,23 @@ void transform_filter_gradient(const double (&G)[a][r], float* dfilter, const fl
 
 // The m x m output blocks of s, and where block blk sits: its image and top-left output pixel.
 struct Blocks {
-  size_t m, bh, bw, count;
+  size_t m, out_h, out_w, bh, bw, count;
   Blocks(const ck_conv2d_info& s, size_t m_)
-      : m(m_), bh((s.out_h + m - 1) / m), bw((s.out_w + m - 1) / m), count(s.batch * bh * bw) {}
+      : m(m_), out_h(s.out_h), out_w(s.out_w), bh((out_h + m - 1) / m), bw((out_w + m - 1) / m),
+        count(s.batch * bh * bw) {}
   struct Origin {
     size_t n, oh, ow;
   };
   Origin operator()(size_t blk) const { return {blk / (bh * bw), m * (blk / bw % bh), m * (blk % bw)}; }
+  // dst[m * i + j] = output pixel (i, j) of block blk in t (N,OH,OW,channels), or `outside` past t's edge.
+  template <class T>
+  void pixels(T** dst, T* t, size_t channels, size_t blk, T* outside) const {
+    const auto [n, oh, ow] = (*this)(blk);
+    for (size_t i = 0; i < m; ++i)
+      for (size_t j = 0; j < m; ++j)
+        dst[m * i + j] = oh + i < out_h && ow + j < out_w ? t + ((n * out_h + oh + i) * out_w + ow + j) * channels
+                                                          : outside;
+  }
 };
 
 // patch[a * i + j] = the input pixel under position (i, j) of the m x m block at (n, oh, ow), or a zero row
@@ -189,24 +199,16 @@ void ck_winograd_fwd(const ck_dispatch& d, float* y, const float* x, const float
         }
       }
     for (size_t b = 0; b < nb; ++b) {  // output transforms into y, with the epilogue
+      float* out[16];
       if (b + 2 < nb) {  // y's and the residual's pixels two blocks on, on their way from memory
-        const auto [n2, oh2, ow2] = origin(b0 + b + 2);
-        for (size_t i = 0; i < side && oh2 + i < s.out_h; ++i)
-          for (size_t j = 0; j < side && ow2 + j < s.out_w; ++j) {
-            const size_t at = ((n2 * s.out_h + oh2 + i) * s.out_w + ow2 + j) * OC;
-            for (size_t c = 0; c < OC; c += 16) {
-              __builtin_prefetch(y + at + c, 1, 3);
-              if (p.residual != nullptr) __builtin_prefetch(p.residual + at + c, 0, 3);
-            }
+        origin.pixels(out, y, OC, b0 + b + 2, static_cast<float*>(nullptr));
+        for (size_t q = 0; q < side * side; ++q)
+          for (size_t c = 0; out[q] != nullptr && c < OC; c += 16) {
+            __builtin_prefetch(out[q] + c, 1, 3);
+            if (p.residual != nullptr) __builtin_prefetch(p.residual + (out[q] - y) + c, 0, 3);
           }
       }
-      const auto [n, oh, ow] = origin(b0 + b);
-      float* out[16];
-      for (size_t i = 0; i < side; ++i)
-        for (size_t j = 0; j < side; ++j)
-          out[side * i + j] = oh + i < s.out_h && ow + j < s.out_w
-                                  ? y + ((n * s.out_h + oh + i) * s.out_w + ow + j) * OC
-                                  : nullptr;
+      origin.pixels(out, y, OC, b0 + b, static_cast<float*>(nullptr));
       k.output(OC, m + b * OC, m_stride, out, &p);
       if (post_act != nullptr)
         for (size_t q = 0; q < side * side; ++q)
@@ -266,11 +268,7 @@ void ck_winograd_bwd_filter(const ck_dispatch& d, float* dfilter, const float* x
           for (size_t e = 0; e < positions; ++e) shifted[e] = patch[e] + q * NR;
           k.input(std::min(NR, C - q * NR), shifted, v + (q * per + b) * NR, v_stride);
         }
-        for (size_t i = 0; i < side; ++i)
-          for (size_t j = 0; j < side; ++j)
-            g[side * i + j] = oh + i < s.out_h && ow + j < s.out_w
-                                  ? dy + ((n * s.out_h + oh + i) * s.out_w + ow + j) * OC
-                                  : kZeroRow;
+        origin.pixels(g, dy, OC, r0 + b, kZeroRow);
         for (size_t p = p0; p < p1; ++p) {
           for (size_t q = 0; q < side * side; ++q) shifted[q] = g[q] + p * MR;
           k.gradient(std::min(MR, OC - p * MR), shifted, z + ((p - p0) * per + b) * MR, z_stride);

@@ -416,13 +416,12 @@ const float* winograd_filter(const ck_dispatch& d, const float* filter, const ck
   return u;
 }
 
-// The convolution of dy that gives s's input gradient, which Winograd computes under the forward's rule, when s is
-// an r x r kernel at stride 1 (no dilation, one group) padded by at most r - 1 a side: dy padded by r - 1 - p, with
-// the filter turned by 180 degrees and its channels swapped.
+// The convolution of dy that gives the input gradient of s (stride 1, no dilation, one group, padded by less than
+// the kernel a side): dy padded by K - 1 - pad, with the filter turned by 180 degrees and its channels swapped. The
+// direct kernel and Winograd (under the forward's rule) both compute it.
 ck_conv2d_info input_gradient_conv(const ck_conv2d_info& s) {
-  const size_t e = s.k_h - 1;
   return {s.batch, s.out_h, s.out_w, s.out_c, s.in_h, s.in_w, s.in_c, s.k_h, s.k_w, 1, 1, 1, 1,
-          e - s.pad_top, e - s.pad_bottom, e - s.pad_left, e - s.pad_right, 1};
+          s.k_h - 1 - s.pad_top, s.k_h - 1 - s.pad_bottom, s.k_w - 1 - s.pad_left, s.k_w - 1 - s.pad_right, 1};
 }
 
 // The gradient kernel holds no weights: 3-wide kernels up to 128 channels (the VGG layer 1.09-1.20x), 5-wide
@@ -454,14 +453,6 @@ void direct_conv_fwd(const ck_dispatch& d, float* y, const float* x, const float
   });
 }
 
-// The backward-input of a layer padded by KW / 2 columns on each side (and at most KH - 1 rows) is the direct
-// kernel's convolution of dy with the filter turned by 180 degrees and its channels swapped, padded by
-// K - 1 - pad.
-ck_conv2d_info direct_conv_bwd_input_geometry(const ck_conv2d_info& s) {
-  return {s.batch, s.out_h, s.out_w, s.out_c, s.in_h, s.in_w, s.in_c, s.k_h, s.k_w, 1, 1, 1, 1,
-          s.k_h - 1 - s.pad_top, s.k_h - 1 - s.pad_bottom, s.k_w - 1 - s.pad_left, s.k_w - 1 - s.pad_right, 1};
-}
-
 // The GEMM path runs the backward-input slower than the forward, so the direct kernel pays up to filters of all
 // of L2 there: 576-900 KiB filters ran 1.05-1.17x faster on two Zen 5 threads (docs/kernels.md).
 bool direct_conv_bwd_input(const ck_conv2d_info& s) {
@@ -476,7 +467,7 @@ void direct_conv_bwd_input_run(const ck_dispatch& d, float* dx, const float* dy,
   for (size_t tap = 0; tap < taps; ++tap)
     for (size_t ci = 0; ci < c; ++ci)
       for (size_t o = 0; o < oc; ++o) turned[(tap * oc + o) * c + ci] = filter[((taps - 1 - tap) * c + ci) * oc + o];
-  direct_conv_fwd(d, dx, dy, turned, direct_conv_bwd_input_geometry(s), nullptr);
+  direct_conv_fwd(d, dx, dy, turned, input_gradient_conv(s), nullptr);
 }
 
 // The filter gradient within the direct kernel's limits: fixed chunks of output rows (about kPixelChunk pixels,
