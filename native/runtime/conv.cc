@@ -722,19 +722,78 @@ void bwd_input_by_phases(const ck_dispatch& d, float* dx, const float* dy, const
 
 }  // namespace
 
-void ck_conv2d_fwd(float* y, const float* x, const float* filter, const ck_conv2d_info& s, const ck_epilogue* ep) {
+namespace {
+
+// The forward algorithm a convolution takes (side: Winograd's output block).
+enum class Forward { kNothing, kDepthwise, kPointwise, kOneChannel, kWinograd, kDirect, kLowered };
+
+Forward forward_route(const ck_dispatch& d, const ck_conv2d_info& s, size_t* side) {
+  if (geometry(s).m == 0) return Forward::kNothing;
+  if (ck_conv2d_is_depthwise(s)) return Forward::kDepthwise;
+  if (is_pointwise(s)) return Forward::kPointwise;
+  if (one_channel(s)) return Forward::kOneChannel;
+  if ((*side = winograd_side(s, kWinogradLimits)) != 0) return Forward::kWinograd;
+  if (d.dconv != nullptr && direct_conv(s)) return Forward::kDirect;
+  return Forward::kLowered;
+}
+
+// w's data when it is in the form s's forward reads (ck_conv2d_weights_form), else null.
+const float* prepared_for(const ck_prepared_weights* w, const ck_conv2d_info& s) {
+  return w != nullptr && w->data != nullptr && w->form == ck_conv2d_weights_form(s) ? w->data : nullptr;
+}
+
+}  // namespace
+
+ck_weights_form ck_conv2d_weights_form(const ck_conv2d_info& s) {
+  const ck_dispatch& d = ck_kernels();
+  size_t side = 0;
+  switch (forward_route(d, s, &side)) {
+    case Forward::kPointwise:
+      return ck_matmul_weights_form(s.in_c, s.out_c, false);
+    case Forward::kWinograd:
+      return {CK_WEIGHTS_WINOGRAD, ck_isa_current(), side, s.k_h, s.k_h * s.k_w * s.in_c, s.out_c,
+              ck_winograd_filter_size(d, s, side)};
+    case Forward::kLowered:
+      if (s.groups == 1) return ck_matmul_weights_form(geometry(s).kc, s.out_c, false);
+      return {};
+    default:
+      return {};
+  }
+}
+
+void ck_conv2d_prepare_weights(const ck_weights_form& form, float* dst, const float* filter,
+                               const ck_conv2d_info& s) {
+  if (form.kind == CK_WEIGHTS_WINOGRAD) ck_winograd_transform_filter(ck_kernels(), dst, filter, s, form.param, false);
+  if (form.kind == CK_WEIGHTS_GEMM_PANELS)
+    ck_gemm_pack_b_panels(dst, filter, s.out_c, geometry(s).kc, s.out_c, form.param);
+}
+
+void ck_conv2d_fwd(float* y, const float* x, const float* filter, const ck_conv2d_info& s, const ck_epilogue* ep,
+                   const ck_prepared_weights* w) {
   const ck_dispatch& d = ck_kernels();
   const Geometry geo = geometry(s);
-  if (geo.m == 0) return;
-  if (ck_conv2d_is_depthwise(s)) return ck_depthwise_fwd(d, y, x, filter, s, ep);
-  if (is_pointwise(s)) {
-    ck_gemm_parallel(d, {y, s.out_c, x, s.in_c, false, filter, s.out_c, false, geo.m, s.out_c, s.in_c, false, ep});
-    return;
+  const float* prepared = prepared_for(w, s);
+  size_t side = 0;
+  switch (forward_route(d, s, &side)) {
+    case Forward::kNothing:
+      return;
+    case Forward::kDepthwise:
+      return ck_depthwise_fwd(d, y, x, filter, s, ep);
+    case Forward::kPointwise: {
+      ck_gemm_args g{y, s.out_c, x, s.in_c, false, filter, s.out_c, false, geo.m, s.out_c, s.in_c, false, ep};
+      if (prepared != nullptr) g.b_panels = prepared, g.b_panels_nr = w->form.param;
+      return ck_gemm_parallel(d, g);
+    }
+    case Forward::kOneChannel:
+      return conv1c_fwd(d, y, x, filter, s, ep);
+    case Forward::kWinograd:
+      return ck_winograd_fwd(d, y, x, prepared != nullptr ? prepared : winograd_filter(d, filter, s, side), s, side,
+                             ep);
+    case Forward::kDirect:
+      return direct_conv_fwd(d, y, x, filter, s, ep);
+    case Forward::kLowered:
+      break;
   }
-  if (one_channel(s)) return conv1c_fwd(d, y, x, filter, s, ep);
-  if (const size_t side = winograd_side(s, kWinogradLimits))
-    return ck_winograd_fwd(d, y, x, winograd_filter(d, filter, s, side), s, side, ep);
-  if (d.dconv != nullptr && direct_conv(s)) return direct_conv_fwd(d, y, x, filter, s, ep);
   // Lowered rows are read in place from x (ConvRows); one GEMM per group, split over the pool inside.
   const LoweredInput in = lowered_input(x, s);
   for (size_t grp = 0; grp < s.groups; ++grp) {
@@ -749,6 +808,7 @@ void ck_conv2d_fwd(float* y, const float* x, const float* filter, const ck_conv2
     ck_gemm_args g{y + grp * geo.ocg, s.out_c, nullptr, 0, false, filter + grp * geo.ocg, s.out_c, false,
                    geo.m, geo.ocg, geo.kc, false, ep ? &gep : nullptr};
     g.a_rows = &a;
+    if (prepared != nullptr) g.b_panels = prepared, g.b_panels_nr = w->form.param;
     ck_gemm_parallel(d, g);
   }
 }
@@ -758,13 +818,14 @@ void ck_conv2d_fwd(float* y, const float* x, const float* filter, const ck_conv2
 // 25.7 MB for 256 images, which its pooling then reads). Inside a task both ops run on one thread; with fewer
 // images than tasks want, the ops run in turn over the pool instead.
 void ck_conv2d_maxpool_fwd(float* y, const float* x, const float* filter, const ck_conv2d_info& conv,
-                           const ck_epilogue* ep, const ck_pool2d_info& pool, float* conv_y) {
+                           const ck_epilogue* ep, const ck_pool2d_info& pool, float* conv_y,
+                           const ck_prepared_weights* w) {
   const size_t in_image = conv.in_h * conv.in_w * conv.in_c, mid_image = conv.out_h * conv.out_w * conv.out_c;
   const size_t out_image = pool.out_h * pool.out_w * pool.channels;
   const size_t tasks_wanted = 4 * ck_threads();
   if (conv.batch < tasks_wanted) {
     float* mid = conv_y ? conv_y : ck_scratch(CK_SCRATCH_FUSED, conv.batch * mid_image);
-    ck_conv2d_fwd(mid, x, filter, conv, ep);
+    ck_conv2d_fwd(mid, x, filter, conv, ep, w);
     ck_maxpool2d_fwd(y, mid, pool);
     return;
   }
@@ -774,7 +835,8 @@ void ck_conv2d_maxpool_fwd(float* y, const float* x, const float* filter, const 
   // once: the ops in turn would choose it and give the same bits.
   const ck_dispatch& d = ck_kernels();
   const size_t side = winograd_side(conv, kWinogradLimits);
-  const float* u = side != 0 ? winograd_filter(d, filter, conv, side) : nullptr;
+  const float* prepared = side != 0 ? prepared_for(w, conv) : nullptr;
+  const float* u = side == 0 ? nullptr : prepared != nullptr ? prepared : winograd_filter(d, filter, conv, side);
   ck_parallel_for((conv.batch + per - 1) / per, [&](size_t t) {
     const size_t n0 = t * per, n = std::min(conv.batch, n0 + per) - n0;
     float* mid = conv_y ? conv_y + n0 * mid_image : ck_scratch(CK_SCRATCH_FUSED, n * mid_image);
@@ -784,7 +846,7 @@ void ck_conv2d_maxpool_fwd(float* y, const float* x, const float* filter, const 
     if (u != nullptr)
       ck_winograd_fwd(d, mid, x + n0 * in_image, u, c, side, ep);
     else
-      ck_conv2d_fwd(mid, x + n0 * in_image, filter, c, ep);
+      ck_conv2d_fwd(mid, x + n0 * in_image, filter, c, ep, w);
     ck_maxpool2d_fwd(y + n0 * out_image, mid, p);
   });
 }

@@ -244,10 +244,26 @@ const float** row_pointers(const ck_gemm_args& g, const KBlock& kb, size_t ic, s
   return ptrs;
 }
 
-// One k block of rows [ic, ic+mc) x columns jc + [jr0, jr1) of c, against the packed B block pb (which starts
-// at column jc): packs the A block into this thread's scratch (or points at it in place) and runs the
-// microkernels. The epilogue (bias, activation) goes with the last k block; earlier blocks accumulate.
-void macro_kernel(const ck_dispatch& d, const ck_gemm_args& g, const float* pb, size_t jc, size_t jr0, size_t jr1,
+// Where a k block's B micropanels are: the first (for the block's first column) and the floats from one to the next.
+struct BPanels {
+  const float* first;
+  size_t stride;
+};
+
+// Whether g brings its B in micropanels of this tile's width (ck_gemm_args::b_panels) for columns from jc on.
+bool given_panels(const ck_gemm_config& cfg, const ck_gemm_args& g, size_t jc) {
+  return g.b_panels != nullptr && g.b_panels_nr == cfg.nr && !g.trans_b && jc % cfg.nr == 0;
+}
+
+// g's own micropanels of k block kb from column jc (a multiple of NR) on.
+BPanels panels_of(const ck_gemm_config& cfg, const ck_gemm_args& g, size_t jc, const KBlock& kb) {
+  return {g.b_panels + (jc / cfg.nr * g.k + kb.p0) * cfg.nr, g.k * cfg.nr};
+}
+
+// One k block of rows [ic, ic+mc) x columns jc + [jr0, jr1) of c, against B's micropanels from column jc on:
+// packs the A block into this thread's scratch (or points at it in place) and runs the microkernels. The
+// epilogue (bias, activation) goes with the last k block; earlier blocks accumulate.
+void macro_kernel(const ck_dispatch& d, const ck_gemm_args& g, const BPanels& pb, size_t jc, size_t jr0, size_t jr1,
                   size_t ic, size_t mc, const KBlock& kb) {
   const ck_gemm_config& cfg = d.gemm;
   const size_t MR = cfg.mr, NR = cfg.nr, kc = kb.kc;
@@ -265,7 +281,7 @@ void macro_kernel(const ck_dispatch& d, const ck_gemm_args& g, const float* pb, 
   const ck_f32_vunary_fn post_act = ck_act_in_ukernel(act) ? nullptr : d.unary[act];
   for (size_t jr = jr0; jr < jr1; jr += NR) {
     const size_t nr = std::min(NR, jr1 - jr);
-    const float* b = pb + jr * kc;
+    const float* b = pb.first + jr / NR * pb.stride;
     ck_gemm_params p = ck_epilogue_params(kb.last ? g.ep : nullptr, g.c, jc + jr);
     p.accumulate = kb.p0 > 0 || g.accumulate;
     for (size_t ir = 0; ir < mc; ir += MR) {
@@ -316,23 +332,31 @@ void pack_b_resident(float* pb, const ck_gemm_config& cfg, const ck_gemm_args& g
   });
 }
 
-// Rows [ic, ic+mc) x columns [jc, jc+n) through every k block, against a resident packed B.
+// Rows [ic, ic+mc) x columns [jc, jc+n) through every k block, against a resident packed B (pb, or g's own
+// micropanels).
 void row_block_resident(const ck_dispatch& d, const ck_gemm_args& g, const float* pb, size_t jc, size_t n, size_t ic,
                         size_t mc) {
   const size_t width = round_up(n, d.gemm.nr);
-  for_each_kc(d.gemm, g, [&](const KBlock& kb) { macro_kernel(d, g, pb + kb.p0 * width, jc, 0, n, ic, mc, kb); });
+  for_each_kc(d.gemm, g, [&](const KBlock& kb) {
+    const BPanels b =
+        given_panels(d.gemm, g, jc) ? panels_of(d.gemm, g, jc, kb) : BPanels{pb + kb.p0 * width, kb.kc * d.gemm.nr};
+    macro_kernel(d, g, b, jc, 0, n, ic, mc, kb);
+  });
 }
 
 // Rows [m0, m1) x columns [n0, n1) of c with B packed a (KC x NC) block at a time into this thread's scratch.
 void block_streamed(const ck_dispatch& d, const ck_gemm_args& g, size_t m0, size_t m1, size_t n0, size_t n1) {
   const ck_gemm_config& cfg = d.gemm;
-  float* pb = ck_scratch(CK_SCRATCH_PACK_B,
-                         round_up(std::min(cfg.nc, n1 - n0), cfg.nr) * std::max<size_t>(1, std::min(cfg.kc, g.k)));
+  const bool given = given_panels(cfg, g, n0);
+  float* pb = given ? nullptr
+                    : ck_scratch(CK_SCRATCH_PACK_B, round_up(std::min(cfg.nc, n1 - n0), cfg.nr) *
+                                                        std::max<size_t>(1, std::min(cfg.kc, g.k)));
   for (size_t jc = n0; jc < n1; jc += cfg.nc) {
     const size_t nc = std::min(cfg.nc, n1 - jc);
     for_each_kc(cfg, g, [&](const KBlock& kb) {
-      pack_b(pb, g, kb.p0, kb.kc, jc, nc, cfg.nr);
-      for (size_t ic = m0; ic < m1; ic += cfg.mc) macro_kernel(d, g, pb, jc, 0, nc, ic, std::min(cfg.mc, m1 - ic), kb);
+      if (!given) pack_b(pb, g, kb.p0, kb.kc, jc, nc, cfg.nr);
+      const BPanels b = given ? panels_of(cfg, g, jc, kb) : BPanels{pb, kb.kc * cfg.nr};
+      for (size_t ic = m0; ic < m1; ic += cfg.mc) macro_kernel(d, g, b, jc, 0, nc, ic, std::min(cfg.mc, m1 - ic), kb);
     });
   }
 }
@@ -348,8 +372,11 @@ void ck_gemm_block(const ck_dispatch& d, const ck_gemm_args& args, size_t m0, si
   const ck_gemm_args g = in_place(cfg, args, matrix_rows);
   if (b_resident(cfg, g, n1 - n0)) {
     const ck_dispatch dr = resident(d);
-    float* pb = ck_scratch(CK_SCRATCH_PACK_B, round_up(n1 - n0, cfg.nr) * std::max<size_t>(g.k, 1));
-    pack_b_resident(pb, dr.gemm, g, n0, n1 - n0, 0, (n1 - n0 + cfg.nr - 1) / cfg.nr);
+    float* pb = nullptr;
+    if (!given_panels(cfg, g, n0)) {
+      pb = ck_scratch(CK_SCRATCH_PACK_B, round_up(n1 - n0, cfg.nr) * std::max<size_t>(g.k, 1));
+      pack_b_resident(pb, dr.gemm, g, n0, n1 - n0, 0, (n1 - n0 + cfg.nr - 1) / cfg.nr);
+    }
     const size_t mc = resident_mc(cfg, n1 - n0);
     for (size_t ic = m0; ic < m1; ic += mc) row_block_resident(dr, g, pb, n0, n1 - n0, ic, std::min(mc, m1 - ic));
     return;
@@ -430,10 +457,13 @@ void ck_gemm_parallel(const ck_dispatch& d, const ck_gemm_args& args) {
   if (b_resident(cfg, g, g.n)) {
     const ck_dispatch dr = resident(d);
     const size_t panels = (g.n + cfg.nr - 1) / cfg.nr, pack_chunk = (panels + target - 1) / target;
-    float* pb = ck_scratch(CK_SCRATCH_PACK_B, panels * cfg.nr * std::max<size_t>(g.k, 1));
-    ck_parallel_for((panels + pack_chunk - 1) / pack_chunk, [&](size_t t) {
-      pack_b_resident(pb, dr.gemm, g, 0, g.n, t * pack_chunk, std::min(panels, (t + 1) * pack_chunk));
-    });
+    float* pb = nullptr;
+    if (!given_panels(cfg, g, 0)) {
+      pb = ck_scratch(CK_SCRATCH_PACK_B, panels * cfg.nr * std::max<size_t>(g.k, 1));
+      ck_parallel_for((panels + pack_chunk - 1) / pack_chunk, [&](size_t t) {
+        pack_b_resident(pb, dr.gemm, g, 0, g.n, t * pack_chunk, std::min(panels, (t + 1) * pack_chunk));
+      });
+    }
     const size_t mb = std::min(resident_mc(cfg, g.n), round_up((g.m + target - 1) / target, cfg.mr));
     ck_parallel_for((g.m + mb - 1) / mb, [&](size_t t) {
       row_block_resident(dr, g, pb, 0, g.n, t * mb, std::min(mb, g.m - t * mb));
@@ -455,8 +485,10 @@ void ck_gemm_parallel(const ck_dispatch& d, const ck_gemm_args& args) {
   }
   const size_t mb = std::min(cfg.mc, round_up((g.m + target - 1) / target, cfg.mr));
   const size_t m_blocks = (g.m + mb - 1) / mb;
-  float* pb = ck_scratch(CK_SCRATCH_PACK_B,
-                         round_up(std::min(cfg.nc, g.n), cfg.nr) * std::max<size_t>(1, std::min(cfg.kc, g.k)));
+  const bool given = given_panels(cfg, g, 0);
+  float* pb = given ? nullptr
+                    : ck_scratch(CK_SCRATCH_PACK_B,
+                                 round_up(std::min(cfg.nc, g.n), cfg.nr) * std::max<size_t>(1, std::min(cfg.kc, g.k)));
   for (size_t jc = 0; jc < g.n; jc += cfg.nc) {
     const size_t nc = std::min(cfg.nc, g.n - jc);
     const size_t panels = (nc + cfg.nr - 1) / cfg.nr;
@@ -466,13 +498,16 @@ void ck_gemm_parallel(const ck_dispatch& d, const ck_gemm_args& args) {
     const size_t pack_tasks = std::min(panels, target);
     const size_t pack_chunk = (panels + pack_tasks - 1) / pack_tasks;
     for_each_kc(cfg, g, [&](const KBlock& kb) {
-      ck_parallel_for((panels + pack_chunk - 1) / pack_chunk, [&](size_t t) {
-        const size_t p0 = t * pack_chunk, p1 = std::min(panels, p0 + pack_chunk);
-        pack_b(pb + p0 * cfg.nr * kb.kc, g, kb.p0, kb.kc, jc + p0 * cfg.nr, std::min(nc, p1 * cfg.nr) - p0 * cfg.nr, cfg.nr);
-      });
+      if (!given)
+        ck_parallel_for((panels + pack_chunk - 1) / pack_chunk, [&](size_t t) {
+          const size_t p0 = t * pack_chunk, p1 = std::min(panels, p0 + pack_chunk);
+          pack_b(pb + p0 * cfg.nr * kb.kc, g, kb.p0, kb.kc, jc + p0 * cfg.nr, std::min(nc, p1 * cfg.nr) - p0 * cfg.nr,
+                 cfg.nr);
+        });
+      const BPanels b = given ? panels_of(cfg, g, jc, kb) : BPanels{pb, kb.kc * cfg.nr};
       ck_parallel_for(m_blocks * n_chunks, [&](size_t t) {
         const size_t ic = (t / n_chunks) * mb, jr0 = (t % n_chunks) * chunk * cfg.nr;
-        macro_kernel(d, g, pb, jc, jr0, std::min(nc, jr0 + chunk * cfg.nr), ic, std::min(mb, g.m - ic), kb);
+        macro_kernel(d, g, b, jc, jr0, std::min(nc, jr0 + chunk * cfg.nr), ic, std::min(mb, g.m - ic), kb);
       });
     });
   }
@@ -489,8 +524,36 @@ ck_dispatch ck_gemm_long_k(const ck_dispatch& d, size_t m, size_t k) {
   return r;
 }
 
+size_t ck_gemm_b_panels_nr(const ck_dispatch& d, size_t n) {
+  return n <= d.gemm_narrow.nr ? d.gemm_narrow.nr : d.gemm.nr;
+}
+
+void ck_gemm_pack_b_panels(float* dst, const float* b, size_t ldb, size_t k, size_t n, size_t nr) {
+  ck_gemm_args g{};
+  g.b = b;
+  g.ldb = ldb;
+  const size_t panels = (n + nr - 1) / nr;
+  ck_parallel_for(panels, [&](size_t q) { pack_b(dst + q * nr * k, g, 0, k, q * nr, std::min(nr, n - q * nr), nr); });
+}
+
 void ck_gemm(float* c, size_t ldc, const float* a, size_t lda, bool trans_a, const float* b, size_t ldb,
-             bool trans_b, size_t m, size_t n, size_t k, bool accumulate, const ck_epilogue* ep) {
-  ck_gemm_parallel(ck_gemm_long_k(ck_kernels(), m, k),
-                   {c, ldc, a, lda, trans_a, b, ldb, trans_b, m, n, k, accumulate, ep});
+             bool trans_b, size_t m, size_t n, size_t k, bool accumulate, const ck_epilogue* ep,
+             const ck_prepared_weights* w) {
+  const ck_dispatch d = ck_gemm_long_k(ck_kernels(), m, k);
+  ck_gemm_args g{c, ldc, a, lda, trans_a, b, ldb, trans_b, m, n, k, accumulate, ep};
+  if (w != nullptr && w->data != nullptr && w->form == ck_matmul_weights_form(k, n, trans_b)) {
+    g.b_panels = w->data;
+    g.b_panels_nr = w->form.param;
+  }
+  ck_gemm_parallel(d, g);
+}
+
+ck_weights_form ck_matmul_weights_form(size_t k, size_t n, bool trans_b) {
+  if (trans_b || k == 0 || n == 0) return {};
+  const size_t nr = ck_gemm_b_panels_nr(ck_kernels(), n);
+  return {CK_WEIGHTS_GEMM_PANELS, ck_isa_current(), nr, 0, k, n, (n + nr - 1) / nr * nr * k};
+}
+
+void ck_matmul_prepare_weights(const ck_weights_form& form, float* dst, const float* b, size_t k, size_t n) {
+  if (form.kind == CK_WEIGHTS_GEMM_PANELS) ck_gemm_pack_b_panels(dst, b, n, k, n, form.param);
 }

@@ -35,7 +35,17 @@ struct ck_gemm_args {
   bool accumulate;         // c += a.b (then ep must be null) instead of c = a.b
   const ck_epilogue* ep;  // scale and bias indexed by the column of c, residual laid out like c; may be null
   const ck_gemm_a_rows* a_rows = nullptr;  // when set, A comes from it and a/lda/trans_a are unused
+  // B (not transposed) already in whole-k micropanels of b_panels_nr columns (ck_gemm_pack_b_panels), or null.
+  // Used where the product's tile is that wide; b stays the source for products that read B in place.
+  const float* b_panels = nullptr;
+  size_t b_panels_nr = 0;
 };
+
+// The micropanel width of the tile a product of n columns packs its B for (the narrow tile up to its width).
+size_t ck_gemm_b_panels_nr(const ck_dispatch& d, size_t n);
+// b (k,n) [ldb] -> ceil(n/nr) micropanels of k rows of nr (k-major, zero past n): any k block of a panel is a
+// micropanel the microkernel reads in place.
+void ck_gemm_pack_b_panels(float* dst, const float* b, size_t ldb, size_t k, size_t n, size_t nr);
 
 // Whether the microkernels apply act at their store (the others run over the stored tile afterwards).
 bool ck_act_in_ukernel(ck_act act);

@@ -127,6 +127,24 @@ void check(const ck_conv2d_info& s, uint32_t seed) {
                         "): " + ck_describe_mismatch(y_affine, affine_want, bad));
   CK_CHECK(ck_same_for_thread_counts(fwd_affine), name(s) + " forward with scale and residual: 1 and 2 threads differ");
 
+  // the filter prepared once, as an inference session holds it: the same bits
+  const ck_weights_form form = ck_conv2d_weights_form(s);
+  if (form.kind != CK_WEIGHTS_NONE) {
+    std::vector<float> prepared(form.length, NAN);
+    ck_conv2d_prepare_weights(form, prepared.data(), f.data(), s);
+    const ck_prepared_weights w{form, prepared.data()};
+    const auto fwd_prepared = [&] {
+      std::vector<float> out(dy.size(), NAN);
+      const ck_epilogue ep{bias.data(), act, 1.0f, col_scale.data(), residual.data()};
+      ck_conv2d_fwd(out.data(), x.data(), f.data(), s, &ep, &w);
+      return out;
+    };
+    const std::vector<float> y_prepared = fwd_prepared();
+    CK_CHECK(std::memcmp(y_prepared.data(), y_affine.data(), y_affine.size() * sizeof(float)) == 0 &&
+                 ck_same_for_thread_counts(fwd_prepared),
+             name(s) + " forward with the filter prepared differs");
+  }
+
   const auto bwd_input = [&] {
     std::vector<float> dx(x.size(), NAN);
     ck_conv2d_bwd_input(dx.data(), dy.data(), f.data(), s);
@@ -502,6 +520,15 @@ CK_TEST(conv2d_maxpool_fused) {
       CK_CHECK(std::memcmp(got.data(), want.data(), want.size() * sizeof(float)) == 0,
                name(s) + ": fused convolution + max pooling differs from the two ops");
       CK_CHECK(ck_same_for_thread_counts(fused), name(s) + " fused with pooling: 1 and 2 threads differ");
+      const ck_weights_form form = ck_conv2d_weights_form(s);
+      if (form.kind != CK_WEIGHTS_NONE) {
+        std::vector<float> prepared(form.length, NAN), y(want.size(), NAN);
+        ck_conv2d_prepare_weights(form, prepared.data(), f.data(), s);
+        const ck_prepared_weights w{form, prepared.data()};
+        ck_conv2d_maxpool_fwd(y.data(), x.data(), f.data(), s, &ep, p, nullptr, &w);
+        CK_CHECK(std::memcmp(y.data(), want.data(), want.size() * sizeof(float)) == 0,
+                 name(s) + ": fused convolution + max pooling with the filter prepared differs");
+      }
       // keeping the convolution's output (training): both outputs the two ops' bits
       std::vector<float> y(want.size(), NAN), conv_y(mid.size(), NAN);
       ck_conv2d_maxpool_fwd(y.data(), x.data(), f.data(), s, &ep, p, conv_y.data());

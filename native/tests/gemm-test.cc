@@ -2,6 +2,7 @@
 // driver, against a double-precision triple loop, on shapes at and around MR, NR, KC, MC and NC.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <string>
 
 #include "runtime/gemm.h"
@@ -78,19 +79,35 @@ void check_shape(const ck_dispatch& base, const Variant* v, const Shape& s, uint
   const bool fused = !s.accumulate && (s.bias || s.act != CK_ACT_LINEAR || s.scale || s.residual);
   const ck_gemm_args g{nullptr, ldc, a.data(), lda, s.ta, b.data(), ldb, s.tb, s.m, s.n, s.k, s.accumulate,
                        fused ? &ep : nullptr};
-  const auto run = [&] {
+  // B as prepared weights (whole-k micropanels of the tile the product takes), where it is not transposed
+  std::vector<float> panels;
+  const size_t nr = v != nullptr ? v->cfg.nr : ck_gemm_b_panels_nr(d, s.n);
+  if (!s.tb) {
+    panels.resize((s.n + nr - 1) / nr * nr * s.k);
+    ck_gemm_pack_b_panels(panels.data(), b.data(), ldb, s.k, s.n, nr);
+  }
+  const auto run_with = [&](bool prepared) {
     std::vector<float> c = c0;
     ck_gemm_args gg = g;
     gg.c = c.data();
+    if (prepared) gg.b_panels = panels.data(), gg.b_panels_nr = nr;
     ck_gemm_parallel(d, gg);
     return c;
   };
+  const auto run = [&] { return run_with(false); };
   const std::vector<float> got = run();
   // Sums are float32 in blocks of KC: allow a few ulps of the absolute-product sum.
   const long bad = ck_first_mismatch(got, want, 1e-6, 1e-5 * std::sqrt(double(s.k) + 1), scale);
   const std::string what = describe(v ? v->name : ck_isa_name(d.isa), s);
   CK_CHECK(bad < 0, what + ": " + ck_describe_mismatch(got, want, bad));
   CK_CHECK(ck_same_for_thread_counts(run), what + ": 1 and 2 threads differ");
+  if (!s.tb) {
+    // the same k blocks and microkernel calls: the same bits
+    const std::vector<float> prepared = run_with(true);
+    CK_CHECK(std::memcmp(prepared.data(), got.data(), got.size() * sizeof(float)) == 0 &&
+                 ck_same_for_thread_counts([&] { return run_with(true); }),
+             what + ": prepared B panels give other values");
+  }
 }
 
 }  // namespace

@@ -50,10 +50,44 @@ struct ck_pool2d_info {
   size_t stride_h, stride_w, pad_top, pad_bottom, pad_left, pad_right;
 };
 
+// Weights prepared once for the forward passes of a layer whose weights stay fixed (an inference session's): in
+// the form the op's algorithm reads them, for the current ISA, so no call repacks or transforms them. A form
+// is a value: an op uses prepared weights only when their form is the one it would make itself, and reads the
+// weights as given otherwise.
+enum ck_weights_kind : int {
+  CK_WEIGHTS_NONE = 0,     // the op reads its weights as they are
+  CK_WEIGHTS_GEMM_PANELS,  // B (K,N) as the GEMM tile's micropanels; param: their width
+  CK_WEIGHTS_WINOGRAD,     // a convolution filter's Winograd transform; param: the output block's side
+};
+
+struct ck_weights_form {
+  ck_weights_kind kind = CK_WEIGHTS_NONE;
+  int isa = 0;
+  size_t param = 0;
+  size_t kernel = 0;        // a convolution's kernel side (Winograd), else 0
+  size_t rows = 0, cols = 0;  // the weights as a matrix: b's (K,N); a filter's (KH*KW*C/G, OC)
+  size_t length = 0;        // floats
+  bool operator==(const ck_weights_form& o) const {
+    return kind == o.kind && isa == o.isa && param == o.param && kernel == o.kernel && rows == o.rows &&
+           cols == o.cols && length == o.length;
+  }
+};
+
+struct ck_prepared_weights {
+  ck_weights_form form;
+  const float* data;  // form.length floats
+};
+
 // a (M,K) [lda] or, if trans_a, (K,M); b (K,N) [ldb] or, if trans_b, (N,K) -> c (M,N) [ldc].
 // c = the epilogue of a.b, or c += a.b when accumulate (then ep must be null). Uses the thread pool.
+// w: b prepared (ck_matmul_prepare_weights, ldb == N), or null.
 void ck_gemm(float* c, size_t ldc, const float* a, size_t lda, bool trans_a, const float* b, size_t ldb,
-             bool trans_b, size_t m, size_t n, size_t k, bool accumulate, const ck_epilogue* ep);
+             bool trans_b, size_t m, size_t n, size_t k, bool accumulate, const ck_epilogue* ep,
+             const ck_prepared_weights* w = nullptr);
+// The form ck_gemm reads a b of (k,n) in when prepared (kind none when transposed).
+ck_weights_form ck_matmul_weights_form(size_t k, size_t n, bool trans_b);
+// b (k,n) -> dst (form.length floats) in that form.
+void ck_matmul_prepare_weights(const ck_weights_form& form, float* dst, const float* b, size_t k, size_t n);
 
 // x (rows,C) + bias (C) -> y (rows,C)
 void ck_bias_add(float* y, const float* x, const float* bias, size_t rows, size_t channels);
@@ -61,7 +95,15 @@ void ck_bias_add(float* y, const float* x, const float* bias, size_t rows, size_
 void ck_bias_grad(float* dbias, const float* dy, size_t rows, size_t channels);
 
 // x (N,H,W,C), filter (KH,KW,C/G,OC) -> y (N,OH,OW,OC), then the epilogue
-void ck_conv2d_fwd(float* y, const float* x, const float* filter, const ck_conv2d_info& info, const ck_epilogue* ep);
+// w: the filter prepared for info (ck_conv2d_prepare_weights), or null.
+void ck_conv2d_fwd(float* y, const float* x, const float* filter, const ck_conv2d_info& info, const ck_epilogue* ep,
+                   const ck_prepared_weights* w = nullptr);
+// The form ck_conv2d_fwd (and ck_conv2d_maxpool_fwd) read a prepared filter for info in (kind none: the
+// algorithm info takes reads the filter as it is).
+ck_weights_form ck_conv2d_weights_form(const ck_conv2d_info& info);
+// filter -> dst (form.length floats) in that form.
+void ck_conv2d_prepare_weights(const ck_weights_form& form, float* dst, const float* filter,
+                               const ck_conv2d_info& info);
 // dy (N,OH,OW,OC), filter (KH,KW,C/G,OC) -> dx (N,H,W,C)
 void ck_conv2d_bwd_input(float* dx, const float* dy, const float* filter, const ck_conv2d_info& info);
 // x (N,H,W,C), dy (N,OH,OW,OC) -> dfilter (KH,KW,C/G,OC)
@@ -73,7 +115,8 @@ void ck_conv2d_bwd_filter(float* dfilter, const float* x, const float* dy, const
 // With conv_y, the convolution's output is written there too (training keeps it for the backward pass), each
 // task's part still pooled from cache. ep has no residual.
 void ck_conv2d_maxpool_fwd(float* y, const float* x, const float* filter, const ck_conv2d_info& conv,
-                           const ck_epilogue* ep, const ck_pool2d_info& pool, float* conv_y = nullptr);
+                           const ck_epilogue* ep, const ck_pool2d_info& pool, float* conv_y = nullptr,
+                           const ck_prepared_weights* w = nullptr);
 
 // x (N,H,W,C) -> y (N,OH,OW,C); the first maximum in row-major window order wins, padding never does.
 // A window with no in-bounds cell yields 0.
