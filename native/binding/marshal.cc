@@ -4,6 +4,8 @@
 #include <cstring>
 #include <new>
 
+#include "convkit/isa.h"
+
 void Args::type_error(const std::string& msg) const {
   throw Napi::TypeError::New(env(), std::string(op_) + ": " + msg);
 }
@@ -207,4 +209,58 @@ void Args::expect_disjoint(const F32& a, const char* a_name, const F32& b, const
   const auto end = [&](const F32& v) { return begin(v) + v.length * sizeof(float); };
   if (a.data != nullptr && b.data != nullptr && begin(a) < end(b) && begin(b) < end(a))
     range_error(std::string(a_name) + " must not share memory with " + b_name);
+}
+
+namespace {
+
+constexpr uint32_t kWeightsMagic = 0x636b7770;  // "ckwp"
+
+void form_words(const ck_weights_form& f, uint32_t (&w)[kWeightsHeader]) {
+  for (uint32_t& v : w) v = 0;
+  w[0] = kWeightsMagic;
+  w[1] = uint32_t(f.kind);
+  w[2] = uint32_t(f.isa);
+  w[3] = uint32_t(f.param);
+  w[4] = uint32_t(f.kernel);
+  size_t i = 5;
+  for (size_t v : {f.rows, f.cols, f.length}) {
+    w[i++] = uint32_t(v);
+    w[i++] = uint32_t(uint64_t(v) >> 32);
+  }
+}
+
+std::string form_key(const ck_weights_form& f) {
+  const char* kind = f.kind == CK_WEIGHTS_GEMM_PANELS ? "gemm" : "winograd";
+  return std::string(kind) + ":" + ck_isa_name(static_cast<ck_isa>(f.isa)) + ":" + std::to_string(f.param) +
+         (f.kernel ? "x" + std::to_string(f.kernel) : "") + ":" + std::to_string(f.rows) + "x" + std::to_string(f.cols);
+}
+
+}  // namespace
+
+void write_weights_header(float* dst, const ck_weights_form& form) {
+  uint32_t w[kWeightsHeader];
+  form_words(form, w);
+  std::memcpy(dst, w, sizeof(w));
+}
+
+Napi::Value weights_form_value(Napi::Env env, const ck_weights_form& form) {
+  if (form.kind == CK_WEIGHTS_NONE) return env.Null();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("key", form_key(form));
+  o.Set("length", double(kWeightsHeader + form.length));
+  return o;
+}
+
+ck_prepared_weights prepared_weights(const Args& args, size_t i, const ck_weights_form& form) {
+  const F32 a = args.f32_or_null(i, "prepared");
+  if (a.data == nullptr) return {form, nullptr};
+  if (form.kind == CK_WEIGHTS_NONE)
+    args.range_error("prepared weights were given, but this shape's algorithm reads none");
+  uint32_t want[kWeightsHeader], got[kWeightsHeader];
+  form_words(form, want);
+  if (a.length >= kWeightsHeader) std::memcpy(got, a.data, sizeof(got));
+  if (a.length != kWeightsHeader + form.length || std::memcmp(want, got, sizeof(want)) != 0)
+    args.range_error("prepared weights must be in the form " + form_key(form) + " (" +
+                     std::to_string(kWeightsHeader + form.length) + " floats); these were prepared for another");
+  return {form, a.data + kWeightsHeader};
 }

@@ -118,6 +118,18 @@ Napi::Value run_native(const Args& args, Fn fn) {
   return args.env().Undefined();
 }
 
+// Prepared weights (ck_weights_form) as JavaScript holds them: a Float32Array of kWeightsHeader floats naming the
+// form (so a buffer made for another form, ISA or shape is refused, not misread), then form.length floats.
+constexpr size_t kWeightsHeader = 16;
+// The header for form, into dst[0, kWeightsHeader).
+void write_weights_header(float* dst, const ck_weights_form& form);
+// { key, length } of a form (length with the header), or null for kind none: what the TypeScript layer caches
+// prepared weights by and allocates for them.
+Napi::Value weights_form_value(Napi::Env env, const ck_weights_form& form);
+// Argument i: weights prepared in `form`, or null/undefined ({form, nullptr}). A RangeError when the op's shape
+// takes no prepared weights or the array was prepared in another form.
+ck_prepared_weights prepared_weights(const Args& args, size_t i, const ck_weights_form& form);
+
 // A checked Pool2DInfo (src/backend/types.ts) and the element counts of its x and y (ops-pool.cc).
 struct PoolSizes {
   ck_pool2d_info s;

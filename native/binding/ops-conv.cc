@@ -85,7 +85,8 @@ struct ConvForward {
   bool fused() const { return bias.data != nullptr || scale.data != nullptr || residual.data != nullptr || act != CK_ACT_LINEAR; }
 };
 
-// conv2d(x, filter, y, info, bias|null, activation, alpha, scale|null, residual|null)
+// conv2d(x, filter, y, info, bias|null, activation, alpha, scale|null, residual|null, prepared|null); prepared: the
+// filter from prepareConv2dWeights for this info
 Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   const Args args(info, "conv2d");
   ConvForward c(args);
@@ -95,16 +96,17 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   args.expect_length(y, "y", c.z.y, "batch*outH*outW*outC");
   if (c.residual.data != nullptr) args.expect_length(c.residual, "residual", c.z.y, "batch*outH*outW*outC");
   args.expect_disjoint(c.residual, "residual", y, "y");
+  const ck_prepared_weights w = prepared_weights(args, 9, ck_conv2d_weights_form(c.z.s));
   const ck_epilogue ep = c.epilogue();
   const bool fused = c.fused();
   return run_native(args, [=, x = c.x, filter = c.filter, s = c.z.s] {
-    ck_conv2d_fwd(y.data, x.data, filter.data, s, fused ? &ep : nullptr);
+    ck_conv2d_fwd(y.data, x.data, filter.data, s, fused ? &ep : nullptr, w.data != nullptr ? &w : nullptr);
   });
 }
 
-// conv2dMaxPool(x, filter, y, info, bias|null, activation, alpha, poolInfo, convY|null, scale|null): conv2d (no
-// residual), then maxPool2d of its output (poolInfo's batch, inH, inW, channels must be the convolution's batch,
-// outH, outW, outC) into y; with convY, the convolution's output into it as well.
+// conv2dMaxPool(x, filter, y, info, bias|null, activation, alpha, poolInfo, convY|null, scale|null, prepared|null):
+// conv2d (no residual), then maxPool2d of its output (poolInfo's batch, inH, inW, channels must be the
+// convolution's batch, outH, outW, outC) into y; with convY, the convolution's output into it as well.
 Napi::Value Conv2dMaxPool(const Napi::CallbackInfo& info) {
   const Args args(info, "conv2dMaxPool");
   ConvForward c(args);
@@ -122,10 +124,36 @@ Napi::Value Conv2dMaxPool(const Napi::CallbackInfo& info) {
   const F32 y = args.f32_out(2, "y"), conv_y = args.f32_out_or_null(8, "convY");
   args.expect_length(y, "y", pz.y, "batch*poolInfo.outH*poolInfo.outW*outC");
   if (conv_y.data != nullptr) args.expect_length(conv_y, "convY", c.z.y, "batch*outH*outW*outC");
+  const ck_prepared_weights w = prepared_weights(args, 10, ck_conv2d_weights_form(c.z.s));
   const ck_epilogue ep = c.epilogue();
   const bool fused = c.fused();
   return run_native(args, [=, x = c.x, filter = c.filter, s = c.z.s, p = pz.s] {
-    ck_conv2d_maxpool_fwd(y.data, x.data, filter.data, s, fused ? &ep : nullptr, p, conv_y.data);
+    ck_conv2d_maxpool_fwd(y.data, x.data, filter.data, s, fused ? &ep : nullptr, p, conv_y.data,
+                          w.data != nullptr ? &w : nullptr);
+  });
+}
+
+// conv2dWeightsForm(info) -> { key, length } of the form conv2d and conv2dMaxPool read a prepared filter for info
+// in, or null (its algorithm reads the filter as it is).
+Napi::Value Conv2dWeightsForm(const Napi::CallbackInfo& info) {
+  const Args args(info, "conv2dWeightsForm");
+  return weights_form_value(args.env(), ck_conv2d_weights_form(read_conv_info(args, 0).s));
+}
+
+// prepareConv2dWeights(filter, info, dst): the filter -> dst in the form conv2dWeightsForm(info) names.
+Napi::Value PrepareConv2dWeights(const Napi::CallbackInfo& info) {
+  const Args args(info, "prepareConv2dWeights");
+  const ConvSizes z = read_conv_info(args, 1);
+  const ck_weights_form form = ck_conv2d_weights_form(z.s);
+  if (form.kind == CK_WEIGHTS_NONE)
+    args.range_error("this info's algorithm reads its filter as it is: nothing to prepare");
+  const F32 filter = args.f32(0, "filter"), dst = args.f32_out(2, "dst");
+  args.expect_length(filter, "filter", z.filter, "kH*kW*(inC/groups)*outC");
+  args.expect_length(dst, "dst", kWeightsHeader + form.length, "conv2dWeightsForm(info).length");
+  args.expect_disjoint(filter, "filter", dst, "dst");
+  return run_native(args, [=, s = z.s] {
+    write_weights_header(dst.data, form);
+    ck_conv2d_prepare_weights(form, dst.data + kWeightsHeader, filter.data, s);
   });
 }
 
@@ -156,6 +184,9 @@ Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
 void ck_register_conv_ops(Napi::Env env, Napi::Object exports) {
   ck_export_op(env, exports, "conv2d", Conv2d);
   ck_export_op(env, exports, "conv2dMaxPool", Conv2dMaxPool);
+  // no ...Async twins: they prepare weights once, on the calling thread
+  exports.Set("conv2dWeightsForm", Napi::Function::New(env, Conv2dWeightsForm, "conv2dWeightsForm"));
+  exports.Set("prepareConv2dWeights", Napi::Function::New(env, PrepareConv2dWeights, "prepareConv2dWeights"));
   ck_export_op(env, exports, "conv2dBackwardInput", Conv2dBackwardInput);
   ck_export_op(env, exports, "conv2dBackwardFilter", Conv2dBackwardFilter);
 }

@@ -3,8 +3,9 @@
 
 namespace {
 
-// matmul(a, b, y, m, k, n, transposeA, transposeB, bias|null, activation, alpha, scale|null, residual|null)
-// a (M,K) or (K,M), b (K,N) or (N,K) -> y (M,N) = act(a.b * scale + bias + residual)
+// matmul(a, b, y, m, k, n, transposeA, transposeB, bias|null, activation, alpha, scale|null, residual|null,
+// prepared|null): a (M,K) or (K,M), b (K,N) or (N,K) -> y (M,N) = act(a.b * scale + bias + residual); prepared:
+// b from prepareMatmulWeights.
 Napi::Value Matmul(const Napi::CallbackInfo& info) {
   const Args args(info, "matmul");
   const size_t m = args.dim(3, "m", 1), k = args.dim(4, "k", 1), n = args.dim(5, "n", 1);
@@ -13,6 +14,7 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   const float alpha = float(args.number(10, "alpha"));
   const F32 a = args.f32(0, "a"), b = args.f32(1, "b"), y = args.f32_out(2, "y"), bias = args.f32_or_null(8, "bias");
   const F32 scale = args.f32_or_null(11, "scale"), residual = args.f32_or_null(12, "residual");
+  const ck_prepared_weights w = prepared_weights(args, 13, ck_matmul_weights_form(k, n, tb));
   args.expect_length(a, "a", args.product({m, k}, "m*k"), "m*k");
   args.expect_length(b, "b", args.product({k, n}, "k*n"), "k*n");
   args.expect_length(y, "y", args.product({m, n}, "m*n"), "m*n");
@@ -22,7 +24,32 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   args.expect_disjoint(residual, "residual", y, "y");
   const ck_epilogue ep{bias.data, act, alpha, scale.data, residual.data};
   const bool fused = bias.data != nullptr || scale.data != nullptr || residual.data != nullptr || act != CK_ACT_LINEAR;
-  return run_native(args, [=] { ck_gemm(y.data, n, a.data, ta ? m : k, ta, b.data, tb ? k : n, tb, m, n, k, false, fused ? &ep : nullptr); });
+  return run_native(args, [=] {
+    ck_gemm(y.data, n, a.data, ta ? m : k, ta, b.data, tb ? k : n, tb, m, n, k, false, fused ? &ep : nullptr,
+            w.data != nullptr ? &w : nullptr);
+  });
+}
+
+// matmulWeightsForm(k, n, transposeB) -> { key, length } of the form matmul reads a prepared b in, or null.
+Napi::Value MatmulWeightsForm(const Napi::CallbackInfo& info) {
+  const Args args(info, "matmulWeightsForm");
+  const size_t k = args.dim(0, "k", 1), n = args.dim(1, "n", 1);
+  return weights_form_value(args.env(), ck_matmul_weights_form(k, n, args.boolean(2, "transposeB")));
+}
+
+// prepareMatmulWeights(b, k, n, dst): b (K,N) -> dst in the form matmulWeightsForm(k, n, false) names.
+Napi::Value PrepareMatmulWeights(const Napi::CallbackInfo& info) {
+  const Args args(info, "prepareMatmulWeights");
+  const size_t k = args.dim(1, "k", 1), n = args.dim(2, "n", 1);
+  const ck_weights_form form = ck_matmul_weights_form(k, n, false);
+  const F32 b = args.f32(0, "b"), dst = args.f32_out(3, "dst");
+  args.expect_length(b, "b", args.product({k, n}, "k*n"), "k*n");
+  args.expect_length(dst, "dst", kWeightsHeader + form.length, "matmulWeightsForm(k, n).length");
+  args.expect_disjoint(b, "b", dst, "dst");
+  return run_native(args, [=] {
+    write_weights_header(dst.data, form);
+    ck_matmul_prepare_weights(form, dst.data + kWeightsHeader, b.data, k, n);
+  });
 }
 
 // biasAdd(x, bias, y): x (rows,C) + bias (C) -> y (rows,C), C = bias.length
@@ -52,6 +79,9 @@ Napi::Value BiasGrad(const Napi::CallbackInfo& info) {
 
 void ck_register_matmul_ops(Napi::Env env, Napi::Object exports) {
   ck_export_op(env, exports, "matmul", Matmul);
+  // no ...Async twins: they prepare weights once, on the calling thread
+  exports.Set("matmulWeightsForm", Napi::Function::New(env, MatmulWeightsForm, "matmulWeightsForm"));
+  exports.Set("prepareMatmulWeights", Napi::Function::New(env, PrepareMatmulWeights, "prepareMatmulWeights"));
   ck_export_op(env, exports, "biasAdd", BiasAdd);
   ck_export_op(env, exports, "biasGrad", BiasGrad);
 }

@@ -29,10 +29,23 @@ const mm = (a: NativeAddon, over: Partial<Record<'a' | 'b' | 'y' | 'bias', unkno
 const cv = (a: NativeAddon, info: unknown, x = f32(150), filter = f32(108), y = f32(200), bias: unknown = null, act = 'relu') =>
   (a.conv2d as (...args: unknown[]) => void)(x, filter, y, info, bias, act, 0);
 
+// the same as a 1x1 convolution: its forward is a GEMM that takes a prepared filter
+const pointwise: Conv2DInfo = { ...conv, kH: 1, kW: 1, padTop: 0, padBottom: 0, padLeft: 0, padRight: 0 };
+
 // conv's 2x5x5x4 output pooled 2x2, stride 2 -> 2x2x2x4
 const convPool: Pool2DInfo = { ...pool, batch: 2, inH: 5, inW: 5, channels: 4 };
 const cvp = (a: NativeAddon, poolInfo: unknown, y = f32(32), convY: unknown = null) =>
   (a.conv2dMaxPool as (...args: unknown[]) => void)(f32(150), f32(108), y, conv, null, 'relu', 0, poolInfo, convY);
+
+// b (k, n) prepared for matmul
+const preparedMatrix = (a: NativeAddon, k: number, n: number) => {
+  const p = f32(a.matmulWeightsForm(k, n, false)!.length);
+  a.prepareMatmulWeights(f32(k * n), k, n, p);
+  return p;
+};
+// the 2x3 . 3x4 product with `weights` as b's prepared form
+const prepared = (a: NativeAddon, weights: Float32Array, transposeB = false) =>
+  (a.matmul as (...args: unknown[]) => void)(f32(6), f32(12), f32(8), 2, 3, 4, false, transposeB, null, 'linear', 0, null, null, weights);
 
 const os = (a: NativeAddon, rule: string, g: unknown = f32(5), s0: unknown = null, s1: unknown = null, lr: unknown = 0.1) =>
   (a.optimizerStep as (...args: unknown[]) => void)(rule, f32(5), g, s0, s1, lr, 1, 0, 0, false, 0.9, 0.999, 0.9, 1e-7, true, 0, 0, 0);
@@ -64,6 +77,21 @@ const cases: Case[] = [
   ['conv2d: outH inconsistent with the geometry', (a) => cv(a, { ...conv, outH: 6 }), RangeError, /info.outH must be 5/],
   ['conv2d: zero stride', (a) => cv(a, { ...conv, strideW: 0 }), RangeError, /info.strideW must be an integer in \[1/],
   ['conv2d: negative padding', (a) => cv(a, { ...conv, padLeft: -1 }), RangeError, /info.padLeft/],
+
+  ['matmulWeightsForm: negative k', (a) => a.matmulWeightsForm(-1, 4, false), RangeError, /matmulWeightsForm: k must be an integer/],
+  ['matmulWeightsForm: transposeB not boolean', (a) => a.matmulWeightsForm(3, 4, 1 as unknown as boolean), TypeError, /transposeB must be a boolean/],
+  ['prepareMatmulWeights: dst too short', (a) => a.prepareMatmulWeights(f32(12), 3, 4, f32(20)), RangeError, /dst must have \d+ elements/],
+  ['prepareMatmulWeights: b too short', (a) => a.prepareMatmulWeights(f32(11), 3, 4, f32(a.matmulWeightsForm(3, 4, false)!.length)), RangeError, /b must have 12 elements/],
+  ['matmul: prepared weights of the wrong length', (a) => prepared(a, f32(a.matmulWeightsForm(3, 4, false)!.length + 1)), RangeError, /matmul: prepared weights must be in the form gemm:/],
+  ['matmul: prepared weights never prepared (no header)', (a) => prepared(a, f32(a.matmulWeightsForm(3, 4, false)!.length)), RangeError, /prepared for another/],
+  ['matmul: prepared weights for another shape', (a) => prepared(a, preparedMatrix(a, 3, 5)), RangeError, /prepared weights must be in the form/],
+  ['matmul: prepared weights with a transposed b', (a) => prepared(a, preparedMatrix(a, 3, 4), true), RangeError, /reads none/],
+  ['conv2dWeightsForm: info inconsistent', (a) => a.conv2dWeightsForm({ ...conv, outH: 6 }), RangeError, /info.outH must be 5/],
+  ['prepareConv2dWeights: a depthwise filter (read as it is)', (a) => a.prepareConv2dWeights(f32(27), { ...conv, outC: 3, groups: 3 }, f32(64)), RangeError, /nothing to prepare/],
+  ['prepareConv2dWeights: filter too short', (a) => a.prepareConv2dWeights(f32(11), pointwise, f32(a.conv2dWeightsForm(pointwise)!.length)), RangeError, /filter must have 12 elements/],
+  ['conv2d: prepared weights for another info', (a) => (a.conv2d as (...args: unknown[]) => void)(f32(150), f32(12), f32(200), pointwise, null, 'relu', 0, null, null, preparedMatrix(a, 3, 5)), RangeError, /conv2d: prepared weights must be in the form gemm:.*3x4/],
+  ['conv2d: prepared weights where the algorithm reads none', (a) => (a.conv2d as (...args: unknown[]) => void)(f32(150), f32(108), f32(200), conv, null, 'relu', 0, null, null, preparedMatrix(a, 27, 4)), RangeError, /conv2d: prepared weights were given, but this shape's algorithm reads none/],
+  ['conv2dMaxPool: prepared weights of the wrong length', (a) => (a.conv2dMaxPool as (...args: unknown[]) => void)(f32(150), f32(12), f32(32), pointwise, null, 'relu', 0, convPool, null, null, f32(5)), RangeError, /conv2dMaxPool: prepared weights must be in the form/],
   ['conv2d: fractional padding', (a) => cv(a, { ...conv, padTop: 0.5 }), RangeError, /info.padTop/],
   ['conv2d: groups not dividing channels', (a) => cv(a, { ...conv, groups: 2 }), RangeError, /info.groups 2 must divide/],
   ['conv2d: kernel larger than the padded input', (a) => cv(a, { ...conv, kH: 9, outH: 1 }), RangeError, /larger than the padded input/],
