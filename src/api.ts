@@ -17,6 +17,7 @@ export * as initializers from './initializers/index.js';
 export { Sequential, sequential } from './model/sequential.js';
 export type { SequentialOptions } from './model/sequential.js';
 export { Model, model } from './model/model.js';
+export type { InferenceSession } from './model/session.js';
 export type { ForwardOptions, ModelArgs, ModelConfig, ModelInputs, ModelTargets, NodeRef } from './model/model.js';
 export type { CompileArgs, FitOptions, History, InferenceOptions, SyncInferenceOptions, TrainingConfig } from './model/training.js';
 export { input } from './layers/input-layer.js';

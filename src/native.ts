@@ -52,6 +52,15 @@ export interface NativeInfo {
 }
 
 /**
+ * A form of prepared weights (ck_weights_form): `key` names it (its kind, ISA and layout), `length` is the
+ * Float32Array it takes (a header naming the form, then the weights).
+ */
+export interface WeightsForm {
+  key: string;
+  length: number;
+}
+
+/**
  * The addon's exports (native/binding/). Outputs are preallocated Float32Arrays passed in; every size is
  * re-checked natively and a mismatch throws a RangeError (wrong value) or TypeError (wrong kind) naming the field.
  * Shapes: `[N, H, W, C]` arrays for the global pools.
@@ -71,14 +80,24 @@ interface NativeSyncOps {
 
   matmul(a: Float32Array, b: Float32Array, y: Float32Array, m: number, k: number, n: number, transposeA: boolean,
     transposeB: boolean, bias: Float32Array | null, activation: NativeActivation, alpha: number, scale?: Float32Array | null,
-    residual?: Float32Array | null): void;
+    residual?: Float32Array | null, prepared?: Float32Array | null): void;
+  /** The form matmul reads a prepared b of (k, n) in ({ key, length }), or null (it reads b as it is). */
+  matmulWeightsForm(k: number, n: number, transposeB: boolean): WeightsForm | null;
+  /** b (k, n) -> prepared, of matmulWeightsForm(k, n, false).length floats. Runs on the calling thread. */
+  prepareMatmulWeights(b: Float32Array, k: number, n: number, prepared: Float32Array): void;
   biasAdd(x: Float32Array, bias: Float32Array, y: Float32Array): void;
   biasGrad(dy: Float32Array, dbias: Float32Array): void;
 
   conv2d(x: Float32Array, filter: Float32Array, y: Float32Array, info: Conv2DInfo, bias: Float32Array | null,
-    activation: NativeActivation, alpha: number, scale?: Float32Array | null, residual?: Float32Array | null): void;
+    activation: NativeActivation, alpha: number, scale?: Float32Array | null, residual?: Float32Array | null,
+    prepared?: Float32Array | null): void;
   conv2dMaxPool(x: Float32Array, filter: Float32Array, y: Float32Array, info: Conv2DInfo, bias: Float32Array | null,
-    activation: NativeActivation, alpha: number, poolInfo: Pool2DInfo, convY?: Float32Array | null, scale?: Float32Array | null): void;
+    activation: NativeActivation, alpha: number, poolInfo: Pool2DInfo, convY?: Float32Array | null, scale?: Float32Array | null,
+    prepared?: Float32Array | null): void;
+  /** The form conv2d and conv2dMaxPool read a prepared filter for info in, or null (they read it as it is). */
+  conv2dWeightsForm(info: Conv2DInfo): WeightsForm | null;
+  /** filter -> prepared, of conv2dWeightsForm(info).length floats. Runs on the calling thread. */
+  prepareConv2dWeights(filter: Float32Array, info: Conv2DInfo, prepared: Float32Array): void;
   conv2dBackwardInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, info: Conv2DInfo): void;
   conv2dBackwardFilter(x: Float32Array, dy: Float32Array, dfilter: Float32Array, info: Conv2DInfo): void;
 
@@ -206,7 +225,15 @@ export function nativeInfo(): NativeInfo {
  * @throws ConvkitError when the addon cannot be loaded; RangeError for an unknown name.
  */
 export function setNativeIsa(name: NativeIsa): NativeIsa {
+  isaSwitches++;
   return addonOrThrow().setIsa(name);
+}
+
+let isaSwitches = 0;
+
+/** How many times setNativeIsa has switched kernels: what weights prepared for one ISA are cached under. */
+export function nativeIsaSwitches(): number {
+  return isaSwitches;
 }
 
 /**

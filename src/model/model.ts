@@ -24,6 +24,7 @@ import { saveTfjsModel } from '../io/tfjs.js';
 import { exportOnnx } from '../io/onnx.js';
 import type { Loss } from '../losses/index.js';
 import type { Labels } from '../losses/labels.js';
+import { inferenceSession, type InferenceSession } from './session.js';
 import * as training from './training.js';
 import type { CompileArgs, Compiled, FitOptions, History, InferenceOptions, SyncInferenceOptions, TrainingConfig } from './training.js';
 
@@ -425,6 +426,16 @@ export class Model<Out extends Tensor | Tensor[] = Tensor | Tensor[]> {
     const one = this.asBatch(x);
     const out = this.single(this.runSync((run) => training.predictProgram(this, run, 'predictSync', one?.x ?? x, opts)));
     return one ? this.unbatch(out) : out;
+  }
+
+  /**
+   * A copy of this model frozen for inference, whose weights the native kernels prepare once instead of on every
+   * call (model/session.ts): the same outputs, bit for bit. Later changes to this model do not reach it.
+   * @example const session = model.inferenceSession(); const probs = await session.predict(xTest)
+   * @throws ConvkitError when the model cannot be rebuilt from its config (a layer class convkit does not know).
+   */
+  inferenceSession(): InferenceSession<Out> {
+    return inferenceSession(this);
   }
 
   /** The layers' configs and how they connect: everything but weights needed to rebuild the model. */
