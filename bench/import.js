@@ -117,6 +117,11 @@ export async function benchImport({ threadCounts, contenders = true }) {
         if (!(diff <= AGREE)) throw new Error(`import bench: onnxruntime differs from convkit by ${diff}`);
         const paired = await timePairedAsync(infer, () => session.run(x));
         table.push(['onnxruntime (convkit\'s ONNX export)', fmt(BATCH / paired.b, 0), `${fmt(paired.ratio, 2)}x`]);
+        // convkit's inference session (weights prepared once, as onnxruntime's are) against the same
+        const frozen = model.inferenceSession();
+        if (maxRelDiff(ours, (await frozen.predict(x)).data) !== 0) throw new Error('import bench: the inference session differs from the model');
+        const pairedFrozen = await timePairedAsync(async () => void (await frozen.predict(x)), () => session.run(x));
+        table.push(['onnxruntime, against convkit\'s inference session', fmt(BATCH / pairedFrozen.b, 0), `${fmt(pairedFrozen.ratio, 2)}x`]);
       }
     }
     printTable(`The imported model's inference at batch ${BATCH}, ${maxT} threads (images/s; convkit's speed over each)`, ['runtime', 'images/s', 'convkit vs it'], table);

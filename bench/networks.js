@@ -1,7 +1,8 @@
 // Whole networks: training images/s (batch 64) and inference images/s (batch 256) of the demo LeNet-5, the
 // TensorFlow tutorial CNN and ResNet-20 (a graph: residual adds, batch norm), the memory a training step's
-// plan holds, and the same networks with the same weights in tfjs (CPU, WASM), PyTorch and onnxruntime-node,
-// each verified against convkit's outputs before anything is timed.
+// plan holds, and the same networks with the same weights in tfjs (CPU, WASM), PyTorch and onnxruntime-node
+// (against the model's predict and against an inference session's), each verified against convkit's outputs
+// before anything is timed.
 import { convkit, useThreads } from './lib/convkit.js';
 import { describeGraph, forwardFlops, maxRelDiff } from './lib/graph.js';
 import { fmt, pct, printTable, timeMedianAsync, timePairedAsync } from './lib/harness.js';
@@ -132,6 +133,14 @@ export async function benchNetworks({ threadCounts, peaks, contenders = true }) 
         agree(`${name}: onnxruntime predictions`, await session.run(x4), refOut);
         const paired = await timePairedAsync(infer, () => session.run(xInfer), { settleMs: 50, warmMs: 10 });
         Object.assign(r, { ortInfer: INFER_BATCH / paired.b, inferVsOrt: paired.ratio });
+        // convkit's own session, its weights prepared once as onnxruntime's are
+        const frozen = model.inferenceSession();
+        agree(`${name}: inference session predictions`, (await frozen.predict(x4)).data, refOut);
+        const inferFrozen = async () => {
+          await frozen.predict(xInfer, { batchSize: INFER_BATCH });
+        };
+        const pairedFrozen = await timePairedAsync(inferFrozen, () => session.run(xInfer), { settleMs: 50, warmMs: 10 });
+        Object.assign(r, { sessionVsOrt: pairedFrozen.ratio });
       }
     }
     rows.push(r);
@@ -146,11 +155,11 @@ export async function benchNetworks({ threadCounts, peaks, contenders = true }) 
     const x = (v) => (v ? `${fmt(v, 2)}x` : '-');
     printTable(
       `Whole networks against contenders at ${T} threads, images/s. "vs" columns are convkit's speed over theirs: for PyTorch and onnxruntime the median of per-pair ratios, convkit and the peer alternating call by call; for tfjs, ratios of medians (convkit's from the table above)`,
-      ['network', 'tfjs-wasm infer', 'tfjs-cpu train', 'tfjs-cpu infer', 'infer vs wasm', 'train vs tf-cpu', 'PyTorch train', 'train vs torch', 'PyTorch infer', 'infer vs torch', 'ort infer', 'infer vs ort'],
+      ['network', 'tfjs-wasm infer', 'tfjs-cpu train', 'tfjs-cpu infer', 'infer vs wasm', 'train vs tf-cpu', 'PyTorch train', 'train vs torch', 'PyTorch infer', 'infer vs torch', 'ort infer', 'infer vs ort', 'session vs ort'],
       rows.map((r) => [
         r.name, fmt(r['tf-wasm-infer'], 0), fmt(r['tf-cpu-train'], 0), fmt(r['tf-cpu-infer'], 0),
         x(r['tf-wasm-infer'] && r[`infer${T}`] / r['tf-wasm-infer']), x(r['tf-cpu-train'] && r[`train${T}`] / r['tf-cpu-train']),
-        fmt(r.torchTrain, 0), x(r.trainVsTorch), fmt(r.torchInfer, 0), x(r.inferVsTorch), fmt(r.ortInfer, 0), x(r.inferVsOrt),
+        fmt(r.torchTrain, 0), x(r.trainVsTorch), fmt(r.torchInfer, 0), x(r.inferVsTorch), fmt(r.ortInfer, 0), x(r.inferVsOrt), x(r.sessionVsOrt),
       ]),
     );
     const torch = rows.find((r) => r.torch)?.torch;
