@@ -122,7 +122,9 @@ async function main(): Promise<void> {
     return;
   }
   const port = Number(arg('port', '8080'));
-  const server = createInferenceServer(model, { maxBatchSize: Number(arg('max-batch', '64')), maxDelayMs: Number(arg('max-delay-ms', '2')) });
+  // the model's weights never change here: a session prepares them once (its loss says whether outputs are logits)
+  const session = Object.assign(model.inferenceSession(), { loss: model.loss });
+  const server = createInferenceServer(session, { maxBatchSize: Number(arg('max-batch', '64')), maxDelayMs: Number(arg('max-delay-ms', '2')) });
   server.listen(port, '127.0.0.1', () => console.log(`convkit inference server on http://127.0.0.1:${port} (backend ${getBackend()})`));
   const stop = () => server.close(() => void server.closeBatcher());
   process.on('SIGINT', stop);
