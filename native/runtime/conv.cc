@@ -737,17 +737,9 @@ Forward forward_route(const ck_dispatch& d, const ck_conv2d_info& s, size_t* sid
   return Forward::kLowered;
 }
 
-// w's data when it is in the form s's forward reads (ck_conv2d_weights_form), else null.
-const float* prepared_for(const ck_prepared_weights* w, const ck_conv2d_info& s) {
-  return w != nullptr && w->data != nullptr && w->form == ck_conv2d_weights_form(s) ? w->data : nullptr;
-}
-
-}  // namespace
-
-ck_weights_form ck_conv2d_weights_form(const ck_conv2d_info& s) {
-  const ck_dispatch& d = ck_kernels();
-  size_t side = 0;
-  switch (forward_route(d, s, &side)) {
+// The form a forward by `route` reads a prepared filter in.
+ck_weights_form form_of(const ck_dispatch& d, const ck_conv2d_info& s, Forward route, size_t side) {
+  switch (route) {
     case Forward::kPointwise:
       return ck_matmul_weights_form(s.in_c, s.out_c, false);
     case Forward::kWinograd:
@@ -761,6 +753,21 @@ ck_weights_form ck_conv2d_weights_form(const ck_conv2d_info& s) {
   }
 }
 
+// w's data when it is in the form a forward of s by `route` reads, else null.
+const float* prepared_for(const ck_prepared_weights* w, const ck_dispatch& d, const ck_conv2d_info& s, Forward route,
+                          size_t side) {
+  return w != nullptr && w->data != nullptr && w->form == form_of(d, s, route, side) ? w->data : nullptr;
+}
+
+}  // namespace
+
+ck_weights_form ck_conv2d_weights_form(const ck_conv2d_info& s) {
+  const ck_dispatch& d = ck_kernels();
+  size_t side = 0;
+  const Forward route = forward_route(d, s, &side);
+  return form_of(d, s, route, side);
+}
+
 void ck_conv2d_prepare_weights(const ck_weights_form& form, float* dst, const float* filter,
                                const ck_conv2d_info& s) {
   if (form.kind == CK_WEIGHTS_WINOGRAD) ck_winograd_transform_filter(ck_kernels(), dst, filter, s, form.param, false);
@@ -772,9 +779,10 @@ void ck_conv2d_fwd(float* y, const float* x, const float* filter, const ck_conv2
                    const ck_prepared_weights* w) {
   const ck_dispatch& d = ck_kernels();
   const Geometry geo = geometry(s);
-  const float* prepared = prepared_for(w, s);
   size_t side = 0;
-  switch (forward_route(d, s, &side)) {
+  const Forward route = forward_route(d, s, &side);
+  const float* prepared = prepared_for(w, d, s, route, side);
+  switch (route) {
     case Forward::kNothing:
       return;
     case Forward::kDepthwise:
@@ -835,7 +843,7 @@ void ck_conv2d_maxpool_fwd(float* y, const float* x, const float* filter, const 
   // once: the ops in turn would choose it and give the same bits.
   const ck_dispatch& d = ck_kernels();
   const size_t side = winograd_side(conv, kWinogradLimits);
-  const float* prepared = side != 0 ? prepared_for(w, conv) : nullptr;
+  const float* prepared = side != 0 ? prepared_for(w, d, conv, Forward::kWinograd, side) : nullptr;
   const float* u = side == 0 ? nullptr : prepared != nullptr ? prepared : winograd_filter(d, filter, conv, side);
   ck_parallel_for((conv.batch + per - 1) / per, [&](size_t t) {
     const size_t n0 = t * per, n = std::min(conv.batch, n0 + per) - n0;
