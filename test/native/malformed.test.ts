@@ -90,7 +90,7 @@ const cases: Case[] = [
   ['prepareConv2dWeights: a depthwise filter (read as it is)', (a) => a.prepareConv2dWeights(f32(27), { ...conv, outC: 3, groups: 3 }, f32(64)), RangeError, /nothing to prepare/],
   ['prepareConv2dWeights: filter too short', (a) => a.prepareConv2dWeights(f32(11), pointwise, f32(a.conv2dWeightsForm(pointwise)!.length)), RangeError, /filter must have 12 elements/],
   ['conv2d: prepared weights for another info', (a) => (a.conv2d as (...args: unknown[]) => void)(f32(150), f32(12), f32(200), pointwise, null, 'relu', 0, null, null, preparedMatrix(a, 3, 5)), RangeError, /conv2d: prepared weights must be in the form gemm:.*3x4/],
-  ['conv2d: prepared weights where the algorithm reads none', (a) => (a.conv2d as (...args: unknown[]) => void)(f32(150), f32(108), f32(200), conv, null, 'relu', 0, null, null, preparedMatrix(a, 27, 4)), RangeError, /conv2d: prepared weights were given, but this shape's algorithm reads none/],
+  ['conv2d: prepared weights for a depthwise filter (read as it is)', (a) => (a.conv2d as (...args: unknown[]) => void)(f32(150), f32(27), f32(150), { ...conv, outC: 3, groups: 3 }, null, 'relu', 0, null, null, preparedMatrix(a, 9, 3)), RangeError, /conv2d: prepared weights were given, but this shape's algorithm reads none/],
   ['conv2dMaxPool: prepared weights of the wrong length', (a) => (a.conv2dMaxPool as (...args: unknown[]) => void)(f32(150), f32(12), f32(32), pointwise, null, 'relu', 0, convPool, null, null, f32(5)), RangeError, /conv2dMaxPool: prepared weights must be in the form/],
   ['conv2d: fractional padding', (a) => cv(a, { ...conv, padTop: 0.5 }), RangeError, /info.padTop/],
   ['conv2d: groups not dividing channels', (a) => cv(a, { ...conv, groups: 2 }), RangeError, /info.groups 2 must divide/],
