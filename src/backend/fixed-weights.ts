@@ -22,14 +22,15 @@ export function holdFixed(w: Tensor): void {
 }
 
 /**
- * w prepared for an op of this geometry, in the form `form()` names, made by `fill` the first time (in a
- * SharedArrayBuffer, so an async kernel reads it in place); null when w is not held fixed or the op reads its
- * weights as they are. `form` is asked once per geometry and ISA.
+ * w prepared for an op of this geometry (a key naming the op's shape, made only for held weights), in the form
+ * `form()` names, made by `fill` the first time (in a SharedArrayBuffer, so an async kernel reads it in place);
+ * null when w is not held fixed or the op reads its weights as they are. `form` is asked once per geometry and
+ * ISA.
  */
-export function fixedWeights(w: Tensor, geometry: string, form: () => WeightsForm | null, fill: (dst: Float32Array) => void): Float32Array | null {
+export function fixedWeights(w: Tensor, geometry: () => string, form: () => WeightsForm | null, fill: (dst: Float32Array) => void): Float32Array | null {
   const prepared = held.get(w);
   if (!prepared) return null;
-  const at = `${nativeIsaSwitches()}:${geometry}`;
+  const at = `${nativeIsaSwitches()}:${geometry()}`;
   let weights = prepared.byGeometry.get(at);
   if (weights === undefined) {
     const f = form();

@@ -6,7 +6,8 @@ import { epilogueArgs, epilogueExtraArgs, f32 } from './check.js';
 
 /** A filter held fixed (backend/fixed-weights.ts) as info's forward reads it, prepared once; else null. */
 function fixedFilter(addon: NativeAddon, op: string, filter: Tensor, info: Conv2DInfo): Float32Array | null {
-  const geometry = `conv2d:${info.batch}:${info.inH}:${info.inW}:${info.inC}:${info.outC}:${info.kH}:${info.kW}:${info.strideH}:${info.strideW}:${info.dilH}:${info.dilW}:${info.padTop}:${info.padBottom}:${info.padLeft}:${info.padRight}:${info.groups}`;
+  const geometry = () =>
+    `conv2d:${info.batch}:${info.inH}:${info.inW}:${info.inC}:${info.outC}:${info.kH}:${info.kW}:${info.strideH}:${info.strideW}:${info.dilH}:${info.dilW}:${info.padTop}:${info.padBottom}:${info.padLeft}:${info.padRight}:${info.groups}`;
   return fixedWeights(filter, geometry, () => addon.conv2dWeightsForm(info), (dst) => addon.prepareConv2dWeights(f32(op, filter), info, dst));
 }
 

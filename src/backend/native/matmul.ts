@@ -8,7 +8,7 @@ import { epilogueArgs, epilogueExtraArgs, f32 } from './check.js';
 export function matmul(addon: NativeAddon, a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean, ep: Epilogue | undefined, out: Tensor): Tensor {
   const [m, k] = transposeA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
   const n = transposeB ? b.shape[0] : b.shape[1];
-  const prepared = fixedWeights(b, `matmul:${k}:${n}:${transposeB}`, () => addon.matmulWeightsForm(k, n, transposeB), (dst) => addon.prepareMatmulWeights(f32('matmul', b), k, n, dst));
+  const prepared = fixedWeights(b, () => `matmul:${k}:${n}:${transposeB}`, () => addon.matmulWeightsForm(k, n, transposeB), (dst) => addon.prepareMatmulWeights(f32('matmul', b), k, n, dst));
   addon.matmul(f32('matmul', a), f32('matmul', b), f32('matmul', out), m, k, n, transposeA, transposeB, ...epilogueArgs('matmul', ep), ...epilogueExtraArgs('matmul', ep), prepared);
   return out;
 }
