@@ -432,6 +432,22 @@ void gemm_transposed(const ck_dispatch& d, const ck_gemm_args& g) {
   });
 }
 
+// Rows [0, m) as blocks of whole MR-row tiles: at most max_rows rows each, at least `target` blocks where there
+// are that many tiles, and a multiple of `threads` of them where the tiles allow. Block sizes differ by one
+// tile at most, so no thread is left alone with a last block: 1152 rows as 8 blocks of 154 rows left the last
+// one half full, and one of two threads idle for half a block per k block.
+struct RowBlocks {
+  size_t m, mr, tiles, count;
+  size_t begin(size_t b) const { return b * tiles / count * mr; }
+  size_t end(size_t b) const { return std::min(m, (b + 1) * tiles / count * mr); }
+};
+
+RowBlocks row_blocks(size_t m, size_t mr, size_t max_rows, size_t target, size_t threads) {
+  const size_t tiles = (m + mr - 1) / mr, per = std::max<size_t>(1, max_rows / mr);
+  const size_t count = std::max((tiles + per - 1) / per, std::min(target, tiles));
+  return {m, mr, tiles, std::min(tiles, round_up(count, threads))};
+}
+
 }  // namespace
 
 void ck_gemm_parallel(const ck_dispatch& d, const ck_gemm_args& args) {
@@ -464,9 +480,9 @@ void ck_gemm_parallel(const ck_dispatch& d, const ck_gemm_args& args) {
         pack_b_resident(pb, dr.gemm, g, 0, g.n, t * pack_chunk, std::min(panels, (t + 1) * pack_chunk));
       });
     }
-    const size_t mb = std::min(resident_mc(cfg, g.n), round_up((g.m + target - 1) / target, cfg.mr));
-    ck_parallel_for((g.m + mb - 1) / mb, [&](size_t t) {
-      row_block_resident(dr, g, pb, 0, g.n, t * mb, std::min(mb, g.m - t * mb));
+    const RowBlocks rows = row_blocks(g.m, cfg.mr, resident_mc(cfg, g.n), target, threads);
+    ck_parallel_for(rows.count, [&](size_t t) {
+      row_block_resident(dr, g, pb, 0, g.n, rows.begin(t), rows.end(t) - rows.begin(t));
     });
     return;
   }
@@ -483,8 +499,8 @@ void ck_gemm_parallel(const ck_dispatch& d, const ck_gemm_args& args) {
     });
     return;
   }
-  const size_t mb = std::min(cfg.mc, round_up((g.m + target - 1) / target, cfg.mr));
-  const size_t m_blocks = (g.m + mb - 1) / mb;
+  const RowBlocks rows = row_blocks(g.m, cfg.mr, cfg.mc, target, threads);
+  const size_t m_blocks = rows.count;
   const bool given = given_panels(cfg, g, 0);
   float* pb = given ? nullptr
                     : ck_scratch(CK_SCRATCH_PACK_B,
@@ -506,8 +522,8 @@ void ck_gemm_parallel(const ck_dispatch& d, const ck_gemm_args& args) {
         });
       const BPanels b = given ? panels_of(cfg, g, jc, kb) : BPanels{pb, kb.kc * cfg.nr};
       ck_parallel_for(m_blocks * n_chunks, [&](size_t t) {
-        const size_t ic = (t / n_chunks) * mb, jr0 = (t % n_chunks) * chunk * cfg.nr;
-        macro_kernel(d, g, b, jc, jr0, std::min(nc, jr0 + chunk * cfg.nr), ic, std::min(mb, g.m - ic), kb);
+        const size_t block = t / n_chunks, ic = rows.begin(block), jr0 = (t % n_chunks) * chunk * cfg.nr;
+        macro_kernel(d, g, b, jc, jr0, std::min(nc, jr0 + chunk * cfg.nr), ic, rows.end(block) - ic, kb);
       });
     });
   }
