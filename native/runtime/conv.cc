@@ -790,7 +790,7 @@ void ck_conv2d_fwd(float* y, const float* x, const float* filter, const ck_conv2
     case Forward::kPointwise: {
       ck_gemm_args g{y, s.out_c, x, s.in_c, false, filter, s.out_c, false, geo.m, s.out_c, s.in_c, false, ep};
       if (prepared != nullptr) g.b_panels = prepared, g.b_panels_nr = w->form.param;
-      return ck_gemm_parallel(d, g);
+      return ck_gemm_parallel(ck_gemm_long_k(d, geo.m, s.in_c), g);
     }
     case Forward::kOneChannel:
       return conv1c_fwd(d, y, x, filter, s, ep);
