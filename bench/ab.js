@@ -7,6 +7,7 @@
 //   node bench/ab.js /tmp/before.node net:resnet conv:ResNet:fwd gemm:256x1024x3136
 //
 // Cases: net:<lenet5|tutorial|resnet> (predictSync, batch 256), train:<net> (trainOnBatchSync, batch 64),
+// model:<saved or TF.js model.json> (predictSync of the loaded model, batch 32),
 // conv:<layer>:<fwd|bwd-input|bwd-filter> (a bench/conv.js layer by a word of its name, with `out`),
 // pool:NxHxWxC (a 2x2 max pooling with `out`), gemm:MxNxK (ops.matmul with `out`). Prints each build's median time and B's speed over A's.
 import { createRequire } from 'node:module';
@@ -32,8 +33,13 @@ const model = (name) => architectures.architecture(name, { seed: 1 });
 const netInput = (name, n) => randomUniform([n, ...(name === 'resnet' ? [32, 32, 3] : [28, 28, 1])], { seed: 2 });
 
 /** A case: a function doing its work once, on tensors made here. */
-function workOf(spec) {
+async function workOf(spec) {
   const [kind, name, pass = 'fwd'] = spec.split(':');
+  if (kind === 'model') {
+    const path = spec.slice('model:'.length), m = await convkit.loadModel(path);
+    const x = randomUniform([32, ...m.inputShape], { seed: 2 });
+    return () => m.predictSync(x);
+  }
   if (kind === 'net') {
     const m = model(name), x = netInput(name, 256);
     return () => m.predictSync(x, { batchSize: 256 });
@@ -69,14 +75,14 @@ function workOf(spec) {
     const x = randomNormal([m, k], { seed: 1 }), w = randomNormal([k, n], { seed: 2 });
     return reusingOutputs(() => ops.request.matmul(x, w));
   }
-  throw new Error(`${spec}: a case is net:, train:, conv:, pool: or gemm:`);
+  throw new Error(`${spec}: a case is net:, train:, model:, conv:, pool: or gemm:`);
 }
 
 const median = (t) => [...t].sort((p, q) => p - q)[t.length >> 1];
 
 const rows = [];
 for (const spec of caseArgs) {
-  const work = workOf(spec);
+  const work = await workOf(spec);
   const once = (impl) => {
     const t0 = performance.now();
     withBackendImpl(impl, work);
