@@ -508,20 +508,25 @@ float* repeated_image(const float* x, const ck_conv2d_info& s, size_t n, size_t 
   const size_t cols = s.in_w + s.pad_left + s.pad_right, rows = s.in_h + s.pad_top + s.pad_bottom, oc = s.out_c;
   const size_t stride = cols * oc, size = rows * stride + 2 * width + 8;
   float* xr = ck_scratch(CK_SCRATCH_IM2COL, size);
-  std::fill(xr, xr + size, 0.0f);
+  // Each value is written once: the padding rows and columns with zeros, the image rows with copies.
+  std::fill(xr, xr + s.pad_top * stride, 0.0f);
   for (size_t h = 0; h < s.in_h; ++h) {
     const float* src = x + (n * s.in_h + h) * s.in_w;
-    float* dst = xr + (s.pad_top + h) * stride + s.pad_left * oc;
+    float* row = xr + (s.pad_top + h) * stride;
+    float* dst = row + s.pad_left * oc;
+    std::fill(row, dst, 0.0f);
     if (oc <= 8) {  // 8 copies of each pixel, a constant-length store, each overlapping the next pixel's
-      for (size_t w = 0; w < s.in_w; ++w)
-        for (size_t k = 0; k < 8; ++k) dst[w * oc + k] = src[w];
-      // zero again what the last pixel's copies ran into: the right padding, or the next row (written later)
-      std::fill(dst + s.in_w * oc, dst + (s.in_w - 1) * oc + 8, 0.0f);
+      for (size_t w = 0; w < s.in_w; ++w) {
+        const float v = src[w], copies[8] = {v, v, v, v, v, v, v, v};
+        std::memcpy(dst + w * oc, copies, sizeof copies);
+      }
     } else {
-      for (size_t w = 0; w < s.in_w; ++w)
-        for (size_t o = 0; o < oc; ++o) dst[w * oc + o] = src[w];
+      for (size_t w = 0; w < s.in_w; ++w) std::fill(dst + w * oc, dst + (w + 1) * oc, src[w]);
     }
+    // the right padding; what the last pixel's copies ran into past it, the next row's own stores overwrite
+    std::fill(dst + s.in_w * oc, row + stride, 0.0f);
   }
+  std::fill(xr + (s.pad_top + s.in_h) * stride, xr + size, 0.0f);
   return xr;
 }
 

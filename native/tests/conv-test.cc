@@ -231,6 +231,41 @@ CK_TEST(conv2d_against_loops) {
   });
 }
 
+// A one-channel filter gradient with few filters reads the input as vectors of several pixels; a row's last
+// vector, with fewer pixels, must not multiply the pixels past them by dy's zeros. Column out_w of every row is
+// infinite: taps (kh, 0) never read it (output column ow reads column ow + kw), so their sums stay finite and
+// equal the loops'. The taps that do read it are infinite or NaN in both.
+CK_TEST(conv2d_one_channel_filter_gradient_masks_row_ends) {
+  ck_for_each_isa([&](ck_isa isa) {
+    for (const size_t k : {size_t(3), size_t(5)})
+      for (const size_t oc : {size_t(1), size_t(3), size_t(6)}) {
+        const ck_conv2d_info s = make(2, k + 2, 2 * k + 9, 1, oc, k, k, 1, 1, 1, 1, 0, 0, 0, 0, 1);
+        std::vector<float> x = ck_random(s.batch * s.in_h * s.in_w, uint32_t(k * 10 + oc));
+        const std::vector<float> dy = ck_random(s.batch * s.out_h * s.out_w * oc, uint32_t(k * 10 + oc + 1));
+        for (size_t r = 0; r < s.batch * s.in_h; ++r) x[r * s.in_w + s.out_w] = INFINITY;
+        std::vector<float> df(k * k * oc, NAN);
+        ck_conv2d_bwd_filter(df.data(), x.data(), dy.data(), s);
+        for (size_t kh = 0; kh < k; ++kh)
+          for (size_t o = 0; o < oc; ++o) {
+            double want = 0, scale = 0;
+            for (size_t n = 0; n < s.batch; ++n)
+              for (size_t oh = 0; oh < s.out_h; ++oh)
+                for (size_t ow = 0; ow < s.out_w; ++ow) {
+                  const double p = double(x[(n * s.in_h + oh + kh) * s.in_w + ow]) *
+                                   dy[((n * s.out_h + oh) * s.out_w + ow) * oc + o];
+                  want += p;
+                  scale += std::fabs(p);
+                }
+            const float got = df[kh * k * oc + o];
+            CK_CHECK(std::isfinite(got) && std::fabs(got - want) <= 1e-5 * (scale + 1),
+                     std::string(ck_isa_name(isa)) + " k" + std::to_string(k) + " oc " + std::to_string(oc) +
+                         ": tap (" + std::to_string(kh) + ", 0) got " + std::to_string(got) + ", want " +
+                         std::to_string(want));
+          }
+      }
+  });
+}
+
 // The Winograd forward, F(2x2, 3x3), F(4x4, 3x3) and F(2x2, 5x5), against double loops, on shapes the dispatch
 // would not send it (few channels, few pixels) as well as its own: every padding from 0 to r - 1 a side, output
 // sides that cut blocks, channel counts around the vector width and the narrow and wide tiles, each epilogue.

@@ -158,6 +158,35 @@ inline void ck_f32_conv1c_grad_row(size_t out_w, size_t oc, size_t kh_n, size_t 
   }
 }
 
+// The same sums for a KH x KW filter known at compile time, all its taps' accumulators in registers: each tap's
+// input is addressed from its kernel row's pointer, where the general loop above reloads a table of tap offsets
+// and tests each tap against the pass's count. The vectors of whole pixels load xr unmasked, straight into the
+// FMA: their lanes past per * oc are never added up by the caller, and dy's are zero there. The row's last
+// vector, with fewer pixels, masks both.
+template <class V, size_t KH, size_t KW>
+inline void ck_f32_conv1c_grad_row_fixed(size_t out_w, size_t oc, const float* xr, size_t xr_stride, const float* dy,
+                                         float* sums) {
+  using reg = typename V::reg;
+  constexpr size_t W = V::width, taps = KH * KW;
+  const size_t per = W / oc, lanes = per * oc, whole = out_w / per;
+  reg acc[taps];
+#pragma GCC unroll 32
+  for (size_t t = 0; t < taps; ++t) acc[t] = V::load(sums + t * W);
+  const auto row_sums = [&](size_t v, size_t n, auto load) {
+    const reg g = V::load_partial(dy + v * lanes, n);
+#pragma GCC unroll 8
+    for (size_t kh = 0; kh < KH; ++kh) {
+      const float* src = xr + kh * xr_stride + v * lanes;
+#pragma GCC unroll 8
+      for (size_t kw = 0; kw < KW; ++kw) acc[kh * KW + kw] = V::fmadd(load(src + kw * oc, n), g, acc[kh * KW + kw]);
+    }
+  };
+  for (size_t v = 0; v < whole; ++v) row_sums(v, lanes, [](const float* q, size_t) { return V::load(q); });
+  if (whole * per < out_w) row_sums(whole, (out_w - whole * per) * oc, V::load_partial);
+#pragma GCC unroll 32
+  for (size_t t = 0; t < taps; ++t) V::store(sums + t * W, acc[t]);
+}
+
 }  // namespace
 
 // Defines the microkernel fn for vocabulary V; R pixels x NV vectors of channels in registers when there are
@@ -171,9 +200,13 @@ inline void ck_f32_conv1c_grad_row(size_t out_w, size_t oc, size_t kh_n, size_t 
       ck_f32_conv1c_row_by_columns<V, NC>(out_w, oc, kh, kw, x, x_stride, w, y, p);                                 \
   }
 
-// Defines the few-filter filter-gradient microkernel grad_fn for vocabulary V (width >= 2), T taps at a time.
+// Defines the few-filter filter-gradient microkernel grad_fn for vocabulary V (width >= 2), T taps at a time;
+// 3x3 and (where T holds them) 5x5 filters by the fixed-size row.
 #define CK_DEFINE_CONV1C_GRAD_UKERNEL(grad_fn, V, T)                                                              \
   void grad_fn(size_t out_w, size_t oc, size_t kh, size_t kw, const float* xr, size_t xr_stride, const float* dy, \
                float* sums) {                                                                                     \
+    if (T >= 25 && kh == 5 && kw == 5)                                                                            \
+      return ck_f32_conv1c_grad_row_fixed<V, 5, 5>(out_w, oc, xr, xr_stride, dy, sums);                           \
+    if (T >= 9 && kh == 3 && kw == 3) return ck_f32_conv1c_grad_row_fixed<V, 3, 3>(out_w, oc, xr, xr_stride, dy, sums); \
     ck_f32_conv1c_grad_row<V, T>(out_w, oc, kh, kw, xr, xr_stride, dy, sums);                                     \
   }
