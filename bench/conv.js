@@ -128,13 +128,17 @@ export async function benchConv({ threadCounts, peaks, contenders = true }) {
     const best = seconds[l.jobs.at(-1)];
     const bound = l.memoryBound && measureCopyBandwidth(l.bytes, maxT);
     row.push(l.memoryBound ? fmt(l.bytes / best / 1e9) : '', bound ? `${fmt(bound)} (${pct(l.bytes / best / 1e9 / bound)})` : '');
+    // The roofline: the longer of moving the bytes at the copy's rate and doing the FLOPs at the FMA peak. At the
+    // cache-resident copy rate a depthwise 3x3 layer (2.3 FLOP per byte) is bound by its FMAs, not its bytes.
+    const roofline = bound && peaks[maxT] && Math.max(l.bytes / (bound * 1e9), l.flops / (peaks[maxT] * 1e9));
+    row.push(roofline ? pct(roofline / best) : '');
     row.push(fmt(l.torch), l.vsTorchFresh ? `${fmt(l.vsTorchFresh, 2)}x` : '-', l.vsTorchOut ? `${fmt(l.vsTorchOut, 2)}x` : '-');
     for (const be of ['wasm', 'cpu']) row.push(l.tf[be] ? `${fmt(l.tf[be] / best)}x` : '-');
     return row;
   });
   printTable(
-    `conv2d (GFLOP/s, % of measured FMA peak; outputs in reused buffers, as inside a model; GB/s of compulsory traffic for memory-bound layers, and the bandwidth bound: GB/s of a copy moving the same bytes on ${maxT} threads (memcpy, half read and half written), and the layer's share of it; PyTorch ${torchVersion ?? '(not run)'} at ${maxT} threads and convkit's speed over it through the public op, median of per-pair ratios, with a fresh output each call and with out; speed-up over tfjs at all threads; tfjs-cpu timed on forward only)`,
-    ['layer / pass', ...threadCounts.flatMap((t) => [`${t}T GFLOP/s`, `${t}T %peak`]), 'GB/s', 'copy GB/s (share)', `PyTorch ${maxT}T GFLOP/s`, 'vs PyTorch', 'vs PyTorch (out)', 'vs tfjs-wasm', 'vs tfjs-cpu'],
+    `conv2d (GFLOP/s, % of measured FMA peak; outputs in reused buffers, as inside a model; GB/s of compulsory traffic for memory-bound layers, and the bandwidth bound: GB/s of a copy moving the same bytes on ${maxT} threads (memcpy, half read and half written), and the layer's share of it; its share of the roofline bound (the longer of that copy and its FLOPs at the FMA peak); PyTorch ${torchVersion ?? '(not run)'} at ${maxT} threads and convkit's speed over it through the public op, median of per-pair ratios, with a fresh output each call and with out; speed-up over tfjs at all threads; tfjs-cpu timed on forward only)`,
+    ['layer / pass', ...threadCounts.flatMap((t) => [`${t}T GFLOP/s`, `${t}T %peak`]), 'GB/s', 'copy GB/s (share)', 'roofline share', `PyTorch ${maxT}T GFLOP/s`, 'vs PyTorch', 'vs PyTorch (out)', 'vs tfjs-wasm', 'vs tfjs-cpu'],
     rows,
   );
   return rows;
