@@ -100,7 +100,7 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   const ck_epilogue ep = c.epilogue();
   const bool fused = c.fused();
   return run_native(args, [=, x = c.x, filter = c.filter, s = c.z.s] {
-    ck_conv2d_fwd(y.data, x.data, filter.data, s, fused ? &ep : nullptr, w.data != nullptr ? &w : nullptr);
+    ck_conv2d_fwd(y.data, x.data, filter.data, s, fused ? &ep : nullptr, &w);
   });
 }
 
@@ -128,8 +128,7 @@ Napi::Value Conv2dMaxPool(const Napi::CallbackInfo& info) {
   const ck_epilogue ep = c.epilogue();
   const bool fused = c.fused();
   return run_native(args, [=, x = c.x, filter = c.filter, s = c.z.s, p = pz.s] {
-    ck_conv2d_maxpool_fwd(y.data, x.data, filter.data, s, fused ? &ep : nullptr, p, conv_y.data,
-                          w.data != nullptr ? &w : nullptr);
+    ck_conv2d_maxpool_fwd(y.data, x.data, filter.data, s, fused ? &ep : nullptr, p, conv_y.data, &w);
   });
 }
 

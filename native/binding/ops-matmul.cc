@@ -25,8 +25,7 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   const ck_epilogue ep{bias.data, act, alpha, scale.data, residual.data};
   const bool fused = bias.data != nullptr || scale.data != nullptr || residual.data != nullptr || act != CK_ACT_LINEAR;
   return run_native(args, [=] {
-    ck_gemm(y.data, n, a.data, ta ? m : k, ta, b.data, tb ? k : n, tb, m, n, k, false, fused ? &ep : nullptr,
-            w.data != nullptr ? &w : nullptr);
+    ck_gemm(y.data, n, a.data, ta ? m : k, ta, b.data, tb ? k : n, tb, m, n, k, false, fused ? &ep : nullptr, &w);
   });
 }
 

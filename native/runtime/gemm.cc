@@ -500,7 +500,6 @@ void ck_gemm_parallel(const ck_dispatch& d, const ck_gemm_args& args) {
     return;
   }
   const RowBlocks rows = row_blocks(g.m, cfg.mr, cfg.mc, target, threads);
-  const size_t m_blocks = rows.count;
   const bool given = given_panels(cfg, g, 0);
   float* pb = given ? nullptr
                     : ck_scratch(CK_SCRATCH_PACK_B,
@@ -508,7 +507,7 @@ void ck_gemm_parallel(const ck_dispatch& d, const ck_gemm_args& args) {
   for (size_t jc = 0; jc < g.n; jc += cfg.nc) {
     const size_t nc = std::min(cfg.nc, g.n - jc);
     const size_t panels = (nc + cfg.nr - 1) / cfg.nr;
-    const size_t col_tasks = std::min(panels, (target + m_blocks - 1) / m_blocks);
+    const size_t col_tasks = std::min(panels, (target + rows.count - 1) / rows.count);
     const size_t chunk = (panels + col_tasks - 1) / col_tasks;  // B panels per column chunk
     const size_t n_chunks = (panels + chunk - 1) / chunk;
     const size_t pack_tasks = std::min(panels, target);
@@ -521,7 +520,7 @@ void ck_gemm_parallel(const ck_dispatch& d, const ck_gemm_args& args) {
                  cfg.nr);
         });
       const BPanels b = given ? panels_of(cfg, g, jc, kb) : BPanels{pb, kb.kc * cfg.nr};
-      ck_parallel_for(m_blocks * n_chunks, [&](size_t t) {
+      ck_parallel_for(rows.count * n_chunks, [&](size_t t) {
         const size_t block = t / n_chunks, ic = rows.begin(block), jr0 = (t % n_chunks) * chunk * cfg.nr;
         macro_kernel(d, g, b, jc, jr0, std::min(nc, jr0 + chunk * cfg.nr), ic, rows.end(block) - ic, kb);
       });

@@ -80,7 +80,7 @@ struct ck_prepared_weights {
 
 // a (M,K) [lda] or, if trans_a, (K,M); b (K,N) [ldb] or, if trans_b, (N,K) -> c (M,N) [ldc].
 // c = the epilogue of a.b, or c += a.b when accumulate (then ep must be null). Uses the thread pool.
-// w: b prepared (ck_matmul_prepare_weights, ldb == N), or null.
+// w: b prepared (ck_matmul_prepare_weights, ldb == N), or null (or with null data: none).
 void ck_gemm(float* c, size_t ldc, const float* a, size_t lda, bool trans_a, const float* b, size_t ldb,
              bool trans_b, size_t m, size_t n, size_t k, bool accumulate, const ck_epilogue* ep,
              const ck_prepared_weights* w = nullptr);
@@ -95,7 +95,7 @@ void ck_bias_add(float* y, const float* x, const float* bias, size_t rows, size_
 void ck_bias_grad(float* dbias, const float* dy, size_t rows, size_t channels);
 
 // x (N,H,W,C), filter (KH,KW,C/G,OC) -> y (N,OH,OW,OC), then the epilogue
-// w: the filter prepared for info (ck_conv2d_prepare_weights), or null.
+// w: the filter prepared for info (ck_conv2d_prepare_weights), or null (or with null data: none).
 void ck_conv2d_fwd(float* y, const float* x, const float* filter, const ck_conv2d_info& info, const ck_epilogue* ep,
                    const ck_prepared_weights* w = nullptr);
 // The form ck_conv2d_fwd (and ck_conv2d_maxpool_fwd) read a prepared filter for info in (kind none: the
