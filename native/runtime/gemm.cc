@@ -245,9 +245,13 @@ const float** row_pointers(const ck_gemm_args& g, const KBlock& kb, size_t ic, s
 }
 
 // Where a k block's B micropanels are: the first (for the block's first column) and the floats from one to the next.
+// With rows, B is read in place instead, B(kb.p0 + k, jc + j) = rows[k][j], for the columns below `whole`, and
+// `first` holds the last, partial panel packed.
 struct BPanels {
   const float* first;
   size_t stride;
+  const float* const* rows = nullptr;
+  size_t whole = 0;
 };
 
 // Whether g brings its B in micropanels of this tile's width (ck_gemm_args::b_panels) for columns from jc on.
@@ -281,7 +285,8 @@ void macro_kernel(const ck_dispatch& d, const ck_gemm_args& g, const BPanels& pb
   const ck_f32_vunary_fn post_act = ck_act_in_ukernel(act) ? nullptr : d.unary[act];
   for (size_t jr = jr0; jr < jr1; jr += NR) {
     const size_t nr = std::min(NR, jr1 - jr);
-    const float* b = pb.first + jr / NR * pb.stride;
+    const bool b_in_place = jr < pb.whole;
+    const float* b = pb.rows != nullptr ? pb.first : pb.first + jr / NR * pb.stride;
     ck_gemm_params p = ck_epilogue_params(kb.last ? g.ep : nullptr, g.c, jc + jr);
     p.accumulate = kb.p0 > 0 || g.accumulate;
     for (size_t ir = 0; ir < mc; ir += MR) {
@@ -289,6 +294,8 @@ void macro_kernel(const ck_dispatch& d, const ck_gemm_args& g, const BPanels& pb
       float* c = g.c + (ic + ir) * g.ldc + jc + jr;
       if (ptrs != nullptr)
         cfg.igemm(mr, nr, kb.tap_kc, kb.taps, ptrs + ir / MR * kb.taps * MR, b, c, g.ldc, &p);
+      else if (b_in_place)
+        cfg.bgemm(mr, nr, kc, pa + ir * kc, pb.rows, jr, c, g.ldc, &p);
       else
         cfg.ukernel(mr, nr, kc, pa + ir * kc, b, c, g.ldc, &p);
       if (kb.last && post_act != nullptr)
@@ -344,16 +351,33 @@ void row_block_resident(const ck_dispatch& d, const ck_gemm_args& g, const float
   });
 }
 
-// Rows [m0, m1) x columns [n0, n1) of c with B packed a (KC x NC) block at a time into this thread's scratch.
-void block_streamed(const ck_dispatch& d, const ck_gemm_args& g, size_t m0, size_t m1, size_t n0, size_t n1) {
+// Row pointers to B's rows [kb.p0, kb.p0 + kb.kc) from column jc on.
+const float* const* b_row_pointers(const ck_gemm_args& g, const KBlock& kb, size_t jc) {
+  const float** rows = reinterpret_cast<const float**>(ck_scratch(CK_SCRATCH_A_ROWS, 2 * std::max<size_t>(1, kb.kc)));
+  for (size_t k = 0; k < kb.kc; ++k) rows[k] = g.b + (kb.p0 + k) * g.ldb + jc;
+  return rows;
+}
+
+// Rows [m0, m1) x columns [n0, n1) of c with B packed a (KC x NC) block at a time into this thread's scratch, or,
+// with read_b_in_place and a B that allows it, read in place through row pointers (only a last, partial panel
+// packed).
+void block_streamed(const ck_dispatch& d, const ck_gemm_args& g, size_t m0, size_t m1, size_t n0, size_t n1,
+                    bool read_b_in_place = false) {
   const ck_gemm_config& cfg = d.gemm;
   const bool given = given_panels(cfg, g, n0);
+  const bool b_rows = read_b_in_place && !given && !g.trans_b && g.a_rows == nullptr;
   float* pb = given ? nullptr
                     : ck_scratch(CK_SCRATCH_PACK_B, round_up(std::min(cfg.nc, n1 - n0), cfg.nr) *
                                                         std::max<size_t>(1, std::min(cfg.kc, g.k)));
   for (size_t jc = n0; jc < n1; jc += cfg.nc) {
-    const size_t nc = std::min(cfg.nc, n1 - jc);
+    const size_t nc = std::min(cfg.nc, n1 - jc), whole = b_rows ? nc / cfg.nr * cfg.nr : 0;
     for_each_kc(cfg, g, [&](const KBlock& kb) {
+      if (b_rows) {
+        if (whole < nc) pack_b(pb, g, kb.p0, kb.kc, jc + whole, nc - whole, cfg.nr);
+        const BPanels b{pb, 0, b_row_pointers(g, kb, jc), whole};
+        for (size_t ic = m0; ic < m1; ic += cfg.mc) macro_kernel(d, g, b, jc, 0, nc, ic, std::min(cfg.mc, m1 - ic), kb);
+        return;
+      }
       if (!given) pack_b(pb, g, kb.p0, kb.kc, jc, nc, cfg.nr);
       const BPanels b = given ? panels_of(cfg, g, jc, kb) : BPanels{pb, kb.kc * cfg.nr};
       for (size_t ic = m0; ic < m1; ic += cfg.mc) macro_kernel(d, g, b, jc, 0, nc, ic, std::min(cfg.mc, m1 - ic), kb);
@@ -492,10 +516,10 @@ void ck_gemm_parallel(const ck_dispatch& d, const ck_gemm_args& args) {
     // own B panels (and its own copy of A), so B goes from memory into that core's L2 once and no k block
     // waits for every thread's share of a shared packed B. Paired A/B on 2 Zen 4 cores against the shared-B
     // scheme below: 64x1024x3136 1.17x, 256x1024x3136 1.04x, 128x1024x1024 1.14x. Two blocks per thread
-    // were slower (each packs A again).
+    // were slower (each packs A again). Each thread reads its B in place (see docs/kernels.md, "Few rows").
     const size_t chunk = (panels_n + threads - 1) / threads * cfg.nr;
     ck_parallel_for((g.n + chunk - 1) / chunk, [&](size_t t) {
-      block_streamed(d, g, 0, g.m, t * chunk, std::min(g.n, (t + 1) * chunk));
+      block_streamed(d, g, 0, g.m, t * chunk, std::min(g.n, (t + 1) * chunk), true);
     });
     return;
   }
