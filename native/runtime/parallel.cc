@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -64,11 +65,11 @@ class Pool {
       done_.store(0);
       error_ = nullptr;
       generation = ++generation_;
-      claim_.store(uint64_t(generation) << 32);
+      for (size_t t = 0; t < threads_; ++t) ranges_[t].claim.store(uint64_t(generation) << 32 | (t * n / threads_));
     }
     work_cv_.notify_all();
     t_in_task = true;
-    drain(generation, n, &fn);
+    drain(0, generation, n, &fn);
     t_in_task = false;
     // Wait for the tasks, not for the workers: one that wakes after the caller has run every task finds
     // none left and never touches this job, so a small operator does not pay for a wake-up it did not use.
@@ -82,32 +83,39 @@ class Pool {
   }
 
  private:
-  // Runs tasks of job `generation` until none is left. A task is claimed together with its job's generation
-  // (one 64-bit word), so a late worker cannot take a task of a newer job with an older job's fn.
-  void drain(uint32_t generation, size_t n, const std::function<void(size_t)>* fn) {
-    uint64_t c = claim_.load();
-    for (;;) {
-      if (uint32_t(c >> 32) != generation || (c & 0xffffffffu) >= n) return;
-      if (!claim_.compare_exchange_weak(c, c + 1)) continue;
-      try {
-        (*fn)(size_t(c & 0xffffffffu));
-      } catch (...) {
-        std::lock_guard<std::mutex> lk(mu_);
-        if (!error_) error_ = std::current_exception();
+  // Runs tasks of job `generation` until none is left: first those of its own range (thread `self` of
+  // `threads`, tasks [self * n / threads, (self + 1) * n / threads)), then what is left of the others'. A task is
+  // claimed together with its job's generation (one 64-bit word per range), so a late worker cannot take a task
+  // of a newer job with an older job's fn.
+  void drain(size_t self, uint32_t generation, size_t n, const std::function<void(size_t)>* fn) {
+    const size_t threads = threads_;
+    for (size_t r = 0; r < threads; ++r) {
+      const size_t owner = (self + r) % threads, end = (owner + 1) * n / threads;
+      Range& range = ranges_[owner];
+      uint64_t c = range.claim.load();
+      for (;;) {
+        if (uint32_t(c >> 32) != generation || (c & 0xffffffffu) >= end) break;
+        if (!range.claim.compare_exchange_weak(c, c + 1)) continue;
+        try {
+          (*fn)(size_t(c & 0xffffffffu));
+        } catch (...) {
+          std::lock_guard<std::mutex> lk(mu_);
+          if (!error_) error_ = std::current_exception();
+        }
+        if (done_.fetch_add(1) + 1 == n) {
+          std::lock_guard<std::mutex> lk(mu_);  // so the caller cannot miss the notification between check and wait
+          done_cv_.notify_one();
+        }
+        c = range.claim.load();
       }
-      if (done_.fetch_add(1) + 1 == n) {
-        std::lock_guard<std::mutex> lk(mu_);  // so the caller cannot miss the notification between check and wait
-        done_cv_.notify_one();
-      }
-      c = claim_.load();
     }
   }
 
-  void worker() {
+  void worker(size_t self) {
     t_in_task = true;
     uint32_t seen = 0;
     for (;;) {
-      ck_spin_until([&] { return uint32_t(claim_.load() >> 32) != seen; });
+      ck_spin_until([&] { return uint32_t(ranges_[self].claim.load() >> 32) != seen; });
       std::unique_lock<std::mutex> lk(mu_);
       work_cv_.wait(lk, [&] { return stop_ || generation_ != seen; });
       if (stop_) return;
@@ -115,7 +123,7 @@ class Pool {
       const std::function<void(size_t)>* fn = fn_;
       const size_t n = n_;
       lk.unlock();
-      if (fn != nullptr) drain(seen, n, fn);  // *fn stays alive while a task of this generation is unfinished
+      if (fn != nullptr) drain(self, seen, n, fn);  // *fn stays alive while a task of this generation is unfinished
     }
   }
 
@@ -125,7 +133,8 @@ class Pool {
   // A smaller pool (CONVKIT_THREADS, setThreads: several processes sharing the machine) is left to the scheduler.
   void start_workers() {
     stop_workers();
-    for (size_t i = 1; i < threads_; ++i) workers_.emplace_back([this] { worker(); });
+    ranges_.reset(new Range[threads_]);
+    for (size_t i = 1; i < threads_; ++i) workers_.emplace_back([this, i] { worker(i); });
 #if defined(__linux__)
     cpu_set_t allowed;
     if (threads_ < 2 || sched_getaffinity(0, sizeof(allowed), &allowed) != 0 || size_t(CPU_COUNT(&allowed)) != threads_) return;
@@ -165,7 +174,11 @@ class Pool {
   std::vector<std::thread> workers_;
   const std::function<void(size_t)>* fn_ = nullptr;
   size_t n_ = 0;
-  std::atomic<uint64_t> claim_{0};  // the current job's generation (high half) and next task (low half)
+  // Per thread, the current job's generation (high half) and the next task of its range (low half).
+  struct alignas(64) Range {
+    std::atomic<uint64_t> claim{0};
+  };
+  std::unique_ptr<Range[]> ranges_;
   std::atomic<size_t> done_{0};     // tasks of the current job finished
   uint32_t generation_ = 0;
   bool stop_ = false;

@@ -1,8 +1,9 @@
 // The persistent thread pool behind every operator.
 //
 // ck_parallel_for(n, fn) runs fn(0) .. fn(n-1), each exactly once, on up to ck_threads() threads (the caller
-// is one of them) and returns when all are done. Tasks are handed out dynamically, so a task must not depend
-// on which thread runs it or in which order: operators split work over disjoint outputs and keep every
+// is one of them) and returns when all are done. Each thread runs a contiguous range of the tasks first (the
+// caller the first), then helps with the others', so a task must not depend on which thread runs it or in
+// which order: operators split work over disjoint outputs, in memory order, and keep every
 // reduction inside one task, which makes results bit-identical for any thread count.
 // Calls from inside a task, or while another thread (a worker_thread) holds the pool, run serially.
 // The first exception a task throws is rethrown in the caller after all tasks finish.

@@ -64,3 +64,27 @@ CK_TEST(parallel_for_rethrows_and_recovers) {
   ck_parallel_for(4, [&](size_t) { ck_parallel_for(3, [&](size_t) { inner.fetch_add(1); }); });
   CK_CHECK(inner.load() == 12, "nested parallel_for ran " + std::to_string(inner.load()) + " inner tasks, want 12");
 }
+
+// Each thread runs its own contiguous range of a job's tasks first (the first 1/threads to the caller), so
+// consecutive ops split alike touch the data each thread last wrote; then it takes what is left of the others'.
+// With 4 tasks on 2 threads, task 0 holds the caller until another thread has started a task: that task is 2,
+// the worker's range's first, where tasks handed out in order would give it task 1.
+CK_TEST(parallel_for_runs_own_range_first) {
+  ck_set_threads(2);
+  const std::thread::id caller = std::this_thread::get_id();
+  for (int job = 0; job < 50; ++job) {
+    std::atomic<int> first_other{-1};
+    ck_parallel_for(4, [&](size_t i) {
+      if (std::this_thread::get_id() != caller) {
+        int none = -1;
+        first_other.compare_exchange_strong(none, int(i));
+      }
+      if (i != 0) return;
+      const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      while (first_other.load() < 0 && std::chrono::steady_clock::now() < until) {
+      }
+    });
+    CK_CHECK(first_other.load() == 2 || first_other.load() == -1,
+             "job " + std::to_string(job) + ": the worker started with task " + std::to_string(first_other.load()));
+  }
+}
