@@ -366,20 +366,20 @@ void block_streamed(const ck_dispatch& d, const ck_gemm_args& g, size_t m0, size
   const ck_gemm_config& cfg = d.gemm;
   const bool given = given_panels(cfg, g, n0);
   const bool b_rows = read_b_in_place && !given && !g.trans_b && g.a_rows == nullptr;
-  float* pb = given ? nullptr
-                    : ck_scratch(CK_SCRATCH_PACK_B, round_up(std::min(cfg.nc, n1 - n0), cfg.nr) *
-                                                        std::max<size_t>(1, std::min(cfg.kc, g.k)));
+  const size_t pb_cols = b_rows ? cfg.nr : round_up(std::min(cfg.nc, n1 - n0), cfg.nr);
+  float* pb = given ? nullptr : ck_scratch(CK_SCRATCH_PACK_B, pb_cols * std::max<size_t>(1, std::min(cfg.kc, g.k)));
   for (size_t jc = n0; jc < n1; jc += cfg.nc) {
     const size_t nc = std::min(cfg.nc, n1 - jc), whole = b_rows ? nc / cfg.nr * cfg.nr : 0;
     for_each_kc(cfg, g, [&](const KBlock& kb) {
+      BPanels b{pb, kb.kc * cfg.nr};
       if (b_rows) {
         if (whole < nc) pack_b(pb, g, kb.p0, kb.kc, jc + whole, nc - whole, cfg.nr);
-        const BPanels b{pb, 0, b_row_pointers(g, kb, jc), whole};
-        for (size_t ic = m0; ic < m1; ic += cfg.mc) macro_kernel(d, g, b, jc, 0, nc, ic, std::min(cfg.mc, m1 - ic), kb);
-        return;
+        b = {pb, 0, b_row_pointers(g, kb, jc), whole};
+      } else if (given) {
+        b = panels_of(cfg, g, jc, kb);
+      } else {
+        pack_b(pb, g, kb.p0, kb.kc, jc, nc, cfg.nr);
       }
-      if (!given) pack_b(pb, g, kb.p0, kb.kc, jc, nc, cfg.nr);
-      const BPanels b = given ? panels_of(cfg, g, jc, kb) : BPanels{pb, kb.kc * cfg.nr};
       for (size_t ic = m0; ic < m1; ic += cfg.mc) macro_kernel(d, g, b, jc, 0, nc, ic, std::min(cfg.mc, m1 - ic), kb);
     });
   }
