@@ -195,13 +195,20 @@ constexpr size_t kL1Ways = 8;
 
 bool aliased_rows(size_t lda) { return lda % 1024 == 0; }
 
+// Whether n columns are few enough panels to read A in place over. Packing costs about as much per A value as a
+// few NR-wide tiles compute with it, so it pays off only over many panels: more than 8, or than 16 where the
+// AVX-512 FMA is full width and the tiles compute twice as fast (ck_avx512_fma_width, probed once, at the first
+// product of 9 to 16 panels; docs/kernels.md has the measurements).
+bool few_panels(const ck_dispatch& d, size_t n) {
+  if (n <= kInPlaceMaxPanels * d.gemm.nr) return true;
+  return n <= 2 * kInPlaceMaxPanels * d.gemm.nr && d.isa == CK_ISA_AVX512 && ck_avx512_fma_width() == 512;
+}
+
 // g, reading a non-transposed a in place through row pointers when that pays (rows lives in the caller's
-// frame). Packing costs about as much per A value as a few NR-wide tiles compute with it, so it pays off only
-// over many column panels; in place, the strided rows stream from L2 a little slower than a packed panel.
-ck_gemm_args in_place(const ck_gemm_config& cfg, const ck_gemm_args& g, const MatrixRows& rows) {
+// frame); in place, the strided rows stream from L2 a little slower than a packed panel.
+ck_gemm_args in_place(const ck_dispatch& d, const ck_gemm_args& g, const MatrixRows& rows) {
   ck_gemm_args out = g;
-  if (g.a_rows == nullptr && !g.trans_a && g.n <= kInPlaceMaxPanels * cfg.nr &&
-      !(aliased_rows(g.lda) && cfg.mr > kL1Ways))
+  if (g.a_rows == nullptr && !g.trans_a && !(aliased_rows(g.lda) && d.gemm.mr > kL1Ways) && few_panels(d, g.n))
     out.a_rows = &rows;
   return out;
 }
@@ -393,7 +400,7 @@ void ck_gemm_block(const ck_dispatch& d, const ck_gemm_args& args, size_t m0, si
   if (use_narrow(d, args, n1 - n0, narrow)) return ck_gemm_block(narrow, args, m0, m1, n0, n1);
   const ck_gemm_config& cfg = d.gemm;
   const MatrixRows matrix_rows(args);
-  const ck_gemm_args g = in_place(cfg, args, matrix_rows);
+  const ck_gemm_args g = in_place(d, args, matrix_rows);
   if (b_resident(cfg, g, n1 - n0)) {
     const ck_dispatch dr = resident(d);
     float* pb = nullptr;
@@ -483,7 +490,7 @@ void ck_gemm_parallel(const ck_dispatch& d, const ck_gemm_args& args) {
   const ck_gemm_config& cfg = d.gemm;
   if (transpose_pays(cfg, args)) return gemm_transposed(d, args);
   const MatrixRows matrix_rows(args);
-  const ck_gemm_args g = in_place(cfg, args, matrix_rows);
+  const ck_gemm_args g = in_place(d, args, matrix_rows);
   const double flops = 2.0 * double(g.m) * double(g.n) * double(g.k);
   if (threads == 1 || flops < 4e6) {
     ck_gemm_block(d, g, 0, g.m, 0, g.n);

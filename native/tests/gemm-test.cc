@@ -166,9 +166,11 @@ CK_TEST(gemm_cache_block_edges) {
     // Big enough for the threaded driver: past NC with a shared packed B, and few rows (column chunks).
     check_shape(base, &v, {64, NC + NR + 1, 20, false, true, false, CK_ACT_SIGMOID, true}, 11);
     check_shape(base, &v, {2 * MR + 1, 300, 2 * KC + 7, true, false, false, CK_ACT_LINEAR, true}, 12);
-    // Few rows on 2 threads read B in place but for a last, partial panel: scale, residual and relu after the
-    // last of several k blocks, the second thread's columns ending in that panel.
-    check_shape(base, &v, {MR + 3, 5 * NR + 9, 2 * KC + 9, false, false, false, CK_ACT_RELU, true, 0, true, true}, 16);
+    // Few rows on 2 threads read B in place but for a last, partial panel (A transposed, so packed): scale,
+    // residual and relu after the last of several k blocks, the second thread's columns ending in that panel.
+    check_shape(base, &v, {MR + 3, 5 * NR + 9, 2 * KC + 9, true, false, false, CK_ACT_RELU, true, 0, true, true}, 16);
+    // 9 to 16 panels: A read in place where the AVX-512 FMA is full width, packed elsewhere.
+    check_shape(base, &v, {3 * MR + 5, 12 * NR + 5, KC + 3, false, false, false, CK_ACT_RELU, true}, 17);
     // Few rows against a large transposed B: computed as C^T = B . A^T, then transposed.
     check_shape(base, &v, {MR + 3, 1000, 300, false, true, false, CK_ACT_LINEAR, false}, 13);
     check_shape(base, &v, {2 * NR + 1, 700, 400, true, true, false, CK_ACT_LINEAR, false}, 14);
