@@ -22,7 +22,7 @@ const { cpu, gemmTile } = info;
 const kib = (b) => (b >= 1 << 20 ? `${b / (1 << 20)} MiB` : `${b / 1024} KiB`);
 console.log(`cpu: ${cpu.model} (${cpu.vendor} family ${cpu.family} model ${cpu.modelNumber}: ${cpu.microarchitecture}), L1d ${kib(cpu.l1dBytes)}, L2 ${kib(cpu.l2Bytes)}, L3 ${kib(cpu.l3Bytes)}, AVX-512 FMA width ${cpu.avx512FmaWidth || 'none'}`);
 const tile = (t) => `${t.mr}x${t.nr} KC ${t.kc} MC ${t.mc} NC ${t.nc}`;
-console.log(`gemm blocking: ${tile(gemmTile.wide)}; narrow ${tile(gemmTile.narrow)}`);
+console.log(`gemm blocking: ${tile(gemmTile.wide)}; narrow ${tile(gemmTile.narrow)}; A read in place up to ${gemmTile.inPlacePanels} column panels`);
 console.log(`direct convolution kernels: forward ${info.directConv.forward ? 'yes' : 'no'}, filter gradient ${info.directConv.gradient ? 'yes' : 'no'}`);
 const wino = (list) => list.map((w) => `F(${w.outputBlock}x${w.outputBlock}, ${w.kernel}x${w.kernel}) from ${w.minChannels} channels / ${w.minPixels} pixels`).join(', ');
 console.log(`Winograd: forward and backward-input ${wino(info.winograd.forward)}; filter gradient ${wino(info.winograd.filterGradient)}`);

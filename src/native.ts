@@ -33,8 +33,12 @@ export interface NativeInfo {
     l3Bytes: number;
     avx512FmaWidth: 0 | 256 | 512;
   };
-  /** The current ISA's GEMM microkernel tiles (rows x columns) and cache blocking (docs/kernels.md). */
-  gemmTile: Record<'wide' | 'narrow', { mr: number; nr: number; kc: number; mc: number; nc: number }>;
+  /**
+   * The current ISA's GEMM microkernel tiles (rows x columns) and cache blocking, and the most column panels over
+   * which a row-major A is read in place instead of packed: 16 where the AVX-512 FMA is full width, else 8
+   * (docs/kernels.md).
+   */
+  gemmTile: Record<'wide' | 'narrow', { mr: number; nr: number; kc: number; mc: number; nc: number }> & { inPlacePanels: 8 | 16 };
   /** Whether the current ISA has the direct convolution kernels (kernels 3 or 5 wide at stride 1; docs/kernels.md). */
   directConv: { forward: boolean; gradient: boolean };
   /**

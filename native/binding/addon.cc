@@ -10,6 +10,7 @@
 #include "convkit/isa.h"
 #include "runtime/conv-winograd.h"
 #include "runtime/dispatch.h"
+#include "runtime/gemm.h"
 #include "runtime/malloc-tuning.h"
 #include "runtime/target-flags.h"
 
@@ -47,6 +48,7 @@ Napi::Value NativeInfo(const Napi::CallbackInfo& info) {
   Napi::Object gemm = Napi::Object::New(env);
   gemm.Set("wide", tile(ck_kernels().gemm));
   gemm.Set("narrow", tile(ck_kernels().gemm_narrow));
+  gemm.Set("inPlacePanels", double(ck_gemm_in_place_panels(ck_kernels())));
   out.Set("gemmTile", gemm);
   Napi::Object direct = Napi::Object::New(env);
   direct.Set("forward", ck_kernels().dconv != nullptr);

@@ -195,13 +195,10 @@ constexpr size_t kL1Ways = 8;
 
 bool aliased_rows(size_t lda) { return lda % 1024 == 0; }
 
-// Whether n columns are few enough panels to read A in place over. Packing costs about as much per A value as a
-// few NR-wide tiles compute with it, so it pays off only over many panels: more than 8, or than 16 where the
-// AVX-512 FMA is full width and the tiles compute twice as fast (ck_avx512_fma_width, probed once, at the first
-// product of 9 to 16 panels; docs/kernels.md has the measurements).
+// Whether n columns are few enough panels to read A in place over (ck_gemm_in_place_panels); the FMA width is
+// probed only for a product past kInPlaceMaxPanels.
 bool few_panels(const ck_dispatch& d, size_t n) {
-  if (n <= kInPlaceMaxPanels * d.gemm.nr) return true;
-  return n <= 2 * kInPlaceMaxPanels * d.gemm.nr && d.isa == CK_ISA_AVX512 && ck_avx512_fma_width() == 512;
+  return n <= kInPlaceMaxPanels * d.gemm.nr || n <= ck_gemm_in_place_panels(d) * d.gemm.nr;
 }
 
 // g, reading a non-transposed a in place through row pointers when that pays (rows lives in the caller's
@@ -568,6 +565,10 @@ ck_dispatch ck_gemm_long_k(const ck_dispatch& d, size_t m, size_t k) {
   const size_t blocks = (k + cfg.kc - 1) / cfg.kc, kc = (k + blocks - 1) / blocks;  // as for_each_kc splits k
   cfg.mc = std::clamp(d.gemm.mc * d.gemm.kc / kc / cfg.mr * cfg.mr, cfg.mr, d.gemm.mc);
   return r;
+}
+
+size_t ck_gemm_in_place_panels(const ck_dispatch& d) {
+  return d.isa == CK_ISA_AVX512 && ck_avx512_fma_width() == 512 ? 2 * kInPlaceMaxPanels : kInPlaceMaxPanels;
 }
 
 size_t ck_gemm_b_panels_nr(const ck_dispatch& d, size_t n) {

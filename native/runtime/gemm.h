@@ -41,6 +41,12 @@ struct ck_gemm_args {
   size_t b_panels_nr = 0;
 };
 
+// The most column panels over which a plain row-major A is read in place rather than packed. Packing costs about
+// as much per A value as a few NR-wide tiles compute with it, so it pays off only over many panels: more than 8,
+// or than 16 where the AVX-512 FMA is full width and the tiles compute twice as fast (ck_avx512_fma_width,
+// probed once; docs/kernels.md has the measurements).
+size_t ck_gemm_in_place_panels(const ck_dispatch& d);
+
 // The micropanel width of the tile a product of n columns packs its B for (the narrow tile up to its width).
 size_t ck_gemm_b_panels_nr(const ck_dispatch& d, size_t n);
 // b (k,n) [ldb] -> ceil(n/nr) micropanels of k rows of nr (k-major, zero past n): any k block of a panel is a

@@ -67,6 +67,7 @@ describe.skipIf(!addon)(`native addon info${error ? ` (skipped: ${error.message}
     expect(gemmTile.wide.nr % widths[initial.isa]).toBe(0);
     expect(gemmTile.wide.mc % gemmTile.wide.mr).toBe(0);
     expect(gemmTile.narrow.nr).toBeLessThanOrEqual(gemmTile.wide.nr);
+    expect(gemmTile.inPlacePanels).toBe(initial.isa === 'avx512' && cpu.avx512FmaWidth === 512 ? 16 : 8);
     if (process.arch === 'x64') expect(initial.directConv).toEqual({ forward: initial.isa === 'avx512', gradient: initial.isa !== 'scalar' });
     expect(initial.winograd.forward.map((w) => [w.kernel, w.outputBlock])).toEqual([[3, 4], [3, 2], [5, 2]]);
     expect(initial.winograd.filterGradient.map((w) => [w.kernel, w.outputBlock])).toEqual([[3, 4], [3, 2], [5, 2]]);
