@@ -8,7 +8,8 @@
 //
 // Cases: net:<lenet5|tutorial|resnet> (predictSync, batch 256), train:<net> (trainOnBatchSync, batch 64),
 // model:<saved or TF.js model.json> (predictSync of the loaded model, batch 32),
-// conv:<layer>:<fwd|bwd-input|bwd-filter> (a bench/conv.js layer by a word of its name, with `out`),
+// conv:<layer>:<fwd|bwd-input|bwd-filter> (a bench/conv.js layer by a word of its name, or NxHxWxCxOCxK: a K x K
+// 'same' convolution of C -> OC channels over N images of H x W; with `out`),
 // pool:NxHxWxC (a 2x2 max pooling with `out`), gemm:MxNxK (ops.matmul with `out`). Prints each build's median time and B's speed over A's.
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
@@ -51,7 +52,8 @@ async function workOf(spec) {
     return () => m.trainOnBatchSync(x, y);
   }
   if (kind === 'conv') {
-    const layer = CONV_LAYERS.find(([n]) => n.includes(name));
+    const dims = /^\d+(x\d+){5}$/.test(name) ? name.split('x').map(Number) : undefined;
+    const layer = dims ? [name, dims.slice(0, 4), [dims[5], dims[5], dims[3], dims[4]], { padding: 'same' }] : CONV_LAYERS.find(([n]) => n.includes(name));
     if (!layer) throw new Error(`${spec}: no bench/conv.js layer's name contains '${name}'`);
     const [, xs, fs, opts] = layer;
     const x = randomNormal(xs, { seed: 1 }), w = randomNormal(fs, { seed: 2 });

@@ -177,6 +177,10 @@ void ck_winograd_fwd(const ck_dispatch& d, float* y, const float* x, const float
   const ck_gemm_params plain{nullptr, CK_ACT_LINEAR, 0.0f, false};
   const ck_gemm_params p = ck_epilogue_params(ep, y, 0);
   const ck_f32_vunary_fn post_act = ep != nullptr && !ck_act_in_ukernel(ep->act) ? d.unary[ep->act] : nullptr;
+  // Layers of at most a vector of channels each way (a CIFAR ResNet's first stage) on the product microkernel,
+  // whose panel of U is the narrow tile's.
+  const bool narrow = d.winograd_product != nullptr && C <= kWinogradProductChannels &&
+                      OC <= kWinogradProductChannels && NR == kWinogradProductChannels;
   ck_parallel_for((blocks + per - 1) / per, [&](size_t t) {
     const size_t b0 = t * per, nb = std::min(blocks, b0 + per) - b0;
     float* v = ck_scratch(CK_SCRATCH_IM2COL, positions * v_stride);
@@ -188,7 +192,11 @@ void ck_winograd_fwd(const ck_dispatch& d, float* y, const float* x, const float
       input_patch(patch, x, s, side, n, oh, ow);
       k.input(C, patch, v + b * C, v_stride);
     }
-    for (size_t e = 0; e < positions; ++e)  // m[e] = v[e] . U[e], each B panel used by every row panel in turn
+    for (size_t e = 0; e < positions; ++e) {  // m[e] = v[e] . U[e], each B panel used by every row panel in turn
+      if (narrow) {
+        d.winograd_product(nb, C, OC, v + e * v_stride, u + e * C * NR, m + e * m_stride);
+        continue;
+      }
       for (size_t q = 0; q < panels; ++q) {
         const float* up = u + (e * panels + q) * C * NR;
         const size_t nr = std::min(NR, OC - q * NR);
@@ -198,6 +206,7 @@ void ck_winograd_fwd(const ck_dispatch& d, float* y, const float* x, const float
           cfg.igemm(mr, nr, C, 1, rows, up, m + e * m_stride + i0 * OC + q * NR, OC, &plain);
         }
       }
+    }
     for (size_t b = 0; b < nb; ++b) {  // output transforms into y, with the epilogue
       float* out[16];
       if (b + 2 < nb) {  // y's and the residual's pixels two blocks on, on their way from memory

@@ -44,10 +44,13 @@ ck_dispatch make_table(ck_isa isa) {
   if (i == isa) ck_winograd(d, m, r).output = output_fn;
 #define CK_WINOGRAD_GRADIENT_UKERNEL(i, m, r, gradient_fn) \
   if (i == isa) ck_winograd(d, m, r).gradient = gradient_fn;
+#define CK_WINOGRAD_PRODUCT_UKERNEL(i, product_fn) \
+  if (i == isa) d.winograd_product = product_fn;
 #include "kernels/f32-winograd/f32-winograd.inc"
 #undef CK_WINOGRAD_INPUT_UKERNEL
 #undef CK_WINOGRAD_UKERNEL
 #undef CK_WINOGRAD_GRADIENT_UKERNEL
+#undef CK_WINOGRAD_PRODUCT_UKERNEL
 #define CK_MAXPOOL_UKERNEL(i, fwd_fn, bwd_fn) \
   if (i == isa) d.maxpool_fwd = fwd_fn, d.maxpool_bwd = bwd_fn;
 #include "kernels/f32-maxpool/f32-maxpool.inc"

@@ -48,6 +48,7 @@ struct ck_dispatch {
   ck_winograd_kernels winograd_f23;  // 3x3 convolution by Winograd F(2x2, 3x3)
   ck_winograd_kernels winograd_f43;  // 3x3 by F(4x4, 3x3)
   ck_winograd_kernels winograd_f25;  // 5x5 by F(2x2, 5x5)
+  ck_f32_winograd_product_fn winograd_product;  // their products for narrow layers (null: the GEMM tiles)
   ck_f32_vbinary_fn vadd;
   ck_f32_vbinary_fn vsub;
   ck_f32_vbinary_fn vmaximum;  // NaN-propagating, the merge layers'

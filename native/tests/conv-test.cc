@@ -369,6 +369,8 @@ CK_TEST(conv2d_winograd_against_loops) {
       make(2, 9, 8, 5, 12, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 1),    // 5x5, 'same'
       make(1, 11, 10, 33, 40, 5, 5, 1, 1, 1, 1, 0, 4, 3, 1, 1), // 5x5, uneven padding up to 4, a channel tail
       make(2, 6, 7, 16, 17, 5, 5, 1, 1, 1, 1, 0, 0, 0, 0, 1),   // 5x5, valid: a 2x3 output
+      make(3, 30, 29, 16, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), // the narrow product: tasks of 112 blocks, partial vectors
+      make(2, 9, 10, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),    // the narrow product with one channel each way
   };
   const double u = std::ldexp(1.0, -24);
   ck_for_each_isa([&](ck_isa) {
@@ -412,6 +414,16 @@ CK_TEST(conv2d_winograd_against_loops) {
           CK_CHECK(bad < 0, name(s) + which + " (" + std::to_string(int(act)) + "): " +
                                 ck_describe_mismatch(y, y_want, bad));
           CK_CHECK(ck_same_for_thread_counts(run), name(s) + which + ": 1 and 2 threads differ");
+          const ck_dispatch& d = ck_kernels();
+          if (d.winograd_product != nullptr) {  // the product microkernel sums as the GEMM tiles do
+            ck_dispatch tiles = d;
+            tiles.winograd_product = nullptr;
+            std::vector<float> y_tiles(ny, NAN), u_f(ck_winograd_filter_size(d, s, m));
+            ck_winograd_transform_filter(d, u_f.data(), f.data(), s, m);
+            ck_winograd_fwd(tiles, y_tiles.data(), x.data(), u_f.data(), s, m, &ep);
+            CK_CHECK(std::memcmp(y.data(), y_tiles.data(), ny * sizeof(float)) == 0,
+                     name(s) + which + ": the product microkernel and the GEMM tiles differ");
+          }
         }
       }
   });

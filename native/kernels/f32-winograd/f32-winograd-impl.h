@@ -1,6 +1,8 @@
 // The Winograd transforms, written once against a SIMD vocabulary V. Contract and matrices: f32-winograd.h.
 #pragma once
 
+#include <utility>
+
 #include "kernels/f32-gemm/f32-gemm-ukernel.h"
 #include "kernels/f32-winograd/f32-winograd.h"
 
@@ -147,6 +149,39 @@ inline void ck_winograd_gradient_vector(const float* const* g, size_t c, size_t 
   for (size_t e = 0; e < a * a; ++e) ck_store_n<V>(z + e * z_stride + c, o[e], n);
 }
 
+// P blocks of the product with C channels, u's rows in registers: P independent FMA chains.
+template <class V, size_t C, size_t P>
+CK_INLINE void ck_winograd_product_blocks(const typename V::reg* u, size_t out_channels, const float* v, float* m) {
+  typename V::reg acc[P];
+#pragma GCC unroll 8
+  for (size_t j = 0; j < P; ++j) acc[j] = V::zero();
+#pragma GCC unroll 16
+  for (size_t c = 0; c < C; ++c)
+#pragma GCC unroll 8
+    for (size_t j = 0; j < P; ++j) acc[j] = V::fmadd(V::set1(v[j * C + c]), u[c], acc[j]);
+#pragma GCC unroll 8
+  for (size_t j = 0; j < P; ++j) ck_store_n<V>(m + j * out_channels, acc[j], out_channels);
+}
+
+template <class V, size_t C>
+void ck_winograd_product(size_t blocks, size_t out_channels, const float* v, const float* u_, float* m) {
+  typename V::reg u[C];
+#pragma GCC unroll 16
+  for (size_t c = 0; c < C; ++c) u[c] = V::load(u_ + c * V::width);
+  size_t b = 0;
+  for (; b + 8 <= blocks; b += 8) ck_winograd_product_blocks<V, C, 8>(u, out_channels, v + b * C, m + b * out_channels);
+  for (; b < blocks; ++b) ck_winograd_product_blocks<V, C, 1>(u, out_channels, v + b * C, m + b * out_channels);
+}
+
+// The product for 1 .. sizeof...(C) channels, each with its own unrolled kernel.
+template <class V, size_t... C>
+void ck_winograd_product_of(size_t blocks, size_t channels, size_t out_channels, const float* v, const float* u,
+                            float* m, std::index_sequence<C...>) {
+  using fn = void (*)(size_t, size_t, const float*, const float*, float*);
+  static constexpr fn by_channels[] = {&ck_winograd_product<V, C + 1>...};
+  by_channels[channels - 1](blocks, out_channels, v, u, m);
+}
+
 // Runs f(c, n) over the channels a vector at a time, the last one partial.
 template <class V, class F>
 inline void ck_winograd_channels(size_t channels, F&& f) {
@@ -171,4 +206,12 @@ inline void ck_winograd_channels(size_t channels, F&& f) {
   void gradient_fn(size_t channels, const float* const* g, float* z, size_t z_stride) {                     \
     ck_winograd_channels<V>(channels,                                                                       \
                             [&](size_t c, size_t n) { ck_winograd_gradient_vector<V, T<V>>(g, c, n, z, z_stride); }); \
+  }
+#define CK_DEFINE_WINOGRAD_PRODUCT_UKERNEL(product_fn, V)                                                  \
+  static_assert(V::width == kWinogradProductChannels, "the product holds a layer's channels in one vector"); \
+  void product_fn(size_t blocks, size_t channels, size_t out_channels, const float* v, const float* u,       \
+                  float* m) {                                                                                \
+    if (channels > 0)                                                                                        \
+      ck_winograd_product_of<V>(blocks, channels, out_channels, v, u, m,                                     \
+                                std::make_index_sequence<kWinogradProductChannels>());                       \
   }

@@ -52,16 +52,34 @@ typedef void (*ck_f32_winograd_output_fn)(size_t channels, const float* m, size_
 // edge).
 typedef void (*ck_f32_winograd_gradient_fn)(size_t channels, const float* const* dy, float* z, size_t z_stride);
 
+// The widest layers (channels each way) the product microkernel takes.
+constexpr size_t kWinogradProductChannels = 16;
+
+// m[b * out_channels + o] = sum over c of v[b * channels + c] * u[c * kWinogradProductChannels + o], for
+// b < blocks and o < out_channels: one block position's channel sums for layers of at most
+// kWinogradProductChannels channels each way, with u's rows held in registers across all the blocks (the GEMM
+// tiles reload them for every 8 blocks and, at 16 channels, spend as long starting and storing a tile as
+// multiplying). Each sum runs over c in order from zero, one FMA per term, as in the GEMM microkernels: the
+// same bits.
+typedef void (*ck_f32_winograd_product_fn)(size_t blocks, size_t channels, size_t out_channels, const float* v,
+                                           const float* u, float* m);
+
 // CK_WINOGRAD_INPUT_UKERNEL(isa, a, input_fn): the input transform of a x a blocks.
 // CK_WINOGRAD_UKERNEL(isa, m, r, output_fn): the output transform of F(m x m, r x r).
 // CK_WINOGRAD_GRADIENT_UKERNEL(isa, m, r, gradient_fn): dy's transform for the filter gradient of F(m x m, r x r).
+// CK_WINOGRAD_PRODUCT_UKERNEL(isa, product_fn): the product microkernel (ISAs whose vector holds
+// kWinogradProductChannels floats).
 #define CK_WINOGRAD_INPUT_UKERNEL(isa, a, input_fn) \
   void input_fn(size_t channels, const float* const* d, float* v, size_t v_stride);
 #define CK_WINOGRAD_UKERNEL(isa, m, r, output_fn) \
   void output_fn(size_t channels, const float* m_, size_t m_stride, float* const* y, const ck_gemm_params* p);
 #define CK_WINOGRAD_GRADIENT_UKERNEL(isa, m, r, gradient_fn) \
   void gradient_fn(size_t channels, const float* const* dy, float* z, size_t z_stride);
+#define CK_WINOGRAD_PRODUCT_UKERNEL(isa, product_fn)                                                \
+  void product_fn(size_t blocks, size_t channels, size_t out_channels, const float* v, const float* u, \
+                  float* m);
 #include "kernels/f32-winograd/f32-winograd.inc"
 #undef CK_WINOGRAD_INPUT_UKERNEL
 #undef CK_WINOGRAD_UKERNEL
 #undef CK_WINOGRAD_GRADIENT_UKERNEL
+#undef CK_WINOGRAD_PRODUCT_UKERNEL
