@@ -206,3 +206,55 @@ CK_TEST(gemm_aliased_rows) {
         check_shape(base, nullptr, {m, n, 700, false, false, false, CK_ACT_RELU, true, 1024}, seed++);
   }
 }
+
+// A whole tile stores through its own epilogue path (ck_gemm_tile::store_full); a tile one row or one column
+// short takes the general one. Every combination of accumulation, scale and bias, residual and an activation
+// the microkernels apply, with a NaN, an infinity and a -0 among the values: the shared rows and columns must
+// have the same bits. Through the packed and the indirect-A microkernels of every variant.
+CK_TEST(gemm_whole_tile_store_matches_edge_store) {
+  for (const Variant& v : variants()) {
+    const size_t MR = v.cfg.mr, NR = v.cfg.nr, k = 5, ldc = NR + 1;
+    std::vector<float> a = ck_random(MR * k, 500), b = ck_random(k * NR, 501);
+    a[0] = NAN;               // row 0 is NaN in every column
+    a[1 * k + 1] = INFINITY;  // row 1 infinite or NaN
+    std::vector<float> packed(MR * k);
+    for (size_t i = 0; i < MR; ++i)
+      for (size_t p = 0; p < k; ++p) packed[p * MR + i] = a[i * k + p];
+    std::vector<const float*> rows(MR);
+    for (size_t i = 0; i < MR; ++i) rows[i] = a.data() + i * k;
+    const std::vector<float> c0 = ck_random(MR * ldc, 502), residual = ck_random(MR * ldc, 503);
+    std::vector<float> bias = ck_random(NR, 504), scale = ck_random(NR, 505);
+    bias[1] = -0.0f;  // with a scale of -1 and a product of 0: -0
+    scale[1] = -1.0f;
+    for (int acc = 0; acc < 2; ++acc)
+      for (int affine = 0; affine < 4; ++affine)  // none, bias, scale and bias, scale
+        for (int res = 0; res < 2; ++res)
+          for (const ck_act act : {CK_ACT_LINEAR, CK_ACT_RELU, CK_ACT_RELU6, CK_ACT_LEAKY_RELU})
+            for (int indirect = 0; indirect < 2; ++indirect) {
+              std::vector<float> full = c0, short_col = c0, short_row = c0;
+              const auto run = [&](std::vector<float>& c, size_t mr, size_t nr) {
+                ck_gemm_params p{affine % 2 == 1 || affine == 2 ? bias.data() : nullptr, act, 0.3f, acc == 1};
+                p.scale = affine >= 2 ? scale.data() : nullptr;
+                p.residual = res ? residual.data() : nullptr;
+                p.output = c.data();
+                if (indirect)
+                  v.cfg.igemm(mr, nr, k, 1, rows.data(), b.data(), c.data(), ldc, &p);
+                else
+                  v.cfg.ukernel(mr, nr, k, packed.data(), b.data(), c.data(), ldc, &p);
+              };
+              run(full, MR, NR);
+              run(short_col, MR, NR - 1);
+              run(short_row, MR - 1, NR);
+              bool same = true;
+              for (size_t i = 0; i < MR; ++i)
+                for (size_t j = 0; j < NR; ++j) {
+                  const float f = full[i * ldc + j];
+                  if (j + 1 < NR) same = same && std::memcmp(&f, &short_col[i * ldc + j], sizeof f) == 0;
+                  if (i + 1 < MR) same = same && std::memcmp(&f, &short_row[i * ldc + j], sizeof f) == 0;
+                }
+              CK_CHECK(same, std::string(v.name) + (indirect ? " igemm" : " gemm") + " acc=" + std::to_string(acc) +
+                                 " affine=" + std::to_string(affine) + " residual=" + std::to_string(res) +
+                                 " act=" + std::to_string(int(act)) + ": a whole tile and an edge tile differ");
+            }
+  }
+}

@@ -2,6 +2,8 @@
 // instantiated per ISA by the f32-gemm-<MR>x<NR>-<isa>.cc files. Contract: f32-gemm.h.
 #pragma once
 
+#include <cmath>
+
 #include "convkit/ops.h"
 #include "kernels/f32-gemm/f32-gemm.h"
 #include "simd/scalar.h"
@@ -86,9 +88,56 @@ struct ck_gemm_tile {
     return b;
   }
 
+  // A whole tile of the panel's full height through ck_gemm_store_value's epilogue (the same operations in the
+  // same order), but for leaky relu and a scale without a bias: the choices made once per tile, as template
+  // arguments (Affine: 0 none, 1 a bias, 2 a scale and a bias), and p's vectors loaded once. Through the pointer,
+  // every store reloaded p's fields and retook its branches and edge tests (docs/kernels.md).
+  template <bool Acc, int Affine, bool Res>
+  CK_INLINE void store_full(float* CK_RESTRICT c, size_t ldc, const ck_gemm_params* p) {
+    const reg lo = V::set1(p->act == CK_ACT_LINEAR ? -INFINITY : 0.0f);
+    const reg hi = V::set1(p->act == CK_ACT_RELU6 ? 6.0f : INFINITY);
+    reg scale[NV], bias[NV];
+#pragma GCC unroll 8
+    for (size_t j = 0; j < NV; ++j) {
+      if (Affine == 2) scale[j] = V::load(p->scale + j * W);
+      if (Affine >= 1) bias[j] = V::load(p->bias + j * W);
+    }
+    const float* res = Res ? p->residual + (c - p->output) : nullptr;
+#pragma GCC unroll 32
+    for (size_t i = 0; i < R; ++i)
+#pragma GCC unroll 8
+      for (size_t j = 0; j < NV; ++j) {
+        float* cij = c + i * ldc + j * W;
+        reg v = acc[i][j];
+        if (Acc) v = V::add(v, V::load(cij));
+        if (Affine == 2) v = V::fmadd(v, scale[j], bias[j]);
+        if (Affine == 1) v = V::add(v, bias[j]);
+        if (Res) v = V::add(v, V::load(res + i * ldc + j * W));
+        // max then min: relu's and relu6's operations in ck_gemm_store_value's order; the bounds -inf and +inf
+        // give v itself, NaN and -0 included
+        V::store(cij, V::min(hi, V::max(lo, v)));
+      }
+  }
+
+  // Whether the whole-tile store took the tile (see store_full).
+  template <bool Acc, bool Res>
+  CK_INLINE bool store_full_of(float* CK_RESTRICT c, size_t ldc, const ck_gemm_params* p) {
+    if (p->scale != nullptr && p->bias != nullptr) return store_full<Acc, 2, Res>(c, ldc, p), true;
+    if (p->scale != nullptr) return false;
+    if (p->bias != nullptr) return store_full<Acc, 1, Res>(c, ldc, p), true;
+    return store_full<Acc, 0, Res>(c, ldc, p), true;
+  }
+
   // Stores the valid mr x nr part of the tile through the epilogue: rows past mr are skipped, and a row's
   // last vector stores only its valid columns (a first layer's 6 filters make every tile an edge tile).
   CK_INLINE void store(size_t mr, size_t nr, float* CK_RESTRICT c, size_t ldc, const ck_gemm_params* p) {
+    if (R == MR && mr == R && nr == NR && p->act != CK_ACT_LEAKY_RELU) {
+      const bool done = p->accumulate ? (p->residual ? store_full_of<true, true>(c, ldc, p)
+                                                     : store_full_of<true, false>(c, ldc, p))
+                                      : (p->residual ? store_full_of<false, true>(c, ldc, p)
+                                                     : store_full_of<false, false>(c, ldc, p));
+      if (done) return;
+    }
 #pragma GCC unroll 32
     for (size_t i = 0; i < R; ++i) {
       if (i >= mr) break;
