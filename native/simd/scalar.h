@@ -8,6 +8,8 @@
 #define CK_RESTRICT __restrict__
 // For the small helpers of a microkernel that must melt into its loop (accumulators stay in registers).
 #define CK_INLINE inline __attribute__((always_inline))
+// The same for a lambda, written after its parameter list.
+#define CK_INLINE_LAMBDA __attribute__((always_inline))
 
 // Internal linkage: every ISA's translation units get their own copy, so the linker can never pick an
 // AVX-512-compiled copy of a shared inline function for the scalar or AVX2 path.

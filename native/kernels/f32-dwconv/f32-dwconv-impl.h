@@ -67,33 +67,19 @@ inline void ck_f32_dwconv(size_t pixels, size_t channels, size_t ks, const float
   }
 }
 
-// Stores a run's P accumulators for channels [c, c+n) through the epilogue (Full: the vector is whole). The
-// usual epilogues (a bias or none, then no activation, relu or relu6) are tested once for the P stores, not per
-// store, and the bias vector is loaded once: the general epilogue's tests made 56 branches per 72 FMAs.
+// Stores a run's P accumulators for channels [c, c+n) through the epilogue (Full: the vector is whole), its
+// choices made once for the P stores and its scale and bias vectors loaded once (ck_gemm_with_fixed_epilogue):
+// the general epilogue's tests made 56 branches per 72 FMAs.
 template <class V, size_t P, bool Full>
 CK_INLINE void ck_f32_dwconv_run_store(const typename V::reg* acc, size_t q0, size_t c, size_t n, size_t channels,
                                        float* y, const ck_gemm_params* p) {
   const size_t w = Full ? V::width : n;
-  const bool clamped = !p->accumulate && p->scale == nullptr && p->residual == nullptr &&
-                       (p->act == CK_ACT_LINEAR || p->act == CK_ACT_RELU || p->act == CK_ACT_RELU6);
-  if (clamped) {
-    // max(lo, v) then min(hi, v): relu's and relu6's operations in the general epilogue's order, so the same
-    // bits; the bounds -inf and +inf return v itself, NaN and -0 included.
-    const typename V::reg lo = V::set1(p->act == CK_ACT_LINEAR ? -INFINITY : 0.0f);
-    const typename V::reg hi = V::set1(p->act == CK_ACT_RELU6 ? 6.0f : INFINITY);
-    const auto store = [&](size_t q, typename V::reg v) {
-      ck_store_n<V>(y + (q0 + q) * channels + c, V::min(hi, V::max(lo, v)), w);
-    };
-    if (p->bias != nullptr) {
-      const typename V::reg b = ck_load_n<V>(p->bias + c, w);
+  if (ck_gemm_with_fixed_epilogue<V, false>(p, [&](const auto& ep) CK_INLINE_LAMBDA {
+        const typename V::reg scale = ep.scale(c, w), bias = ep.bias(c, w);
 #pragma GCC unroll 8
-      for (size_t q = 0; q < P; ++q) store(q, V::add(acc[q], b));
-    } else {
-#pragma GCC unroll 8
-      for (size_t q = 0; q < P; ++q) store(q, acc[q]);
-    }
+        for (size_t q = 0; q < P; ++q) ep.store(y + (q0 + q) * channels + c, acc[q], scale, bias, w);
+      }))
     return;
-  }
 #pragma GCC unroll 8
   for (size_t q = 0; q < P; ++q) ck_gemm_store<V>(y + (q0 + q) * channels + c, acc[q], c, p, w);
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cmath>
+#include <type_traits>
 
 #include "convkit/ops.h"
 #include "kernels/f32-gemm/f32-gemm.h"
@@ -34,6 +35,58 @@ inline typename S::reg ck_gemm_store_value(typename S::reg v, const float* c, si
 template <class S>
 inline void ck_gemm_store(float* c, typename S::reg v, size_t col, const ck_gemm_params* p, size_t n = S::width) {
   ck_store_n<S>(c, ck_gemm_store_value<S>(v, c, col, p, n), n);
+}
+
+// ck_gemm_store_value's epilogue with its choices made once, as template arguments, for the many stores of a
+// tile: Acc adds c, Affine 0 adds nothing, 1 a bias, 2 a scale and a bias (one FMA), Res the residual, and the
+// activation is two clamps, max with lo then min with hi (0 or -inf, 6 or +inf: relu's and relu6's operations
+// in their order, and for linear v itself, NaN and -0 included). The same operations in the same order, so
+// the same bits. Through the parameters' pointer, each store reloaded p's fields and retook their branches:
+// with a short k loop that took as long as the FMAs (docs/kernels.md).
+template <class V, bool Acc, int Affine, bool Res>
+struct ck_gemm_fixed_epilogue {
+  using reg = typename V::reg;
+  const ck_gemm_params* p;
+  const float *residual, *output;
+  reg lo, hi;
+  explicit ck_gemm_fixed_epilogue(const ck_gemm_params* p_)
+      : p(p_), residual(p_->residual), output(p_->output), lo(V::set1(p_->act == CK_ACT_LINEAR ? -INFINITY : 0.0f)),
+        hi(V::set1(p_->act == CK_ACT_RELU6 ? 6.0f : INFINITY)) {}
+  // The scale and the bias for columns [col, col + n) (zero where the epilogue has none).
+  CK_INLINE reg scale(size_t col, size_t n) const { return Affine == 2 ? ck_load_n<V>(p->scale + col, n) : V::zero(); }
+  CK_INLINE reg bias(size_t col, size_t n) const { return Affine >= 1 ? ck_load_n<V>(p->bias + col, n) : V::zero(); }
+  // v into the first n floats at c, with that column's scale and bias.
+  CK_INLINE void store(float* c, reg v, reg scale, reg bias, size_t n) const {
+    if (Acc) v = V::add(v, ck_load_n<V>(c, n));
+    if (Affine == 2) v = V::fmadd(v, scale, bias);
+    if (Affine == 1) v = V::add(v, bias);
+    if (Res) v = V::add(v, ck_load_n<V>(residual + (c - output), n));
+    ck_store_n<V>(c, V::min(hi, V::max(lo, v)), n);
+  }
+};
+
+// Calls fn(ck_gemm_fixed_epilogue<V, ...>(p)) for p's choices and returns true; false, without calling it, for
+// leaky relu, a scale without a bias, and (unless Accumulating) accumulation: the caller then stores through
+// ck_gemm_store. Kernels that never accumulate leave out the half of the variants that would.
+template <class V, bool Accumulating = true, class Fn>
+CK_INLINE bool ck_gemm_with_fixed_epilogue(const ck_gemm_params* p, Fn&& fn) {
+  if (p->act == CK_ACT_LEAKY_RELU || (p->scale != nullptr && p->bias == nullptr)) return false;
+  if (!Accumulating && p->accumulate) return false;
+  const auto with = [&](auto acc, auto res) CK_INLINE_LAMBDA {
+    constexpr bool A = decltype(acc)::value, R = decltype(res)::value;
+    if (p->scale != nullptr)
+      fn(ck_gemm_fixed_epilogue<V, A, 2, R>(p));
+    else if (p->bias != nullptr)
+      fn(ck_gemm_fixed_epilogue<V, A, 1, R>(p));
+    else
+      fn(ck_gemm_fixed_epilogue<V, A, 0, R>(p));
+  };
+  using T = std::true_type;
+  using F = std::false_type;
+  if constexpr (Accumulating)
+    if (p->accumulate) return p->residual != nullptr ? with(T{}, T{}) : with(T{}, F{}), true;
+  p->residual != nullptr ? with(F{}, T{}) : with(F{}, F{});
+  return true;
 }
 
 // The accumulator tile both microkernels share: zeroed, fed k-steps from packed or indirect A, stored. It
@@ -88,56 +141,20 @@ struct ck_gemm_tile {
     return b;
   }
 
-  // A whole tile of the panel's full height through ck_gemm_store_value's epilogue (the same operations in the
-  // same order), but for leaky relu and a scale without a bias: the choices made once per tile, as template
-  // arguments (Affine: 0 none, 1 a bias, 2 a scale and a bias), and p's vectors loaded once. Through the pointer,
-  // every store reloaded p's fields and retook its branches and edge tests (docs/kernels.md).
-  template <bool Acc, int Affine, bool Res>
-  CK_INLINE void store_full(float* CK_RESTRICT c, size_t ldc, const ck_gemm_params* p) {
-    const reg lo = V::set1(p->act == CK_ACT_LINEAR ? -INFINITY : 0.0f);
-    const reg hi = V::set1(p->act == CK_ACT_RELU6 ? 6.0f : INFINITY);
-    reg scale[NV], bias[NV];
-#pragma GCC unroll 8
-    for (size_t j = 0; j < NV; ++j) {
-      if (Affine == 2) scale[j] = V::load(p->scale + j * W);
-      if (Affine >= 1) bias[j] = V::load(p->bias + j * W);
-    }
-    const float* res = Res ? p->residual + (c - p->output) : nullptr;
-#pragma GCC unroll 32
-    for (size_t i = 0; i < R; ++i)
-#pragma GCC unroll 8
-      for (size_t j = 0; j < NV; ++j) {
-        float* cij = c + i * ldc + j * W;
-        reg v = acc[i][j];
-        if (Acc) v = V::add(v, V::load(cij));
-        if (Affine == 2) v = V::fmadd(v, scale[j], bias[j]);
-        if (Affine == 1) v = V::add(v, bias[j]);
-        if (Res) v = V::add(v, V::load(res + i * ldc + j * W));
-        // max then min: relu's and relu6's operations in ck_gemm_store_value's order; the bounds -inf and +inf
-        // give v itself, NaN and -0 included
-        V::store(cij, V::min(hi, V::max(lo, v)));
-      }
-  }
-
-  // Whether the whole-tile store took the tile (see store_full).
-  template <bool Acc, bool Res>
-  CK_INLINE bool store_full_of(float* CK_RESTRICT c, size_t ldc, const ck_gemm_params* p) {
-    if (p->scale != nullptr && p->bias != nullptr) return store_full<Acc, 2, Res>(c, ldc, p), true;
-    if (p->scale != nullptr) return false;
-    if (p->bias != nullptr) return store_full<Acc, 1, Res>(c, ldc, p), true;
-    return store_full<Acc, 0, Res>(c, ldc, p), true;
-  }
-
   // Stores the valid mr x nr part of the tile through the epilogue: rows past mr are skipped, and a row's
   // last vector stores only its valid columns (a first layer's 6 filters make every tile an edge tile).
   CK_INLINE void store(size_t mr, size_t nr, float* CK_RESTRICT c, size_t ldc, const ck_gemm_params* p) {
-    if (R == MR && mr == R && nr == NR && p->act != CK_ACT_LEAKY_RELU) {
-      const bool done = p->accumulate ? (p->residual ? store_full_of<true, true>(c, ldc, p)
-                                                     : store_full_of<true, false>(c, ldc, p))
-                                      : (p->residual ? store_full_of<false, true>(c, ldc, p)
-                                                     : store_full_of<false, false>(c, ldc, p));
-      if (done) return;
-    }
+    // A whole tile of the panel's full height: the epilogue's choices once for all its vectors.
+    if (R == MR && mr == R && nr == NR && ck_gemm_with_fixed_epilogue<V>(p, [&](const auto& ep) CK_INLINE_LAMBDA {
+          reg scale[NV], bias[NV];
+#pragma GCC unroll 8
+          for (size_t j = 0; j < NV; ++j) scale[j] = ep.scale(j * W, W), bias[j] = ep.bias(j * W, W);
+#pragma GCC unroll 32
+          for (size_t i = 0; i < R; ++i)
+#pragma GCC unroll 8
+            for (size_t j = 0; j < NV; ++j) ep.store(c + i * ldc + j * W, acc[i][j], scale[j], bias[j], W);
+        }))
+      return;
 #pragma GCC unroll 32
     for (size_t i = 0; i < R; ++i) {
       if (i >= mr) break;

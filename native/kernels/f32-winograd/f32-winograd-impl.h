@@ -134,6 +134,12 @@ inline void ck_winograd_output_vector(const float* x_, size_t x_stride, size_t c
   for (size_t e = 0; e < a * a; ++e) x[e] = ck_load_n<V>(x_ + e * x_stride + c, n);
   for (size_t j = 0; j < a; ++j) T::output(x + j, a, t + j, a);  // A^T x, column by column
   for (size_t i = 0; i < m; ++i) T::output(t + a * i, 1, o + m * i, 1);  // (A^T x) A, row by row
+  if (ck_gemm_with_fixed_epilogue<V, false>(p, [&](const auto& ep) CK_INLINE_LAMBDA {
+        const typename V::reg scale = ep.scale(c, n), bias = ep.bias(c, n);
+        for (size_t q = 0; q < m * m; ++q)
+          if (y[q] != nullptr) ep.store(y[q] + c, o[q], scale, bias, n);
+      }))
+    return;
   for (size_t q = 0; q < m * m; ++q)
     if (y[q] != nullptr) ck_gemm_store<V>(y[q] + c, o[q], c, p, n);
 }
