@@ -369,7 +369,7 @@ CK_TEST(conv2d_winograd_against_loops) {
       make(2, 9, 8, 5, 12, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 1),    // 5x5, 'same'
       make(1, 11, 10, 33, 40, 5, 5, 1, 1, 1, 1, 0, 4, 3, 1, 1), // 5x5, uneven padding up to 4, a channel tail
       make(2, 6, 7, 16, 17, 5, 5, 1, 1, 1, 1, 0, 0, 0, 0, 1),   // 5x5, valid: a 2x3 output
-      make(3, 30, 29, 16, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), // the narrow product: tasks of 112 blocks, partial vectors
+      make(3, 30, 29, 16, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), // narrow product: 112-block tasks, partial vectors
       make(2, 9, 10, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),    // the narrow product with one channel each way
   };
   const double u = std::ldexp(1.0, -24);
