@@ -20,6 +20,8 @@ export interface ForwardOptions {
   run: RunContext;
   /** Keep what a backward pass needs (training, and a custom loop's forward). */
   keep: boolean;
+  /** Per input: whether its buffer is the run's pool's and the pass takes over its reference (dies after its last reader). */
+  handedOver?: readonly boolean[];
 }
 
 /** What a forward pass leaves for its backward. */
@@ -42,7 +44,10 @@ export function* forwardPlan(plan: Plan, inputs: readonly Tensor[], opts: Forwar
   const pool = pooled(opts.run);
   const values: (Tensor | undefined)[] = new Array(plan.values.length);
   const held = values.map(() => false);
-  plan.inputs.forEach((v, i) => (values[v] = inputs[i]));
+  plan.inputs.forEach((v, i) => {
+    values[v] = inputs[i];
+    held[v] = !!pool && !!opts.handedOver?.[i];
+  });
   const hold = (v: number): void => {
     pool!.retain(values[v]!);
     held[v] = true;

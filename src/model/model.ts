@@ -495,7 +495,7 @@ export class Model<Out extends Tensor | Tensor[] = Tensor | Tensor[]> {
   }
 
   /** @internal Runs the forward pass on one batch of checked inputs. */
-  *runForward(run: RunContext, xs: readonly Tensor[], opts: { training: boolean; step: number; keep: boolean }): OpProgram<ForwardRun> {
+  *runForward(run: RunContext, xs: readonly Tensor[], opts: { training: boolean; step: number; keep: boolean; handedOver?: readonly boolean[] }): OpProgram<ForwardRun> {
     return yield* forwardPlan(opts.training || opts.keep ? this.plan : this.inferencePlan, xs, { ...opts, run });
   }
 

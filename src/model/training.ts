@@ -15,7 +15,7 @@ import { getOptimizer, type Optimizer, type OptimizerConfig } from '../optimizer
 import { Rng } from '../random.js';
 import { Tensor, type DType } from '../tensor.js';
 import { BufferPool } from '../engine/buffers.js';
-import { backwardPlan } from '../engine/execute.js';
+import { backwardPlan, type ForwardRun } from '../engine/execute.js';
 import { metricName, metricTotals, type MetricName } from './metrics.js';
 import type { Model, ModelInputs, ModelTargets } from './model.js';
 
@@ -307,6 +307,32 @@ function batchRows(x: Tensor, start: number, end: number, dtype: DType): Tensor 
   return new Tensor(x.data.subarray(start * row, end * row), [end - start, ...x.shape.slice(1)]);
 }
 
+/**
+ * An inference batch's input rows, and whether they were staged. Rows of a plain buffer (yours) are copied into
+ * the run's shared arena in slices between turns of the event loop: a kernel would stage (copy) them in one
+ * piece when it starts, and a large batch's first touches of that memory held the loop for 30 ms (8 MiB). The
+ * pass reads shared storage in place, and frees the staged copy after its last reader.
+ */
+function* batchInput(run: RunContext, x: Tensor, start: number, end: number, dtype: DType): OpProgram<{ rows: Tensor; staged: boolean }> {
+  const rows = batchRows(x, start, end, dtype);
+  if (!(run instanceof BufferPool) || dtype !== 'float32' || rows.data.buffer instanceof SharedArrayBuffer) return { rows, staged: false };
+  const copy = run.alloc(rows.shape, dtype);
+  yield* ops.copyInTurns(copy.data, rows.data);
+  return { rows: copy, staged: true };
+}
+
+/** A forward pass over rows [start, end) of the inputs, in inference mode. */
+function* inferBatch(model: Model, run: RunContext, xs: readonly Tensor[], start: number, end: number): OpProgram<ForwardRun> {
+  const inputs: Tensor[] = [];
+  const handedOver: boolean[] = [];
+  for (const x of xs) {
+    const { rows, staged } = yield* batchInput(run, x, start, end, model.dtype);
+    inputs.push(rows);
+    handedOver.push(staged);
+  }
+  return yield* model.runForward(run, inputs, { training: false, step: 0, keep: false, handedOver });
+}
+
 /** @internal evaluate's program: batch after batch, in inference mode. */
 export function* evaluateProgram(model: Model, run: RunContext, where: string, x: ModelInputs, y: ModelTargets, opts: InferenceOptions): OpProgram<Logs> {
   const c = requireCompiled(model, where);
@@ -319,7 +345,7 @@ export function* evaluateProgram(model: Model, run: RunContext, where: string, x
     opts.signal?.throwIfAborted();
     const end = Math.min(start + batchSize, n);
     const idx = Int32Array.from({ length: end - start }, (_, i) => start + i);
-    const fwd = yield* model.runForward(run, data.xs.map((t) => batchRows(t, start, end, model.dtype)), { training: false, step: 0, keep: false });
+    const fwd = yield* inferBatch(model, run, data.xs, start, end);
     yield ops.SETTLE; // the losses and metrics read the outputs
     const ybs = data.ys.map((y) => gatherLabels(y, idx));
     fwd.outputs.forEach((out, i) => (lossSums[i] += c.losses[i].compute(out, ybs[i]).loss * (end - start)));
@@ -340,9 +366,9 @@ export function* predictProgram(model: Model, run: RunContext, where: string, x:
   for (let start = 0; start < n; start += batchSize) {
     opts.signal?.throwIfAborted();
     const end = Math.min(start + batchSize, n);
-    const fwd = yield* model.runForward(run, xs.map((t) => batchRows(t, start, end, model.dtype)), { training: false, step: 0, keep: false });
+    const fwd = yield* inferBatch(model, run, xs, start, end);
     yield ops.SETTLE;
-    fwd.outputs.forEach((y, i) => outs[i].data.set(y.data, start * (outs[i].size / n)));
+    for (const [i, y] of fwd.outputs.entries()) yield* ops.copyInTurns(outs[i].data, y.data, start * (outs[i].size / n));
     if (run instanceof BufferPool) model.memory.inference = run.takeStats();
     yield; // a batch boundary
   }

@@ -33,7 +33,7 @@ export { POOL_ACTIVATIONS, type MaxPool2DBackwardOptions, type PooledActivation 
 export { dropout, firstNonFinite, maximumBackward, minimumBackward, normalizeAxis } from './elementwise.js';
 export { softmaxCrossEntropy, type Labels } from './loss.js';
 export { conv2dInfo, conv2dOutputShape, pool2dInfo, pool2dOutputShape, type Conv2DOptions, type ExplicitPadding, type Padding, type Pair, type Pool2DOptions } from './shapes.js';
-export { freshOutputs, runProgramAsync, runProgramSync, SETTLE, unpipelined, type OpProgram, type OpRequest, type OutOptions, type RunContext } from './program.js';
+export { copyInTurns, freshOutputs, runProgramAsync, runProgramSync, SETTLE, TURN, unpipelined, type OpProgram, type OpRequest, type OutOptions, type RunContext } from './program.js';
 
 export const matmul = matmulOp.now;
 /** matmul computed off the event loop (native backend); do not write a or b until it resolves. */

@@ -12,7 +12,7 @@ import { backend } from '../backend/index.js';
 import { ASYNC_KERNELS, type AsyncKernelName, type Backend, type Conv2DInfo, type KernelName, type StartedKernel } from '../backend/types.js';
 import { fail } from '../errors.js';
 import { loadNative } from '../native.js';
-import { sizeOf, Tensor, type DType, type Shape } from '../tensor.js';
+import { sizeOf, Tensor, type DType, type FloatArray, type Shape } from '../tensor.js';
 import { checkShapeEquals, checkTensor } from '../validate.js';
 
 /** What a kernel writes: a new tensor of this shape and dtype, or (in place) a given tensor. */
@@ -73,11 +73,17 @@ export function readyRequest(result: Tensor): OpRequest {
 export const SETTLE: unique symbol = Symbol('settle');
 
 /**
+ * Yielded by a program in the middle of long JS work (see copyInTurns): runProgramAsync lets the event loop run
+ * there, without waiting for the ops in flight or ending the batch; runProgramSync goes on at once.
+ */
+export const TURN: unique symbol = Symbol('turn');
+
+/**
  * A generator of OpRequests that receives each op's result at its `yield` and returns T. A bare `yield`
  * marks a batch boundary, where runProgramAsync lets the event loop run and a RunContext may take back the
  * batch's buffers; it settles too.
  */
-export type OpProgram<T> = Generator<OpRequest | typeof SETTLE | undefined, T, Tensor>;
+export type OpProgram<T> = Generator<OpRequest | typeof SETTLE | typeof TURN | undefined, T, Tensor>;
 
 /**
  * `program` as an unpipelined run would run it, inside a pipelined one: it first waits for every op in flight, and
@@ -92,7 +98,7 @@ export function* unpipelined<T>(program: OpProgram<T>): OpProgram<T> {
     let out: Tensor;
     try {
       out = yield req;
-      if (req !== undefined && req !== SETTLE) yield SETTLE;
+      if (req !== undefined && req !== SETTLE && req !== TURN) yield SETTLE;
     } catch (e) {
       step = program.throw(e);
       continue;
@@ -208,6 +214,25 @@ async function runAsyncRequest(req: OpRequest, ctx: RunContext, budget: { spent:
 
 const standalone = { spent: 0 };
 
+// 256 KiB: about 1 ms where every page is a first touch (15 us per 4 KiB page on these VMs), 25 us where none is.
+const COPY_SLICE = 1 << 16;
+
+/**
+ * dst.set(src, offset), slice by slice, yielding TURN whenever INLINE_TURN_MICROS have passed since the last one.
+ * For copies a program makes in JS between its ops: a batch's rows into fresh or newly grown memory would
+ * otherwise hold the event loop for tens of ms on first touches alone (16 MiB: 60 ms here).
+ */
+export function* copyInTurns(dst: FloatArray, src: FloatArray, offset = 0): OpProgram<void> {
+  let last = performance.now();
+  for (let i = 0; i < src.length; i += COPY_SLICE) {
+    dst.set(src.subarray(i, Math.min(i + COPY_SLICE, src.length)), offset + i);
+    if (performance.now() - last > INLINE_TURN_MICROS / 1000) {
+      yield TURN;
+      last = performance.now();
+    }
+  }
+}
+
 /** The three forms of one op, from its one declaration (see the file comment). */
 export interface OpForms<A extends unknown[]> {
   now(...args: A): Tensor;
@@ -251,7 +276,7 @@ export function runProgramSync<T>(program: OpProgram<T>, ctx: RunContext = fresh
   let step = program.next();
   while (!step.done) {
     const req = step.value;
-    if (req === undefined || req === SETTLE) {
+    if (req === undefined || req === SETTLE || req === TURN) {
       if (req === undefined) ctx.batchEnd?.();
       step = program.next();
       continue;
@@ -335,6 +360,12 @@ export async function runProgramAsync<T>(program: OpProgram<T>, ctx: RunContext 
     let step = program.next();
     while (!step.done) {
       const req = step.value;
+      if (req === TURN) {
+        await nextTurn();
+        budget.spent = 0;
+        step = program.next();
+        continue;
+      }
       if (req === undefined || req === SETTLE) {
         const failed = await inFlight?.settle();
         if (failed) {
