@@ -307,15 +307,20 @@ function batchRows(x: Tensor, start: number, end: number, dtype: DType): Tensor 
   return new Tensor(x.data.subarray(start * row, end * row), [end - start, ...x.shape.slice(1)]);
 }
 
+// Below this, a kernel's staging copy holds the event loop for 4 ms at most, and one that runs on this thread
+// (a small layer) reads the rows without any copy.
+const STAGED_INPUT_BYTES = 1 << 20;
+
 /**
- * An inference batch's input rows, and whether they were staged. Rows of a plain buffer (yours) are copied into
- * the run's shared arena in slices between turns of the event loop: a kernel would stage (copy) them in one
+ * An inference batch's input rows, and whether they were staged. Large rows of a plain buffer (yours) are copied
+ * into the run's shared arena in slices between turns of the event loop: a kernel would stage (copy) them in one
  * piece when it starts, and a large batch's first touches of that memory held the loop for 30 ms (8 MiB). The
  * pass reads shared storage in place, and frees the staged copy after its last reader.
  */
 function* batchInput(run: RunContext, x: Tensor, start: number, end: number, dtype: DType): OpProgram<{ rows: Tensor; staged: boolean }> {
   const rows = batchRows(x, start, end, dtype);
-  if (!(run instanceof BufferPool) || dtype !== 'float32' || rows.data.buffer instanceof SharedArrayBuffer) return { rows, staged: false };
+  const stage = run instanceof BufferPool && dtype === 'float32' && rows.data.byteLength >= STAGED_INPUT_BYTES;
+  if (!stage || rows.data.buffer instanceof SharedArrayBuffer) return { rows, staged: false };
   const copy = run.alloc(rows.shape, dtype);
   yield* ops.copyInTurns(copy.data, rows.data);
   return { rows: copy, staged: true };
