@@ -965,7 +965,7 @@ void ck_conv2d_bwd_filter(float* dfilter, const float* x, const float* dy, const
     if (b_in_place) std::memset(zeros, 0, rows.tap_len * sizeof(float));
     for (size_t k0 = p0; k0 < p1; k0 += KC) {
       const size_t kn = std::min(KC, p1 - k0);
-      ck_gemm_pack_a(pa, dy_t, 0, geo.ocg, k0, kn, MR);
+      ck_gemm_pack_a(d, pa, dy_t, 0, geo.ocg, k0, kn, MR);
       const float* const* ptr = lowered_rows(rows, k0, kn, zeros);
       const ck_gemm_params p{nullptr, CK_ACT_LINEAR, 0.0f, k0 > p0};
       for (size_t jr = j0; jr < j1; jr += NR) {

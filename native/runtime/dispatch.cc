@@ -68,6 +68,10 @@ ck_dispatch make_table(ck_isa isa) {
   if (i == isa) d.optimizer = fn;
 #include "kernels/f32-optimizer/f32-optimizer.inc"
 #undef CK_OPTIMIZER_UKERNEL
+#define CK_PACKA_UKERNEL(i, fn) \
+  if (i == isa) d.packa = fn;
+#include "kernels/f32-packa/f32-packa.inc"
+#undef CK_PACKA_UKERNEL
 #define CK_GEMV_UKERNEL(i, fn) \
   if (i == isa) d.gemv = fn;
 #include "kernels/f32-gemv/f32-gemv.inc"

@@ -13,6 +13,7 @@
 #include "kernels/f32-gemv/f32-gemv.h"
 #include "kernels/f32-maxpool/f32-maxpool.h"
 #include "kernels/f32-optimizer/f32-optimizer.h"
+#include "kernels/f32-packa/f32-packa.h"
 #include "kernels/f32-softmax/f32-softmax.h"
 #include "kernels/f32-vbinary/f32-vbinary.h"
 #include "kernels/f32-vfinite/f32-vfinite.h"
@@ -36,6 +37,7 @@ struct ck_dispatch {
   ck_isa isa;
   ck_gemm_config gemm;
   ck_gemm_config gemm_narrow;  // for products of at most gemm_narrow.nr columns (gemm where none is narrower)
+  ck_f32_packa_fn packa;  // packs the micropanels of a row-major A for either tile
   ck_f32_gemv_fn gemv;  // for products of fewer than gemm.mr rows
   ck_f32_conv1c_fn conv1c;  // direct convolution of a one-channel input, stride 1
   size_t conv1c_width;      // its output columns per vector

@@ -10,7 +10,7 @@ namespace {
 
 size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
 
-// Values of a row per step of the transposing packers: one cache line.
+// Values of a column per step of pack_b's transpose: one cache line.
 constexpr size_t kBlock = 16;
 
 // Rows k [0, kc) of a panel whose rows are contiguous in memory: dst[k*MR, +MR) = src[k*ld, +MR).
@@ -21,7 +21,8 @@ void copy_panel_rows_of(float* dst, const float* src, size_t ld, size_t kc, size
 
 }  // namespace
 
-void ck_gemm_pack_a(float* dst, const ck_gemm_args& g, size_t i0, size_t mc, size_t p0, size_t kc, size_t MR) {
+void ck_gemm_pack_a(const ck_dispatch& d, float* dst, const ck_gemm_args& g, size_t i0, size_t mc, size_t p0, size_t kc,
+                    size_t MR) {
   for (size_t ir = 0; ir < mc; ir += MR, dst += MR * kc) {
     const size_t mr = std::min(MR, mc - ir);
     if (g.trans_a) {
@@ -41,27 +42,15 @@ void ck_gemm_pack_a(float* dst, const ck_gemm_args& g, size_t i0, size_t mc, siz
         continue;
       }
       for (size_t k = 0; k < kc; ++k, src += g.lda) {
-        float* d = dst + k * MR;
-        for (size_t r = 0; r < mr; ++r) d[r] = src[r];
-        for (size_t r = mr; r < MR; ++r) d[r] = 0.0f;
+        float* row = dst + k * MR;
+        for (size_t r = 0; r < mr; ++r) row[r] = src[r];
+        for (size_t r = mr; r < MR; ++r) row[r] = 0.0f;
       }
     } else {
-      // A(i,k) = a[i*lda + k]: a transpose, done kBlock values of each row at a time, so every source line is
-      // used up at once (read side by side, rows lda apart compete for a few L1 sets when lda is a multiple of
-      // 4 KiB) and the stores stay within one small block of the panel.
+      // A(i,k) = a[i*lda + k]: a transpose, by the ISA's packing kernel.
       const float* src[32];  // MR <= 32 (a static_assert in dispatch.cc)
-      for (size_t r = 0; r < MR; ++r) src[r] = r < mr ? g.a + (i0 + ir + r) * g.lda + p0 : nullptr;
-      for (size_t k0 = 0; k0 < kc; k0 += kBlock) {
-        const size_t kn = std::min(kBlock, kc - k0);
-        float* d = dst + k0 * MR;
-        for (size_t r = 0; r < MR; ++r) {
-          if (r < mr) {
-            for (size_t k = 0; k < kn; ++k) d[k * MR + r] = src[r][k0 + k];
-          } else {
-            for (size_t k = 0; k < kn; ++k) d[k * MR + r] = 0.0f;
-          }
-        }
-      }
+      for (size_t r = 0; r < mr; ++r) src[r] = g.a + (i0 + ir + r) * g.lda + p0;
+      d.packa(mr, MR, kc, src, dst);
     }
   }
 }
@@ -96,7 +85,7 @@ void pack_b(float* dst, const ck_gemm_args& g, size_t p0, size_t kc, size_t j0, 
     }
     return;
   }
-  // B(k,j) = b[j*ldb + k]: a transpose, kBlock values of each column at a time (as in pack_a), so the stores
+  // B(k,j) = b[j*ldb + k]: a transpose, kBlock values of each column at a time, so the stores
   // stay within kBlock rows of the panel instead of sweeping all kc rows once per column.
   for (size_t jr = 0; jr < nc; jr += NR, dst += NR * kc) {
     const size_t nr = std::min(NR, nc - jr);
@@ -281,7 +270,7 @@ void macro_kernel(const ck_dispatch& d, const ck_gemm_args& g, const BPanels& pb
     ptrs = row_pointers(g, kb, ic, mc, MR);
   } else {
     float* packed = ck_scratch(CK_SCRATCH_PACK_A, round_up(mc, MR) * std::max<size_t>(kc, 1));
-    ck_gemm_pack_a(packed, g, ic, mc, kb.p0, kc, MR);
+    ck_gemm_pack_a(d, packed, g, ic, mc, kb.p0, kc, MR);
     pa = packed;
   }
   const ck_act act = g.ep ? g.ep->act : CK_ACT_LINEAR;

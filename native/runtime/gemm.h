@@ -65,7 +65,8 @@ void ck_epilogue_apply(const ck_dispatch& d, const ck_epilogue& ep, size_t n, fl
 
 // Rows [i0, i0+mc) x k [p0, p0+kc) of g's A (a, lda, trans_a) -> ceil(mc/MR) micropanels, each kc x MR
 // (k-major), zero-padded.
-void ck_gemm_pack_a(float* dst, const ck_gemm_args& g, size_t i0, size_t mc, size_t p0, size_t kc, size_t MR);
+void ck_gemm_pack_a(const ck_dispatch& d, float* dst, const ck_gemm_args& g, size_t i0, size_t mc, size_t p0, size_t kc,
+                    size_t MR);
 
 // Single-threaded: computes rows [m0,m1) x columns [n0,n1) of c. Each element's sum runs over k in blocks of
 // at most KC (split evenly, and at tap boundaries for a_rows) in order, so the result does not depend on how callers split rows and columns.

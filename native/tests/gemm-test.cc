@@ -258,3 +258,37 @@ CK_TEST(gemm_whole_tile_store_matches_edge_store) {
             }
   }
 }
+
+// Every supported ISA's A-packing kernel against its definition, bit for bit: panel heights of every tile and
+// past one vector, panels short of rows, k around the 8- and 16-value steps. Nothing is written past the
+// panel, and the last row ends where its buffer does.
+CK_TEST(packa_matches_its_definition) {
+  const float kUntouched = 12345.0f;
+  uint32_t seed = 700;
+  for (int i = 0; i < CK_ISA_COUNT; ++i) {
+    const ck_isa isa = static_cast<ck_isa>(i);
+    if (!ck_isa_supported(isa)) continue;
+    const ck_f32_packa_fn packa = ck_kernels_for(isa).packa;
+    for (const size_t MR : {1, 4, 6, 8, 12, 14, 16, 17, 32})
+      for (const size_t mr : {size_t(1), MR / 2 + 1, MR})
+        for (const size_t kc : {1, 7, 8, 9, 15, 16, 17, 40, 384}) {
+          const size_t lda = kc + 5;
+          std::vector<float> a = ck_random((mr - 1) * lda + kc, ++seed);
+          a[0] = NAN;
+          a.back() = -0.0f;
+          const float* rows[32];
+          for (size_t r = 0; r < mr; ++r) rows[r] = a.data() + r * lda;
+          std::vector<float> got(MR * kc + 16, kUntouched);
+          packa(mr, MR, kc, rows, got.data());
+          const std::string where = std::string(ck_isa_name(isa)) + " MR=" + std::to_string(MR) +
+                                    " mr=" + std::to_string(mr) + " kc=" + std::to_string(kc);
+          for (size_t k = 0; k < kc; ++k)
+            for (size_t r = 0; r < MR; ++r) {
+              const float want = r < mr ? rows[r][k] : 0.0f;
+              CK_CHECK(std::memcmp(&got[k * MR + r], &want, sizeof(float)) == 0,
+                       where + ": value " + std::to_string(k) + " of row " + std::to_string(r));
+            }
+          for (size_t j = MR * kc; j < got.size(); ++j) CK_CHECK(got[j] == kUntouched, where + ": wrote past the panel");
+        }
+  }
+}
