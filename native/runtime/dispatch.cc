@@ -10,10 +10,10 @@ ck_dispatch make_table(ck_isa isa) {
   ck_dispatch d{};
   d.isa = isa;
 #define CK_GEMM_UKERNEL(i, fn, ifn, bfn, mr, nr, kc, mc, nc)                                  \
-  static_assert(mr <= 32, "gemm.cc's pack_a keeps one row pointer per tile row, 32 at most"); \
+  static_assert(mr <= 32 && nr <= 32, "gemm.cc's packers keep a pointer per row of a panel, 32 at most"); \
   if (i == isa && d.gemm.ukernel == nullptr) d.gemm = {fn, ifn, bfn, mr, nr, kc, mc, nc};
 #define CK_GEMM_NARROW_UKERNEL(i, fn, ifn, bfn, mr, nr, kc, mc, nc)                           \
-  static_assert(mr <= 32, "gemm.cc's pack_a keeps one row pointer per tile row, 32 at most"); \
+  static_assert(mr <= 32 && nr <= 32, "gemm.cc's packers keep a pointer per row of a panel, 32 at most"); \
   if (i == isa && d.gemm_narrow.ukernel == nullptr) d.gemm_narrow = {fn, ifn, bfn, mr, nr, kc, mc, nc};
 #include "kernels/f32-gemm/f32-gemm.inc"
 #undef CK_GEMM_NARROW_UKERNEL

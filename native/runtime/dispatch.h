@@ -37,7 +37,7 @@ struct ck_dispatch {
   ck_isa isa;
   ck_gemm_config gemm;
   ck_gemm_config gemm_narrow;  // for products of at most gemm_narrow.nr columns (gemm where none is narrower)
-  ck_f32_packa_fn packa;  // packs the micropanels of a row-major A for either tile
+  ck_f32_packa_fn packa;  // packs the micropanels of a row-major A (and of a transposed B) for either tile
   ck_f32_gemv_fn gemv;  // for products of fewer than gemm.mr rows
   ck_f32_conv1c_fn conv1c;  // direct convolution of a one-channel input, stride 1
   size_t conv1c_width;      // its output columns per vector

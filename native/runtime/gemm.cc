@@ -10,9 +10,6 @@ namespace {
 
 size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
 
-// Values of a column per step of pack_b's transpose: one cache line.
-constexpr size_t kBlock = 16;
-
 // Rows k [0, kc) of a panel whose rows are contiguous in memory: dst[k*MR, +MR) = src[k*ld, +MR).
 template <size_t N>
 void copy_panel_rows_of(float* dst, const float* src, size_t ld, size_t kc, size_t MR = N) {
@@ -64,7 +61,8 @@ void copy_panel_rows(float* dst, const float* src, size_t kc, size_t cols, size_
 }
 
 // k [p0, p0+kc) x columns [j0, j0+nc) of B -> ceil(nc/NR) micropanels, each kc x NR (k-major), zero-padded.
-void pack_b(float* dst, const ck_gemm_args& g, size_t p0, size_t kc, size_t j0, size_t nc, size_t NR) {
+void pack_b(ck_f32_packa_fn packa, float* dst, const ck_gemm_args& g, size_t p0, size_t kc, size_t j0, size_t nc,
+            size_t NR) {
   if (!g.trans_b) {
     // B(k,j) = b[k*ldb + j]: row by row, each row read once in order (column panels first would read a new
     // page per row: one TLB miss per 64 bytes when ldb is a few KiB)
@@ -85,23 +83,14 @@ void pack_b(float* dst, const ck_gemm_args& g, size_t p0, size_t kc, size_t j0, 
     }
     return;
   }
-  // B(k,j) = b[j*ldb + k]: a transpose, kBlock values of each column at a time, so the stores
-  // stay within kBlock rows of the panel instead of sweeping all kc rows once per column.
+  // B(k,j) = b[j*ldb + k]: B's columns are rows in memory, transposed into the panels by the A-packing kernel.
   for (size_t jr = 0; jr < nc; jr += NR, dst += NR * kc) {
+    const float* cols[32];  // NR <= 32 (a static_assert in dispatch.cc)
     const size_t nr = std::min(NR, nc - jr);
-    for (size_t k0 = 0; k0 < kc; k0 += kBlock) {
-      const size_t kn = std::min(kBlock, kc - k0);
-      float* d = dst + k0 * NR;
-      for (size_t c = 0; c < nr; ++c) {
-        const float* src = g.b + (j0 + jr + c) * g.ldb + p0 + k0;
-        for (size_t k = 0; k < kn; ++k) d[k * NR + c] = src[k];
-      }
-      for (size_t c = nr; c < NR; ++c)
-        for (size_t k = 0; k < kn; ++k) d[k * NR + c] = 0.0f;
-    }
+    for (size_t c = 0; c < nr; ++c) cols[c] = g.b + (j0 + jr + c) * g.ldb + p0;
+    packa(nr, NR, kc, cols, dst);
   }
 }
-
 
 }  // namespace
 
@@ -323,12 +312,13 @@ size_t resident_mc(const ck_gemm_config& cfg, size_t n) {
 }
 
 // Packs panels [p0, p1) of columns jc + ... of every k block into pb, block kb at pb + kb.p0 * panels_total * NR.
-void pack_b_resident(float* pb, const ck_gemm_config& cfg, const ck_gemm_args& g, size_t jc, size_t n, size_t p0,
+void pack_b_resident(float* pb, const ck_dispatch& dr, const ck_gemm_args& g, size_t jc, size_t n, size_t p0,
                      size_t p1) {
+  const ck_gemm_config& cfg = dr.gemm;
   const size_t width = round_up(n, cfg.nr);
   for_each_kc(cfg, g, [&](const KBlock& kb) {
-    pack_b(pb + kb.p0 * width + p0 * cfg.nr * kb.kc, g, kb.p0, kb.kc, jc + p0 * cfg.nr, std::min(n, p1 * cfg.nr) - p0 * cfg.nr,
-           cfg.nr);
+    pack_b(dr.packa, pb + kb.p0 * width + p0 * cfg.nr * kb.kc, g, kb.p0, kb.kc, jc + p0 * cfg.nr,
+           std::min(n, p1 * cfg.nr) - p0 * cfg.nr, cfg.nr);
   });
 }
 
@@ -366,12 +356,12 @@ void block_streamed(const ck_dispatch& d, const ck_gemm_args& g, size_t m0, size
     for_each_kc(cfg, g, [&](const KBlock& kb) {
       BPanels b{pb, kb.kc * cfg.nr};
       if (b_rows) {
-        if (whole < nc) pack_b(pb, g, kb.p0, kb.kc, jc + whole, nc - whole, cfg.nr);
+        if (whole < nc) pack_b(d.packa, pb, g, kb.p0, kb.kc, jc + whole, nc - whole, cfg.nr);
         b = {pb, 0, b_row_pointers(g, kb, jc), whole};
       } else if (given) {
         b = panels_of(cfg, g, jc, kb);
       } else {
-        pack_b(pb, g, kb.p0, kb.kc, jc, nc, cfg.nr);
+        pack_b(d.packa, pb, g, kb.p0, kb.kc, jc, nc, cfg.nr);
       }
       for (size_t ic = m0; ic < m1; ic += cfg.mc) macro_kernel(d, g, b, jc, 0, nc, ic, std::min(cfg.mc, m1 - ic), kb);
     });
@@ -392,7 +382,7 @@ void ck_gemm_block(const ck_dispatch& d, const ck_gemm_args& args, size_t m0, si
     float* pb = nullptr;
     if (!given_panels(cfg, g, n0)) {
       pb = ck_scratch(CK_SCRATCH_PACK_B, round_up(n1 - n0, cfg.nr) * std::max<size_t>(g.k, 1));
-      pack_b_resident(pb, dr.gemm, g, n0, n1 - n0, 0, (n1 - n0 + cfg.nr - 1) / cfg.nr);
+      pack_b_resident(pb, dr, g, n0, n1 - n0, 0, (n1 - n0 + cfg.nr - 1) / cfg.nr);
     }
     const size_t mc = resident_mc(cfg, n1 - n0);
     for (size_t ic = m0; ic < m1; ic += mc) row_block_resident(dr, g, pb, n0, n1 - n0, ic, std::min(mc, m1 - ic));
@@ -494,7 +484,7 @@ void ck_gemm_parallel(const ck_dispatch& d, const ck_gemm_args& args) {
     if (!given_panels(cfg, g, 0)) {
       pb = ck_scratch(CK_SCRATCH_PACK_B, panels * cfg.nr * std::max<size_t>(g.k, 1));
       ck_parallel_for((panels + pack_chunk - 1) / pack_chunk, [&](size_t t) {
-        pack_b_resident(pb, dr.gemm, g, 0, g.n, t * pack_chunk, std::min(panels, (t + 1) * pack_chunk));
+        pack_b_resident(pb, dr, g, 0, g.n, t * pack_chunk, std::min(panels, (t + 1) * pack_chunk));
       });
     }
     const RowBlocks rows = row_blocks(g.m, cfg.mr, resident_mc(cfg, g.n), target, threads);
@@ -533,8 +523,8 @@ void ck_gemm_parallel(const ck_dispatch& d, const ck_gemm_args& args) {
       if (!given)
         ck_parallel_for((panels + pack_chunk - 1) / pack_chunk, [&](size_t t) {
           const size_t p0 = t * pack_chunk, p1 = std::min(panels, p0 + pack_chunk);
-          pack_b(pb + p0 * cfg.nr * kb.kc, g, kb.p0, kb.kc, jc + p0 * cfg.nr, std::min(nc, p1 * cfg.nr) - p0 * cfg.nr,
-                 cfg.nr);
+          pack_b(d.packa, pb + p0 * cfg.nr * kb.kc, g, kb.p0, kb.kc, jc + p0 * cfg.nr,
+                 std::min(nc, p1 * cfg.nr) - p0 * cfg.nr, cfg.nr);
         });
       const BPanels b = given ? panels_of(cfg, g, jc, kb) : BPanels{pb, kb.kc * cfg.nr};
       ck_parallel_for(rows.count * n_chunks, [&](size_t t) {
@@ -569,7 +559,9 @@ void ck_gemm_pack_b_panels(float* dst, const float* b, size_t ldb, size_t k, siz
   g.b = b;
   g.ldb = ldb;
   const size_t panels = (n + nr - 1) / nr;
-  ck_parallel_for(panels, [&](size_t q) { pack_b(dst + q * nr * k, g, 0, k, q * nr, std::min(nr, n - q * nr), nr); });
+  const ck_f32_packa_fn packa = ck_kernels().packa;
+  ck_parallel_for(panels,
+                  [&](size_t q) { pack_b(packa, dst + q * nr * k, g, 0, k, q * nr, std::min(nr, n - q * nr), nr); });
 }
 
 void ck_gemm(float* c, size_t ldc, const float* a, size_t lda, bool trans_a, const float* b, size_t ldb,

@@ -288,7 +288,8 @@ CK_TEST(packa_matches_its_definition) {
               CK_CHECK(std::memcmp(&got[k * MR + r], &want, sizeof(float)) == 0,
                        where + ": value " + std::to_string(k) + " of row " + std::to_string(r));
             }
-          for (size_t j = MR * kc; j < got.size(); ++j) CK_CHECK(got[j] == kUntouched, where + ": wrote past the panel");
+          for (size_t j = MR * kc; j < got.size(); ++j)
+            CK_CHECK(got[j] == kUntouched, where + ": wrote past the panel");
         }
   }
 }

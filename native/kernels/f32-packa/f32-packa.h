@@ -1,5 +1,5 @@
-// The f32 A-packing microkernel of the GEMM: one micropanel of a row-major A, transposed so that the tile reads
-// its MR rows' values for one k side by side:
+// The f32 A-packing microkernel of the GEMM: one micropanel of a row-major A (or of a transposed B, whose
+// columns are rows in memory), transposed so that the tile reads its MR rows' values for one k side by side:
 //
 //   dst[k*MR + r] = rows[r][k]  for r < mr, k < kc;   dst[k*MR + r] = 0  for mr <= r < MR
 //
